@@ -1,0 +1,237 @@
+"""Readers and writers for the official on-disk formats, with line-precise errors.
+
+Formats: TREC run (six columns), TREC qrels (four columns), BEIR/MTEB jsonl corpus and queries,
+BEIR tsv qrels (with header), MTEB jsonl qrels, and plain ``id<TAB>text`` files. Any path may
+end in ``.gz``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from harness.data import Corpus, Document, Qrels, Queries, Run, ranked
+from harness.errors import DataFormatError
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """Open a text file, transparently decompressing ``.gz``."""
+    p = Path(path)
+    if p.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8")
+    return open(p, encoding="utf-8")
+
+
+def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    with open_text(path) as f:
+        for n, line in enumerate(f, start=1):
+            line = line.rstrip("\n").rstrip("\r")
+            if line.strip():
+                yield n, line
+
+
+def _grade(path: str | Path, n: int, value: str) -> int:
+    try:
+        f = float(value)
+    except ValueError:
+        raise DataFormatError(path, n, f"relevance {value!r} is not a number", "an integer grade") from None
+    if not f.is_integer():
+        raise DataFormatError(path, n, f"relevance {value!r} is not an integer", "an integer grade")
+    return int(f)
+
+
+def _add_qrel(qrels: Qrels, path: str | Path, n: int, qid: str, did: str, grade: int) -> None:
+    docs = qrels.setdefault(qid, {})
+    if did in docs and docs[did] != grade:
+        raise DataFormatError(
+            path, n, f"pair ({qid}, {did}) judged twice with different grades {docs[did]} and {grade}"
+        )
+    docs[did] = grade
+
+
+# ---------------------------------------------------------------- TREC qrels and runs
+
+
+def read_trec_qrels(path: str | Path) -> Qrels:
+    """``qid iter docid grade`` per line, whitespace separated."""
+    qrels: Qrels = {}
+    for n, line in _lines(path):
+        parts = line.split()
+        if len(parts) != 4:
+            raise DataFormatError(
+                path, n, f"qrels line has {len(parts)} fields", "4 fields: query-id iteration doc-id grade"
+            )
+        qid, _, did, g = parts
+        _add_qrel(qrels, path, n, qid, did, _grade(path, n, g))
+    return qrels
+
+
+def read_trec_run(path: str | Path) -> Run:
+    """``qid Q0 docid rank score tag`` per line. The rank column is ignored, as trec_eval does."""
+    run: Run = {}
+    for n, line in _lines(path):
+        parts = line.split()
+        if len(parts) != 6:
+            raise DataFormatError(
+                path, n, f"run line has {len(parts)} fields", "6 fields: query-id Q0 doc-id rank score tag"
+            )
+        qid, _, did, _, score_s, _ = parts
+        try:
+            score = float(score_s)
+        except ValueError:
+            raise DataFormatError(path, n, f"score {score_s!r} is not a number", "a numeric score") from None
+        if math.isnan(score):
+            raise DataFormatError(path, n, "score is NaN", "a finite score")
+        docs = run.setdefault(qid, {})
+        if did in docs:
+            raise DataFormatError(path, n, f"document {did!r} appears twice for query {qid!r}", "each (query, document) pair once")
+        docs[did] = score
+    return run
+
+
+def format_trec_run(run: Run, tag: str) -> str:
+    """TREC six-column text in trec_eval order (score desc, doc id desc on ties)."""
+    out: list[str] = []
+    for qid in sorted(run):
+        for rank, (did, score) in enumerate(ranked(run[qid]), start=1):
+            out.append(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n")
+    return "".join(out)
+
+
+def format_trec_qrels(qrels: Qrels) -> str:
+    return "".join(f"{q} 0 {d} {g}\n" for q in sorted(qrels) for d, g in sorted(qrels[q].items()))
+
+
+# ---------------------------------------------------------------- BEIR / MTEB formats
+
+
+def _json_line(path: str | Path, n: int, line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise DataFormatError(path, n, f"not valid JSON ({e.msg})", "one JSON object per line") from None
+    if not isinstance(obj, dict):
+        raise DataFormatError(path, n, f"JSON value is a {type(obj).__name__}", "a JSON object")
+    return obj
+
+
+def _field(path: str | Path, n: int, obj: dict[str, Any], *names: str) -> str:
+    for name in names:
+        if name in obj and obj[name] is not None:
+            return str(obj[name])
+    raise DataFormatError(path, n, f"missing field {names[0]!r}", f"fields {', '.join(names)}")
+
+
+def read_jsonl_corpus(path: str | Path, id_fields: tuple[str, ...] = ("_id", "docid", "id")) -> Corpus:
+    """BEIR corpus.jsonl: ``{"_id", "title", "text"}`` (also ``docid``/``doc`` and ``id``/``content``)."""
+    docs: dict[str, Document] = {}
+    for n, line in _lines(path):
+        obj = _json_line(path, n, line)
+        did = _field(path, n, obj, *id_fields)
+        if did in docs:
+            raise DataFormatError(path, n, f"duplicate document id {did!r}", "unique document ids")
+        text = _field(path, n, obj, "text", "doc", "contents", "content")
+        docs[did] = Document(did, text, str(obj.get("title") or ""))
+    return Corpus(docs.values())
+
+
+def read_tsv_corpus(path: str | Path) -> Corpus:
+    """``docid<TAB>text`` per line."""
+    docs: dict[str, Document] = {}
+    for n, line in _lines(path):
+        parts = line.split("\t", 1)
+        if len(parts) != 2:
+            raise DataFormatError(path, n, "no tab separator", "doc-id<TAB>text")
+        did, text = parts
+        if did in docs:
+            raise DataFormatError(path, n, f"duplicate document id {did!r}", "unique document ids")
+        docs[did] = Document(did, text)
+    return Corpus(docs.values())
+
+
+def read_jsonl_queries(path: str | Path) -> Queries:
+    queries: Queries = {}
+    for n, line in _lines(path):
+        obj = _json_line(path, n, line)
+        qid = _field(path, n, obj, "_id", "query_id", "qid", "id")
+        if qid in queries:
+            raise DataFormatError(path, n, f"duplicate query id {qid!r}", "unique query ids")
+        queries[qid] = _field(path, n, obj, "text", "query")
+    return queries
+
+
+def read_tsv_queries(path: str | Path) -> Queries:
+    """``qid<TAB>text`` per line (TREC topics files, NFCorpus queries)."""
+    queries: Queries = {}
+    for n, line in _lines(path):
+        parts = line.split("\t", 1)
+        if len(parts) != 2:
+            raise DataFormatError(path, n, "no tab separator", "query-id<TAB>text")
+        if parts[0] in queries:
+            raise DataFormatError(path, n, f"duplicate query id {parts[0]!r}", "unique query ids")
+        queries[parts[0]] = parts[1]
+    return queries
+
+
+def read_beir_tsv_qrels(path: str | Path) -> Qrels:
+    """BEIR ``qrels/<split>.tsv``: header ``query-id corpus-id score`` then tab-separated rows."""
+    qrels: Qrels = {}
+    for n, line in _lines(path):
+        parts = line.split("\t")
+        if n == 1 and parts[0] in ("query-id", "query_id", "qid"):
+            continue
+        if len(parts) != 3:
+            raise DataFormatError(path, n, f"qrels line has {len(parts)} fields", "3 tab-separated fields: query-id corpus-id score")
+        _add_qrel(qrels, path, n, parts[0], parts[1], _grade(path, n, parts[2]))
+    return qrels
+
+
+def read_jsonl_qrels(path: str | Path) -> Qrels:
+    """MTEB jsonl qrels: ``{"query-id", "corpus-id", "score"}``."""
+    qrels: Qrels = {}
+    for n, line in _lines(path):
+        obj = _json_line(path, n, line)
+        qid = _field(path, n, obj, "query-id", "query_id", "qid")
+        did = _field(path, n, obj, "corpus-id", "corpus_id", "docid", "doc_id")
+        _add_qrel(qrels, path, n, qid, did, _grade(path, n, _field(path, n, obj, "score", "relevance")))
+    return qrels
+
+
+def read_qrels_any(path: str | Path) -> Qrels:
+    """Pick the qrels reader from the file name: ``.jsonl`` / ``.tsv`` (BEIR) / anything else TREC."""
+    name = Path(path).name.removesuffix(".gz")
+    if name.endswith(".jsonl"):
+        return read_jsonl_qrels(path)
+    if name.endswith(".tsv"):
+        return read_beir_tsv_qrels(path)
+    return read_trec_qrels(path)
+
+
+# ---------------------------------------------------------------- atomic writes
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def atomic_write(path: str | Path, writer: Callable[[IO[bytes]], Any]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            writer(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

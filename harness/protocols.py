@@ -1,0 +1,51 @@
+"""Small typed protocols that system plugins implement, plus the metadata that feeds leaderboard columns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from harness.data import Corpus, Queries, Run
+    from harness.runtime import RunContext
+
+SystemKind = Literal["lexical", "dense", "reranker", "llm", "trained", "pipeline", "other"]
+
+
+class SystemMeta(BaseModel):
+    """Who the system is: shown on the leaderboard and stored with every result."""
+
+    name: str
+    kind: SystemKind = "other"
+    backbone: str = Field("", description="model id as the user gave it (HF id or path)")
+    resolved_backbone: str = Field("", description="where the weights were actually loaded from")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    backend: str = Field("", description="library that executed it, e.g. pyserini-lucene, sentence-transformers")
+    device: str = "cpu"
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """Indexes a corpus, then returns each query's top-k documents with scores."""
+
+    def meta(self) -> SystemMeta: ...
+
+    def index(self, corpus: Corpus, ctx: RunContext) -> None: ...
+
+    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run: ...
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    """Reorders given candidates; never sees documents outside them."""
+
+    def meta(self) -> SystemMeta: ...
+
+    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run: ...
+
+
+class SystemFactory(Protocol):
+    """What an entry point of group ``harness.systems`` must load: a callable taking options."""
+
+    def __call__(self, **options: Any) -> Retriever | Reranker: ...

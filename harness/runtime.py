@@ -1,0 +1,47 @@
+"""Run-wide settings handed to systems: device, batch size, caches, logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("harness")
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("HARNESS_CACHE_DIR") or Path.home() / ".cache" / "ir-harness")
+
+
+def resolve_device(device: str | None) -> str:
+    """``auto`` (or None) picks CUDA when torch sees a GPU, else CPU."""
+    if device in (None, "auto"):
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            return "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        from harness.errors import ConfigError
+
+        raise ConfigError(f"--device {device!r}: expected cpu, cuda, cuda:N or auto")
+    return device
+
+
+@dataclass
+class RunContext:
+    """What every system call may need besides its inputs."""
+
+    device: str = "cpu"
+    batch_size: int = 64
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    progress: bool = True
+    seed: int = 0
+    # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, key: str, n: int | float = 1) -> None:
+        self.stats[key] = self.stats.get(key, 0) + n

@@ -1,0 +1,40 @@
+"""Turning any ir_datasets dataset into TaskData: the online path of TREC DL, BEIR and MS MARCO.
+
+Also accepts a dataset object, so tests can feed ``ir_datasets.create_dataset(...)`` built on
+small local files in the official formats with the network off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.data import Corpus, Document, Qrels, Queries, TaskData
+
+
+def _doc(d: Any) -> Document:
+    text = getattr(d, "text", None)
+    if text is None:
+        text = getattr(d, "body", None) or getattr(d, "default_text", lambda: "")()
+    return Document(d.doc_id, text, getattr(d, "title", "") or "")
+
+
+def _query_text(q: Any) -> str:
+    text = getattr(q, "text", None)
+    return text if text is not None else q.default_text()
+
+
+def load_irds(dataset: str | Any, *, with_docs: bool = True, docs_from: str | Any | None = None) -> TaskData:
+    """Load queries, qrels and (optionally) documents from an ir_datasets id or object."""
+    import ir_datasets
+
+    ds = ir_datasets.load(dataset) if isinstance(dataset, str) else dataset
+    queries: Queries = {q.query_id: _query_text(q) for q in ds.queries_iter()}
+    qrels: Qrels = {}
+    for r in ds.qrels_iter():
+        qrels.setdefault(r.query_id, {})[r.doc_id] = int(r.relevance)
+    corpus = Corpus()
+    if with_docs:
+        docs_ds = ds if docs_from is None else (ir_datasets.load(docs_from) if isinstance(docs_from, str) else docs_from)
+        corpus = Corpus(_doc(d) for d in docs_ds.docs_iter())
+    name = dataset if isinstance(dataset, str) else getattr(dataset, "dataset_id", lambda: "ir_datasets")()
+    return TaskData(corpus=corpus, queries=queries, qrels=qrels, source=f"ir_datasets:{name}")
