@@ -12,7 +12,9 @@ class HarnessError(Exception):
 class DataFormatError(HarnessError):
     """A data file does not have the expected format."""
 
-    def __init__(self, path: str | Path, line: int | None, problem: str, expected: str = "") -> None:
+    def __init__(
+        self, path: str | Path, line: int | None, problem: str, expected: str = ""
+    ) -> None:
         self.path = str(path)
         self.line = line
         self.problem = problem

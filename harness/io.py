@@ -41,7 +41,9 @@ def _grade(path: str | Path, n: int, value: str) -> int:
     try:
         f = float(value)
     except ValueError:
-        raise DataFormatError(path, n, f"relevance {value!r} is not a number", "an integer grade") from None
+        raise DataFormatError(
+            path, n, f"relevance {value!r} is not a number", "an integer grade"
+        ) from None
     if not f.is_integer():
         raise DataFormatError(path, n, f"relevance {value!r} is not an integer", "an integer grade")
     return int(f)
@@ -51,12 +53,29 @@ def _add_qrel(qrels: Qrels, path: str | Path, n: int, qid: str, did: str, grade:
     docs = qrels.setdefault(qid, {})
     if did in docs and docs[did] != grade:
         raise DataFormatError(
-            path, n, f"pair ({qid}, {did}) judged twice with different grades {docs[did]} and {grade}"
+            path,
+            n,
+            f"pair ({qid}, {did}) judged twice with different grades {docs[did]} and {grade}",
         )
     docs[did] = grade
 
 
 # ---------------------------------------------------------------- TREC qrels and runs
+# TREC files are whitespace-separated, but some benchmarks use ids with spaces (LIMIT's ids are
+# person names). Such ids are written percent-encoded (space -> %20, tab -> %09, % -> %25)
+# and decoded on reading; ids without whitespace or '%' are written unchanged.
+
+
+def encode_id(i: str) -> str:
+    if " " in i or "\t" in i or "%" in i:
+        return i.replace("%", "%25").replace(" ", "%20").replace("\t", "%09")
+    return i
+
+
+def decode_id(i: str) -> str:
+    if "%" in i:
+        return i.replace("%20", " ").replace("%09", "\t").replace("%25", "%")
+    return i
 
 
 def read_trec_qrels(path: str | Path) -> Qrels:
@@ -66,10 +85,13 @@ def read_trec_qrels(path: str | Path) -> Qrels:
         parts = line.split()
         if len(parts) != 4:
             raise DataFormatError(
-                path, n, f"qrels line has {len(parts)} fields", "4 fields: query-id iteration doc-id grade"
+                path,
+                n,
+                f"qrels line has {len(parts)} fields",
+                "4 fields: query-id iteration doc-id grade",
             )
         qid, _, did, g = parts
-        _add_qrel(qrels, path, n, qid, did, _grade(path, n, g))
+        _add_qrel(qrels, path, n, decode_id(qid), decode_id(did), _grade(path, n, g))
     return qrels
 
 
@@ -80,18 +102,28 @@ def read_trec_run(path: str | Path) -> Run:
         parts = line.split()
         if len(parts) != 6:
             raise DataFormatError(
-                path, n, f"run line has {len(parts)} fields", "6 fields: query-id Q0 doc-id rank score tag"
+                path,
+                n,
+                f"run line has {len(parts)} fields",
+                "6 fields: query-id Q0 doc-id rank score tag",
             )
-        qid, _, did, _, score_s, _ = parts
+        qid, did, score_s = decode_id(parts[0]), decode_id(parts[2]), parts[4]
         try:
             score = float(score_s)
         except ValueError:
-            raise DataFormatError(path, n, f"score {score_s!r} is not a number", "a numeric score") from None
+            raise DataFormatError(
+                path, n, f"score {score_s!r} is not a number", "a numeric score"
+            ) from None
         if math.isnan(score):
             raise DataFormatError(path, n, "score is NaN", "a finite score")
         docs = run.setdefault(qid, {})
         if did in docs:
-            raise DataFormatError(path, n, f"document {did!r} appears twice for query {qid!r}", "each (query, document) pair once")
+            raise DataFormatError(
+                path,
+                n,
+                f"document {did!r} appears twice for query {qid!r}",
+                "each (query, document) pair once",
+            )
         docs[did] = score
     return run
 
@@ -101,12 +133,16 @@ def format_trec_run(run: Run, tag: str) -> str:
     out: list[str] = []
     for qid in sorted(run):
         for rank, (did, score) in enumerate(ranked(run[qid]), start=1):
-            out.append(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n")
+            out.append(f"{encode_id(qid)} Q0 {encode_id(did)} {rank} {score:.9g} {tag}\n")
     return "".join(out)
 
 
 def format_trec_qrels(qrels: Qrels) -> str:
-    return "".join(f"{q} 0 {d} {g}\n" for q in sorted(qrels) for d, g in sorted(qrels[q].items()))
+    return "".join(
+        f"{encode_id(q)} 0 {encode_id(d)} {g}\n"
+        for q in sorted(qrels)
+        for d, g in sorted(qrels[q].items())
+    )
 
 
 # ---------------------------------------------------------------- BEIR / MTEB formats
@@ -116,7 +152,9 @@ def _json_line(path: str | Path, n: int, line: str) -> dict[str, Any]:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
-        raise DataFormatError(path, n, f"not valid JSON ({e.msg})", "one JSON object per line") from None
+        raise DataFormatError(
+            path, n, f"not valid JSON ({e.msg})", "one JSON object per line"
+        ) from None
     if not isinstance(obj, dict):
         raise DataFormatError(path, n, f"JSON value is a {type(obj).__name__}", "a JSON object")
     return obj
@@ -129,7 +167,9 @@ def _field(path: str | Path, n: int, obj: dict[str, Any], *names: str) -> str:
     raise DataFormatError(path, n, f"missing field {names[0]!r}", f"fields {', '.join(names)}")
 
 
-def read_jsonl_corpus(path: str | Path, id_fields: tuple[str, ...] = ("_id", "docid", "id")) -> Corpus:
+def read_jsonl_corpus(
+    path: str | Path, id_fields: tuple[str, ...] = ("_id", "docid", "id")
+) -> Corpus:
     """BEIR corpus.jsonl: ``{"_id", "title", "text"}`` (also ``docid``/``doc`` and ``id``/``content``)."""
     docs: dict[str, Document] = {}
     for n, line in _lines(path):
@@ -188,7 +228,12 @@ def read_beir_tsv_qrels(path: str | Path) -> Qrels:
         if n == 1 and parts[0] in ("query-id", "query_id", "qid"):
             continue
         if len(parts) != 3:
-            raise DataFormatError(path, n, f"qrels line has {len(parts)} fields", "3 tab-separated fields: query-id corpus-id score")
+            raise DataFormatError(
+                path,
+                n,
+                f"qrels line has {len(parts)} fields",
+                "3 tab-separated fields: query-id corpus-id score",
+            )
         _add_qrel(qrels, path, n, parts[0], parts[1], _grade(path, n, parts[2]))
     return qrels
 
@@ -200,7 +245,9 @@ def read_jsonl_qrels(path: str | Path) -> Qrels:
         obj = _json_line(path, n, line)
         qid = _field(path, n, obj, "query-id", "query_id", "qid")
         did = _field(path, n, obj, "corpus-id", "corpus_id", "docid", "doc_id")
-        _add_qrel(qrels, path, n, qid, did, _grade(path, n, _field(path, n, obj, "score", "relevance")))
+        _add_qrel(
+            qrels, path, n, qid, did, _grade(path, n, _field(path, n, obj, "score", "relevance"))
+        )
     return qrels
 
 

@@ -32,7 +32,14 @@ if TYPE_CHECKING:
 
 GRADED = {"ndcg", "ndcg_burges", "dcg", "dcg_burges"}
 BINARY = {"map", "recall", "precision", "mrr", "r_precision", "hits", "hit_rate", "f1", "bpref"}
-_ALIASES = {"p": "precision", "r": "recall", "ap": "map", "rr": "mrr", "r-precision": "r_precision", "rprec": "r_precision"}
+_ALIASES = {
+    "p": "precision",
+    "r": "recall",
+    "ap": "map",
+    "rr": "mrr",
+    "r-precision": "r_precision",
+    "rprec": "r_precision",
+}
 _METRIC_RE = re.compile(r"^([a-z_\-]+)(?:@(\d+))?$")
 
 
@@ -53,7 +60,9 @@ class Metric:
 def parse_metric(metric: str) -> Metric:
     m = _METRIC_RE.match(metric.strip().lower())
     if not m:
-        raise ConfigError(f"metric {metric!r} is not of the form NAME or NAME@K (e.g. ndcg@10, map, recall@100)")
+        raise ConfigError(
+            f"metric {metric!r} is not of the form NAME or NAME@K (e.g. ndcg@10, map, recall@100)"
+        )
     name = _ALIASES.get(m.group(1), m.group(1))
     if name not in GRADED | BINARY:
         raise ConfigError(f"unknown metric {metric!r}; known: {', '.join(sorted(GRADED | BINARY))}")
@@ -94,7 +103,13 @@ class Evaluation:
     query_ids: list[str]
 
 
-def evaluate(run: Run, qrels: Qrels, spec: TaskSpec, data: TaskData | None = None, metrics: tuple[str, ...] | None = None) -> Evaluation:
+def evaluate(
+    run: Run,
+    qrels: Qrels,
+    spec: TaskSpec,
+    data: TaskData | None = None,
+    metrics: tuple[str, ...] | None = None,
+) -> Evaluation:
     """Score ``run`` with the task's conventions. Does not modify ``run``."""
     from ranx import Qrels as RQrels
     from ranx import Run as RRun

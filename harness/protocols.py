@@ -21,7 +21,9 @@ class SystemMeta(BaseModel):
     backbone: str = Field("", description="model id as the user gave it (HF id or path)")
     resolved_backbone: str = Field("", description="where the weights were actually loaded from")
     parameters: dict[str, Any] = Field(default_factory=dict)
-    backend: str = Field("", description="library that executed it, e.g. pyserini-lucene, sentence-transformers")
+    backend: str = Field(
+        "", description="library that executed it, e.g. pyserini-lucene, sentence-transformers"
+    )
     device: str = "cpu"
 
 

@@ -60,7 +60,11 @@ class Registry(Generic[T]):
         if isinstance(target, str):
             self._entries[name] = _Entry(name, target)
         else:
-            self._entries[name] = _Entry(name, f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', name)}", target)
+            self._entries[name] = _Entry(
+                name,
+                f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', name)}",
+                target,
+            )
 
     def names(self) -> list[str]:
         self._scan()
@@ -74,7 +78,9 @@ class Registry(Generic[T]):
         if name not in self._entries:
             close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.5)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise UnknownNameError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names())})")
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names())})"
+            )
         return self._entries[name]
 
     def get(self, name: str) -> T:

@@ -13,7 +13,9 @@ class DataSourceSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: Literal["local", "ir_datasets", "hf", "generated"]
-    location: str = Field(description="folder relative to the data dir, ir_datasets id, HF dataset id, or a label")
+    location: str = Field(
+        description="folder relative to the data dir, ir_datasets id, HF dataset id, or a label"
+    )
     note: str = ""
 
 
@@ -33,8 +35,12 @@ class TaskSpec(BaseModel):
     description: str = ""
     metrics: tuple[str, ...] = ("ndcg@10", "recall@100")
     main_metric: str = "ndcg@10"
-    relevance_threshold: int = Field(1, ge=1, description="minimum grade counted relevant by binary metrics")
-    ignore_identical_ids: bool = Field(False, description="drop doc ids equal to the query id (BEIR ArguAna/Quora)")
+    relevance_threshold: int = Field(
+        1, ge=1, description="minimum grade counted relevant by binary metrics"
+    )
+    ignore_identical_ids: bool = Field(
+        False, description="drop doc ids equal to the query id (BEIR ArguAna/Quora)"
+    )
     average_over: Literal["qrels", "intersection"] = Field(
         "qrels",
         description="'qrels': every judged query counts, unanswered ones score 0 (trec_eval -c); "
@@ -43,7 +49,9 @@ class TaskSpec(BaseModel):
     run_depth: int = Field(1000, ge=1, description="documents kept per query before scoring")
     rerank_depth: int = Field(100, ge=1, description="candidates each reranking stage reorders")
     sources: tuple[DataSourceSpec, ...] = ()
-    reference: dict[str, float] = Field(default_factory=dict, description="published numbers for sanity checks")
+    reference: dict[str, float] = Field(
+        default_factory=dict, description="published numbers for sanity checks"
+    )
 
     @field_validator("metrics")
     @classmethod
@@ -57,5 +65,7 @@ class TaskSpec(BaseModel):
     @model_validator(mode="after")
     def _main_in_metrics(self) -> TaskSpec:
         if self.main_metric not in self.metrics:
-            raise ValueError(f"main_metric {self.main_metric!r} is not among metrics {list(self.metrics)}")
+            raise ValueError(
+                f"main_metric {self.main_metric!r} is not among metrics {list(self.metrics)}"
+            )
         return self

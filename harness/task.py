@@ -52,9 +52,13 @@ def load_local_or_online(
     local_path = data_dir / expected if data_dir else None
     if local_path is not None and local_path.exists():
         return local(data_dir)  # type: ignore[arg-type]
-    why_local = f"{local_path} does not exist" if local_path else "no --data-dir or HARNESS_DATA_DIR given"
+    why_local = (
+        f"{local_path} does not exist" if local_path else "no --data-dir or HARNESS_DATA_DIR given"
+    )
     if online is None:
-        raise DataNotFoundError(f"{task}: no local data ({why_local}) and no online loader for this setting")
+        raise DataNotFoundError(
+            f"{task}: no local data ({why_local}) and no online loader for this setting"
+        )
     try:
         return online()
     except Exception as e:  # noqa: BLE001 - any loader failure becomes one clear message
@@ -74,7 +78,9 @@ def limit_queries(data: TaskData, n: int | None) -> TaskData:
         corpus=data.corpus,
         queries={q: data.queries[q] for q in keep},
         qrels={q: data.qrels[q] for q in keep},
-        candidates={q: v for q, v in data.candidates.items() if q in ks} if data.candidates else None,
+        candidates={q: v for q, v in data.candidates.items() if q in ks}
+        if data.candidates
+        else None,
         excluded_ids={q: v for q, v in data.excluded_ids.items() if q in ks},
         source=data.source,
     )

@@ -23,7 +23,9 @@ def _query_text(q: Any) -> str:
     return text if text is not None else q.default_text()
 
 
-def load_irds(dataset: str | Any, *, with_docs: bool = True, docs_from: str | Any | None = None) -> TaskData:
+def load_irds(
+    dataset: str | Any, *, with_docs: bool = True, docs_from: str | Any | None = None
+) -> TaskData:
     """Load queries, qrels and (optionally) documents from an ir_datasets id or object."""
     import ir_datasets
 
@@ -34,7 +36,15 @@ def load_irds(dataset: str | Any, *, with_docs: bool = True, docs_from: str | An
         qrels.setdefault(r.query_id, {})[r.doc_id] = int(r.relevance)
     corpus = Corpus()
     if with_docs:
-        docs_ds = ds if docs_from is None else (ir_datasets.load(docs_from) if isinstance(docs_from, str) else docs_from)
+        docs_ds = (
+            ds
+            if docs_from is None
+            else (ir_datasets.load(docs_from) if isinstance(docs_from, str) else docs_from)
+        )
         corpus = Corpus(_doc(d) for d in docs_ds.docs_iter())
-    name = dataset if isinstance(dataset, str) else getattr(dataset, "dataset_id", lambda: "ir_datasets")()
+    name = (
+        dataset
+        if isinstance(dataset, str)
+        else getattr(dataset, "dataset_id", lambda: "ir_datasets")()
+    )
     return TaskData(corpus=corpus, queries=queries, qrels=qrels, source=f"ir_datasets:{name}")

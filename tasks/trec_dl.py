@@ -25,15 +25,28 @@ from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import load_local_or_online
 
 _YEARS = {
-    "2019": ("dl19", "topics.dl19-passage.txt", "qrels.dl19-passage.txt", "msmarco-passage/trec-dl-2019/judged"),
-    "2020": ("dl20", "topics.dl20.txt", "qrels.dl20-passage.txt", "msmarco-passage/trec-dl-2020/judged"),
+    "2019": (
+        "dl19",
+        "topics.dl19-passage.txt",
+        "qrels.dl19-passage.txt",
+        "msmarco-passage/trec-dl-2019/judged",
+    ),
+    "2020": (
+        "dl20",
+        "topics.dl20.txt",
+        "qrels.dl20-passage.txt",
+        "msmarco-passage/trec-dl-2020/judged",
+    ),
 }
 _CANDIDATES = {
     "bm25-top100": "bm25_{short}_top100.jsonl.gz",
     "contriever-top100": "{short}_top100_contriever.jsonl.gz",
 }
 # Pyserini 2CR, BM25 default (k1=0.9, b=0.4) on the full corpus.
-_REFERENCE = {"2019": {"bm25 ndcg@10": 0.5058, "bm25 map": 0.3773}, "2020": {"bm25 ndcg@10": 0.4796, "bm25 map": 0.2856}}
+_REFERENCE = {
+    "2019": {"bm25 ndcg@10": 0.5058, "bm25 map": 0.3773},
+    "2020": {"bm25 ndcg@10": 0.4796, "bm25 map": 0.2856},
+}
 
 
 def read_rankgpt_candidates(path: str | Path) -> tuple[Run, Corpus, dict[str, str]]:
@@ -46,12 +59,16 @@ def read_rankgpt_candidates(path: str | Path) -> tuple[Run, Corpus, dict[str, st
             obj = json.loads(line)
             hits = obj["hits"]
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise DataFormatError(path, n, f"bad candidate record ({e})", '{"query": str, "hits": [...]}') from None
+            raise DataFormatError(
+                path, n, f"bad candidate record ({e})", '{"query": str, "hits": [...]}'
+            ) from None
         for h in hits:
             try:
                 qid, did, score = str(h["qid"]), str(h["docid"]), float(h["score"])
             except (KeyError, TypeError, ValueError) as e:
-                raise DataFormatError(path, n, f"bad hit ({e})", 'hits with "qid", "docid", "score", "content"') from None
+                raise DataFormatError(
+                    path, n, f"bad hit ({e})", 'hits with "qid", "docid", "score", "content"'
+                ) from None
             if did in run.setdefault(qid, {}):
                 raise DataFormatError(path, n, f"document {did!r} appears twice for query {qid!r}")
             run[qid][did] = score
@@ -63,7 +80,9 @@ def read_rankgpt_candidates(path: str | Path) -> tuple[Run, Corpus, dict[str, st
 
 class TrecDLTask:
     family: ClassVar[str] = "trec-dl"
-    description: ClassVar[str] = "TREC Deep Learning passage 2019/2020 (graded nDCG@10; MAP/recall at rel>=2)"
+    description: ClassVar[str] = (
+        "TREC Deep Learning passage 2019/2020 (graded nDCG@10; MAP/recall at rel>=2)"
+    )
 
     def subsets(self) -> list[str]:
         return [y + s for y in _YEARS for s in ["", *(f"/{c}" for c in _CANDIDATES)]]
@@ -71,7 +90,9 @@ class TrecDLTask:
     def _parse(self, subset: str) -> tuple[str, str | None]:
         year, _, setting = subset.partition("/")
         if year not in _YEARS or (setting and setting not in _CANDIDATES):
-            raise ConfigError(f"trec-dl/{subset}: unknown subset; known: {', '.join(self.subsets())}")
+            raise ConfigError(
+                f"trec-dl/{subset}: unknown subset; known: {', '.join(self.subsets())}"
+            )
         return year, setting or None
 
     def spec(self, subset: str) -> TaskSpec:
@@ -90,7 +111,10 @@ class TrecDLTask:
             run_depth=1000,
             rerank_depth=100,
             sources=(
-                DataSourceSpec(kind="local", location=f"trec-dl/{_CANDIDATES[setting].format(short=short) if setting else qrels}"),
+                DataSourceSpec(
+                    kind="local",
+                    location=f"trec-dl/{_CANDIDATES[setting].format(short=short) if setting else qrels}",
+                ),
                 *([] if setting else [DataSourceSpec(kind="ir_datasets", location=irds)]),
             ),
             reference=_REFERENCE[year],
@@ -109,14 +133,28 @@ class TrecDLTask:
                 cand_path = base / _CANDIDATES[setting].format(short=short)
                 cands, corpus, _ = read_rankgpt_candidates(cand_path)
                 cands = {q: v for q, v in cands.items() if q in qrels}
-                return TaskData(corpus=corpus, queries=queries, qrels=qrels, candidates=cands, source=str(cand_path))
-            corpus = read_jsonl_corpus(base / f"{short}_judged_passages.jsonl.gz", id_fields=("docid", "_id"))
-            return TaskData(corpus=corpus, queries=queries, qrels=qrels, source=f"{base} (judged-passage pool)")
+                return TaskData(
+                    corpus=corpus,
+                    queries=queries,
+                    qrels=qrels,
+                    candidates=cands,
+                    source=str(cand_path),
+                )
+            corpus = read_jsonl_corpus(
+                base / f"{short}_judged_passages.jsonl.gz", id_fields=("docid", "_id")
+            )
+            return TaskData(
+                corpus=corpus, queries=queries, qrels=qrels, source=f"{base} (judged-passage pool)"
+            )
 
         def online() -> TaskData:
             from tasks._irds import load_irds
 
             return load_irds(irds)
 
-        expected = Path("trec-dl") / (_CANDIDATES[setting].format(short=short) if setting else qrels_name)
-        return load_local_or_online(name, data_dir, expected, local, None if setting else online, f"ir_datasets {irds!r}")
+        expected = Path("trec-dl") / (
+            _CANDIDATES[setting].format(short=short) if setting else qrels_name
+        )
+        return load_local_or_online(
+            name, data_dir, expected, local, None if setting else online, f"ir_datasets {irds!r}"
+        )

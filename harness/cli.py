@@ -1,0 +1,330 @@
+"""The ``harness`` command line. Heavy libraries are imported inside commands, so listing is instant."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from harness.errors import ConfigError, HarnessError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Evaluation harness for information retrieval research.",
+)
+leaderboard_app = typer.Typer(
+    no_args_is_help=True, help="Build the static leaderboard from a results folder."
+)
+app.add_typer(leaderboard_app, name="leaderboard")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="local data folder (default: $HARNESS_DATA_DIR)")
+]
+Results = Annotated[Path, typer.Option("--results", help="result store folder")]
+JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=False)
+
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"-o {p!r}: expected KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+@app.command("list")
+def list_cmd(
+    what: Annotated[str, typer.Argument(help="tasks or systems")] = "tasks",
+    json_out: JsonOut = False,
+) -> None:
+    """List registered tasks (with subsets, main metric and data sources) or systems."""
+    from harness.registry import SYSTEMS, TASKS
+
+    if what not in ("tasks", "systems"):
+        raise ConfigError(f"harness list {what!r}: expected 'tasks' or 'systems'")
+    if what == "systems":
+        rows = [{"name": n, "target": SYSTEMS.target(n)} for n in SYSTEMS.names()]
+    else:
+        rows = []
+        for fam in TASKS.names():
+            cls = TASKS.get(fam)  # task modules import only the light core
+            task = cls()
+            subsets = task.subsets()
+            spec = task.spec(subsets[0]) if subsets else None
+            rows.append(
+                {
+                    "name": fam,
+                    "subsets": [s for s in subsets if s],
+                    "description": cls.description,
+                    "main_metric": spec.main_metric if spec else "per dataset (nDCG@10)",
+                    "sources": [f"{s.kind}:{s.location}" for s in spec.sources]
+                    if spec
+                    else ["local:<name>/ (BEIR layout)", "ir_datasets:beir/<name>"],
+                }
+            )
+    if json_out:
+        print(json.dumps(rows))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"registered {what}")
+    for col in rows[0] if rows else []:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*[", ".join(v) if isinstance(v, list) else str(v) for v in r.values()])
+    _console().print(table)
+
+
+@app.command("run")
+def run_cmd(
+    system: Annotated[
+        str,
+        typer.Option("--system", "-s", help="system or pipeline, e.g. bm25, dense, 'bm25>dense'"),
+    ],
+    task: Annotated[
+        str, typer.Option("--task", "-t", help="task name, e.g. trec-dl/2019, beir/scifact")
+    ],
+    data_dir: DataDir = None,
+    results: Results = Path("results"),
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    limit_queries: Annotated[
+        int | None, typer.Option(min=1, help="keep the first N judged queries")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="model id or path for model-based systems")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("-o", "--option", help="system option KEY=VALUE (STAGE.KEY for one stage)"),
+    ] = None,
+    json_out: JsonOut = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
+) -> None:
+    """Run a system on a task and store run file, metrics and metadata."""
+    from harness.runner import RunOptions, run
+    from harness.runtime import resolve_device
+
+    _logging(quiet or json_out)
+    opts = _parse_options(option or [])
+    if model:
+        opts["model"] = model
+    out = run(
+        RunOptions(
+            system=system,
+            task=task,
+            data_dir=data_dir,
+            results=results,
+            device=resolve_device(device),
+            batch_size=batch_size,
+            limit_queries=limit_queries,
+            system_options=opts,
+            progress=not (quiet or json_out),
+        )
+    )
+    m = out.metrics
+    payload = {
+        "task": m.task,
+        "system": m.system,
+        "main_metric": m.main_metric,
+        "main_score": m.main_score,
+        "metrics": m.metrics,
+        "n_queries": m.n_queries,
+        "result_dir": str(out.path),
+        "timings": out.metadata.timings,
+        "stats": out.metadata.stats,
+    }
+    if json_out:
+        print(json.dumps(payload))
+    else:
+        _print_metrics(m.task, m.system, m.metrics, m.main_metric, m.n_queries)
+        _console().print(f"stored in {out.path} ({out.metadata.timings['total_s']:.1f}s)")
+
+
+@app.command("eval")
+def eval_cmd(
+    run_file: Annotated[Path, typer.Argument(help="TREC run file (six columns)")],
+    task: Annotated[str, typer.Option("--task", "-t")],
+    data_dir: DataDir = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Score an existing TREC run file with the task's official conventions."""
+    from harness.io import read_trec_run
+    from harness.metrics import evaluate
+    from harness.runner import load_task
+
+    run = read_trec_run(run_file)
+    spec, data = load_task(task, data_dir)
+    ev = evaluate(run, data.qrels, spec, data)
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "task": spec.name,
+                    "run": str(run_file),
+                    "main_metric": spec.main_metric,
+                    "main_score": ev.means[spec.main_metric],
+                    "metrics": ev.means,
+                    "n_queries": len(ev.query_ids),
+                }
+            )
+        )
+    else:
+        _print_metrics(spec.name, run_file.name, ev.means, spec.main_metric, len(ev.query_ids))
+
+
+@app.command("compare")
+def compare_cmd(
+    task: Annotated[str, typer.Option("--task", "-t")],
+    results: Results = Path("results"),
+    baseline: Annotated[
+        str | None, typer.Option(help="system to compare against (default: best on the metric)")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="metric (default: the task's main metric)")
+    ] = None,
+    test: Annotated[str, typer.Option(help="randomization or t-test")] = "randomization",
+    alpha: float = 0.05,
+    json_out: JsonOut = False,
+) -> None:
+    """Paired significance tests (Holm-corrected) of every stored system against a baseline."""
+    from harness.compare import compare
+    from harness.store import iter_results
+
+    rows = [m for m, _, _ in iter_results(results) if m.task == task]
+    if len(rows) < 2:
+        raise ConfigError(
+            f"compare needs at least two stored results for task {task!r} under {results}; found {len(rows)}"
+        )
+    metric = metric or rows[0].main_metric
+    missing = [m.system for m in rows if metric not in m.per_query]
+    if missing:
+        raise ConfigError(f"metric {metric!r} is not stored for {', '.join(missing)}")
+    per_query = {m.system: m.per_query[metric] for m in rows}
+    base = baseline or max(rows, key=lambda m: m.metrics[metric]).system
+    comps = compare(per_query, base, metric, test=test, alpha=alpha)  # type: ignore[arg-type]
+    if json_out:
+        print(json.dumps([c.__dict__ for c in comps]))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha})")
+    for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", ""):
+        t.add_column(col)
+    for c in comps:
+        t.add_row(
+            c.system,
+            f"{c.mean:.4f}",
+            f"{c.baseline_mean:.4f}",
+            f"{c.p_value:.4g}",
+            f"{c.p_holm:.4g}",
+            f"{c.wins}/{c.ties}/{c.losses}",
+            "significant" if c.significant else "",
+        )
+    _console().print(t)
+
+
+@leaderboard_app.command("build")
+def leaderboard_build(
+    results: Results = Path("results"), out: Annotated[Path, typer.Option("--out")] = Path("site")
+) -> None:
+    """Write summary.json and static HTML pages (no network needed to view them)."""
+    from leaderboard.build import build
+
+    index = build(results, out)
+    print(f"leaderboard written to {index}")
+
+
+@app.command("convert-candidates")
+def convert_candidates(src: Path, dst: Path, tag: str = "candidates") -> None:
+    """Convert a RankGPT-style candidate jsonl (query + hits) into a TREC run file."""
+    from harness.io import atomic_write_text, format_trec_run
+    from tasks.trec_dl import read_rankgpt_candidates
+
+    run, _, _ = read_rankgpt_candidates(src)
+    atomic_write_text(dst, format_trec_run(run, tag))
+    print(f"wrote {sum(len(v) for v in run.values())} lines for {len(run)} queries to {dst}")
+
+
+@app.command("demo")
+def demo_cmd(
+    results: Results = Path("demo-results"),
+    out: Annotated[Path, typer.Option("--out")] = Path("demo-site"),
+    systems: str = "bm25,dense",
+) -> None:
+    """Run the embedded LIMIT-style task with BM25 and dense retrieval, then build the leaderboard."""
+    from harness.runner import RunOptions, run
+    from leaderboard.build import build
+
+    _logging(False)
+    for s in systems.split(","):
+        o = run(RunOptions(system=s, task="demo", results=results))
+        _print_metrics(
+            o.metrics.task,
+            o.metrics.system,
+            o.metrics.metrics,
+            o.metrics.main_metric,
+            o.metrics.n_queries,
+        )
+    print(f"leaderboard written to {build(results, out)}")
+
+
+def _print_metrics(task: str, system: str, metrics: dict[str, float], main: str, n: int) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{system} on {task} ({n} queries)")
+    for m in metrics:
+        t.add_column(m + (" *" if m == main else ""), justify="right")
+    t.add_row(*[f"{v:.4f}" for v in metrics.values()])
+    _console().print(t)
+
+
+def _logging(quiet: bool) -> None:
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("faiss").setLevel(logging.WARNING)
+    if quiet:
+        import os
+
+        os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except HarnessError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(
+            "interrupted; finished query batches are checkpointed, re-run the same command to resume",
+            file=sys.stderr,
+        )
+        sys.exit(130)
+    except Exception as e:  # click's own usage errors
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(1)
+        raise

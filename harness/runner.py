@@ -1,0 +1,223 @@
+"""The scoring runner: task + system -> run -> metrics -> stored result, resumable.
+
+Queries go through the whole pipeline in batches; after each batch the finished rankings are
+appended to a checkpoint file keyed by the run's config hash. A run that crashes and is started
+again reads the checkpoint and only does the queries that are missing. Expensive artefacts
+(embeddings, Lucene indexes) are cached by content, so a repeated run is nearly free.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.data import Run, TaskData, ranked
+from harness.errors import ConfigError, DataFormatError
+from harness.io import format_trec_run, read_trec_run
+from harness.metrics import evaluate, prepare_run
+from harness.pipeline import Pipeline, build_pipeline
+from harness.protocols import Reranker, Retriever
+from harness.registry import TASKS, split_task_name
+from harness.runtime import RunContext, log
+from harness.spec import TaskSpec
+from harness.store import MetricsRecord, RunMetadata, config_hash, slug, write_result
+from harness.task import limit_queries, resolve_data_dir
+
+
+@dataclass
+class RunOptions:
+    system: str
+    task: str
+    data_dir: str | Path | None = None
+    results: Path = Path("results")
+    device: str = "cpu"
+    batch_size: int = 64
+    limit_queries: int | None = None
+    system_options: dict[str, Any] = field(default_factory=dict)
+    query_batch: int = 256
+    progress: bool = True
+    seed: int = 0
+    cache_dir: Path | None = None
+
+
+@dataclass
+class RunOutcome:
+    metrics: MetricsRecord
+    metadata: RunMetadata
+    path: Path
+    resumed_queries: int
+
+
+def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskData]:
+    family, subset = split_task_name(name)
+    task = TASKS.get(family)()
+    spec = task.spec(subset)
+    return spec, task.load(subset, resolve_data_dir(data_dir))
+
+
+def task_spec(name: str) -> TaskSpec:
+    family, subset = split_task_name(name)
+    return TASKS.get(family)().spec(subset)
+
+
+def _merge_tail(reranked: Run, previous: Run) -> Run:
+    """Reranked top documents first, then the previous stage's remainder below them."""
+    out: Run = {}
+    for q, top in reranked.items():
+        docs = dict(top)
+        rest = [d for d, _ in ranked(previous.get(q, {})) if d not in docs]
+        if rest:
+            floor = min(docs.values(), default=0.0)
+            for i, d in enumerate(rest, start=1):
+                docs[d] = floor - i
+        out[q] = docs
+    return out
+
+
+def run_batch(
+    pipe: Pipeline, spec: TaskSpec, data: TaskData, qids: list[str], ctx: RunContext
+) -> Run:
+    """All stages of the pipeline for one batch of queries."""
+    queries = {q: data.queries[q] for q in qids}
+    current: Run
+    first = pipe.stages[0]
+    if data.candidates is not None:
+        if not isinstance(first, Reranker):
+            raise ConfigError(
+                f"{spec.name} is a reranking task; system {pipe.names[0]!r} cannot rerank"
+            )
+        cands = {q: dict(ranked(data.candidates.get(q, {}))[: spec.rerank_depth]) for q in qids}
+        current = first.rerank(queries, data.corpus, cands, ctx)
+    else:
+        if not isinstance(first, Retriever):
+            raise ConfigError(
+                f"{spec.name} has no candidate lists: the first stage {pipe.names[0]!r} must be a retriever"
+            )
+        current = first.search(queries, spec.run_depth, ctx)
+    for stage in pipe.stages[1:]:
+        top = {q: dict(ranked(current.get(q, {}))[: spec.rerank_depth]) for q in qids}
+        current = _merge_tail(stage.rerank(queries, data.corpus, top, ctx), current)
+    return {q: current.get(q, {}) for q in qids}
+
+
+def _read_checkpoint(path: Path) -> Run:
+    """Complete lines of a checkpoint; a torn last line (crash mid-write) is dropped."""
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text, encoding="utf-8")
+    try:
+        return read_trec_run(path)
+    except DataFormatError:
+        log.warning("checkpoint %s unreadable; starting over", path)
+        path.unlink()
+        return {}
+
+
+def run(opts: RunOptions) -> RunOutcome:
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    spec, data = load_task(opts.task, opts.data_dir)
+    data = limit_queries(data, opts.limit_queries)
+    timings["load_s"] = time.perf_counter() - t0
+    pipe = build_pipeline(opts.system, opts.system_options)
+    ctx = RunContext(
+        device=opts.device,
+        batch_size=opts.batch_size,
+        progress=opts.progress,
+        seed=opts.seed,
+        **({"cache_dir": opts.cache_dir} if opts.cache_dir else {}),
+    )
+    config = {
+        "task": spec.name,
+        "system": opts.system,
+        "options": opts.system_options,
+        "limit_queries": opts.limit_queries,
+        "corpus_hash": data.corpus.content_hash,
+        "n_queries": len(data.queries),
+        "run_depth": spec.run_depth,
+        "rerank_depth": spec.rerank_depth,
+    }
+    chash = config_hash(config)
+    results = Path(opts.results)
+    ckpt = results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}.trec"
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    done = _read_checkpoint(ckpt)
+    if done:
+        log.info("resuming: %d of %d queries already done (%s)", len(done), len(data.queries), ckpt)
+
+    t = time.perf_counter()
+    if (
+        data.candidates is None
+        and isinstance(pipe.stages[0], Retriever)
+        and len(done) < len(data.queries)
+    ):
+        pipe.stages[0].index(data.corpus, ctx)
+    timings["index_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    todo = [q for q in sorted(data.queries) if q not in done]
+    with open(ckpt, "a", encoding="utf-8") as out:
+        for b in range(0, len(todo), opts.query_batch):
+            qids = todo[b : b + opts.query_batch]
+            batch_run = run_batch(pipe, spec, data, qids, ctx)
+            batch_run = prepare_run(
+                batch_run,
+                depth=spec.run_depth,
+                excluded_ids=data.excluded_ids,
+                ignore_identical_ids=spec.ignore_identical_ids,
+            )
+            out.write(format_trec_run(batch_run, slug(pipe.label)))
+            out.flush()
+            done.update(batch_run)
+    timings["search_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    # Read the checkpoint back so a resumed run and an uninterrupted one score identical bytes.
+    done = read_trec_run(ckpt) if ckpt.stat().st_size else {}
+    final = {q: done.get(q, {}) for q in sorted(data.queries)}
+    ev = evaluate(final, data.qrels, spec, data)
+    timings["evaluate_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
+
+    from harness.envinfo import git_sha, hardware, package_versions
+
+    label = pipe.label
+    metrics = MetricsRecord(
+        task=spec.name,
+        system=label,
+        main_metric=spec.main_metric,
+        main_score=ev.means[spec.main_metric],
+        metrics=ev.means,
+        per_query=ev.per_query,
+        n_queries=len(ev.query_ids),
+        relevance_threshold=spec.relevance_threshold,
+        average_over=spec.average_over,
+    )
+    meta = RunMetadata(
+        task=spec.name,
+        system=label,
+        command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
+        config=config,
+        config_hash=chash,
+        stages=pipe.metas(),
+        data_source=data.source,
+        git_sha=git_sha(),
+        packages=package_versions(),
+        hardware=hardware(ctx.device),
+        seed=opts.seed,
+        timings=timings,
+        stats={**ctx.stats, "resumed_queries": len(data.queries) - len(todo)},
+    )
+    path = write_result(results, format_trec_run(final, slug(label)), metrics, meta)
+    ckpt.unlink(missing_ok=True)
+    return RunOutcome(
+        metrics=metrics, metadata=meta, path=path, resumed_queries=len(data.queries) - len(todo)
+    )

