@@ -167,26 +167,32 @@ def eval_cmd(
     """Score an existing TREC run file with the task's official conventions."""
     from harness.io import read_trec_run
     from harness.metrics import evaluate
-    from harness.runner import load_task
+    from harness.registry import TASKS, split_task_name
+    from harness.task import FileEvaluatingTask, resolve_data_dir
 
-    run = read_trec_run(run_file)
-    spec, data = load_task(task, data_dir)
-    ev = evaluate(run, data.qrels, spec, data)
-    if json_out:
-        print(
-            json.dumps(
-                {
-                    "task": spec.name,
-                    "run": str(run_file),
-                    "main_metric": spec.main_metric,
-                    "main_score": ev.means[spec.main_metric],
-                    "metrics": ev.means,
-                    "n_queries": len(ev.query_ids),
-                }
-            )
-        )
+    family, subset = split_task_name(task)
+    task_obj = TASKS.get(family)()
+    spec = task_obj.spec(subset)
+    if isinstance(task_obj, FileEvaluatingTask):
+        res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir))
+        means, n = res.metrics, res.n_items
     else:
-        _print_metrics(spec.name, run_file.name, ev.means, spec.main_metric, len(ev.query_ids))
+        run = read_trec_run(run_file)
+        data = task_obj.load(subset, resolve_data_dir(data_dir))
+        ev = evaluate(run, data.qrels, spec, data)
+        means, n = ev.means, len(ev.query_ids)
+    payload = {
+        "task": spec.name,
+        "run": str(run_file),
+        "main_metric": spec.main_metric,
+        "main_score": means[spec.main_metric],
+        "metrics": means,
+        "n_queries": n,
+    }
+    if json_out:
+        print(json.dumps(payload))
+    else:
+        _print_metrics(spec.name, run_file.name, means, spec.main_metric, n)
 
 
 @app.command("compare")

@@ -13,12 +13,14 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from harness.data import Corpus, Document, Qrels, Queries, Run, ranked
 from harness.errors import DataFormatError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 
 def open_text(path: str | Path) -> IO[str]:

@@ -47,6 +47,15 @@ class Reranker(Protocol):
     def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run: ...
 
 
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to vectors (STS tasks, MTEB). ``role`` is "query" or "document"."""
+
+    def meta(self) -> SystemMeta: ...
+
+    def encode(self, texts: list[str], role: str, ctx: RunContext) -> Any: ...
+
+
 class SystemFactory(Protocol):
     """What an entry point of group ``harness.systems`` must load: a callable taking options."""
 

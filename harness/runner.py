@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.data import Run, TaskData, ranked
 from harness.errors import ConfigError, DataFormatError
@@ -23,9 +23,11 @@ from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import Reranker, Retriever
 from harness.registry import TASKS, split_task_name
 from harness.runtime import RunContext, log
-from harness.spec import TaskSpec
 from harness.store import MetricsRecord, RunMetadata, config_hash, slug, write_result
 from harness.task import limit_queries, resolve_data_dir
+
+if TYPE_CHECKING:
+    from harness.spec import TaskSpec
 
 
 @dataclass
@@ -57,11 +59,6 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
     task = TASKS.get(family)()
     spec = task.spec(subset)
     return spec, task.load(subset, resolve_data_dir(data_dir))
-
-
-def task_spec(name: str) -> TaskSpec:
-    family, subset = split_task_name(name)
-    return TASKS.get(family)().spec(subset)
 
 
 def _merge_tail(reranked: Run, previous: Run) -> Run:
@@ -120,20 +117,110 @@ def _read_checkpoint(path: Path) -> Run:
         return {}
 
 
-def run(opts: RunOptions) -> RunOutcome:
-    t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    spec, data = load_task(opts.task, opts.data_dir)
-    data = limit_queries(data, opts.limit_queries)
-    timings["load_s"] = time.perf_counter() - t0
-    pipe = build_pipeline(opts.system, opts.system_options)
-    ctx = RunContext(
+def _context(opts: RunOptions) -> RunContext:
+    return RunContext(
         device=opts.device,
         batch_size=opts.batch_size,
         progress=opts.progress,
         seed=opts.seed,
         **({"cache_dir": opts.cache_dir} if opts.cache_dir else {}),
     )
+
+
+def _store(
+    opts: RunOptions,
+    spec: TaskSpec,
+    pipe: Pipeline,
+    ctx: RunContext,
+    config: dict[str, Any],
+    artifact: str,
+    means: dict[str, float],
+    per_query: dict[str, dict[str, float]],
+    n: int,
+    source: str,
+    timings: dict[str, float],
+    extra: dict[str, Any] | None = None,
+    artifact_name: str = "run.trec",
+    resumed: int = 0,
+) -> RunOutcome:
+    """Build the metrics and metadata records and write the result atomically."""
+    from harness.envinfo import git_sha, hardware, package_versions
+
+    label = pipe.label
+    metrics = MetricsRecord(
+        task=spec.name,
+        system=label,
+        main_metric=spec.main_metric,
+        main_score=means[spec.main_metric],
+        metrics=means,
+        per_query=per_query,
+        n_queries=n,
+        relevance_threshold=spec.relevance_threshold,
+        average_over=spec.average_over,
+        extra=extra or {},
+    )
+    meta = RunMetadata(
+        task=spec.name,
+        system=label,
+        command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
+        config=config,
+        config_hash=config_hash(config),
+        stages=pipe.metas(),
+        data_source=source,
+        git_sha=git_sha(),
+        packages=package_versions(),
+        hardware=hardware(ctx.device),
+        seed=opts.seed,
+        timings=timings,
+        stats={**ctx.stats, "resumed_queries": resumed},
+    )
+    path = write_result(Path(opts.results), artifact, metrics, meta, artifact_name=artifact_name)
+    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=resumed)
+
+
+def run(opts: RunOptions) -> RunOutcome:
+    from harness.task import CustomRunTask
+
+    t0 = time.perf_counter()
+    family, subset = split_task_name(opts.task)
+    task = TASKS.get(family)()
+    pipe = build_pipeline(opts.system, opts.system_options)
+    ctx = _context(opts)
+    if isinstance(task, CustomRunTask):
+        spec = task.spec(subset)
+        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx)
+        total = time.perf_counter() - t0
+        config = {
+            "task": spec.name,
+            "system": opts.system,
+            "options": opts.system_options,
+            "limit_queries": opts.limit_queries,
+        }
+        return _store(
+            opts,
+            spec,
+            pipe,
+            ctx,
+            config,
+            res.artifact,
+            res.metrics,
+            res.per_item,
+            res.n_items,
+            res.source,
+            {"total_s": total, "per_query_s": total / max(1, res.n_items)},
+            res.extra,
+            res.artifact_name,
+        )
+    return _run_ranking(opts, task, subset, pipe, ctx, t0)
+
+
+def _run_ranking(
+    opts: RunOptions, task: Any, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
+) -> RunOutcome:
+    timings: dict[str, float] = {}
+    spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
+    data = limit_queries(data, opts.limit_queries)
+    timings["load_s"] = time.perf_counter() - t0
     config = {
         "task": spec.name,
         "system": opts.system,
@@ -175,7 +262,6 @@ def run(opts: RunOptions) -> RunOutcome:
             )
             out.write(format_trec_run(batch_run, slug(pipe.label)))
             out.flush()
-            done.update(batch_run)
     timings["search_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -186,38 +272,19 @@ def run(opts: RunOptions) -> RunOutcome:
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
-
-    from harness.envinfo import git_sha, hardware, package_versions
-
-    label = pipe.label
-    metrics = MetricsRecord(
-        task=spec.name,
-        system=label,
-        main_metric=spec.main_metric,
-        main_score=ev.means[spec.main_metric],
-        metrics=ev.means,
-        per_query=ev.per_query,
-        n_queries=len(ev.query_ids),
-        relevance_threshold=spec.relevance_threshold,
-        average_over=spec.average_over,
+    outcome = _store(
+        opts,
+        spec,
+        pipe,
+        ctx,
+        config,
+        format_trec_run(final, slug(pipe.label)),
+        ev.means,
+        ev.per_query,
+        len(ev.query_ids),
+        data.source,
+        timings,
+        resumed=len(data.queries) - len(todo),
     )
-    meta = RunMetadata(
-        task=spec.name,
-        system=label,
-        command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
-        config=config,
-        config_hash=chash,
-        stages=pipe.metas(),
-        data_source=data.source,
-        git_sha=git_sha(),
-        packages=package_versions(),
-        hardware=hardware(ctx.device),
-        seed=opts.seed,
-        timings=timings,
-        stats={**ctx.stats, "resumed_queries": len(data.queries) - len(todo)},
-    )
-    path = write_result(results, format_trec_run(final, slug(label)), metrics, meta)
     ckpt.unlink(missing_ok=True)
-    return RunOutcome(
-        metrics=metrics, metadata=meta, path=path, resumed_queries=len(data.queries) - len(todo)
-    )
+    return outcome

@@ -75,13 +75,19 @@ def result_dir(results: Path, task: str, system: str) -> Path:
     return results / slug(task) / slug(system)
 
 
-def write_result(results: Path, run_text: str, metrics: MetricsRecord, meta: RunMetadata) -> Path:
+def write_result(
+    results: Path,
+    run_text: str,
+    metrics: MetricsRecord,
+    meta: RunMetadata,
+    artifact_name: str = RUN_FILE,
+) -> Path:
     """Write all three files into a temp folder, then swap it into place."""
     target = result_dir(results, metrics.task, metrics.system)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
     try:
-        (tmp / RUN_FILE).write_text(run_text, encoding="utf-8")
+        (tmp / artifact_name).write_text(run_text, encoding="utf-8")
         (tmp / METRICS_FILE).write_text(metrics.model_dump_json(indent=1), encoding="utf-8")
         (tmp / METADATA_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
         old = None

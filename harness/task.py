@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from harness.data import TaskData
 from harness.errors import DataNotFoundError
-from harness.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from harness.pipeline import Pipeline
+    from harness.runtime import RunContext
+    from harness.spec import TaskSpec
 
 T = TypeVar("T")
 
@@ -28,6 +34,44 @@ class TaskFamily(Protocol):
     def spec(self, subset: str) -> TaskSpec: ...
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData: ...
+
+
+@dataclass
+class CustomResult:
+    """What a non-ranking task (STS, relevance-judge meta-evaluation) returns from ``custom_run``.
+
+    ``per_item`` maps metric -> item id -> value (like per-query values); ``artifact`` is the text
+    stored in place of a run file (e.g. a label file or similarity scores), ``artifact_name`` its
+    file name.
+    """
+
+    metrics: dict[str, float]
+    per_item: dict[str, dict[str, float]] = field(default_factory=dict)
+    artifact: str = ""
+    artifact_name: str = "run.trec"
+    n_items: int = 0
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class CustomRunTask(Protocol):
+    """A task whose evaluation is not "rank documents per query".
+
+    The runner calls ``custom_run`` instead of its retrieval loop; the result is stored in the
+    same result store with the task spec's main metric.
+    """
+
+    def custom_run(
+        self, subset: str, pipeline: Pipeline, data_dir: Path | None, ctx: RunContext
+    ) -> CustomResult: ...
+
+
+@runtime_checkable
+class FileEvaluatingTask(Protocol):
+    """A task that scores a submitted file itself (``harness eval FILE --task T``)."""
+
+    def evaluate_file(self, subset: str, path: Path, data_dir: Path | None) -> CustomResult: ...
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:

@@ -12,13 +12,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from harness.models import resolve_model
 from harness.protocols import SystemMeta
 from harness.runtime import log
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from harness.data import Corpus, Queries, Run
     from harness.runtime import RunContext
 
@@ -86,7 +86,7 @@ class DenseRetriever:
         )
         log.info("dense: model %s loaded from %s on %s", self.model_id, self._resolved, ctx.device)
 
-    def _encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+    def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
         from harness.embcache import EmbeddingCache
 
         self._load(ctx)
@@ -136,14 +136,14 @@ class DenseRetriever:
 
     def index(self, corpus: Corpus, ctx: RunContext) -> None:
         self._doc_ids = corpus.ids()
-        self._doc_vecs = self._encode(corpus.texts(), "document", ctx)
+        self._doc_vecs = self.encode(corpus.texts(), "document", ctx)
 
     def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
         from kernels.topk import exact_topk
 
         assert self._doc_vecs is not None, "index() must run before search()"
         qids = list(queries)
-        qv = self._encode([queries[q] for q in qids], "query", ctx)
+        qv = self.encode([queries[q] for q in qids], "query", ctx)
         scores, idx = exact_topk(qv, self._doc_vecs, k, device=ctx.device)
         return {
             q: {self._doc_ids[j]: float(s) for s, j in zip(scores[r], idx[r]) if j >= 0}
@@ -152,10 +152,10 @@ class DenseRetriever:
 
     def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
         qids = [q for q in candidates if q in queries]
-        qv = self._encode([queries[q] for q in qids], "query", ctx)
+        qv = self.encode([queries[q] for q in qids], "query", ctx)
         doc_ids = sorted({d for q in qids for d in candidates[q]})
         pos = {d: i for i, d in enumerate(doc_ids)}
-        dv = self._encode([corpus[d].full_text for d in doc_ids], "document", ctx)
+        dv = self.encode([corpus[d].full_text for d in doc_ids], "document", ctx)
         out: Run = {}
         for r, q in enumerate(qids):
             ids = list(candidates[q])

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import itertools
 import random
-from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from harness.data import Corpus, Document, Qrels, TaskData
 from harness.errors import ConfigError
 from harness.spec import DataSourceSpec, TaskSpec
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _FIRST = [
     "Ada",

@@ -7,14 +7,16 @@ format (configs ``corpus``, ``queries``, ``default`` for qrels).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.data import Corpus, Document, Qrels, TaskData
 from harness.io import read_jsonl_corpus, read_jsonl_qrels, read_jsonl_queries
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import load_local_or_online
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 HF_ID = "orionweller/LIMIT-small"
 

@@ -9,14 +9,16 @@ words removed), so scores there are *not* comparable with published BEIR NFCorpu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from harness.data import TaskData
 from harness.errors import ConfigError
 from harness.io import read_trec_qrels, read_tsv_corpus, read_tsv_queries
-from harness.spec import TaskSpec
 from harness.task import load_local_or_online
 from tasks.beir import beir_spec, read_beir_folder
+
+if TYPE_CHECKING:
+    from harness.spec import TaskSpec
 
 
 def read_original_release(root: Path, split: str) -> TaskData:
