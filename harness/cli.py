@@ -59,12 +59,26 @@ def list_cmd(
     if what not in ("tasks", "systems"):
         raise ConfigError(f"harness list {what!r}: expected 'tasks' or 'systems'")
     if what == "systems":
-        rows = [{"name": n, "target": SYSTEMS.target(n)} for n in SYSTEMS.names()]
+        rows: list[dict[str, Any]] = [
+            {"name": n, "target": SYSTEMS.target(n)} for n in SYSTEMS.names()
+        ]
     else:
         rows = []
         for fam in TASKS.names():
-            cls = TASKS.get(fam)  # task modules import only the light core
-            task = cls()
+            try:
+                cls = TASKS.get(fam)  # task modules import only the light core
+                task = cls()
+            except Exception as e:  # a broken third-party plugin must not hide the others
+                rows.append(
+                    {
+                        "name": fam,
+                        "subsets": [],
+                        "description": f"failed to load: {type(e).__name__}: {e}",
+                        "main_metric": "",
+                        "sources": [],
+                    }
+                )
+                continue
             subsets = task.subsets()
             spec = task.spec(subsets[0]) if subsets else None
             rows.append(
@@ -118,14 +132,15 @@ def run_cmd(
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
-    from harness.runner import RunOptions, run
+    from harness.family import run_any
+    from harness.runner import RunOptions
     from harness.runtime import resolve_device
 
     _logging(quiet or json_out)
     opts = _parse_options(option or [])
     if model:
         opts["model"] = model
-    out = run(
+    outs = run_any(
         RunOptions(
             system=system,
             task=task,
@@ -138,6 +153,7 @@ def run_cmd(
             progress=not (quiet or json_out),
         )
     )
+    out = outs[-1]
     m = out.metrics
     payload = {
         "task": m.task,
@@ -150,10 +166,22 @@ def run_cmd(
         "timings": out.metadata.timings,
         "stats": out.metadata.stats,
     }
+    if len(outs) > 1:
+        payload["members"] = {
+            o.metrics.task: {"main_score": o.metrics.main_score, "metrics": o.metrics.metrics}
+            for o in outs[:-1]
+        }
     if json_out:
         print(json.dumps(payload))
     else:
-        _print_metrics(m.task, m.system, m.metrics, m.main_metric, m.n_queries)
+        for o in outs:
+            _print_metrics(
+                o.metrics.task,
+                o.metrics.system,
+                o.metrics.metrics,
+                o.metrics.main_metric,
+                o.metrics.n_queries,
+            )
         _console().print(f"stored in {out.path} ({out.metadata.timings['total_s']:.1f}s)")
 
 

@@ -87,14 +87,18 @@ def run_batch(
             raise ConfigError(
                 f"{spec.name} is a reranking task; system {pipe.names[0]!r} cannot rerank"
             )
-        cands = {q: dict(ranked(data.candidates.get(q, {}))[: spec.rerank_depth]) for q in qids}
-        current = first.rerank(queries, data.corpus, cands, ctx)
+        given = {q: data.candidates.get(q, {}) for q in qids}
+        top = {q: dict(ranked(given[q])[: spec.rerank_depth]) for q in qids}
+        current = _merge_tail(first.rerank(queries, data.corpus, top, ctx), given)
     else:
         if not isinstance(first, Retriever):
             raise ConfigError(
                 f"{spec.name} has no candidate lists: the first stage {pipe.names[0]!r} must be a retriever"
             )
-        current = first.search(queries, spec.run_depth, ctx)
+        # Excluded ids and self-hits are dropped after search (prepare_run); fetch that many more
+        # so the kept list still reaches run_depth, as BRIGHT drops them before its top-k cut.
+        extra = max((len(data.excluded_ids.get(q, ())) for q in qids), default=0)
+        current = first.search(queries, spec.run_depth + extra + spec.ignore_identical_ids, ctx)
     for stage in pipe.stages[1:]:
         top = {q: dict(ranked(current.get(q, {}))[: spec.rerank_depth]) for q in qids}
         current = _merge_tail(stage.rerank(queries, data.corpus, top, ctx), current)
@@ -118,12 +122,13 @@ def _read_checkpoint(path: Path) -> Run:
 
 
 def _context(opts: RunOptions) -> RunContext:
+    extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
     return RunContext(
         device=opts.device,
         batch_size=opts.batch_size,
         progress=opts.progress,
         seed=opts.seed,
-        **({"cache_dir": opts.cache_dir} if opts.cache_dir else {}),
+        **extra,
     )
 
 
@@ -183,7 +188,7 @@ def run(opts: RunOptions) -> RunOutcome:
 
     t0 = time.perf_counter()
     family, subset = split_task_name(opts.task)
-    task = TASKS.get(family)()
+    task: Any = TASKS.get(family)()
     pipe = build_pipeline(opts.system, opts.system_options)
     ctx = _context(opts)
     if isinstance(task, CustomRunTask):

@@ -101,9 +101,10 @@ class DenseRetriever:
                 show_progress_bar=False,
             )
 
+        plural = "queries" if role == "query" else "documents"
         cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)
         try:
-            bar = _progress(len(texts), f"encode {role}s", ctx.progress)
+            bar = _progress(len(texts), f"encode {plural}", ctx.progress)
             vecs, encoded, hits = cache.encode(
                 texts, role, batch, ctx.batch_size, bar.update if bar else None
             )
@@ -111,8 +112,8 @@ class DenseRetriever:
                 bar.close()
         finally:
             cache.close()
-        ctx.count(f"encoded_{role}s", encoded)
-        ctx.count(f"cache_hits_{role}s", hits)
+        ctx.count(f"encoded_{plural}", encoded)
+        ctx.count(f"cache_hits_{plural}", hits)
         log.info("dense: %s embeddings: encoded %d, %d from cache", role, encoded, hits)
         return vecs
 

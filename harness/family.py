@@ -1,0 +1,108 @@
+"""Running a whole benchmark family (``bright``, ``beir``, ``beir/cqadupstack``) and averaging it.
+
+A task plugin opts in by defining ``family_members()`` (or ``family_members(subset)``) returning the
+subsets -- or full task names -- whose mean is the family score. Every member is run and stored as
+usual; the aggregate is stored as its own result, named after the family, with each member's
+main score kept beside the mean.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from harness.registry import TASKS, split_task_name
+from harness.runner import RunOptions, RunOutcome, _context, _store, run
+from harness.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from harness.pipeline import Pipeline
+
+
+def members(task_name: str) -> list[str]:
+    """Full task names averaged for ``task_name``; empty when it is a single task."""
+    family, subset = split_task_name(task_name)
+    task = TASKS.get(family)()
+    fn = getattr(task, "family_members", None)
+    if fn is None:
+        return []
+    takes_subset = len(inspect.signature(fn).parameters) >= 1
+    if takes_subset:
+        names = fn(subset)
+    elif subset:
+        return []
+    else:
+        names = fn()
+    return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
+
+
+def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
+    """Run every member (recursively), then store the macro average over members."""
+    from harness.pipeline import build_pipeline
+
+    t0 = time.perf_counter()
+    names = members(opts.task)
+    outcomes = [run_any(replace(opts, task=n))[-1] for n in names]
+    first = outcomes[0].metrics
+    metric_ids = [m for m in first.metrics if all(m in o.metrics.metrics for o in outcomes)]
+    means = {m: sum(o.metrics.metrics[m] for o in outcomes) / len(outcomes) for m in metric_ids}
+    per_query = {
+        m: {
+            f"{o.metrics.task}/{q}": v
+            for o in outcomes
+            for q, v in o.metrics.per_query.get(m, {}).items()
+        }
+        for m in metric_ids
+    }
+    family, _ = split_task_name(opts.task)
+    spec = TaskSpec(
+        name=opts.task,
+        family=family,
+        description=f"mean over {len(names)} tasks",
+        metrics=tuple(metric_ids),
+        main_metric=first.main_metric,
+        relevance_threshold=first.relevance_threshold,
+        average_over=first.average_over,
+    )
+    pipe: Pipeline = build_pipeline(opts.system, opts.system_options)
+    ctx = _context(opts)
+    member_scores = {o.metrics.task: o.metrics.main_score for o in outcomes}
+    artifact = json.dumps(
+        {"members": {o.metrics.task: str(o.path) for o in outcomes}, "main_scores": member_scores},
+        indent=1,
+    )
+    total = time.perf_counter() - t0
+    config: dict[str, Any] = {
+        "task": opts.task,
+        "system": opts.system,
+        "options": opts.system_options,
+        "limit_queries": opts.limit_queries,
+        "members": names,
+    }
+    agg = _store(
+        opts,
+        spec,
+        pipe,
+        ctx,
+        config,
+        artifact,
+        means,
+        per_query,
+        sum(o.metrics.n_queries for o in outcomes),
+        f"mean of {len(names)} member results",
+        {"total_s": total},
+        {"members": member_scores, "aggregate": "macro mean over member tasks"},
+        artifact_name="members.json",
+    )
+    return outcomes, agg
+
+
+def run_any(opts: RunOptions) -> list[RunOutcome]:
+    """One task, or a family: returns member outcomes followed by the aggregate (last)."""
+    if members(opts.task):
+        outs, agg = run_family(opts)
+        return [*outs, agg]
+    return [run(opts)]

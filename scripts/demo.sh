@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up, then run the main job on the embedded default: BM25 and dense retrieval on a LIMIT-style
+# task generated in code, results stored in demo-results/, leaderboard built in demo-site/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/harness demo --results demo-results --out demo-site "$@"

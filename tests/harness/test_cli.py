@@ -1,0 +1,72 @@
+"""The command line: JSON output for scripts, clean errors with non-zero exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app, main
+from harness.registry import SYSTEMS, TASKS
+from tests.harness.fakes import OverlapRetriever, TinyTask
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(autouse=True)
+def _register() -> None:
+    TASKS.register("tiny", TinyTask)
+    SYSTEMS.register("overlap", OverlapRetriever)
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["harness", *args])
+    with pytest.raises(SystemExit) as e:
+        main()
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return int(e.value.code or 0), out.out, out.err
+
+
+def test_list_json() -> None:
+    res = CliRunner().invoke(app, ["list", "tasks", "--json"])
+    rows = {r["name"]: r for r in json.loads(res.output)}
+    assert rows["trec-dl"]["main_metric"] == "ndcg@10"
+    assert "2019" in rows["trec-dl"]["subsets"]
+    assert any(s.startswith("ir_datasets:") for s in rows["trec-dl"]["sources"])
+
+
+def test_run_json_then_compare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    res = tmp_path / "results"
+    code, out, _ = run_main(monkeypatch, capsys, "run", "--system", "overlap", "--task", "tiny", "--results", str(res), "--json", "--device", "cpu")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["main_metric"] == "ndcg@10" and payload["metrics"]["ndcg@10"] == pytest.approx(1.0)
+    code, _, _ = run_main(monkeypatch, capsys, "run", "--system", "overlap>overlap", "--task", "tiny", "--results", str(res), "--json")
+    assert code == 0
+    code, out, _ = run_main(monkeypatch, capsys, "compare", "--task", "tiny", "--results", str(res), "--json", "--baseline", "overlap")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["system"] == "overlap>overlap" and 0 <= row["p_holm"] <= 1
+
+
+def test_eval_malformed_run_exits_2_naming_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.run"
+    bad.write_text("q1 Q0 d1 1 1.0 t\nq1 Q0 d2 2 high t\n")
+    code, _, err = run_main(monkeypatch, capsys, "eval", str(bad), "--task", "tiny")
+    assert code == 2
+    assert f"{bad}:2" in err and "not a number" in err
+
+
+def test_unknown_task_exit_code_and_hint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(monkeypatch, capsys, "run", "--system", "overlap", "--task", "tinny")
+    assert code == 2 and "did you mean 'tiny'" in err
+
+
+def test_bad_option_syntax(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(monkeypatch, capsys, "run", "--system", "overlap", "--task", "tiny", "-o", "novalue")
+    assert code == 2 and "KEY=VALUE" in err

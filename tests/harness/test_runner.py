@@ -1,0 +1,152 @@
+"""The runner end to end on tiny plugins: storing, resuming after a crash, pipelines, rerank tasks."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harness.errors import ConfigError, DataFormatError
+from harness.registry import SYSTEMS, TASKS
+from harness.runner import RunOptions, run
+from harness.store import METADATA_FILE, METRICS_FILE, RUN_FILE, iter_results
+from tests.harness.fakes import OverlapRetriever, TinyTask
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(autouse=True)
+def _register() -> None:
+    TASKS.register("tiny", TinyTask)
+    SYSTEMS.register("overlap", OverlapRetriever)
+    OverlapRetriever.calls.clear()
+
+
+def opts(tmp_path: Path, **kw: object) -> RunOptions:
+    base: dict[str, object] = {
+        "system": "overlap",
+        "task": "tiny",
+        "results": tmp_path / "results",
+        "progress": False,
+        "cache_dir": tmp_path / "cache",
+    }
+    base.update(kw)
+    return RunOptions(**base)  # type: ignore[arg-type]
+
+
+def test_run_stores_three_files_with_metadata(tmp_path: Path) -> None:
+    out = run(opts(tmp_path))
+    assert {p.name for p in out.path.iterdir()} == {RUN_FILE, METRICS_FILE, METADATA_FILE}
+    metrics = json.loads((out.path / METRICS_FILE).read_text())
+    assert metrics["schema_version"] == 1
+    assert metrics["main_metric"] == "ndcg@10"
+    assert set(metrics["per_query"]["ndcg@10"]) == {"q1", "q2", "q3"}
+    meta = json.loads((out.path / METADATA_FILE).read_text())
+    for key in (
+        "command",
+        "config",
+        "git_sha",
+        "packages",
+        "hardware",
+        "seed",
+        "timings",
+        "stages",
+        "data_source",
+    ):
+        assert key in meta
+    assert meta["stages"][0]["name"] == "overlap"
+    assert out.metrics.main_score == pytest.approx(1.0)
+    assert not list((tmp_path / "results" / ".partial").rglob("*.trec"))  # checkpoint removed
+
+
+def test_crashed_run_resumes_and_matches_uninterrupted(tmp_path: Path) -> None:
+    clean = run(opts(tmp_path / "a", query_batch=1))
+    OverlapRetriever.calls.clear()
+    SYSTEMS.register("overlap", lambda: OverlapRetriever(fail_after=2))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run(opts(tmp_path / "b", query_batch=1))
+    assert not (tmp_path / "b" / "results" / "tiny").exists()  # nothing half-written
+    SYSTEMS.register("overlap", OverlapRetriever)
+    OverlapRetriever.calls.clear()
+    resumed = run(opts(tmp_path / "b", query_batch=1))
+    assert OverlapRetriever.calls == [["q3"]]  # only the unfinished query was searched again
+    assert resumed.resumed_queries == 2
+    assert (resumed.path / RUN_FILE).read_text() == (clean.path / RUN_FILE).read_text()
+    assert resumed.metrics.per_query == clean.metrics.per_query
+
+
+def test_torn_checkpoint_line_is_dropped(tmp_path: Path) -> None:
+    SYSTEMS.register("overlap", lambda: OverlapRetriever(fail_after=1))
+    with pytest.raises(RuntimeError):
+        run(opts(tmp_path, query_batch=1))
+    (ckpt,) = (tmp_path / "results" / ".partial" / "tiny").glob("*.trec")
+    with open(ckpt, "a") as f:
+        f.write("q2 Q0 d2 1 0.5")  # crash in the middle of a line
+    SYSTEMS.register("overlap", OverlapRetriever)
+    OverlapRetriever.calls.clear()
+    out = run(opts(tmp_path, query_batch=1))
+    assert OverlapRetriever.calls == [["q2"], ["q3"]]
+    assert out.metrics.main_score == pytest.approx(1.0)
+
+
+def test_pipeline_reranks_top_k_and_keeps_tail(tmp_path: Path) -> None:
+    out = run(opts(tmp_path, system="overlap>overlap"))
+    lines = (out.path / RUN_FILE).read_text().splitlines()
+    q1 = [ln.split()[2] for ln in lines if ln.startswith("q1 ")]
+    # the second stage reorders the top-2 (d1, d2) by -len(id) -> tie -> doc id desc; d3 stays below
+    assert q1[-1] == "d3"
+    assert len(q1) == 3
+    assert out.metadata.stages[1].name == "overlap"
+
+
+def test_rerank_task_uses_candidates(tmp_path: Path) -> None:
+    out = run(opts(tmp_path, task="tiny/rerank"))
+    assert OverlapRetriever.calls == []  # search() never called: candidates came from the task
+    run_lines = (out.path / RUN_FILE).read_text().splitlines()
+    assert {ln.split()[2] for ln in run_lines if ln.startswith("q1 ")} == {"d1", "d2", "d3"}
+
+
+def test_unknown_names_suggest_close_matches(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="did you mean 'overlap'"):
+        run(opts(tmp_path, system="overlp"))
+    with pytest.raises(Exception, match="did you mean 'tiny'"):
+        run(opts(tmp_path, task="tinny"))
+
+
+def test_unaccepted_option_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not accepted"):
+        run(opts(tmp_path, system_options={"temperature": 3}))
+
+
+def test_bad_input_leaves_existing_results_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = run(opts(tmp_path))
+    before = {p.name: p.read_bytes() for p in good.path.iterdir()}
+
+    def broken_load(self: TinyTask, subset: str, data_dir: object) -> None:
+        raise DataFormatError("qrels.txt", 2, "qrels line has 3 fields", "4 fields")
+
+    monkeypatch.setattr(TinyTask, "load", broken_load)
+    with pytest.raises(DataFormatError, match="qrels.txt:2"):
+        run(opts(tmp_path))
+    assert {p.name: p.read_bytes() for p in good.path.iterdir()} == before
+    assert len(iter_results(tmp_path / "results")) == 1
+
+
+def test_family_run_stores_members_and_macro_mean(tmp_path: Path) -> None:
+    from harness.family import run_any
+    from tests.harness.fakes import TinyFamily
+
+    TASKS.register("fam", TinyFamily)
+    outs = run_any(opts(tmp_path, task="fam"))
+    assert [o.metrics.task for o in outs] == ["fam/a", "fam/b", "fam"]
+    agg = outs[-1].metrics
+    assert agg.main_score == pytest.approx(
+        (outs[0].metrics.main_score + outs[1].metrics.main_score) / 2
+    )
+    assert set(agg.extra["members"]) == {"fam/a", "fam/b"}
+    assert (outs[-1].path / "members.json").exists()
+    assert {m.task for m, _, _ in iter_results(tmp_path / "results")} == {"fam", "fam/a", "fam/b"}
