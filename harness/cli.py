@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from harness.errors import ConfigError, HarnessError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 app = typer.Typer(
     add_completion=False,
@@ -140,19 +145,20 @@ def run_cmd(
     opts = _parse_options(option or [])
     if model:
         opts["model"] = model
-    outs = run_any(
-        RunOptions(
-            system=system,
-            task=task,
-            data_dir=data_dir,
-            results=results,
-            device=resolve_device(device),
-            batch_size=batch_size,
-            limit_queries=limit_queries,
-            system_options=opts,
-            progress=not (quiet or json_out),
+    with _stdout_reserved(json_out):
+        outs = run_any(
+            RunOptions(
+                system=system,
+                task=task,
+                data_dir=data_dir,
+                results=results,
+                device=resolve_device(device),
+                batch_size=batch_size,
+                limit_queries=limit_queries,
+                system_options=opts,
+                progress=not (quiet or json_out),
+            )
         )
-    )
     out = outs[-1]
     m = out.metrics
     payload = {
@@ -198,17 +204,18 @@ def eval_cmd(
     from harness.registry import TASKS, split_task_name
     from harness.task import FileEvaluatingTask, resolve_data_dir
 
-    family, subset = split_task_name(task)
-    task_obj = TASKS.get(family)()
-    spec = task_obj.spec(subset)
-    if isinstance(task_obj, FileEvaluatingTask):
-        res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir))
-        means, n = res.metrics, res.n_items
-    else:
-        run = read_trec_run(run_file)
-        data = task_obj.load(subset, resolve_data_dir(data_dir))
-        ev = evaluate(run, data.qrels, spec, data)
-        means, n = ev.means, len(ev.query_ids)
+    with _stdout_reserved(json_out):
+        family, subset = split_task_name(task)
+        task_obj = TASKS.get(family)()
+        spec = task_obj.spec(subset)
+        if isinstance(task_obj, FileEvaluatingTask):
+            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir))
+            means, n = res.metrics, res.n_items
+        else:
+            run = read_trec_run(run_file)
+            data = task_obj.load(subset, resolve_data_dir(data_dir))
+            ev = evaluate(run, data.qrels, spec, data)
+            means, n = ev.means, len(ev.query_ids)
     payload = {
         "task": spec.name,
         "run": str(run_file),
@@ -285,6 +292,17 @@ def leaderboard_build(
     print(f"leaderboard written to {index}")
 
 
+@leaderboard_app.command("serve")
+def leaderboard_serve(
+    site: Annotated[Path, typer.Argument(help="built site folder")] = Path("site"),
+    port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8000,
+) -> None:
+    """Serve a built site on 127.0.0.1 for a quick look (Ctrl-C stops)."""
+    from leaderboard.serve import serve
+
+    serve(site, port)
+
+
 @app.command("convert-candidates")
 def convert_candidates(src: Path, dst: Path, tag: str = "candidates") -> None:
     """Convert a RankGPT-style candidate jsonl (query + hits) into a TREC run file."""
@@ -327,6 +345,24 @@ def _print_metrics(task: str, system: str, metrics: dict[str, float], main: str,
         t.add_column(m + (" *" if m == main else ""), justify="right")
     t.add_row(*[f"{v:.4f}" for v in metrics.values()])
     _console().print(t)
+
+
+@contextlib.contextmanager
+def _stdout_reserved(reserve: bool) -> Iterator[None]:
+    """With --json, stdout carries only the JSON object: anything else written to file
+    descriptor 1 meanwhile (the JVM's log4j lines, native libraries) goes to stderr."""
+    if not reserve:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _logging(quiet: bool) -> None:

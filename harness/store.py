@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.protocols import SystemMeta
 
@@ -26,6 +26,9 @@ RUN_FILE, METRICS_FILE, METADATA_FILE = "run.trec", "metrics.json", "metadata.js
 
 class MetricsRecord(BaseModel):
     """Scores of one system on one task; per-query values feed significance tests."""
+
+    # NaN (e.g. a correlation over constant scores) must round-trip instead of becoming null.
+    model_config = ConfigDict(ser_json_inf_nan="constants")
 
     schema_version: int = SCHEMA_VERSION
     task: str

@@ -1,100 +1,181 @@
-"""Build the static leaderboard: store -> versioned summary JSON -> Jinja2 HTML.
+"""Build the static leaderboard: result store -> ``summary.json`` -> Jinja2 HTML.
 
-The pages compute no scores: every number is read from the summary, which is read from the
-result store. Names are HTML-escaped by Jinja2's autoescaping. Run files and metric JSON are
-copied next to the pages so every number links to its evidence, with no network needed.
+The pages are rendered only from the summary JSON written first (HELM's split), so the website
+computes no scores. Names are escaped by Jinja2's autoescaping and JSON inside pages by
+``tojson``; the browser script only sorts, filters and toggles prepared views. Every script,
+style and result file is copied into the site, so it opens from disk or any static host offline.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections import defaultdict
-from datetime import UTC, datetime
+import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from harness.io import atomic_write_text
-from harness.store import METADATA_FILE, METRICS_FILE, RUN_FILE, iter_results, slug
+from harness.errors import ConfigError
+from leaderboard import plots
+from leaderboard.summary import summarise
 
-SUMMARY_VERSION = 1
+STATIC = Path(__file__).parent / "static"
+SUMMARY_FILE = "summary.json"
+VEGA_SCRIPTS = ("vega-6.4.0.min.js", "vega-lite-6.4.1.min.js", "vega-embed-7.3.0.min.js")
 
 
-def summarise(results: Path) -> dict[str, Any]:
-    tasks: dict[str, dict[str, Any]] = {}
-    for metrics, meta, folder in iter_results(results):
-        t = tasks.setdefault(
-            metrics.task,
-            {
-                "task": metrics.task,
-                "main_metric": metrics.main_metric,
-                "metrics": [],
-                "systems": [],
-            },
-        )
-        for m in metrics.metrics:
-            if m not in t["metrics"]:
-                t["metrics"].append(m)
-        stage = meta.stages[0] if meta.stages else None
-        t["systems"].append(
-            {
-                "system": metrics.system,
-                "kind": stage.kind if stage and len(meta.stages) == 1 else "pipeline",
-                "backbone": " > ".join(s.backbone for s in meta.stages),
-                "backend": " > ".join(s.backend for s in meta.stages),
-                "main_score": metrics.main_score,
-                "metrics": metrics.metrics,
-                "n_queries": metrics.n_queries,
-                "command": meta.command,
-                "git_sha": meta.git_sha,
-                "created_at": meta.created_at,
-                "seconds_per_query": meta.timings.get("per_query_s"),
-                "total_seconds": meta.timings.get("total_s"),
-                "files": {
-                    "run": f"{slug(metrics.task)}/{folder.name}/{RUN_FILE}",
-                    "metrics": f"{slug(metrics.task)}/{folder.name}/{METRICS_FILE}",
-                    "metadata": f"{slug(metrics.task)}/{folder.name}/{METADATA_FILE}",
-                },
-                "_folder": str(folder),
-            }
-        )
-    for t in tasks.values():
-        t["systems"].sort(key=lambda s: -s["main_score"])
-        t["slug"] = slug(t["task"])
-    return {
-        "summary_version": SUMMARY_VERSION,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tasks": [tasks[k] for k in sorted(tasks)],
+def fmt_score(v: Any) -> str:
+    return "–" if v is None else f"{v:.4f}"
+
+
+def fmt_num(v: Any) -> str:
+    """Seconds, counts and the like: three significant digits, no scientific notation for ≥ 1."""
+    if v is None:
+        return "–"
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) >= 1):
+        return f"{int(v):,}"
+    return f"{v:.3g}" if abs(v) < 1 else f"{v:,.2f}"
+
+
+def urlpath(p: str) -> str:
+    return quote(p, safe="/")
+
+
+def _default_baseline(task: dict[str, Any]) -> str:
+    """A lexical system if there is one (the usual reference), else the weakest system."""
+    for r in task["results"]:
+        if r["kinds"] == ["lexical"]:
+            return r["system"]
+    return task["results"][-1]["system"]
+
+
+def _marks(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """metric -> system -> what to mark in that cell (best, worse than best, vs each baseline)."""
+    out: dict[str, dict[str, Any]] = {}
+    for m, entry in task["significance"]["by_metric"].items():
+        best = entry["best"]
+        cells: dict[str, Any] = {}
+        for base, comps in entry["baselines"].items():
+            for sys, c in comps.items():
+                cell = cells.setdefault(sys, {"best": False, "below_best": None, "vs": []})
+                if c["significant"]:
+                    cell["vs"].append((base, c["direction"], c["p_holm"]))
+                if base == best and c["significant"] and c["direction"] == "worse":
+                    cell["below_best"] = c["p_holm"]
+        cells.setdefault(best, {"best": False, "below_best": None, "vs": []})["best"] = True
+        out[m] = cells
+    return out
+
+
+def render(summary: dict[str, Any], out: Path) -> Path:
+    """Write every page of the site into ``out`` from a summary document."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("leaderboard", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(score=fmt_score, num=fmt_num, urlpath=urlpath)
+    tasks = summary["tasks"]
+    results = [r for t in tasks for r in t["results"]]
+    kinds = list(summary["kinds"])
+    for r in results:
+        kinds += [k for k in r["kinds"] if k not in kinds]
+    kind_counts = {k: sum(1 for s in summary["systems"] if k in s["kinds"]) for k in kinds}
+
+    task_plots: dict[str, dict[str, Any]] = {}
+    for t in tasks:
+        task_plots[t["slug"]] = {
+            "cost": plots.quality_vs_cost(t),
+            "dist": {m: plots.distribution(t, m) for m in t["metrics"]},
+        }
+    global_plots = {
+        "starbucks": plots.starbucks_grids(summary),
+        "limit": plots.limit_recall_vs_dim(summary),
+        "judge": plots.judge_agreement(summary),
     }
+    has_plots = bool(
+        global_plots["starbucks"]
+        or global_plots["limit"]
+        or global_plots["judge"]
+        or any(p["cost"] for p in task_plots.values())
+    )
+    common = {
+        "summary": summary,
+        "kinds": kinds,
+        "kind_counts": kind_counts,
+        "has_plots": has_plots,
+        "vega_scripts": VEGA_SCRIPTS,
+    }
+
+    def write(name: str, template: str, **ctx: Any) -> None:
+        html = env.get_template(template).render(**common, page=name, **ctx)
+        (out / name).write_text(html, encoding="utf-8")
+
+    by_family = {
+        f["family"]: [t for t in tasks if t["family"] == f["family"]] for f in summary["families"]
+    }
+    best = {
+        f["family"]: {
+            m: max((sc[m]["mean"] for sc in f["scores"].values() if m in sc), default=None)
+            for m in summary["metrics"]
+        }
+        for f in summary["families"]
+    }
+    write("index.html", "index.html", by_family=by_family, best=best)
+    for t in tasks:
+        write(
+            f"task-{t['slug']}.html",
+            "task.html",
+            task=t,
+            marks=_marks(t),
+            default_baseline=_default_baseline(t),
+            plots=task_plots[t["slug"]],
+        )
+    for s in summary["systems"]:
+        rs = [r for r in results if r["system"] == s["system"]]
+        write(f"system-{s['slug']}.html", "system.html", system=s, results=rs)
+    if has_plots:
+        write("plots.html", "plots.html", plots=global_plots, task_plots=task_plots)
+    return out / "index.html"
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Swap a fully built site into place; refuse to delete a folder that is not a site."""
+    if out.exists():
+        if any(out.iterdir()) and not (out / SUMMARY_FILE).exists():
+            raise ConfigError(f"{out} exists and is not a leaderboard site; choose another --out")
+        old = out.parent / f".{out.name}.old-{tmp.name[-8:]}"
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
 
 
 def build(results: Path, out: Path) -> Path:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    summary = summarise(results)
-    out.mkdir(parents=True, exist_ok=True)
-    files_dir = out / "files"
-    for t in summary["tasks"]:
-        for s in t["systems"]:
-            src = Path(s.pop("_folder"))
-            dst = files_dir / t["slug"] / src.name
-            dst.mkdir(parents=True, exist_ok=True)
-            for name in (RUN_FILE, METRICS_FILE, METADATA_FILE):
-                shutil.copy2(src / name, dst / name)
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
-    env = Environment(
-        loader=PackageLoader("leaderboard", "templates"), autoescape=select_autoescape(["html"])
-    )
-    by_family: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t in summary["tasks"]:
-        by_family[t["task"].split("/")[0]].append(t)
-    atomic_write_text(
-        out / "index.html",
-        env.get_template("index.html").render(summary=summary, families=dict(by_family)),
-    )
-    for t in summary["tasks"]:
-        atomic_write_text(
-            out / f"task-{t['slug']}.html",
-            env.get_template("task.html").render(summary=summary, task=t),
-        )
+    """Summarise ``results`` into ``out/summary.json``, then render the site from that file."""
+    results, out = Path(results), Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and any(out.iterdir()) and not (out / SUMMARY_FILE).exists():
+        raise ConfigError(f"{out} exists and is not a leaderboard site; choose another --out")
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a static host must be able to read the site
+    try:
+        summary = summarise(results)
+        for t in summary["tasks"]:
+            for r in t["results"]:
+                dst = tmp / "files" / t["slug"] / Path(r["source_folder"]).name
+                shutil.copytree(results / r["source_folder"], dst)
+        shutil.copytree(STATIC, tmp / "static", ignore=shutil.ignore_patterns("*.md"))
+        (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        # Render from the file just written, so the pages can only show what the summary holds.
+        render(json.loads((tmp / SUMMARY_FILE).read_text(encoding="utf-8")), tmp)
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return out / "index.html"

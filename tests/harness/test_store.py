@@ -77,3 +77,11 @@ def test_rewrite_replaces_result(tmp_path: Path) -> None:
     write_result(tmp_path, "run v2", *records(0.7))
     ((m, _, d),) = iter_results(tmp_path)
     assert m.main_score == 0.7 and (d / "run.trec").read_text() == "run v2"
+
+
+def test_nan_metric_round_trips(tmp_path: Path) -> None:
+    m, meta = records(0.5)
+    m.metrics["spearman"] = float("nan")
+    write_result(tmp_path, "x", m, meta)
+    ((back, _, _),) = iter_results(tmp_path)
+    assert back.metrics["spearman"] != back.metrics["spearman"]  # NaN, not None

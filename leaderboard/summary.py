@@ -1,0 +1,334 @@
+"""Summarise the result store into one versioned JSON document (HELM's summarise/render split).
+
+Everything the website shows is decided here: family averages, per-query distributions,
+significance (paired tests + Holm, via ``harness.compare``), Pareto fronts and costs. The
+renderer only formats these numbers; the browser only sorts, filters and toggles views.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from harness.compare import compare
+from harness.errors import ConfigError
+from harness.store import METADATA_FILE, METRICS_FILE, RUN_FILE, iter_results, slug
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from harness.store import MetricsRecord, RunMetadata
+
+SUMMARY_VERSION = 2
+KINDS = ("lexical", "dense", "reranker", "llm", "trained")
+ALPHA = 0.05
+# Randomization tests cost ~1.5e-5 s per query per comparison; above this many
+# query-comparisons per task the cheaper paired t-test is used (and named in the summary).
+RANDOMIZATION_BUDGET = 1_000_000
+DIM_KEYS = ("dim", "dimension", "embedding_dim", "truncate_dim", "dims", "output_dim")
+
+
+def family_of(task: str) -> str:
+    return task.split("/")[0]
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe copy: NaN/inf become None so browsers can parse the summary."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.generic):
+        return _clean(x.item())
+    return x
+
+
+def _kinds(meta: RunMetadata) -> list[str]:
+    out: list[str] = []
+    for st in meta.stages:
+        if st.kind not in out:
+            out.append(st.kind)
+    return out or ["other"]
+
+
+def _dimension(meta: RunMetadata) -> int | None:
+    """Embedding dimension from the last stage that declares one (LIMIT plot x-axis)."""
+    for st in reversed(meta.stages):
+        for k in DIM_KEYS:
+            v = st.parameters.get(k)
+            if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+                return int(v)
+    return None
+
+
+def _cost(metrics: MetricsRecord, meta: RunMetadata) -> dict[str, float | None]:
+    """Time and LLM usage per query; stats keys naming calls or tokens are divided by n."""
+    n = max(1, metrics.n_queries)
+    t = meta.timings
+    cost: dict[str, float | None] = {
+        "per_query_s": t.get("per_query_s"),
+        "total_s": t.get("total_s"),
+        "encode_s": t.get("index_s", t.get("encode_s")),
+        "encoded_documents": meta.stats.get("encoded_documents"),
+        "llm_calls_per_query": None,
+        "tokens_per_query": None,
+    }
+    calls = [v for k, v in meta.stats.items() if "call" in k and isinstance(v, int | float)]
+    tokens = [v for k, v in meta.stats.items() if "token" in k and isinstance(v, int | float)]
+    if calls:
+        cost["llm_calls_per_query"] = sum(calls) / n
+    if tokens:
+        cost["tokens_per_query"] = sum(tokens) / n
+    return cost
+
+
+def _distribution(values: dict[str, float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    a = np.array(list(values.values()), dtype=float)
+    q1, med, q3 = np.percentile(a, [25, 50, 75])
+    return {
+        "min": float(a.min()),
+        "q1": float(q1),
+        "median": float(med),
+        "q3": float(q3),
+        "max": float(a.max()),
+        "mean": float(a.mean()),
+        "n": int(a.size),
+    }
+
+
+def _files(folder: Path, task_slug: str) -> dict[str, Any]:
+    """Site-relative links to every file of a result (custom tasks name their artefact freely)."""
+    base = f"files/{task_slug}/{folder.name}"
+    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    others = [n for n in names if n not in (METRICS_FILE, METADATA_FILE)]
+    run = RUN_FILE if RUN_FILE in names else (others[0] if others else None)
+    return {
+        "run": f"{base}/{run}" if run else None,
+        "metrics": f"{base}/{METRICS_FILE}",
+        "metadata": f"{base}/{METADATA_FILE}",
+        "all": [f"{base}/{n}" for n in names],
+    }
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
+    """True where no other point is at most as costly and at least as good, one strictly."""
+    out = []
+    for i, (c, s) in enumerate(points):
+        dominated = any(
+            c2 <= c and s2 >= s and (c2 < c or s2 > s)
+            for j, (c2, s2) in enumerate(points)
+            if j != i
+        )
+        out.append(not dominated)
+    return out
+
+
+def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float) -> dict[str, Any]:
+    """Every system against every possible baseline, per metric, Holm-corrected per family."""
+    by_metric: dict[str, dict[str, dict[str, float]]] = {}
+    for m in metrics:
+        pq = {r.system: r.per_query[m] for r in records if r.per_query.get(m)}
+        if len(pq) >= 2:
+            by_metric[m] = pq
+    work = sum(len(pq) * (len(pq) - 1) * len(next(iter(pq.values()))) for pq in by_metric.values())
+    test = "randomization" if work <= RANDOMIZATION_BUDGET else "t-test"
+    out: dict[str, Any] = {
+        "test": test,
+        "alpha": alpha,
+        "correction": "holm",
+        "by_metric": {},
+    }
+    means = {r.system: r.metrics for r in records}
+    for m, pq in by_metric.items():
+        ranked_systems = sorted(pq, key=lambda s: (-(means[s].get(m) or -math.inf), s))
+        entry: dict[str, Any] = {"best": ranked_systems[0], "baselines": {}}
+        for base in sorted(pq):
+            try:
+                comps = compare(pq, base, m, test=test, alpha=alpha)  # type: ignore[arg-type]
+            except ConfigError as e:
+                entry["error"] = str(e)
+                break
+            entry["baselines"][base] = {
+                c.system: {
+                    "p": c.p_value,
+                    "p_holm": c.p_holm,
+                    "significant": c.significant,
+                    "direction": "better" if c.mean > c.baseline_mean else "worse",
+                    "mean": c.mean,
+                    "baseline_mean": c.baseline_mean,
+                    "wins": c.wins,
+                    "losses": c.losses,
+                    "ties": c.ties,
+                    "n_queries": c.n_queries,
+                }
+                for c in comps
+            }
+        out["by_metric"][m] = entry
+    return out
+
+
+def _result_entry(
+    results: Path, metrics: MetricsRecord, meta: RunMetadata, folder: Path
+) -> dict[str, Any]:
+    tslug = slug(metrics.task)
+    return {
+        "task": metrics.task,
+        "task_slug": tslug,
+        "system": metrics.system,
+        "system_slug": slug(metrics.system),
+        "kinds": _kinds(meta),
+        "main_metric": metrics.main_metric,
+        "main_score": metrics.main_score,
+        "metrics": metrics.metrics,
+        "n_queries": metrics.n_queries,
+        "relevance_threshold": metrics.relevance_threshold,
+        "average_over": metrics.average_over,
+        "distribution": {m: _distribution(v) for m, v in metrics.per_query.items()},
+        "extra": metrics.extra,
+        "dimension": _dimension(meta),
+        "stages": [s.model_dump() for s in meta.stages],
+        "command": meta.command,
+        "config_hash": meta.config_hash,
+        "data_source": meta.data_source,
+        "git_sha": meta.git_sha,
+        "packages": meta.packages,
+        "hardware": meta.hardware,
+        "seed": meta.seed,
+        "timings": meta.timings,
+        "stats": meta.stats,
+        "cost": _cost(metrics, meta),
+        "created_at": meta.created_at,
+        "files": _files(folder, tslug),
+        "source_folder": folder.relative_to(results).as_posix(),
+    }
+
+
+def _family_scores(
+    tasks: list[dict[str, Any]],
+) -> tuple[list[str], dict[str, dict[str, dict[str, Any]]]]:
+    """Per system and metric: mean over the family's tasks it has, and how many tasks that is.
+
+    The key ``"main"`` uses each task's own main metric (the family's headline number).
+    """
+    metric_names: list[str] = []
+    for t in tasks:
+        for m in t["metrics"]:
+            if m not in metric_names:
+                metric_names.append(m)
+    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for t in tasks:
+        for r in t["results"]:
+            scores[r["system"]]["main"].append(r["main_score"])
+            for m, v in r["metrics"].items():
+                if v is not None and math.isfinite(v):
+                    scores[r["system"]][m].append(v)
+    out = {
+        sys: {
+            m: {"mean": float(np.mean(vals)), "n_tasks": len(vals)}
+            for m, vals in ms.items()
+            if vals
+        }
+        for sys, ms in scores.items()
+    }
+    return metric_names, out
+
+
+def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
+    """Read every complete result under ``results`` into the summary document."""
+    loaded = iter_results(results)
+    by_task: dict[str, list[tuple[MetricsRecord, RunMetadata, Path]]] = defaultdict(list)
+    for rec in loaded:
+        by_task[rec[0].task].append(rec)
+
+    tasks: list[dict[str, Any]] = []
+    for name in sorted(by_task):
+        recs = by_task[name]
+        entries = [_result_entry(results, m, meta, folder) for m, meta, folder in recs]
+        entries.sort(key=lambda e: (-e["main_score"], e["system"]))
+        metric_names: list[str] = []
+        for m, _, _ in recs:
+            for k in m.metrics:
+                if k not in metric_names:
+                    metric_names.append(k)
+        main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
+        costed = [e for e in entries if e["cost"]["per_query_s"] is not None]
+        for e, on_front in zip(
+            costed,
+            pareto_front([(e["cost"]["per_query_s"], e["main_score"]) for e in costed]),
+        ):
+            e["pareto"] = on_front
+        tasks.append(
+            {
+                "task": name,
+                "slug": slug(name),
+                "family": family_of(name),
+                "main_metric": main,
+                "metrics": metric_names,
+                "n_queries": max(m.n_queries for m, _, _ in recs),
+                "results": entries,
+                "significance": _significance([m for m, _, _ in recs], metric_names, alpha),
+            }
+        )
+
+    families: list[dict[str, Any]] = []
+    fam_tasks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in tasks:
+        fam_tasks[t["family"]].append(t)
+    for fam in sorted(fam_tasks):
+        ts = fam_tasks[fam]
+        main = Counter(t["main_metric"] for t in ts).most_common(1)[0][0]
+        metric_names, scores = _family_scores(ts)
+        families.append(
+            {
+                "family": fam,
+                "slug": slug(fam),
+                "main_metric": main,
+                "main_metrics": sorted({t["main_metric"] for t in ts}),
+                "tasks": [t["task"] for t in ts],
+                "metrics": metric_names,
+                "scores": scores,
+            }
+        )
+
+    systems: dict[str, dict[str, Any]] = {}
+    for t in tasks:
+        for r in t["results"]:
+            s = systems.setdefault(
+                r["system"],
+                {"system": r["system"], "slug": r["system_slug"], "kinds": [], "tasks": []},
+            )
+            s["tasks"].append(t["task"])
+            for k in r["kinds"]:
+                if k not in s["kinds"]:
+                    s["kinds"].append(k)
+    # Mean over families of each family's mean, per metric ("main": each task's main metric).
+    all_metrics = ["main"] + sorted({m for f in families for m in f["metrics"]})
+    for name, sy in systems.items():
+        sy["overall"] = {}
+        for m in all_metrics:
+            vals = [
+                f["scores"][name][m]["mean"] for f in families if m in f["scores"].get(name, {})
+            ]
+            if vals:
+                sy["overall"][m] = {"mean": float(np.mean(vals)), "n_families": len(vals)}
+
+    return _clean(
+        {
+            "summary_version": SUMMARY_VERSION,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "alpha": alpha,
+            "kinds": list(KINDS),
+            "metrics": all_metrics,
+            "families": families,
+            "tasks": tasks,
+            "systems": [systems[k] for k in sorted(systems)],
+        }
+    )

@@ -1,0 +1,214 @@
+"""Summary and build without a browser: what the summary holds, what the site contains."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harness.compare import compare
+from harness.errors import ConfigError
+from leaderboard import plots
+from leaderboard.build import build
+from leaderboard.serve import make_server
+from leaderboard.summary import SUMMARY_VERSION, pareto_front, summarise
+from tests.leaderboard.helpers import REPO, values, write_fake_result
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """Two families: 'fam' with two tasks (one system missing one), 'solo' with one task."""
+    r = tmp_path / "results"
+    for task, seeds in {"fam/a": (1, 2, 3), "fam/b": (4, 5, None), "solo": (6, 7, 8)}.items():
+        for system, seed, shift, kind in zip(
+            ("lex", "den", "rer"), seeds, (0.0, 0.3, -0.2), ("lexical", "dense", "reranker")
+        ):
+            if seed is None:
+                continue
+            write_fake_result(
+                r,
+                task,
+                system,
+                {"ndcg@10": values(seed, shift=shift), "recall@100": values(seed + 50)},
+                kind=kind,
+                per_query_s={"lex": 0.001, "den": 0.01, "rer": 0.1}[system],
+            )
+    return r
+
+
+def test_summary_family_means_and_task_counts(store: Path) -> None:
+    s = summarise(store)
+    assert s["summary_version"] == SUMMARY_VERSION
+    fam = next(f for f in s["families"] if f["family"] == "fam")
+    assert fam["tasks"] == ["fam/a", "fam/b"]
+    by_task = {t["task"]: {r["system"]: r for r in t["results"]} for t in s["tasks"]}
+    a, b = by_task["fam/a"], by_task["fam/b"]
+    lex = fam["scores"]["lex"]["ndcg@10"]
+    assert lex["n_tasks"] == 2
+    assert lex["mean"] == pytest.approx(
+        (a["lex"]["metrics"]["ndcg@10"] + b["lex"]["metrics"]["ndcg@10"]) / 2
+    )
+    # 'rer' has no result on fam/b: its average covers one task, and says so.
+    assert fam["scores"]["rer"]["ndcg@10"] == {"mean": a["rer"]["metrics"]["ndcg@10"], "n_tasks": 1}
+    den = next(x for x in s["systems"] if x["system"] == "den")
+    assert den["overall"]["main"]["n_families"] == 2
+
+
+def test_summary_significance_matches_harness_compare(store: Path) -> None:
+    from harness.store import iter_results
+
+    s = summarise(store)
+    task = next(t for t in s["tasks"] if t["task"] == "solo")
+    sig = task["significance"]
+    per_query = {
+        m.system: m.per_query["ndcg@10"] for m, _, _ in iter_results(store) if m.task == "solo"
+    }
+    expected = {c.system: c for c in compare(per_query, "lex", "ndcg@10", test=sig["test"])}
+    got = sig["by_metric"]["ndcg@10"]["baselines"]["lex"]
+    assert set(got) == {"den", "rer"}
+    for name, c in expected.items():
+        assert got[name]["p_holm"] == pytest.approx(c.p_holm)
+        assert got[name]["significant"] == c.significant
+    best = max(task["results"], key=lambda r: r["metrics"]["ndcg@10"])["system"]
+    assert sig["by_metric"]["ndcg@10"]["best"] == best
+
+
+def test_pareto_front() -> None:
+    # (cost, score): the cheap weak one and the costly strong one are on the front.
+    front = pareto_front([(1, 0.2), (10, 0.5), (20, 0.4), (10, 0.5001)])
+    assert front == [True, False, False, True]
+
+
+def test_build_copies_every_file_and_renders_pages(store: Path, tmp_path: Path) -> None:
+    write_fake_result(
+        store,
+        "custom",
+        "judge",
+        {"acc": values(9)},
+        kind="llm",
+        artifact_name="labels.tsv",
+        stats={"llm_calls": 60, "prompt_tokens": 6000},
+    )
+    index = build(store, tmp_path / "site")
+    site = index.parent
+    summary = json.loads((site / "summary.json").read_text())
+    assert summary["summary_version"] == SUMMARY_VERSION
+    custom = next(t for t in summary["tasks"] if t["task"] == "custom")["results"][0]
+    assert custom["files"]["run"].endswith("labels.tsv")
+    assert (site / custom["files"]["run"]).read_text() == "q0 Q0 d1 1 1.0 test\n"
+    assert custom["cost"]["llm_calls_per_query"] == pytest.approx(2.0)
+    assert custom["cost"]["tokens_per_query"] == pytest.approx(200.0)
+    for t in summary["tasks"]:
+        assert (site / f"task-{t['slug']}.html").exists()
+        for r in t["results"]:
+            for key in ("run", "metrics", "metadata"):
+                assert (site / r["files"][key]).is_file()
+    for sy in summary["systems"]:
+        assert (site / f"system-{sy['slug']}.html").exists()
+    for js in ("leaderboard.js", "leaderboard.css", "vega-6.4.0.min.js", "vega-embed-7.3.0.min.js"):
+        assert (site / "static" / js).is_file()
+    html = (site / "task-custom.html").read_text()
+    assert "https://" not in html.replace("https://vega.github.io/schema", "")  # no remote assets
+    system_html = (site / "system-judge.html").read_text()
+    assert "harness run --system &#39;judge&#39; --task &#39;custom&#39;" in system_html
+
+
+def test_rebuild_replaces_site_but_never_a_foreign_folder(store: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build(store, site)
+    (site / "task-stale.html").write_text("old")
+    build(store, site)
+    assert not (site / "task-stale.html").exists()
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(ConfigError, match="not a leaderboard site"):
+        build(store, foreign)
+    assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_builds_from_the_repository_results_folder(tmp_path: Path) -> None:
+    """CI builds the site from the committed results/; empty or not, it must build."""
+    index = build(REPO / "results", tmp_path / "site")
+    assert index.is_file()
+    summary = json.loads((index.parent / "summary.json").read_text())
+    assert len(summary["tasks"]) == len(
+        {
+            p.parent.parent
+            for p in (REPO / "results").glob("*/*/metrics.json")
+            if not p.parent.name.startswith(".")
+        }
+    )
+
+
+def test_plots_omitted_without_data_and_drawn_with_it(store: Path, tmp_path: Path) -> None:
+    s = summarise(store)
+    assert plots.starbucks_grids(s) == []
+    assert plots.limit_recall_vs_dim(s) is None
+    assert plots.judge_agreement(s) is None
+    grid = [{"layers": n, "dim": d, "score": n * d / 1000} for n in (2, 4) for d in (32, 64)]
+    write_fake_result(store, "sts", "starbucks", {"spearman": values(3)}, extra={"grid": grid})
+    for dim in (64, 128):
+        write_fake_result(
+            store,
+            "limit-small",
+            f"emb-{dim}",
+            {"recall@2": values(dim), "recall@10": values(dim + 1)},
+            parameters={"dim": dim},
+        )
+    write_fake_result(
+        store,
+        "llmjudge",
+        "judge-a",
+        {"cohen_kappa": values(11)},
+        kind="llm",
+        metrics={"kendall_tau": 0.8},
+    )
+    s = summarise(store)
+    ((label, spec),) = plots.starbucks_grids(s)
+    assert {(c["layers"], c["dim"]) for c in spec["data"]["values"]} == {
+        (2, 32),
+        (2, 64),
+        (4, 32),
+        (4, 64),
+    }
+    lim = plots.limit_recall_vs_dim(s)
+    assert lim is not None
+    assert sorted({r["dimension"] for r in lim["data"]["values"]}) == [64, 128]
+    judge = plots.judge_agreement(s)
+    assert judge is not None and judge["data"]["values"][0]["tau"] == 0.8
+    site = build(store, tmp_path / "site").parent
+    html = (site / "plots.html").read_text()
+    for target in ('data-target="limit"', 'data-target="starbucks-0"', 'data-target="judge"'):
+        assert target in html
+
+
+def test_no_plots_page_when_no_plot_has_data(tmp_path: Path) -> None:
+    r = tmp_path / "results"
+    write_fake_result(r, "t", "only", {"ndcg@10": values(1)}, per_query_s=0.0)
+    site = build(r, tmp_path / "site").parent
+    assert not (site / "plots.html").exists()
+    assert "plots.html" not in (site / "index.html").read_text()
+
+
+def test_serve_answers_on_loopback(store: Path, tmp_path: Path) -> None:
+    site = build(store, tmp_path / "site").parent
+    server = make_server(site, 0)
+    host, port = server.server_address[:2]
+    assert host == "127.0.0.1"
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/summary.json", timeout=10) as resp:
+            assert json.loads(resp.read())["summary_version"] == SUMMARY_VERSION
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ConfigError, match="build it first"):
+        make_server(tmp_path / "nothing", 0)
