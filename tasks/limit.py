@@ -1,8 +1,14 @@
-"""LIMIT-small (google-deepmind/limit): 46 documents, 1,000 "Who likes X?" queries, 2 relevant each.
+"""LIMIT (google-deepmind/limit): "Who likes X?" queries with exactly 2 relevant people each.
 
-Main score recall@2, as MTEB labels it (``LIMITSmallRetrieval``); the paper's headline is
-recall@100, reported beside it. Online home: the HF dataset ``orionweller/LIMIT-small`` in MTEB
-format (configs ``corpus``, ``queries``, ``default`` for qrels).
+* ``limit-small``: 46 documents, 1,000 queries. HF ``orionweller/LIMIT-small``.
+* ``limit``: the full set, 50,000 documents (the 46 relevant people plus distractors), 1,000
+  queries that are *not* those of limit-small. HF ``orionweller/LIMIT``. Only the queries and
+  qrels exist offline: the corpus is distributed on Hugging Face alone.
+
+Main score recall@2, as MTEB labels it (``LIMITSmallRetrieval`` / ``LIMITRetrieval``
+``main_score``); the paper's headline for full LIMIT is recall@100, reported beside it with
+recall@10. Both HF datasets are MTEB format (configs ``corpus``, ``queries``, ``default`` for
+qrels); locally ``<data>/<name>/{corpus,queries,qrels}.jsonl``.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.data import Corpus, Document, Qrels, TaskData
+from harness.errors import ConfigError
 from harness.io import read_jsonl_corpus, read_jsonl_qrels, read_jsonl_queries
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import load_local_or_online
@@ -19,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 HF_ID = "orionweller/LIMIT-small"
+HF_ID_FULL = "orionweller/LIMIT"
 
 
 def from_mteb_rows(
@@ -91,4 +99,51 @@ class LimitSmallTask:
             lambda root: read_mteb_folder(root / "limit-small"),
             lambda: load_hf_mteb(HF_ID),
             f"HF datasets {HF_ID!r}",
+        )
+
+
+class LimitTask:
+    """Full LIMIT: the same scoring as limit-small over a 50k-document corpus."""
+
+    family: ClassVar[str] = "limit"
+    description: ClassVar[str] = (
+        "LIMIT full: 50k docs, 1000 queries x 2 relevant; recall@2 main (MTEB), recall@100 "
+        "(paper headline); corpus on HF only"
+    )
+
+    def subsets(self) -> list[str]:
+        return [""]
+
+    def spec(self, subset: str) -> TaskSpec:
+        if subset:
+            raise ConfigError(f"limit/{subset}: limit has no subsets (see also limit-small)")
+        return TaskSpec(
+            name="limit",
+            family=self.family,
+            description=self.description,
+            metrics=("recall@2", "recall@10", "recall@100", "ndcg@10"),
+            main_metric="recall@2",
+            average_over="intersection",
+            run_depth=100,
+            sources=(
+                DataSourceSpec(
+                    kind="local",
+                    location="limit/corpus.jsonl",
+                    note="with limit/queries.jsonl and limit/qrels.jsonl",
+                ),
+                DataSourceSpec(kind="hf", location=HF_ID_FULL),
+            ),
+        )
+
+    def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        self.spec(subset)
+        return load_local_or_online(
+            "limit",
+            data_dir,
+            Path("limit/corpus.jsonl"),
+            lambda root: read_mteb_folder(root / "limit"),
+            lambda: load_hf_mteb(HF_ID_FULL),
+            f"HF datasets {HF_ID_FULL!r} (LIMIT's 50,000-document corpus is distributed only "
+            "there; no offline copy exists, shared data has its queries and qrels only: put "
+            "corpus.jsonl beside them in <data>/limit/ to run offline)",
         )

@@ -1,8 +1,10 @@
-"""TREC Deep Learning passage ranking, 2019 and 2020, with the official trec_eval conventions.
+"""TREC Deep Learning 2019-2023, passage and document ranking, with the official trec_eval conventions.
 
-Conventions (Pyserini 2CR): nDCG@10 with graded labels and linear gain (``-c -m ndcg_cut.10``);
-MAP and recall count grade >= 2 as relevant (``-l 2``); a judged query with no results scores 0
-(``-c``). Unjudged topics never count.
+Conventions (Pyserini 2CR / Anserini regressions): nDCG@10 with graded labels and linear gain
+(``-c -m ndcg_cut.10``); a judged query with no results scores 0 (``-c``); unjudged topics never
+count. Passage ranking counts grade >= 2 as relevant for MAP, recall and MRR (``-l 2``; a
+passage graded 1 is only "related"); document ranking counts grade >= 1 and reports MAP@100
+(``-M 100 -m map``) instead of full MAP. DL 2021-2023 passage also report MAP@100 and MRR@100.
 
 Settings:
 * ``trec-dl/2019``: online, the full MS MARCO passage corpus (ir_datasets
@@ -10,16 +12,27 @@ Settings:
   ``<data>/trec-dl`` -- a much easier corpus; numbers are not comparable with full-corpus ones.
 * ``trec-dl/2019/bm25-top100`` (and ``contriever-top100``): reranking the candidate lists RankGPT-
   style papers use; systems reorder each query's 100 candidates.
+* Online only, through ir_datasets (the full corpora are large: MS MARCO v2 passage has 138M
+  passages, v1 documents 3.2M):
+
+  - ``trec-dl/2021``, ``2022``, ``2023``: passage, ``msmarco-passage-v2/trec-dl-<year>/judged``.
+  - ``trec-dl/2019-doc``, ``2020-doc``: document, ``msmarco-document/trec-dl-<year>/judged``
+    (whole documents, title + body, as the unsegmented Anserini ``msmarco-doc`` index).
+  - ``trec-dl/2021-doc``: document, ``msmarco-document-v2/trec-dl-2021/judged``.
+
+  DL 2022/2023 document ranking (ir_datasets has them) is left out: their qrels are inferred from
+  passage labels and the scoring convention was not verified.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from harness.data import Corpus, Document, Run, TaskData
-from harness.errors import ConfigError, DataFormatError
+from harness.errors import ConfigError, DataFormatError, DataNotFoundError
 from harness.io import _lines, read_jsonl_corpus, read_trec_qrels, read_tsv_queries
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import load_local_or_online
@@ -46,6 +59,66 @@ _CANDIDATES = {
 _REFERENCE = {
     "2019": {"bm25 ndcg@10": 0.5058, "bm25 map": 0.3773},
     "2020": {"bm25 ndcg@10": 0.4796, "bm25 map": 0.2856},
+}
+
+
+_PASSAGE_V2_METRICS = ("ndcg@10", "map@100", "mrr@100", "recall@100", "recall@1000")
+_DOC_METRICS = ("ndcg@10", "map@100", "recall@100", "recall@1000")
+
+
+@dataclass(frozen=True)
+class _OnlineSetting:
+    irds: str
+    description: str
+    metrics: tuple[str, ...]
+    relevance_threshold: int
+    # BM25 default (k1=0.9, b=0.4) from Anserini's regression pages (dl21-passage.yaml, ...).
+    reference: dict[str, float]
+
+
+_ONLINE = {
+    "2021": _OnlineSetting(
+        "msmarco-passage-v2/trec-dl-2021/judged",
+        "TREC DL 2021 passage (MS MARCO v2 passage)",
+        _PASSAGE_V2_METRICS,
+        2,
+        {"bm25 ndcg@10": 0.4458, "bm25 map@100": 0.1357, "bm25 recall@1000": 0.6149},
+    ),
+    "2022": _OnlineSetting(
+        "msmarco-passage-v2/trec-dl-2022/judged",
+        "TREC DL 2022 passage (MS MARCO v2 passage)",
+        _PASSAGE_V2_METRICS,
+        2,
+        {"bm25 ndcg@10": 0.2692, "bm25 map@100": 0.0325, "bm25 recall@1000": 0.3321},
+    ),
+    "2023": _OnlineSetting(
+        "msmarco-passage-v2/trec-dl-2023/judged",
+        "TREC DL 2023 passage (MS MARCO v2 passage)",
+        _PASSAGE_V2_METRICS,
+        2,
+        {"bm25 ndcg@10": 0.2627, "bm25 map@100": 0.0793, "bm25 recall@1000": 0.4346},
+    ),
+    "2019-doc": _OnlineSetting(
+        "msmarco-document/trec-dl-2019/judged",
+        "TREC DL 2019 document (MS MARCO v1 documents)",
+        _DOC_METRICS,
+        1,
+        {"bm25 ndcg@10": 0.5176, "bm25 map@100": 0.2434, "bm25 recall@1000": 0.6966},
+    ),
+    "2020-doc": _OnlineSetting(
+        "msmarco-document/trec-dl-2020/judged",
+        "TREC DL 2020 document (MS MARCO v1 documents)",
+        _DOC_METRICS,
+        1,
+        {"bm25 ndcg@10": 0.5286, "bm25 map@100": 0.3793, "bm25 recall@1000": 0.8085},
+    ),
+    "2021-doc": _OnlineSetting(
+        "msmarco-document-v2/trec-dl-2021/judged",
+        "TREC DL 2021 document (MS MARCO v2 documents)",
+        (*_DOC_METRICS, "mrr@100"),
+        1,
+        {"bm25 ndcg@10": 0.5116, "bm25 map@100": 0.2126, "bm25 recall@1000": 0.6739},
+    ),
 }
 
 
@@ -81,11 +154,44 @@ def read_rankgpt_candidates(path: str | Path) -> tuple[Run, Corpus, dict[str, st
 class TrecDLTask:
     family: ClassVar[str] = "trec-dl"
     description: ClassVar[str] = (
-        "TREC Deep Learning passage 2019/2020 (graded nDCG@10; MAP/recall at rel>=2)"
+        "TREC Deep Learning 2019-2023 passage (graded nDCG@10; MAP/recall at rel>=2) and "
+        "2019-2021 document (MAP@100); 2019/2020 offline, the rest via ir_datasets"
     )
 
     def subsets(self) -> list[str]:
-        return [y + s for y in _YEARS for s in ["", *(f"/{c}" for c in _CANDIDATES)]]
+        offline = [y + s for y in _YEARS for s in ["", *(f"/{c}" for c in _CANDIDATES)]]
+        return [*offline, *_ONLINE]
+
+    def _online_spec(self, subset: str) -> TaskSpec:
+        o = _ONLINE[subset]
+        return TaskSpec(
+            name=f"trec-dl/{subset}",
+            family=self.family,
+            subset=subset,
+            split="test",
+            description=o.description,
+            metrics=o.metrics,
+            main_metric="ndcg@10",
+            relevance_threshold=o.relevance_threshold,
+            average_over="qrels",
+            run_depth=1000,
+            rerank_depth=100,
+            sources=(DataSourceSpec(kind="ir_datasets", location=o.irds),),
+            reference=o.reference,
+        )
+
+    def _online_load(self, subset: str) -> TaskData:
+        """Online only: no offline copy of the full corpora exists."""
+        from tasks._irds import load_irds
+
+        irds = _ONLINE[subset].irds
+        try:
+            return load_irds(irds)
+        except Exception as e:  # noqa: BLE001 - any loader failure becomes one clear message
+            raise DataNotFoundError(
+                f"trec-dl/{subset} is online only (no local copy of its corpus is read) and "
+                f"ir_datasets {irds!r} failed: {type(e).__name__}: {e}"
+            ) from e
 
     def _parse(self, subset: str) -> tuple[str, str | None]:
         year, _, setting = subset.partition("/")
@@ -96,6 +202,8 @@ class TrecDLTask:
         return year, setting or None
 
     def spec(self, subset: str) -> TaskSpec:
+        if subset in _ONLINE:
+            return self._online_spec(subset)
         year, setting = self._parse(subset)
         short, topics, qrels, irds = _YEARS[year]
         return TaskSpec(
@@ -121,6 +229,8 @@ class TrecDLTask:
         )
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        if subset in _ONLINE:
+            return self._online_load(subset)
         year, setting = self._parse(subset)
         short, topics, qrels_name, irds = _YEARS[year]
         name = f"trec-dl/{subset}"
