@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class DataSourceSpec(BaseModel):
@@ -33,6 +33,10 @@ class TaskSpec(BaseModel):
     subset: str = ""
     split: str = "test"
     description: str = ""
+    metric_engine: Literal["ranx", "custom"] = Field(
+        "ranx",
+        description="'custom': the task computes its own metrics (STS, judge agreement); ids are free-form",
+    )
     metrics: tuple[str, ...] = ("ndcg@10", "recall@100")
     main_metric: str = "ndcg@10"
     relevance_threshold: int = Field(
@@ -53,17 +57,13 @@ class TaskSpec(BaseModel):
         default_factory=dict, description="published numbers for sanity checks"
     )
 
-    @field_validator("metrics")
-    @classmethod
-    def _metrics_known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from harness.metrics import parse_metric
-
-        for m in v:
-            parse_metric(m)
-        return v
-
     @model_validator(mode="after")
     def _main_in_metrics(self) -> TaskSpec:
+        if self.metric_engine == "ranx":
+            from harness.metrics import parse_metric
+
+            for m in self.metrics:
+                parse_metric(m)
         if self.main_metric not in self.metrics:
             raise ValueError(
                 f"main_metric {self.main_metric!r} is not among metrics {list(self.metrics)}"

@@ -1,0 +1,367 @@
+"""MTEB tasks by name (``mteb/<TaskName>``), scored by the mteb package's own evaluator.
+
+* STS tasks with local data (STSBenchmark, SICK-R, STS12-STS16 from ``<data>/stsb``,
+  ``sick2014``, ``sts-semeval``): mteb's task class is given the local pairs in place of its HF
+  dataset and run with ``mteb.evaluate``; the pipeline's first stage must be an ``Embedder``.
+  Main score ``cosine_spearman`` as MTEB defines it, stored x1 like MTEB's result files
+  (the leaderboard shows x100). The harness also computes the cosine Spearman itself from the
+  same embeddings and stores it beside mteb's as a cross-check (and as the score when mteb is
+  not installed; ``extra["scored_by"]`` says which).
+* ``mteb/LIMITSmallRetrieval``: the harness's ``limit-small`` task (same data, main recall@2).
+* Any other name: ``mteb.get_task(name)`` loads its data online and ``mteb.evaluate`` runs a thin
+  wrapper around the harness system (``Embedder`` -> mteb encoder, ``Retriever`` -> mteb search).
+
+Every result records the mteb version, the task's dataset revision and where the data came from.
+"""
+
+from __future__ import annotations
+
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from harness.errors import ConfigError, DataNotFoundError
+from harness.protocols import Embedder, Retriever
+from harness.spec import DataSourceSpec, TaskSpec
+from tasks._sts import LOCAL_STS, MTEB_TEST_SIZE, cosine_pairs, load_local_sts, spearman
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from harness.data import TaskData
+    from harness.pipeline import Pipeline
+    from harness.runtime import RunContext
+    from harness.task import CustomResult
+    from tasks._sts import STSPair
+
+LIMIT_ALIAS = "LIMITSmallRetrieval"
+STS_METRICS = ("cosine_spearman", "cosine_pearson", "spearman", "pearson")
+
+
+def mteb_version() -> str | None:
+    try:
+        return version("mteb")
+    except PackageNotFoundError:
+        return None
+
+
+def custom_spec(name: str, family: str, metrics: tuple[str, ...], main: str, **kw: Any) -> TaskSpec:
+    """A TaskSpec whose metrics are not ranking metrics (free-form ids, computed by the task)."""
+    return TaskSpec(
+        name=name, family=family, metrics=metrics, main_metric=main, metric_engine="custom", **kw
+    )
+
+
+# ---------------------------------------------------------------- mteb model wrappers
+
+
+def mteb_encoder(embedder: Embedder, ctx: RunContext, name: str) -> Any:
+    """Wrap a harness ``Embedder`` as an mteb encoder; it remembers every vector it returns."""
+    from mteb.models.abs_encoder import AbsEncoder
+    from mteb.models.model_meta import ModelMeta
+    from mteb.types import PromptType
+
+    class HarnessEncoder(AbsEncoder):
+        def __init__(self) -> None:
+            self.mteb_model_meta = ModelMeta.create_empty(
+                {"name": f"ir-harness/{name}", "revision": "local"}
+            )
+            self.seen: dict[str, np.ndarray] = {}
+
+        def encode(
+            self,
+            inputs: Any,
+            *,
+            task_metadata: Any,
+            hf_split: str,
+            hf_subset: str,
+            prompt_type: Any = None,
+            **kwargs: Any,
+        ) -> np.ndarray:
+            texts = [t for batch in inputs for t in batch["text"]]
+            role = "document" if prompt_type == PromptType.document else "query"
+            vecs = np.asarray(embedder.encode(texts, role, ctx))
+            for t, v in zip(texts, vecs):
+                self.seen[t] = v
+            return vecs
+
+    return HarnessEncoder()
+
+
+def mteb_searcher(pipe: Pipeline, ctx: RunContext, name: str) -> Any:
+    """Wrap a harness retrieval pipeline as an mteb ``SearchProtocol`` model."""
+    from mteb.models.model_meta import ModelMeta
+
+    from harness.data import Corpus, Document, TaskData
+    from harness.runner import run_batch
+
+    class HarnessSearch:
+        def __init__(self) -> None:
+            self.mteb_model_meta = ModelMeta.create_empty(
+                {"name": f"ir-harness/{name}", "revision": "local"}
+            )
+            self.corpus = Corpus()
+
+        def index(self, corpus: Any, **kwargs: Any) -> None:
+            self.corpus = Corpus(
+                Document(str(r["id"]), r.get("text") or r.get("body") or "", r.get("title") or "")
+                for r in corpus
+            )
+            pipe.stages[0].index(self.corpus, ctx)
+
+        def search(self, queries: Any, *, top_k: int, **kwargs: Any) -> dict[str, dict[str, float]]:
+            qs = {str(r["id"]): str(r["text"]) for r in queries}
+            spec = custom_spec("mteb-search", "mteb", ("ndcg@10",), "ndcg@10", run_depth=top_k)
+            data = TaskData(corpus=self.corpus, queries=qs, qrels={})
+            return run_batch(pipe, spec, data, list(qs), ctx)
+
+    return HarnessSearch()
+
+
+def _scores_of(task_result: Any) -> tuple[str, dict[str, float]]:
+    """First evaluated split's numeric scores from an mteb TaskResult."""
+    split, rows = next(iter(task_result.scores.items()))
+    return split, {k: float(v) for k, v in rows[0].items() if isinstance(v, (int, float))}
+
+
+# ---------------------------------------------------------------- STS
+
+
+def sts_result(
+    name: str, pairs: list[STSPair], skipped: int, pipe: Pipeline, ctx: RunContext, source: str
+) -> CustomResult:
+    from harness.task import CustomResult
+
+    embedder = pipe.stages[0]
+    if not isinstance(embedder, Embedder):
+        raise ConfigError(
+            f"mteb/{name} is an STS task: system {pipe.names[0]!r} must implement encode() "
+            "(an Embedder such as dense)"
+        )
+    extra: dict[str, Any] = {
+        "mteb_version": mteb_version(),
+        "data_source": source,
+        "n_pairs": len(pairs),
+        "mteb_test_pairs": MTEB_TEST_SIZE.get(name),
+        "skipped_unscored_rows": skipped,
+    }
+    if MTEB_TEST_SIZE.get(name) not in (None, len(pairs)):
+        extra["note"] = (
+            f"local data has {len(pairs)} of MTEB's {MTEB_TEST_SIZE[name]} test pairs; "
+            "not comparable with the MTEB leaderboard"
+        )
+    s1 = [p.sentence1 for p in pairs]
+    s2 = [p.sentence2 for p in pairs]
+    metrics: dict[str, float] = {}
+    if extra["mteb_version"]:
+        import mteb
+        from datasets import Dataset
+
+        task = mteb.get_task(name)
+        task.dataset = {
+            "test": Dataset.from_dict(
+                {"sentence1": s1, "sentence2": s2, "score": [p.score for p in pairs]}
+            )
+        }
+        task.data_loaded = True
+        enc = mteb_encoder(embedder, ctx, pipe.label)
+        with warnings.catch_warnings():  # "superseded by ...v2": recorded in extra instead
+            warnings.simplefilter("ignore", UserWarning)
+            res = mteb.evaluate(
+                enc,
+                task,
+                cache=None,
+                show_progress_bar=False,
+                co2_tracker=False,
+                encode_kwargs={"batch_size": ctx.batch_size},
+            )
+        extra["mteb_superseded_by"] = task.metadata.superseded_by
+        _, scores = _scores_of(res.task_results[0])
+        metrics = {m: scores[m] for m in STS_METRICS}
+        extra["mteb_task_revision"] = task.metadata.revision
+        extra["mteb_main_score"] = task.metadata.main_score
+        extra["scored_by"] = "mteb.evaluate (AbsTaskSTS) on local pairs"
+        v1 = np.stack([enc.seen[t] for t in s1])
+        v2 = np.stack([enc.seen[t] for t in s2])
+    else:
+        v1 = np.asarray(embedder.encode(s1, "query", ctx))
+        v2 = np.asarray(embedder.encode(s2, "query", ctx))
+        extra["scored_by"] = "ir-harness (mteb not installed): cosine Spearman as AbsTaskSTS"
+    cos = cosine_pairs(v1, v2)
+    gold = np.array([p.score for p in pairs])
+    own = spearman(gold, cos)
+    extra["harness_cosine_spearman"] = own
+    if not metrics:
+        metrics = {"cosine_spearman": own, "spearman": own}
+    by_source: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        by_source.setdefault(p.source, []).append(i)
+    extra["cosine_spearman_by_file"] = {
+        s: spearman(gold[ix], cos[ix]) for s, ix in by_source.items() if len(ix) > 2
+    }
+    artifact = "pair_id\tgold\tcosine\n" + "".join(
+        f"{p.pair_id}\t{p.score:g}\t{c:.6f}\n" for p, c in zip(pairs, cos)
+    )
+    return CustomResult(
+        metrics=metrics,
+        artifact=artifact,
+        artifact_name="sts_scores.tsv",
+        n_items=len(pairs),
+        source=source,
+        extra=extra,
+    )
+
+
+# ---------------------------------------------------------------- the task family
+
+
+class MtebTask:
+    family: ClassVar[str] = "mteb"
+    description: ClassVar[str] = (
+        "MTEB tasks by name through mteb's evaluator; STSBenchmark, SICK-R, STS12-16 and "
+        "LIMIT-small from local files"
+    )
+
+    def subsets(self) -> list[str]:
+        return [*LOCAL_STS, LIMIT_ALIAS]
+
+    def spec(self, subset: str) -> TaskSpec:
+        if not subset:
+            raise ConfigError("mteb: give a task name, e.g. mteb/STSBenchmark")
+        if subset == LIMIT_ALIAS:
+            from tasks.limit import LimitSmallTask
+
+            return (
+                LimitSmallTask()
+                .spec("")
+                .model_copy(
+                    update={"name": f"mteb/{subset}", "family": self.family, "subset": subset}
+                )
+            )
+        if subset in LOCAL_STS:
+            return custom_spec(
+                f"mteb/{subset}",
+                self.family,
+                STS_METRICS,
+                "cosine_spearman",
+                subset=subset,
+                description=f"MTEB {subset}: Spearman of cosine similarity vs gold scores",
+                sources=(
+                    DataSourceSpec(kind="local", location=", ".join(LOCAL_STS[subset])),
+                    DataSourceSpec(kind="hf", location=f"mteb task {subset} (mteb.get_task)"),
+                ),
+            )
+        return custom_spec(
+            f"mteb/{subset}",
+            self.family,
+            ("main_score",),
+            "main_score",
+            subset=subset,
+            description=f"MTEB {subset} through mteb.evaluate (online data)",
+            sources=(DataSourceSpec(kind="hf", location=f"mteb task {subset}"),),
+        )
+
+    def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        if subset == LIMIT_ALIAS:
+            from tasks.limit import LimitSmallTask
+
+            return LimitSmallTask().load("", data_dir)
+        raise ConfigError(
+            f"mteb/{subset} is not a ranking task over harness data; run it with "
+            f"`harness run --task mteb/{subset}`"
+        )
+
+    def custom_run(
+        self, subset: str, pipeline: Pipeline, data_dir: Path | None, ctx: RunContext
+    ) -> CustomResult:
+        if subset == LIMIT_ALIAS:
+            return self._limit(pipeline, data_dir, ctx)
+        if subset in LOCAL_STS and data_dir and (data_dir / LOCAL_STS[subset][0]).exists():
+            pairs, skipped = load_local_sts(data_dir, subset)
+            src = ", ".join(str(data_dir / r) for r in LOCAL_STS[subset])
+            return sts_result(subset, pairs, skipped, pipeline, ctx, src)
+        return self._online(subset, pipeline, data_dir, ctx)
+
+    def _limit(self, pipe: Pipeline, data_dir: Path | None, ctx: RunContext) -> CustomResult:
+        """LIMIT-small with the harness's ranking path and metrics (MTEB's main: recall@2)."""
+        from harness.io import format_trec_run
+        from harness.metrics import evaluate, prepare_run
+        from harness.runner import run_batch
+        from harness.task import CustomResult
+
+        spec = self.spec(LIMIT_ALIAS)
+        data = self.load(LIMIT_ALIAS, data_dir)
+        if isinstance(pipe.stages[0], Retriever) and data.candidates is None:
+            pipe.stages[0].index(data.corpus, ctx)
+        run = prepare_run(
+            run_batch(pipe, spec, data, sorted(data.queries), ctx), depth=spec.run_depth
+        )
+        ev = evaluate(run, data.qrels, spec, data)
+        return CustomResult(
+            metrics=ev.means,
+            per_item=ev.per_query,
+            artifact=format_trec_run(run, "harness"),
+            n_items=len(ev.query_ids),
+            source=data.source,
+            extra={
+                "mteb_version": mteb_version(),
+                "scored_by": "ir-harness limit-small task",
+                "alias_of": "limit-small",
+            },
+        )
+
+    def _online(
+        self, subset: str, pipe: Pipeline, data_dir: Path | None, ctx: RunContext
+    ) -> CustomResult:
+        from harness.task import CustomResult
+
+        if mteb_version() is None:
+            raise DataNotFoundError(
+                f"mteb/{subset}: no local data and the mteb package is not installed "
+                "(pip install mteb)"
+            )
+        import mteb
+
+        try:
+            task = mteb.get_task(subset)
+        except Exception as e:  # noqa: BLE001 - mteb raises several types for unknown names
+            raise ConfigError(f"mteb/{subset}: mteb does not know this task ({e})") from e
+        first = pipe.stages[0]
+        if isinstance(first, Embedder) and len(pipe.stages) == 1:
+            model = mteb_encoder(first, ctx, pipe.label)
+        elif isinstance(first, Retriever):
+            model = mteb_searcher(pipe, ctx, pipe.label)
+        else:
+            raise ConfigError(
+                f"mteb/{subset}: system {pipe.label!r} is neither embedder nor retriever"
+            )
+        try:
+            res = mteb.evaluate(
+                model,
+                task,
+                cache=None,
+                show_progress_bar=False,
+                co2_tracker=False,
+                encode_kwargs={"batch_size": ctx.batch_size},
+            )
+        except Exception as e:  # noqa: BLE001 - offline: the HF download fails inside mteb
+            why = f"no local copy under {data_dir}" if subset in LOCAL_STS else "no local copy"
+            raise DataNotFoundError(
+                f"mteb/{subset}: {why}, and mteb could not load/evaluate it online: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+        split, scores = _scores_of(res.task_results[0])
+        return CustomResult(
+            metrics={"main_score": scores["main_score"], **scores},
+            n_items=0,
+            source=f"hf:{task.metadata.dataset['path']}@{task.metadata.revision}",
+            extra={
+                "mteb_version": mteb_version(),
+                "mteb_task_revision": task.metadata.revision,
+                "mteb_main_score": task.metadata.main_score,
+                "split": split,
+                "scored_by": "mteb.evaluate",
+            },
+        )
