@@ -253,6 +253,18 @@ def read_jsonl_qrels(path: str | Path) -> Qrels:
     return qrels
 
 
+def read_judge_qrels(path: str | Path, human: Qrels | None = None) -> Qrels:
+    """Judge-made qrels (``qid 0 docid grade``) to evaluate a task with instead of human ones.
+
+    With ``human``, the judge's qrels are restricted to the human-judged pairs and a human pair
+    the judge did not label counts as grade 0, so both qrels cover the same pool.
+    """
+    judged = read_trec_qrels(path)
+    if human is None:
+        return judged
+    return {q: {d: judged.get(q, {}).get(d, 0) for d in docs} for q, docs in human.items()}
+
+
 def read_qrels_any(path: str | Path) -> Qrels:
     """Pick the qrels reader from the file name: ``.jsonl`` / ``.tsv`` (BEIR) / anything else TREC."""
     name = Path(path).name.removesuffix(".gz")

@@ -44,6 +44,8 @@ class RunOptions:
     progress: bool = True
     seed: int = 0
     cache_dir: Path | None = None
+    # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
+    qrels_from: Path | None = None
 
 
 @dataclass
@@ -225,6 +227,11 @@ def _run_ranking(
     timings: dict[str, float] = {}
     spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
     data = limit_queries(data, opts.limit_queries)
+    if opts.qrels_from:
+        from harness.io import read_judge_qrels
+
+        data.qrels = read_judge_qrels(opts.qrels_from, human=data.qrels)
+        spec = spec.model_copy(update={"name": f"{spec.name}[qrels={Path(opts.qrels_from).name}]"})
     timings["load_s"] = time.perf_counter() - t0
     config = {
         "task": spec.name,
@@ -233,6 +240,7 @@ def _run_ranking(
         "limit_queries": opts.limit_queries,
         "corpus_hash": data.corpus.content_hash,
         "n_queries": len(data.queries),
+        "qrels_from": str(opts.qrels_from) if opts.qrels_from else None,
         "run_depth": spec.run_depth,
         "rerank_depth": spec.rerank_depth,
     }

@@ -40,7 +40,13 @@ import numpy as np
 
 from harness.data import TaskData
 from harness.errors import ConfigError, DataFormatError
-from harness.io import _lines, read_jsonl_corpus, read_trec_qrels, read_tsv_queries
+from harness.io import (
+    _lines,
+    read_jsonl_corpus,
+    read_judge_qrels,
+    read_trec_qrels,
+    read_tsv_queries,
+)
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import load_local_or_online
 
@@ -123,16 +129,7 @@ def labels_to_qrels(grades: dict[Pair, int]) -> Qrels:
     return qrels
 
 
-def load_judge_qrels(path: str | Path, human: Qrels | None = None) -> Qrels:
-    """Judge-made qrels (``qid 0 docid grade``) to evaluate any task with instead of human ones.
-
-    With ``human``, the judge's qrels are restricted to the human-judged pairs and a human pair
-    the judge did not label counts as grade 0, so both qrels cover the same pool.
-    """
-    judged = read_trec_qrels(path)
-    if human is None:
-        return judged
-    return {q: {d: judged.get(q, {}).get(d, 0) for d in docs} for q, docs in human.items()}
+load_judge_qrels = read_judge_qrels  # kept for callers of the task module
 
 
 # ---------------------------------------------------------------- agreement statistics
