@@ -74,15 +74,15 @@ def test_bad_option_syntax(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
 
 def test_qrels_from_judge_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     run_file = tmp_path / "r.trec"
-    run_file.write_text("q1 Q0 d2 1 2.0 t\nq1 Q0 d1 2 1.0 t\nq2 Q0 d2 1 1 t\nq3 Q0 d3 1 1 t\n")
+    run_file.write_text("q1 Q0 d1 1 2.0 t\nq1 Q0 d2 2 1.0 t\nq2 Q0 d2 1 1 t\nq3 Q0 d3 1 1 t\n")
     judge = tmp_path / "judge.txt"
-    judge.write_text("q1 0 d2 3\nq1 0 d9 3\n")  # d9 is not a human-judged pair: ignored
+    judge.write_text("q1 0 d1 3\nq1 0 d9 3\n")  # d9 is not a human-judged pair: ignored
     code, out, _ = run_main(monkeypatch, capsys, "eval", str(run_file), "--task", "tiny", "--json")
     human = json.loads(out)["metrics"]["recall@2"]
     code, out, _ = run_main(monkeypatch, capsys, "eval", str(run_file), "--task", "tiny", "--json", "--qrels-from", str(judge))
     assert code == 0
     judged = json.loads(out)
-    # with the judge's labels only q1 has a relevant document (d2, ranked first); q2 and q3 keep
+    # with the judge's labels only q1 has a relevant document (d1, ranked first); q2 and q3 keep
     # their (now all-zero) judgments and score 0, as trec_eval counts them
     assert judged["n_queries"] == 3 and judged["metrics"]["ndcg@10"] == pytest.approx(1 / 3)
     assert human == pytest.approx(1.0)
