@@ -101,6 +101,15 @@ def run_batch(
         # so the kept list still reaches run_depth, as BRIGHT drops them before its top-k cut.
         extra = max((len(data.excluded_ids.get(q, ())) for q in qids), default=0)
         current = first.search(queries, spec.run_depth + extra + spec.ignore_identical_ids, ctx)
+    # Quirks first, so no later stage spends its rerank budget on documents that cannot count.
+    current = {
+        q: {
+            d: s
+            for d, s in docs.items()
+            if d not in data.excluded_ids.get(q, ()) and not (spec.ignore_identical_ids and d == q)
+        }
+        for q, docs in current.items()
+    }
     for stage in pipe.stages[1:]:
         top = {q: dict(ranked(current.get(q, {}))[: spec.rerank_depth]) for q in qids}
         current = _merge_tail(stage.rerank(queries, data.corpus, top, ctx), current)

@@ -150,3 +150,23 @@ def test_family_run_stores_members_and_macro_mean(tmp_path: Path) -> None:
     assert set(agg.extra["members"]) == {"fam/a", "fam/b"}
     assert (outs[-1].path / "members.json").exists()
     assert {m.task for m, _, _ in iter_results(tmp_path / "results")} == {"fam", "fam/a", "fam/b"}
+
+
+def test_excluded_ids_never_reach_a_reranking_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, set[str]] = {}
+    real_load = TinyTask.load
+
+    def load_with_exclusions(self: TinyTask, subset: str, data_dir: object) -> object:
+        data = real_load(self, subset, None)
+        data.excluded_ids = {"q1": {"d1"}}
+        return data
+
+    def spy_rerank(self: OverlapRetriever, queries, corpus, candidates, ctx):  # type: ignore[no-untyped-def]
+        seen.update({q: set(docs) for q, docs in candidates.items()})
+        return {q: dict(docs) for q, docs in candidates.items()}
+
+    monkeypatch.setattr(TinyTask, "load", load_with_exclusions)
+    monkeypatch.setattr(OverlapRetriever, "rerank", spy_rerank)
+    out = run(opts(tmp_path, system="overlap>overlap"))
+    assert "d1" not in seen["q1"] and "d1" in seen["q2"]  # excluded for q1 only
+    assert "q1 Q0 d1 " not in (out.path / RUN_FILE).read_text()
