@@ -31,6 +31,13 @@ DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="local data folder (default: $HARNESS_DATA_DIR)")
 ]
 Results = Annotated[Path, typer.Option("--results", help="result store folder")]
+QrelsFrom = Annotated[
+    Path | None,
+    typer.Option(
+        "--qrels-from",
+        help="judge-made qrels file (qid 0 docid grade) to score with instead of the human qrels",
+    ),
+]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
 
 
@@ -133,6 +140,11 @@ def run_cmd(
         list[str] | None,
         typer.Option("-o", "--option", help="system option KEY=VALUE (STAGE.KEY for one stage)"),
     ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="LLM for LLM-based systems: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID"),
+    ] = None,
+    qrels_from: QrelsFrom = None,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
 ) -> None:
@@ -145,6 +157,8 @@ def run_cmd(
     opts = _parse_options(option or [])
     if model:
         opts["model"] = model
+    if llm:
+        opts["llm"] = llm
     with _stdout_reserved(json_out):
         outs = run_any(
             RunOptions(
@@ -157,6 +171,7 @@ def run_cmd(
                 limit_queries=limit_queries,
                 system_options=opts,
                 progress=not (quiet or json_out),
+                qrels_from=qrels_from,
             )
         )
     out = outs[-1]
@@ -196,10 +211,11 @@ def eval_cmd(
     run_file: Annotated[Path, typer.Argument(help="TREC run file (six columns)")],
     task: Annotated[str, typer.Option("--task", "-t")],
     data_dir: DataDir = None,
+    qrels_from: QrelsFrom = None,
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
-    from harness.io import read_trec_run
+    from harness.io import read_judge_qrels, read_trec_run
     from harness.metrics import evaluate
     from harness.registry import TASKS, split_task_name
     from harness.task import FileEvaluatingTask, resolve_data_dir
@@ -214,7 +230,8 @@ def eval_cmd(
         else:
             run = read_trec_run(run_file)
             data = task_obj.load(subset, resolve_data_dir(data_dir))
-            ev = evaluate(run, data.qrels, spec, data)
+            qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
+            ev = evaluate(run, qrels, spec, data)
             means, n = ev.means, len(ev.query_ids)
     payload = {
         "task": spec.name,
@@ -398,3 +415,10 @@ def main() -> None:
         if isinstance(e, click.exceptions.Abort):
             sys.exit(1)
         raise
+
+
+# Training commands live with the systems they train; the module imports only typer at load.
+from systems.training.cli import grid_command, train_command  # noqa: E402
+
+app.command("train")(train_command)
+app.command("starbucks-grid")(grid_command)

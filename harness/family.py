@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.registry import TASKS, split_task_name
-from harness.runner import RunOptions, RunOutcome, _context, _store, run
+from harness.runner import RunOptions, RunOutcome, make_context, run, store_result
 from harness.spec import TaskSpec
 
 if TYPE_CHECKING:
@@ -63,12 +63,13 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         family=family,
         description=f"mean over {len(names)} tasks",
         metrics=tuple(metric_ids),
+        metric_engine="custom",  # means of member metrics, already computed
         main_metric=first.main_metric,
         relevance_threshold=first.relevance_threshold,
-        average_over=first.average_over,
+        average_over=first.average_over,  # type: ignore[arg-type]
     )
     pipe: Pipeline = build_pipeline(opts.system, opts.system_options)
-    ctx = _context(opts)
+    ctx = make_context(opts)
     member_scores = {o.metrics.task: o.metrics.main_score for o in outcomes}
     artifact = json.dumps(
         {"members": {o.metrics.task: str(o.path) for o in outcomes}, "main_scores": member_scores},
@@ -82,7 +83,7 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         "limit_queries": opts.limit_queries,
         "members": names,
     }
-    agg = _store(
+    agg = store_result(
         opts,
         spec,
         pipe,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.auc import auc_metrics
 from harness.data import Run, TaskData, ranked
 from harness.errors import ConfigError, DataFormatError
 from harness.io import format_trec_run, read_trec_run
@@ -132,7 +133,7 @@ def _read_checkpoint(path: Path) -> Run:
         return {}
 
 
-def _context(opts: RunOptions) -> RunContext:
+def make_context(opts: RunOptions) -> RunContext:
     extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
     return RunContext(
         device=opts.device,
@@ -143,7 +144,7 @@ def _context(opts: RunOptions) -> RunContext:
     )
 
 
-def _store(
+def store_result(
     opts: RunOptions,
     spec: TaskSpec,
     pipe: Pipeline,
@@ -201,7 +202,7 @@ def run(opts: RunOptions) -> RunOutcome:
     family, subset = split_task_name(opts.task)
     task: Any = TASKS.get(family)()
     pipe = build_pipeline(opts.system, opts.system_options)
-    ctx = _context(opts)
+    ctx = make_context(opts)
     if isinstance(task, CustomRunTask):
         spec = task.spec(subset)
         res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx)
@@ -212,7 +213,7 @@ def run(opts: RunOptions) -> RunOutcome:
             "options": opts.system_options,
             "limit_queries": opts.limit_queries,
         }
-        return _store(
+        return store_result(
             opts,
             spec,
             pipe,
@@ -291,21 +292,35 @@ def _run_ranking(
     done = read_trec_run(ckpt) if ckpt.stat().st_size else {}
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
     ev = evaluate(final, data.qrels, spec, data)
+    means, per_query, extra = (
+        dict(ev.means),
+        dict(ev.per_query),
+        auc_metrics(
+            final, data.qrels, pool="judged+top100", min_relevance=spec.relevance_threshold
+        ),
+    )
+    # AUC beside the ranking metrics, with its pool definition (MW-loss papers report it).
+    per_query["auc"] = extra.pop("auc_per_query")
+    means["auc_global"], means["auc_per_query_mean"] = (
+        extra["auc_global"],
+        extra["auc_per_query_mean"],
+    )
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
-    outcome = _store(
+    outcome = store_result(
         opts,
         spec,
         pipe,
         ctx,
         config,
         format_trec_run(final, slug(pipe.label)),
-        ev.means,
-        ev.per_query,
+        means,
+        per_query,
         len(ev.query_ids),
         data.source,
         timings,
+        extra,
         resumed=len(data.queries) - len(todo),
     )
     ckpt.unlink(missing_ok=True)

@@ -119,18 +119,22 @@ class DenseRetriever:
 
     # ---------------------------------------------------------------- protocols
     def meta(self) -> SystemMeta:
+        params: dict[str, Any] = {
+            "max_length": self.max_length,
+            "normalize": self.normalize,
+            "query_prefix": self.query_prefix,
+            "doc_prefix": self.doc_prefix,
+            "similarity": "cosine" if self.normalize else "dot",
+        }
+        train_file = Path(self._resolved) / "harness_train.json" if self._resolved else None
+        if train_file is not None and train_file.is_file():  # a `harness train` checkpoint
+            params["training"] = json.loads(train_file.read_text(encoding="utf-8"))
         return SystemMeta(
             name="dense",
             kind="dense",
             backbone=self.model_id,
             resolved_backbone=self._resolved,
-            parameters={
-                "max_length": self.max_length,
-                "normalize": self.normalize,
-                "query_prefix": self.query_prefix,
-                "doc_prefix": self.doc_prefix,
-                "similarity": "cosine" if self.normalize else "dot",
-            },
+            parameters=params,
             backend="sentence-transformers",
             device=self._device,
         )

@@ -1,0 +1,205 @@
+"""End to end on a tiny random BERT: every method trains, saves a checkpoint that the dense system
+evaluates with its training config in the metadata, and a resumed run equals an uninterrupted one."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sentence_transformers")
+
+
+def make_tiny_model(root: Path, layers: int = 4, hidden: int = 32, seed: int = 0) -> Path:
+    """A sentence-transformers folder: random BERT over the demo task's words, mean pooling."""
+    from sentence_transformers import SentenceTransformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from harness.runner import load_task
+
+    _, data = load_task("demo", None)
+    words = set()
+    for t in [*data.corpus.texts(), *data.queries.values()]:
+        words |= set(re.findall(r"\w+|[^\w\s]", t.lower()))
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
+    hf = root / "hf"
+    hf.mkdir(parents=True, exist_ok=True)
+    (hf / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = BertTokenizerFast(vocab_file=str(hf / "vocab.txt"), do_lower_case=True)
+    cfg = BertConfig(
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=64,
+        vocab_size=len(vocab),
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(seed)
+    BertModel(cfg).save_pretrained(hf)
+    tok.save_pretrained(hf)
+    out = root / "st"
+    SentenceTransformer(str(hf), device="cpu").save(str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+def _examples() -> list:
+    from harness.runner import load_task
+    from systems.training.data import examples_from_task
+    from systems.training.mining import random_miner
+
+    _, data = load_task("demo", None)
+    return examples_from_task(data, random_miner(data, 4), max_queries=24)
+
+
+@pytest.mark.parametrize("method", ["infonce", "mw", "pgrank", "starbucks"])
+def test_each_method_trains_and_the_checkpoint_runs_as_dense(
+    method: str, tiny: Path, tmp_path: Path
+) -> None:
+    from harness.runner import RunOptions, run
+    from systems.training.loop import TrainConfig, train
+
+    out = tmp_path / method
+    cfg = TrainConfig(
+        method=method,
+        base_model=str(tiny),
+        out=str(out),
+        steps=3,
+        batch_size=4,
+        lr=1e-3,
+        pg_samples=4,
+        pg_candidates=6,
+        data_source="demo",
+    )
+    rec = train(cfg, _examples(), progress=False)
+    assert rec["steps"] == 3 and rec["method"] == method and len(rec["loss_curve"]) == 3
+    saved = json.loads((out / "harness_train.json").read_text())
+    assert saved["base_model"] == str(tiny) and saved["seed"] == 0
+    assert not (out / ".train_state").exists()
+    if method == "starbucks":
+        assert saved["starbucks_pairs"] == [[1, 4], [2, 8], [3, 16], [4, 32]]
+    o = run(
+        RunOptions(
+            system="dense",
+            task="demo",
+            results=tmp_path / "res",
+            system_options={"model": str(out)},
+            progress=False,
+        )
+    )
+    assert 0.0 <= o.metrics.main_score <= 1.0
+    training = o.metadata.stages[0].parameters["training"]
+    assert training["method"] == method and training["final_loss"] == rec["final_loss"]
+
+
+def test_training_changes_weights_and_lowers_loss(tiny: Path, tmp_path: Path) -> None:
+    from systems.training.loop import TrainConfig, train
+
+    ex = _examples()[:8]
+    cfg = TrainConfig(
+        method="infonce",
+        base_model=str(tiny),
+        out=str(tmp_path / "m"),
+        steps=30,
+        batch_size=8,
+        lr=3e-3,
+        warmup=0.0,
+        n_negatives=0,
+    )
+    rec = train(cfg, ex, progress=False)
+    first = sum(x for _, x in rec["loss_curve"][:3]) / 3
+    last = sum(x for _, x in rec["loss_curve"][-3:]) / 3
+    assert last < first * 0.7
+
+
+def test_resume_matches_uninterrupted_run(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    from safetensors.torch import load_file
+
+    from systems.training import loop
+
+    ex = _examples()
+
+    def cfg(out: str) -> loop.TrainConfig:
+        return loop.TrainConfig(
+            method="mw", base_model=str(tiny), out=out, steps=4, batch_size=4, lr=1e-3, save_every=2
+        )
+
+    ref = loop.train(cfg(str(tmp_path / "a")), ex, progress=False)
+    real = loop.Stepper.loss
+
+    def crash_at_3(self, idx, step):
+        if step == 3:
+            raise KeyboardInterrupt
+        return real(self, idx, step)
+
+    monkeypatch.setattr(loop.Stepper, "loss", crash_at_3)
+    with pytest.raises(KeyboardInterrupt):
+        loop.train(cfg(str(tmp_path / "b")), ex, progress=False)
+    assert (tmp_path / "b" / ".train_state" / "state.pt").exists()
+    monkeypatch.setattr(loop.Stepper, "loss", real)
+    rec = loop.train(cfg(str(tmp_path / "b")), ex, progress=False)
+    assert rec["resumed_from_step"] == 2
+    assert rec["final_loss"] == pytest.approx(ref["final_loss"], rel=1e-5)
+    wa = load_file(tmp_path / "a" / "model.safetensors")
+    wb = load_file(tmp_path / "b" / "model.safetensors")
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+    # a different config must not silently continue someone else's state
+    monkeypatch.setattr(loop.Stepper, "loss", crash_at_3)
+    with pytest.raises(KeyboardInterrupt):
+        loop.train(cfg(str(tmp_path / "c")), ex, progress=False)
+    monkeypatch.setattr(loop.Stepper, "loss", real)
+    other = cfg(str(tmp_path / "c"))
+    other.lr = 5e-4
+    from harness.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="different training config"):
+        loop.train(other, ex, progress=False)
+
+
+def test_cli_train_then_run(tiny: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    out = tmp_path / "cli-model"
+    r = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--method",
+            "infonce",
+            "--task",
+            "demo",
+            "--model",
+            str(tiny),
+            "--out",
+            str(out),
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--device",
+            "cpu",
+            "--json",
+            "--quiet",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert (
+        rec["data_source"].startswith("task:demo")
+        and rec["config"]["extra"]["negatives"] == "random"
+    )
+    assert (out / "modules.json").exists()
+    r = CliRunner().invoke(app, ["train", "--method", "mw", "--out", str(out)])
+    assert r.exit_code != 0  # no training source
