@@ -422,3 +422,8 @@ from systems.training.cli import grid_command, train_command  # noqa: E402
 
 app.command("train")(train_command)
 app.command("starbucks-grid")(grid_command)
+
+# LATTICE tree building lives with the system; the module imports only typer at load.
+from systems.lattice.cli import build_tree_command  # noqa: E402
+
+app.command("build-tree")(build_tree_command)

@@ -1,0 +1,67 @@
+"""LLM backends behind one interface (``LLM.generate``), selected by a spec string.
+
+``openai:MODEL@URL`` (any OpenAI-compatible server; URL defaults to $OPENAI_BASE_URL or OpenAI),
+``hf:ID_OR_PATH`` (transformers), ``gguf:PATH_OR_KNOWN_ID`` (llama-cpp-python). With no spec the
+packaged Qwen2.5-Coder-0.5B-Instruct GGUF is used when installed; ``default_spec`` says so.
+Use an ``LLMSession`` to call a backend inside a run (cache, accounting, concurrency).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import ConfigError
+from harness.llm.base import LLM, Completion, LLMError, Message, Request
+from harness.llm.session import LLMSession
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "LLM",
+    "Completion",
+    "LLMError",
+    "LLMSession",
+    "Message",
+    "Request",
+    "default_spec",
+    "make_llm",
+]
+
+_OPENAI = re.compile(r"^(?P<model>.+?)(?:@(?P<url>https?://\S+))?$")
+
+
+def default_spec() -> str:
+    """The spec used when none is given: the packaged Qwen 0.5B GGUF, if installed."""
+    from harness.llm.gguf import DEFAULT_GGUF, KNOWN_GGUF, packaged_available
+
+    if packaged_available(DEFAULT_GGUF):
+        return f"gguf:{DEFAULT_GGUF}"
+    raise ConfigError(
+        "no LLM given (--llm openai:MODEL@URL | hf:ID | gguf:PATH_OR_ID) and the default "
+        f"packaged model is not installed ({KNOWN_GGUF[DEFAULT_GGUF].install})"
+    )
+
+
+def make_llm(spec: str | None = None, *, cache_dir: Path | None = None, **options: Any) -> LLM:
+    """Build a backend from ``spec``; ``options`` go to the backend's constructor."""
+    spec = spec or default_spec()
+    kind, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise ConfigError(f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID or gguf:PATH_OR_ID")
+    if kind == "openai":
+        m = _OPENAI.match(rest)
+        assert m is not None
+        from harness.llm.openai_http import OpenAICompatLLM
+
+        return OpenAICompatLLM(m.group("model"), m.group("url"), **options)
+    if kind == "hf":
+        from harness.llm.hf import TransformersLLM
+
+        return TransformersLLM(rest, **options)
+    if kind == "gguf":
+        from harness.llm.gguf import LlamaCppLLM
+
+        return LlamaCppLLM(rest, cache_dir=cache_dir, **options)
+    raise ConfigError(f"--llm {spec!r}: unknown backend {kind!r}; expected openai, hf or gguf")

@@ -1,0 +1,72 @@
+"""The one interface every LLM backend implements, and the records it returns.
+
+Backends only turn a request into text; caching, accounting and concurrency live in
+``harness.llm.session`` so every backend gets them the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from harness.errors import HarnessError
+
+Message = dict[str, str]
+"""One chat turn: ``{"role": "system" | "user" | "assistant", "content": text}``."""
+
+
+def as_messages(prompt: str | list[Message]) -> list[Message]:
+    """A bare prompt is one user turn, so every backend sees chat messages."""
+    if isinstance(prompt, str):
+        return [{"role": "user", "content": prompt}]
+    return [{"role": m["role"], "content": m["content"]} for m in prompt]
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything that determines a completion; hashed into the response-cache key."""
+
+    messages: list[Message]
+    max_tokens: int = 256
+    temperature: float = 0.0
+    json_schema: dict[str, Any] | None = None
+    stop: list[str] = field(default_factory=list)
+    seed: int = 0
+
+    def key(self, backend: str, model: str) -> str:
+        payload = {"backend": backend, "model": model, **asdict(self)}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    cached: bool = False
+    finish_reason: str = ""
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """A backend. ``backend`` and ``model`` identify it in cache keys and result metadata."""
+
+    backend: str
+    model: str
+    # How many requests may run at once (1 for in-process models).
+    max_concurrency: int
+    # What determines the outputs besides the request (weights hash, model name): the cache key.
+    fingerprint: str
+
+    def generate(self, request: Request) -> Completion: ...
+
+    def describe(self) -> dict[str, Any]:
+        """What produced the outputs (model path, sha256, server URL ...), for result metadata."""
+        ...
+
+
+class LLMError(HarnessError):
+    """A backend failed for good: retries exhausted, bad credentials, unusable responses."""

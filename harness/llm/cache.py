@@ -1,0 +1,58 @@
+"""A persistent LLM response cache: one SQLite file, keys are hashes of the full request.
+
+Each response is committed as soon as it arrives, so a killed run resumes where it stopped and a
+second identical run makes no backend calls at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from typing import TYPE_CHECKING
+
+from harness.llm.base import Completion
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+class ResponseCache:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS resp (key TEXT PRIMARY KEY, value TEXT)")
+        self._db.commit()
+
+    def get(self, key: str) -> Completion | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM resp WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        d = json.loads(row[0])
+        return Completion(**{**d, "cached": True})
+
+    def put(self, key: str, c: Completion) -> None:
+        value = json.dumps(
+            {
+                "text": c.text,
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
+                "latency_s": c.latency_s,
+                "finish_reason": c.finish_reason,
+            }
+        )
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO resp (key, value) VALUES (?, ?)", (key, value))
+            self._db.commit()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM resp").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

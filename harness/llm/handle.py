@@ -1,0 +1,54 @@
+"""What an LLM-based system holds: the user's ``--llm`` choice, resolved only when first used.
+
+Systems must be constructible without loading weights (conformance check), and the result must
+say which model ran and whether it was the default; this keeps both in one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.llm.base import LLM
+    from harness.runtime import RunContext
+
+
+class LLMHandle:
+    def __init__(self, llm: str | LLM | None = None) -> None:
+        self.given = llm
+        self.is_default = llm is None
+        self._llm: LLM | None = None if isinstance(llm, str | None) else llm
+
+    @property
+    def spec(self) -> str:
+        if isinstance(self.given, str):
+            return self.given
+        if self._llm is not None:
+            return f"{self._llm.backend}:{self._llm.model}"
+        return "default"
+
+    def get(self, ctx: RunContext) -> LLM:
+        if self._llm is None:
+            from harness.llm import default_spec, make_llm
+
+            spec = self.given if isinstance(self.given, str) else default_spec()
+            self.given = spec
+            self._llm = make_llm(spec, cache_dir=ctx.cache_dir)
+        return self._llm
+
+    def meta_fields(self) -> dict[str, Any]:
+        """backbone / resolved_backbone / backend for SystemMeta, plus an ``llm`` parameter block."""
+        info: dict[str, Any] = {"spec": self.spec, "default": self.is_default}
+        if self._llm is None:
+            return {"backbone": self.spec, "resolved_backbone": "", "backend": "", "llm": info}
+        desc = self._llm.describe()
+        info.update(desc)
+        resolved = desc.get("path") or desc.get("resolved") or desc.get("base_url") or ""
+        if desc.get("sha256"):
+            resolved = f"{resolved} (sha256 {desc['sha256'][:12]})"
+        return {
+            "backbone": self._llm.model,
+            "resolved_backbone": resolved,
+            "backend": self._llm.backend,
+            "llm": info,
+        }

@@ -1,0 +1,175 @@
+"""An OpenAI-compatible chat-completions client (OpenAI, vLLM, llama.cpp's server) over httpx.
+
+Transient failures (429, 5xx, timeouts, connection errors, unparsable bodies) are retried with
+exponential backoff and jitter; a ``Retry-After`` header (seconds or HTTP date) overrides the
+backoff, capped at ``max_wait_s``. Structured output is requested with ``response_format`` in
+the first dialect the server accepts: OpenAI/vLLM's ``json_schema``, then llama-cpp-python's
+``json_object`` + ``schema`` (its server rejects the former with a 500), then none: the schema
+goes into the prompt and parsing is left to ``harness.llm.parse.extract_json``. A rejected
+dialect is remembered, so each costs one failed request per client.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import random
+import time
+from typing import Any
+
+from harness.llm.base import Completion, LLMError, Request
+
+RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+DEFAULT_URL = "https://api.openai.com/v1"
+# response_format dialects, tried in order; None = schema in the prompt, tolerant parsing.
+DIALECTS: tuple[str | None, ...] = ("json_schema", "json_object", None)
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _Retryable(Exception):
+    def __init__(self, msg: str, wait_s: float | None = None) -> None:
+        super().__init__(msg)
+        self.wait_s = wait_s
+
+
+class OpenAICompatLLM:
+    backend = "openai-http"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout_s: float = 120.0,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+        max_wait_s: float = 60.0,
+        max_concurrency: int = 8,
+        structured: bool = True,
+    ) -> None:
+        import httpx
+
+        self.model = model
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_URL).rstrip("/")
+        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_wait_s = max_wait_s
+        self.max_concurrency = max_concurrency
+        self.dialects = list(DIALECTS if structured else (None,))
+        self.fingerprint = model
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_connections=max_concurrency),
+        )
+        self.retries = 0  # retried attempts over this client's life, for tests and logs
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.backend, "model": self.model, "base_url": self.base_url}
+
+    # ---------------------------------------------------------------- request building
+    def _body(self, req: Request, dialect: str | None) -> dict[str, Any]:
+        messages = [dict(m) for m in req.messages]
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": req.max_tokens,
+            "temperature": req.temperature,
+            "seed": req.seed,
+        }
+        if req.stop:
+            body["stop"] = req.stop
+        if req.json_schema is not None:
+            if dialect == "json_schema":
+                body["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": "response", "schema": req.json_schema, "strict": True},
+                }
+            elif dialect == "json_object":
+                body["response_format"] = {"type": "json_object", "schema": req.json_schema}
+            else:
+                hint = "\n\nRespond only with JSON matching this schema: " + json.dumps(
+                    req.json_schema
+                )
+                messages[-1] = {**messages[-1], "content": messages[-1]["content"] + hint}
+        return body
+
+    # ---------------------------------------------------------------- calling
+    def generate(self, req: Request) -> Completion:
+        attempt = 0
+        while True:
+            try:
+                return self._once(req)
+            except _Retryable as e:
+                if attempt >= self.max_retries:
+                    raise LLMError(
+                        f"{self.base_url}: giving up after {attempt + 1} attempts: {e}"
+                    ) from e
+                wait = e.wait_s
+                if wait is None:
+                    wait = self.backoff_s * 2**attempt * (0.5 + random.random() / 2)
+                time.sleep(min(wait, self.max_wait_s))
+                attempt += 1
+                self.retries += 1
+
+    def _once(self, req: Request) -> Completion:
+        import httpx
+
+        dialect = self.dialects[0] if req.json_schema is not None else None
+        t0 = time.perf_counter()
+        try:
+            r = self._client.post("/chat/completions", json=self._body(req, dialect))
+        except (httpx.TimeoutException, httpx.TransportError) as e:
+            raise _Retryable(f"{type(e).__name__}: {e}") from e
+        latency = time.perf_counter() - t0
+        if dialect is not None and r.status_code in (400, 422, 500) and _about_format(r.text):
+            self.dialects.pop(0)  # this server cannot do this dialect; try the next one
+            return self._once(req)
+        if r.status_code in RETRY_STATUS:
+            raise _Retryable(
+                f"HTTP {r.status_code}: {r.text[:200]}", retry_after_s(r.headers.get("retry-after"))
+            )
+        if r.status_code >= 400:
+            raise LLMError(f"{self.base_url}: HTTP {r.status_code}: {r.text[:500]}")
+        try:
+            data = r.json()
+            choice = data["choices"][0]
+            text = choice["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise _Retryable(f"malformed response body: {r.text[:200]!r}") from e
+        usage = data.get("usage") or {}
+        return Completion(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            latency_s=latency,
+            finish_reason=str(choice.get("finish_reason") or ""),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _about_format(body: str) -> bool:
+    low = body.lower()
+    return "response_format" in low or "json_schema" in low or "json_object" in low

@@ -1,0 +1,137 @@
+"""LLM relevance judge (system ``judge``): labels (query, passage) pairs 0-3 with any ``--llm``.
+
+The prompt is the LLMJudge 2024 reference prompt (Thomas et al. 2023 style, systems-spec §9):
+rater persona, the 0-3 scale, the "assume you are writing an answer" rules, the query, the
+passage, "consider the underlying intent", "Score:". The answer's first standalone integer 0-3
+is the grade; anything else counts in ``ctx.stats["judge_parse_failures"]`` and is graded 0, so
+agreement numbers include the judge's failures instead of hiding them.
+
+Two entry points: ``judge(queries, corpus, pairs, ctx)`` (the ``llmjudge`` task's
+RelevanceJudge protocol) and ``judge_items(items, ctx)`` for ready-made
+``(qid, query_text, docid, passage_text)`` tuples. As a pipeline stage it is also a pointwise
+reranker: candidates sorted by grade, the previous order breaking ties.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from harness.data import ranked
+from harness.llm.handle import LLMHandle
+from harness.llm.session import LLMSession
+from harness.protocols import SystemMeta
+
+if TYPE_CHECKING:
+    from harness.data import Corpus, Queries, Run
+    from harness.llm.base import LLM
+    from harness.runtime import RunContext
+
+Pair = tuple[str, str]
+Item = tuple[str, str, str, str]
+
+PROMPT = """You are a search quality rater evaluating the relevance of passages. Given a query and a passage, you must provide a score on an integer scale of 0 to 3 with the following meanings:
+
+3 = Perfectly relevant: The passage is dedicated to the query and contains the exact answer.
+2 = Highly relevant: The passage has some answer for the query, but the answer may be a bit unclear, or hidden amongst extraneous information.
+1 = Related: The passage seems related to the query but does not answer it.
+0 = Irrelevant: The passage has nothing to do with the query.
+
+Assume that you are writing an answer to the query. If the passage seems to be related to the query but does not include any answer to the query, mark it 1. If you would use any of the information contained in the passage in such an answer, mark it 2. If the passage is primarily about the query, or contains vital information about the topic, mark it 3. Otherwise, mark it 0.
+
+Query
+A person has typed [{query}] into a search engine.
+
+Result
+Consider the following passage.
+—BEGIN Passage CONTENT—
+{passage}
+—END Passage CONTENT—
+
+Instructions
+Consider the underlying intent of the search, and decide on a final score of the relevancy of query to the passage given the context. Answer with the score only.
+Score:"""
+
+_GRADE = re.compile(r"(?<![\d.])([0-3])(?![\d.]\d|\d)")
+_SCORE_AFTER_LABEL = re.compile(r"score\s*[:=is]*\s*\**\s*([0-3])(?!\d)", re.I)
+
+
+def parse_grade(text: str) -> int | None:
+    """The grade in a model answer: "Score: 2" first, else the first standalone 0-3; else None."""
+    m = _SCORE_AFTER_LABEL.search(text) or _GRADE.search(text)
+    return int(m.group(1)) if m else None
+
+
+def build_prompt(query: str, passage: str, max_words: int | None = None) -> str:
+    if max_words:
+        passage = " ".join(passage.split()[:max_words])
+    return PROMPT.replace("{query}", query).replace("{passage}", passage)
+
+
+class LLMJudge:
+    """A 0-3 relevance judge; also a pointwise reranker."""
+
+    def __init__(
+        self, llm: str | LLM | None = None, max_words: int = 400, max_tokens: int = 16
+    ) -> None:
+        self.handle = LLMHandle(llm)
+        self.max_words = max_words
+        self.max_tokens = max_tokens
+
+    def meta(self) -> SystemMeta:
+        f = self.handle.meta_fields()
+        return SystemMeta(
+            name="judge",
+            kind="llm",
+            backbone=f["backbone"],
+            resolved_backbone=f["resolved_backbone"],
+            backend=f["backend"],
+            parameters={
+                "prompt": "llmjudge-2024-reference (Thomas et al. 2023 style), 0-3",
+                "max_words": self.max_words,
+                "max_tokens": self.max_tokens,
+                "parse_failure_grade": 0,
+                "llm": f["llm"],
+            },
+        )
+
+    # ---------------------------------------------------------------- judging
+    def judge_items(self, items: list[Item], ctx: RunContext) -> dict[Pair, int]:
+        """Grades for ``(qid, query_text, docid, passage_text)`` items, keyed ``(qid, docid)``."""
+        llm = self.handle.get(ctx)
+        prompts: list[Any] = [build_prompt(qt, pt, self.max_words) for _, qt, _, pt in items]
+        with LLMSession(llm, ctx) as session:
+            outs = session.complete_many(prompts, max_tokens=self.max_tokens, temperature=0.0)
+        grades: dict[Pair, int] = {}
+        failures = 0
+        for (q, _, d, _), c in zip(items, outs):
+            g = parse_grade(c.text)
+            if g is None:
+                failures += 1
+                g = 0
+            grades[(q, d)] = g
+        ctx.count("judge_pairs", len(items))
+        ctx.count("judge_parse_failures", failures)
+        return grades
+
+    def judge(
+        self, queries: Queries, corpus: Corpus, pairs: list[Pair], ctx: RunContext
+    ) -> dict[Pair, int]:
+        """The ``llmjudge`` task's RelevanceJudge protocol."""
+        items = [(q, queries[q], d, corpus[d].full_text) for q, d in pairs]
+        return self.judge_items(items, ctx)
+
+    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        items: list[Item] = []
+        orders: dict[str, list[str]] = {}
+        for q, cands in candidates.items():
+            if q not in queries:
+                continue
+            orders[q] = [d for d, _ in ranked(cands)]
+            items += [(q, queries[q], d, corpus[d].full_text) for d in orders[q]]
+        grades = self.judge_items(items, ctx)
+        out: Run = {}
+        for q, order in orders.items():
+            n = len(order)
+            out[q] = {d: grades[(q, d)] + (n - i) / (n + 1) for i, d in enumerate(order)}
+        return out
