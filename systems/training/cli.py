@@ -33,7 +33,10 @@ def _ints(spec: str | None) -> list[int] | None:
 
 
 def train_command(
-    method: Annotated[str, typer.Option("--method", "-m", help="infonce, mw, pgrank or starbucks")],
+    method: Annotated[
+        str,
+        typer.Option("--method", "-m", help="infonce, mw, pgrank, starbucks, dear-distill or mvp"),
+    ],
     out: Annotated[Path, typer.Option("--out", help="folder for the trained model")],
     task: Annotated[
         str | None,
@@ -88,6 +91,16 @@ def train_command(
         bool, typer.Option("--json", help="print the training record as JSON")
     ] = False,
     quiet: bool = False,
+    teacher_run: Annotated[
+        str | None,
+        typer.Option(
+            help="dear-distill / mvp: teacher scores (TREC run file, result folder or 'candidates')"
+        ),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("-o", "--option", help="dear-distill / mvp settings, KEY=VALUE"),
+    ] = None,
 ) -> None:
     """Fine-tune a dense retriever (InfoNCE, MW, PG-Rank or Starbucks) into a checkpoint that
     `harness run --system dense --model OUT` (or `--system starbucks`) evaluates."""
@@ -102,6 +115,15 @@ def train_command(
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+    from systems.training.rerank_train import RERANK_METHODS
+
+    if method in RERANK_METHODS:
+        from systems.training.rerank_cli import train_reranker_command
+
+        return train_reranker_command(
+            method, out, task, teacher_run, option, base_model, data_dir, steps, batch_size,
+            lr, min_relevance, max_queries, seed, device, amp, json_out, quiet,
+        )  # fmt: skip
     given = [x for x in (task, triples, sts) if x]
     if len(given) != 1:
         raise ConfigError("give exactly one training source: --task, --triples or --sts")

@@ -1,0 +1,207 @@
+"""The MVP network (systems-spec §2.1): view tokens, one decoding step per view, dot scores.
+
+Each candidate is encoded on its own with m view tokens ``<extra_id_0..m-1>`` at positions
+0..m-1; their encoder states e_{i,k} are the relevance vectors. For each view k the decoder runs
+once, from the decoder-start (pad) embedding, cross-attending to {e_{1,k} .. e_{n,k}} with no
+positional signal across candidates, and yields the anchor a_k. Then s_{i,k} = a_k . e_{i,k} and
+s_i = mean_k s_{i,k}: the scores do not depend on the order of the candidates.
+
+The released checkpoints were saved from the authors' FiD wrapper (``encoder.encoder.block.N.
+module.*``); ``remap_fid_keys`` maps them onto a plain ``T5ForConditionalGeneration``, which is
+also what a plain ``t5-base`` starts from and what ``harness train --method mvp`` saves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from harness.errors import ConfigError
+
+MVP_FILE = "mvp_config.json"
+
+
+def view_prefix(n_views: int) -> str:
+    return "".join(f"<extra_id_{k}>" for k in range(n_views))
+
+
+def input_text(query: str, title: str, text: str, n_views: int) -> str:
+    """The authors' passage input: view tokens, then ``| Query: q | Context: title text``."""
+    ctx = f"{title} {text}".strip()
+    return f"{view_prefix(n_views)} | Query: {query} | Context: {ctx}"
+
+
+class MVPModel(nn.Module):
+    """A T5 encoder-decoder used the MVP way; ``forward`` gives (scores, per-view, anchors)."""
+
+    def __init__(self, t5: Any, n_views: int = 4) -> None:
+        super().__init__()
+        if n_views < 1:
+            raise ConfigError("mvp: n_views >= 1")
+        self.t5 = t5
+        self.n_views = n_views
+
+    def relevance_vectors(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> torch.Tensor:
+        """(n, L) token ids of n candidates -> (n, m, d) encoder states at the view positions."""
+        enc = self.t5.get_encoder()(input_ids=input_ids, attention_mask=attention_mask)
+        return enc.last_hidden_state[:, : self.n_views]
+
+    def anchors(self, rel: torch.Tensor) -> torch.Tensor:
+        """(B, n, m, d) relevance vectors -> (B, m, d) anchors, one decoder step per view."""
+        b, n, m, d = rel.shape
+        memory = rel.permute(0, 2, 1, 3).reshape(b * m, n, d)
+        start_id = self.t5.config.decoder_start_token_id
+        start_id = self.t5.config.pad_token_id if start_id is None else start_id
+        start = self.t5.get_input_embeddings().weight[start_id].view(1, 1, d).expand(b * m, 1, d)
+        out = self.t5.get_decoder()(
+            inputs_embeds=start,
+            encoder_hidden_states=memory,
+            encoder_attention_mask=torch.ones(b * m, n, dtype=torch.long, device=rel.device),
+        ).last_hidden_state
+        return out.view(b, m, d)
+
+    def score_vectors(self, rel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, n, m, d) -> scores (B, n) = mean over views, per-view (B, m, n), anchors (B, m, d)."""
+        a = self.anchors(rel)
+        per_view = torch.einsum("bmd,bnmd->bmn", a, rel)
+        return per_view.mean(dim=1), per_view, a
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, n, L) ids of B lists of n candidates -> see ``score_vectors``."""
+        b, n, length = input_ids.shape
+        rel = self.relevance_vectors(
+            input_ids.view(b * n, length), attention_mask.view(b * n, length)
+        )
+        return self.score_vectors(rel.view(b, n, self.n_views, -1))
+
+
+# ---------------------------------------------------------------- losses (spec §2.1)
+def rank_targets(ranks: torch.Tensor, temperature: float = 0.8) -> torch.Tensor:
+    """Soft targets from teacher ranks (1 = best): softmax_i((1 / r_i) / T)."""
+    return F.softmax((1.0 / ranks.float()) / temperature, dim=-1)
+
+
+def listwise_loss(
+    scores: torch.Tensor,
+    targets: torch.Tensor,
+    temperature: float = 0.8,
+    double_softmax: bool = True,
+) -> torch.Tensor:
+    """Soft-target cross-entropy of softmax(s / T). ``double_softmax`` replicates the authors'
+    code, which hands the *probabilities* to ``CrossEntropyLoss`` (log-softmax of a softmax)."""
+    logits = scores / temperature
+    if double_softmax:
+        logits = F.softmax(logits, dim=-1)
+    return F.cross_entropy(logits, targets)
+
+
+def orthogonal_loss(anchors: torch.Tensor) -> torch.Tensor:
+    """mean over the batch of ||A A^T - I||_F^2 for row-normalised anchors A (m x d)."""
+    a = F.normalize(anchors, p=2, dim=-1)
+    eye = torch.eye(a.size(1), device=a.device, dtype=a.dtype)
+    return ((a @ a.transpose(1, 2) - eye) ** 2).sum(dim=(1, 2)).mean()
+
+
+# ---------------------------------------------------------------- loading
+_FID_OUTER = re.compile(r"^encoder\.encoder\.")
+_FID_BLOCK = re.compile(r"^(encoder\.block\.\d+)\.module\.")
+
+
+def remap_fid_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """FiD-wrapped T5 parameter names -> plain T5 names (plain names pass unchanged)."""
+    out = {}
+    for k, v in state.items():
+        k = _FID_BLOCK.sub(r"\1.", _FID_OUTER.sub("encoder.", k))
+        out[k] = v
+    return out
+
+
+def _local_dir(resolved: str) -> Path:
+    if Path(resolved).is_dir():
+        return Path(resolved)
+    from huggingface_hub import snapshot_download
+
+    return Path(
+        snapshot_download(
+            resolved, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.model", "*.txt"]
+        )
+    )
+
+
+def _read_state(folder: Path) -> dict[str, torch.Tensor]:
+    files = sorted(folder.glob("*.safetensors"))
+    state: dict[str, torch.Tensor] = {}
+    if files:
+        from safetensors.torch import load_file
+
+        for f in files:
+            state.update(load_file(str(f)))
+        return state
+    for f in sorted(folder.glob("pytorch_model*.bin")):
+        state.update(torch.load(f, map_location="cpu", weights_only=True))
+    if not state:
+        raise ConfigError(f"mvp: no weights (*.safetensors, pytorch_model*.bin) in {folder}")
+    return state
+
+
+def load_mvp(
+    model_id: str, n_views: int | None = None, dtype: torch.dtype | None = None
+) -> tuple[MVPModel, Any, str]:
+    """(model, tokenizer, resolved folder) for a released MVP checkpoint, an MVP folder saved by
+    ``harness train --method mvp``, or a plain T5 (untrained for ranking: view tokens only)."""
+    from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
+
+    from harness.models import resolve_model
+
+    folder = _local_dir(resolve_model(model_id))
+    config = T5Config.from_pretrained(folder)
+    t5 = T5ForConditionalGeneration(config)
+    state = remap_fid_keys(_read_state(folder))
+    missing, _unexpected = t5.load_state_dict(state, strict=False)
+    tied = {"lm_head.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}
+    lost = [k for k in missing if k not in tied]
+    if lost:
+        raise ConfigError(f"mvp: {folder} lacks {len(lost)} T5 weights, e.g. {lost[:3]}")
+    t5.tie_weights()
+    if dtype is not None:
+        t5.to(dtype=dtype)  # type: ignore[call-arg]
+    meta_file = folder / MVP_FILE
+    saved = json.loads(meta_file.read_text("utf-8")) if meta_file.exists() else {}
+    views = n_views or saved.get("n_views") or 4
+    tok = AutoTokenizer.from_pretrained(folder)
+    return MVPModel(t5, views).eval(), tok, str(folder)
+
+
+def save_mvp(model: MVPModel, tokenizer: Any, out: str) -> None:
+    model.t5.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (Path(out) / MVP_FILE).write_text(json.dumps({"n_views": model.n_views}), encoding="utf-8")
+
+
+def encode_inputs(
+    tokenizer: Any, query: str, docs: list[tuple[str, str]], n_views: int, max_length: int
+) -> dict[str, torch.Tensor]:
+    """Token ids (n, L) of one query's candidates; checks the view tokens sit at 0..m-1."""
+    texts = [input_text(query, t, x, n_views) for t, x in docs]
+    enc = tokenizer(
+        texts, return_tensors="pt", padding=True, truncation=True, max_length=max_length
+    )
+    want = tokenizer.convert_tokens_to_ids([f"<extra_id_{k}>" for k in range(n_views)])
+    if enc["input_ids"].size(1) < n_views or enc["input_ids"][:, :n_views].tolist() != [want] * len(
+        texts
+    ):
+        raise ConfigError(
+            "mvp: the tokenizer does not put <extra_id_0..m-1> at positions 0..m-1 "
+            "(a T5 sentencepiece tokenizer is expected)"
+        )
+    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}

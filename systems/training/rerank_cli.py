@@ -1,0 +1,95 @@
+"""``harness train --method dear-distill | mvp``: the reranker branch of ``train_command``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+DEFAULT_MODELS = {"mvp": "t5-base"}
+DENSE_DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
+DATA_KEYS = {"labels", "group_size"}
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` strings; values are JSON when they parse (numbers, true/false)."""
+    out: dict[str, Any] = {}
+    for p in pairs or []:
+        k, sep, v = p.partition("=")
+        if not sep or not k:
+            raise ConfigError(f"-o {p!r}: expected KEY=VALUE")
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def train_reranker_command(
+    method: str,
+    out: Path,
+    task: str | None,
+    teacher_run: str | None,
+    option: list[str] | None,
+    base_model: str,
+    data_dir: Path | None,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    min_relevance: int,
+    max_queries: int | None,
+    seed: int,
+    device: str,
+    amp: bool,
+    json_out: bool,
+    quiet: bool,
+) -> None:
+    from harness.runner import load_task
+    from systems.training.rerank_train import (
+        RerankTrainConfig,
+        read_teacher,
+        teacher_queries,
+        train_reranker,
+    )
+
+    if not task or not teacher_run:
+        raise ConfigError(f"--method {method}: give --task (texts, qrels) and --teacher-run")
+    opts = parse_options(option)
+    labels = opts.pop("labels", "qrels")
+    group_size = int(opts.get("group_size", 5 if method == "mvp" else 2))
+    opts["group_size"] = group_size
+    if method == "mvp":
+        opts.setdefault("seed", seed)
+    if base_model == DENSE_DEFAULT and method in DEFAULT_MODELS:
+        base_model = DEFAULT_MODELS[method]
+    spec, data = load_task(task, data_dir)
+    teacher = read_teacher(teacher_run, data)
+    queries = teacher_queries(
+        data, teacher, labels, min_relevance, group_size - 1, max_queries, seed
+    )
+    cfg = RerankTrainConfig(
+        method=method,
+        base_model=base_model,
+        out=str(out),
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        amp=amp,
+        options=opts,
+        data_source=f"task:{spec.name} ({data.source}); teacher:{teacher_run}; labels:{labels}",
+    )
+    rec = train_reranker(cfg, queries, data.corpus, progress=not (quiet or json_out))
+    if json_out:
+        print(json.dumps(rec, default=str))
+    else:
+        print(
+            f"trained {method} for {rec['steps']} steps on {len(queries)} queries "
+            f"({rec['wall_s']:.1f}s, {rec['device']}): loss {rec['first_loss']:.4f} -> "
+            f"{rec['final_loss']:.4f} (mean of last 10); saved to {out}"
+        )

@@ -1,0 +1,239 @@
+"""Training rerankers from a teacher's scores: ``harness train --method dear-distill | mvp``.
+
+Both recipes learn from groups of candidates per query (a positive first, then negatives) with
+the teacher's score for each. The teacher is any system: its scores come from a stored run (a
+TREC run file or a result folder holding ``run.trec``) or, with ``--teacher-run candidates``,
+the task's own candidate list. The method-specific model and loss live with the systems
+(``systems.dear.distill``, ``systems.mvp.train``); this module only builds groups and runs the
+shared loop (seeded batches from ``loop.batch_indices``, AdamW, linear warmup/decay, AMP).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from harness.data import ranked
+from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+
+    from harness.data import Document, Run, TaskData
+
+RERANK_METHODS = ("dear-distill", "mvp")
+TRAIN_FILE = "harness_train.json"
+
+
+@dataclass
+class TeacherQuery:
+    """A training query: teacher-scored positives and negatives (doc id, teacher score)."""
+
+    qid: str
+    query: str
+    positives: list[tuple[str, float]]
+    negatives: list[tuple[str, float]]
+
+
+@dataclass
+class Group:
+    """One sampled group: the positive at index 0, then negatives, with teacher scores."""
+
+    query: str
+    docs: list[Document]
+    teacher: list[float]
+
+
+def read_teacher(spec: str, data: TaskData) -> Run:
+    """Teacher scores: ``candidates`` (the task's candidate run), a run file or a result folder."""
+    from harness.io import read_trec_run
+
+    if spec == "candidates":
+        if data.candidates is None:
+            raise ConfigError("--teacher-run candidates: this task has no candidate lists")
+        return data.candidates
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "run.trec"
+    if not path.exists():
+        raise ConfigError(
+            f"--teacher-run {spec}: no run file there (a TREC run or a result folder)"
+        )
+    return read_trec_run(path)
+
+
+def teacher_queries(
+    data: TaskData,
+    teacher: Run,
+    labels: str = "qrels",
+    min_relevance: int = 1,
+    min_negatives: int = 1,
+    max_queries: int | None = None,
+    seed: int = 0,
+) -> list[TeacherQuery]:
+    """Queries with at least one positive and ``min_negatives`` negatives among the teacher's
+    scored documents. ``labels=qrels``: positives are judged >= ``min_relevance``, negatives are
+    unjudged or judged below; ``labels=teacher``: the teacher's top document is the positive."""
+    if labels not in ("qrels", "teacher"):
+        raise ConfigError(f"labels={labels!r}: expected qrels or teacher")
+    out = []
+    for q in sorted(teacher):
+        if q not in data.queries:
+            continue
+        docs = [(d, s) for d, s in ranked(teacher[q]) if d in data.corpus]
+        if labels == "teacher":
+            pos, neg = docs[:1], docs[1:]
+        else:
+            grades = data.qrels.get(q, {})
+            pos = [(d, s) for d, s in docs if grades.get(d, 0) >= min_relevance]
+            neg = [(d, s) for d, s in docs if grades.get(d, 0) < min_relevance]
+        if pos and len(neg) >= min_negatives:
+            out.append(TeacherQuery(q, data.queries[q], pos, neg))
+    if max_queries and len(out) > max_queries:
+        out = sorted(random.Random(seed).sample(out, max_queries), key=lambda t: t.qid)
+    if not out:
+        raise ConfigError(
+            "no training queries: none has a positive and enough negatives among the teacher's "
+            "scored documents (check --teacher-run, --min-relevance, -o labels=...)"
+        )
+    return out
+
+
+def sample_group(tq: TeacherQuery, size: int, corpus: Any, rng: random.Random) -> Group:
+    """A random positive and ``size - 1`` distinct random negatives of one query."""
+    pos = tq.positives[rng.randrange(len(tq.positives))]
+    neg = rng.sample(tq.negatives, min(size - 1, len(tq.negatives)))
+    chosen = [pos, *neg]
+    return Group(tq.query, [corpus[d] for d, _ in chosen], [s for _, s in chosen])
+
+
+class RerankMethod(Protocol):
+    """What a reranker recipe gives the loop: its trainable model, a loss, a way to save."""
+
+    group_size: int
+
+    def parameters(self) -> list[torch.nn.Parameter]: ...
+
+    def train(self, mode: bool = True) -> Any: ...
+
+    def loss(self, groups: list[Group]) -> torch.Tensor: ...
+
+    def save(self, out: str) -> None: ...
+
+
+@dataclass
+class RerankTrainConfig:
+    method: str
+    base_model: str
+    out: str
+    steps: int = 100
+    batch_size: int = 16
+    lr: float = 1e-4
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+    data_source: str = ""
+
+
+def make_method(cfg: RerankTrainConfig, device: str) -> RerankMethod:
+    if cfg.method == "dear-distill":
+        from systems.dear.distill import DistillStudent as cls
+    elif cfg.method == "mvp":
+        from systems.mvp.train import MVPTrainer as cls  # type: ignore[assignment]
+    else:
+        raise ConfigError(f"--method {cfg.method!r}: expected one of {', '.join(RERANK_METHODS)}")
+    try:
+        return cls.build(cfg.base_model, device, **cfg.options)
+    except TypeError as e:
+        raise ConfigError(f"--method {cfg.method}: bad -o options {cfg.options}: {e}") from e
+
+
+def train_reranker(
+    cfg: RerankTrainConfig,
+    queries: list[TeacherQuery],
+    corpus: Any,
+    progress: bool = True,
+    method: RerankMethod | None = None,
+) -> dict[str, Any]:
+    """Train and save to ``cfg.out``; returns the record also written to ``harness_train.json``."""
+    import torch
+
+    from systems.training.loop import _amp, _device, _thin, batch_indices, seed_everything
+
+    t0 = time.perf_counter()
+    device = _device(cfg.device)
+    seed_everything(cfg.seed)
+    m = method or make_method(cfg, device)
+    m.train(True)
+    params = [p for p in m.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    warm = max(1, int(cfg.warmup * cfg.steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (cfg.steps - s) / max(1, cfg.steps - warm)))
+    )
+    amp_dtype, use_scaler = _amp(device, cfg.amp)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+    batches = batch_indices(len(queries), cfg.batch_size, cfg.steps, cfg.seed)
+    history: list[float] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, desc=f"train {cfg.method}", unit="step")
+    for step in range(cfg.steps):
+        rng = random.Random(cfg.seed * 1_000_003 + step)
+        groups = [sample_group(queries[i], m.group_size, corpus, rng) for i in batches[step]]
+        with torch.autocast(
+            device_type="cuda" if device.startswith("cuda") else "cpu",
+            dtype=amp_dtype or torch.bfloat16,
+            enabled=amp_dtype is not None,
+        ):
+            loss = m.loss(groups)
+        if not torch.isfinite(loss):
+            raise ConfigError(f"train: loss became {loss.item()} at step {step}; lower --lr")
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        scaler.step(opt)
+        scaler.update()
+        sched.step()
+        history.append(float(loss.detach()))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{history[-1]:.4f}")
+    if bar is not None:
+        bar.close()
+    m.train(False)
+    Path(cfg.out).mkdir(parents=True, exist_ok=True)
+    m.save(cfg.out)
+    tail = history[-max(1, min(10, len(history))) :]
+    record = {
+        "method": cfg.method,
+        "base_model": cfg.base_model,
+        "data_source": cfg.data_source,
+        "n_queries": len(queries),
+        "steps": cfg.steps,
+        "seed": cfg.seed,
+        "device": device,
+        "amp": str(amp_dtype).replace("torch.", "") if amp_dtype else "off",
+        "first_loss": history[0] if history else math.nan,
+        "final_loss": sum(tail) / len(tail) if tail else math.nan,
+        "loss_curve": _thin(history, 50),
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "config": {k: v for k, v in asdict(cfg).items() if k != "out"},
+    }
+    (Path(cfg.out) / TRAIN_FILE).write_text(
+        json.dumps(record, indent=2, default=str), encoding="utf-8"
+    )
+    return record
