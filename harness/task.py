@@ -112,6 +112,22 @@ def load_local_or_online(
         ) from e
 
 
+def fetch_files(base_url: str, names: dict[str, str], dest: Path) -> Path:
+    """Download ``{remote name: local name}`` from ``base_url`` into ``dest`` once (the online path
+    of benchmarks whose official home is a code repository). Each file is written atomically."""
+    import urllib.request
+
+    from harness.io import atomic_write
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for remote, local in names.items():
+        if not (dest / local).exists():
+            with urllib.request.urlopen(f"{base_url}/{remote}", timeout=60) as r:
+                data = r.read()
+            atomic_write(dest / local, lambda f, d=data: f.write(d))
+    return dest
+
+
 def limit_queries(data: TaskData, n: int | None) -> TaskData:
     """Keep the first ``n`` judged queries (sorted ids) for quick runs."""
     if not n:

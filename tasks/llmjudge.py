@@ -47,8 +47,9 @@ from harness.io import (
     read_trec_qrels,
     read_tsv_queries,
 )
+from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import load_local_or_online
+from harness.task import fetch_files, load_local_or_online
 
 if TYPE_CHECKING:
     from harness.data import Corpus, Qrels, Queries, Run
@@ -60,6 +61,14 @@ FOLDER = "llmjudge"
 QUERIES = "llm4eval_query_2024.txt"
 PASSAGES = "llmjudge_test_passages.jsonl"
 LABELS = {"": "llmjudge_test_qrel_idx.txt", "dev": "llm4eval_dev_qrel_2024.txt"}
+# Official home: the challenge's repository; remote file name -> our local name.
+ONLINE_BASE = "https://raw.githubusercontent.com/llm4eval/LLMJudge/main/data"
+ONLINE_FILES = {
+    QUERIES: QUERIES,
+    "llm4eval_document_2024.jsonl": PASSAGES,
+    LABELS[""]: LABELS[""],
+    LABELS["dev"]: LABELS["dev"],
+}
 GRADES = 4
 THRESHOLDS = {"kappa_0|123": 1, "kappa_01|23": 2, "kappa_012|3": 3}
 AGREEMENT_METRICS = ("cohen_kappa", *THRESHOLDS, "krippendorff_alpha")
@@ -383,6 +392,13 @@ def offline_run_set(data: TaskData) -> tuple[dict[str, Run], str]:
 # ---------------------------------------------------------------- loading
 
 
+def fetch_online(base: str = ONLINE_BASE, cache: Path | None = None) -> Path:
+    """Fetch the challenge files into ``<cache>/data/llmjudge``; returns the data root to read."""
+    root = (cache or default_cache_dir()) / "data"
+    fetch_files(base, ONLINE_FILES, root / FOLDER)
+    return root
+
+
 def _root(data_dir: Path) -> Path:
     return data_dir / FOLDER
 
@@ -396,7 +412,12 @@ def load_pool(data_dir: Path | None) -> TaskData:
         return TaskData(corpus=corpus, queries=queries, qrels=qrels, source=str(base))
 
     return load_local_or_online(
-        "llmjudge-pool", data_dir, Path(FOLDER) / PASSAGES, local, None, "none"
+        "llmjudge-pool",
+        data_dir,
+        Path(FOLDER) / PASSAGES,
+        local,
+        lambda: local(fetch_online()),
+        ONLINE_BASE,
     )
 
 
@@ -409,7 +430,12 @@ def human_labels(data_dir: Path | None, subset: str) -> tuple[dict[Pair, int], P
         return read_labels(root / rel, strict=True).grades, root / rel
 
     return load_local_or_online(
-        f"llmjudge{'/' + subset if subset else ''}", data_dir, rel, local, None, "none"
+        f"llmjudge{'/' + subset if subset else ''}",
+        data_dir,
+        rel,
+        local,
+        lambda: local(fetch_online()),
+        ONLINE_BASE,
     )
 
 

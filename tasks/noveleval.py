@@ -6,7 +6,6 @@ the cache. nDCG@10 main (RankGPT reports nDCG@1/5/10).
 
 from __future__ import annotations
 
-import urllib.request
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,7 +13,7 @@ from harness.data import TaskData
 from harness.io import read_trec_qrels, read_tsv_corpus, read_tsv_queries
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import load_local_or_online
+from harness.task import fetch_files, load_local_or_online
 
 ONLINE_BASE = "https://raw.githubusercontent.com/sunnweiwei/RankGPT/main/NovelEval"
 FILES = ("corpus.tsv", "queries.tsv", "qrels.txt")
@@ -32,12 +31,7 @@ def read_noveleval_folder(folder: Path) -> TaskData:
 
 def fetch_online(base: str = ONLINE_BASE, dest: Path | None = None) -> TaskData:
     dest = dest or default_cache_dir() / "data" / "noveleval"
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in FILES:
-        if not (dest / name).exists():
-            with urllib.request.urlopen(f"{base}/{name}", timeout=30) as r:
-                (dest / name).write_bytes(r.read())
-    return read_noveleval_folder(dest)
+    return read_noveleval_folder(fetch_files(base, {n: n for n in FILES}, dest))
 
 
 class NovelEvalTask:

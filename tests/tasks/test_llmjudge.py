@@ -179,3 +179,24 @@ def test_system_ranking_with_the_offline_run_set(
     human = shared_data / "llmjudge" / "llmjudge_test_qrel_idx.txt"
     same = LLMJudgeTask().evaluate_file("", human, shared_data)
     assert same.metrics["kendall_tau"] == pytest.approx(1.0)
+
+
+def test_online_loader_fetches_the_challenge_files(tmp_path: Path) -> None:
+    """The online path (the challenge's GitHub files) parsed from file:// URLs, no network."""
+    from tasks.llmjudge import ONLINE_FILES, fetch_online, load_pool
+
+    src = tmp_path / "upstream"
+    src.mkdir()
+    upstream = {
+        "llm4eval_query_2024.txt": "q0\twhat is a flea\n",
+        "llm4eval_document_2024.jsonl": '{"docid": "p0", "doc": "fleas are insects"}\n{"docid": "p1", "doc": "cats"}\n',
+        "llmjudge_test_qrel_idx.txt": "q0 0 p0 3\nq0 0 p1 0\n",
+        "llm4eval_dev_qrel_2024.txt": "q0 0 p1 1\n",
+    }
+    assert set(upstream) == set(ONLINE_FILES)
+    for name, text in upstream.items():
+        (src / name).write_text(text)
+    root = fetch_online(src.as_uri(), tmp_path / "cache")
+    data = load_pool(root)
+    assert data.qrels == {"q0": {"p0": 3, "p1": 0}}
+    assert data.corpus["p0"].full_text == "fleas are insects"
