@@ -204,7 +204,7 @@ def run(opts: RunOptions) -> RunOutcome:
     pipe = build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
     if isinstance(task, CustomRunTask):
-        spec = task.spec(subset)
+        spec: TaskSpec = task.spec(subset)  # type: ignore[attr-defined]
         res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx)
         total = time.perf_counter() - t0
         config = {
@@ -269,6 +269,8 @@ def _run_ranking(
         and len(done) < len(data.queries)
     ):
         pipe.stages[0].index(data.corpus, ctx)
+    if hasattr(pipe.stages[0], "set_excluded"):  # systems that must not even show excluded ids
+        pipe.stages[0].set_excluded(data.excluded_ids)
     timings["index_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -124,7 +124,7 @@ def fetch_files(base_url: str, names: dict[str, str], dest: Path) -> Path:
         if not (dest / local).exists():
             with urllib.request.urlopen(f"{base_url}/{remote}", timeout=60) as r:
                 data = r.read()
-            atomic_write(dest / local, lambda f, d=data: f.write(d))
+            atomic_write(dest / local, lambda f, d=data: f.write(d))  # type: ignore[misc]
     return dest
 
 

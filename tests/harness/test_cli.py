@@ -23,7 +23,9 @@ def _register() -> None:
     SYSTEMS.register("overlap", OverlapRetriever)
 
 
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["harness", *args])
     with pytest.raises(SystemExit) as e:
         main()
@@ -40,21 +42,62 @@ def test_list_json() -> None:
     assert any(s.startswith("ir_datasets:") for s in rows["trec-dl"]["sources"])
 
 
-def test_run_json_then_compare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_json_then_compare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     res = tmp_path / "results"
-    code, out, _ = run_main(monkeypatch, capsys, "run", "--system", "overlap", "--task", "tiny", "--results", str(res), "--json", "--device", "cpu")
+    code, out, _ = run_main(
+        monkeypatch,
+        capsys,
+        "run",
+        "--system",
+        "overlap",
+        "--task",
+        "tiny",
+        "--results",
+        str(res),
+        "--json",
+        "--device",
+        "cpu",
+    )
     assert code == 0
     payload = json.loads(out)
-    assert payload["main_metric"] == "ndcg@10" and payload["metrics"]["ndcg@10"] == pytest.approx(1.0)
-    code, _, _ = run_main(monkeypatch, capsys, "run", "--system", "overlap>overlap", "--task", "tiny", "--results", str(res), "--json")
+    assert payload["main_metric"] == "ndcg@10" and payload["metrics"]["ndcg@10"] == pytest.approx(
+        1.0
+    )
+    code, _, _ = run_main(
+        monkeypatch,
+        capsys,
+        "run",
+        "--system",
+        "overlap>overlap",
+        "--task",
+        "tiny",
+        "--results",
+        str(res),
+        "--json",
+    )
     assert code == 0
-    code, out, _ = run_main(monkeypatch, capsys, "compare", "--task", "tiny", "--results", str(res), "--json", "--baseline", "overlap")
+    code, out, _ = run_main(
+        monkeypatch,
+        capsys,
+        "compare",
+        "--task",
+        "tiny",
+        "--results",
+        str(res),
+        "--json",
+        "--baseline",
+        "overlap",
+    )
     assert code == 0
     (row,) = json.loads(out)
     assert row["system"] == "overlap>overlap" and 0 <= row["p_holm"] <= 1
 
 
-def test_eval_malformed_run_exits_2_naming_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_malformed_run_exits_2_naming_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.run"
     bad.write_text("q1 Q0 d1 1 1.0 t\nq1 Q0 d2 2 high t\n")
     code, _, err = run_main(monkeypatch, capsys, "eval", str(bad), "--task", "tiny")
@@ -62,24 +105,42 @@ def test_eval_malformed_run_exits_2_naming_file_and_line(tmp_path: Path, monkeyp
     assert f"{bad}:2" in err and "not a number" in err
 
 
-def test_unknown_task_exit_code_and_hint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_task_exit_code_and_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run_main(monkeypatch, capsys, "run", "--system", "overlap", "--task", "tinny")
     assert code == 2 and "did you mean 'tiny'" in err
 
 
-def test_bad_option_syntax(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(monkeypatch, capsys, "run", "--system", "overlap", "--task", "tiny", "-o", "novalue")
+def test_bad_option_syntax(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(
+        monkeypatch, capsys, "run", "--system", "overlap", "--task", "tiny", "-o", "novalue"
+    )
     assert code == 2 and "KEY=VALUE" in err
 
 
-def test_qrels_from_judge_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_qrels_from_judge_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_file = tmp_path / "r.trec"
     run_file.write_text("q1 Q0 d1 1 2.0 t\nq1 Q0 d2 2 1.0 t\nq2 Q0 d2 1 1 t\nq3 Q0 d3 1 1 t\n")
     judge = tmp_path / "judge.txt"
     judge.write_text("q1 0 d1 3\nq1 0 d9 3\n")  # d9 is not a human-judged pair: ignored
     code, out, _ = run_main(monkeypatch, capsys, "eval", str(run_file), "--task", "tiny", "--json")
     human = json.loads(out)["metrics"]["recall@2"]
-    code, out, _ = run_main(monkeypatch, capsys, "eval", str(run_file), "--task", "tiny", "--json", "--qrels-from", str(judge))
+    code, out, _ = run_main(
+        monkeypatch,
+        capsys,
+        "eval",
+        str(run_file),
+        "--task",
+        "tiny",
+        "--json",
+        "--qrels-from",
+        str(judge),
+    )
     assert code == 0
     judged = json.loads(out)
     # with the judge's labels only q1 has a relevant document (d1, ranked first); q2 and q3 keep
@@ -87,5 +148,18 @@ def test_qrels_from_judge_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert judged["n_queries"] == 3 and judged["metrics"]["ndcg@10"] == pytest.approx(1 / 3)
     assert human == pytest.approx(1.0)
     res = tmp_path / "results"
-    code, out, _ = run_main(monkeypatch, capsys, "run", "--system", "overlap", "--task", "tiny", "--results", str(res), "--json", "--qrels-from", str(judge))
+    code, out, _ = run_main(
+        monkeypatch,
+        capsys,
+        "run",
+        "--system",
+        "overlap",
+        "--task",
+        "tiny",
+        "--results",
+        str(res),
+        "--json",
+        "--qrels-from",
+        str(judge),
+    )
     assert code == 0 and json.loads(out)["task"] == "tiny[qrels=judge.txt]"

@@ -152,7 +152,9 @@ def test_family_run_stores_members_and_macro_mean(tmp_path: Path) -> None:
     assert {m.task for m, _, _ in iter_results(tmp_path / "results")} == {"fam", "fam/a", "fam/b"}
 
 
-def test_excluded_ids_never_reach_a_reranking_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_excluded_ids_never_reach_a_reranking_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: dict[str, set[str]] = {}
     real_load = TinyTask.load
 

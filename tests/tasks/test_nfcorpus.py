@@ -28,14 +28,18 @@ def test_beir_folder_wins_when_present(tmp_path: Path) -> None:
     d = tmp_path / "nfcorpus"
     (d / "qrels").mkdir(parents=True)
     (d / "corpus.jsonl").write_text('{"_id": "MED-1", "title": "Statins", "text": "and cancer"}\n')
-    (d / "queries.jsonl").write_text('{"_id": "PLAIN-1", "text": "statin"}\n{"_id": "PLAIN-2", "text": "unjudged"}\n')
+    (d / "queries.jsonl").write_text(
+        '{"_id": "PLAIN-1", "text": "statin"}\n{"_id": "PLAIN-2", "text": "unjudged"}\n'
+    )
     (d / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nPLAIN-1\tMED-1\t2\n")
     data = NFCorpusTask().load("", tmp_path)
     assert data.corpus["MED-1"].full_text == "Statins and cancer"
     assert list(data.queries) == ["PLAIN-1"]
 
 
-def test_missing_everywhere_names_both_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_everywhere_names_both_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tasks._irds
 
     def offline(*a: object, **k: object) -> None:
@@ -45,7 +49,11 @@ def test_missing_everywhere_names_both_sources(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(DataNotFoundError) as e:
         NFCorpusTask().load("", tmp_path)
     msg = str(e.value)
-    assert "nfcorpus/beir-test/qrels.test.txt" in msg and "beir/nfcorpus/test" in msg and "no network" in msg
+    assert (
+        "nfcorpus/beir-test/qrels.test.txt" in msg
+        and "beir/nfcorpus/test" in msg
+        and "no network" in msg
+    )
 
 
 def test_irds_conversion_on_official_formats(tmp_path: Path) -> None:
@@ -56,8 +64,11 @@ def test_irds_conversion_on_official_formats(tmp_path: Path) -> None:
     (tmp_path / "docs.tsv").write_text("MED-1\tstatin abstract\nMED-2\tother text\n")
     (tmp_path / "queries.tsv").write_text("PLAIN-1\tstatins\n")
     (tmp_path / "qrels.txt").write_text("PLAIN-1 0 MED-1 2\nPLAIN-1 0 MED-2 0\n")
-    ds = ir_datasets.create_dataset(docs_tsv=str(tmp_path / "docs.tsv"), queries_tsv=str(tmp_path / "queries.tsv"),
-                                    qrels_trec=str(tmp_path / "qrels.txt"))
+    ds = ir_datasets.create_dataset(
+        docs_tsv=str(tmp_path / "docs.tsv"),
+        queries_tsv=str(tmp_path / "queries.tsv"),
+        qrels_trec=str(tmp_path / "qrels.txt"),
+    )
     data = load_irds(ds)
     assert data.queries == {"PLAIN-1": "statins"}
     assert data.qrels == {"PLAIN-1": {"MED-1": 2, "MED-2": 0}}
