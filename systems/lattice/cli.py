@@ -1,0 +1,98 @@
+"""``harness build-tree``: build (or convert) a LATTICE tree for a task's corpus.
+
+Takes the same ``-o`` options and ``--llm`` as ``harness run --system lattice``, builds the tree
+into the same cache (so the run that follows finds it) and copies it to ``--out`` if given.
+``--from-pickle`` converts an authors' released tree; it needs ``--trust-pickle``. Only typer and
+the standard library are imported at module load: ``harness.cli`` imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def build_tree_command(
+    task: Annotated[
+        str | None, typer.Option("--task", "-t", help="task whose corpus the tree indexes")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="local data folder (default: $HARNESS_DATA_DIR)"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="also write the tree JSON here")] = None,
+    llm: Annotated[
+        str | None, typer.Option(help="LLM for summaries: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-o",
+            "--option",
+            help="lattice option KEY=VALUE: builder=bottom-up|top-down, summarizer=llm|extractive,"
+            " max_children, levels, embedder=dense|hash, embed_model, seed",
+        ),
+    ] = None,
+    from_pickle: Annotated[
+        Path | None, typer.Option("--from-pickle", help="convert a released tree pickle")
+    ] = None,
+    trust_pickle: Annotated[
+        bool, typer.Option("--trust-pickle", help="allow loading --from-pickle (runs its code)")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
+    from harness.cli import _logging, _parse_options
+    from harness.errors import ConfigError
+    from harness.runner import RunOptions, load_task, make_context
+    from systems.lattice.tree import tree_stats
+
+    _logging(json_out)
+    opts: dict[str, Any] = _parse_options(option or [])
+    if llm:
+        opts["llm"] = llm
+    ctx = make_context(RunOptions(system="lattice", task=task or "", progress=not json_out))
+    corpus = None
+    if task:
+        _, data = load_task(task, data_dir)
+        corpus = data.corpus
+    if from_pickle is not None:
+        from systems.lattice.convert import convert_pickle
+
+        if out is None:
+            raise ConfigError("--from-pickle needs --out for the converted JSON tree")
+        stored = convert_pickle(
+            from_pickle, trust=trust_pickle, corpus_hash=corpus.content_hash if corpus else ""
+        )
+        if corpus is not None:
+            stored.check_corpus(corpus, str(from_pickle))
+        stored.save(out)
+        path, source = out, str(from_pickle)
+    else:
+        if corpus is None:
+            raise ConfigError("build-tree needs --task (or --from-pickle)")
+        from systems.lattice.system import Lattice
+
+        allowed = {"builder", "summarizer", "max_children", "levels", "embedder", "embed_model"}
+        allowed |= {"seed", "llm"}
+        bad = sorted(set(opts) - allowed)
+        if bad:
+            raise ConfigError(f"build-tree: unknown option(s) {', '.join(bad)}")
+        system = Lattice(**opts)
+        stored, source = system._load_or_build(corpus, ctx)
+        path = Path(source)
+        if out is not None:
+            stored.save(out)
+            path = out
+    payload = {
+        "tree": str(path),
+        "source": source,
+        "corpus_hash": stored.corpus_hash,
+        "builder": stored.builder,
+        "stats": tree_stats(stored.root),
+        "llm_stats": {k: v for k, v in ctx.stats.items() if k.startswith(("llm_", "lattice_"))},
+    }
+    print(json.dumps(payload, indent=None if json_out else 2))
