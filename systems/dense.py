@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from harness.models import resolve_model
 from harness.protocols import SystemMeta
 from harness.runtime import log
+from systems.embedding_search import EmbeddingSearch, training_record
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from harness.data import Corpus, Queries, Run
     from harness.runtime import RunContext
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -40,7 +40,7 @@ def model_fingerprint(model_id: str, resolved: str, extra: dict[str, Any]) -> st
     return h.hexdigest()[:24]
 
 
-class DenseRetriever:
+class DenseRetriever(EmbeddingSearch):
     """Bi-encoder retriever and reranker (it can score any candidate list)."""
 
     def __init__(
@@ -126,9 +126,9 @@ class DenseRetriever:
             "doc_prefix": self.doc_prefix,
             "similarity": "cosine" if self.normalize else "dot",
         }
-        train_file = Path(self._resolved) / "harness_train.json" if self._resolved else None
-        if train_file is not None and train_file.is_file():  # a `harness train` checkpoint
-            params["training"] = json.loads(train_file.read_text(encoding="utf-8"))
+        rec = training_record(self._resolved) if self._resolved else None
+        if rec:  # a `harness train` checkpoint
+            params["training"] = rec
         return SystemMeta(
             name="dense",
             kind="dense",
@@ -138,35 +138,6 @@ class DenseRetriever:
             backend="sentence-transformers",
             device=self._device,
         )
-
-    def index(self, corpus: Corpus, ctx: RunContext) -> None:
-        self._doc_ids = corpus.ids()
-        self._doc_vecs = self.encode(corpus.texts(), "document", ctx)
-
-    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
-        from kernels.topk import exact_topk
-
-        assert self._doc_vecs is not None, "index() must run before search()"
-        qids = list(queries)
-        qv = self.encode([queries[q] for q in qids], "query", ctx)
-        scores, idx = exact_topk(qv, self._doc_vecs, k, device=ctx.device)
-        return {
-            q: {self._doc_ids[j]: float(s) for s, j in zip(scores[r], idx[r]) if j >= 0}
-            for r, q in enumerate(qids)
-        }
-
-    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
-        qids = [q for q in candidates if q in queries]
-        qv = self.encode([queries[q] for q in qids], "query", ctx)
-        doc_ids = sorted({d for q in qids for d in candidates[q]})
-        pos = {d: i for i, d in enumerate(doc_ids)}
-        dv = self.encode([corpus[d].full_text for d in doc_ids], "document", ctx)
-        out: Run = {}
-        for r, q in enumerate(qids):
-            ids = list(candidates[q])
-            s = dv[[pos[d] for d in ids]] @ qv[r]
-            out[q] = {d: float(v) for d, v in zip(ids, s)}
-        return out
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:

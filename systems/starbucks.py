@@ -13,8 +13,6 @@ dimension prefix is sliced from the same vectors, so an L x D grid costs one enc
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,26 +20,15 @@ import numpy as np
 from harness.models import resolve_model
 from harness.protocols import SystemMeta
 from harness.runtime import log
+from systems.embedding_search import EmbeddingSearch, training_record
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harness.data import Corpus, Queries, Run
     from harness.runtime import RunContext
     from systems.training.encoder import Encoder
 
 DEFAULT_MODEL = "ielabgroup/Starbucks_STS"
-
-
-def training_record(resolved: str) -> dict[str, Any] | None:
-    """The ``harness_train.json`` a ``harness train`` checkpoint carries, if any."""
-    p = Path(resolved) / "harness_train.json"
-    if p.is_file():
-        try:
-            return json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None
-    return None
 
 
 def grid_vectors(
@@ -66,7 +53,7 @@ def grid_vectors(
     }
 
 
-class StarbucksRetriever:
+class StarbucksRetriever(EmbeddingSearch):
     """Retriever, reranker and embedder for one (layers, dim) sub-model of a 2D Matryoshka model."""
 
     def __init__(
@@ -178,32 +165,3 @@ class StarbucksRetriever:
             backend="transformers (2D Matryoshka sub-model)",
             device=self._device,
         )
-
-    def index(self, corpus: Corpus, ctx: RunContext) -> None:
-        self._doc_ids = corpus.ids()
-        self._doc_vecs = self.encode(corpus.texts(), "document", ctx)
-
-    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
-        from kernels.topk import exact_topk
-
-        assert self._doc_vecs is not None, "index() must run before search()"
-        qids = list(queries)
-        qv = self.encode([queries[q] for q in qids], "query", ctx)
-        scores, idx = exact_topk(qv, self._doc_vecs, k, device=ctx.device)
-        return {
-            q: {self._doc_ids[j]: float(s) for s, j in zip(scores[r], idx[r]) if j >= 0}
-            for r, q in enumerate(qids)
-        }
-
-    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
-        qids = [q for q in candidates if q in queries]
-        qv = self.encode([queries[q] for q in qids], "query", ctx)
-        doc_ids = sorted({d for q in qids for d in candidates[q]})
-        pos = {d: i for i, d in enumerate(doc_ids)}
-        dv = self.encode([corpus[d].full_text for d in doc_ids], "document", ctx)
-        out: Run = {}
-        for r, q in enumerate(qids):
-            ids = list(candidates[q])
-            s = dv[[pos[d] for d in ids]] @ qv[r]
-            out[q] = {d: float(v) for d, v in zip(ids, s)}
-        return out
