@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from harness.data import ranked
 from harness.llm.handle import LLMHandle
 from harness.llm.session import LLMSession
-from harness.protocols import SystemMeta
 
 if TYPE_CHECKING:
     from harness.data import Corpus, Queries, Run
     from harness.llm.base import LLM
+    from harness.protocols import SystemMeta
     from harness.runtime import RunContext
 
 Pair = tuple[str, str]
@@ -79,19 +79,13 @@ class LLMJudge:
         self.max_tokens = max_tokens
 
     def meta(self) -> SystemMeta:
-        f = self.handle.meta_fields()
-        return SystemMeta(
-            name="judge",
-            kind="llm",
-            backbone=f["backbone"],
-            resolved_backbone=f["resolved_backbone"],
-            backend=f["backend"],
-            parameters={
+        return self.handle.system_meta(
+            "judge",
+            {
                 "prompt": "llmjudge-2024-reference (Thomas et al. 2023 style), 0-3",
                 "max_words": self.max_words,
                 "max_tokens": self.max_tokens,
                 "parse_failure_grade": 0,
-                "llm": f["llm"],
             },
         )
 

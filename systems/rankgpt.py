@@ -19,11 +19,11 @@ from harness.data import ranked
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
 from harness.llm.session import LLMSession
-from harness.protocols import SystemMeta
 
 if TYPE_CHECKING:
     from harness.data import Corpus, Queries, Run
     from harness.llm.base import LLM, Message
+    from harness.protocols import SystemMeta
     from harness.runtime import RunContext
 
 SYSTEM = (
@@ -121,20 +121,14 @@ class RankGPT:
         self.max_tokens = max_tokens
 
     def meta(self) -> SystemMeta:
-        f = self.handle.meta_fields()
-        return SystemMeta(
-            name="rankgpt",
-            kind="llm",
-            backbone=f["backbone"],
-            resolved_backbone=f["resolved_backbone"],
-            backend=f["backend"],
-            parameters={
+        return self.handle.system_meta(
+            "rankgpt",
+            {
                 "window": self.window,
                 "step": self.step,
                 "depth": self.depth,
                 "max_words": self.max_words,
                 "max_tokens": self.max_tokens,
-                "llm": f["llm"],
             },
         )
 

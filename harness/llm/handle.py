@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from harness.protocols import SystemMeta
+
 if TYPE_CHECKING:
     from harness.llm.base import LLM
     from harness.runtime import RunContext
@@ -35,6 +37,18 @@ class LLMHandle:
             self.given = spec
             self._llm = make_llm(spec, cache_dir=ctx.cache_dir)
         return self._llm
+
+    def system_meta(self, name: str, parameters: dict[str, Any], kind: str = "llm") -> SystemMeta:
+        """The SystemMeta of an LLM-driven system: its own parameters plus the backend's identity."""
+        f = self.meta_fields()
+        return SystemMeta(
+            name=name,
+            kind=kind,  # type: ignore[arg-type]
+            backbone=f["backbone"],
+            resolved_backbone=f["resolved_backbone"],
+            backend=f["backend"],
+            parameters={**parameters, "llm": f["llm"]},
+        )
 
     def meta_fields(self) -> dict[str, Any]:
         """backbone / resolved_backbone / backend for SystemMeta, plus an ``llm`` parameter block."""

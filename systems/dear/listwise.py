@@ -18,12 +18,12 @@ from harness.data import ranked
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
 from harness.llm.session import LLMSession
-from harness.protocols import SystemMeta
 from systems.rankgpt import parse_permutation, truncate_words, windows
 
 if TYPE_CHECKING:
     from harness.data import Corpus, Queries, Run
     from harness.llm.base import LLM, Message
+    from harness.protocols import SystemMeta
     from harness.runtime import RunContext
 
 RELEASED_LISTWISE = "abdoelsayed/dear-8b-reranker-listwise-v1"
@@ -93,21 +93,15 @@ class DeARListwise:
         self.max_words, self.temperature, self.max_tokens = max_words, temperature, max_tokens
 
     def meta(self) -> SystemMeta:
-        f = self.handle.meta_fields()
-        return SystemMeta(
-            name="dear-listwise",
-            kind="llm",
-            backbone=f["backbone"],
-            resolved_backbone=f["resolved_backbone"],
-            backend=f["backend"],
-            parameters={
+        return self.handle.system_meta(
+            "dear-listwise",
+            {
                 "depth": self.depth,
                 "window": self.window,
                 "step": self.step,
                 "max_words": self.max_words,
                 "temperature": self.temperature,
                 "max_tokens": self.max_tokens,
-                "llm": f["llm"],
                 "released_checkpoint": RELEASED_LISTWISE,
             },
         )

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
-from harness.protocols import SystemMeta
 from harness.runtime import log
 from systems.lattice import prompts
 from systems.lattice.traverse import Slate, Traversal, TraversalParams
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from harness.data import Corpus, Queries, Run
     from harness.llm.base import LLM
     from harness.llm.session import LLMSession
+    from harness.protocols import SystemMeta
     from harness.runtime import RunContext
     from systems.lattice.traverse import Answer
 
@@ -125,14 +125,9 @@ class Lattice:
 
     # ---------------------------------------------------------------- metadata
     def meta(self) -> SystemMeta:
-        f = self.handle.meta_fields()
-        return SystemMeta(
-            name="lattice",
-            kind="llm",
-            backbone=f["backbone"],
-            resolved_backbone=f["resolved_backbone"],
-            backend=f["backend"],
-            parameters={
+        return self.handle.system_meta(
+            "lattice",
+            {
                 **self.params.as_dict(),
                 "relevance": self.relevance,
                 "reasoning": self.reasoning,
@@ -143,7 +138,6 @@ class Lattice:
                 "rerank_topk": self.rerank_topk,
                 "seed": self.seed,
                 "tree": self._tree_info or {"path": str(self.tree_path or ""), **self.builder},
-                "llm": f["llm"],
             },
         )
 
