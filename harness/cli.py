@@ -107,13 +107,14 @@ def list_cmd(
     if json_out:
         print(json.dumps(rows))
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"registered {what}")
     for col in rows[0] if rows else []:
         table.add_column(col)
     for r in rows:
-        table.add_row(*[", ".join(v) if isinstance(v, list) else str(v) for v in r.values()])
+        table.add_row(*[escape(", ".join(v) if isinstance(v, list) else str(v)) for v in r.values()])
     _console().print(table)
 
 
@@ -280,14 +281,16 @@ def compare_cmd(
     if json_out:
         print(json.dumps([c.__dict__ for c in comps]))
         return
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha})")
+    # names like "dense[model=x]" are text, not rich markup
+    t = Table(title=escape(f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha})"))
     for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", ""):
         t.add_column(col)
     for c in comps:
         t.add_row(
-            c.system,
+            escape(c.system),
             f"{c.mean:.4f}",
             f"{c.baseline_mean:.4f}",
             f"{c.p_value:.4g}",
@@ -355,9 +358,10 @@ def demo_cmd(
 
 
 def _print_metrics(task: str, system: str, metrics: dict[str, float], main: str, n: int) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=f"{system} on {task} ({n} queries)")
+    t = Table(title=escape(f"{system} on {task} ({n} queries)"))
     for m in metrics:
         t.add_column(m + (" *" if m == main else ""), justify="right")
     t.add_row(*[f"{v:.4f}" for v in metrics.values()])
