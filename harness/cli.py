@@ -114,7 +114,9 @@ def list_cmd(
     for col in rows[0] if rows else []:
         table.add_column(col)
     for r in rows:
-        table.add_row(*[escape(", ".join(v) if isinstance(v, list) else str(v)) for v in r.values()])
+        table.add_row(
+            *[escape(", ".join(v) if isinstance(v, list) else str(v)) for v in r.values()]
+        )
     _console().print(table)
 
 
@@ -285,7 +287,9 @@ def compare_cmd(
     from rich.table import Table
 
     # names like "dense[model=x]" are text, not rich markup
-    t = Table(title=escape(f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha})"))
+    t = Table(
+        title=escape(f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha})")
+    )
     for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", ""):
         t.add_column(col)
     for c in comps:

@@ -36,6 +36,15 @@ def truncate_words(text: str, max_words: int) -> str:
     return " ".join(text.split()[:max_words])
 
 
+def passage_turns(passages: list[str], max_words: int) -> list[Message]:
+    """One user turn ``[i] text`` and one assistant acknowledgement per passage (RankGPT style)."""
+    out: list[Message] = []
+    for i, p in enumerate(passages, start=1):
+        out.append({"role": "user", "content": f"[{i}] {truncate_words(p, max_words)}"})
+        out.append({"role": "assistant", "content": f"Received passage [{i}]."})
+    return out
+
+
 def build_messages(query: str, passages: list[str], max_words: int = 300) -> list[Message]:
     """The RankGPT conversation: prefix, one user/assistant turn pair per passage, suffix."""
     n = len(passages)
@@ -48,9 +57,7 @@ def build_messages(query: str, passages: list[str], max_words: int = 300) -> lis
         },
         {"role": "assistant", "content": "Okay, please provide the passages."},
     ]
-    for i, p in enumerate(passages, start=1):
-        msgs.append({"role": "user", "content": f"[{i}] {truncate_words(p, max_words)}"})
-        msgs.append({"role": "assistant", "content": f"Received passage [{i}]."})
+    msgs.extend(passage_turns(passages, max_words))
     msgs.append(
         {
             "role": "user",

@@ -18,7 +18,7 @@ from harness.data import ranked
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
 from harness.llm.session import LLMSession
-from systems.rankgpt import parse_permutation, truncate_words, windows
+from systems.rankgpt import parse_permutation, passage_turns, windows
 
 if TYPE_CHECKING:
     from harness.data import Corpus, Queries, Run
@@ -42,9 +42,7 @@ def build_messages(query: str, passages: list[str], max_words: int = 300) -> lis
         },
         {"role": "assistant", "content": "Okay, please provide the passages."},
     ]
-    for i, p in enumerate(passages, start=1):
-        msgs.append({"role": "user", "content": f"[{i}] {truncate_words(p, max_words)}"})
-        msgs.append({"role": "assistant", "content": f"Received passage [{i}]."})
+    msgs.extend(passage_turns(passages, max_words))
     msgs.append(
         {
             "role": "user",

@@ -266,6 +266,29 @@ def seed_everything(seed: int) -> None:
         pass
 
 
+def optimizer_step(
+    loss: Any, step: int, opt: Any, scaler: Any, sched: Any, params: Any, grad_clip: float, bar: Any
+) -> float:
+    """One mixed-precision AdamW step shared by every training loop; returns the loss value."""
+    import torch
+
+    if not torch.isfinite(loss):
+        raise ConfigError(f"train: loss became {loss.item()} at step {step}; lower --lr")
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    scaler.step(opt)
+    scaler.update()
+    sched.step()
+    value = float(loss.detach())
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{value:.4f}")
+    return value
+
+
 def train(
     cfg: TrainConfig, data: Sequence[Any], resume: bool = True, progress: bool = True
 ) -> dict[str, Any]:
@@ -327,20 +350,7 @@ def train(
             enabled=amp_dtype is not None,
         ):
             loss = stepper.loss(batches[step], step)
-        if not torch.isfinite(loss):
-            raise ConfigError(f"train: loss became {loss.item()} at step {step}; lower --lr")
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(opt)
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        scaler.step(opt)
-        scaler.update()
-        sched.step()
-        history.append(float(loss.detach()))
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{history[-1]:.4f}")
+        history.append(optimizer_step(loss, step, opt, scaler, sched, params, cfg.grad_clip, bar))
         done = step + 1
         if cfg.save_every and done % cfg.save_every == 0 and done < cfg.steps:
             _save_state(

@@ -167,7 +167,14 @@ def train_reranker(
     """Train and save to ``cfg.out``; returns the record also written to ``harness_train.json``."""
     import torch
 
-    from systems.training.loop import _amp, _device, _thin, batch_indices, seed_everything
+    from systems.training.loop import (
+        _amp,
+        _device,
+        _thin,
+        batch_indices,
+        optimizer_step,
+        seed_everything,
+    )
 
     t0 = time.perf_counter()
     device = _device(cfg.device)
@@ -198,20 +205,7 @@ def train_reranker(
             enabled=amp_dtype is not None,
         ):
             loss = m.loss(groups)
-        if not torch.isfinite(loss):
-            raise ConfigError(f"train: loss became {loss.item()} at step {step}; lower --lr")
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(opt)
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        scaler.step(opt)
-        scaler.update()
-        sched.step()
-        history.append(float(loss.detach()))
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{history[-1]:.4f}")
+        history.append(optimizer_step(loss, step, opt, scaler, sched, params, cfg.grad_clip, bar))
     if bar is not None:
         bar.close()
     m.train(False)
