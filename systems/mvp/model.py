@@ -38,35 +38,31 @@ def input_text(query: str, title: str, text: str, n_views: int) -> str:
 
 
 class MVPModel(nn.Module):
-    """A T5 encoder-decoder used the MVP way; ``forward`` gives (scores, per-view, anchors)."""
+    """An encoder-decoder used the MVP way; ``forward`` gives (scores, per-view, anchors).
 
-    def __init__(self, t5: Any, n_views: int = 4) -> None:
+    ``backbone`` is a ``T5Backbone`` (the paper's) or a ``Bert2BertBackbone`` (an encoder-only
+    checkpoint used as encoder and, with new cross-attention, as decoder: for offline work)."""
+
+    def __init__(self, backbone: Any, n_views: int = 4) -> None:
         super().__init__()
         if n_views < 1:
             raise ConfigError("mvp: n_views >= 1")
-        self.t5 = t5
+        self.backbone = backbone
         self.n_views = n_views
 
     def relevance_vectors(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> torch.Tensor:
         """(n, L) token ids of n candidates -> (n, m, d) encoder states at the view positions."""
-        enc = self.t5.get_encoder()(input_ids=input_ids, attention_mask=attention_mask)
-        return enc.last_hidden_state[:, : self.n_views]
+        hidden = self.backbone.encode(input_ids, attention_mask)
+        off = self.backbone.view_offset
+        return hidden[:, off : off + self.n_views]
 
     def anchors(self, rel: torch.Tensor) -> torch.Tensor:
         """(B, n, m, d) relevance vectors -> (B, m, d) anchors, one decoder step per view."""
         b, n, m, d = rel.shape
         memory = rel.permute(0, 2, 1, 3).reshape(b * m, n, d)
-        start_id = self.t5.config.decoder_start_token_id
-        start_id = self.t5.config.pad_token_id if start_id is None else start_id
-        start = self.t5.get_input_embeddings().weight[start_id].view(1, 1, d).expand(b * m, 1, d)
-        out = self.t5.get_decoder()(
-            inputs_embeds=start,
-            encoder_hidden_states=memory,
-            encoder_attention_mask=torch.ones(b * m, n, dtype=torch.long, device=rel.device),
-        ).last_hidden_state
-        return out.view(b, m, d)
+        return self.backbone.decode_start(memory).view(b, m, d)
 
     def score_vectors(self, rel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, n, m, d) -> scores (B, n) = mean over views, per-view (B, m, n), anchors (B, m, d)."""
@@ -83,6 +79,12 @@ class MVPModel(nn.Module):
             input_ids.view(b * n, length), attention_mask.view(b * n, length)
         )
         return self.score_vectors(rel.view(b, n, self.n_views, -1))
+
+    def inputs(
+        self, tokenizer: Any, query: str, docs: list[tuple[str, str]], max_length: int
+    ) -> dict[str, torch.Tensor]:
+        """Token ids (n, L) of one query's candidates, view tokens where the backbone reads them."""
+        return self.backbone.inputs(tokenizer, query, docs, self.n_views, max_length)
 
 
 # ---------------------------------------------------------------- losses (spec §2.1)
@@ -158,34 +160,38 @@ def load_mvp(
     model_id: str, n_views: int | None = None, dtype: torch.dtype | None = None
 ) -> tuple[MVPModel, Any, str]:
     """(model, tokenizer, resolved folder) for a released MVP checkpoint, an MVP folder saved by
-    ``harness train --method mvp``, or a plain T5 (untrained for ranking: view tokens only)."""
-    from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
+    ``harness train --method mvp``, a plain T5 (untrained for ranking: view tokens only), or an
+    encoder-only checkpoint (BERT family) turned into a bert2bert MVP to train offline."""
+    from transformers import AutoConfig, AutoTokenizer
 
     from harness.models import resolve_model
+    from systems.mvp.backbone import Bert2BertBackbone, T5Backbone
 
     folder = _local_dir(resolve_model(model_id))
-    config = T5Config.from_pretrained(folder)
-    t5 = T5ForConditionalGeneration(config)
-    state = remap_fid_keys(_read_state(folder))
-    missing, _unexpected = t5.load_state_dict(state, strict=False)
-    tied = {"lm_head.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}
-    lost = [k for k in missing if k not in tied]
-    if lost:
-        raise ConfigError(f"mvp: {folder} lacks {len(lost)} T5 weights, e.g. {lost[:3]}")
-    t5.tie_weights()
-    if dtype is not None:
-        t5.to(dtype=dtype)  # type: ignore[call-arg]
     meta_file = folder / MVP_FILE
     saved = json.loads(meta_file.read_text("utf-8")) if meta_file.exists() else {}
-    views = n_views or saved.get("n_views") or 4
+    kind = saved.get("backbone")
+    if kind is None:
+        model_type = AutoConfig.from_pretrained(folder).model_type
+        kind = "t5" if model_type == "t5" else "bert2bert"
     tok = AutoTokenizer.from_pretrained(folder)
-    return MVPModel(t5, views).eval(), tok, str(folder)
+    if kind == "t5":
+        backbone: Any = T5Backbone.load(folder, _read_state(folder))
+    elif kind == "bert2bert":
+        backbone = Bert2BertBackbone.load(folder, saved=bool(saved), tokenizer=tok)
+    else:
+        raise ConfigError(f"mvp: {meta_file}: unknown backbone {kind!r} (t5 or bert2bert)")
+    if dtype is not None:
+        backbone.to(dtype=dtype)
+    views = n_views or saved.get("n_views") or 4
+    return MVPModel(backbone, views).eval(), tok, str(folder)
 
 
 def save_mvp(model: MVPModel, tokenizer: Any, out: str) -> None:
-    model.t5.save_pretrained(out)
+    model.backbone.save(out)
     tokenizer.save_pretrained(out)
-    (Path(out) / MVP_FILE).write_text(json.dumps({"n_views": model.n_views}), encoding="utf-8")
+    meta = {"n_views": model.n_views, "backbone": model.backbone.kind}
+    (Path(out) / MVP_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
 
 def encode_inputs(

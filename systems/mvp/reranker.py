@@ -48,6 +48,7 @@ class MVP:
             device=self.device,
             parameters={
                 "n_views": self._model.n_views if self._model is not None else self.n_views,
+                "architecture": self._model.backbone.kind if self._model is not None else None,
                 "max_length": self.max_length,
                 "dtype": self.dtype,
                 "score": "mean over views of anchor . view vector",
@@ -72,15 +73,11 @@ class MVP:
         """Scores of one query's (title, text) candidates, all in one list."""
         import torch
 
-        from systems.mvp.model import encode_inputs
-
         m = self._model
         with torch.inference_mode():
             parts = []
             for i in range(0, len(docs), max(1, batch_size)):
-                enc = encode_inputs(
-                    self._tok, query, docs[i : i + batch_size], m.n_views, self.max_length
-                )
+                enc = m.inputs(self._tok, query, docs[i : i + batch_size], self.max_length)
                 parts.append(
                     m.relevance_vectors(
                         enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)

@@ -17,7 +17,6 @@ import torch
 from harness.errors import ConfigError
 from systems.mvp.model import (
     MVPModel,
-    encode_inputs,
     listwise_loss,
     orthogonal_loss,
     rank_targets,
@@ -80,7 +79,7 @@ class MVPTrainer:
             self.rng.shuffle(perm)
             r = teacher_ranks(g.teacher)
             docs = [(g.docs[i].title, g.docs[i].text) for i in perm]
-            enc = encode_inputs(self.tok, g.query, docs, self.model.n_views, self.max_length)
+            enc = self.model.inputs(self.tok, g.query, docs, self.max_length)
             ids.append(enc["input_ids"])
             masks.append(enc["attention_mask"])
             ranks.append([r[i] for i in perm])

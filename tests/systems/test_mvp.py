@@ -77,6 +77,28 @@ def tiny_t5(folder: Path, fid_layout: bool = False) -> Path:
     return folder
 
 
+def tiny_bert(folder: Path) -> Path:
+    """A 2-layer random BERT with a word-level vocabulary holding [unused0..7]: the encoder-only
+    start of a bert2bert MVP."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    torch.manual_seed(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *[f"[unused{k}]" for k in range(8)]]
+    words += [w.lower() for w in WORDS]
+    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)})
+    cfg = BertConfig(
+        vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=64, max_position_embeddings=128, pad_token_id=0,
+    )  # fmt: skip
+    BertModel(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+BACKBONES = {"t5": tiny_t5, "bert2bert": tiny_bert}
+
+
 def fixture(n: int) -> tuple[dict[str, str], Corpus, dict[str, dict[str, float]]]:
     corpus = Corpus(
         Document(f"d{k}", f"passage {k} about {'cats' if k % 2 else 'dogs'}") for k in range(n)
@@ -92,8 +114,9 @@ def test_conforms_without_loading_weights() -> None:
     check_system_plugin(MVP)
 
 
-def test_scores_do_not_depend_on_candidate_order(tmp_path: Path) -> None:
-    folder = tiny_t5(tmp_path / "t5")
+@pytest.mark.parametrize("backbone", sorted(BACKBONES))
+def test_scores_do_not_depend_on_candidate_order(tmp_path: Path, backbone: str) -> None:
+    folder = BACKBONES[backbone](tmp_path / backbone)
     queries, corpus, cands = fixture(12)
     ctx = RunContext(batch_size=64, cache_dir=tmp_path)
     base = MVP(model=str(folder)).rerank(queries, corpus, cands, ctx)["q1"]
@@ -191,10 +214,11 @@ def test_orthogonal_loss() -> None:
 
 
 # ---------------------------------------------------------------- training recipe
-def test_training_recipe_runs_and_saves_a_loadable_reranker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backbone", sorted(BACKBONES))
+def test_training_recipe_runs_and_saves_a_loadable_reranker(tmp_path: Path, backbone: str) -> None:
     from systems.training.rerank_train import RerankTrainConfig, teacher_queries, train_reranker
 
-    folder = tiny_t5(tmp_path / "t5")
+    folder = BACKBONES[backbone](tmp_path / backbone)
     queries, corpus, cands = fixture(8)
     qs = {f"q{i}": f"find the best passage about {'cats' if i % 2 else 'dogs'}" for i in range(4)}
     data = TaskData(
@@ -216,3 +240,43 @@ def test_training_recipe_runs_and_saves_a_loadable_reranker(tmp_path: Path) -> N
     assert set(out["q1"]) == set(cands["q1"])
     before = MVP(model=str(folder)).rerank(queries, corpus, cands, RunContext(cache_dir=tmp_path))
     assert out["q1"] != pytest.approx(before["q1"])  # the weights changed
+
+
+# ---------------------------------------------------------------- bert2bert backbone
+def test_bert2bert_puts_view_tokens_after_cls_and_reads_them(tmp_path: Path) -> None:
+    model, tok, _ = load_mvp(str(tiny_bert(tmp_path / "bert")), n_views=3)
+    assert model.backbone.kind == "bert2bert"
+    enc = model.inputs(tok, "find cats", [("", "passage 1"), ("t", "passage 2 about dogs")], 64)
+    views = tok.convert_tokens_to_ids(["[unused0]", "[unused1]", "[unused2]"])
+    for row in enc["input_ids"].tolist():
+        assert row[0] == tok.cls_token_id and row[1:4] == views
+    with torch.no_grad():
+        hidden = model.backbone.encode(enc["input_ids"], enc["attention_mask"])
+        rel = model.relevance_vectors(enc["input_ids"], enc["attention_mask"])
+    assert torch.equal(rel, hidden[:, 1:4])
+    # truncation keeps the view tokens and the length cap
+    long = model.inputs(tok, "find cats", [("", " ".join(["cats"] * 200))], 16)
+    assert long["input_ids"].shape == (1, 16) and long["input_ids"][0, 1:4].tolist() == views
+
+
+def test_bert2bert_warm_start_is_new_cross_attention_only_and_saved_folder_is_complete(
+    tmp_path: Path,
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from harness.errors import ConfigError
+    from systems.mvp.model import save_mvp
+
+    model, tok, _ = load_mvp(str(tiny_bert(tmp_path / "bert")))
+    enc_w = model.backbone.encoder.embeddings.word_embeddings.weight
+    dec_w = model.backbone.decoder.embeddings.word_embeddings.weight
+    assert torch.equal(enc_w, dec_w)  # the decoder starts from the same checkpoint
+    save_mvp(model, tok, str(tmp_path / "saved"))
+    again, _, _ = load_mvp(str(tmp_path / "saved"))
+    for (k, a), b in zip(model.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), k  # cross-attention included: nothing re-initialised
+    dec = tmp_path / "saved" / "decoder" / "model.safetensors"
+    state = load_file(str(dec))
+    save_file({k: v for k, v in state.items() if "crossattention" not in k}, str(dec))
+    with pytest.raises(ConfigError, match="lacks"):
+        load_mvp(str(tmp_path / "saved"))
