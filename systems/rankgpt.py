@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from harness.data import ranked
@@ -45,30 +44,37 @@ def passage_turns(passages: list[str], max_words: int) -> list[Message]:
     return out
 
 
-def build_messages(query: str, passages: list[str], max_words: int = 300) -> list[Message]:
-    """The RankGPT conversation: prefix, one user/assistant turn pair per passage, suffix."""
+def conversation(
+    system: str, query: str, passages: list[str], max_words: int, suffix: str, sep: str = " "
+) -> list[Message]:
+    """The RankGPT-style conversation: system line, prefix, one user/assistant turn pair per
+    passage, then ``suffix`` as the last user turn (``sep`` is the prefix's spacing, which
+    differs by one space between RankGPT's and DeAR's released prompts)."""
     n = len(passages)
     msgs: list[Message] = [
-        {"role": "system", "content": SYSTEM},
+        {"role": "system", "content": system},
         {
             "role": "user",
             "content": f"I will provide you with {n} passages, each indicated by number "
-            f"identifier []. \nRank the passages based on their relevance to query: {query}.",
+            f"identifier [].{sep}\nRank the passages based on their relevance to query: {query}.",
         },
         {"role": "assistant", "content": "Okay, please provide the passages."},
     ]
     msgs.extend(passage_turns(passages, max_words))
-    msgs.append(
-        {
-            "role": "user",
-            "content": f"Search Query: {query}. \nRank the {n} passages above based on their "
-            "relevance to the search query. The passages should be listed in descending order "
-            "using identifiers. The most relevant passages should be listed first. The output "
-            "format should be [] > [], e.g., [1] > [2]. Only response the ranking results, "
-            "do not say any word or explain.",
-        }
-    )
+    msgs.append({"role": "user", "content": suffix})
     return msgs
+
+
+def build_messages(query: str, passages: list[str], max_words: int = 300) -> list[Message]:
+    """RankGPT's conversation with its standard suffix."""
+    suffix = (
+        f"Search Query: {query}. \nRank the {len(passages)} passages above based on their "
+        "relevance to the search query. The passages should be listed in descending order "
+        "using identifiers. The most relevant passages should be listed first. The output "
+        "format should be [] > [], e.g., [1] > [2]. Only response the ranking results, "
+        "do not say any word or explain."
+    )
+    return conversation(SYSTEM, query, passages, max_words, suffix)
 
 
 def parse_permutation(text: str, n: int) -> tuple[list[int], bool]:
@@ -104,8 +110,101 @@ def windows(depth: int, window: int, step: int) -> list[tuple[int, int]]:
     return out
 
 
-class RankGPT:
+class SlidingWindowReranker:
+    """The listwise loop shared by RankGPT and DeAR's listwise stage: windows slide from the
+    back of the top ``depth``, each call reorders its window in place, and every query's calls,
+    tokens and seconds go to ``ctx.stats[f"{stats_prefix}_per_query"]``. Subclasses give the
+    conversation (``messages``), the answer extraction (``answer``) and the token budget."""
+
+    name = "listwise"
+    stats_prefix = "listwise"
+
+    def __init__(
+        self,
+        llm: str | LLM | None,
+        window: int,
+        step: int,
+        depth: int,
+        max_words: int,
+        max_tokens: int | None,
+        temperature: float,
+    ) -> None:
+        if window < 2 or step < 1 or depth < 1 or max_words < 1:
+            raise ConfigError(f"{self.name}: window >= 2, step >= 1, depth >= 1, max_words >= 1")
+        if max_tokens is not None and max_tokens < 1:
+            raise ConfigError(f"{self.name}: max_tokens >= 1")
+        if step >= window:
+            raise ConfigError(f"{self.name}: step ({step}) must be smaller than window ({window})")
+        self.handle = LLMHandle(llm)
+        self.window, self.step, self.depth = window, step, depth
+        self.max_words, self.max_tokens, self.temperature = max_words, max_tokens, temperature
+
+    def messages(self, query: str, passages: list[str]) -> list[Message]:
+        raise NotImplementedError
+
+    def answer(self, text: str) -> str:
+        """The part of the model's output that holds the permutation."""
+        return text
+
+    def call_max_tokens(self, n: int) -> int:
+        return self.max_tokens or 7 * n + 10
+
+    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        llm = self.handle.get(ctx)
+        qids = [q for q in candidates if q in queries]
+        per_query: dict[str, Any] = ctx.stats.setdefault(f"{self.stats_prefix}_per_query", {})
+        with LLMSession(llm, ctx) as session:
+            results = session.map(
+                lambda q: self.rerank_one(queries[q], corpus, candidates[q], session), qids
+            )
+        out: Run = {}
+        for q, (order, info) in zip(qids, results):
+            per_query[q] = info
+            ctx.count(f"{self.stats_prefix}_windows", info["windows"])
+            ctx.count(f"{self.stats_prefix}_repaired_windows", info["repaired"])
+            n = len(order)
+            out[q] = {d: float(n - r) for r, d in enumerate(order)}
+        return out
+
+    def rerank_one(
+        self, query: str, corpus: Corpus, cands: dict[str, float], session: LLMSession
+    ) -> tuple[list[str], dict[str, Any]]:
+        """One query's new order (below ``depth`` unchanged), with its call accounting."""
+        order = [d for d, _ in ranked(cands)]
+        info: dict[str, Any] = {
+            "windows": 0,
+            "repaired": 0,
+            "calls": 0,
+            "cache_hits": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+        }
+        t0 = time.perf_counter()
+        for start, end in windows(min(self.depth, len(order)), self.window, self.step):
+            ids = order[start:end]
+            texts = [corpus[d].full_text if d in corpus else "" for d in ids]
+            c = session.complete(
+                self.messages(query, texts),
+                max_tokens=self.call_max_tokens(len(ids)),
+                temperature=self.temperature,
+            )
+            perm, repaired = parse_permutation(self.answer(c.text), len(ids))
+            order[start:end] = [ids[i] for i in perm]
+            info["windows"] += 1
+            info["repaired"] += int(repaired)
+            info["cache_hits" if c.cached else "calls"] += 1
+            if not c.cached:
+                info["prompt_tokens"] += c.prompt_tokens
+                info["completion_tokens"] += c.completion_tokens
+        info["seconds"] = round(time.perf_counter() - t0, 3)
+        return order, info
+
+
+class RankGPT(SlidingWindowReranker):
     """Listwise LLM reranker; implements the Reranker protocol."""
+
+    name = "rankgpt"
+    stats_prefix = "rankgpt"
 
     def __init__(
         self,
@@ -116,16 +215,7 @@ class RankGPT:
         max_words: int = 300,
         max_tokens: int | None = None,
     ) -> None:
-        if window < 2 or step < 1 or depth < 1 or max_words < 1:
-            raise ConfigError("rankgpt: window >= 2, step >= 1, depth >= 1, max_words >= 1")
-        if step >= window:
-            raise ConfigError(f"rankgpt: step ({step}) must be smaller than window ({window})")
-        self.handle = LLMHandle(llm)
-        self.window = window
-        self.step = step
-        self.depth = depth
-        self.max_words = max_words
-        self.max_tokens = max_tokens
+        super().__init__(llm, window, step, depth, max_words, max_tokens, temperature=0.0)
 
     def meta(self) -> SystemMeta:
         return self.handle.system_meta(
@@ -139,62 +229,5 @@ class RankGPT:
             },
         )
 
-    # ---------------------------------------------------------------- reranking
-    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
-        llm = self.handle.get(ctx)
-        qids = [q for q in candidates if q in queries]
-        per_query: dict[str, Any] = ctx.stats.setdefault("rankgpt_per_query", {})
-        with LLMSession(llm, ctx) as session:
-            workers = max(1, min(int(llm.max_concurrency), len(qids)))
-
-            def one(q: str) -> tuple[str, list[str], dict[str, Any]]:
-                order, info = self.rerank_one(queries[q], corpus, candidates[q], session)
-                return q, order, info
-
-            if workers == 1:
-                results = [one(q) for q in qids]
-            else:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results = list(pool.map(one, qids))
-        out: Run = {}
-        for q, order, info in results:
-            per_query[q] = info
-            ctx.count("rankgpt_windows", info["windows"])
-            ctx.count("rankgpt_repaired_windows", info["repaired"])
-            n = len(order)
-            out[q] = {d: float(n - r) for r, d in enumerate(order)}
-        return out
-
-    def rerank_one(
-        self, query: str, corpus: Corpus, cands: dict[str, float], session: LLMSession
-    ) -> tuple[list[str], dict[str, Any]]:
-        """One query's new order, with its call accounting."""
-        order = [d for d, _ in ranked(cands)]
-        depth = min(self.depth, len(order))
-        info: dict[str, Any] = {
-            "windows": 0,
-            "repaired": 0,
-            "calls": 0,
-            "cache_hits": 0,
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-        }
-        t0 = time.perf_counter()
-        for start, end in windows(depth, self.window, self.step):
-            ids = order[start:end]
-            texts = [corpus[d].full_text if d in corpus else "" for d in ids]
-            c = session.complete(
-                build_messages(query, texts, self.max_words),
-                max_tokens=self.max_tokens or 7 * len(ids) + 10,
-                temperature=0.0,
-            )
-            perm, repaired = parse_permutation(c.text, len(ids))
-            order[start:end] = [ids[i] for i in perm]
-            info["windows"] += 1
-            info["repaired"] += int(repaired)
-            info["cache_hits" if c.cached else "calls"] += 1
-            if not c.cached:
-                info["prompt_tokens"] += c.prompt_tokens
-                info["completion_tokens"] += c.completion_tokens
-        info["seconds"] = round(time.perf_counter() - t0, 3)
-        return order, info
+    def messages(self, query: str, passages: list[str]) -> list[Message]:
+        return build_messages(query, passages, self.max_words)

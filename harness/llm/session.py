@@ -10,14 +10,20 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.llm.base import Completion, Message, Request, as_messages
 from harness.llm.cache import ResponseCache
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from harness.llm.base import LLM
     from harness.runtime import RunContext
+
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def cache_enabled() -> bool:
@@ -63,6 +69,15 @@ class LLMSession:
             return [self.run(r) for r in reqs]
         with ThreadPoolExecutor(max_workers=min(workers, len(reqs))) as pool:
             return list(pool.map(self.run, reqs))
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn`` over per-query work items, in input order, at most ``llm.max_concurrency`` at
+        once: one query's LLM calls stay sequential (each depends on the last), queries overlap."""
+        workers = max(1, min(int(getattr(self.llm, "max_concurrency", 1)), len(items)))
+        if workers == 1:
+            return [fn(x) for x in items]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, items))
 
     def run(self, req: Request) -> Completion:
         key = req.key(self.llm.backend, self.llm.fingerprint)

@@ -206,17 +206,12 @@ class Lattice:
         per_query: dict[str, Any] = ctx.stats.setdefault("lattice_per_query", {})
         qids = list(queries)
         with LLMSession(llm, ctx) as session:
-            workers = max(1, min(int(llm.max_concurrency), len(qids)))
 
             def one(q: str) -> tuple[str, dict[str, float], dict[str, Any]]:
                 scores, info = self.search_one(q, queries[q], session, ctx.seed)
                 return q, scores, info
 
-            if workers == 1:
-                results = [one(q) for q in qids]
-            else:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results = list(pool.map(one, qids))
+            results = session.map(one, qids)
         out: Run = {}
         for q, scores, info in results:
             per_query[q] = info

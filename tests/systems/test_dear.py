@@ -188,6 +188,8 @@ def test_listwise_two_windows_over_top_30_and_reads_after_think(tmp_path: Path) 
     assert final[30:] == [f"d{k}" for k in range(30, 40)]  # below depth 30: untouched
     assert ctx.stats["dear_listwise_repaired_windows"] == 0  # think-part digits ignored
     assert ctx.stats["llm_calls"] == 2
+    info = ctx.stats["dear_listwise_per_query"]["q1"]  # cost per query, as RankGPT's
+    assert info["calls"] == 2 and info["prompt_tokens"] > 0 and info["completion_tokens"] > 0
 
 
 def test_after_think_and_prompt_shape() -> None:
