@@ -150,17 +150,10 @@ class DistillStudent:
         return self.model.train(mode)
 
     def scores(self, groups: list[Group]) -> torch.Tensor:
-        from systems.dear.pointwise import pair_texts
+        from systems.dear.pointwise import encode_pairs, pair_texts
 
         pairs = [pair_texts(g.query, d.title, d.text) for g in groups for d in g.docs]
-        enc = self.tok(
-            [a for a, _ in pairs],
-            [b for _, b in pairs],
-            return_tensors="pt",
-            truncation=True,
-            padding=True,
-            max_length=self.q_max_len + self.p_max_len,
-        ).to(self.device)
+        enc = encode_pairs(self.tok, pairs, self.q_max_len + self.p_max_len, self.device)
         return self.model(**enc).logits.float().view(len(groups), -1)
 
     def loss(self, groups: list[Group]) -> torch.Tensor:

@@ -14,12 +14,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.data import ranked
 from harness.errors import ConfigError
-from harness.protocols import SystemMeta
+from systems.scoring_reranker import ScoringReranker
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
+    from harness.protocols import SystemMeta
     from harness.runtime import RunContext
 
 DEFAULT_MODEL = "abdoelsayed/dear-8b-reranker-ce-v1"
@@ -110,8 +109,23 @@ def pair_texts(query: str, title: str, text: str) -> tuple[str, str]:
     return f"query: {query}", f"document: {title} {text}"
 
 
-class DeARPointwise:
+def encode_pairs(tok: Any, pairs: list[tuple[str, str]], max_length: int, device: str) -> Any:
+    """Tokenised (query, document) pairs as DeAR's scorer reads them (truncated, padded)."""
+    return tok(
+        [a for a, _ in pairs],
+        [b for _, b in pairs],
+        return_tensors="pt",
+        truncation=True,
+        padding=True,
+        max_length=max_length,
+    ).to(device)
+
+
+class DeARPointwise(ScoringReranker):
     """Pointwise LLM scorer (Reranker protocol): every candidate gets its own logit."""
+
+    name = "dear-pointwise"
+    counter = "dear_pointwise_pairs"
 
     def __init__(
         self,
@@ -120,27 +134,16 @@ class DeARPointwise:
         p_max_len: int = 196,
         dtype: str = "auto",
     ) -> None:
-        self.model_id = model
-        self.q_max_len, self.p_max_len, self.dtype = q_max_len, p_max_len, dtype
-        self.resolved = ""
-        self.device = "cpu"
-        self._tok: Any = None
-        self._model: Any = None
+        super().__init__(model, dtype)
+        self.q_max_len, self.p_max_len = q_max_len, p_max_len
 
     def meta(self) -> SystemMeta:
-        return SystemMeta(
-            name="dear-pointwise",
-            kind="reranker",
-            backbone=self.model_id,
-            resolved_backbone=self.resolved,
-            backend="transformers",
-            device=self.device,
-            parameters={
+        return self._meta(
+            {
                 "q_max_len": self.q_max_len,
                 "p_max_len": self.p_max_len,
-                "dtype": self.dtype,
                 "score": "sequence-classification logit",
-            },
+            }
         )
 
     def _load(self, ctx: RunContext) -> None:
@@ -157,27 +160,8 @@ class DeARPointwise:
         out: list[float] = []
         for i in range(0, len(docs), batch_size):
             pairs = [pair_texts(query, t, x) for t, x in docs[i : i + batch_size]]
-            enc = self._tok(
-                [a for a, _ in pairs],
-                [b for _, b in pairs],
-                return_tensors="pt",
-                truncation=True,
-                padding=True,
-                max_length=self.q_max_len + self.p_max_len,
-            ).to(self.device)
+            enc = encode_pairs(self._tok, pairs, self.q_max_len + self.p_max_len, self.device)
             with torch.inference_mode():
                 logits = self._model(**enc).logits.float().view(-1)
             out.extend(logits.cpu().tolist())
-        return out
-
-    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
-        self._load(ctx)
-        out: Run = {}
-        for q, cands in candidates.items():
-            if q not in queries:
-                continue
-            ids = [d for d, _ in ranked(cands)]
-            docs = [(corpus[d].title, corpus[d].text) if d in corpus else ("", "") for d in ids]
-            out[q] = dict(zip(ids, self.score(queries[q], docs, ctx.batch_size)))
-            ctx.count("dear_pointwise_pairs", len(ids))
         return out

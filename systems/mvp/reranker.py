@@ -9,21 +9,23 @@ positions are read and padding is masked, so the scores are the same and CPU run
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from harness.data import ranked
-from harness.protocols import SystemMeta
+from systems.scoring_reranker import ScoringReranker
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
+    from harness.protocols import SystemMeta
     from harness.runtime import RunContext
 
 DEFAULT_MODEL = "Jun421/MVP-base"
 RELEASED = ["Jun421/MVP-base", "Jun421/MVP-3b"]
 
 
-class MVP:
+class MVP(ScoringReranker):
     """Multi-view listwise reranker (Reranker protocol)."""
+
+    name = "mvp"
+    counter = "mvp_passages"
 
     def __init__(
         self,
@@ -32,27 +34,18 @@ class MVP:
         max_length: int = 256,
         dtype: str = "auto",
     ) -> None:
-        self.model_id, self.n_views, self.max_length, self.dtype = model, n_views, max_length, dtype
-        self.resolved = ""
-        self.device = "cpu"
-        self._model: Any = None
-        self._tok: Any = None
+        super().__init__(model, dtype)
+        self.n_views, self.max_length = n_views, max_length
 
     def meta(self) -> SystemMeta:
-        return SystemMeta(
-            name="mvp",
-            kind="reranker",
-            backbone=self.model_id,
-            resolved_backbone=self.resolved,
-            backend="transformers",
-            device=self.device,
-            parameters={
-                "n_views": self._model.n_views if self._model is not None else self.n_views,
-                "architecture": self._model.backbone.kind if self._model is not None else None,
+        loaded = self._model is not None
+        return self._meta(
+            {
+                "n_views": self._model.n_views if loaded else self.n_views,
+                "architecture": self._model.backbone.kind if loaded else None,
                 "max_length": self.max_length,
-                "dtype": self.dtype,
                 "score": "mean over views of anchor . view vector",
-            },
+            }
         )
 
     def _load(self, ctx: RunContext) -> None:
@@ -86,15 +79,3 @@ class MVP:
             rel = torch.cat(parts).unsqueeze(0)
             scores, _, _ = m.score_vectors(rel)
         return scores[0].float().cpu().tolist()
-
-    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
-        self._load(ctx)
-        out: Run = {}
-        for q, cands in candidates.items():
-            if q not in queries or not cands:
-                continue
-            ids = [d for d, _ in ranked(cands)]
-            docs = [(corpus[d].title, corpus[d].text) if d in corpus else ("", "") for d in ids]
-            out[q] = dict(zip(ids, self.score(queries[q], docs, ctx.batch_size)))
-            ctx.count("mvp_passages", len(ids))
-        return out

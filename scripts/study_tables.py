@@ -1,0 +1,223 @@
+"""Rebuild the offline study tables (results/STUDIES.md) from the stored results.
+
+Every number here is read from a result folder that `harness run` / `harness starbucks-grid`
+wrote (its metadata.json holds the exact command), except the "BM25 list" reference, which is
+the official BM25 top-100 run shipped with the task, scored here on exactly the queries each
+reranker ran on (reranking runs with --limit-queries cover a subset).
+
+    python scripts/study_tables.py --results results --data-dir ../shared/data [--out results/STUDIES.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.compare import compare
+from harness.store import iter_results
+
+TRAIN_SYSTEMS = {
+    "untrained": "dense",
+    "InfoNCE": "dense[model=ckpt/infonce]",
+    "MW": "dense[model=ckpt/mw]",
+    "PG-Rank": "dense[model=ckpt/pgrank]",
+}
+STS_TASKS = ("mteb/STSBenchmark", "mteb/SICK-R")
+STARBUCKS = {
+    "untrained": "starbucks[grid=True,model=sentence-transformers/all-MiniLM-L6-v2]",
+    "Starbucks (STS-B train)": "starbucks[grid=True,model=ckpt/starbucks-sts]",
+}
+RERANK_TASKS = ("trec-dl/2019/bm25-top100", "trec-dl/2020/bm25-top100")
+
+
+def stored(results: Path) -> dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]]:
+    """(task, system) -> (metrics.json, metadata.json) as plain dicts."""
+    out = {}
+    for rec, meta, _ in iter_results(results):
+        out[(rec.task, rec.system)] = (rec.model_dump(), meta.model_dump())
+    return out
+
+
+def fmt(x: float | None, nd: int = 4) -> str:
+    return "" if x is None else f"{x:.{nd}f}"
+
+
+def pfmt(p: float) -> str:
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+# ---------------------------------------------------------------- issue 4: trained retrievers
+def training_table(db: dict) -> list[str]:
+    task = "nfcorpus"
+    have = {k: db[(task, s)] for k, s in TRAIN_SYSTEMS.items() if (task, s) in db}
+    if "untrained" not in have:
+        return [f"(no stored `{TRAIN_SYSTEMS['untrained']}` result on {task})"]
+    lines = [
+        f"### Dense retrievers fine-tuned on NFCorpus dev, tested on {task} (all-MiniLM-L6-v2 start)",
+        "",
+        "| model | nDCG@10 | R@100 | global AUC | per-query AUC | p vs untrained (Holm) | "
+        "p vs InfoNCE (Holm) | W/L vs untrained | steps x batch | train s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    pq = {k: m["per_query"]["ndcg@10"] for k, (m, _) in have.items()}
+    vs_base = {c.system: c for c in compare(pq, "untrained", "ndcg@10")}
+    vs_info = (
+        {
+            c.system: c
+            for c in compare(
+                {k: v for k, v in pq.items() if k != "untrained"}, "InfoNCE", "ndcg@10"
+            )
+        }
+        if "InfoNCE" in pq
+        else {}
+    )
+    for name, (m, meta) in have.items():
+        ex = m.get("extra") or {}
+        train = _train_record(meta)
+        c, ci = vs_base.get(name), vs_info.get(name)
+        lines.append(
+            f"| {name} | {fmt(m['metrics']['ndcg@10'])} | {fmt(m['metrics'].get('recall@100'))} | "
+            f"{fmt(ex.get('auc_global'))} | {fmt(ex.get('auc_per_query_mean'))} | "
+            f"{pfmt(c.p_holm) if c else ''} | {pfmt(ci.p_holm) if ci else ''} | "
+            f"{f'{c.wins}/{c.losses}' if c else ''} | "
+            f"{train.get('steps', '')}{' x ' + str(train['config']['batch_size']) if train else ''} | "
+            f"{fmt(train.get('wall_s'), 0) if train else ''} |"
+        )
+    lines += [
+        "",
+        "Paired randomization test on per-query nDCG@10 (10,000 permutations), Holm-corrected "
+        f"within each column; {len(next(iter(pq.values())))} test queries.",
+    ]
+    return lines
+
+
+def _train_record(meta: dict[str, Any]) -> dict[str, Any]:
+    """The harness_train.json of a checkpoint the result was run with, when it is at hand."""
+    model = (meta.get("config") or {}).get("options", {}).get("model") or ""
+    f = Path(model) / "harness_train.json"
+    return json.loads(f.read_text("utf-8")) if model and f.exists() else {}
+
+
+def starbucks_table(db: dict) -> list[str]:
+    lines = [
+        "### Starbucks 2D Matryoshka: STS-B train fine-tune vs the untrained model truncated the same way",
+        "",
+        "Spearman (cosine) at each (layers, dims) pair of the trained diagonal and the full model.",
+        "",
+    ]
+    for task in STS_TASKS:
+        grids = {}
+        for name, system in STARBUCKS.items():
+            if (task, system) in db:
+                g = (db[(task, system)][0].get("extra") or {}).get("grid") or []
+                grids[name] = {(r["layers"], r["dim"]): r["score"] for r in g}
+        if len(grids) < 2:
+            lines.append(f"({task}: grid results missing)")
+            continue
+        pairs = [(1, 16), (2, 32), (3, 64), (4, 128), (5, 256), (6, 384)]
+        lines += [
+            f"**{task}**",
+            "",
+            "| model | " + " | ".join(f"{n}L x {d}d" for n, d in pairs) + " | mean of 36 cells |",
+            "|---|" + "---|" * (len(pairs) + 1),
+        ]
+        for name, g in grids.items():
+            mean = sum(g.values()) / len(g)
+            lines.append(
+                f"| {name} | " + " | ".join(fmt(g.get(p)) for p in pairs) + f" | {fmt(mean)} |"
+            )
+        lines.append("")
+    return lines
+
+
+# ---------------------------------------------------------------- issue 6: rerankers
+def bm25_list(task: str, data_dir: Path | None) -> dict[str, float]:
+    """Per-query nDCG@10 of the task's own candidate list (the official BM25 top-100 run)."""
+    from harness.metrics import evaluate
+    from harness.registry import TASKS, split_task_name
+
+    family, subset = split_task_name(task)
+    t = TASKS.get(family)()
+    data = t.load(subset, data_dir)
+    ev = evaluate(data.candidates or {}, data.qrels, t.spec(subset), data, metrics=("ndcg@10",))
+    return ev.per_query["ndcg@10"]
+
+
+def backend(meta: dict[str, Any]) -> str:
+    parts = []
+    for st in meta.get("stages") or []:
+        b = st.get("backbone") or st.get("name")
+        parts.append(f"{st['name']}: {b} ({st.get('backend', '')})")
+    return "; ".join(parts)
+
+
+def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
+    lines = [
+        "### Reranking the official BM25 top-100 of TREC DL 2019 / 2020 (CPU, 2 threads)",
+        "s / query: wall time of the whole run over its queries; (cache) marks runs that reused "
+        "stored embeddings or LLM responses, so it is not a cold cost.",
+        "",
+        "| task | system | backend | queries | nDCG@10 | BM25 list, same queries | p vs BM25 list | "
+        "LLM calls / query | prompt tokens / query | s / query |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for task in RERANK_TASKS:
+        rows = [(s, v) for (t, s), v in sorted(db.items()) if t == task]
+        if not rows:
+            continue
+        try:
+            ref = bm25_list(task, data_dir)
+        except Exception as e:  # the shared data is not here: say so in the table
+            lines.append(f"| {task} | (BM25 list unavailable: {e}) |||||||||")
+            continue
+        for system, (m, meta) in rows:
+            mine = m["per_query"]["ndcg@10"]
+            qids = sorted(mine)
+            c = compare({"s": mine, "bm25": {q: ref.get(q, 0.0) for q in qids}}, "bm25", "ndcg@10")[
+                0
+            ]
+            stats = meta.get("stats") or {}
+            n = len(qids)
+            calls = stats.get("llm_calls")
+            toks = stats.get("llm_prompt_tokens")
+            secs = (meta.get("timings") or {}).get("total_s")
+            cached = stats.get("cache_hits_documents") or stats.get("llm_cache_hits")
+            lines.append(
+                f"| {task} | {system} | {backend(meta)} | {n} | {fmt(c.mean)} | "
+                f"{fmt(c.baseline_mean)} | {pfmt(c.p_value)} | "
+                f"{fmt(calls / n, 1) if calls is not None else '0'} | "
+                f"{fmt(toks / n, 0) if toks is not None else ''} | {fmt(secs / n if secs else None, 1)}{' (cache)' if cached else ''} |"
+            )
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", type=Path, default=Path("results"))
+    ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=None, help="write the markdown here (atomically)")
+    a = ap.parse_args()
+    db = stored(a.results)
+    text = "\n".join(
+        [
+            "# Offline studies (generated by scripts/study_tables.py; do not edit by hand)",
+            "",
+            *training_table(db),
+            "",
+            *starbucks_table(db),
+            "",
+            *rerank_table(db, a.data_dir),
+            "",
+        ]
+    )
+    if a.out:
+        from harness.io import atomic_write_text
+
+        atomic_write_text(a.out, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The reranker shape shared by DeAR's pointwise stage and MVP: a local transformers model,
+loaded on first use, that scores all candidates of one query in a single call."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from harness.data import ranked
+from harness.protocols import SystemMeta
+
+if TYPE_CHECKING:
+    from harness.data import Corpus, Queries, Run
+    from harness.runtime import RunContext
+
+
+class ScoringReranker:
+    """Subclasses set ``name`` and ``counter`` and implement ``_load`` and ``score``."""
+
+    name = "scoring-reranker"
+    counter = "scored_passages"
+
+    def __init__(self, model: str, dtype: str) -> None:
+        self.model_id, self.dtype = model, dtype
+        self.resolved = ""
+        self.device = "cpu"
+        self._model: Any = None
+        self._tok: Any = None
+
+    def _meta(self, parameters: dict[str, Any]) -> SystemMeta:
+        return SystemMeta(
+            name=self.name,
+            kind="reranker",
+            backbone=self.model_id,
+            resolved_backbone=self.resolved,
+            backend="transformers",
+            device=self.device,
+            parameters={**parameters, "dtype": self.dtype},
+        )
+
+    def _load(self, ctx: RunContext) -> None:
+        raise NotImplementedError
+
+    def score(self, query: str, docs: list[tuple[str, str]], batch_size: int) -> list[float]:
+        """Scores of one query's (title, text) candidates."""
+        raise NotImplementedError
+
+    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        self._load(ctx)
+        out: Run = {}
+        for q, cands in candidates.items():
+            if q not in queries or not cands:
+                continue
+            ids = [d for d, _ in ranked(cands)]
+            docs = [(corpus[d].title, corpus[d].text) if d in corpus else ("", "") for d in ids]
+            out[q] = dict(zip(ids, self.score(queries[q], docs, ctx.batch_size)))
+            ctx.count(self.counter, len(ids))
+        return out
