@@ -28,6 +28,16 @@ def _pairs(spec: str | None) -> list[list[int]] | None:
     return out
 
 
+DENSE_DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODELS = {"mvp": "t5-base"}
+
+
+def start_model(method: str, given: str | None) -> str:
+    """The model a method starts from: the one given, else the method's default (an explicit
+    ``--model`` is never replaced, e.g. an encoder-only start for a bert2bert MVP)."""
+    return given or DEFAULT_MODELS.get(method, DENSE_DEFAULT)
+
+
 def _ints(spec: str | None) -> list[int] | None:
     return [int(x) for x in spec.split(",")] if spec else None
 
@@ -52,8 +62,11 @@ def train_command(
         Path | None, typer.Option(help="STS pairs file (STS-B CSV, SICK TSV) for starbucks")
     ] = None,
     base_model: Annotated[
-        str, typer.Option("--model", help="model to start from")
-    ] = "sentence-transformers/all-MiniLM-L6-v2",
+        str | None,
+        typer.Option(
+            "--model", help="model to start from (default: all-MiniLM-L6-v2; t5-base for mvp)"
+        ),
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="local data folder")] = None,
     steps: Annotated[int, typer.Option(min=1)] = 100,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
@@ -117,6 +130,7 @@ def train_command(
         hf_logging.disable_progress_bar()
     from systems.training.rerank_train import RERANK_METHODS
 
+    base_model = start_model(method, base_model)
     if method in RERANK_METHODS:
         from systems.training.rerank_cli import train_reranker_command
 
@@ -172,14 +186,19 @@ def train_command(
         },
     )
     rec = train(cfg, data, resume=resume, progress=not (quiet or json_out))
+    report(rec, json_out, f"{len(data)} examples", out)
+
+
+def report(rec: dict[str, Any], json_out: bool, trained_on: str, out: Path) -> None:
+    """The training record as JSON, or a one-line summary."""
     if json_out:
-        print(json.dumps(rec))
-    else:
-        print(
-            f"trained {method} for {rec['steps']} steps on {len(data)} examples "
-            f"({rec['wall_s']:.1f}s, {rec['device']}): loss {rec['first_loss']:.4f} -> "
-            f"{rec['final_loss']:.4f} (mean of last 10); saved to {out}"
-        )
+        print(json.dumps(rec, default=str))
+        return
+    print(
+        f"trained {rec['method']} for {rec['steps']} steps on {trained_on} "
+        f"({rec['wall_s']:.1f}s, {rec['device']}): loss {rec['first_loss']:.4f} -> "
+        f"{rec['final_loss']:.4f} (mean of last 10); saved to {out}"
+    )
 
 
 def _load_examples(

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from harness.errors import ConfigError
 from harness.runtime import log
 from systems.training import losses as L
+from systems.training.config import OptimConfig
 from systems.training.data import STSExample, TrainExample
 from systems.training.encoder import Encoder
 
@@ -36,18 +37,9 @@ STATE_DIR = ".train_state"
 
 
 @dataclass
-class TrainConfig:
-    """Everything that determines a training run (stored in ``harness_train.json``)."""
+class TrainConfig(OptimConfig):
+    """Everything that determines a dense training run (stored in ``harness_train.json``)."""
 
-    method: str
-    base_model: str
-    out: str
-    steps: int = 100
-    batch_size: int = 16
-    lr: float = 2e-5
-    warmup: float = 0.1
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
     scale: float = 20.0
     n_negatives: int = 1
     mw_chunk: int = 1024

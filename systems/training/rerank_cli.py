@@ -10,8 +10,6 @@ from harness.errors import ConfigError
 if TYPE_CHECKING:
     from pathlib import Path
 
-DEFAULT_MODELS = {"mvp": "t5-base"}
-DENSE_DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
 DATA_KEYS = {"labels", "group_size"}
 
 
@@ -49,6 +47,7 @@ def train_reranker_command(
     quiet: bool,
 ) -> None:
     from harness.runner import load_task
+    from systems.training.cli import report
     from systems.training.rerank_train import (
         RerankTrainConfig,
         read_teacher,
@@ -64,8 +63,6 @@ def train_reranker_command(
     opts["group_size"] = group_size
     if method == "mvp":
         opts.setdefault("seed", seed)
-    if base_model == DENSE_DEFAULT and method in DEFAULT_MODELS:
-        base_model = DEFAULT_MODELS[method]
     spec, data = load_task(task, data_dir)
     teacher = read_teacher(teacher_run, data)
     queries = teacher_queries(
@@ -85,11 +82,4 @@ def train_reranker_command(
         data_source=f"task:{spec.name} ({data.source}); teacher:{teacher_run}; labels:{labels}",
     )
     rec = train_reranker(cfg, queries, data.corpus, progress=not (quiet or json_out))
-    if json_out:
-        print(json.dumps(rec, default=str))
-    else:
-        print(
-            f"trained {method} for {rec['steps']} steps on {len(queries)} queries "
-            f"({rec['wall_s']:.1f}s, {rec['device']}): loss {rec['first_loss']:.4f} -> "
-            f"{rec['final_loss']:.4f} (mean of last 10); saved to {out}"
-        )
+    report(rec, json_out, f"{len(queries)} queries", out)

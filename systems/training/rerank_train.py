@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.data import ranked
 from harness.errors import ConfigError
+from systems.training.config import OptimConfig
 
 if TYPE_CHECKING:
     import torch
@@ -127,16 +128,8 @@ class RerankMethod(Protocol):
 
 
 @dataclass
-class RerankTrainConfig:
-    method: str
-    base_model: str
-    out: str
-    steps: int = 100
-    batch_size: int = 16
+class RerankTrainConfig(OptimConfig):
     lr: float = 1e-4
-    warmup: float = 0.1
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
     seed: int = 0
     device: str = "auto"
     amp: bool = True

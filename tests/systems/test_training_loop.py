@@ -203,3 +203,12 @@ def test_cli_train_then_run(tiny: Path, tmp_path: Path) -> None:
     assert (out / "modules.json").exists()
     r = CliRunner().invoke(app, ["train", "--method", "mw", "--out", str(out)])
     assert r.exit_code != 0  # no training source
+
+
+def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> None:
+    from systems.training.cli import DENSE_DEFAULT, start_model
+
+    assert start_model("mvp", None) == "t5-base"  # the paper's start
+    assert start_model("mvp", DENSE_DEFAULT) == DENSE_DEFAULT  # bert2bert MVP from MiniLM
+    assert start_model("infonce", None) == DENSE_DEFAULT
+    assert start_model("mw", "some/model") == "some/model"
