@@ -23,6 +23,18 @@ from torch import nn
 from harness.errors import ConfigError
 
 
+def one_decoder_step(decoder: Any, start: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    """(N, n, d) memories -> (N, d): the decoder's state after one step from the ``start``
+    embedding, cross-attending to all n vectors (all unmasked, no positions among them)."""
+    n_rows, n, d = memory.shape
+    out = decoder(
+        inputs_embeds=start.view(1, 1, d).expand(n_rows, 1, d),
+        encoder_hidden_states=memory,
+        encoder_attention_mask=torch.ones(n_rows, n, dtype=torch.long, device=memory.device),
+    ).last_hidden_state
+    return out[:, 0]
+
+
 class T5Backbone(nn.Module):
     kind = "t5"
     view_offset = 0
@@ -51,17 +63,10 @@ class T5Backbone(nn.Module):
         return enc.last_hidden_state
 
     def decode_start(self, memory: torch.Tensor) -> torch.Tensor:
-        """(N, n, d) memories -> (N, d) decoder states after one step from the start token."""
-        n_rows, n, d = memory.shape
         start_id = self.t5.config.decoder_start_token_id
         start_id = self.t5.config.pad_token_id if start_id is None else start_id
-        start = self.t5.get_input_embeddings().weight[start_id].view(1, 1, d)
-        out = self.t5.get_decoder()(
-            inputs_embeds=start.expand(n_rows, 1, d),
-            encoder_hidden_states=memory,
-            encoder_attention_mask=torch.ones(n_rows, n, dtype=torch.long, device=memory.device),
-        ).last_hidden_state
-        return out[:, 0]
+        start = self.t5.get_input_embeddings().weight[start_id]
+        return one_decoder_step(self.t5.get_decoder(), start, memory)
 
     def inputs(
         self, tokenizer: Any, query: str, docs: list[tuple[str, str]], n_views: int, max_length: int
@@ -120,14 +125,8 @@ class Bert2BertBackbone(nn.Module):
         return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     def decode_start(self, memory: torch.Tensor) -> torch.Tensor:
-        n_rows, n, d = memory.shape
-        start = self.decoder.get_input_embeddings().weight[self.start_id].view(1, 1, d)
-        out = self.decoder(
-            inputs_embeds=start.expand(n_rows, 1, d),
-            encoder_hidden_states=memory,
-            encoder_attention_mask=torch.ones(n_rows, n, dtype=torch.long, device=memory.device),
-        ).last_hidden_state
-        return out[:, 0]
+        start = self.decoder.get_input_embeddings().weight[self.start_id]
+        return one_decoder_step(self.decoder, start, memory)
 
     def inputs(
         self, tokenizer: Any, query: str, docs: list[tuple[str, str]], n_views: int, max_length: int
