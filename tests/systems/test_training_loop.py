@@ -30,8 +30,8 @@ def make_tiny_model(root: Path, layers: int = 4, hidden: int = 32, seed: int = 0
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
     hf = root / "hf"
     hf.mkdir(parents=True, exist_ok=True)
-    (hf / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tok = BertTokenizerFast(vocab_file=str(hf / "vocab.txt"), do_lower_case=True)
+    # transformers 5 ignores ``vocab_file=`` here (a 5-token vocabulary); pass the mapping
+    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
     cfg = BertConfig(
         hidden_size=hidden,
         num_hidden_layers=layers,
@@ -43,6 +43,7 @@ def make_tiny_model(root: Path, layers: int = 4, hidden: int = 32, seed: int = 0
     torch.manual_seed(seed)
     BertModel(cfg).save_pretrained(hf)
     tok.save_pretrained(hf)
+    assert len(tok) == len(vocab) and tok.unk_token_id not in tok(vocab[-1])["input_ids"]
     out = root / "st"
     SentenceTransformer(str(hf), device="cpu").save(str(out))
     return out
