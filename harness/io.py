@@ -80,19 +80,30 @@ def decode_id(i: str) -> str:
     return i
 
 
+def split_fields(
+    path: str | Path,
+    n: int,
+    line: str,
+    count: int,
+    kind: str,
+    expected: str,
+    sep: str | None = None,
+) -> list[str]:
+    """``line`` split on ``sep`` (whitespace when None) into exactly ``count`` fields, or a
+    DataFormatError naming the file, the line and the expected layout."""
+    parts = line.split(sep)
+    if len(parts) != count:
+        raise DataFormatError(path, n, f"{kind} line has {len(parts)} fields", expected)
+    return parts
+
+
 def read_trec_qrels(path: str | Path) -> Qrels:
     """``qid iter docid grade`` per line, whitespace separated."""
     qrels: Qrels = {}
     for n, line in _lines(path):
-        parts = line.split()
-        if len(parts) != 4:
-            raise DataFormatError(
-                path,
-                n,
-                f"qrels line has {len(parts)} fields",
-                "4 fields: query-id iteration doc-id grade",
-            )
-        qid, _, did, g = parts
+        qid, _, did, g = split_fields(
+            path, n, line, 4, "qrels", "4 fields: query-id iteration doc-id grade"
+        )
         _add_qrel(qrels, path, n, decode_id(qid), decode_id(did), _grade(path, n, g))
     return qrels
 
@@ -101,14 +112,7 @@ def read_trec_run(path: str | Path) -> Run:
     """``qid Q0 docid rank score tag`` per line. The rank column is ignored, as trec_eval does."""
     run: Run = {}
     for n, line in _lines(path):
-        parts = line.split()
-        if len(parts) != 6:
-            raise DataFormatError(
-                path,
-                n,
-                f"run line has {len(parts)} fields",
-                "6 fields: query-id Q0 doc-id rank score tag",
-            )
+        parts = split_fields(path, n, line, 6, "run", "6 fields: query-id Q0 doc-id rank score tag")
         qid, did, score_s = decode_id(parts[0]), decode_id(parts[2]), parts[4]
         try:
             score = float(score_s)
@@ -226,17 +230,12 @@ def read_beir_tsv_qrels(path: str | Path) -> Qrels:
     """BEIR ``qrels/<split>.tsv``: header ``query-id corpus-id score`` then tab-separated rows."""
     qrels: Qrels = {}
     for n, line in _lines(path):
-        parts = line.split("\t")
-        if n == 1 and parts[0] in ("query-id", "query_id", "qid"):
+        if n == 1 and line.split("\t")[0] in ("query-id", "query_id", "qid"):
             continue
-        if len(parts) != 3:
-            raise DataFormatError(
-                path,
-                n,
-                f"qrels line has {len(parts)} fields",
-                "3 tab-separated fields: query-id corpus-id score",
-            )
-        _add_qrel(qrels, path, n, parts[0], parts[1], _grade(path, n, parts[2]))
+        qid, did, g = split_fields(
+            path, n, line, 3, "qrels", "3 tab-separated fields: query-id corpus-id score", "\t"
+        )
+        _add_qrel(qrels, path, n, qid, did, _grade(path, n, g))
     return qrels
 
 

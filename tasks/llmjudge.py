@@ -46,6 +46,7 @@ from harness.io import (
     read_judge_qrels,
     read_trec_qrels,
     read_tsv_queries,
+    split_fields,
 )
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
@@ -96,15 +97,9 @@ def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool =
     """
     out = Labels({})
     for n, line in _lines(path):
-        parts = line.split()
-        if len(parts) != 4:
-            raise DataFormatError(
-                path,
-                n,
-                f"label line has {len(parts)} fields",
-                "4 fields: query-id 0 passage-id grade",
-            )
-        qid, _, pid, g = parts
+        qid, _, pid, g = split_fields(
+            path, n, line, 4, "label", "4 fields: query-id 0 passage-id grade"
+        )
         try:
             grade = int(g)
         except ValueError:
