@@ -47,9 +47,10 @@ def _console() -> Any:
     return Console(stderr=False)
 
 
-def _parse_options(pairs: list[str]) -> dict[str, Any]:
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``-o KEY=VALUE`` strings; values are JSON when they parse (numbers, true/false)."""
     out: dict[str, Any] = {}
-    for p in pairs:
+    for p in pairs or []:
         key, sep, value = p.partition("=")
         if not sep or not key:
             raise ConfigError(f"-o {p!r}: expected KEY=VALUE")
@@ -157,7 +158,7 @@ def run_cmd(
     from harness.runtime import resolve_device
 
     _logging(quiet or json_out)
-    opts = _parse_options(option or [])
+    opts = parse_options(option)
     if model:
         opts["model"] = model
     if llm:

@@ -45,13 +45,13 @@ def build_tree_command(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
-    from harness.cli import _logging, _parse_options
+    from harness.cli import _logging, parse_options
     from harness.errors import ConfigError
     from harness.runner import RunOptions, load_task, make_context
     from systems.lattice.tree import tree_stats
 
     _logging(json_out)
-    opts: dict[str, Any] = _parse_options(option or [])
+    opts: dict[str, Any] = parse_options(option)
     if llm:
         opts["llm"] = llm
     ctx = make_context(RunOptions(system="lattice", task=task or "", progress=not json_out))

@@ -263,16 +263,11 @@ def grid_command(
 ) -> None:
     """Evaluate a whole (layers x dim) grid of a 2D Matryoshka model from one forward pass and
     store it as one result (extra["grid"], drawn as a heatmap on the leaderboard)."""
+    from harness.cli import parse_options
     from harness.runtime import resolve_device
     from systems.training.grid import run_grid
 
-    opts: dict[str, Any] = {}
-    for p in option or []:
-        k, _, v = p.partition("=")
-        try:
-            opts[k] = json.loads(v)
-        except json.JSONDecodeError:
-            opts[k] = v
+    opts = parse_options(option)
     o = run_grid(
         model,
         task,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.errors import ConfigError
 
@@ -11,20 +10,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 DATA_KEYS = {"labels", "group_size"}
-
-
-def parse_options(pairs: list[str] | None) -> dict[str, Any]:
-    """``KEY=VALUE`` strings; values are JSON when they parse (numbers, true/false)."""
-    out: dict[str, Any] = {}
-    for p in pairs or []:
-        k, sep, v = p.partition("=")
-        if not sep or not k:
-            raise ConfigError(f"-o {p!r}: expected KEY=VALUE")
-        try:
-            out[k] = json.loads(v)
-        except json.JSONDecodeError:
-            out[k] = v
-    return out
 
 
 def train_reranker_command(
@@ -46,6 +31,7 @@ def train_reranker_command(
     json_out: bool,
     quiet: bool,
 ) -> None:
+    from harness.cli import parse_options
     from harness.runner import load_task
     from systems.training.cli import report
     from systems.training.rerank_train import (
