@@ -49,6 +49,14 @@ def pfmt(p: float) -> str:
 
 
 # ---------------------------------------------------------------- issue 4: trained retrievers
+def _tests(pq: dict[str, dict[str, float]], metric: str) -> tuple[dict, dict]:
+    """Holm-corrected paired tests of every model against the untrained one and against InfoNCE."""
+    vs_base = {c.system: c for c in compare(pq, "untrained", metric)}
+    rest = {k: v for k, v in pq.items() if k != "untrained"}
+    vs_info = {c.system: c for c in compare(rest, "InfoNCE", metric)} if "InfoNCE" in rest else {}
+    return vs_base, vs_info
+
+
 def training_table(db: dict) -> list[str]:
     task = "nfcorpus"
     have = {k: db[(task, s)] for k, s in TRAIN_SYSTEMS.items() if (task, s) in db}
@@ -57,38 +65,34 @@ def training_table(db: dict) -> list[str]:
     lines = [
         f"### Dense retrievers fine-tuned on NFCorpus dev, tested on {task} (all-MiniLM-L6-v2 start)",
         "",
-        "| model | nDCG@10 | R@100 | global AUC | per-query AUC | p vs untrained (Holm) | "
-        "p vs InfoNCE (Holm) | W/L vs untrained | steps x batch | train s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| model | nDCG@10 | R@100 | global AUC | per-query AUC | p nDCG vs untrained | "
+        "p nDCG vs InfoNCE | p AUC/q vs untrained | p AUC/q vs InfoNCE | W/L nDCG vs untrained | "
+        "steps x batch | train s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    pq = {k: m["per_query"]["ndcg@10"] for k, (m, _) in have.items()}
-    vs_base = {c.system: c for c in compare(pq, "untrained", "ndcg@10")}
-    vs_info = (
-        {
-            c.system: c
-            for c in compare(
-                {k: v for k, v in pq.items() if k != "untrained"}, "InfoNCE", "ndcg@10"
-            )
-        }
-        if "InfoNCE" in pq
-        else {}
-    )
+    nd_b, nd_i = _tests({k: m["per_query"]["ndcg@10"] for k, (m, _) in have.items()}, "ndcg@10")
+    au_b, au_i = _tests({k: m["per_query"].get("auc", {}) for k, (m, _) in have.items()}, "auc")
+
+    def p(table: dict, name: str) -> str:
+        return pfmt(table[name].p_holm) if name in table else ""
+
     for name, (m, meta) in have.items():
         ex = m.get("extra") or {}
         train = _train_record(meta)
-        c, ci = vs_base.get(name), vs_info.get(name)
+        c = nd_b.get(name)
         lines.append(
             f"| {name} | {fmt(m['metrics']['ndcg@10'])} | {fmt(m['metrics'].get('recall@100'))} | "
             f"{fmt(ex.get('auc_global'))} | {fmt(ex.get('auc_per_query_mean'))} | "
-            f"{pfmt(c.p_holm) if c else ''} | {pfmt(ci.p_holm) if ci else ''} | "
+            f"{p(nd_b, name)} | {p(nd_i, name)} | {p(au_b, name)} | {p(au_i, name)} | "
             f"{f'{c.wins}/{c.losses}' if c else ''} | "
             f"{train.get('steps', '')}{' x ' + str(train['config']['batch_size']) if train else ''} | "
             f"{fmt(train.get('wall_s'), 0) if train else ''} |"
         )
+    n = len(next(iter(have.values()))[0]["per_query"]["ndcg@10"])
     lines += [
         "",
-        "Paired randomization test on per-query nDCG@10 (10,000 permutations), Holm-corrected "
-        f"within each column; {len(next(iter(pq.values())))} test queries.",
+        "p: paired randomization test (10,000 permutations), Holm-corrected within each column; "
+        f"{n} test queries. AUC pool: {(have['untrained'][0].get('extra') or {}).get('auc_pool')}.",
     ]
     return lines
 
