@@ -161,11 +161,13 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
     lines = [
         "### Reranking the official BM25 top-100 of TREC DL 2019 / 2020 (CPU, 2 threads)",
         "s / query: wall time of the whole run over its queries; (cache) marks runs that reused "
-        "stored embeddings or LLM responses, so it is not a cold cost.",
+        "stored embeddings or LLM responses, so it is not a cold cost. Repaired windows: LLM "
+        "answers that did not list every passage (the parser keeps the missing ones in their "
+        "previous order; an answer like `[1] > [2]` leaves the window as it was).",
         "",
         "| task | system | backend | queries | nDCG@10 | BM25 list, same queries | p vs BM25 list | "
-        "LLM calls / query | prompt tokens / query | s / query |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "LLM calls / query | prompt tokens / query | s / query | repaired windows |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for task in RERANK_TASKS:
         rows = [(s, v) for (t, s), v in sorted(db.items()) if t == task]
@@ -188,11 +190,16 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
             toks = stats.get("llm_prompt_tokens")
             secs = (meta.get("timings") or {}).get("total_s")
             cached = stats.get("cache_hits_documents") or stats.get("llm_cache_hits")
+            windows = sum(
+                v for k, v in stats.items() if k.endswith("_windows") and "repaired" not in k
+            )
+            repaired = sum(v for k, v in stats.items() if k.endswith("_repaired_windows"))
             lines.append(
                 f"| {task} | {system} | {backend(meta)} | {n} | {fmt(c.mean)} | "
                 f"{fmt(c.baseline_mean)} | {pfmt(c.p_value)} | "
                 f"{fmt(calls / n, 1) if calls is not None else '0'} | "
-                f"{fmt(toks / n, 0) if toks is not None else ''} | {fmt(secs / n if secs else None, 1)}{' (cache)' if cached else ''} |"
+                f"{fmt(toks / n, 0) if toks is not None else ''} | {fmt(secs / n if secs else None, 1)}{' (cache)' if cached else ''} | "
+                f"{f'{repaired}/{windows}' if windows else ''} |"
             )
     return lines
 

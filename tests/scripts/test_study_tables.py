@@ -59,7 +59,12 @@ def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
     metrics = {"per_query": {"ndcg@10": {"q1": 0.6, "q2": 0.8}}}
     meta = {
         "stages": [{"name": "rankgpt", "backbone": "gguf:qwen", "backend": "llama.cpp"}],
-        "stats": {"llm_calls": 4, "llm_prompt_tokens": 4000},
+        "stats": {
+            "llm_calls": 4,
+            "llm_prompt_tokens": 4000,
+            "rankgpt_windows": 4,
+            "rankgpt_repaired_windows": 3,
+        },
         "timings": {"total_s": 60.0},
     }
     lines = st.rerank_table({(task, "rankgpt"): (metrics, meta)}, None)
@@ -67,3 +72,4 @@ def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
     assert cells[3] == "2"  # queries
     assert cells[4] == "0.7000" and cells[5] == "0.3000"  # BM25 list mean over q1, q2 only
     assert cells[7] == "2.0" and cells[8] == "2000" and cells[9] == "30.0"  # per query
+    assert cells[10] == "3/4"  # answers that needed repair, of all windows
