@@ -157,6 +157,18 @@ def backend(meta: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _input_of_last_stage(db: dict, task: str, system: str, qids: list[str]) -> str:
+    """nDCG@10 of what the last stage reordered, on the same queries: the stored result of the
+    pipeline without its last stage, or the BM25 list for a single reranker."""
+    if ">" not in system:
+        return "BM25 list"
+    prev = system.rsplit(">", 1)[0]
+    if (task, prev) not in db:
+        return f"({prev}: not stored)"
+    pq = db[(task, prev)][0]["per_query"]["ndcg@10"]
+    return f"{prev}: {fmt(sum(pq.get(q, 0.0) for q in qids) / len(qids))}"
+
+
 def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
     lines = [
         "### Reranking the official BM25 top-100 of TREC DL 2019 / 2020 (CPU, 2 threads)",
@@ -166,8 +178,9 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
         "previous order; an answer like `[1] > [2]` leaves the window as it was).",
         "",
         "| task | system | backend | queries | nDCG@10 | BM25 list, same queries | p vs BM25 list | "
-        "LLM calls / query | prompt tokens / query | s / query | repaired windows |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "input of the last stage, same queries | LLM calls / query | prompt tokens / query | "
+        "s / query | repaired windows |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for task in RERANK_TASKS:
         rows = [(s, v) for (t, s), v in sorted(db.items()) if t == task]
@@ -186,6 +199,7 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
             ]
             stats = meta.get("stats") or {}
             n = len(qids)
+            before = _input_of_last_stage(db, task, system, qids)
             calls = stats.get("llm_calls")
             toks = stats.get("llm_prompt_tokens")
             secs = (meta.get("timings") or {}).get("total_s")
@@ -196,7 +210,7 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
             repaired = sum(v for k, v in stats.items() if k.endswith("_repaired_windows"))
             lines.append(
                 f"| {task} | {system} | {backend(meta)} | {n} | {fmt(c.mean)} | "
-                f"{fmt(c.baseline_mean)} | {pfmt(c.p_value)} | "
+                f"{fmt(c.baseline_mean)} | {pfmt(c.p_value)} | {before} | "
                 f"{fmt(calls / n, 1) if calls is not None else '0'} | "
                 f"{fmt(toks / n, 0) if toks is not None else ''} | {fmt(secs / n if secs else None, 1)}{' (cache)' if cached else ''} | "
                 f"{f'{repaired}/{windows}' if windows else ''} |"

@@ -71,5 +71,12 @@ def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
     cells = row(lines, f"{task} | rankgpt")
     assert cells[3] == "2"  # queries
     assert cells[4] == "0.7000" and cells[5] == "0.3000"  # BM25 list mean over q1, q2 only
-    assert cells[7] == "2.0" and cells[8] == "2000" and cells[9] == "30.0"  # per query
-    assert cells[10] == "3/4"  # answers that needed repair, of all windows
+    assert cells[7] == "BM25 list"  # what a single reranker reordered
+    assert cells[8] == "2.0" and cells[9] == "2000" and cells[10] == "30.0"  # per query
+    assert cells[11] == "3/4"  # answers that needed repair, of all windows
+    # a pipeline's last stage is compared with its stored input on the same queries
+    db = {
+        (task, "dense>rankgpt"): (metrics, meta),
+        (task, "dense"): ({"per_query": {"ndcg@10": {"q1": 0.5, "q2": 0.7, "q3": 0.0}}}, {}),
+    }
+    assert row(st.rerank_table(db, None), f"{task} | dense>rankgpt")[7] == "dense: 0.6000"
