@@ -11,7 +11,6 @@ reranker ran on (reranking runs with --limit-queries cover a subset).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +97,13 @@ def training_table(db: dict) -> list[str]:
 
 
 def _train_record(meta: dict[str, Any]) -> dict[str, Any]:
-    """The harness_train.json of a checkpoint the result was run with, when it is at hand."""
-    model = (meta.get("config") or {}).get("options", {}).get("model") or ""
-    f = Path(model) / "harness_train.json"
-    return json.loads(f.read_text("utf-8")) if model and f.exists() else {}
+    """The training record the checkpoint carried into the result's metadata (so the table
+    rebuilds on a clone without the gitignored ``ckpt/`` folders)."""
+    for st in meta.get("stages") or []:
+        rec = (st.get("parameters") or {}).get("training")
+        if isinstance(rec, dict):
+            return rec
+    return {}
 
 
 def starbucks_table(db: dict) -> list[str]:

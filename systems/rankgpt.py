@@ -117,7 +117,6 @@ class SlidingWindowReranker:
     conversation (``messages``), the answer extraction (``answer``) and the token budget."""
 
     name = "listwise"
-    stats_prefix = "listwise"
 
     def __init__(
         self,
@@ -138,6 +137,27 @@ class SlidingWindowReranker:
         self.handle = LLMHandle(llm)
         self.window, self.step, self.depth = window, step, depth
         self.max_words, self.max_tokens, self.temperature = max_words, max_tokens, temperature
+
+    @property
+    def stats_prefix(self) -> str:
+        return self.name.replace("-", "_")
+
+    def meta(self) -> SystemMeta:
+        return self.handle.system_meta(
+            self.name,
+            {
+                "window": self.window,
+                "step": self.step,
+                "depth": self.depth,
+                "max_words": self.max_words,
+                "max_tokens": self.max_tokens,
+                **self.extra_meta(),
+            },
+        )
+
+    def extra_meta(self) -> dict[str, Any]:
+        """Parameters a subclass records beyond the window's."""
+        return {}
 
     def messages(self, query: str, passages: list[str]) -> list[Message]:
         raise NotImplementedError
@@ -204,7 +224,6 @@ class RankGPT(SlidingWindowReranker):
     """Listwise LLM reranker; implements the Reranker protocol."""
 
     name = "rankgpt"
-    stats_prefix = "rankgpt"
 
     def __init__(
         self,
@@ -216,18 +235,6 @@ class RankGPT(SlidingWindowReranker):
         max_tokens: int | None = None,
     ) -> None:
         super().__init__(llm, window, step, depth, max_words, max_tokens, temperature=0.0)
-
-    def meta(self) -> SystemMeta:
-        return self.handle.system_meta(
-            "rankgpt",
-            {
-                "window": self.window,
-                "step": self.step,
-                "depth": self.depth,
-                "max_words": self.max_words,
-                "max_tokens": self.max_tokens,
-            },
-        )
 
     def messages(self, query: str, passages: list[str]) -> list[Message]:
         return build_messages(query, passages, self.max_words)

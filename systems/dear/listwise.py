@@ -11,13 +11,12 @@ without one the harness default LLM runs (recorded as such in the result metadat
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from systems.rankgpt import SlidingWindowReranker, conversation
 
 if TYPE_CHECKING:
     from harness.llm.base import LLM, Message
-    from harness.protocols import SystemMeta
 
 RELEASED_LISTWISE = "abdoelsayed/dear-8b-reranker-listwise-v1"
 SYSTEM = "You are RankLLM, an assistant that ranks passages by relevance to the query."
@@ -50,7 +49,6 @@ class DeARListwise(SlidingWindowReranker):
     """Listwise LLM reranker (Reranker protocol); only the top ``depth`` ranks move."""
 
     name = "dear-listwise"
-    stats_prefix = "dear_listwise"
 
     def __init__(
         self,
@@ -64,19 +62,8 @@ class DeARListwise(SlidingWindowReranker):
     ) -> None:
         super().__init__(llm, window, step, depth, max_words, max_tokens, temperature)
 
-    def meta(self) -> SystemMeta:
-        return self.handle.system_meta(
-            "dear-listwise",
-            {
-                "depth": self.depth,
-                "window": self.window,
-                "step": self.step,
-                "max_words": self.max_words,
-                "temperature": self.temperature,
-                "max_tokens": self.max_tokens,
-                "released_checkpoint": RELEASED_LISTWISE,
-            },
-        )
+    def extra_meta(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "released_checkpoint": RELEASED_LISTWISE}
 
     def messages(self, query: str, passages: list[str]) -> list[Message]:
         return build_messages(query, passages, self.max_words)
