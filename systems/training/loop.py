@@ -282,10 +282,16 @@ def optimizer_step(
 
 
 def train(
-    cfg: TrainConfig, data: Sequence[Any], resume: bool = True, progress: bool = True
+    cfg: TrainConfig,
+    data: Sequence[Any],
+    resume: bool = True,
+    progress: bool = True,
+    training_queries: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``cfg.base_model`` on ``data`` and save it to ``cfg.out``; returns the training
-    record also written to ``<out>/harness_train.json``."""
+    record also written to ``<out>/harness_train.json``. ``training_queries``
+    (``harness.trainrec.training_queries_record``) says which queries taught the model, so a
+    result scored on them can be marked."""
     from harness.models import resolve_model
 
     if cfg.method not in METHODS:
@@ -371,6 +377,7 @@ def train(
         "resumed_from_step": start,
         "config": {k: v for k, v in asdict(cfg).items() if k != "out"},
         "starbucks_pairs": [list(p) for p in stepper.pairs] if cfg.method == "starbucks" else None,
+        "training_queries": training_queries,
     }
     (out / TRAIN_FILE).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     shutil.rmtree(state_dir, ignore_errors=True)

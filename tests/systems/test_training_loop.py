@@ -206,6 +206,35 @@ def test_cli_train_then_run(tiny: Path, tmp_path: Path) -> None:
     assert r.exit_code != 0  # no training source
 
 
+def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_path: Path) -> None:
+    """train on demo, run on demo: the result says "trained on these queries" with the overlap."""
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from harness.runner import RunOptions, run
+
+    out = tmp_path / "m"
+    r = CliRunner().invoke(
+        app,
+        ["train", "--method", "infonce", "--task", "demo", "--model", str(tiny), "--out",
+         str(out), "--steps", "1", "--batch-size", "4", "--device", "cpu", "--json", "--quiet",
+         "--max-queries", "5"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    tq = json.loads((out / "harness_train.json").read_text())["training_queries"]
+    assert (tq["task"], tq["method"], tq["n_queries"], len(tq["query_ids"])) == (
+        "demo", "infonce", 5, 5,
+    )  # fmt: skip
+    res = run(
+        RunOptions(system="dense", task="demo", results=tmp_path / "res", progress=False,
+                   system_options={"model": str(out)}, cache_dir=tmp_path / "cache")
+    )  # fmt: skip
+    mark = res.metrics.trained_on_evaluated
+    assert mark is not None and mark["label"] == "trained on these queries"
+    assert mark["overlap"] == 5 and mark["training_task"] == "demo"
+    assert res.metadata.stages[0].parameters["training"]["training_queries"] == tq
+
+
 def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> None:
     from systems.training.cli import DENSE_DEFAULT, start_model
 
