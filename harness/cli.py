@@ -265,33 +265,47 @@ def compare_cmd(
     alpha: float = 0.05,
     json_out: JsonOut = False,
 ) -> None:
-    """Paired significance tests (Holm-corrected) of every stored system against a baseline."""
-    from harness.compare import compare
-    from harness.store import iter_results
+    """Paired significance tests (Holm-corrected) of every stored system against a baseline.
 
-    rows = [m for m, _, _ in iter_results(results) if m.task == task]
-    if len(rows) < 2:
+    Each pair is tested on the queries both were scored on (column "queries"); the default
+    baseline is the best full, held-out row (partial rows and rows scored on their own training
+    queries are flagged and never chosen as best)."""
+    from harness.compare import best_row, compare, flags, task_query_count
+    from harness.store import iter_results, row_label
+
+    recs = {row_label(m.system, m.scope): m for m, _, _ in iter_results(results) if m.task == task}
+    if len(recs) < 2:
         raise ConfigError(
-            f"compare needs at least two stored results for task {task!r} under {results}; found {len(rows)}"
+            f"compare needs at least two stored results for task {task!r} under {results}; found {len(recs)}"
         )
-    metric = metric or rows[0].main_metric
-    missing = [m.system for m in rows if metric not in m.per_query]
+    metric = metric or next(iter(recs.values())).main_metric
+    missing = [k for k, m in recs.items() if metric not in m.per_query]
     if missing:
         raise ConfigError(f"metric {metric!r} is not stored for {', '.join(missing)}")
-    per_query = {m.system: m.per_query[metric] for m in rows}
-    base = baseline or max(rows, key=lambda m: m.metrics[metric]).system
+    per_query = {k: m.per_query[metric] for k, m in recs.items()}
+    base = baseline or best_row(recs, metric)
+    if base is None:
+        raise ConfigError(
+            f"no row of {task!r} can be the default baseline (all were scored on their own "
+            "training queries); name one with --baseline"
+        )
+    n_task = task_query_count(list(recs.values()))
+    notes = {k: flags(m, n_task) for k, m in recs.items()}
     comps = compare(per_query, base, metric, test=test, alpha=alpha)  # type: ignore[arg-type]
     if json_out:
-        print(json.dumps([c.__dict__ for c in comps]))
+        print(json.dumps([{**c.__dict__, "flags": notes[c.system]} for c in comps]))
         return
     from rich.markup import escape
     from rich.table import Table
 
     # names like "dense[model=x]" are text, not rich markup
     t = Table(
-        title=escape(f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha})")
+        title=escape(
+            f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha}); "
+            "means over the queries each pair shares"
+        )
     )
-    for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", ""):
+    for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", "queries", "", "flags"):
         t.add_column(col)
     for c in comps:
         t.add_row(
@@ -301,7 +315,9 @@ def compare_cmd(
             f"{c.p_value:.4g}",
             f"{c.p_holm:.4g}",
             f"{c.wins}/{c.ties}/{c.losses}",
+            f"{c.n_queries}/{n_task}",
             "significant" if c.significant else "",
+            escape("; ".join(notes[c.system].values())),
         )
     _console().print(t)
 

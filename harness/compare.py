@@ -1,19 +1,26 @@
 """Paired significance tests between systems on one task, with Holm correction.
 
-Per-query values come from the stored metrics; only queries every compared system was scored on
-are paired. Tests: two-sided paired t-test (scipy) and Fisher's randomization test (sign flips
+Per-query values come from the stored metrics; each comparison pairs only the queries both of its
+systems were scored on (and reports how many), so a partial run is compared on its own queries.
+"Best" is chosen only among results that are neither partial nor scored on their own training
+queries (``best_row``). Tests: two-sided paired t-test (scipy) and Fisher's randomization test (sign flips
 of the per-query differences, seeded). Holm's step-down correction (statsmodels) controls the
 family-wise error over all comparisons made in one call.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from harness.errors import ConfigError
+from harness.trainrec import TRAINED_LABEL
+
+if TYPE_CHECKING:
+    from harness.store import MetricsRecord
 
 TestName = Literal["randomization", "t-test"]
 
@@ -84,26 +91,33 @@ def compare(
     alpha: float = 0.05,
     seed: int = 0,
 ) -> list[Comparison]:
-    """Compare every system with ``baseline``. ``per_query``: system -> query -> value."""
+    """Compare every system with ``baseline`` on the queries the two share.
+
+    ``per_query``: system -> query -> value. A system sharing no query with the baseline is left
+    out (an error when that leaves nothing to compare).
+    """
     if baseline not in per_query:
         raise ConfigError(
             f"baseline {baseline!r} has no result; available: {', '.join(sorted(per_query))}"
         )
-    qids = sorted(set.intersection(*(set(v) for v in per_query.values())))
-    if not qids:
-        raise ConfigError(
-            "the systems share no scored queries; were they run on the same task and query limit?"
-        )
-    base = np.array([per_query[baseline][q] for q in qids])
     rows = []
     for name in sorted(per_query):
         if name == baseline:
             continue
+        qids = sorted(set(per_query[name]) & set(per_query[baseline]))
+        if not qids:
+            continue
         a = np.array([per_query[name][q] for q in qids])
-        rows.append((name, a, paired_p(a, base, test, seed)))
-    adj = holm([r[2] for r in rows])
+        base = np.array([per_query[baseline][q] for q in qids])
+        rows.append((name, a, base, paired_p(a, base, test, seed)))
+    if not rows and len(per_query) > 1:
+        raise ConfigError(
+            f"no system shares a scored query with {baseline!r}; "
+            "were they run on the same task and query limit?"
+        )
+    adj = holm([r[3] for r in rows])
     out = []
-    for (name, a, p), ph in zip(rows, adj):
+    for (name, a, base, p), ph in zip(rows, adj):
         out.append(
             Comparison(
                 system=name,
@@ -114,10 +128,46 @@ def compare(
                 p_value=p,
                 p_holm=ph,
                 significant=ph < alpha,
-                n_queries=len(qids),
+                n_queries=len(a),
                 wins=int((a > base + 1e-12).sum()),
                 losses=int((a < base - 1e-12).sum()),
                 ties=int((np.abs(a - base) <= 1e-12).sum()),
             )
         )
     return out
+
+
+def task_query_count(records: list[MetricsRecord]) -> int:
+    """Queries of the task: the most any result evaluated or recorded as the task's."""
+    return max((r.scope.get("task_queries") or r.n_queries for r in records), default=0)
+
+
+def flags(rec: MetricsRecord, task_queries: int) -> dict[str, Any]:
+    """What a reader must know before comparing this row: partial run, trained on its queries."""
+    out: dict[str, Any] = {}
+    if rec.n_queries < task_queries:
+        out["partial"] = f"partial: {rec.n_queries} of {task_queries} queries"
+    t = rec.trained_on_evaluated
+    if t:
+        out["trained"] = f"{TRAINED_LABEL} ({t['overlap']} of {t['evaluated_queries']})"
+    return out
+
+
+def best_row(rows: dict[str, MetricsRecord], metric: str) -> str | None:
+    """The best row on ``metric`` among full, held-out results.
+
+    Rows scored on their own training queries never count. Partial rows count only when no
+    untrained row covers all the task's queries (then the rows with the most queries compete).
+    """
+    n_task = task_query_count(list(rows.values()))
+    held_out = {k: r for k, r in rows.items() if not r.trained_on_evaluated}
+    scored = {
+        k: r.metrics[metric]
+        for k, r in held_out.items()
+        if isinstance(r.metrics.get(metric), float | int) and math.isfinite(r.metrics[metric])
+    }
+    if not scored:
+        return None
+    most = max(held_out[k].n_queries for k in scored)
+    pool = [k for k in scored if held_out[k].n_queries >= min(most, n_task)]
+    return sorted(pool, key=lambda k: (-scored[k], k))[0]
