@@ -8,15 +8,24 @@ renderer only formats these numbers; the browser only sorts, filters and toggles
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.compare import compare
+from harness.compare import best_row, compare, flags, task_query_count
 from harness.errors import ConfigError
-from harness.store import METADATA_FILE, METRICS_FILE, RUN_FILE, iter_results, slug
+from harness.store import (
+    METADATA_FILE,
+    METRICS_FILE,
+    RUN_FILE,
+    iter_results,
+    row_label,
+    scope_suffix,
+    slug,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -131,14 +140,22 @@ def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
     return out
 
 
-def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float) -> dict[str, Any]:
-    """Every system against every possible baseline, per metric, Holm-corrected per family."""
+def _significance(
+    records: dict[str, MetricsRecord], metrics: list[str], alpha: float
+) -> dict[str, Any]:
+    """Every row against every possible baseline, per metric, Holm-corrected per family.
+
+    ``records``: row label -> result. Each pair is tested on the queries both rows share; "best"
+    is the best full, held-out row (``harness.compare.best_row``), or None when there is none.
+    """
     by_metric: dict[str, dict[str, dict[str, float]]] = {}
     for m in metrics:
-        pq = {r.system: r.per_query[m] for r in records if r.per_query.get(m)}
+        pq = {k: r.per_query[m] for k, r in records.items() if r.per_query.get(m)}
         if len(pq) >= 2:
             by_metric[m] = pq
-    work = sum(len(pq) * (len(pq) - 1) * len(next(iter(pq.values()))) for pq in by_metric.values())
+    work = sum(
+        len(pq) * (len(pq) - 1) * max(len(v) for v in pq.values()) for pq in by_metric.values()
+    )
     test = "randomization" if work <= RANDOMIZATION_BUDGET else "t-test"
     out: dict[str, Any] = {
         "test": test,
@@ -146,10 +163,11 @@ def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float
         "correction": "holm",
         "by_metric": {},
     }
-    means = {r.system: r.metrics for r in records}
     for m, pq in by_metric.items():
-        ranked_systems = sorted(pq, key=lambda s: (-(means[s].get(m) or -math.inf), s))
-        entry: dict[str, Any] = {"best": ranked_systems[0], "baselines": {}}
+        entry: dict[str, Any] = {
+            "best": best_row({k: records[k] for k in pq}, m),
+            "baselines": {},
+        }
         for base in sorted(pq):
             try:
                 comps = compare(pq, base, m, test=test, alpha=alpha)  # type: ignore[arg-type]
@@ -176,14 +194,23 @@ def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float
 
 
 def _result_entry(
-    results: Path, metrics: MetricsRecord, meta: RunMetadata, folder: Path
+    results: Path, metrics: MetricsRecord, meta: RunMetadata, folder: Path, task_queries: int
 ) -> dict[str, Any]:
     tslug = slug(metrics.task)
+    suffix = scope_suffix(metrics.scope)
     return {
         "task": metrics.task,
         "task_slug": tslug,
         "system": metrics.system,
         "system_slug": slug(metrics.system),
+        # one row per result identity: the system plus its scope (e.g. "bm25@limit10")
+        "row": row_label(metrics.system, metrics.scope),
+        "scope_suffix": suffix,
+        "anchor": f"r-{tslug}{re.sub(r'[^A-Za-z0-9._-]', '-', suffix)}",
+        "scope": metrics.scope,
+        "task_queries": task_queries,
+        "flags": {"partial": None, "trained": None, **flags(metrics, task_queries)},
+        "trained_on_evaluated": metrics.trained_on_evaluated,
         "kinds": _kinds(meta),
         "main_metric": metrics.main_metric,
         "main_score": metrics.main_score,
@@ -224,15 +251,20 @@ def _family_scores(
             if m not in metric_names:
                 metric_names.append(m)
     scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    trained: dict[str, set[str]] = defaultdict(set)
     for t in tasks:
         for r in t["results"]:
+            if not r["primary"]:
+                continue  # scoped reruns stay on the task page; family means use one per task
+            if r["trained_on_evaluated"]:
+                trained[r["system"]].update(["main", *r["metrics"]])
             scores[r["system"]]["main"].append(r["main_score"])
             for m, v in r["metrics"].items():
                 if v is not None and math.isfinite(v):
                     scores[r["system"]][m].append(v)
     out = {
         sys: {
-            m: {"mean": float(np.mean(vals)), "n_tasks": len(vals)}
+            m: {"mean": float(np.mean(vals)), "n_tasks": len(vals), "trained": m in trained[sys]}
             for m, vals in ms.items()
             if vals
         }
@@ -251,8 +283,20 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     tasks: list[dict[str, Any]] = []
     for name in sorted(by_task):
         recs = by_task[name]
-        entries = [_result_entry(results, m, meta, folder) for m, meta, folder in recs]
-        entries.sort(key=lambda e: (-e["main_score"], e["system"]))
+        n_task = task_query_count([m for m, _, _ in recs])
+        entries = [_result_entry(results, m, meta, folder, n_task) for m, meta, folder in recs]
+        entries.sort(key=lambda e: (-e["main_score"], e["row"]))
+        # the system's primary row (most queries, then the plain full-scope folder) feeds means
+        primary: dict[str, dict[str, Any]] = {}
+        for e in entries:
+            p = primary.get(e["system"])
+            if p is None or (e["n_queries"], not e["scope_suffix"]) > (
+                p["n_queries"],
+                not p["scope_suffix"],
+            ):
+                primary[e["system"]] = e
+        for e in entries:
+            e["primary"] = primary[e["system"]] is e
         metric_names: list[str] = []
         for m, _, _ in recs:
             for k in m.metrics:
@@ -272,9 +316,11 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "family": family_of(name),
                 "main_metric": main,
                 "metrics": metric_names,
-                "n_queries": max(m.n_queries for m, _, _ in recs),
+                "n_queries": n_task,
                 "results": entries,
-                "significance": _significance([m for m, _, _ in recs], metric_names, alpha),
+                "significance": _significance(
+                    {row_label(m.system, m.scope): m for m, _, _ in recs}, metric_names, alpha
+                ),
             }
         )
 
@@ -300,12 +346,20 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
 
     systems: dict[str, dict[str, Any]] = {}
     for t in tasks:
+        t["best"] = t["significance"]["by_metric"].get(t["main_metric"], {}).get("best")
+        if (
+            t["best"] is None
+            and len(t["results"]) == 1
+            and not any(t["results"][0]["flags"].values())
+        ):
+            t["best"] = t["results"][0]["row"]
         for r in t["results"]:
             s = systems.setdefault(
                 r["system"],
                 {"system": r["system"], "slug": r["system_slug"], "kinds": [], "tasks": []},
             )
-            s["tasks"].append(t["task"])
+            if t["task"] not in s["tasks"]:
+                s["tasks"].append(t["task"])
             for k in r["kinds"]:
                 if k not in s["kinds"]:
                     s["kinds"].append(k)
