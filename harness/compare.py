@@ -153,21 +153,39 @@ def flags(rec: MetricsRecord, task_queries: int) -> dict[str, Any]:
     return out
 
 
-def best_row(rows: dict[str, MetricsRecord], metric: str) -> str | None:
-    """The best row on ``metric`` among full, held-out results.
+def best_basis(rows: dict[str, MetricsRecord], metric: str) -> dict[str, Any] | None:
+    """The best row on ``metric`` and the queries it was judged on.
 
-    Rows scored on their own training queries never count. Partial rows count only when no
-    untrained row covers all the task's queries (then the rows with the most queries compete).
+    Candidates are held-out rows (never one scored on its own training queries) that are not a
+    ``--limit-queries`` subset; when every held-out row is such a subset, the ones with the most
+    queries compete. Candidates are ranked by their mean over the queries all of them share (a
+    row that dropped queries, e.g. BEIR's intersection averaging, is compared on those it has),
+    or by their stored means when no per-query values are kept. Returns ``{"row", "mean",
+    "n_queries"}`` (``n_queries`` None for stored means), or None when no row qualifies.
     """
-    n_task = task_query_count(list(rows.values()))
-    held_out = {k: r for k, r in rows.items() if not r.trained_on_evaluated}
-    scored = {
-        k: r.metrics[metric]
-        for k, r in held_out.items()
-        if isinstance(r.metrics.get(metric), float | int) and math.isfinite(r.metrics[metric])
-    }
-    if not scored:
+
+    def value(r: MetricsRecord) -> float | None:
+        v = r.metrics.get(metric)
+        return float(v) if isinstance(v, float | int) and math.isfinite(v) else None
+
+    held = {k: r for k, r in rows.items() if not r.trained_on_evaluated and value(r) is not None}
+    if not held:
         return None
-    most = max(held_out[k].n_queries for k in scored)
-    pool = [k for k in scored if held_out[k].n_queries >= min(most, n_task)]
-    return sorted(pool, key=lambda k: (-scored[k], k))[0]
+    cands = {k: r for k, r in held.items() if not r.scope.get("limit_queries")}
+    if not cands:
+        most = max(r.n_queries for r in held.values())
+        cands = {k: r for k, r in held.items() if r.n_queries == most}
+    pq = {k: r.per_query.get(metric) or {} for k, r in cands.items()}
+    shared = set.intersection(*(set(v) for v in pq.values())) if all(pq.values()) else set()
+    if shared:
+        means = {k: float(np.mean([pq[k][q] for q in sorted(shared)])) for k in cands}
+    else:
+        means = {k: value(r) for k, r in cands.items()}  # type: ignore[misc]
+    best = sorted(means, key=lambda k: (-means[k], k))[0]
+    return {"row": best, "mean": means[best], "n_queries": len(shared) if shared else None}
+
+
+def best_row(rows: dict[str, MetricsRecord], metric: str) -> str | None:
+    """The name of the best row (see ``best_basis``)."""
+    b = best_basis(rows, metric)
+    return b["row"] if b else None

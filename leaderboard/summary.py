@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.compare import best_row, compare, flags, task_query_count
+from harness.compare import best_basis, compare, flags, task_query_count
 from harness.errors import ConfigError
 from harness.store import (
     METADATA_FILE,
@@ -164,8 +164,10 @@ def _significance(
         "by_metric": {},
     }
     for m, pq in by_metric.items():
+        basis = best_basis(records, m)
         entry: dict[str, Any] = {
-            "best": best_row({k: records[k] for k in pq}, m),
+            "best": basis["row"] if basis else None,
+            "best_basis": basis,
             "baselines": {},
         }
         for base in sorted(pq):
@@ -303,6 +305,7 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 if k not in metric_names:
                     metric_names.append(k)
         main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
+        rows = {row_label(m.system, m.scope): m for m, _, _ in recs}
         costed = [e for e in entries if e["cost"]["per_query_s"] is not None]
         for e, on_front in zip(
             costed,
@@ -318,9 +321,10 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "metrics": metric_names,
                 "n_queries": n_task,
                 "results": entries,
-                "significance": _significance(
-                    {row_label(m.system, m.scope): m for m, _, _ in recs}, metric_names, alpha
-                ),
+                "significance": _significance(rows, metric_names, alpha),
+                # best on the main metric, also where no per-query values allow tests
+                "best": (best_basis(rows, main) or {}).get("row"),
+                "best_basis": best_basis(rows, main),
             }
         )
 
@@ -346,13 +350,6 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
 
     systems: dict[str, dict[str, Any]] = {}
     for t in tasks:
-        t["best"] = t["significance"]["by_metric"].get(t["main_metric"], {}).get("best")
-        if (
-            t["best"] is None
-            and len(t["results"]) == 1
-            and not any(t["results"][0]["flags"].values())
-        ):
-            t["best"] = t["results"][0]["row"]
         for r in t["results"]:
             s = systems.setdefault(
                 r["system"],
