@@ -9,9 +9,15 @@ scorer does (llm4eval/LLMJudge-benchmark):
 * ``krippendorff_alpha``: the *ordinal* alpha over the value domain 0-3 (the variant that
   reproduces the published 0.4918 / 0.4958; nominal gives 0.284, interval 0.500);
 * grades outside 0-3 are clipped into 0-3, as the organisers' scorer does (two team files hold
-  5s and 10s); set ``HARNESS_LLMJUDGE_STRICT=1`` to reject them with the line number instead;
+  5s and 10s): clipping is what reproduces every published value (Rahmani et al. 2025, arXiv
+  2502.13908, Tables 3 and 4: RMITIR-llama70B kappa 0.2654; on the labels as submitted it is
+  0.26546). Nothing is changed silently: ``extra`` holds the count and lines of out-of-range
+  labels, ``cohen_kappa_as_submitted`` (kappa with out-of-range grades as their own
+  categories), and a warning; ``HARNESS_LLMJUDGE_STRICT=1`` rejects them with the line number;
 * test pairs missing from the file count as 0 for kappa (the organisers' merge makes them fail
-  every threshold) and as missing for alpha; how many were missing is reported in ``extra``.
+  every threshold) and as missing for alpha; how many were missing is reported in ``extra``
+  with a warning; a file that labels none of the pairs is an error (its scores would mean
+  nothing).
 * system-ranking agreement: each run of a run set is scored with nDCG@10 under the human qrels
   and under the judge's qrels (both restricted to the LLMJudge pairs), and ``kendall_tau`` /
   ``spearman_rho`` compare the two orderings. The TREC DL 2023 participant runs are not
@@ -28,6 +34,7 @@ metrics). Runs stored for it join the ranking run set.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -76,6 +83,7 @@ AGREEMENT_METRICS = ("cohen_kappa", *THRESHOLDS, "krippendorff_alpha")
 RANKING_METRICS = ("kendall_tau", "spearman_rho")
 RANKING_METRIC = "ndcg@10"
 Pair = tuple[str, str]
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- label files
@@ -87,6 +95,8 @@ class Labels:
 
     grades: dict[Pair, int]
     clipped_lines: list[int] = field(default_factory=list)
+    # the grades as submitted for the clipped pairs, so kappa on the raw labels can be reported
+    out_of_range: dict[Pair, int] = field(default_factory=dict)
 
 
 def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool = False) -> Labels:
@@ -110,6 +120,7 @@ def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool =
             if strict:
                 raise DataFormatError(path, n, f"grade {grade} is outside 0-3", "0, 1, 2 or 3")
             out.clipped_lines.append(n)
+            out.out_of_range[(qid, pid)] = grade
             grade = min(max(grade, 0), GRADES - 1)
         if pairs is not None and (qid, pid) not in pairs:
             raise DataFormatError(
@@ -141,6 +152,7 @@ load_judge_qrels = read_judge_qrels  # kept for callers of the task module
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray, k: int = GRADES) -> float:
     """Cohen's kappa (unweighted) of two integer label vectors over categories 0..k-1."""
+    k = max(k, int(a.max(initial=0)) + 1, int(b.max(initial=0)) + 1)  # raw grades: own category
     cm = np.zeros((k, k))
     np.add.at(cm, (a, b), 1)
     n = cm.sum()
@@ -166,6 +178,14 @@ def krippendorff_alpha_ordinal(a: np.ndarray, b: np.ndarray, k: int = GRADES) ->
     do = (o * d2).sum()
     de = (np.outer(nc, nc) * d2).sum() / (n - 1)
     return float(1 - do / de) if de > 0 else float("nan")
+
+
+def kappa_as_submitted(human: dict[Pair, int], labels: Labels) -> float:
+    """4-point kappa with out-of-range grades kept as their own categories (not clipped)."""
+    keys = sorted(human)
+    h = np.array([human[p] for p in keys])
+    j = np.array([max(labels.out_of_range.get(p, labels.grades.get(p, 0)), 0) for p in keys])
+    return cohen_kappa(h, j)
 
 
 def agreement(human: dict[Pair, int], judge: dict[Pair, int]) -> dict[str, float]:
@@ -444,18 +464,51 @@ def score_labels(
     subset: str,
     ranking: bool | None = None,
     runs: dict[str, Run] | None = None,
+    extra_pairs: int = 0,
+    source: str = "",
 ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Agreement (and, on test, system-ranking) scores of ``labels`` against ``human``.
+
+    ``extra_pairs``: labels the judge gave for pairs outside the evaluation set (dropped).
+    ``source``: where the labels came from, for warnings and errors.
+    """
+    labelled = sum(1 for p in human if p in labels.grades)
+    if human and labelled == 0:
+        raise DataFormatError(
+            source or "judge labels",
+            None,
+            f"labels none of the {len(human)} evaluation pairs; kappa and alpha would mean nothing",
+            "one label per evaluation pair: query-id 0 passage-id grade",
+        )
     metrics = agreement(human, labels.grades)
-    missing = sum(1 for p in human if p not in labels.grades)
+    missing = len(human) - labelled
     extra: dict[str, Any] = {
         "n_pairs": len(human),
         "missing_pairs": missing,
         "missing_pairs_policy": "grade 0 for kappa, missing for alpha (organisers' scorer)",
-        "clipped_labels": len(labels.clipped_lines),
+        "extra_pairs": extra_pairs,
+        "clipped_labels": len(labels.out_of_range),
         "clipped_lines": labels.clipped_lines[:20],
+        "out_of_range_grades": dict(sorted(Counter(labels.out_of_range.values()).items())),
         "alpha_level": "ordinal",
         "label_counts": dict(sorted(Counter(labels.grades.values()).items())),
     }
+    warnings = []
+    if labels.out_of_range:
+        extra["cohen_kappa_as_submitted"] = kappa_as_submitted(human, labels)
+        warnings.append(
+            f"{len(labels.out_of_range)} label(s) outside 0-3 clipped into 0-3 (organisers' "
+            f"convention); kappa on the labels as submitted: {extra['cohen_kappa_as_submitted']:.5f}"
+        )
+    if missing:
+        warnings.append(
+            f"{missing} of {len(human)} pairs have no label (grade 0 for kappa, missing for alpha)"
+        )
+    if extra_pairs:
+        warnings.append(f"{extra_pairs} label(s) for pairs outside the evaluation set ignored")
+    extra["warnings"] = warnings
+    for w in warnings:
+        log.warning("llmjudge%s: %s", f" ({source})" if source else "", w)
     if ranking is None:
         ranking = os.environ.get("HARNESS_LLMJUDGE_RANKING", "1") != "0"
     if ranking and subset == "":
@@ -480,7 +533,7 @@ def score_label_file(
     human, src = human_labels(data_dir, subset)
     strict = os.environ.get("HARNESS_LLMJUDGE_STRICT", "0") == "1"
     labels = read_labels(path, pairs=set(human), strict=strict)
-    metrics, extra = score_labels(labels, human, data_dir, subset, ranking)
+    metrics, extra = score_labels(labels, human, data_dir, subset, ranking, source=str(path))
     extra["human_labels"] = str(src)
     return metrics, extra
 
@@ -576,10 +629,17 @@ class LLMJudgeTask:
         human, src = human_labels(data_dir, subset)
         grades = judge.judge(data.queries, data.corpus, sorted(human), ctx)
         labels = Labels({})
+        outside = 0
         for (q, d), g in grades.items():
-            if (q, d) in human:
-                labels.grades[(q, d)] = min(max(int(g), 0), GRADES - 1)
-        metrics, extra = score_labels(labels, human, data_dir, subset)
+            if (q, d) not in human:
+                outside += 1
+                continue
+            if not 0 <= int(g) < GRADES:
+                labels.out_of_range[(q, d)] = int(g)
+            labels.grades[(q, d)] = min(max(int(g), 0), GRADES - 1)
+        metrics, extra = score_labels(
+            labels, human, data_dir, subset, extra_pairs=outside, source=pipeline.names[0]
+        )
         text = "".join(f"{q} 0 {d} {g}\n" for (q, d), g in sorted(labels.grades.items()))
         return CustomResult(
             metrics=metrics,
