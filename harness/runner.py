@@ -195,6 +195,21 @@ def store_result(
     return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=resumed)
 
 
+def _custom_limit(task: Any, name: str, limit: int | None) -> dict[str, int]:
+    """``--limit-queries`` for a custom-run task: passed on if its ``custom_run`` takes a
+    ``limit_queries`` argument, refused otherwise, so no result records a limit not applied."""
+    import inspect
+
+    if not limit:
+        return {}
+    if "limit_queries" not in inspect.signature(task.custom_run).parameters:
+        raise ConfigError(
+            f"task {name!r} does not support --limit-queries (it scores its whole set); "
+            "run it without the option"
+        )
+    return {"limit_queries": limit}
+
+
 def run(opts: RunOptions) -> RunOutcome:
     from harness.task import CustomRunTask
 
@@ -205,7 +220,8 @@ def run(opts: RunOptions) -> RunOutcome:
     ctx = make_context(opts)
     if isinstance(task, CustomRunTask):
         spec: TaskSpec = task.spec(subset)  # type: ignore[attr-defined]
-        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx)
+        kwargs = _custom_limit(task, spec.name, opts.limit_queries)
+        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx, **kwargs)
         total = time.perf_counter() - t0
         config = {
             "task": spec.name,

@@ -613,8 +613,15 @@ class LLMJudgeTask:
         )
 
     def custom_run(
-        self, subset: str, pipeline: Pipeline, data_dir: Path | None, ctx: RunContext
+        self,
+        subset: str,
+        pipeline: Pipeline,
+        data_dir: Path | None,
+        ctx: RunContext,
+        limit_queries: int | None = None,
     ) -> CustomResult:
+        """Judge the test pairs and score them; ``limit_queries``: only the pairs of the first N
+        queries (sorted ids, as ``harness.task.limit_queries``), scored against those pairs."""
         from harness.task import CustomResult
 
         judge = pipeline.stages[0]
@@ -627,6 +634,11 @@ class LLMJudgeTask:
             raise ConfigError("llmjudge/dev has no passage texts; a judge can only run on test")
         data = load_pool(data_dir)
         human, src = human_labels(data_dir, subset)
+        scope: dict[str, Any] = {}
+        if limit_queries:
+            keep = set(sorted({q for q, _ in human})[:limit_queries])
+            human = {p: g for p, g in human.items() if p[0] in keep}
+            scope = {"limit_queries": limit_queries, "queries": sorted(keep)}
         grades = judge.judge(data.queries, data.corpus, sorted(human), ctx)
         labels = Labels({})
         outside = 0
@@ -638,8 +650,17 @@ class LLMJudgeTask:
                 labels.out_of_range[(q, d)] = int(g)
             labels.grades[(q, d)] = min(max(int(g), 0), GRADES - 1)
         metrics, extra = score_labels(
-            labels, human, data_dir, subset, extra_pairs=outside, source=pipeline.names[0]
+            labels,
+            human,
+            data_dir,
+            subset,
+            ranking=False if scope else None,
+            extra_pairs=outside,
+            source=pipeline.names[0],
         )
+        if scope:  # system ranking needs every query's labels: not computed on a subset
+            extra["scope"] = scope
+            extra["run_set"] = "none (system ranking skipped: --limit-queries judges a subset)"
         text = "".join(f"{q} 0 {d} {g}\n" for (q, d), g in sorted(labels.grades.items()))
         return CustomResult(
             metrics=metrics,

@@ -3,13 +3,14 @@ published numbers of the 2024 challenge reproduced from the team files."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pytest
 
 from harness.data import Corpus, Document
 from harness.errors import DataFormatError
+from harness.protocols import SystemMeta
 from tasks.llmjudge import (
     LLMJudgeTask,
     agreement,
@@ -275,3 +276,70 @@ def test_online_loader_fetches_the_challenge_files(tmp_path: Path) -> None:
     data = load_pool(root)
     assert data.qrels == {"q0": {"p0": 3, "p1": 0}}
     assert data.corpus["p0"].full_text == "fleas are insects"
+
+
+class _CountingJudge:
+    """Grades every pair 2 and remembers which pairs it was asked about."""
+
+    asked: ClassVar[list[tuple[str, str]]] = []
+
+    def meta(self) -> SystemMeta:
+        return SystemMeta(name="counting-judge")
+
+    def judge(self, queries: object, corpus: object, pairs: list, ctx: object) -> dict:
+        type(self).asked = list(pairs)
+        return dict.fromkeys(pairs, 2)
+
+    def rerank(self, queries: object, corpus: object, candidates: dict, ctx: object) -> dict:
+        return candidates  # a pipeline stage must be a retriever or reranker
+
+
+def test_limit_queries_judges_only_the_first_queries_pairs(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """--limit-queries 2 used to judge all 4,423 pairs while recording limit_queries: 2."""
+    from harness.registry import SYSTEMS
+    from harness.runner import RunOptions, run
+
+    SYSTEMS.register("counting-judge", _CountingJudge)
+    out = run(
+        RunOptions(
+            system="counting-judge",
+            task="llmjudge",
+            data_dir=shared_data,
+            results=tmp_path / "results",
+            cache_dir=tmp_path / "cache",
+            progress=False,
+            limit_queries=2,
+        )
+    )
+    qids = sorted({q for q, _ in _CountingJudge.asked})
+    assert len(qids) == 2 and 0 < len(_CountingJudge.asked) < 4423
+    assert out.metadata.config["limit_queries"] == 2
+    assert out.metrics.n_queries == len(_CountingJudge.asked)
+    assert out.metrics.extra["scope"]["queries"] == qids
+    assert "skipped" in out.metrics.extra["run_set"]
+
+
+def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+    from harness.registry import SYSTEMS, TASKS
+    from harness.runner import RunOptions, run
+
+    class WholeSetTask(LLMJudgeTask):
+        def custom_run(self, subset, pipeline, data_dir, ctx):  # type: ignore[no-untyped-def,override]
+            raise AssertionError("must not run")
+
+    TASKS.register("whole-set", WholeSetTask)
+    SYSTEMS.register("counting-judge", _CountingJudge)
+    with pytest.raises(ConfigError, match="does not support --limit-queries"):
+        run(
+            RunOptions(
+                system="counting-judge",
+                task="whole-set",
+                results=tmp_path / "results",
+                cache_dir=tmp_path / "cache",
+                progress=False,
+                limit_queries=2,
+            )
+        )
