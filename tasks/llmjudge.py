@@ -21,10 +21,13 @@ scorer does (llm4eval/LLMJudge-benchmark):
 * system-ranking agreement: each run of a run set is scored with nDCG@10 under the human qrels
   and under the judge's qrels (both restricted to the LLMJudge pairs), and ``kendall_tau`` /
   ``spearman_rho`` compare the two orderings. The TREC DL 2023 participant runs are not
-  available offline, so the run set is this harness's own runs over the test pool: a built-in
-  set of lexical runs (cached under ``$HARNESS_CACHE_DIR/llmjudge``) plus every stored result of
-  task ``llmjudge-pool`` (``$HARNESS_RESULTS_DIR``, default ``./results``). ``extra["run_set"]``
-  names what was used. ``HARNESS_LLMJUDGE_RANKING=0`` skips this part.
+  available offline, so the published tau/rho cannot be reproduced here. The run set is an
+  explicit input, never whatever happens to sit in a results folder: a built-in set of ten
+  deterministic lexical runs over the test pool (cached under ``$HARNESS_CACHE_DIR/llmjudge``),
+  plus the TREC run files of a run-set folder given with ``harness eval --run-set DIR`` (or
+  ``HARNESS_LLMJUDGE_RUN_SET=DIR`` for ``harness run``), e.g. ``results/llmjudge-pool``.
+  ``extra["run_set"]`` describes it and ``extra["run_set_files"]`` lists every run by name with
+  the sha256 of its TREC text. ``HARNESS_LLMJUDGE_RANKING=0`` skips this part.
 
 ``llmjudge-pool`` is the retrieval task over the same data: rank the 4,414 test passages for the
 25 test queries, human qrels, TREC DL conventions (graded nDCG@10, relevance >= 2 for binary
@@ -374,31 +377,52 @@ def cached_builtin_run_set(data: TaskData, cache_dir: Path) -> dict[str, Run]:
     return runs
 
 
-def stored_pool_runs(results: Path) -> dict[str, Run]:
-    """Runs stored by ``harness run --task llmjudge-pool`` in a result store."""
+RUN_SET_ENV = "HARNESS_LLMJUDGE_RUN_SET"
+RUN_FILE_SUFFIXES = (".trec", ".run", ".txt")
+
+
+def read_run_set(folder: Path) -> dict[str, Run]:
+    """Every TREC run file under ``folder`` (``*.trec``, ``*.run``, ``*.txt``), keyed by its
+    path relative to the folder; a folder with none is an error (the tau/rho would be silent)."""
     from harness.io import read_trec_run
-    from harness.store import RUN_FILE, iter_results
 
-    if not results.is_dir():
-        return {}
-    return {
-        f"stored:{m.system}": read_trec_run(d / RUN_FILE)
-        for m, _, d in iter_results(results)
-        if m.task == "llmjudge-pool" and (d / RUN_FILE).exists()
-    }
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"llmjudge run set {folder}: not a folder of TREC run files")
+    files = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix in RUN_FILE_SUFFIXES)
+    if not files:
+        raise ConfigError(
+            f"llmjudge run set {folder}: no run files (*.trec, *.run, *.txt) found in it"
+        )
+    return {f"{folder.name}/{f.relative_to(folder).as_posix()}": read_trec_run(f) for f in files}
 
 
-def offline_run_set(data: TaskData) -> tuple[dict[str, Run], str]:
+def run_fingerprints(runs: dict[str, Run]) -> list[dict[str, str]]:
+    """Name and sha256 of each run's TREC text (trec_eval order), so the set can be verified."""
+    import hashlib
+
+    from harness.io import format_trec_run
+
+    return [
+        {
+            "name": name,
+            "sha256": hashlib.sha256(format_trec_run(run, "r").encode("utf-8")).hexdigest(),
+        }
+        for name, run in sorted(runs.items())
+    ]
+
+
+def offline_run_set(data: TaskData, run_set: Path | None = None) -> tuple[dict[str, Run], str]:
+    """The built-in lexical runs, plus the runs of ``run_set`` (a folder) when given."""
     from harness.runtime import default_cache_dir
 
-    results = Path(os.environ.get("HARNESS_RESULTS_DIR") or "results")
     runs = cached_builtin_run_set(data, default_cache_dir())
     n_builtin = len(runs)
-    stored = stored_pool_runs(results)
-    runs = {**runs, **stored}
+    given = read_run_set(run_set) if run_set is not None else {}
+    runs = {**runs, **given}
     desc = (
         f"offline: {n_builtin} built-in lexical runs over the LLMJudge test pool"
-        + (f" + {len(stored)} stored llmjudge-pool runs from {results}" if stored else "")
+        + (f" + {len(given)} runs from {run_set}" if given else "")
         + " (TREC DL 2023 participant runs are not available offline)"
     )
     return runs, desc
@@ -466,11 +490,13 @@ def score_labels(
     runs: dict[str, Run] | None = None,
     extra_pairs: int = 0,
     source: str = "",
+    run_set: Path | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Agreement (and, on test, system-ranking) scores of ``labels`` against ``human``.
 
     ``extra_pairs``: labels the judge gave for pairs outside the evaluation set (dropped).
     ``source``: where the labels came from, for warnings and errors.
+    ``run_set``: a folder of extra runs for tau/rho (default: ``$HARNESS_LLMJUDGE_RUN_SET``).
     """
     labelled = sum(1 for p in human if p in labels.grades)
     if human and labelled == 0:
@@ -515,11 +541,14 @@ def score_labels(
         data = load_pool(data_dir)
         desc = "given runs"
         if runs is None:
-            runs, desc = offline_run_set(data)
+            if run_set is None and os.environ.get(RUN_SET_ENV):
+                run_set = Path(os.environ[RUN_SET_ENV])
+            runs, desc = offline_run_set(data, run_set)
         ra = ranking_agreement(runs, data.qrels, labels_to_qrels(labels.grades))
         metrics["kendall_tau"] = ra["kendall_tau"]
         metrics["spearman_rho"] = ra["spearman_rho"]
         extra["run_set"] = desc
+        extra["run_set_files"] = run_fingerprints(runs)
         extra["ranking_metric"] = ra["metric"]
         extra["per_run"] = ra["per_run"]
     else:
@@ -528,12 +557,18 @@ def score_labels(
 
 
 def score_label_file(
-    path: Path, data_dir: Path | None, subset: str = "", ranking: bool | None = None
+    path: Path,
+    data_dir: Path | None,
+    subset: str = "",
+    ranking: bool | None = None,
+    run_set: Path | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     human, src = human_labels(data_dir, subset)
     strict = os.environ.get("HARNESS_LLMJUDGE_STRICT", "0") == "1"
     labels = read_labels(path, pairs=set(human), strict=strict)
-    metrics, extra = score_labels(labels, human, data_dir, subset, ranking, source=str(path))
+    metrics, extra = score_labels(
+        labels, human, data_dir, subset, ranking, source=str(path), run_set=run_set
+    )
     extra["human_labels"] = str(src)
     return metrics, extra
 
@@ -604,10 +639,13 @@ class LLMJudgeTask:
             raise ConfigError("llmjudge/dev has no passage texts; only label files can be scored")
         return load_pool(data_dir)
 
-    def evaluate_file(self, subset: str, path: Path, data_dir: Path | None) -> CustomResult:
+    def evaluate_file(
+        self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
+    ) -> CustomResult:
+        """Score a label file; ``run_set``: folder of extra runs for tau/rho (``--run-set``)."""
         from harness.task import CustomResult
 
-        metrics, extra = score_label_file(path, data_dir, subset)
+        metrics, extra = score_label_file(path, data_dir, subset, run_set=run_set)
         return CustomResult(
             metrics=metrics, n_items=extra["n_pairs"], source=extra["human_labels"], extra=extra
         )

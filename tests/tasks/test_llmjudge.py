@@ -241,16 +241,50 @@ def test_evaluate_file_reports_policy_and_run_set(
     assert "skipped" in res.extra["run_set"]
 
 
+def test_run_set_folder_is_read_explicitly_and_fingerprinted(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+    from tasks.llmjudge import read_run_set, run_fingerprints
+
+    folder = tmp_path / "runs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.trec").write_text("q1 Q0 p1 1 2.0 a\nq1 Q0 p2 2 1.0 a\n")
+    (folder / "sub" / "run.trec").write_text("q1 Q0 p2 1 5.0 b\n")
+    (folder / "notes.md").write_text("not a run")
+    runs = read_run_set(folder)
+    assert sorted(runs) == ["runs/a.trec", "runs/sub/run.trec"]
+    prints = run_fingerprints(runs)
+    assert [p["name"] for p in prints] == ["runs/a.trec", "runs/sub/run.trec"]
+    assert all(len(p["sha256"]) == 64 for p in prints)
+    # same ranking, different run tag or file layout: same fingerprint (it hashes the ranking)
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "a.trec").write_text("q1 Q0 p2 2 1.0 other\nq1 Q0 p1 1 2.0 other\n")
+    assert run_fingerprints(read_run_set(tmp_path / "copy"))[0]["sha256"] == prints[0]["sha256"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no run files"):
+        read_run_set(tmp_path / "empty")
+
+
 @pytest.mark.slow
-def test_system_ranking_with_the_offline_run_set(
-    shared_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_system_ranking_run_set_is_explicit_not_the_results_folder(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HARNESS_RESULTS_DIR", str(tmp_path))  # no stored runs
+    """tau/rho used to change with whatever llmjudge-pool results sat under HARNESS_RESULTS_DIR."""
+    from pathlib import Path
+
+    stored = Path(__file__).resolve().parents[2] / "results"
+    monkeypatch.setenv("HARNESS_RESULTS_DIR", str(stored))  # holds llmjudge-pool runs: ignored
+    monkeypatch.delenv("HARNESS_LLMJUDGE_RUN_SET", raising=False)
     f = shared_data / "llmjudge" / "submissions" / "scores" / "willia-umbrela1.txt"
     res = LLMJudgeTask().evaluate_file("", f, shared_data)
     assert -1 <= res.metrics["kendall_tau"] <= 1
     assert "10 built-in lexical runs" in res.extra["run_set"]
-    assert len(res.extra["per_run"]) == 10
+    assert len(res.extra["per_run"]) == len(res.extra["run_set_files"]) == 10
+    pool = stored / "llmjudge-pool"
+    if pool.is_dir():
+        given = LLMJudgeTask().evaluate_file("", f, shared_data, run_set=pool)
+        n = len(list(pool.rglob("*.trec")))
+        assert len(given.extra["run_set_files"]) == 10 + n
+        assert f"+ {n} runs from {pool}" in given.extra["run_set"]
     # human labels as the judge: identical orderings
     human = shared_data / "llmjudge" / "llmjudge_test_qrel_idx.txt"
     same = LLMJudgeTask().evaluate_file("", human, shared_data)
