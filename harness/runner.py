@@ -220,6 +220,10 @@ def run(opts: RunOptions) -> RunOutcome:
     ctx = make_context(opts)
     if isinstance(task, CustomRunTask):
         spec: TaskSpec = task.spec(subset)  # type: ignore[attr-defined]
+        if opts.qrels_from:
+            raise ConfigError(
+                f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
+            )
         kwargs = _custom_limit(task, spec.name, opts.limit_queries)
         res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx, **kwargs)
         total = time.perf_counter() - t0

@@ -377,3 +377,14 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
                 limit_queries=2,
             )
         )
+    with pytest.raises(ConfigError, match="--qrels-from does not apply"):
+        run(
+            RunOptions(
+                system="counting-judge",
+                task="whole-set",
+                results=tmp_path / "results",
+                cache_dir=tmp_path / "cache",
+                progress=False,
+                qrels_from=tmp_path / "judge.txt",
+            )
+        )
