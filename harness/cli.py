@@ -216,6 +216,13 @@ def eval_cmd(
     task: Annotated[str, typer.Option("--task", "-t")],
     data_dir: DataDir = None,
     qrels_from: QrelsFrom = None,
+    run_set: Annotated[
+        Path | None,
+        typer.Option(
+            "--run-set",
+            help="folder of TREC runs for tasks that rank systems (llmjudge tau/rho)",
+        ),
+    ] = None,
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
@@ -229,14 +236,23 @@ def eval_cmd(
         task_obj = TASKS.get(family)()
         spec = task_obj.spec(subset)
         if isinstance(task_obj, FileEvaluatingTask):
-            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir))
-            means, n = res.metrics, res.n_items
+            import inspect
+
+            kw: dict[str, Path] = {}
+            if run_set is not None:
+                if "run_set" not in inspect.signature(task_obj.evaluate_file).parameters:
+                    raise ConfigError(f"task {spec.name!r} takes no --run-set")
+                kw["run_set"] = run_set
+            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)
+            means, n, extra = res.metrics, res.n_items, res.extra
         else:
+            if run_set is not None:
+                raise ConfigError(f"task {spec.name!r} takes no --run-set")
             run = read_trec_run(run_file)
             data = task_obj.load(subset, resolve_data_dir(data_dir))
             qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
             ev = evaluate(run, qrels, spec, data)
-            means, n = ev.means, len(ev.query_ids)
+            means, n, extra = ev.means, len(ev.query_ids), {}
     payload = {
         "task": spec.name,
         "run": str(run_file),
@@ -245,6 +261,8 @@ def eval_cmd(
         "metrics": means,
         "n_queries": n,
     }
+    if extra:
+        payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
     if json_out:
         print(json.dumps(payload))
     else:

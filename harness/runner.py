@@ -226,6 +226,21 @@ def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
     return f"{name}[qrels={Path(qrels_from).name}]" if qrels_from else name
 
 
+def _custom_limit(task: Any, name: str, limit: int | None) -> dict[str, int]:
+    """``--limit-queries`` for a custom-run task: passed on if its ``custom_run`` takes a
+    ``limit_queries`` argument, refused otherwise, so no result records a limit not applied."""
+    import inspect
+
+    if not limit:
+        return {}
+    if "limit_queries" not in inspect.signature(task.custom_run).parameters:
+        raise ConfigError(
+            f"task {name!r} does not support --limit-queries (it scores its whole set); "
+            "run it without the option"
+        )
+    return {"limit_queries": limit}
+
+
 def run(opts: RunOptions) -> RunOutcome:
     """Run under the lock of the result identity, so two runs never write the same result."""
     from harness.task import CustomRunTask
@@ -260,7 +275,12 @@ def _run_locked(
 ) -> RunOutcome:
     if custom:
         spec: TaskSpec = task.spec(subset)  # type: ignore[attr-defined]
-        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx)
+        if opts.qrels_from:
+            raise ConfigError(
+                f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
+            )
+        kwargs = _custom_limit(task, spec.name, opts.limit_queries)
+        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx, **kwargs)
         total = time.perf_counter() - t0
         config = {
             "task": spec.name,

@@ -97,6 +97,28 @@ def _cost(metrics: MetricsRecord, meta: RunMetadata) -> dict[str, float | None]:
     return cost
 
 
+def _windows(meta: RunMetadata) -> list[dict[str, Any]]:
+    """Listwise window outcomes per stage (``{p}_windows`` and its repaired / unchanged /
+    unusable counts), so a stage that moved nothing is visible; empty for other systems."""
+    st = meta.stats
+    return [
+        {
+            "stage": k[: -len("_windows")],
+            "windows": v,
+            **{
+                name: st.get(key.format(p=k[: -len("_windows")]))
+                for name, key in (
+                    ("repaired", "{p}_repaired_windows"),
+                    ("unchanged", "{p}_windows_unchanged"),
+                    ("unusable", "{p}_windows_unusable"),
+                )
+            },
+        }
+        for k, v in sorted(st.items())
+        if k.endswith("_windows") and not k.endswith("_repaired_windows") and isinstance(v, int)
+    ]
+
+
 def _distribution(values: dict[str, float]) -> dict[str, float] | None:
     if not values:
         return None
@@ -234,6 +256,7 @@ def _result_entry(
         "timings": meta.timings,
         "stats": meta.stats,
         "cost": _cost(metrics, meta),
+        "windows": _windows(meta),
         "created_at": meta.created_at,
         "files": _files(folder, tslug),
         "source_folder": folder.relative_to(results).as_posix(),

@@ -268,7 +268,9 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
         "s / query: wall time of the whole run over its queries; (cache) marks runs that reused "
         "stored embeddings or LLM responses, so it is not a cold cost. Repaired windows: LLM "
         "answers that did not list every passage (the parser keeps the missing ones in their "
-        "previous order; an answer like `[1] > [2]` leaves the window as it was).",
+        "previous order; an answer like `[1] > [2]` leaves the window as it was). Unchanged / "
+        "unusable windows: answers that kept the input order, and answers with no usable "
+        "passage identifier (both leave the window as it was).",
         "",
         "Rows marked **trained on these queries** were scored on queries their model was trained "
         "on (the DeAR and MVP students were distilled on DL19 queries): they are not held-out "
@@ -278,8 +280,8 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
         "",
         "| task | system | backend | queries | nDCG@10 | BM25 list, same queries | p vs BM25 list | "
         "input of the last stage, same queries | LLM calls / query | prompt tokens / query | "
-        "s / query | repaired windows | training queries among the evaluated |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "s / query | repaired windows | unchanged / unusable windows | training queries among the evaluated |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for task in RERANK_TASKS:
         rows = [(s, v) for (t, s), v in sorted(db.items()) if t == task]
@@ -288,7 +290,7 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
         try:
             ref = bm25_list(task, data_dir)
         except Exception as e:  # the shared data is not here: say so in the table
-            lines.append(f"| {task} | (BM25 list unavailable: {e}) |||||||||")
+            lines.append(f"| {task} | (BM25 list unavailable: {e}) ||||||||||")
             continue
         for system, (m, meta) in rows:
             mine = m["per_query"]["ndcg@10"]
@@ -307,12 +309,19 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
                 v for k, v in stats.items() if k.endswith("_windows") and "repaired" not in k
             )
             repaired = sum(v for k, v in stats.items() if k.endswith("_repaired_windows"))
+            unchanged = sum(v for k, v in stats.items() if k.endswith("_windows_unchanged"))
+            unusable = sum(v for k, v in stats.items() if k.endswith("_windows_unusable"))
+            moved = (
+                f"{unchanged}/{unusable} of {windows}"
+                if windows and any(k.endswith("_windows_unchanged") for k in stats)
+                else ""  # runs stored before these counts existed
+            )
             lines.append(
                 f"| {task} | {system} | {backend(meta)} | {n} | {fmt(c.mean)} | "
                 f"{fmt(c.baseline_mean)} | {pfmt(c.p_value)} | {before} | "
                 f"{fmt(calls / n, 1) if calls is not None else '0'} | "
                 f"{fmt(toks / n, 0) if toks is not None else ''} | {fmt(secs / n if secs else None, 1)}{' (cache)' if cached else ''} | "
-                f"{f'{repaired}/{windows}' if windows else ''} | {_held_out(m, meta)} |"
+                f"{f'{repaired}/{windows}' if windows else ''} | {moved} | {_held_out(m, meta)} |"
             )
     return lines
 

@@ -115,7 +115,9 @@ class Lattice:
         self.max_desc_chars = max_desc_chars
         self.max_query_chars = max_query_chars
         self.max_tokens = max_tokens
-        self.rerank = bool(rerank)
+        # not ``self.rerank``: an attribute of that name makes a runtime protocol check take
+        # LATTICE for a Reranker (``bm25>lattice`` then calls a bool); the option keeps its name
+        self.rerank_leaves = bool(rerank)
         self.rerank_depth = rerank_depth
         self.rerank_topk = rerank_topk
         self.seed = seed
@@ -133,7 +135,7 @@ class Lattice:
                 "reasoning": self.reasoning,
                 "max_desc_chars": self.max_desc_chars,
                 "max_query_chars": self.max_query_chars,
-                "rerank": self.rerank,
+                "rerank": self.rerank_leaves,
                 "rerank_depth": self.rerank_depth,
                 "rerank_topk": self.rerank_topk,
                 "seed": self.seed,
@@ -282,7 +284,7 @@ class Lattice:
         t0 = time.perf_counter()
         tr.run(scorer)
         scores = tr.leaf_scores()
-        if self.rerank and scores:
+        if self.rerank_leaves and scores:
             scores = self._rerank(text, tr, session, account, info)
         info.update(
             iterations=tr.iterations,

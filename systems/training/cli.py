@@ -94,6 +94,16 @@ def train_command(
     ] = None,
     kl_weight: float = 1.0,
     kl_temperature: float = 1.0,
+    sts_kl: Annotated[
+        str,
+        typer.Option(
+            help="starbucks on STS: embedding (authors': KL over embedding coordinates, "
+            "weight --sts-kl-weight, not detached) or scores (KL over score rows, --kl-weight)"
+        ),
+    ] = "embedding",
+    sts_kl_weight: Annotated[
+        float, typer.Option(help="weight of the embedding KL (authors': 0.3 x 1)")
+    ] = 0.3,
     max_length: int | None = None,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
@@ -173,6 +183,8 @@ def train_command(
         starbucks_pairs=_pairs(starbucks_pairs),
         kl_weight=kl_weight,
         kl_temperature=kl_temperature,
+        sts_kl=sts_kl,
+        sts_kl_weight=sts_kl_weight,
         seed=seed,
         device=device,
         amp=amp,

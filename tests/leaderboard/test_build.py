@@ -123,6 +123,40 @@ def test_build_copies_every_file_and_renders_pages(store: Path, tmp_path: Path) 
     assert "harness run --system &#39;judge&#39; --task &#39;custom&#39;" in system_html
 
 
+def test_task_page_shows_unchanged_and_unusable_listwise_windows(
+    store: Path, tmp_path: Path
+) -> None:
+    """A listwise stage whose answers moved nothing showed only "repaired 0/16"."""
+    write_fake_result(
+        store,
+        "solo",
+        "rankgpt",
+        {"ndcg@10": values(11), "recall@100": values(12)},
+        kind="llm",
+        stats={
+            "rankgpt_windows": 16,
+            "rankgpt_repaired_windows": 0,
+            "rankgpt_windows_unchanged": 16,
+            "rankgpt_windows_unusable": 0,
+        },
+    )
+    site = build(store, tmp_path / "site").parent
+    summary = json.loads((site / "summary.json").read_text())
+    r = next(
+        r
+        for t in summary["tasks"]
+        if t["task"] == "solo"
+        for r in t["results"]
+        if r["system"] == "rankgpt"
+    )
+    assert r["windows"] == [
+        {"stage": "rankgpt", "windows": 16, "repaired": 0, "unchanged": 16, "unusable": 0}
+    ]
+    html = (site / "task-solo.html").read_text()
+    assert "<h2>Listwise windows</h2>" in html
+    assert "<td>16</td><td>0</td><td>16</td><td>0</td>" in html
+
+
 def test_rebuild_replaces_site_but_never_a_foreign_folder(store: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     build(store, site)

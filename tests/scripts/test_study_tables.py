@@ -87,6 +87,8 @@ def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
             "llm_prompt_tokens": 4000,
             "rankgpt_windows": 4,
             "rankgpt_repaired_windows": 3,
+            "rankgpt_windows_unchanged": 1,
+            "rankgpt_windows_unusable": 2,
         },
         "timings": {"total_s": 60.0},
     }
@@ -97,11 +99,12 @@ def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
     assert cells[7] == "BM25 list"  # what a single reranker reordered
     assert cells[8] == "2.0" and cells[9] == "2000" and cells[10] == "30.0"  # per query
     assert cells[11] == "3/4"  # answers that needed repair, of all windows
-    assert cells[12] == ""  # no training record: nothing to mark
+    assert cells[12] == "1/2 of 4"  # kept the input order / no usable answer, of all windows
+    assert cells[13] == ""  # no training record: nothing to mark
     trained = {**metrics, "trained_on_evaluated": {"label": "trained on these queries",
                                                    "overlap": 2, "evaluated_queries": 2}}  # fmt: skip
     lines = st.rerank_table({(task, "mvp"): (trained, meta)}, None)
-    assert row(lines, f"{task} | mvp")[12] == "**trained on these queries** (2 of 2)"
+    assert row(lines, f"{task} | mvp")[13] == "**trained on these queries** (2 of 2)"
     # a pipeline's last stage is compared with its stored input on the same queries
     db = {
         (task, "dense>rankgpt"): (metrics, meta),
