@@ -1,22 +1,22 @@
 """Running a whole benchmark family (``bright``, ``beir``, ``beir/cqadupstack``) and averaging it.
 
-A task plugin opts in by defining ``family_members()`` (or ``family_members(subset)``) returning the
-subsets -- or full task names -- whose mean is the family score. Every member is run and stored as
+A task plugin opts in by declaring ``has_members`` and defining ``family_members(subset)`` returning
+the subsets -- or full task names -- whose mean is the family score. Every member is run and stored as
 usual; the aggregate is stored as its own result, named after the family, with each member's
 main score kept beside the mean.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from harness.registry import TASKS, split_task_name
+from harness.registry import split_task_name
 from harness.runner import RunOptions, RunOutcome, make_context, run, store_result
 from harness.spec import TaskSpec
+from harness.task import get_task
 
 if TYPE_CHECKING:
     from harness.pipeline import Pipeline
@@ -24,18 +24,11 @@ if TYPE_CHECKING:
 
 def members(task_name: str) -> list[str]:
     """Full task names averaged for ``task_name``; empty when it is a single task."""
-    family, subset = split_task_name(task_name)
-    task = TASKS.get(family)()
-    fn = getattr(task, "family_members", None)
-    if fn is None:
+    task, subset = get_task(task_name)
+    if not task.has_members:
         return []
-    takes_subset = len(inspect.signature(fn).parameters) >= 1
-    if takes_subset:
-        names = fn(subset)
-    elif subset:
-        return []
-    else:
-        names = fn()
+    family, _ = split_task_name(task_name)
+    names = task.family_members(subset)
     return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
 
 
@@ -107,8 +100,7 @@ def with_task_defaults(opts: RunOptions) -> RunOptions:
     options, so they show in the result's label and config like options the user gave."""
     from harness.pipeline import parse_pipeline
 
-    family, _ = split_task_name(opts.task)
-    defaults: dict[str, dict[str, Any]] = getattr(TASKS.get(family), "system_defaults", {})
+    defaults = get_task(opts.task)[0].system_defaults
     names = parse_pipeline(opts.system)
     options = dict(opts.system_options)
     for name, values in defaults.items():

@@ -22,7 +22,6 @@ from harness.io import format_trec_run, read_trec_run
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import Reranker, Retriever
-from harness.registry import TASKS, split_task_name
 from harness.runtime import RunContext, log
 from harness.store import (
     MetricsRecord,
@@ -34,7 +33,7 @@ from harness.store import (
     slug,
     write_result,
 )
-from harness.task import limit_queries, resolve_data_dir
+from harness.task import Task, get_task, limit_queries, resolve_data_dir
 from harness.trainrec import training_overlap
 
 if TYPE_CHECKING:
@@ -68,8 +67,7 @@ class RunOutcome:
 
 
 def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskData]:
-    family, subset = split_task_name(name)
-    task = TASKS.get(family)()
+    task, subset = get_task(name)
     spec = task.spec(subset)
     return spec, task.load(subset, resolve_data_dir(data_dir))
 
@@ -226,14 +224,12 @@ def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
     return f"{name}[qrels={Path(qrels_from).name}]" if qrels_from else name
 
 
-def _custom_limit(task: Any, name: str, limit: int | None) -> dict[str, int]:
-    """``--limit-queries`` for a custom-run task: passed on if its ``custom_run`` takes a
-    ``limit_queries`` argument, refused otherwise, so no result records a limit not applied."""
-    import inspect
-
+def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
+    """``--limit-queries`` for a custom-run task: passed on if it declares ``limits_queries``,
+    refused otherwise, so no result records a limit not applied."""
     if not limit:
         return {}
-    if "limit_queries" not in inspect.signature(task.custom_run).parameters:
+    if not task.limits_queries:
         raise ConfigError(
             f"task {name!r} does not support --limit-queries (it scores its whole set); "
             "run it without the option"
@@ -243,14 +239,11 @@ def _custom_limit(task: Any, name: str, limit: int | None) -> dict[str, int]:
 
 def run(opts: RunOptions) -> RunOutcome:
     """Run under the lock of the result identity, so two runs never write the same result."""
-    from harness.task import CustomRunTask
-
     t0 = time.perf_counter()
-    family, subset = split_task_name(opts.task)
-    task: Any = TASKS.get(family)()
+    task, subset = get_task(opts.task)
     pipe = build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
-    custom = isinstance(task, CustomRunTask)
+    custom = task.runs_itself
     if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():
         raise ConfigError(f"--qrels-from {opts.qrels_from}: no such file")
     qrels_from = None if custom else opts.qrels_from
@@ -266,7 +259,7 @@ def run(opts: RunOptions) -> RunOutcome:
 
 def _run_locked(
     opts: RunOptions,
-    task: Any,
+    task: Task,
     subset: str,
     pipe: Pipeline,
     ctx: RunContext,
@@ -274,7 +267,7 @@ def _run_locked(
     custom: bool,
 ) -> RunOutcome:
     if custom:
-        spec: TaskSpec = task.spec(subset)  # type: ignore[attr-defined]
+        spec: TaskSpec = task.spec(subset)
         if opts.qrels_from:
             raise ConfigError(
                 f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
@@ -307,7 +300,7 @@ def _run_locked(
 
 
 def _run_ranking(
-    opts: RunOptions, task: Any, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
+    opts: RunOptions, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
 ) -> RunOutcome:
     timings: dict[str, float] = {}
     spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))

@@ -60,7 +60,7 @@ from harness.io import (
 )
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import fetch_files, load_local_or_online
+from harness.task import Task, fetch_files, load_local_or_online
 
 if TYPE_CHECKING:
     from harness.data import Corpus, Qrels, Queries, Run
@@ -620,11 +620,16 @@ def _custom_spec(subset: str) -> TaskSpec:
     )
 
 
-class LLMJudgeTask:
+class LLMJudgeTask(Task):
     family: ClassVar[str] = "llmjudge"
     description: ClassVar[str] = (
         "LLMJudge 2024: judge labels (0-3) vs human labels; Cohen's kappa, alpha, system ranking"
     )
+
+    runs_itself: ClassVar[bool] = True
+    limits_queries: ClassVar[bool] = True
+    evaluates_files: ClassVar[bool] = True
+    takes_run_set: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:
         return ["", "dev"]
@@ -710,7 +715,7 @@ class LLMJudgeTask:
         )
 
 
-class LLMJudgePoolTask:
+class LLMJudgePoolTask(Task):
     family: ClassVar[str] = "llmjudge-pool"
     description: ClassVar[str] = (
         "LLMJudge test pool: 4,414 passages, 25 queries, human qrels (graded nDCG@10, rel>=2)"

@@ -45,9 +45,8 @@ def run_grid(
     progress: bool = False,
 ) -> RunOutcome:
     from harness.pipeline import build_pipeline
-    from harness.registry import TASKS, split_task_name
     from harness.runner import RunOptions, make_context, store_result
-    from harness.task import resolve_data_dir
+    from harness.task import get_task, resolve_data_dir
 
     t0 = time.perf_counter()
     opts = {"model": model, **(system_options or {})}
@@ -73,8 +72,8 @@ def run_grid(
     full = (enc.num_layers, enc.hidden_size)
     layers = sorted(set(layers) | {full[0]})
     dims = sorted(set(dims) | {full[1]})
-    family, subset = split_task_name(task)
-    task_obj: Any = TASKS.get(family)()
+    task_obj, subset = get_task(task)
+    family = task_obj.family
     spec = task_obj.spec(subset)
     ddir = resolve_data_dir(data_dir)
     if family == "mteb":

@@ -361,7 +361,9 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
     from harness.runner import RunOptions, run
 
     class WholeSetTask(LLMJudgeTask):
-        def custom_run(self, subset, pipeline, data_dir, ctx):  # type: ignore[no-untyped-def,override]
+        limits_queries = False  # declared, not read off the signature
+
+        def custom_run(self, subset, pipeline, data_dir, ctx, limit_queries=None):  # type: ignore[no-untyped-def]
             raise AssertionError("must not run")
 
     TASKS.register("whole-set", WholeSetTask)
