@@ -66,7 +66,9 @@ def make_llm(
         return make_oracle(spec, task=task, data_dir=data_dir, cache_dir=cache_dir)
     kind, sep, rest = spec.partition(":")
     if not sep or not rest:
-        raise ConfigError(f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID or oracle")
+        raise ConfigError(
+            f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID or oracle"
+        )
     if kind == "openai":
         m = _OPENAI.match(rest)
         assert m is not None

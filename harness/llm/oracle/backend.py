@@ -111,7 +111,9 @@ class OracleLLM:
             out.append(g)
         return out
 
-    def _format(self, case: Case, latent: np.ndarray, rng: np.random.Generator, flipped: bool) -> str:
+    def _format(
+        self, case: Case, latent: np.ndarray, rng: np.random.Generator, flipped: bool
+    ) -> str:
         n = len(latent)
         top = float(self.k.max_grade)
         if case.kind == "judge":

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.llm.base import Message
+if TYPE_CHECKING:
+    from harness.llm.base import Message
 
 _LISTWISE_HEAD = re.compile(
     r"^I will provide you with (?P<n>\d+) passages, each indicated by number identifier \[\]\."
@@ -111,7 +112,9 @@ def _read_rerank(text: str) -> Case | None:
     m, k = _RERANK_Q.match(text), _RERANK_K.search(text)
     if m is None or k is None:
         return None
-    return Case("lattice-rerank", m.group("q"), _candidates(text[m.end() :]), topk=int(k.group("k")))
+    return Case(
+        "lattice-rerank", m.group("q"), _candidates(text[m.end() :]), topk=int(k.group("k"))
+    )
 
 
 def read_case(messages: list[Message]) -> Case | None:
