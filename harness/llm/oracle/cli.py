@@ -23,10 +23,10 @@ def llm_serve_command(
     if backend != "oracle":
         raise ConfigError(f"llm-serve {backend!r}: only 'oracle' can be served")
     from harness.llm.oracle.backend import make_oracle
-    from harness.llm.oracle.server import OracleServer
+    from harness.llm.oracle.server import OracleServer, task_factory
 
     make_oracle("oracle", task=task, data_dir=data_dir)  # load the data before announcing
-    srv = OracleServer(port, task, data_dir)
+    srv = OracleServer(port, task_factory(task, data_dir))
     typer.echo(f"oracle for {task} at {srv.url} (model: oracle[noise=S,seed=N,flip=P])", err=True)
     try:
         srv.serve_forever()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from harness.llm.oracle.backend import OracleLLM
@@ -31,12 +32,8 @@ class OracleServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(
-        self, port: int, task: str, data_dir: Path | str | None, cache_dir: Path | None = None
-    ) -> None:
-        self.task = task
-        self.data_dir = data_dir
-        self.cache_dir = cache_dir
+    def __init__(self, port: int, factory: Callable[[str], OracleLLM]) -> None:
+        self.factory = factory
         self.oracles: dict[str, OracleLLM] = {}
         self._lock = threading.Lock()
         self.requests_served = 0
@@ -47,9 +44,7 @@ class OracleServer(ThreadingHTTPServer):
         with self._lock:
             o = self.oracles.get(model)
         if o is None:
-            from harness.llm.oracle.backend import make_oracle
-
-            o = make_oracle(model, task=self.task, data_dir=self.data_dir, cache_dir=self.cache_dir)
+            o = self.factory(model)
             with self._lock:
                 self.oracles.setdefault(model, o)
         return o
@@ -130,10 +125,17 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-def serve_in_thread(
-    task: str, data_dir: Path | str | None = None, port: int = 0, cache_dir: Path | None = None
-) -> OracleServer:
+def task_factory(
+    task: str, data_dir: Path | str | None = None, cache_dir: Path | None = None
+) -> Callable[[str], OracleLLM]:
+    """Oracles answering from ``task``'s data, one per model spec a request names."""
+    from harness.llm.oracle.backend import make_oracle
+
+    return lambda model: make_oracle(model, task=task, data_dir=data_dir, cache_dir=cache_dir)
+
+
+def serve_in_thread(factory: Callable[[str], OracleLLM], port: int = 0) -> OracleServer:
     """Start a server on a background thread (tests, benchmarks); ``.shutdown()`` stops it."""
-    srv = OracleServer(port, task, data_dir, cache_dir)
+    srv = OracleServer(port, factory)
     threading.Thread(target=srv.serve_forever, daemon=True, name="oracle-server").start()
     return srv

@@ -1,0 +1,239 @@
+"""The oracle LLM: spec and labels, prompt-to-passage matching for every system's real prompt,
+hand-checked answers read back through the systems' own parsers, seeded noise, HTTP round trip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from harness.data import Corpus, Document
+from harness.errors import ConfigError
+from harness.llm.base import Request, as_messages
+from harness.llm.oracle.backend import OracleError, OracleLLM
+from harness.llm.oracle.knowledge import Knowledge
+from harness.llm.oracle.prompts import read_case
+from harness.llm.oracle.spec import is_oracle, label_value, parse_oracle
+
+DOCS = {
+    "d1": "The Eiffel Tower is in Paris and was finished in 1889 for the world fair.",
+    "d2": "Paris is the capital of France; the tower there is made of wrought iron.",
+    "d3": "Bananas are rich in potassium and grow in tropical climates around the world.",
+    "d4": "The Eiffel Tower is 330 metres tall since a new antenna was added in 2022.",
+}
+QUERIES = {"q1": "how tall is the eiffel tower", "q2": "banana nutrition"}
+QRELS = {"q1": {"d4": 3, "d1": 1, "d2": 0}, "q2": {"d3": 2}}
+
+
+def knowledge(tree_files: list | None = None) -> Knowledge:
+    corpus = Corpus(Document(doc_id=d, text=t) for d, t in DOCS.items())
+    return Knowledge(
+        queries=dict(QUERIES),
+        corpus=corpus,
+        qrels={q: dict(r) for q, r in QRELS.items()},
+        corpus_hash=corpus.content_hash,
+        tree_files=tree_files or [],
+    )
+
+
+def oracle(spec: str = "oracle", k: Knowledge | None = None) -> OracleLLM:
+    return OracleLLM(spec, k or knowledge(), task="tiny")
+
+
+def ask(o: OracleLLM, prompt: str | list) -> str:
+    return o.generate(Request(messages=as_messages(prompt))).text
+
+
+# ---------------------------------------------------------------- spec and labels
+def test_spec_forms_share_one_canonical_label() -> None:
+    assert parse_oracle("oracle").name == "oracle[noise=0,seed=0]"
+    assert parse_oracle("oracle:noise=0.5,seed=2").name == "oracle[noise=0.5,seed=2]"
+    assert parse_oracle("oracle[noise=1,flip=0.1]").name == "oracle[noise=1,seed=0,flip=0.1]"
+    assert label_value("llm", "openai:oracle[noise=0.25]@http://127.0.0.1:9/v1") == (
+        "oracle[noise=0.25,seed=0]"
+    )
+    assert label_value("llm", "gguf:qwen") == "gguf:qwen"
+    assert is_oracle("openai:oracle@http://x/v1") and not is_oracle("openai:gpt-4o@http://x/v1")
+
+
+@pytest.mark.parametrize(
+    "bad", ["oracle:noise=-1", "oracle:flip=2", "oracle:sigma=1", "oracle[seed=x]", "oracles"]
+)
+def test_bad_specs_name_the_problem(bad: str) -> None:
+    with pytest.raises(ConfigError, match="oracle"):
+        parse_oracle(bad)
+
+
+def test_oracle_label_and_kind_in_results() -> None:
+    from harness.pipeline import build_pipeline
+
+    pipe = build_pipeline("bm25>rankgpt", {"llm": "openai:oracle[noise=2]@http://127.0.0.1:1/v1"})
+    assert pipe.label == "bm25>rankgpt[llm=oracle[noise=2,seed=0]]"
+    assert pipe.stages[1].meta().kind == "oracle"
+    assert build_pipeline("rankgpt", {"llm": "gguf:x"}).stages[0].meta().kind == "llm"
+
+
+# ---------------------------------------------------------------- prompt -> passages, per system
+def test_judge_prompt_matches_query_and_passage() -> None:
+    from systems.judge import build_prompt, parse_grade
+
+    p = build_prompt(QUERIES["q1"], DOCS["d4"], max_words=5)  # truncated: matched as a prefix
+    case = read_case(as_messages(p))
+    assert case is not None and case.kind == "judge"
+    k = knowledge()
+    assert k.find_query(case.query) == ["q1"] and k.find_passage(case.passages[0]) == ["d4"]
+    assert parse_grade(ask(oracle(), p)) == 3
+    assert parse_grade(ask(oracle(), build_prompt(QUERIES["q1"], DOCS["d3"]))) == 0
+
+
+@pytest.mark.parametrize("system", ["rankgpt", "dear"])
+def test_listwise_prompts_are_answered_with_the_ideal_order(system: str) -> None:
+    from systems.dear.listwise import after_think
+    from systems.dear.listwise import build_messages as dear_messages
+    from systems.rankgpt import build_messages, parse_permutation
+
+    builder = dear_messages if system == "dear" else build_messages
+    ids = ["d3", "d1", "d2", "d4"]
+    msgs = builder(QUERIES["q1"], [DOCS[d] for d in ids], max_words=8)
+    case = read_case(msgs)
+    assert case is not None and case.kind == "listwise" and len(case.passages) == 4
+    assert [knowledge().find_passage(p) for p in case.passages] == [[d] for d in ids]
+    perm, repaired = parse_permutation(after_think(ask(oracle(), msgs)), 4)
+    assert not repaired
+    assert [ids[i] for i in perm] == ["d4", "d1", "d3", "d2"]  # 3, 1, then ties in input order
+
+
+def test_lattice_slates_leaf_and_internal(tmp_path) -> None:
+    from systems.lattice import prompts as lp
+    from systems.lattice.tree import Node, StoredTree
+
+    tower = Node(
+        "0", "Towers and monuments in Paris.", [Node("d1", DOCS["d1"]), Node("d4", DOCS["d4"])]
+    )
+    rest = Node(
+        "1", "Food, fruit and a capital city.", [Node("d2", DOCS["d2"]), Node("d3", DOCS["d3"])]
+    )
+    tree = tmp_path / "tree.json"
+    StoredTree(Node("root", "", [tower, rest])).save(tree)
+    o = oracle(k=knowledge([tree]))
+    # internal slate: each node scored by the best grade below it (3/3 and 1/3 of 100)
+    p = lp.traversal_prompt(QUERIES["q1"], [tower.desc, rest.desc], leaf=False,
+                            definition=lp.STACKEXCHANGE, pid=7)  # fmt: skip
+    case = read_case(as_messages(p))
+    assert case is not None and case.kind == "lattice" and not case.leaf
+    assert lp.parse_scores(ask(o, p), 2) == {0: 1.0, 1: 0.0}
+    # leaf slate with truncated descriptions and the no-reasoning variant
+    p = lp.traversal_prompt(QUERIES["q1"], [DOCS["d1"], DOCS["d4"], DOCS["d2"], "No Description."],
+                            leaf=True, definition=lp.STACKEXCHANGE, pid=1, reasoning=False,
+                            max_desc_chars=30)  # fmt: skip
+    ans = ask(o, p)
+    assert "reasoning" not in json.loads(ans)
+    assert lp.parse_scores(ans, 4) == {0: pytest.approx(0.33), 1: 1.0, 2: 0.0, 3: 0.0}
+    # the final rerank: ids of the top k
+    p = lp.rerank_prompt(QUERIES["q1"], [DOCS["d2"], DOCS["d4"], DOCS["d1"]], 2, None)
+    assert lp.parse_ranking(ask(o, p), 3) == [1, 2]
+
+
+def test_tree_building_prompts_get_descriptions() -> None:
+    from systems.lattice import prompts as lp
+    from harness.llm.parse import extract_json
+
+    s = ask(oracle(), lp.cluster_summary_prompt([DOCS["d1"], DOCS["d2"]]))
+    assert s.startswith("The Eiffel Tower is in Paris")
+    got = extract_json(ask(oracle(), lp.doc_levels_prompt(DOCS["d3"], 3)))
+    assert len(got["summaries"]) == 3 and got["summaries"][0] == "Bananas are rich"
+
+
+def test_unknown_prompts_and_queries_fail_loudly() -> None:
+    from systems.judge import build_prompt
+
+    o = oracle()
+    with pytest.raises(OracleError, match="not recognised"):
+        ask(o, "Write a poem about retrieval.")
+    with pytest.raises(OracleError, match="not a query"):
+        ask(o, build_prompt("who won the 1998 world cup", DOCS["d1"]))
+    # an unmatched passage is graded 0 and counted, so a run shows the oracle was blind to it
+    assert ask(o, build_prompt(QUERIES["q1"], "Some text the corpus does not hold.")) == "0"
+    assert o.describe()["answers"]["unmatched_passages"] == 1
+
+
+# ---------------------------------------------------------------- noise
+def _listwise_answers(spec: str) -> list[str]:
+    from systems.rankgpt import build_messages
+
+    o = oracle(spec)
+    return [
+        ask(o, build_messages(QUERIES["q1"], [DOCS[d] for d in perm]))
+        for perm in (["d1", "d2", "d3", "d4"], ["d4", "d3", "d2", "d1"], ["d2", "d4", "d1", "d3"])
+    ]
+
+
+def test_noise_is_deterministic_by_seed() -> None:
+    assert _listwise_answers("oracle:noise=1,seed=3") == _listwise_answers("oracle:noise=1,seed=3")
+    many = {tuple(_listwise_answers(f"oracle:noise=2,seed={s}")) for s in range(6)}
+    assert len(many) > 1  # seeds give different draws
+    assert _listwise_answers("oracle:noise=0,seed=1") == _listwise_answers("oracle:noise=0,seed=9")
+
+
+def test_flip_gives_random_answers() -> None:
+    from systems.judge import build_prompt
+
+    prompts = [build_prompt(QUERIES["q1"], DOCS["d4"] + " " * i) for i in range(40)]
+    o = oracle("oracle:flip=1,seed=0")
+    assert len({ask(o, p) for p in prompts}) > 1
+    assert o.describe()["answers"]["flipped"] == 40
+
+
+def test_judge_kappa_falls_monotonically_with_noise() -> None:
+    """Over 3 seeds, kappa against the qrels is 1 at noise 0 and falls at every step."""
+    from systems.judge import build_prompt, parse_grade
+    from tasks.llmjudge import cohen_kappa
+
+    rng = np.random.default_rng(0)
+    n = 300
+    docs = {
+        f"p{i}": f"passage {i} says {' '.join(rng.choice(list('abcdefgh'), 12))}" for i in range(n)
+    }
+    qrels = {"q": {d: int(rng.integers(0, 4)) for d in docs}}
+    corpus = Corpus(Document(doc_id=d, text=t) for d, t in docs.items())
+    k = Knowledge({"q": "a query"}, corpus, qrels, corpus_hash=corpus.content_hash)
+    human = np.array([qrels["q"][d] for d in docs])
+    for seed in range(3):
+        kappas = []
+        for sigma in (0, 0.25, 0.5, 1, 2):
+            o = OracleLLM(f"oracle:noise={sigma},seed={seed}", k)
+            got = np.array([parse_grade(ask(o, build_prompt("a query", t))) for t in docs.values()])
+            kappas.append(cohen_kappa(human, got))
+        assert kappas[0] == 1.0
+        assert all(a > b for a, b in zip(kappas, kappas[1:])), kappas
+
+
+# ---------------------------------------------------------------- HTTP round trip
+def test_http_round_trip_matches_in_process(tmp_path) -> None:
+    from harness.llm import LLMSession, make_llm
+    from harness.llm.oracle.server import serve_in_thread
+    from harness.runtime import RunContext
+    from systems.rankgpt import build_messages
+
+    k = knowledge()
+    srv = serve_in_thread(lambda model: OracleLLM(model, k, task="tiny"))
+    try:
+        client = make_llm(f"openai:oracle[noise=1,seed=4]@{srv.url}", max_retries=0)
+        ctx = RunContext(cache_dir=tmp_path)
+        msgs = [
+            build_messages(QUERIES["q1"], [DOCS[d] for d in p])
+            for p in (["d1", "d4"], ["d2", "d1", "d4"])
+        ]
+        with LLMSession(client, ctx, cache=False) as s:
+            got = [c.text for c in s.complete_many(msgs)]
+        direct = OracleLLM("oracle[noise=1,seed=4]", k)
+        assert got == [ask(direct, m) for m in msgs]
+        assert ctx.stats["llm_calls"] == 2 and ctx.stats["llm_prompt_tokens"] > 0
+        from harness.llm.base import LLMError
+
+        with pytest.raises(LLMError, match="HTTP 400.*not recognised"):
+            client.generate(Request(messages=as_messages("hello")))
+    finally:
+        srv.shutdown()
+        srv.server_close()
