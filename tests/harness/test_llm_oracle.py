@@ -136,8 +136,8 @@ def test_lattice_slates_leaf_and_internal(tmp_path) -> None:
 
 
 def test_tree_building_prompts_get_descriptions() -> None:
-    from systems.lattice import prompts as lp
     from harness.llm.parse import extract_json
+    from systems.lattice import prompts as lp
 
     s = ask(oracle(), lp.cluster_summary_prompt([DOCS["d1"], DOCS["d2"]]))
     assert s.startswith("The Eiffel Tower is in Paris")
