@@ -237,3 +237,58 @@ def test_http_round_trip_matches_in_process(tmp_path) -> None:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+# ---------------------------------------------------------------- progress line
+class _Tty:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.parts.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_line_only_on_a_terminal_with_progress_on(monkeypatch) -> None:
+    import io
+
+    from harness.llm.base import Completion
+    from harness.llm.progress import LLMProgress, progress_enabled
+    from harness.runtime import RunContext
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    on, off = RunContext(progress=True), RunContext(progress=False)
+    assert progress_enabled(on, _Tty()) and not progress_enabled(off, _Tty())
+    assert not progress_enabled(on, io.StringIO())  # piped stderr: no line
+    tty = _Tty()
+    with LLMProgress("rankgpt", on, 2, 18, stream=tty) as p:
+        for _ in range(3):
+            p.on_call(Completion("[1] > [2]", prompt_tokens=100, completion_tokens=5))
+        p.on_call(Completion("x", cached=True))
+        p.done()
+    out = "".join(tty.parts)
+    assert "rankgpt" in out and "1/2" in out and "calls 3/18 (cached 1)" in out
+    quiet = LLMProgress("rankgpt", off, 2, 18, stream=tty)
+    assert not quiet.enabled
+
+
+def test_systems_report_calls_to_the_progress_line(monkeypatch) -> None:
+    from harness.runtime import RunContext
+    from systems.rankgpt import RankGPT
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    tty = _Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    k = knowledge()
+    ctx = RunContext(progress=True, cache_dir=__import__("pathlib").Path("/nonexistent"))
+    monkeypatch.setenv("HARNESS_LLM_CACHE", "0")
+    r = RankGPT(llm=OracleLLM("oracle", k), window=2, step=1, depth=4)
+    run = r.rerank(QUERIES, k.corpus, {"q1": {d: 1.0 for d in DOCS}}, ctx)
+    assert max(run["q1"], key=run["q1"].get) == "d4"
+    assert "calls 3/3" in "".join(tty.parts)
