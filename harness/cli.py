@@ -438,6 +438,7 @@ from systems.lattice.cli import build_tree_command  # noqa: E402
 app.command("build-tree")(build_tree_command)
 
 # The oracle LLM's server and sweep live with the oracle; the module imports only typer at load.
-from harness.llm.oracle.cli import llm_serve_command  # noqa: E402
+from harness.llm.oracle.cli import llm_serve_command, oracle_sweep_command  # noqa: E402
 
 app.command("llm-serve")(llm_serve_command)
+app.command("oracle-sweep")(oracle_sweep_command)
