@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from harness.store import MetricsRecord, RunMetadata
 
 SUMMARY_VERSION = 2
-KINDS = ("lexical", "dense", "reranker", "llm", "trained")
+KINDS = ("lexical", "dense", "reranker", "llm", "trained", "oracle")
 ALPHA = 0.05
 # Randomization tests cost ~1.5e-5 s per query per comparison; above this many
 # query-comparisons per task the cheaper paired t-test is used (and named in the summary).
@@ -55,6 +55,31 @@ def _kinds(meta: RunMetadata) -> list[str]:
         if st.kind not in out:
             out.append(st.kind)
     return out or ["other"]
+
+
+def _simulated(meta: RunMetadata) -> bool:
+    """A stage's answers came from the oracle LLM (the qrels): never "best" among real systems."""
+    return any(st.kind == "oracle" for st in meta.stages)
+
+
+def _oracle(meta: RunMetadata) -> dict[str, Any] | None:
+    """The oracle's noise, seed and flip, read from its canonical label (any transport)."""
+    from harness.llm.oracle.spec import oracle_part, parse_oracle
+
+    for st in meta.stages:
+        if st.kind != "oracle":
+            continue
+        llm = st.parameters.get("llm") or {}
+        for text in (llm.get("model"), llm.get("spec")):
+            part = oracle_part(str(text)) if text else None
+            if part is None:
+                continue
+            try:
+                o = parse_oracle(part)
+            except ConfigError:
+                continue
+            return {"noise": o.noise, "seed": o.seed, "flip": o.flip, "label": o.name}
+    return None
 
 
 def _dimension(meta: RunMetadata) -> int | None:
@@ -131,8 +156,14 @@ def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
     return out
 
 
-def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float) -> dict[str, Any]:
-    """Every system against every possible baseline, per metric, Holm-corrected per family."""
+def _significance(
+    records: list[MetricsRecord],
+    metrics: list[str],
+    alpha: float,
+    simulated: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Every system against every possible baseline, per metric, Holm-corrected per family.
+    ``best`` is chosen among real systems (``simulated`` ones, the oracle's, are left out)."""
     by_metric: dict[str, dict[str, dict[str, float]]] = {}
     for m in metrics:
         pq = {r.system: r.per_query[m] for r in records if r.per_query.get(m)}
@@ -148,7 +179,9 @@ def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float
     }
     means = {r.system: r.metrics for r in records}
     for m, pq in by_metric.items():
-        ranked_systems = sorted(pq, key=lambda s: (-(means[s].get(m) or -math.inf), s))
+        ranked_systems = sorted(
+            pq, key=lambda s: (s in simulated, -(means[s].get(m) or -math.inf), s)
+        )
         entry: dict[str, Any] = {"best": ranked_systems[0], "baselines": {}}
         for base in sorted(pq):
             try:
@@ -185,6 +218,8 @@ def _result_entry(
         "system": metrics.system,
         "system_slug": slug(metrics.system),
         "kinds": _kinds(meta),
+        "simulated": _simulated(meta),
+        "oracle": _oracle(meta),
         "main_metric": metrics.main_metric,
         "main_score": metrics.main_score,
         "metrics": metrics.metrics,
@@ -252,7 +287,8 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     for name in sorted(by_task):
         recs = by_task[name]
         entries = [_result_entry(results, m, meta, folder) for m, meta, folder in recs]
-        entries.sort(key=lambda e: (-e["main_score"], e["system"]))
+        # Real systems first: the top row is the best, and oracle results never take its place.
+        entries.sort(key=lambda e: (e["simulated"], -e["main_score"], e["system"]))
         metric_names: list[str] = []
         for m, _, _ in recs:
             for k in m.metrics:
@@ -274,7 +310,12 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "metrics": metric_names,
                 "n_queries": max(m.n_queries for m, _, _ in recs),
                 "results": entries,
-                "significance": _significance([m for m, _, _ in recs], metric_names, alpha),
+                "significance": _significance(
+                    [m for m, _, _ in recs],
+                    metric_names,
+                    alpha,
+                    frozenset(e["system"] for e in entries if e["simulated"]),
+                ),
             }
         )
 
@@ -295,6 +336,9 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "tasks": [t["task"] for t in ts],
                 "metrics": metric_names,
                 "scores": scores,
+                "simulated": sorted(
+                    {r["system"] for t in ts for r in t["results"] if r["simulated"]}
+                ),
             }
         )
 
@@ -303,7 +347,13 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
         for r in t["results"]:
             s = systems.setdefault(
                 r["system"],
-                {"system": r["system"], "slug": r["system_slug"], "kinds": [], "tasks": []},
+                {
+                    "system": r["system"],
+                    "slug": r["system_slug"],
+                    "kinds": [],
+                    "tasks": [],
+                    "simulated": r["simulated"],
+                },
             )
             s["tasks"].append(t["task"])
             for k in r["kinds"]:
