@@ -292,3 +292,21 @@ def test_systems_report_calls_to_the_progress_line(monkeypatch) -> None:
     run = r.rerank(QUERIES, k.corpus, {"q1": {d: 1.0 for d in DOCS}}, ctx)
     assert max(run["q1"], key=run["q1"].get) == "d4"
     assert "calls 3/3" in "".join(tty.parts)
+
+
+def test_server_sends_responses_without_nagle_delay() -> None:
+    """Headers and body are two writes: with Nagle on, each keep-alive call waited ~40 ms."""
+    from harness.llm.oracle.server import _Handler
+
+    assert _Handler.disable_nagle_algorithm is True
+    assert _Handler.protocol_version == "HTTP/1.1"
+
+
+def test_response_cache_commits_without_fsync_per_response(tmp_path) -> None:
+    """WAL + synchronous=NORMAL: durable across a killed process, no fsync per stored answer."""
+    from harness.llm.cache import ResponseCache
+
+    c = ResponseCache(tmp_path / "r.sqlite")
+    assert c._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert c._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    c.close()

@@ -59,8 +59,9 @@ def oracle_sweep_command(
     import json
     import logging
 
-    from harness.cli import _console, parse_options
-    from harness.llm.oracle.sweep import SweepOptions, parse_floats, sweep
+    from harness.cli import _console, _stdout_reserved, parse_options
+    from harness.llm.oracle.sweep import SweepOptions, parse_floats
+    from harness.llm.oracle.sweep import sweep as _run_sweep
 
     logging.basicConfig(
         level=logging.WARNING if json_out else logging.INFO,
@@ -71,21 +72,22 @@ def oracle_sweep_command(
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     except ValueError:
         raise ConfigError(f"--seeds {seeds!r}: expected comma-separated integers") from None
-    outs = sweep(
-        SweepOptions(
-            system=system,
-            task=task,
-            noise=parse_floats(noise, "noise"),
-            seeds=seed_list or [0],
-            flip=flip,
-            data_dir=data_dir,
-            results=results,
-            http=not in_process,
-            limit_queries=limit_queries,
-            system_options=parse_options(option),
-            progress=not json_out,
+    with _stdout_reserved(json_out):  # the JVM (BM25 stages) prints to file descriptor 1
+        outs = _run_sweep(
+            SweepOptions(
+                system=system,
+                task=task,
+                noise=parse_floats(noise, "noise"),
+                seeds=seed_list or [0],
+                flip=flip,
+                data_dir=data_dir,
+                results=results,
+                http=not in_process,
+                limit_queries=limit_queries,
+                system_options=parse_options(option),
+                progress=not json_out,
+            )
         )
-    )
     rows = [
         {
             "noise": sigma,

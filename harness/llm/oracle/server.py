@@ -56,6 +56,9 @@ class OracleServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; with Nagle's algorithm and the client's
+    # delayed ACK each keep-alive response would wait ~40 ms for the second segment.
+    disable_nagle_algorithm = True
     server: OracleServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
