@@ -20,6 +20,11 @@ class LLMHandle:
         self.given = llm
         self.is_default = llm is None
         self._llm: LLM | None = None if isinstance(llm, str | None) else llm
+        if isinstance(llm, str):
+            from harness.llm.oracle.spec import oracle_part, parse_oracle
+
+            if (part := oracle_part(llm)) is not None:
+                parse_oracle(part)  # a bad oracle option fails now, not after the index is built
 
     @property
     def spec(self) -> str:
