@@ -63,14 +63,19 @@ class LLMProgress:
         self.bar: Any = None
         announce(name, total or 0, unit, budget)
         if progress_enabled(ctx, stream):
+            import shutil
+
             from tqdm import tqdm
 
+            # a terminal that reports no width (a bare pty) would get an empty line
+            sized = shutil.get_terminal_size((0, 0)).columns > 0
             self.bar = tqdm(
                 total=total,
                 desc=name,
                 unit=f" {unit}",
                 file=stream or sys.stderr,
-                dynamic_ncols=True,
+                dynamic_ncols=sized,
+                ncols=None if sized else 120,
                 mininterval=0.5,
             )
 
