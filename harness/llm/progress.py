@@ -77,6 +77,7 @@ class LLMProgress:
                 dynamic_ncols=sized,
                 ncols=None if sized else 120,
                 mininterval=0.5,
+                disable=False,  # decided above; tqdm's own TQDM_* defaults must not re-decide
             )
 
     @property
