@@ -269,7 +269,10 @@ def compare_cmd(
     from harness.compare import compare
     from harness.store import iter_results
 
-    rows = [m for m, _, _ in iter_results(results) if m.task == task]
+    recs = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
+    rows = [m for m, _ in recs]
+    # the default baseline is the best real system: oracle (simulated LLM) runs never are
+    real = [m for m, meta in recs if all(st.kind != "oracle" for st in meta.stages)] or rows
     if len(rows) < 2:
         raise ConfigError(
             f"compare needs at least two stored results for task {task!r} under {results}; found {len(rows)}"
@@ -279,7 +282,7 @@ def compare_cmd(
     if missing:
         raise ConfigError(f"metric {metric!r} is not stored for {', '.join(missing)}")
     per_query = {m.system: m.per_query[metric] for m in rows}
-    base = baseline or max(rows, key=lambda m: m.metrics[metric]).system
+    base = baseline or max(real, key=lambda m: m.metrics[metric]).system
     comps = compare(per_query, base, metric, test=test, alpha=alpha)  # type: ignore[arg-type]
     if json_out:
         print(json.dumps([c.__dict__ for c in comps]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from leaderboard.build import build
 from leaderboard.plots import oracle_sweeps, sweep_name
 from leaderboard.summary import summarise
@@ -61,3 +63,21 @@ def test_sweep_plot_has_one_series_and_baseline_rules(tmp_path: Path) -> None:
     assert sweep_name("bm25>dear-listwise[llm=oracle[noise=2,seed=1]]") == "bm25>dear-listwise"
     plots = (build(tmp_path, tmp_path / "site2").parent / "plots.html").read_text()
     assert "oracle sweeps" in plots
+
+
+def test_compare_defaults_to_the_best_real_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import sys
+
+    from harness.cli import main
+
+    _store(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["harness", "compare", "--task", TASK, "--results",
+                                      str(tmp_path), "--json"])  # fmt: skip
+    with pytest.raises(SystemExit) as e:
+        main()
+        raise SystemExit(0)
+    assert e.value.code in (0, None)
+    assert {c["baseline"] for c in json.loads(capsys.readouterr().out)} == {"bm25"}
