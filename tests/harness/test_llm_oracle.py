@@ -310,3 +310,20 @@ def test_response_cache_commits_without_fsync_per_response(tmp_path) -> None:
     assert c._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert c._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     c.close()
+
+
+def test_qrels_option_replaces_the_tasks_judgements(tmp_path) -> None:
+    from harness.llm.oracle.backend import make_oracle
+    from systems.judge import build_prompt
+    from tasks.demo import DemoTask
+
+    data = DemoTask().load("", None)
+    q = next(iter(data.queries))
+    d = data.corpus.ids()[0]
+    f = tmp_path / "mine.qrels"
+    f.write_text(f"{q} 0 {d} 3\n")
+    o = make_oracle(f"oracle[qrels={f}]", task="demo")
+    assert o.model == "oracle[noise=0,seed=0,qrels=mine.qrels]"
+    assert ask(o, build_prompt(data.queries[q], data.corpus[d].full_text)) == "3"
+    with pytest.raises(ConfigError, match="needs a task"):
+        make_oracle("oracle")
