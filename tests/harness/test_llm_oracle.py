@@ -314,16 +314,16 @@ def test_response_cache_commits_without_fsync_per_response(tmp_path) -> None:
 
 def test_qrels_option_replaces_the_tasks_judgements(tmp_path) -> None:
     from harness.llm.oracle.backend import make_oracle
+    from harness.registry import TASKS
     from systems.judge import build_prompt
-    from tasks.demo import DemoTask
+    from tests.harness.fakes import TinyTask
 
-    data = DemoTask().load("", None)
-    q = next(iter(data.queries))
-    d = data.corpus.ids()[0]
+    TASKS.register("tiny", TinyTask)
     f = tmp_path / "mine.qrels"
-    f.write_text(f"{q} 0 {d} 3\n")
-    o = make_oracle(f"oracle[qrels={f}]", task="demo")
+    f.write_text("q1 0 d3 3\n")  # the task's own qrels grade d3 0 for q1
+    o = make_oracle(f"oracle[qrels={f}]", task="tiny")
     assert o.model == "oracle[noise=0,seed=0,qrels=mine.qrels]"
-    assert ask(o, build_prompt(data.queries[q], data.corpus[d].full_text)) == "3"
+    assert ask(o, build_prompt("red apples", "blue sky")) == "3"
+    assert ask(o, build_prompt("red apples", "red apples and pears")) == "0"
     with pytest.raises(ConfigError, match="needs a task"):
         make_oracle("oracle")
