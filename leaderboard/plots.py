@@ -55,7 +55,7 @@ def quality_vs_cost(task: dict[str, Any]) -> Spec | None:
             "pareto": "Pareto front" if r.get("pareto") else "dominated",
         }
         for r in task["results"]
-        if r["cost"]["per_query_s"] and r["cost"]["per_query_s"] > 0
+        if r["cost"]["per_query_s"] and r["cost"]["per_query_s"] > 0 and not r.get("simulated")
     ]
     if not pts:
         return None
@@ -251,6 +251,8 @@ def judge_agreement(summary: dict[str, Any]) -> Spec | None:
         if t["family"] != "llmjudge":
             continue
         for r in t["results"]:
+            if r.get("simulated"):
+                continue  # oracle judges have their own plot (kappa against noise)
             k, tau = r["metrics"].get("cohen_kappa"), r["metrics"].get("kendall_tau")
             if k is not None and tau is not None:
                 rows.append({"system": r["system"], "task": t["task"], "kappa": k, "tau": tau})

@@ -295,7 +295,8 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 if k not in metric_names:
                     metric_names.append(k)
         main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
-        costed = [e for e in entries if e["cost"]["per_query_s"] is not None]
+        # Simulated (oracle) runs cost nothing real: they neither sit on nor shape the front.
+        costed = [e for e in entries if e["cost"]["per_query_s"] is not None and not e["simulated"]]
         for e, on_front in zip(
             costed,
             pareto_front([(e["cost"]["per_query_s"], e["main_score"]) for e in costed]),

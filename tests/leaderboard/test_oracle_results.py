@@ -81,3 +81,13 @@ def test_compare_defaults_to_the_best_real_system(
         raise SystemExit(0)
     assert e.value.code in (0, None)
     assert {c["baseline"] for c in json.loads(capsys.readouterr().out)} == {"bm25"}
+
+
+def test_oracle_runs_stay_off_the_cost_front_and_judge_scatter(tmp_path: Path) -> None:
+    from leaderboard.plots import quality_vs_cost
+
+    _store(tmp_path)
+    (task,) = summarise(tmp_path)["tasks"]
+    assert all("pareto" not in r for r in task["results"] if r["simulated"])
+    pts = quality_vs_cost(task)["data"]["values"]
+    assert {p["system"] for p in pts} == {"bm25", "rankgpt[llm=gguf:x]"}
