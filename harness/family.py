@@ -90,6 +90,9 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         {"total_s": total},
         {"members": member_scores, "aggregate": "macro mean over member tasks"},
         artifact_name="members.json",
+        data={
+            "members": {o.metrics.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes}
+        },
     )
     return outcomes, agg
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.auc import pooled_auc
-from harness.data import Run, TaskData, ranked
+from harness.data import Qrels, Run, TaskData, ranked
 from harness.errors import ConfigError, DataFormatError
 from harness.io import format_trec_run, read_trec_run
 from harness.metrics import evaluate, prepare_run
@@ -170,11 +170,13 @@ def store_result(
     artifact_name: str = "run.trec",
     resumed: int = 0,
     scope: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Build the metrics and metadata records and write the result atomically.
 
     ``scope`` defaults to the options' limit and seed over ``n`` evaluated items. A result that
     evaluated nothing is refused: it would only replace a real one with an empty number.
+    ``data``: the data identity (``harness.checksum.data_identity``) stored in the metadata.
     """
     from harness.envinfo import git_sha, hardware, package_versions
 
@@ -216,9 +218,26 @@ def store_result(
         timings=timings,
         stats={**ctx.stats, "resumed_queries": resumed},
         scope=scope,
+        data=data or {},
     )
     path = write_result(Path(opts.results), artifact, metrics, meta, artifact_name=artifact_name)
     return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=resumed)
+
+
+def _identity(
+    spec: TaskSpec,
+    opts: RunOptions,
+    ctx: RunContext,
+    qrels: Qrels | None,
+    qrels_hash: str = "",
+) -> dict[str, Any]:
+    """Sources (revision or local sha256) and the sha256 of the qrels actually scored against."""
+    from harness.checksum import data_identity
+
+    out = data_identity(spec, resolve_data_dir(opts.data_dir), qrels, ctx.cache_dir)
+    if qrels_hash:
+        out["qrels_sha256"] = qrels_hash
+    return out
 
 
 def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
@@ -297,6 +316,7 @@ def _run_locked(
             {"total_s": total, "per_query_s": total / max(1, res.n_items)},
             res.extra,
             res.artifact_name,
+            data=_identity(spec, opts, ctx, None, res.qrels_sha256),
         )
     return _run_ranking(opts, task, subset, pipe, ctx, t0)
 
@@ -395,6 +415,7 @@ def _run_ranking(
         scope=make_scope(
             opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
         ),
+        data=_identity(spec, opts, ctx, data.qrels),
     )
     ckpt.unlink(missing_ok=True)
     return outcome

@@ -52,6 +52,8 @@ class CustomResult:
     n_items: int = 0
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # sha256 of the labels scored against (``harness.checksum.qrels_sha256``), for the metadata
+    qrels_sha256: str = ""
 
 
 class Task:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from harness.checksum import qrels_sha256
 from harness.errors import ConfigError
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import Task
 from tasks.llmjudge.agreement import AGREEMENT_METRICS
 from tasks.llmjudge.data import FOLDER, LABELS, human_labels, load_pool, pool_spec
-from tasks.llmjudge.labels import GRADES, Labels, Pair
+from tasks.llmjudge.labels import GRADES, Labels, Pair, labels_to_qrels
 from tasks.llmjudge.runset import RANKING_METRICS
 from tasks.llmjudge.scoring import score_label_file, score_labels
 
@@ -148,6 +149,7 @@ class LLMJudgeTask(Task):
             n_items=len(human),
             source=str(src),
             extra=extra,
+            qrels_sha256=qrels_sha256(labels_to_qrels(human)),
         )
 
 
