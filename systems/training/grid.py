@@ -44,6 +44,7 @@ def run_grid(
     system_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> RunOutcome:
+    from harness.checksum import data_identity
     from harness.pipeline import build_pipeline
     from harness.runner import RunOptions, make_context, store_result
     from harness.task import get_task, resolve_data_dir
@@ -114,6 +115,7 @@ def run_grid(
         {"total_s": total},
         extra,
         name,
+        data=data_identity(spec, ddir, None, ctx.cache_dir),  # sources; qrels stay in the loader
     )
 
 
