@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
@@ -10,6 +10,9 @@ from harness.errors import ConfigError, UnknownNameError
 from harness.registry import TASKS
 from harness.task import Task, get_task
 from tests.harness.fakes import TinyFamily, TinyTask
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_get_task_splits_the_name_and_looks_up_the_family() -> None:
@@ -82,3 +85,40 @@ def test_a_plain_plugin_with_an_undeclared_ability_is_refused() -> None:
     TASKS.register("pf", PlainFamily)
     with pytest.raises(ConfigError, match="defines family_members.*subclass harness.task.Task"):
         get_task("pf")
+
+
+def test_eval_dispatches_on_declared_file_abilities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``harness eval`` uses a task's own scorer only when declared, and ``--run-set`` only where
+    ``takes_run_set`` is declared (the old code read the method's signature)."""
+    import json
+    import sys
+
+    from harness.cli import main
+    from harness.task import CustomResult
+
+    class LabelTask(TinyTask):
+        evaluates_files: ClassVar[bool] = True
+
+        def evaluate_file(  # accepts run_set, but does not declare takes_run_set
+            self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
+        ) -> CustomResult:
+            return CustomResult(metrics={"ndcg@10": 0.5, "recall@2": 0.0}, n_items=3)
+
+    TASKS.register("labels", LabelTask)
+    f = tmp_path / "labels.txt"
+    f.write_text("q1 0 d1 1\n")
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["harness", *args])
+        with pytest.raises(SystemExit) as e:
+            main()
+            raise SystemExit(0)
+        out = capsys.readouterr()
+        return int(e.value.code or 0), out.out, out.err
+
+    code, out, _ = invoke("eval", str(f), "--task", "labels", "--json")
+    assert code == 0 and json.loads(out)["main_score"] == 0.5
+    code, _, err = invoke("eval", str(f), "--task", "labels", "--run-set", str(tmp_path))
+    assert code == 2 and "takes no --run-set" in err
