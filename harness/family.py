@@ -1,9 +1,9 @@
 """Running a whole benchmark family (``bright``, ``beir``, ``beir/cqadupstack``) and averaging it.
 
-A task plugin opts in by declaring ``has_members`` and defining ``family_members(subset)`` returning
-the subsets -- or full task names -- whose mean is the family score. Every member is run and stored as
-usual; the aggregate is stored as its own result, named after the family, with each member's
-main score kept beside the mean.
+A task plugin opts in by declaring ``has_members`` and defining ``family_members(subset)``
+returning the subsets -- or full task names -- whose mean is the family score. Every member is
+run and stored as usual; the aggregate is stored as its own result, named after the family, with
+each member's main score (and qrels sha256) kept beside the mean.
 """
 
 from __future__ import annotations
