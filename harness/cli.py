@@ -403,27 +403,49 @@ def _logging(quiet: bool) -> None:
         os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+INTERRUPTED = (
+    "interrupted; finished query batches are checkpointed, re-run the same command to resume"
+)
+
+
+def _os_error_message(e: OSError) -> str:
+    """One line for a file-system fault: the path and what went wrong."""
+    what = e.strerror or str(e) or type(e).__name__
+    if e.filename is not None:
+        return f"{e.filename}: {what}"
+    return what
+
+
 def main() -> None:
+    """Entry point: clean one-line errors, exit 2 for bad input or usage, 130 for Ctrl-C.
+
+    Typer bundles its own copy of click, so its usage errors are ``typer._click`` classes, and
+    in non-standalone mode it turns Ctrl-C into a returned 130 rather than raising."""
+    from typer import _click as tclick
+
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(
-            "interrupted; finished query batches are checkpointed, re-run the same command to resume",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
-    except Exception as e:  # click's own usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+    except tclick.exceptions.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (tclick.exceptions.Abort, EOFError):
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    except (OSError, UnicodeDecodeError) as e:  # unreadable, missing, not-a-file, bad gzip
+        msg = _os_error_message(e) if isinstance(e, OSError) else f"not UTF-8 text: {e}"
+        print(f"error: {msg}", file=sys.stderr)
+        sys.exit(2)
+    if rv == 130:  # typer's non-standalone answer to KeyboardInterrupt
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        sys.exit(rv)
 
 
 # Training commands live with the systems they train; the module imports only typer at load.

@@ -1,8 +1,8 @@
 """The scoring runner: task + system -> run -> metrics -> stored result, resumable.
 
-Queries go through the whole pipeline in batches; after each batch the finished rankings are
-appended to a checkpoint file keyed by the run's config hash. A run that crashes and is started
-again reads the checkpoint and only does the queries that are missing. Expensive artefacts
+Queries go through the whole pipeline in batches; each finished batch is committed atomically to
+a checkpoint keyed by the run's config hash (``harness.checkpoint``). A run that crashes and is
+started again reads the checkpoint and only does the queries that are missing. Expensive artefacts
 (embeddings, Lucene indexes) are cached by content, so a repeated run is nearly free.
 """
 
@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.auc import auc_metrics
+from harness.checkpoint import Checkpoint
 from harness.data import Run, TaskData, ranked
-from harness.errors import ConfigError, DataFormatError
-from harness.io import format_trec_run, read_trec_run
+from harness.errors import ConfigError
+from harness.io import format_trec_run
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import Reranker, Retriever
@@ -115,22 +116,6 @@ def run_batch(
         top = {q: dict(ranked(current.get(q, {}))[: spec.rerank_depth]) for q in qids}
         current = _merge_tail(stage.rerank(queries, data.corpus, top, ctx), current)
     return {q: current.get(q, {}) for q in qids}
-
-
-def _read_checkpoint(path: Path) -> Run:
-    """Complete lines of a checkpoint; a torn last line (crash mid-write) is dropped."""
-    if not path.exists():
-        return {}
-    text = path.read_text(encoding="utf-8")
-    if not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-        path.write_text(text, encoding="utf-8")
-    try:
-        return read_trec_run(path)
-    except DataFormatError:
-        log.warning("checkpoint %s unreadable; starting over", path)
-        path.unlink()
-        return {}
 
 
 def make_context(opts: RunOptions) -> RunContext:
@@ -256,11 +241,15 @@ def _run_ranking(
     }
     chash = config_hash(config)
     results = Path(opts.results)
-    ckpt = results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}.trec"
-    ckpt.parent.mkdir(parents=True, exist_ok=True)
-    done = _read_checkpoint(ckpt)
+    ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")
+    done = ckpt.load()
     if done:
-        log.info("resuming: %d of %d queries already done (%s)", len(done), len(data.queries), ckpt)
+        log.info(
+            "resuming: %d of %d queries already done (%s)",
+            len(done),
+            len(data.queries),
+            ckpt.folder,
+        )
 
     t = time.perf_counter()
     if (
@@ -275,23 +264,21 @@ def _run_ranking(
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
-    with open(ckpt, "a", encoding="utf-8") as out:
-        for b in range(0, len(todo), opts.query_batch):
-            qids = todo[b : b + opts.query_batch]
-            batch_run = run_batch(pipe, spec, data, qids, ctx)
-            batch_run = prepare_run(
-                batch_run,
-                depth=spec.run_depth,
-                excluded_ids=data.excluded_ids,
-                ignore_identical_ids=spec.ignore_identical_ids,
-            )
-            out.write(format_trec_run(batch_run, slug(pipe.label)))
-            out.flush()
+    for b in range(0, len(todo), opts.query_batch):
+        qids = todo[b : b + opts.query_batch]
+        batch_run = run_batch(pipe, spec, data, qids, ctx)
+        batch_run = prepare_run(
+            batch_run,
+            depth=spec.run_depth,
+            excluded_ids=data.excluded_ids,
+            ignore_identical_ids=spec.ignore_identical_ids,
+        )
+        ckpt.commit(format_trec_run(batch_run, slug(pipe.label)))
     timings["search_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     # Read the checkpoint back so a resumed run and an uninterrupted one score identical bytes.
-    done = read_trec_run(ckpt) if ckpt.stat().st_size else {}
+    done = ckpt.load()
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
     ev = evaluate(final, data.qrels, spec, data)
     means, per_query, extra = (
@@ -325,5 +312,5 @@ def _run_ranking(
         extra,
         resumed=len(data.queries) - len(todo),
     )
-    ckpt.unlink(missing_ok=True)
+    ckpt.clear()
     return outcome

@@ -1,0 +1,81 @@
+"""Resumable run checkpoints whose every batch is committed atomically.
+
+A checkpoint is a folder with one TREC file per finished query batch. Each batch file is written
+under a temp name and renamed into place, so it either holds all of its batch's lines or does not
+exist: a kill at any moment can lose the batch in progress, never leave a query half-recorded.
+Only renamed batch files count as done; temp files left by a kill are removed on the next start.
+A single-file checkpoint from an older version cannot tell a finished query from a partly
+written one, so it is discarded (with a warning) and its queries are run again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from harness.errors import DataFormatError
+from harness.io import atomic_write_text, read_trec_run
+from harness.runtime import log
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from harness.data import Run
+
+BATCH_SUFFIX = ".trec"
+
+
+class Checkpoint:
+    """The finished batches of one run configuration, kept in ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._next = 0
+
+    def _batches(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.folder.iterdir()
+            if p.name.endswith(BATCH_SUFFIX) and p.name[: -len(BATCH_SUFFIX)].isdigit()
+        )
+
+    def _discard_legacy(self) -> None:
+        legacy = self.folder.with_name(self.folder.name + BATCH_SUFFIX)
+        if legacy.is_file():
+            log.warning(
+                "discarding old-style checkpoint %s: it cannot show which queries were complete;"
+                " its queries run again",
+                legacy,
+            )
+            legacy.unlink()
+
+    def load(self) -> Run:
+        """Every committed batch's rankings; temp files of an interrupted write are removed."""
+        self._discard_legacy()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for p in self.folder.iterdir():
+            if p.name.startswith(".") and p.name.endswith(".tmp"):
+                p.unlink(missing_ok=True)
+        done: Run = {}
+        batches = self._batches()
+        for p in batches:
+            try:
+                part = read_trec_run(p)
+            except DataFormatError as e:  # never written by us: distrust the whole checkpoint
+                log.warning("checkpoint batch unreadable (%s); starting over", e)
+                self.clear()
+                self.folder.mkdir(parents=True, exist_ok=True)
+                return {}
+            done.update(part)
+        self._next = int(batches[-1].name[: -len(BATCH_SUFFIX)]) + 1 if batches else 0
+        return done
+
+    def commit(self, trec_text: str) -> None:
+        """Record one finished batch: all its lines appear at once, or none do."""
+        atomic_write_text(self.folder / f"{self._next:06d}{BATCH_SUFFIX}", trec_text)
+        self._next += 1
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
