@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.protocols import SystemMeta
+from harness.runtime import log
 
 SCHEMA_VERSION = 1
 RUN_FILE, METRICS_FILE, METADATA_FILE = "run.trec", "metrics.json", "metadata.json"
@@ -113,8 +114,14 @@ def iter_results(results: Path) -> list[tuple[MetricsRecord, RunMetadata, Path]]
         d = mpath.parent
         if d.name.startswith(".") or d.parent.name.startswith("."):
             continue
-        metrics = MetricsRecord.model_validate_json(mpath.read_text(encoding="utf-8"))
-        meta = RunMetadata.model_validate_json((d / METADATA_FILE).read_text(encoding="utf-8"))
+        try:
+            metrics = MetricsRecord.model_validate_json(mpath.read_text(encoding="utf-8"))
+            meta = RunMetadata.model_validate_json((d / METADATA_FILE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
+            # One damaged result must not hide every other one; say which folder was skipped.
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            log.warning("skipping result %s: unreadable (%s)", d, first)
+            continue
         out.append((metrics, meta, d))
     return out
 
