@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from harness.auc import auc_metrics
 from harness.checkpoint import Checkpoint
 from harness.data import Run, TaskData, ranked
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.io import format_trec_run
+from harness.llm.session import check_llm_faults
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import Reranker, Retriever
@@ -148,6 +149,7 @@ def store_result(
     """Build the metrics and metadata records and write the result atomically."""
     from harness.envinfo import git_sha, hardware, package_versions
 
+    check_llm_faults(ctx.stats)  # too many unusable LLM answers: refuse to store
     label = pipe.label
     metrics = MetricsRecord(
         task=spec.name,
@@ -242,7 +244,7 @@ def _run_ranking(
     chash = config_hash(config)
     results = Path(opts.results)
     ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")
-    done = ckpt.load()
+    done = ckpt.load(ctx.stats)
     if done:
         log.info(
             "resuming: %d of %d queries already done (%s)",
@@ -273,7 +275,7 @@ def _run_ranking(
             excluded_ids=data.excluded_ids,
             ignore_identical_ids=spec.ignore_identical_ids,
         )
-        ckpt.commit(format_trec_run(batch_run, slug(pipe.label)))
+        ckpt.commit(format_trec_run(batch_run, slug(pipe.label)), ctx.stats)
     timings["search_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -297,6 +299,11 @@ def _run_ranking(
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
+    try:
+        check_llm_faults(ctx.stats)
+    except HarnessError:
+        ckpt.clear()  # a re-run asks the failed calls again (they were never cached)
+        raise
     outcome = store_result(
         opts,
         spec,

@@ -95,7 +95,12 @@ class LLMJudge:
         llm = self.handle.get(ctx)
         prompts: list[Any] = [build_prompt(qt, pt, self.max_words) for _, qt, _, pt in items]
         with LLMSession(llm, ctx) as session:
-            outs = session.complete_many(prompts, max_tokens=self.max_tokens, temperature=0.0)
+            outs = session.complete_many(
+                prompts,
+                max_tokens=self.max_tokens,
+                temperature=0.0,
+                accept=lambda t: parse_grade(t) is not None,  # unparsable: counted, not cached
+            )
         grades: dict[Pair, int] = {}
         failures = 0
         for (q, _, d, _), c in zip(items, outs):

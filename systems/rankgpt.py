@@ -207,6 +207,8 @@ class SlidingWindowReranker:
                 self.messages(query, texts),
                 max_tokens=self.call_max_tokens(len(ids)),
                 temperature=self.temperature,
+                # an answer that needed repair counts as failed and is not cached
+                accept=lambda t, n=len(ids): not parse_permutation(self.answer(t), n)[1],
             )
             perm, repaired = parse_permutation(self.answer(c.text), len(ids))
             order[start:end] = [ids[i] for i in perm]
