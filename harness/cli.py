@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.errors import ConfigError, HarnessError
+from harness.paths import check_writable_dir, require_dir, require_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -171,9 +173,13 @@ def run_cmd(
     """Run a system on a task and store run file, metrics and metadata."""
     from harness.family import run_any
     from harness.runner import RunOptions
-    from harness.runtime import resolve_device
+    from harness.runtime import default_cache_dir, resolve_device
 
     _logging(quiet or json_out)
+    check_writable_dir(results, "--results")
+    check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
     _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures)
     opts = parse_options(option)
     if model:
@@ -250,11 +256,16 @@ def eval_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
-    from harness.io import read_judge_qrels, read_trec_run
+    from harness.coverage import read_judge_qrels_checked, run_coverage
+    from harness.io import read_trec_run
     from harness.metrics import evaluate
     from harness.registry import TASKS, split_task_name
     from harness.task import FileEvaluatingTask, resolve_data_dir
 
+    require_file(run_file, "RUN_FILE")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    coverage: dict[str, int] = {}
     with _stdout_reserved(json_out):
         family, subset = split_task_name(task)
         task_obj = TASKS.get(family)()
@@ -265,10 +276,14 @@ def eval_cmd(
         else:
             run = read_trec_run(run_file)
             data = task_obj.load(subset, resolve_data_dir(data_dir))
-            qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
+            qrels = data.qrels
+            if qrels_from:
+                qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
+            qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
+            coverage.update(run_coverage(run, qrels, run_file, qname, known=data.queries))
             ev = evaluate(run, qrels, spec, data)
             means, n = ev.means, len(ev.query_ids)
-    payload = {
+    payload: dict[str, Any] = {
         "task": spec.name,
         "run": str(run_file),
         "main_metric": spec.main_metric,
@@ -276,6 +291,8 @@ def eval_cmd(
         "metrics": means,
         "n_queries": n,
     }
+    if coverage:
+        payload["coverage"] = coverage
     if json_out:
         print(json.dumps(payload))
     else:
@@ -299,6 +316,12 @@ def compare_cmd(
     """Paired significance tests (Holm-corrected) of every stored system against a baseline."""
     from harness.compare import compare
     from harness.store import iter_results
+
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(f"--alpha {alpha}: expected a significance level between 0 and 1")
+    if test not in ("randomization", "t-test"):
+        raise ConfigError(f"--test {test!r}: expected 'randomization' or 't-test'")
+    require_dir(results, "--results")
 
     rows = [m for m, _, _ in iter_results(results) if m.task == task]
     if len(rows) < 2:
@@ -439,6 +462,14 @@ INTERRUPTED = (
 )
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds like Ctrl-C and exits 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def _os_error_message(e: OSError) -> str:
     """One line for a file-system fault: the path and what went wrong."""
     what = e.strerror or str(e) or type(e).__name__
@@ -453,9 +484,14 @@ def main() -> None:
     Typer bundles its own copy of click, so its usage errors are ``typer._click`` classes, and
     in non-standalone mode it turns Ctrl-C into a returned 130 rather than raising."""
     from typer import _click as tclick
+    from typer.exceptions import Abort
 
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         rv = app(standalone_mode=False)
+    except Terminated:
+        print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
+        sys.exit(143)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -465,7 +501,10 @@ def main() -> None:
     except tclick.exceptions.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except (tclick.exceptions.Abort, EOFError):
+    except (Abort, EOFError) as e:  # typer turns EOFError (a truncated input) into Abort
+        if isinstance(e, EOFError) or isinstance(e.__cause__, EOFError):
+            print("error: unexpected end of input (a truncated file?)", file=sys.stderr)
+            sys.exit(2)
         print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
     except (OSError, UnicodeDecodeError) as e:  # unreadable, missing, not-a-file, bad gzip

@@ -225,9 +225,10 @@ def _run_ranking(
     spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
     data = limit_queries(data, opts.limit_queries)
     if opts.qrels_from:
-        from harness.io import read_judge_qrels
+        from harness.coverage import read_judge_qrels_checked
 
-        data.qrels = read_judge_qrels(opts.qrels_from, human=data.qrels)
+        data.qrels, counts = read_judge_qrels_checked(opts.qrels_from, data.qrels)
+        ctx.stats.update(counts)  # how much of the pool the judge labelled, in the metadata
         spec = spec.model_copy(update={"name": f"{spec.name}[qrels={Path(opts.qrels_from).name}]"})
     timings["load_s"] = time.perf_counter() - t0
     config = {
