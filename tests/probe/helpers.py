@@ -26,11 +26,13 @@ def probe_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def launch(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def launch(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[str]:
     """The harness entry point with the tiny test plugins registered (see launcher.py)."""
     return subprocess.Popen(
         [sys.executable, "-m", "tests.probe.launcher", *args],
-        cwd=REPO,
+        cwd=cwd or REPO,
         env=env or probe_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
