@@ -8,15 +8,12 @@ import json
 import os
 import pickle
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.probe.helpers import assert_clean_error, harness, tree_digest
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 GOOD_RUN = "q1 Q0 d1 1 2.0 t\nq1 Q0 d2 2 1.0 t\nq2 Q0 d2 1 2.0 t\nq3 Q0 d3 1 1.0 t\n"
 
@@ -221,6 +218,7 @@ TREES = {
     "children-not-list": (lambda: {"id": 1, "child": 5}, "not a list"),
     "not-a-pickle": (lambda: b"garbage", "not a LATTICE tree pickle"),
     "truncated": (lambda: pickle.dumps(_deep(3))[:-5], "not a LATTICE tree pickle"),
+    "foreign-global": (lambda: pickle.dumps(Path("x")), "refusing to load"),
 }
 
 
@@ -238,3 +236,10 @@ def test_bad_tree_pickle(make, name: str, tmp_path: Path) -> None:  # type: igno
     a = harness("build-tree", "--from-pickle", str(p), "--trust-pickle", "--out", str(out))
     assert_clean_error(a, str(p), name)
     assert not out.exists()
+
+
+def test_untrusted_pickle_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "tree.pkl"
+    p.write_bytes(pickle.dumps(_deep(2)))
+    a = harness("build-tree", "--from-pickle", str(p), "--out", str(tmp_path / "t.json"))
+    assert_clean_error(a, "--trust-pickle")

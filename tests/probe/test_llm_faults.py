@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +13,6 @@ from harness.llm.session import check_llm_faults
 from harness.runtime import RunContext
 from tests.harness.test_llm_http import FaultServer, ok_body
 from tests.probe.helpers import assert_clean_error, harness, tree_digest
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytest.importorskip("httpx")
 
@@ -120,3 +117,21 @@ def test_server_down_is_one_clean_error(tmp_path: Path) -> None:
         "--llm-attempts", "1", HARNESS_CACHE_DIR=str(tmp_path / "cache"),
     )  # fmt: skip
     assert_clean_error(a, "127.0.0.1:9")
+
+
+def test_fatal_http_error_is_one_clean_line(tmp_path: Path) -> None:
+    with FaultServer(default=lambda body: (401, {}, '{"error": "bad key"}', 0.0)) as srv:
+        a = _judge_run(tmp_path, srv)
+    assert_clean_error(a, "HTTP 401", srv.url)
+    assert tree_digest(tmp_path / "results" / "tiny") == {}
+
+
+def test_retry_after_is_honoured_and_retries_reach_the_stored_metadata(tmp_path: Path) -> None:
+    script = [(429, {"retry-after": "0"}, "slow down", 0.0), (503, {}, "busy", 0.0)]
+    with FaultServer(script, default=_answer("Score: 2")) as srv:
+        a = _judge_run(tmp_path, srv, "--llm-attempts", "3")
+    assert a.rc == 0, a.err
+    meta = json.loads((Path(json.loads(a.out)["result_dir"]) / "metadata.json").read_text())
+    assert meta["stats"]["llm_retries"] == 2 and meta["stats"].get("llm_failed_answers", 0) == 0
+    assert meta["stats"]["llm_answers"] == 6
+    assert meta["stages"][1]["parameters"]["llm"]["attempts"] == 3
