@@ -30,17 +30,19 @@ def _stall_then(sig: int, tmp_path: Path, results: Path) -> tuple[int, str]:
     return p.returncode, err
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["sigkill", "sigint"])
-def test_killed_run_resumes_byte_identical(sig: int, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The uninterrupted run file both kill cases must reproduce byte for byte."""
+    d = tmp_path_factory.mktemp("clean")
     clean = harness(
-        *RUN,
-        str(tmp_path / "clean"),
-        "-s",
-        "stalling",
-        PROBE_PROGRESS=str(tmp_path / "p0"),
-        PROBE_QUERY_BATCH="1",
+        *RUN, str(d / "r"), "-s", "stalling", PROBE_PROGRESS=str(d / "p0"), PROBE_QUERY_BATCH="1"
     )
     assert clean.rc == 0, clean.err
+    return (d / "r" / "tiny" / "stalling" / "run.trec").read_bytes()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["sigkill", "sigint"])
+def test_killed_run_resumes_byte_identical(sig: int, tmp_path: Path, clean_run: bytes) -> None:
     results = tmp_path / "killed"
     rc, err = _stall_then(sig, tmp_path, results)
     if sig == signal.SIGINT:
@@ -56,6 +58,4 @@ def test_killed_run_resumes_byte_identical(sig: int, tmp_path: Path) -> None:
     )
     assert resumed.rc == 0, resumed.err
     assert progress.read_text().split() == ["1", "q2", "2", "q3"]  # q1 was committed
-    a = (tmp_path / "clean" / "tiny" / "stalling" / "run.trec").read_bytes()
-    b = (results / "tiny" / "stalling" / "run.trec").read_bytes()
-    assert a == b
+    assert (results / "tiny" / "stalling" / "run.trec").read_bytes() == clean_run
