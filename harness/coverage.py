@@ -92,3 +92,20 @@ def read_judge_qrels_checked(path: str | Path, human: Qrels) -> tuple[Qrels, dic
             len(pairs) - labelled,
         )
     return {q: {d: judged.get(q, {}).get(d, 0) for d in docs} for q, docs in human.items()}, counts
+
+
+def empty_rankings(run: Run, system: str) -> int:
+    """How many queries a system returned nothing for; all of them is an error, not a 0.0."""
+    empty = sum(1 for docs in run.values() if not docs)
+    if run and empty == len(run):
+        raise DataFormatError(
+            f"system {system}",
+            None,
+            f"returned no documents for any of the {len(run)} queries",
+            "at least one ranked document",
+        )
+    if empty:
+        log.warning(
+            "%s returned no documents for %d of %d queries (they score 0)", system, empty, len(run)
+        )
+    return empty

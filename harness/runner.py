@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.auc import auc_metrics
 from harness.checkpoint import Checkpoint
+from harness.coverage import empty_rankings
 from harness.data import Run, TaskData, ranked
 from harness.errors import ConfigError, HarnessError
 from harness.io import format_trec_run
@@ -283,6 +284,8 @@ def _run_ranking(
     # Read the checkpoint back so a resumed run and an uninterrupted one score identical bytes.
     done = ckpt.load()
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
+    if n_empty := empty_rankings(final, pipe.label):
+        ctx.stats["queries_without_results"] = n_empty
     ev = evaluate(final, data.qrels, spec, data)
     means, per_query, extra = (
         dict(ev.means),

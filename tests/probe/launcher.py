@@ -9,11 +9,12 @@ import harness.family
 from harness.cli import main
 from harness.registry import SYSTEMS, TASKS
 from tests.harness.fakes import OverlapRetriever, TinyTask
-from tests.probe.plugins import StallingRetriever
+from tests.probe.plugins import EmptyRetriever, StallingRetriever
 
 TASKS.register("tiny", TinyTask)
 SYSTEMS.register("overlap", OverlapRetriever)
 SYSTEMS.register("stalling", StallingRetriever)
+SYSTEMS.register("empty", EmptyRetriever)
 
 _run_any = harness.family.run_any
 

@@ -26,3 +26,12 @@ class StallingRetriever(OverlapRetriever):
         if calls == int(os.environ.get("PROBE_STALL_AT", "0")):
             time.sleep(120)
         return super().search(queries, k, ctx)
+
+
+class EmptyRetriever(OverlapRetriever):
+    """Returns nothing for every query (or only for ``q1`` with ``$PROBE_EMPTY=q1``)."""
+
+    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        only = os.environ.get("PROBE_EMPTY")
+        full = super().search(queries, k, ctx)
+        return {q: ({} if only in (None, q) else docs) for q, docs in full.items()}

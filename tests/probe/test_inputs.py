@@ -116,6 +116,12 @@ def test_bm25_options_are_checked_before_any_work(
     assert not (tmp_path / "r" / "tiny").exists()
 
 
+def test_system_returning_nothing_is_an_error_not_a_zero(tmp_path: Path) -> None:
+    a = _run(tmp_path, "-s", "empty", "--results", str(tmp_path / "r"))
+    assert_clean_error(a, "system empty", "no documents for any of the 3 queries")
+    assert not (tmp_path / "r" / "tiny").exists()
+
+
 def test_results_is_a_file(tmp_path: Path) -> None:
     f = tmp_path / "results"
     f.write_text("keep")
