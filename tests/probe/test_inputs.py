@@ -156,14 +156,35 @@ def test_task_cannot_escape_data_dir(task: str, tmp_path: Path) -> None:
     assert_clean_error(a, task, "--data-dir")
 
 
-@pytest.mark.parametrize("missing", ["corpus.jsonl", "queries.jsonl"])
-def test_beir_folder_missing_a_file(missing: str, tmp_path: Path) -> None:
+BEIR_FAULTS = {
+    "no-corpus": ("corpus.jsonl", None, "corpus.jsonl"),
+    "no-queries": ("queries.jsonl", None, "queries.jsonl"),
+    "corpus-bad-json": (
+        "corpus.jsonl",
+        '{"_id": "d1", "text": "a"}\n{"_id": "d2", \n',
+        "corpus.jsonl:2",
+    ),
+    "corpus-no-id": ("corpus.jsonl", '{"text": "a"}\n', "corpus.jsonl:1"),
+    "qrels-bad-grade": (
+        "qrels/test.tsv",
+        "query-id\tcorpus-id\tscore\nq1\td1\thigh\n",
+        "test.tsv:2",
+    ),
+}
+
+
+@pytest.mark.parametrize("file,content,names", BEIR_FAULTS.values(), ids=BEIR_FAULTS.keys())
+def test_beir_folder_faults(file: str, content: str | None, names: str, tmp_path: Path) -> None:
     d = tmp_path / "data" / "mini"
     (d / "qrels").mkdir(parents=True)
     (d / "corpus.jsonl").write_text('{"_id": "d1", "title": "", "text": "red apples"}\n')
     (d / "queries.jsonl").write_text('{"_id": "q1", "text": "apples"}\n')
     (d / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
-    (d / missing).unlink()
+    if content is None:
+        (d / file).unlink()
+    else:
+        (d / file).write_text(content)
+    missing = names
     a = harness(
         "run", "-s", "overlap", "-t", "beir/mini", "--data-dir", str(tmp_path / "data"),
         "--results", str(tmp_path / "r"), "--device", "cpu", "--quiet",

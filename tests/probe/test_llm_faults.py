@@ -135,3 +135,21 @@ def test_retry_after_is_honoured_and_retries_reach_the_stored_metadata(tmp_path:
     assert meta["stats"]["llm_retries"] == 2 and meta["stats"].get("llm_failed_answers", 0) == 0
     assert meta["stats"]["llm_answers"] == 6
     assert meta["stages"][1]["parameters"]["llm"]["attempts"] == 3
+
+
+@pytest.mark.parametrize(
+    "action,names",
+    [
+        ((200, {}, "<html>not json</html>", 0.0), ("malformed response body", "2 attempts")),
+        ((200, {}, '{"choices": []}', 0.0), ("malformed response body",)),
+        ((503, {"retry-after": "0"}, "busy", 0.0), ("HTTP 503", "2 attempts")),
+    ],
+    ids=["html-body", "no-choices", "always-503"],
+)
+def test_persistent_server_faults_are_one_clean_line(
+    action: tuple[int, dict[str, str], str, float], names: tuple[str, ...], tmp_path: Path
+) -> None:
+    with FaultServer(default=lambda body: action) as srv:
+        a = _judge_run(tmp_path, srv, "--llm-attempts", "2")
+    assert_clean_error(a, *names)
+    assert tree_digest(tmp_path / "results" / "tiny") == {}

@@ -21,6 +21,15 @@ CASES = {
     "unknown-task": (("run", "-s", "overlap", "-t", "tinny"), "tiny"),
     "bad-device": (("run", "-s", "overlap", "-t", "tiny", "--device", "tpu"), "--device"),
     "bad-option-syntax": (("run", "-s", "overlap", "-t", "tiny", "-o", "k1"), "KEY=VALUE"),
+    "list-bogus": (("list", "bogus"), "'tasks' or 'systems'"),
+    "eval-unknown-task": (("eval", "README.md", "-t", "tinny"), "tiny"),
+    "llm-unknown-backend": (
+        ("run", "-s", "overlap>judge", "-t", "tiny", "--llm", "foo:bar"),
+        "foo",
+    ),
+    "llm-no-model": (("run", "-s", "overlap>judge", "-t", "tiny", "--llm", "openai"), "--llm"),
+    "pipeline-bad-stage": (("run", "-s", "overlap>>judge", "-t", "tiny"), "stage"),
+    "compare-bad-test": (("compare", "-t", "tiny", "--test", "z-test"), "--test"),
 }
 
 
