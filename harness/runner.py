@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.auc import pooled_auc
-from harness.data import Run, TaskData, ranked
 from harness.errors import ConfigError, DataFormatError
 from harness.io import format_trec_run, read_trec_run
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
-from harness.protocols import Reranker, Retriever
+from harness.protocols import ExclusionAware, Retriever
 from harness.registry import TASKS, split_task_name
 from harness.runtime import RunContext, log
 from harness.store import (
@@ -38,6 +37,7 @@ from harness.task import limit_queries, resolve_data_dir
 from harness.trainrec import training_overlap
 
 if TYPE_CHECKING:
+    from harness.data import Run, TaskData
     from harness.spec import TaskSpec
 
 
@@ -74,57 +74,12 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
     return spec, task.load(subset, resolve_data_dir(data_dir))
 
 
-def _merge_tail(reranked: Run, previous: Run) -> Run:
-    """Reranked top documents first, then the previous stage's remainder below them."""
-    out: Run = {}
-    for q, top in reranked.items():
-        docs = dict(top)
-        rest = [d for d, _ in ranked(previous.get(q, {})) if d not in docs]
-        if rest:
-            floor = min(docs.values(), default=0.0)
-            for i, d in enumerate(rest, start=1):
-                docs[d] = floor - i
-        out[q] = docs
-    return out
-
-
 def run_batch(
     pipe: Pipeline, spec: TaskSpec, data: TaskData, qids: list[str], ctx: RunContext
 ) -> Run:
-    """All stages of the pipeline for one batch of queries."""
+    """All stages of the pipeline for one batch of the task's queries (``Pipeline.run``)."""
     queries = {q: data.queries[q] for q in qids}
-    current: Run
-    first = pipe.stages[0]
-    if data.candidates is not None:
-        if not isinstance(first, Reranker):
-            raise ConfigError(
-                f"{spec.name} is a reranking task; system {pipe.names[0]!r} cannot rerank"
-            )
-        given = {q: data.candidates.get(q, {}) for q in qids}
-        top = {q: dict(ranked(given[q])[: spec.rerank_depth]) for q in qids}
-        current = _merge_tail(first.rerank(queries, data.corpus, top, ctx), given)
-    else:
-        if not isinstance(first, Retriever):
-            raise ConfigError(
-                f"{spec.name} has no candidate lists: the first stage {pipe.names[0]!r} must be a retriever"
-            )
-        # Excluded ids and self-hits are dropped after search (prepare_run); fetch that many more
-        # so the kept list still reaches run_depth, as BRIGHT drops them before its top-k cut.
-        extra = max((len(data.excluded_ids.get(q, ())) for q in qids), default=0)
-        current = first.search(queries, spec.run_depth + extra + spec.ignore_identical_ids, ctx)
-    # Quirks first, so no later stage spends its rerank budget on documents that cannot count.
-    current = {
-        q: {
-            d: s
-            for d, s in docs.items()
-            if d not in data.excluded_ids.get(q, ()) and not (spec.ignore_identical_ids and d == q)
-        }
-        for q, docs in current.items()
-    }
-    for stage in pipe.stages[1:]:
-        top = {q: dict(ranked(current.get(q, {}))[: spec.rerank_depth]) for q in qids}
-        current = _merge_tail(stage.rerank(queries, data.corpus, top, ctx), current)
-    return {q: current.get(q, {}) for q in qids}
+    return pipe.run(queries, data.corpus, data.candidates, spec, ctx, data.excluded_ids)
 
 
 def _read_checkpoint(path: Path) -> Run:
@@ -353,7 +308,7 @@ def _run_ranking(
         and len(done) < len(data.queries)
     ):
         pipe.stages[0].index(data.corpus, ctx)
-    if hasattr(pipe.stages[0], "set_excluded"):  # systems that must not even show excluded ids
+    if isinstance(pipe.stages[0], ExclusionAware):  # must not even show excluded ids
         pipe.stages[0].set_excluded(data.excluded_ids)
     timings["index_s"] = time.perf_counter() - t
 

@@ -44,7 +44,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -58,6 +58,7 @@ from harness.io import (
     read_tsv_queries,
     split_fields,
 )
+from harness.protocols import RelevanceJudge
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import fetch_files, load_local_or_online
@@ -585,15 +586,6 @@ def score_submissions(
 
 
 # ---------------------------------------------------------------- task plugins
-
-
-@runtime_checkable
-class RelevanceJudge(Protocol):
-    """A system that labels (query, passage) pairs 0-3."""
-
-    def judge(
-        self, queries: Queries, corpus: Corpus, pairs: list[Pair], ctx: RunContext
-    ) -> dict[Pair, int]: ...
 
 
 def _custom_spec(subset: str) -> TaskSpec:
