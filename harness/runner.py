@@ -111,50 +111,60 @@ def make_context(opts: RunOptions) -> RunContext:
     )
 
 
-def store_result(
-    opts: RunOptions,
-    spec: TaskSpec,
-    pipe: Pipeline,
-    ctx: RunContext,
-    config: dict[str, Any],
-    artifact: str,
-    means: dict[str, float],
-    per_query: dict[str, dict[str, float]],
-    n: int,
-    source: str,
-    timings: dict[str, float],
-    extra: dict[str, Any] | None = None,
-    artifact_name: str = "run.trec",
-    resumed: int = 0,
-    scope: dict[str, Any] | None = None,
-) -> RunOutcome:
+@dataclass
+class ResultRecord:
+    """Everything one stored result is built from: what ran, on what, and what it scored.
+
+    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items.
+    """
+
+    opts: RunOptions
+    spec: TaskSpec
+    pipe: Pipeline
+    ctx: RunContext
+    config: dict[str, Any]
+    artifact: str
+    means: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    n: int
+    source: str
+    timings: dict[str, float]
+    extra: dict[str, Any] = field(default_factory=dict)
+    artifact_name: str = "run.trec"
+    resumed: int = 0
+    scope: dict[str, Any] | None = None
+
+
+def store_result(record: ResultRecord) -> RunOutcome:
     """Build the metrics and metadata records and write the result atomically.
 
-    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items. A result that
-    evaluated nothing is refused: it would only replace a real one with an empty number.
+    A result that evaluated nothing is refused: it would only replace a real one with an empty
+    number.
     """
     from harness.envinfo import git_sha, hardware, package_versions
 
-    if n <= 0:
+    r = record
+    opts, spec, pipe, ctx = r.opts, r.spec, r.pipe, r.ctx
+    if r.n <= 0:
         raise ConfigError(
             f"{spec.name}: the run evaluated zero queries, so nothing was stored "
-            f"(data: {source or 'unknown'}); check the queries and qrels files"
+            f"(data: {r.source or 'unknown'}); check the queries and qrels files"
         )
     label = pipe.label
-    scope = scope or make_scope(opts.limit_queries, opts.seed, None, None, n)
+    scope = r.scope or make_scope(opts.limit_queries, opts.seed, None, None, r.n)
     stages = pipe.metas()
-    evaluated = set().union(*(set(v) for v in per_query.values())) if per_query else set()
+    evaluated = set().union(*(set(v) for v in r.per_query.values())) if r.per_query else set()
     metrics = MetricsRecord(
         task=spec.name,
         system=label,
         main_metric=spec.main_metric,
-        main_score=means[spec.main_metric],
-        metrics=means,
-        per_query=per_query,
-        n_queries=n,
+        main_score=r.means[spec.main_metric],
+        metrics=r.means,
+        per_query=r.per_query,
+        n_queries=r.n,
         relevance_threshold=spec.relevance_threshold,
         average_over=spec.average_over,
-        extra=extra or {},
+        extra=r.extra or {},
         scope=scope,
         trained_on_evaluated=training_overlap(stages, spec.name, evaluated),
     )
@@ -162,20 +172,22 @@ def store_result(
         task=spec.name,
         system=label,
         command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
-        config=config,
-        config_hash=config_hash(config),
+        config=r.config,
+        config_hash=config_hash(r.config),
         stages=stages,
-        data_source=source,
+        data_source=r.source,
         git_sha=git_sha(),
         packages=package_versions(),
         hardware=hardware(ctx.device),
         seed=opts.seed,
-        timings=timings,
-        stats={**ctx.stats, "resumed_queries": resumed},
+        timings=r.timings,
+        stats={**ctx.stats, "resumed_queries": r.resumed},
         scope=scope,
     )
-    path = write_result(Path(opts.results), artifact, metrics, meta, artifact_name=artifact_name)
-    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=resumed)
+    path = write_result(
+        Path(opts.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
+    )
+    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=r.resumed)
 
 
 def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
@@ -246,19 +258,21 @@ def _run_locked(
             "limit_queries": opts.limit_queries,
         }
         return store_result(
-            opts,
-            spec,
-            pipe,
-            ctx,
-            config,
-            res.artifact,
-            res.metrics,
-            res.per_item,
-            res.n_items,
-            res.source,
-            {"total_s": total, "per_query_s": total / max(1, res.n_items)},
-            res.extra,
-            res.artifact_name,
+            ResultRecord(
+                opts,
+                spec,
+                pipe,
+                ctx,
+                config,
+                artifact=res.artifact,
+                means=res.metrics,
+                per_query=res.per_item,
+                n=res.n_items,
+                source=res.source,
+                timings={"total_s": total, "per_query_s": total / max(1, res.n_items)},
+                extra=res.extra,
+                artifact_name=res.artifact_name,
+            )
         )
     return _run_ranking(opts, task, subset, pipe, ctx, t0)
 
@@ -341,22 +355,24 @@ def _run_ranking(
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
     outcome = store_result(
-        opts,
-        spec,
-        pipe,
-        ctx,
-        config,
-        format_trec_run(final, slug(pipe.label)),
-        means,
-        per_query,
-        len(ev.query_ids),
-        data.source,
-        timings,
-        extra,
-        resumed=len(data.queries) - len(todo),
-        scope=make_scope(
-            opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
-        ),
+        ResultRecord(
+            opts,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=format_trec_run(final, slug(pipe.label)),
+            means=means,
+            per_query=per_query,
+            n=len(ev.query_ids),
+            source=data.source,
+            timings=timings,
+            extra=extra,
+            resumed=len(data.queries) - len(todo),
+            scope=make_scope(
+                opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
+            ),
+        )
     )
     ckpt.unlink(missing_ok=True)
     return outcome

@@ -228,14 +228,15 @@ def test_run_with_zero_queries_is_an_error_and_stores_nothing(
 
 def test_zero_evaluated_items_are_refused_by_store_result(tmp_path: Path) -> None:
     from harness.pipeline import build_pipeline
-    from harness.runner import make_context, store_result
+    from harness.runner import ResultRecord, make_context, store_result
 
     o = opts(tmp_path)
+    pipe = build_pipeline("overlap", {})
+    record = ResultRecord(
+        o, TinyTask().spec(""), pipe, make_context(o), {}, "", {"ndcg@10": 0.0}, {}, 0, "x", {}
+    )
     with pytest.raises(ConfigError, match="evaluated zero queries"):
-        store_result(
-            o, TinyTask().spec(""), build_pipeline("overlap", {}), make_context(o), {}, "",
-            {"ndcg@10": 0.0}, {}, 0, "x", {},
-        )  # fmt: skip
+        store_result(record)
     assert not (tmp_path / "results" / "tiny").exists()
 
 
