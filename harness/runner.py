@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.auc import pooled_auc
 from harness.errors import ConfigError, DataFormatError
 from harness.io import format_trec_run, read_trec_run
+from harness.measures import measure
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import ExclusionAware, Retriever
@@ -348,7 +348,9 @@ def _run_ranking(
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
     ev = evaluate(final, data.qrels, spec, data)
     # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
-    auc_means, auc_pq, extra = pooled_auc(final, data.qrels, min_relevance=spec.relevance_threshold)
+    auc_means, auc_pq, extra = measure("auc_by_pool")(
+        final, data.qrels, min_relevance=spec.relevance_threshold
+    )
     means = {**ev.means, **auc_means}
     per_query = {**ev.per_query, **auc_pq}
     timings["evaluate_s"] = time.perf_counter() - t
