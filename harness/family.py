@@ -14,7 +14,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.registry import split_task_name
-from harness.runner import RunOptions, RunOutcome, make_context, run, store_result
+from harness.runner import (
+    ResultRecord,
+    RunOptions,
+    RunOutcome,
+    make_context,
+    run,
+    store_result,
+)
 from harness.spec import TaskSpec
 from harness.task import get_task
 
@@ -77,22 +84,26 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         "members": names,
     }
     agg = store_result(
-        opts,
-        spec,
-        pipe,
-        ctx,
-        config,
-        artifact,
-        means,
-        per_query,
-        sum(o.metrics.n_queries for o in outcomes),
-        f"mean of {len(names)} member results",
-        {"total_s": total},
-        {"members": member_scores, "aggregate": "macro mean over member tasks"},
-        artifact_name="members.json",
-        data={
-            "members": {o.metrics.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes}
-        },
+        ResultRecord(
+            opts,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=artifact,
+            means=means,
+            per_query=per_query,
+            n=sum(o.metrics.n_queries for o in outcomes),
+            source=f"mean of {len(names)} member results",
+            timings={"total_s": total},
+            extra={"members": member_scores, "aggregate": "macro mean over member tasks"},
+            artifact_name="members.json",
+            data={
+                "members": {
+                    o.metrics.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes
+                }
+            },
+        )
     )
     return outcomes, agg
 

@@ -3,42 +3,22 @@ Krippendorff's ordinal alpha, as the LLMJudge organisers' scorer computes them."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from tasks.llmjudge.labels import GRADES, Labels, Pair
+from harness.measures import measure
+
+if TYPE_CHECKING:
+    from tasks.llmjudge.labels import Labels, Pair
 
 THRESHOLDS = {"kappa_0|123": 1, "kappa_01|23": 2, "kappa_012|3": 3}
 AGREEMENT_METRICS = ("cohen_kappa", *THRESHOLDS, "krippendorff_alpha")
 
 
-def cohen_kappa(a: np.ndarray, b: np.ndarray, k: int = GRADES) -> float:
-    """Cohen's kappa (unweighted) of two integer label vectors over categories 0..k-1."""
-    k = max(k, int(a.max(initial=0)) + 1, int(b.max(initial=0)) + 1)  # raw grades: own category
-    cm = np.zeros((k, k))
-    np.add.at(cm, (a, b), 1)
-    n = cm.sum()
-    po = np.trace(cm) / n
-    pe = float(cm.sum(axis=1) @ cm.sum(axis=0)) / n**2
-    return float((po - pe) / (1 - pe)) if pe < 1 else float("nan")
-
-
-def krippendorff_alpha_ordinal(a: np.ndarray, b: np.ndarray, k: int = GRADES) -> float:
-    """Krippendorff's ordinal alpha for two coders; ``b`` < 0 marks a missing value."""
-    ok = (a >= 0) & (b >= 0)
-    a, b = a[ok], b[ok]
-    o = np.zeros((k, k))  # coincidence matrix: each pairable unit adds (a,b) and (b,a)
-    np.add.at(o, (a, b), 1)
-    np.add.at(o, (b, a), 1)
-    nc = o.sum(axis=1)
-    n = nc.sum()
-    cum = np.concatenate([[0.0], np.cumsum(nc)])
-    d2 = np.zeros((k, k))
-    for c in range(k):
-        for e in range(c, k):
-            d2[c, e] = d2[e, c] = (cum[e + 1] - cum[c] - (nc[c] + nc[e]) / 2) ** 2
-    do = (o * d2).sum()
-    de = (np.outer(nc, nc) * d2).sum() / (n - 1)
-    return float(1 - do / de) if de > 0 else float("nan")
+# The statistics live in the measures registry; these names stay for the task's callers.
+cohen_kappa = measure("cohen_kappa")
+krippendorff_alpha_ordinal = measure("krippendorff_alpha")
 
 
 def kappa_as_submitted(human: dict[Pair, int], labels: Labels) -> float:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
+from harness.measures import measure
 from tasks.llmjudge.data import pool_spec
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ def ranking_agreement(
 ) -> dict[str, Any]:
     """Score every run under both qrels (judge restricted to the human pairs; missing -> 0), then
     Kendall's tau-b and Spearman's rho between the two lists of scores."""
-    from scipy.stats import kendalltau, spearmanr
-
     from harness.metrics import evaluate
 
     if len(runs) < 3:
@@ -44,8 +43,8 @@ def ranking_agreement(
     hs = [v["human"] for v in per_run.values()]
     js = [v["judge"] for v in per_run.values()]
     return {
-        "kendall_tau": float(kendalltau(hs, js).statistic),
-        "spearman_rho": float(spearmanr(hs, js).statistic),
+        "kendall_tau": measure("kendall_tau")(hs, js),
+        "spearman_rho": measure("spearman")(hs, js),
         "metric": metric,
         "per_run": per_run,
     }

@@ -3,34 +3,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.checksum import qrels_sha256
 from harness.errors import ConfigError
+from harness.protocols import RelevanceJudge
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import Task
 from tasks.llmjudge.agreement import AGREEMENT_METRICS
 from tasks.llmjudge.data import FOLDER, LABELS, human_labels, load_pool, pool_spec
-from tasks.llmjudge.labels import GRADES, Labels, Pair, labels_to_qrels
+from tasks.llmjudge.labels import GRADES, Labels, labels_to_qrels
 from tasks.llmjudge.runset import RANKING_METRICS
 from tasks.llmjudge.scoring import score_label_file, score_labels
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.data import Corpus, Queries, TaskData
+    from harness.data import TaskData
     from harness.pipeline import Pipeline
     from harness.runtime import RunContext
     from harness.task import CustomResult
-
-
-@runtime_checkable
-class RelevanceJudge(Protocol):
-    """A system that labels (query, passage) pairs 0-3."""
-
-    def judge(
-        self, queries: Queries, corpus: Corpus, pairs: list[Pair], ctx: RunContext
-    ) -> dict[Pair, int]: ...
 
 
 def _custom_spec(subset: str) -> TaskSpec:
