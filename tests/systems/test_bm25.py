@@ -50,3 +50,22 @@ def test_rerank_scores_exactly_the_candidates(tmp_path: Path) -> None:
     assert set(out["q"]) == {"d1", "d2", "d4"}
     assert max(out["q"], key=out["q"].get) == "d2"
     assert out["q"]["d4"] == 0.0
+
+
+def test_stored_corpus_indexes_like_the_in_memory_one(tmp_path: Path) -> None:
+    """Indexing streams from the on-disk store; the rankings equal the in-memory corpus's."""
+    from harness.corpus_store import StoredCorpus, write_store
+    from systems.bm25 import BM25
+    from tasks.synthetic import passages
+
+    docs = list(passages(3000))
+    stored = StoredCorpus(write_store(tmp_path / "store", iter(docs)))
+    queries = {f"q{i}": " ".join(docs[i * 7].text.split()[:4]) for i in range(20)}
+    runs = []
+    for corpus, cache in ((stored, "a"), (Corpus(docs), "b")):
+        ctx = RunContext(cache_dir=tmp_path / cache, progress=False)
+        bm = BM25(threads=2)
+        bm.index(corpus, ctx)
+        assert ctx.stats["indexed_documents"] == 3000
+        runs.append(bm.search(queries, 50, ctx))
+    assert runs[0] == runs[1]
