@@ -39,6 +39,20 @@ QrelsFrom = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+Executor = Annotated[
+    str,
+    typer.Option("--executor", help="local, or ray: corpus encoding and search over Ray workers"),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="Ray cluster to join (e.g. auto, HOST:6379); default: start a local one",
+    ),
+]
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, help="Ray actors / tasks (one GPU each on CUDA)")
+]
 
 
 def _console() -> Any:
@@ -149,6 +163,9 @@ def run_cmd(
         typer.Option(help="LLM for LLM-based systems: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID"),
     ] = None,
     qrels_from: QrelsFrom = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
 ) -> None:
@@ -176,6 +193,9 @@ def run_cmd(
                 system_options=opts,
                 progress=not (quiet or json_out),
                 qrels_from=qrels_from,
+                executor=executor,
+                ray_address=ray_address,
+                workers=workers,
             )
         )
     out = outs[-1]

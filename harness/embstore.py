@@ -28,7 +28,7 @@ from harness.errors import ConfigError, DataFormatError
 from harness.runtime import log
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from harness.data import Corpus
 
@@ -196,9 +196,10 @@ class EmbeddingStore:
             _write_atomic(manifest, lambda f: f.write(json.dumps(data, indent=1)), binary=False)
 
     # ---------------------------------------------------------------- reading
-    def shards(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, memory-mapped array) of every shard in order, each verified."""
-        for i in range(self.n_shards):
+    def shards(self, which: Iterable[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, memory-mapped array) of every shard (or of ``which``) in order, each
+        verified."""
+        for i in range(self.n_shards) if which is None else which:
             arr = self._check(i)
             if arr is None:
                 raise DataFormatError(

@@ -47,6 +47,10 @@ class RunOptions:
     cache_dir: Path | None = None
     # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
     qrels_from: Path | None = None
+    # "local" or "ray" (see harness.ray_exec); not part of the config: results are identical.
+    executor: str = "local"
+    ray_address: str | None = None
+    workers: int = 2
 
 
 @dataclass
@@ -135,11 +139,16 @@ def _read_checkpoint(path: Path) -> Run:
 
 def make_context(opts: RunOptions) -> RunContext:
     extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
+    if opts.executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {opts.executor!r}: expected local or ray")
     return RunContext(
         device=opts.device,
         batch_size=opts.batch_size,
         progress=opts.progress,
         seed=opts.seed,
+        executor=opts.executor,
+        ray_address=opts.ray_address,
+        workers=opts.workers,
         **extra,
     )
 

@@ -58,11 +58,16 @@ def aligned_chunks(
     shards: Iterable[tuple[int, np.ndarray]], chunk: int
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Re-cut consecutive shards into ``chunk``-row pieces starting at multiples of ``chunk``
-    (the last may be shorter). Views where a piece lies in one shard, a copy where it straddles."""
+    (the last may be shorter), so every piece is the chunk the in-memory path would compute over.
+    The shards must be consecutive and start at a multiple of ``chunk``. Views where a piece lies in one shard, a copy where it straddles."""
     pending: list[np.ndarray] = []
     held = 0
-    start = 0
+    start: int | None = None
     for offset, shard in shards:
+        if start is None:  # a run of shards may begin mid-corpus, at a chunk boundary
+            if offset % chunk:
+                raise ValueError(f"first shard starts at row {offset}, not a multiple of {chunk}")
+            start = offset
         if offset != start + held:
             raise ValueError(f"shards are not consecutive: row {offset} after {start + held}")
         pos = 0
@@ -80,4 +85,5 @@ def aligned_chunks(
                 yield start, np.concatenate(pending)
                 pending, start, held = [], start + chunk, 0
     if pending:
+        assert start is not None
         yield start, np.concatenate(pending)
