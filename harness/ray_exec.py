@@ -22,8 +22,11 @@ from harness.errors import ConfigError
 from harness.runtime import log
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from harness.data import Corpus
     from harness.embstore import EmbeddingStore
+    from harness.runner import RunOptions
     from harness.runtime import RunContext
 
 CHUNK = 16384  # kernels.topk's default corpus chunk
@@ -147,3 +150,66 @@ def search_shards(
     for part in ray.get(refs):
         best = merge_topk(best, part, k)
     return best
+
+
+class _QueryWorker:
+    """A Ray actor holding one copy of the pipeline and the task data; runs query batches.
+
+    Retrieval stages re-open what the driver's ``index`` already built (embedding store, Lucene
+    index, embedding cache), so nothing is encoded twice."""
+
+    def __init__(self, opts: RunOptions) -> None:
+        from dataclasses import replace
+
+        from harness.pipeline import build_pipeline
+        from harness.protocols import Retriever
+        from harness.registry import TASKS, split_task_name
+        from harness.runner import make_context
+        from harness.task import limit_queries, resolve_data_dir
+
+        family, subset = split_task_name(opts.task)
+        task = TASKS.get(family)()
+        self.spec = task.spec(subset)
+        self.data = limit_queries(
+            task.load(subset, resolve_data_dir(opts.data_dir)), opts.limit_queries
+        )
+        self.pipe = build_pipeline(opts.system, opts.system_options)
+        self.ctx = make_context(replace(opts, executor="local", progress=False))
+        first = self.pipe.stages[0]
+        if self.data.candidates is None and isinstance(first, Retriever):
+            first.index(self.data.corpus, self.ctx)
+        if hasattr(first, "set_excluded"):
+            first.set_excluded(self.data.excluded_ids)
+
+    def run(self, qids: list[str]) -> tuple[Any, dict[str, Any]]:
+        from harness.runner import run_batch
+
+        before = dict(self.ctx.stats)
+        out = run_batch(self.pipe, self.spec, self.data, qids, self.ctx)
+        delta = {
+            k: v - before.get(k, 0)
+            for k, v in self.ctx.stats.items()
+            if isinstance(v, (int, float)) and v != before.get(k, 0)
+        }
+        return out, delta
+
+
+def query_shards(opts: RunOptions, batches: list[list[str]], ctx: RunContext) -> Iterator[Any]:
+    """Query batches over ``ctx.workers`` actors; yields their runs in batch order (so the
+    checkpoint and the run file are written exactly as by the local loop)."""
+    ray = ensure_ray(ctx.ray_address, ctx.workers)
+    if not batches:
+        return
+    gpu = ctx.device.startswith("cuda")
+    actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_QueryWorker)
+    pool = [actor.remote(opts) for _ in range(max(1, min(ctx.workers, len(batches))))]
+    refs = [pool[i % len(pool)].run.remote(qids) for i, qids in enumerate(batches)]
+    try:
+        for ref in refs:
+            run, stats = ray.get(ref)
+            for k, v in stats.items():
+                ctx.count(k, v)
+            yield run
+    finally:
+        for a in pool:
+            ray.kill(a)

@@ -284,10 +284,15 @@ def _run_ranking(
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
+    batches = [todo[b : b + opts.query_batch] for b in range(0, len(todo), opts.query_batch)]
+    if opts.executor == "ray" and (data.candidates is not None or len(pipe.stages) > 1):
+        from harness.ray_exec import query_shards  # rerankers and LLM stages: query shards
+
+        runs = query_shards(opts, batches, ctx)
+    else:
+        runs = (run_batch(pipe, spec, data, qids, ctx) for qids in batches)
     with open(ckpt, "a", encoding="utf-8") as out:
-        for b in range(0, len(todo), opts.query_batch):
-            qids = todo[b : b + opts.query_batch]
-            batch_run = run_batch(pipe, spec, data, qids, ctx)
+        for batch_run in runs:
             batch_run = prepare_run(
                 batch_run,
                 depth=spec.run_depth,

@@ -90,7 +90,7 @@ def main() -> None:
 
     import numpy as np
 
-    from harness.corpus_store import write_store, StoredCorpus
+    from harness.corpus_store import StoredCorpus, write_store
     from harness.models import resolve_model
     from harness.runtime import RunContext, resolve_device
     from systems.dense import DenseRetriever

@@ -69,3 +69,12 @@ def test_search_groups_start_at_chunk_boundaries(tmp_path: Path) -> None:
     assert all(store.bounds(g[0])[0] % CHUNK == 0 for g in groups)
     odd = EmbeddingStore(tmp_path, "fp", "i" * 32, 100, shard_rows=30)
     assert _groups(odd, 2) == [[0, 1, 2, 3]]  # no inner chunk boundary: one group
+
+
+def test_reranking_pipeline_runs_query_shards_on_actors(tmp_path: Path) -> None:
+    kw: dict[str, Any] = {"system": "hashing>hashing", "task": "demo", "query_batch": 20}
+    kw["system_options"] = {}
+    local = run(_opts(tmp_path, "pl", **kw))
+    remote = run(_opts(tmp_path, "pr", executor="ray", **kw))
+    assert local.metrics.n_queries > 40  # several query batches, spread over two actors
+    assert (remote.path / RUN_FILE).read_bytes() == (local.path / RUN_FILE).read_bytes()
