@@ -57,6 +57,9 @@ def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
                 num_cpus=workers,
                 include_dashboard=False,
                 object_store_memory=256 * 2**20,
+                # Ray runs workers at nice 15 by default: on a busy machine they then get a
+                # fraction of the CPU the local executor gets. Same priority as this process.
+                _system_config={"worker_niceness": 0},
                 **kw,
             )
         log.info("ray: %s", ray.cluster_resources())
