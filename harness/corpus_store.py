@@ -28,7 +28,7 @@ from harness.data import Corpus, Document
 from harness.errors import DataFormatError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator
 
 BATCH_ROWS = 8192
 DOCS, IDHASH, ROWS, META = "docs.arrow", "idhash.npy", "rows.npy", "meta.json"
@@ -186,9 +186,23 @@ class StoredCorpus(Corpus):
         b, r = self._locate(row)
         return self._reader.get_batch(b).column(0)[r].as_py()  # type: ignore[no-any-return]
 
-    def ids_at(self, rows: Sequence[int] | np.ndarray) -> list[str]:
-        """Ids of the given row numbers (top-k indices to doc ids) without loading all ids."""
-        return [self.id_at(int(r)) for r in rows]
+    def ids_at(self, rows: Iterable[int]) -> list[str]:
+        """Ids of the given row numbers (top-k indices to doc ids) without loading all ids:
+        one Arrow ``take`` per record batch touched."""
+        import pyarrow as pa
+
+        r = np.fromiter((int(x) for x in rows), dtype=np.int64)
+        if r.size and (r.min() < 0 or r.max() >= self._n):
+            raise IndexError(f"row out of range 0..{self._n - 1}")
+        batch_of = np.searchsorted(self._starts, r, side="right") - 1
+        out: list[str] = [""] * len(r)
+        for b in np.unique(batch_of).tolist():
+            where = np.flatnonzero(batch_of == b)
+            local = pa.array(r[where] - self._starts[b])
+            ids = self._reader.get_batch(b).column(0).take(local).to_pylist()
+            for i, d in zip(where.tolist(), ids):
+                out[i] = d
+        return out
 
     def _row_of(self, doc_id: str) -> int:
         key = np.uint64(id_hash(doc_id))

@@ -43,7 +43,7 @@ def npy_path(folder: Path, i: int) -> Path:
 
 
 def _crc(arr: np.ndarray) -> int:
-    buf = memoryview(np.ascontiguousarray(arr)).cast("B")
+    buf = memoryview(np.ascontiguousarray(arr)).cast("B")  # type: ignore[arg-type]
     crc = 0
     for i in range(0, len(buf), _CRC_STEP):
         crc = zlib.crc32(buf[i : i + _CRC_STEP], crc)

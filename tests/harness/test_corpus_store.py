@@ -43,6 +43,9 @@ def test_many_batches_random_access(tmp_path: Path) -> None:
     docs = [Document(f"id{i}", f"text {i}") for i in range(20000)]  # three record batches
     stored = StoredCorpus(write_store(tmp_path, iter(docs)))
     assert stored["id19999"].text == "text 19999" and stored["id8192"].text == "text 8192"
+    assert stored.ids_at([19999, 3, 8192, 3]) == ["id19999", "id3", "id8192", "id3"]
+    with pytest.raises(IndexError):
+        stored.ids_at([20000])
     assert stored.content_hash == Corpus(docs).content_hash
     assert sum(len(ids) for ids, _ in stored.batches(5000)) == 20000
 
