@@ -135,5 +135,9 @@ class SyntheticTask:
             sources=(DataSourceSpec(kind="generated", location="tasks.synthetic.passages"),),
         )
 
+    def example_spec(self) -> TaskSpec:
+        """What ``harness list`` shows for this family of free-form sizes."""
+        return self.spec("10000")
+
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
         return load_synthetic(parse_size(subset or "10000"))
