@@ -60,6 +60,10 @@ class RunOptions:
     cache_dir: Path | None = None
     # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
     qrels_from: Path | None = None
+    # "local" or "ray" (see harness.ray_exec); not part of the config: results are identical.
+    executor: str = "local"
+    ray_address: str | None = None
+    workers: int = 2
 
 
 @dataclass
@@ -86,6 +90,8 @@ def run_batch(
 
 def make_context(opts: RunOptions) -> RunContext:
     extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
+    if opts.executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {opts.executor!r}: expected local or ray")
     return RunContext(
         device=opts.device,
         batch_size=opts.batch_size,
@@ -93,6 +99,9 @@ def make_context(opts: RunOptions) -> RunContext:
         seed=opts.seed,
         task=opts.task,
         data_dir=opts.data_dir,
+        executor=opts.executor,
+        ray_address=opts.ray_address,
+        workers=opts.workers,
         **extra,
     )
 
@@ -335,9 +344,14 @@ def _run_ranking(
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
-    for b in range(0, len(todo), opts.query_batch):
-        qids = todo[b : b + opts.query_batch]
-        batch_run = run_batch(pipe, spec, data, qids, ctx)
+    batches = [todo[b : b + opts.query_batch] for b in range(0, len(todo), opts.query_batch)]
+    if opts.executor == "ray" and (data.candidates is not None or len(pipe.stages) > 1):
+        from harness.ray_exec import query_shards  # rerankers and LLM stages: query shards
+
+        runs = query_shards(opts, batches, ctx)
+    else:
+        runs = (run_batch(pipe, spec, data, qids, ctx) for qids in batches)
+    for batch_run in runs:
         batch_run = prepare_run(
             batch_run,
             depth=spec.run_depth,
