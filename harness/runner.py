@@ -57,6 +57,10 @@ class RunOptions:
     cache_dir: Path | None = None
     # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
     qrels_from: Path | None = None
+    # A pipeline built by the caller (the Python API's in-memory objects); ``system`` is its label.
+    pipeline: Pipeline | None = None
+    # What the metadata records as the command (default: this process's ``harness`` argv).
+    command: str | None = None
 
 
 @dataclass
@@ -204,7 +208,7 @@ def store_result(
     meta = RunMetadata(
         task=spec.name,
         system=label,
-        command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
+        command=opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
         config=config,
         config_hash=config_hash(config),
         stages=stages,
@@ -248,7 +252,7 @@ def run(opts: RunOptions) -> RunOutcome:
     t0 = time.perf_counter()
     family, subset = split_task_name(opts.task)
     task: Any = TASKS.get(family)()
-    pipe = build_pipeline(opts.system, opts.system_options)
+    pipe = opts.pipeline or build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
     custom = isinstance(task, CustomRunTask)
     if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():

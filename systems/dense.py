@@ -40,18 +40,41 @@ def model_fingerprint(model_id: str, resolved: str, extra: dict[str, Any]) -> st
     return h.hexdigest()[:24]
 
 
+def in_memory_fingerprint(model: Any) -> str:
+    """Hash of an in-memory model's weights (``state_dict``), so the embedding cache is keyed
+    by what the vectors depend on; "" when the object has no weights to hash (no caching)."""
+    state = getattr(model, "state_dict", None)
+    if not callable(state):
+        return ""
+    h = hashlib.sha256(type(model).__qualname__.encode())
+    for name, tensor in sorted(state().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:24]
+
+
+def model_label(model: Any) -> str:
+    """A readable name for an in-memory model (its base model id when it knows one)."""
+    card = getattr(model, "model_card_data", None)
+    return str(getattr(card, "base_model", None) or type(model).__name__)
+
+
 class DenseRetriever(EmbeddingSearch):
-    """Bi-encoder retriever and reranker (it can score any candidate list)."""
+    """Bi-encoder retriever and reranker (it can score any candidate list).
+
+    ``model`` is a model id or path, or an in-memory ``SentenceTransformer``(-like) object
+    (the Python API's notebook case): it is used as given, cached by a hash of its weights."""
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | Any = DEFAULT_MODEL,
         max_length: int | None = None,
         normalize: bool = True,
         query_prefix: str = "",
         doc_prefix: str = "",
     ) -> None:
-        self.model_id = model
+        self._given = None if isinstance(model, str) else model
+        self.model_id = model if isinstance(model, str) else model_label(model)
         self.max_length = max_length
         self.normalize = normalize
         self.query_prefix = query_prefix
@@ -67,6 +90,14 @@ class DenseRetriever(EmbeddingSearch):
     def _load(self, ctx: RunContext) -> None:
         if self._model is not None:
             return
+        if self._given is not None:
+            self._model, self._device = self._given, ctx.device
+            fp = in_memory_fingerprint(self._given)
+            self._resolved = f"in-memory:{fp}" if fp else "in-memory"
+            self._fp = (
+                model_fingerprint(self.model_id, self._resolved, self._options()) if fp else ""
+            )
+            return
         from sentence_transformers import SentenceTransformer
 
         self._resolved = resolve_model(self.model_id)
@@ -74,17 +105,16 @@ class DenseRetriever(EmbeddingSearch):
         self._model = SentenceTransformer(self._resolved, device=ctx.device)
         if self.max_length:
             self._model.max_seq_length = self.max_length
-        self._fp = model_fingerprint(
-            self.model_id,
-            self._resolved,
-            {
-                "max_len": self._model.max_seq_length,
-                "norm": self.normalize,
-                "qp": self.query_prefix,
-                "dp": self.doc_prefix,
-            },
-        )
+        self._fp = model_fingerprint(self.model_id, self._resolved, self._options())
         log.info("dense: model %s loaded from %s on %s", self.model_id, self._resolved, ctx.device)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "max_len": getattr(self._model, "max_seq_length", None),
+            "norm": self.normalize,
+            "qp": self.query_prefix,
+            "dp": self.doc_prefix,
+        }
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
         from harness.embcache import EmbeddingCache
@@ -102,6 +132,11 @@ class DenseRetriever(EmbeddingSearch):
             )
 
         plural = "queries" if role == "query" else "documents"
+        if not self._fp:  # an in-memory model without weights to hash: encode, never cache
+            import numpy
+
+            ctx.count(f"encoded_{plural}", len(texts))
+            return numpy.asarray(batch(texts), dtype=numpy.float32)
         cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)
         try:
             bar = _progress(len(texts), f"encode {plural}", ctx.progress)
@@ -126,7 +161,7 @@ class DenseRetriever(EmbeddingSearch):
             "doc_prefix": self.doc_prefix,
             "similarity": "cosine" if self.normalize else "dot",
         }
-        rec = training_record(self._resolved) if self._resolved else None
+        rec = training_record(self._resolved) if self._resolved and not self._given else None
         if rec:  # a `harness train` checkpoint
             params["training"] = rec
         return SystemMeta(
