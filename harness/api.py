@@ -115,9 +115,43 @@ def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str
 
 
 @overload
-def evaluate(system: Any, tasks: str, **kwargs: Any) -> EvalResult: ...
+def evaluate(
+    system: Any,
+    tasks: str,
+    *,
+    data_dir: str | Path | None = None,
+    results: str | Path | None = "results",
+    limit_queries: int | None = None,
+    device: str = "auto",
+    batch_size: int = 64,
+    options: dict[str, Any] | None = None,
+    qrels_from: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    command: str | None = None,
+    name: str | None = None,
+) -> EvalResult: ...
+
+
 @overload
-def evaluate(system: Any, tasks: Sequence[str], **kwargs: Any) -> list[EvalResult]: ...
+def evaluate(
+    system: Any,
+    tasks: Sequence[str],
+    *,
+    data_dir: str | Path | None = None,
+    results: str | Path | None = "results",
+    limit_queries: int | None = None,
+    device: str = "auto",
+    batch_size: int = 64,
+    options: dict[str, Any] | None = None,
+    qrels_from: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    command: str | None = None,
+    name: str | None = None,
+) -> list[EvalResult]: ...
+
+
 def evaluate(
     system: Any,
     tasks: str | Sequence[str],

@@ -53,7 +53,7 @@ class _TreeUnpickler(pickle.Unpickler):
 def _to_node(obj: Any) -> Node:
     d = obj if isinstance(obj, dict) else getattr(obj, "__dict__", {})
     kids = d.get("child") or []
-    raw_id = d.get("id")
+    raw_id: Any = d.get("id")
     if hasattr(raw_id, "item"):  # numpy integer
         raw_id = raw_id.item()
     return Node(id=raw_id, desc=str(d.get("desc") or ""), child=[_to_node(c) for c in kids])
