@@ -281,7 +281,14 @@ def compare_cmd(
     from harness.compare import best_row, compare, flags, task_query_count
     from harness.store import iter_results, row_label
 
-    recs = {row_label(m.system, m.scope): m for m, _, _ in iter_results(results) if m.task == task}
+    stored = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
+    recs = {row_label(m.system, m.scope): m for m, _ in stored}
+    # oracle (simulated LLM) runs are never the default baseline
+    simulated = frozenset(
+        row_label(m.system, m.scope)
+        for m, meta in stored
+        if any(st.kind == "oracle" for st in meta.stages)
+    )
     if len(recs) < 2:
         raise ConfigError(
             f"compare needs at least two stored results for task {task!r} under {results}; found {len(recs)}"
@@ -291,7 +298,7 @@ def compare_cmd(
     if missing:
         raise ConfigError(f"metric {metric!r} is not stored for {', '.join(missing)}")
     per_query = {k: m.per_query[metric] for k, m in recs.items()}
-    base = baseline or best_row(recs, metric)
+    base = baseline or best_row(recs, metric, simulated)
     if base is None:
         raise ConfigError(
             f"no row of {task!r} can be the default baseline (all were scored on their own "
@@ -460,3 +467,9 @@ app.command("starbucks-grid")(grid_command)
 from systems.lattice.cli import build_tree_command  # noqa: E402
 
 app.command("build-tree")(build_tree_command)
+
+# The oracle LLM's server and sweep live with the oracle; the module imports only typer at load.
+from harness.llm.oracle.cli import llm_serve_command, oracle_sweep_command  # noqa: E402
+
+app.command("llm-serve")(llm_serve_command)
+app.command("oracle-sweep")(oracle_sweep_command)

@@ -153,8 +153,12 @@ def flags(rec: MetricsRecord, task_queries: int) -> dict[str, Any]:
     return out
 
 
-def best_basis(rows: dict[str, MetricsRecord], metric: str) -> dict[str, Any] | None:
+def best_basis(
+    rows: dict[str, MetricsRecord], metric: str, exclude: frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
     """The best row on ``metric`` and the queries it was judged on.
+
+    ``exclude``: rows that never compete (simulated systems, e.g. oracle-LLM runs).
 
     Candidates are held-out rows (never one scored on its own training queries) that are not a
     ``--limit-queries`` subset; when every held-out row is such a subset, the ones with the most
@@ -168,7 +172,11 @@ def best_basis(rows: dict[str, MetricsRecord], metric: str) -> dict[str, Any] | 
         v = r.metrics.get(metric)
         return float(v) if isinstance(v, float | int) and math.isfinite(v) else None
 
-    held = {k: r for k, r in rows.items() if not r.trained_on_evaluated and value(r) is not None}
+    held = {
+        k: r
+        for k, r in rows.items()
+        if k not in exclude and not r.trained_on_evaluated and value(r) is not None
+    }
     if not held:
         return None
     cands = {k: r for k, r in held.items() if not r.scope.get("limit_queries")}
@@ -185,7 +193,9 @@ def best_basis(rows: dict[str, MetricsRecord], metric: str) -> dict[str, Any] | 
     return {"row": best, "mean": means[best], "n_queries": len(shared) if shared else None}
 
 
-def best_row(rows: dict[str, MetricsRecord], metric: str) -> str | None:
+def best_row(
+    rows: dict[str, MetricsRecord], metric: str, exclude: frozenset[str] = frozenset()
+) -> str | None:
     """The name of the best row (see ``best_basis``)."""
-    b = best_basis(rows, metric)
+    b = best_basis(rows, metric, exclude)
     return b["row"] if b else None

@@ -154,6 +154,8 @@ def make_context(opts: RunOptions) -> RunContext:
         batch_size=opts.batch_size,
         progress=opts.progress,
         seed=opts.seed,
+        task=opts.task,
+        data_dir=opts.data_dir,
         **extra,
     )
 

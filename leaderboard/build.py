@@ -97,11 +97,13 @@ def render(summary: dict[str, Any], out: Path) -> Path:
         "starbucks": plots.starbucks_grids(summary),
         "limit": plots.limit_recall_vs_dim(summary),
         "judge": plots.judge_agreement(summary),
+        "oracle": plots.oracle_sweeps(summary),
     }
     has_plots = bool(
         global_plots["starbucks"]
         or global_plots["limit"]
         or global_plots["judge"]
+        or global_plots["oracle"]
         or any(p["cost"] for p in task_plots.values())
     )
     common = {
@@ -124,8 +126,10 @@ def render(summary: dict[str, Any], out: Path) -> Path:
             m: max(
                 (
                     sc[m]["mean"]
-                    for sc in f["scores"].values()
-                    if m in sc and not sc[m].get("trained")  # trained on the evaluated queries
+                    for name, sc in f["scores"].items()
+                    if m in sc
+                    and not sc[m].get("trained")  # trained on the evaluated queries
+                    and name not in f.get("simulated", ())
                 ),
                 default=None,
             )

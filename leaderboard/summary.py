@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from harness.store import MetricsRecord, RunMetadata
 
 SUMMARY_VERSION = 2
-KINDS = ("lexical", "dense", "reranker", "llm", "trained")
+KINDS = ("lexical", "dense", "reranker", "llm", "trained", "oracle")
 ALPHA = 0.05
 # Randomization tests cost ~1.5e-5 s per query per comparison; above this many
 # query-comparisons per task the cheaper paired t-test is used (and named in the summary).
@@ -64,6 +64,31 @@ def _kinds(meta: RunMetadata) -> list[str]:
         if st.kind not in out:
             out.append(st.kind)
     return out or ["other"]
+
+
+def _simulated(meta: RunMetadata) -> bool:
+    """A stage's answers came from the oracle LLM (the qrels): never "best" among real systems."""
+    return any(st.kind == "oracle" for st in meta.stages)
+
+
+def _oracle(meta: RunMetadata) -> dict[str, Any] | None:
+    """The oracle's noise, seed and flip, read from its canonical label (any transport)."""
+    from harness.llm.oracle.spec import oracle_part, parse_oracle
+
+    for st in meta.stages:
+        if st.kind != "oracle":
+            continue
+        llm = st.parameters.get("llm") or {}
+        for text in (llm.get("model"), llm.get("spec")):
+            part = oracle_part(str(text)) if text else None
+            if part is None:
+                continue
+            try:
+                o = parse_oracle(part)
+            except ConfigError:
+                continue
+            return {"noise": o.noise, "seed": o.seed, "flip": o.flip, "label": o.name}
+    return None
 
 
 def _dimension(meta: RunMetadata) -> int | None:
@@ -163,12 +188,16 @@ def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
 
 
 def _significance(
-    records: dict[str, MetricsRecord], metrics: list[str], alpha: float
+    records: dict[str, MetricsRecord],
+    metrics: list[str],
+    alpha: float,
+    simulated: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Every row against every possible baseline, per metric, Holm-corrected per family.
 
     ``records``: row label -> result. Each pair is tested on the queries both rows share; "best"
     is the best full, held-out row (``harness.compare.best_row``), or None when there is none.
+    ``simulated`` rows (oracle-LLM runs) never compete for best.
     """
     by_metric: dict[str, dict[str, dict[str, float]]] = {}
     for m in metrics:
@@ -186,7 +215,7 @@ def _significance(
         "by_metric": {},
     }
     for m, pq in by_metric.items():
-        basis = best_basis(records, m)
+        basis = best_basis(records, m, simulated)
         entry: dict[str, Any] = {
             "best": basis["row"] if basis else None,
             "best_basis": basis,
@@ -236,6 +265,8 @@ def _result_entry(
         "flags": {"partial": None, "trained": None, **flags(metrics, task_queries)},
         "trained_on_evaluated": metrics.trained_on_evaluated,
         "kinds": _kinds(meta),
+        "simulated": _simulated(meta),
+        "oracle": _oracle(meta),
         "main_metric": metrics.main_metric,
         "main_score": metrics.main_score,
         "metrics": metrics.metrics,
@@ -310,7 +341,8 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
         recs = by_task[name]
         n_task = task_query_count([m for m, _, _ in recs])
         entries = [_result_entry(results, m, meta, folder, n_task) for m, meta, folder in recs]
-        entries.sort(key=lambda e: (-e["main_score"], e["row"]))
+        # Real systems first: the top row is the best, and oracle results never take its place.
+        entries.sort(key=lambda e: (e["simulated"], -e["main_score"], e["row"]))
         # the system's primary row (most queries, then the plain full-scope folder) feeds means
         primary: dict[str, dict[str, Any]] = {}
         for e in entries:
@@ -329,7 +361,9 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                     metric_names.append(k)
         main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
         rows = {row_label(m.system, m.scope): m for m, _, _ in recs}
-        costed = [e for e in entries if e["cost"]["per_query_s"] is not None]
+        simulated = frozenset(e["row"] for e in entries if e["simulated"])
+        # Simulated (oracle) runs cost nothing real: they neither sit on nor shape the front.
+        costed = [e for e in entries if e["cost"]["per_query_s"] is not None and not e["simulated"]]
         for e, on_front in zip(
             costed,
             pareto_front([(e["cost"]["per_query_s"], e["main_score"]) for e in costed]),
@@ -344,10 +378,10 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "metrics": metric_names,
                 "n_queries": n_task,
                 "results": entries,
-                "significance": _significance(rows, metric_names, alpha),
+                "significance": _significance(rows, metric_names, alpha, simulated),
                 # best on the main metric, also where no per-query values allow tests
-                "best": (best_basis(rows, main) or {}).get("row"),
-                "best_basis": best_basis(rows, main),
+                "best": (best_basis(rows, main, simulated) or {}).get("row"),
+                "best_basis": best_basis(rows, main, simulated),
             }
         )
 
@@ -368,6 +402,9 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "tasks": [t["task"] for t in ts],
                 "metrics": metric_names,
                 "scores": scores,
+                "simulated": sorted(
+                    {r["system"] for t in ts for r in t["results"] if r["simulated"]}
+                ),
             }
         )
 
@@ -376,7 +413,13 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
         for r in t["results"]:
             s = systems.setdefault(
                 r["system"],
-                {"system": r["system"], "slug": r["system_slug"], "kinds": [], "tasks": []},
+                {
+                    "system": r["system"],
+                    "slug": r["system_slug"],
+                    "kinds": [],
+                    "tasks": [],
+                    "simulated": r["simulated"],
+                },
             )
             if t["task"] not in s["tasks"]:
                 s["tasks"].append(t["task"])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from harness.data import ranked
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
+from harness.llm.progress import LLMProgress
 from harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
@@ -186,10 +187,21 @@ class SlidingWindowReranker:
         llm = self.handle.get(ctx)
         qids = [q for q in candidates if q in queries]
         per_query: dict[str, Any] = ctx.stats.setdefault(f"{self.stats_prefix}_per_query", {})
-        with LLMSession(llm, ctx) as session:
-            results = session.map(
-                lambda q: self.rerank_one(queries[q], corpus, candidates[q], session), qids
-            )
+        budget = sum(
+            len(windows(min(self.depth, len(candidates[q])), self.window, self.step)) for q in qids
+        )
+        with (
+            LLMSession(llm, ctx) as session,
+            LLMProgress(self.name, ctx, len(qids), budget) as progress,
+        ):
+            session.progress = progress
+
+            def one(q: str) -> tuple[list[str], dict[str, Any]]:
+                out = self.rerank_one(queries[q], corpus, candidates[q], session)
+                progress.done()
+                return out
+
+            results = session.map(one, qids)
         out: Run = {}
         for q, (order, info) in zip(qids, results):
             per_query[q] = info

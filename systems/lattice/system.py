@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
+from harness.llm.progress import LLMProgress
 from harness.runtime import log
 from systems.lattice import prompts
 from systems.lattice.traverse import Slate, Traversal, TraversalParams
@@ -207,10 +208,16 @@ class Lattice:
         llm = self.handle.get(ctx)
         per_query: dict[str, Any] = ctx.stats.setdefault("lattice_per_query", {})
         qids = list(queries)
-        with LLMSession(llm, ctx) as session:
+        per_q = self.params.beam * self.params.iterations + int(self.rerank)
+        with (
+            LLMSession(llm, ctx) as session,
+            LLMProgress("lattice", ctx, len(qids), per_q * len(qids)) as progress,
+        ):
+            session.progress = progress
 
             def one(q: str) -> tuple[str, dict[str, float], dict[str, Any]]:
                 scores, info = self.search_one(q, queries[q], session, ctx.seed)
+                progress.done()
                 return q, scores, info
 
             results = session.map(one, qids)
