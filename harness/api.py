@@ -76,7 +76,7 @@ def as_pipeline(
     """A pipeline from a name, a pipeline string, a protocol object or a sentence encoder.
 
     An object's result is stored under ``name`` (default: its ``meta().name``; a sentence
-    encoder is ``dense[model=in-memory:<its base model or class>]``, so it never replaces the
+    encoder is ``dense[model=in-memory:<base model or class>@<weights hash>]``, so it never replaces the
     stored result of the registered ``dense`` model)."""
     from harness.pipeline import Pipeline, build_pipeline
     from harness.protocols import Reranker, Retriever

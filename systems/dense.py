@@ -74,7 +74,14 @@ class DenseRetriever(EmbeddingSearch):
         doc_prefix: str = "",
     ) -> None:
         self._given = None if isinstance(model, str) else model
-        self.model_id = model if isinstance(model, str) else model_label(model)
+        # Hashed now, so the name says which weights were evaluated: two fine-tuned states of
+        # one model are stored apart (no hash, no caching, when the object has no weights).
+        self._given_fp = in_memory_fingerprint(model) if self._given is not None else ""
+        if isinstance(model, str):
+            self.model_id = model
+        else:
+            fp = self._given_fp
+            self.model_id = f"{model_label(model)}@{fp[:8]}" if fp else model_label(model)
         self.max_length = max_length
         self.normalize = normalize
         self.query_prefix = query_prefix
@@ -92,7 +99,7 @@ class DenseRetriever(EmbeddingSearch):
             return
         if self._given is not None:
             self._model, self._device = self._given, ctx.device
-            fp = in_memory_fingerprint(self._given)
+            fp = self._given_fp
             self._resolved = f"in-memory:{fp}" if fp else "in-memory"
             self._fp = (
                 model_fingerprint(self.model_id, self._resolved, self._options()) if fp else ""

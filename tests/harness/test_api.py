@@ -144,6 +144,8 @@ def test_real_sentence_transformer_instance_scores_as_the_registered_dense_model
     model = SentenceTransformer(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
     mine = harness.evaluate(model, "demo", results=tmp_path, device="cpu", limit_queries=20)
     ref = harness.evaluate("dense", "demo", results=tmp_path, device="cpu", limit_queries=20)
-    assert mine.path != ref.path  # stored apart from the registered model's result
+    # Named by a hash of its weights, stored apart from the registered model's result.
+    assert re.fullmatch(r"dense\[model=in-memory:SentenceTransformer@[0-9a-f]{8}\]", mine.system)
+    assert mine.path != ref.path
     assert mine.per_query == ref.per_query
     assert mine.metrics == ref.metrics
