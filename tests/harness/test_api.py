@@ -149,3 +149,38 @@ def test_real_sentence_transformer_instance_scores_as_the_registered_dense_model
     assert mine.path != ref.path
     assert mine.per_query == ref.per_query
     assert mine.metrics == ref.metrics
+
+
+def test_harness_run_is_a_thin_layer_over_evaluate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from harness import api
+    from harness.cli import main
+    from harness.registry import TASKS
+    from tests.harness.fakes import OverlapRetriever, TinyTask
+
+    TASKS.register("tiny", TinyTask)
+    SYSTEMS.register("overlap", OverlapRetriever)
+    calls: list[tuple[Any, Any]] = []
+    real = api.evaluate
+
+    def spy(system: Any, tasks: Any, **kw: Any) -> Any:
+        calls.append((system, tasks))
+        return real(system, tasks, **kw)
+
+    monkeypatch.setattr(api, "evaluate", spy)
+    argv = ["harness", "run", "-s", "overlap", "-t", "tiny", "--results", str(tmp_path / "cli")]
+    monkeypatch.setattr(sys, "argv", [*argv, "--device", "cpu", "--json"])
+    with pytest.raises(SystemExit) as e:
+        main()
+        raise SystemExit(0)
+    assert e.value.code in (0, None)
+    cli = json.loads(capsys.readouterr().out)
+    assert calls == [("overlap", "tiny")]
+    res = real("overlap", "tiny", results=tmp_path / "api", device="cpu")
+    assert (cli["metrics"], cli["n_queries"]) == (res.metrics, res.n_queries)
+    cli_meta = json.loads((tmp_path / "cli" / "tiny" / "overlap" / METADATA_FILE).read_text())
+    assert cli_meta["command"].startswith("harness run -s overlap -t tiny")
+    assert res.metadata.command.startswith("harness.evaluate('overlap', ['tiny']")
