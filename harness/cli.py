@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.errors import ConfigError, HarnessError
+from harness.paths import check_writable_dir, require_dir, require_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -151,13 +153,35 @@ def run_cmd(
     qrels_from: QrelsFrom = None,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
+    llm_timeout: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="seconds per LLM HTTP request (default 120)"),
+    ] = None,
+    llm_attempts: Annotated[
+        int | None, typer.Option(min=1, help="attempts per LLM HTTP request (default 6)")
+    ] = None,
+    llm_max_failed_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="refuse to store when more LLM answers than this share failed"
+        ),
+    ] = 0.5,
+    allow_llm_failures: Annotated[
+        bool, typer.Option(help="store the result even above --llm-max-failed-share")
+    ] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
     import shlex
 
     from harness.api import evaluate
+    from harness.runtime import default_cache_dir
 
     _logging(quiet or json_out)
+    check_writable_dir(results, "--results")
+    check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures)
     opts = parse_options(option)
     if model:
         opts["model"] = model
@@ -200,6 +224,20 @@ def run_cmd(
         _console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")
 
 
+def _llm_settings(
+    timeout: float | None, attempts: int | None, max_failed_share: float, allow: bool
+) -> None:
+    """LLM fault settings reach the backend and the session through the environment (backends
+    are built lazily by the systems, long after option parsing)."""
+    if timeout is not None:
+        os.environ["HARNESS_LLM_TIMEOUT_S"] = str(timeout)
+    if attempts is not None:
+        os.environ["HARNESS_LLM_ATTEMPTS"] = str(attempts)
+    os.environ["HARNESS_LLM_MAX_FAILED_SHARE"] = str(max_failed_share)
+    if allow:
+        os.environ["HARNESS_LLM_ALLOW_FAILURES"] = "1"
+
+
 @app.command("eval")
 def eval_cmd(
     run_file: Annotated[Path, typer.Argument(help="TREC run file (six columns)")],
@@ -216,11 +254,16 @@ def eval_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
-    from harness.io import read_judge_qrels, read_trec_run
+    from harness.coverage import read_judge_qrels_checked, run_coverage
+    from harness.io import read_trec_run
     from harness.metrics import evaluate
     from harness.registry import TASKS, split_task_name
     from harness.task import FileEvaluatingTask, resolve_data_dir
 
+    require_file(run_file, "RUN_FILE")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    coverage: dict[str, int] = {}
     with _stdout_reserved(json_out):
         family, subset = split_task_name(task)
         task_obj = TASKS.get(family)()
@@ -240,10 +283,14 @@ def eval_cmd(
                 raise ConfigError(f"task {spec.name!r} takes no --run-set")
             run = read_trec_run(run_file)
             data = task_obj.load(subset, resolve_data_dir(data_dir))
-            qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
+            qrels = data.qrels
+            if qrels_from:
+                qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
+            qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
+            coverage.update(run_coverage(run, qrels, run_file, qname, known=data.queries))
             ev = evaluate(run, qrels, spec, data)
             means, n, extra = ev.means, len(ev.query_ids), {}
-    payload = {
+    payload: dict[str, Any] = {
         "task": spec.name,
         "run": str(run_file),
         "main_metric": spec.main_metric,
@@ -253,6 +300,8 @@ def eval_cmd(
     }
     if extra:
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
+    if coverage:
+        payload["coverage"] = coverage
     if json_out:
         print(json.dumps(payload))
     else:
@@ -280,6 +329,12 @@ def compare_cmd(
     queries are flagged and never chosen as best)."""
     from harness.compare import best_row, compare, flags, task_query_count
     from harness.store import iter_results, row_label
+
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(f"--alpha {alpha}: expected a significance level between 0 and 1")
+    if test not in ("randomization", "t-test"):
+        raise ConfigError(f"--test {test!r}: expected 'randomization' or 't-test'")
+    require_dir(results, "--results")
 
     stored = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
     recs = {row_label(m.system, m.scope): m for m, _ in stored}
@@ -434,27 +489,65 @@ def _logging(quiet: bool) -> None:
         os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+INTERRUPTED = (
+    "interrupted; finished query batches are checkpointed, re-run the same command to resume"
+)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds like Ctrl-C and exits 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _os_error_message(e: OSError) -> str:
+    """One line for a file-system fault: the path and what went wrong."""
+    what = e.strerror or str(e) or type(e).__name__
+    if e.filename is not None:
+        return f"{e.filename}: {what}"
+    return what
+
+
 def main() -> None:
+    """Entry point: clean one-line errors, exit 2 for bad input or usage, 130 for Ctrl-C.
+
+    Typer bundles its own copy of click, so its usage errors are ``typer._click`` classes, and
+    in non-standalone mode it turns Ctrl-C into a returned 130 rather than raising."""
+    from typer import _click as tclick
+    from typer.exceptions import Abort
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
+    except Terminated:
+        print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
+        sys.exit(143)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(
-            "interrupted; finished query batches are checkpointed, re-run the same command to resume",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
-    except Exception as e:  # click's own usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+    except tclick.exceptions.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (Abort, EOFError) as e:  # typer turns EOFError (a truncated input) into Abort
+        if isinstance(e, EOFError) or isinstance(e.__cause__, EOFError):
+            print("error: unexpected end of input (a truncated file?)", file=sys.stderr)
+            sys.exit(2)
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    except (OSError, UnicodeDecodeError) as e:  # unreadable, missing, not-a-file, bad gzip
+        msg = _os_error_message(e) if isinstance(e, OSError) else f"not UTF-8 text: {e}"
+        print(f"error: {msg}", file=sys.stderr)
+        sys.exit(2)
+    if rv == 130:  # typer's non-standalone answer to KeyboardInterrupt
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        sys.exit(rv)
 
 
 # Training commands live with the systems they train; the module imports only typer at load.
