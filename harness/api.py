@@ -130,6 +130,9 @@ def evaluate(
     progress: bool = False,
     command: str | None = None,
     name: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int = 2,
 ) -> EvalResult: ...
 
 
@@ -149,6 +152,9 @@ def evaluate(
     progress: bool = False,
     command: str | None = None,
     name: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int = 2,
 ) -> list[EvalResult]: ...
 
 
@@ -167,12 +173,16 @@ def evaluate(
     progress: bool = False,
     command: str | None = None,
     name: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int = 2,
 ) -> EvalResult | list[EvalResult]:
     """Run ``system`` on each task, score it with the task's conventions and store the result.
 
     ``results=None`` evaluates in a temporary store that is removed afterwards (results then
     carry ``path=None``). ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
-    ``model``/``llm``), for systems given by name; ``name`` labels an object's results. One task name returns one ``EvalResult``;
+    ``model``/``llm``), for systems given by name; ``name`` labels an object's results;
+    ``executor``/``ray_address``/``workers`` as ``harness run --executor``. One task name returns one ``EvalResult``;
     a list of names returns a list. Bad input raises ``harness.errors.HarnessError``.
     """
     from dataclasses import replace
@@ -214,6 +224,9 @@ def evaluate(
         qrels_from=Path(qrels_from) if qrels_from else None,
         pipeline=pipe,
         command=command or _command(label, names, settings),
+        executor=executor,
+        ray_address=ray_address,
+        workers=workers,
     )
     out: list[EvalResult] = []
     try:

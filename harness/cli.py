@@ -41,6 +41,20 @@ QrelsFrom = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+Executor = Annotated[
+    str,
+    typer.Option("--executor", help="local, or ray: corpus encoding and search over Ray workers"),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="Ray cluster to join (e.g. auto, HOST:6379); default: start a local one",
+    ),
+]
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, help="Ray actors / tasks (one GPU each on CUDA)")
+]
 
 
 def _console() -> Any:
@@ -95,7 +109,9 @@ def list_cmd(
                 )
                 continue
             subsets = task.subsets()
-            spec = task.spec(subsets[0]) if subsets else None
+            # A family of free-form subsets may name a representative spec (synthetic/<N>).
+            spec = task.spec(subsets[0]) if subsets else getattr(task, "example_spec", None)
+            spec = spec() if callable(spec) else spec
             rows.append(
                 {
                     "name": fam,
@@ -151,6 +167,9 @@ def run_cmd(
         typer.Option(help="LLM for LLM-based systems: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID"),
     ] = None,
     qrels_from: QrelsFrom = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
     llm_timeout: Annotated[
@@ -200,6 +219,9 @@ def run_cmd(
             qrels_from=qrels_from,
             progress=not (quiet or json_out),
             command=shlex.join(["harness", *sys.argv[1:]]),
+            executor=executor,
+            ray_address=ray_address,
+            workers=workers,
         )
     payload = {
         "task": res.task,
@@ -236,6 +258,70 @@ def _llm_settings(
     os.environ["HARNESS_LLM_MAX_FAILED_SHARE"] = str(max_failed_share)
     if allow:
         os.environ["HARNESS_LLM_ALLOW_FAILURES"] = "1"
+
+
+@app.command("grid")
+def grid_cmd(
+    systems: Annotated[str, typer.Option("--systems", help="comma-separated systems or pipelines")],
+    tasks: Annotated[str, typer.Option("--tasks", help="comma-separated task names")],
+    data_dir: DataDir = None,
+    results: Results = Path("results"),
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    limit_queries: Annotated[
+        int | None, typer.Option(min=1, help="keep the first N judged queries")
+    ] = None,
+    option: Annotated[
+        list[str] | None, typer.Option("-o", "--option", help="system option KEY=VALUE")
+    ] = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
+    retries: Annotated[int, typer.Option(min=0, help="retries of a failed cell")] = 1,
+    cpus_per_cell: Annotated[float, typer.Option(help="Ray: CPUs each cell declares")] = 1.0,
+    gpus_per_cell: Annotated[float, typer.Option(help="Ray: GPUs each cell declares")] = 0.0,
+    memory_per_cell: Annotated[
+        float | None, typer.Option(help="Ray: memory each cell declares, in GB")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="only the final table")] = False,
+) -> None:
+    """Run every system on every task; stored cells are skipped, failed ones reported."""
+    from harness.grid import GridOptions, run_grid
+    from harness.runner import RunOptions
+    from harness.runtime import resolve_device
+
+    _logging(True)
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {executor!r}: expected local or ray")
+    base = RunOptions(
+        system="",
+        task="",
+        data_dir=data_dir,
+        results=results,
+        device=resolve_device(device),
+        batch_size=batch_size,
+        limit_queries=limit_queries,
+        system_options=parse_options(option),
+        progress=False,
+        ray_address=ray_address,
+        workers=workers,
+    )
+    grid = GridOptions(
+        systems=[s.strip() for s in systems.split(",") if s.strip()],
+        tasks=[t.strip() for t in tasks.split(",") if t.strip()],
+        base=base,
+        retries=retries,
+        cpus=cpus_per_cell,
+        gpus=gpus_per_cell,
+        memory_gb=memory_per_cell,
+    )
+    cells = run_grid(grid, executor=executor, live=not quiet)
+    failed = [c for c in cells if c.status == "failed"]
+    if failed:
+        raise HarnessError(
+            f"{len(failed)} of {len(cells)} cells failed: "
+            + "; ".join(f"{c.task} x {c.system}: {c.error}" for c in failed)
+        )
 
 
 @app.command("eval")

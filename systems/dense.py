@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import ConfigError
 from harness.models import resolve_model
 from harness.protocols import SystemMeta
 from harness.runtime import log
@@ -64,6 +65,10 @@ class DenseRetriever(EmbeddingSearch):
 
     ``model`` is a model id or path, or an in-memory ``SentenceTransformer``(-like) object
     (the Python API's notebook case): it is used as given, cached by a hash of its weights."""
+
+    # Through the embedding store (stored corpora only) each model call gets 8192 texts, which
+    # sentence-transformers sorts by length into --batch-size batches (less padding on a GPU).
+    store_batch = 8192
 
     def __init__(
         self,
@@ -127,16 +132,9 @@ class DenseRetriever(EmbeddingSearch):
         from harness.embcache import EmbeddingCache
 
         self._load(ctx)
-        prefix = self.query_prefix if role == "query" else self.doc_prefix
 
         def batch(b: list[str]) -> np.ndarray:
-            return self._model.encode(
-                [prefix + t for t in b],
-                batch_size=ctx.batch_size,
-                normalize_embeddings=self.normalize,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            return self.encode_uncached(b, role, ctx)
 
         plural = "queries" if role == "query" else "documents"
         if not self._fp:  # an in-memory model without weights to hash: encode, never cache
@@ -158,6 +156,28 @@ class DenseRetriever(EmbeddingSearch):
         ctx.count(f"cache_hits_{plural}", hits)
         log.info("dense: %s embeddings: encoded %d, %d from cache", role, encoded, hits)
         return vecs
+
+    def encode_uncached(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+        """The model alone (the embedding store and the SQLite cache both call this)."""
+        self._load(ctx)
+        prefix = self.query_prefix if role == "query" else self.doc_prefix
+        return self._model.encode(  # type: ignore[no-any-return]
+            [prefix + t for t in texts],
+            batch_size=ctx.batch_size,
+            normalize_embeddings=self.normalize,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+    def embedding_fingerprint(self, ctx: RunContext) -> str:
+        """Key of the on-disk embedding store (stored corpora are indexed through it)."""
+        self._load(ctx)
+        if not self._fp:  # no weights to hash: stored vectors could be taken for another model's
+            raise ConfigError(
+                f"dense: the in-memory model {self.model_id} has no state_dict() to key the on-disk "
+                "embedding store of a stored corpus; give it one, or evaluate an in-memory corpus"
+            )
+        return self._fp
 
     # ---------------------------------------------------------------- protocols
     def meta(self) -> SystemMeta:

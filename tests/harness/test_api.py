@@ -122,6 +122,15 @@ def test_sentence_transformer_like_object_runs_through_dense(tmp_path: Path) -> 
     assert meta["stages"][0]["resolved_backbone"] == "in-memory"
 
 
+def test_a_weightless_in_memory_model_never_keys_the_on_disk_embedding_store() -> None:
+    from harness.registry import SYSTEMS
+    from harness.runtime import RunContext
+
+    dense = SYSTEMS.get("dense")(model=HashedBagOfWords())
+    with pytest.raises(ConfigError, match="no state_dict"):
+        dense.embedding_fingerprint(RunContext(device="cpu"))
+
+
 def test_bad_system_objects_and_options_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="expected a registered name"):
         harness.evaluate(object(), "demo", results=tmp_path)
