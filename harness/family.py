@@ -68,7 +68,7 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         relevance_threshold=first.relevance_threshold,
         average_over=first.average_over,  # type: ignore[arg-type]
     )
-    pipe: Pipeline = build_pipeline(opts.system, opts.system_options)
+    pipe: Pipeline = opts.pipeline or build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
     member_scores = {o.metrics.task: o.metrics.main_score for o in outcomes}
     artifact = json.dumps(
@@ -114,6 +114,8 @@ def with_task_defaults(opts: RunOptions) -> RunOptions:
     options, so they show in the result's label and config like options the user gave."""
     from harness.pipeline import parse_pipeline
 
+    if opts.pipeline is not None:
+        return opts  # an object built by the caller: its settings are its own
     defaults = get_task(opts.task)[0].system_defaults
     names = parse_pipeline(opts.system)
     options = dict(opts.system_options)

@@ -64,6 +64,10 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     workers: int = 2
+    # A pipeline built by the caller (the Python API's in-memory objects); ``system`` is its label.
+    pipeline: Pipeline | None = None
+    # What the metadata records as the command (default: this process's ``harness`` argv).
+    command: str | None = None
 
 
 @dataclass
@@ -169,7 +173,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
     meta = RunMetadata(
         task=spec.name,
         system=label,
-        command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
+        command=opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
         config=r.config,
         config_hash=config_hash(r.config),
         stages=stages,
@@ -227,7 +231,7 @@ def run(opts: RunOptions) -> RunOutcome:
     """Run under the lock of the result identity, so two runs never write the same result."""
     t0 = time.perf_counter()
     task, subset = get_task(opts.task)
-    pipe = build_pipeline(opts.system, opts.system_options)
+    pipe = opts.pipeline or build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
     custom = task.runs_itself
     if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():
