@@ -24,17 +24,40 @@ if TYPE_CHECKING:
 
 
 def open_text(path: str | Path) -> IO[str]:
-    """Open a text file, transparently decompressing ``.gz``."""
+    """Open a text file, transparently decompressing ``.gz``.
+
+    ``utf-8-sig``: a byte-order mark written by some editors is dropped instead of becoming
+    part of the first id (which silently changed a query's score).
+    """
     p = Path(path)
     if p.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8")
-    return open(p, encoding="utf-8")
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8-sig")
+    return open(p, encoding="utf-8-sig")
+
+
+def open_bytes(path: str | Path) -> IO[bytes]:
+    """Open a file for binary reading, transparently decompressing ``.gz``."""
+    p = Path(path)
+    return gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")
+
+
+def decode_line(path: str | Path, n: int, raw: bytes) -> str:
+    """One line as text (UTF-8, a BOM on line 1 dropped), or a DataFormatError naming it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataFormatError(
+            path, n, f"byte {raw[e.start]:#04x} at column {e.start + 1} is not UTF-8", "UTF-8 text"
+        ) from None
+    return text.removeprefix("\ufeff") if n == 1 else text
 
 
 def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    with open_text(path) as f:
-        for n, line in enumerate(f, start=1):
-            line = line.rstrip("\n").rstrip("\r")
+    """Non-blank lines with their 1-based numbers; bytes are decoded per line so a bad byte is
+    reported at its own line (a text stream decodes ahead in blocks)."""
+    with open_bytes(path) as f:
+        for n, raw in enumerate(f, start=1):
+            line = decode_line(path, n, raw).rstrip("\n").rstrip("\r")
             if line.strip():
                 yield n, line
 
