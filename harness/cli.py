@@ -219,7 +219,7 @@ def eval_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
-    from harness.io import read_judge_qrels, read_trec_run
+    from harness.io import read_judge_qrels, read_trec_run_table
     from harness.metrics import evaluate
     from harness.registry import TASKS, split_task_name
     from harness.task import FileEvaluatingTask, resolve_data_dir
@@ -232,7 +232,7 @@ def eval_cmd(
             res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir))
             means, n = res.metrics, res.n_items
         else:
-            run = read_trec_run(run_file)
+            run = read_trec_run_table(run_file)
             data = task_obj.load(subset, resolve_data_dir(data_dir))
             qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
             ev = evaluate(run, qrels, spec, data)
