@@ -306,3 +306,51 @@ def test_cuda_exact_topk_dispatch():
     q, c = int_data(9, 700, 8, seed=8)
     s, i = exact_topk(q, c, 20, device="cuda", corpus_chunk=100)
     np.testing.assert_array_equal(i, reference(q, c, 20)[1])
+
+
+# ---------------------------------------------------------------- CPU group pre-filter (default)
+
+
+@pytest.mark.parametrize(
+    ("nq", "n", "k", "chunk", "qblock"),
+    [
+        (9, 3000, 10, 256, 4),  # groups of 64 divide the chunk
+        (9, 3001, 10, 300, 4),  # a tail of 44 columns in every chunk, a short last chunk
+        (33, 5000, 50, 512, 32),  # one query past a block boundary
+        (5, 2000, 1, 256, 8),  # k = 1
+    ],
+)
+def test_prefilter_matches_reference_with_ties(nq, n, k, chunk, qblock):
+    q, c = int_data(nq, n, 6)  # scores in a narrow integer range: ties everywhere
+    ref_s, ref_i = reference(q, c, k)
+    s, i = run_torch(q, c, k, corpus_chunk=chunk, query_block=qblock)
+    np.testing.assert_array_equal(i, ref_i)
+    np.testing.assert_array_equal(s, ref_s.astype(np.float32))
+
+
+def test_prefilter_all_equal_and_cross_chunk_ties_keep_lowest_indices():
+    q = np.ones((3, 4), np.float32)
+    _, i = run_torch(q, np.ones((3000, 4), np.float32), 10, corpus_chunk=256, query_block=2)
+    np.testing.assert_array_equal(i, np.tile(np.arange(10), (3, 1)))
+    c = np.zeros((3000, 2), np.float32)
+    c[::300, 0] = 1.0  # the best score once per chunk of 256 or so
+    _, i = run_torch(np.array([[1.0, 0.0]], np.float32), c, 3, corpus_chunk=256)
+    np.testing.assert_array_equal(i, [[0, 300, 600]])
+
+
+def test_prefilter_skips_chunks_and_sends_crowded_rows_to_full_selection(monkeypatch):
+    """Random rows need a full selection only in the first chunks; a row whose scores keep
+    rising (every later chunk beats it) takes the full selection alone, and stays exact."""
+    calls = []
+    real = topk_mod._chunk_topk
+    monkeypatch.setattr(topk_mod, "_chunk_topk", lambda b, *a: calls.append(b.shape) or real(b, *a))
+    q, c = int_data(16, 20000, 16, lo=-50, hi=51, seed=9)
+    c[:, 0] = np.arange(20000) / 100  # query 0 (weight set below) prefers ever later rows
+    q[0] = 0
+    q[0, 0] = 1
+    s, i = run_torch(q, c, 10, corpus_chunk=1024, query_block=16)
+    np.testing.assert_array_equal(i, reference(q, c, 10)[1])
+    assert calls[0] == (16, 1024)  # the first chunk: every row
+    whole = [shape for shape in calls if shape[0] == 16]
+    assert len(whole) <= 6 < len(calls)  # 20 chunks: most later ones skip the full selection
+    assert calls[-1][0] < 4  # ... except for row 0 (and perhaps an unlucky random row)
