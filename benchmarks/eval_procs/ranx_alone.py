@@ -10,7 +10,8 @@ import sys
 import pandas as pd
 from ranx import Qrels, Run, evaluate
 
-df = pd.read_csv(sys.argv[2], sep="\t", dtype={"query-id": str, "corpus-id": str})
+df = pd.read_csv(sys.argv[2], sep="\t", dtype={"query-id": object, "corpus-id": object})
+df = df.astype({"query-id": object, "corpus-id": object})
 qrels = Qrels.from_df(df, q_id_col="query-id", doc_id_col="corpus-id", score_col="score")
 run = Run.from_file(sys.argv[1], kind="trec")
 metrics = ["ndcg@10", "recall@100", "recall@1000", "map@100", "mrr@10"]
