@@ -38,9 +38,13 @@ def bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stdout) of one fresh process."""
+    """(wall seconds, peak RSS in MB, stdout) of one fresh process.
+
+    It runs in a neutral folder: ``python -c`` puts the working directory first on sys.path,
+    which would shadow ``BENCH_BEFORE_ROOT`` with this checkout's code.
+    """
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, env=env, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = p.stdout.read().decode() if p.stdout else ""
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
