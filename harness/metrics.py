@@ -187,11 +187,16 @@ class _RanxInputs:
 
     def evaluate(self, qs: list[str], metric_ids: list[str]) -> dict[str, np.ndarray]:
         """Per-query values (in ``qs`` order) of every metric, from one ``ranx.evaluate`` call."""
-        from numba.typed import List as TypedList
-
         ranx_evaluate = _ranx_evaluate()
-        run = TypedList([self.rows[slice(*self.answered[q])] for q in qs])
-        qrels = TypedList([self._qrels_array(q) for q in qs])
+        from harness.ranx_lists import split_rows
+
+        spans = np.array([self.answered[q] for q in qs], dtype=np.int64)
+        take = np.concatenate([np.arange(a, b) for a, b in spans]) if len(spans) else spans
+        run_bounds = np.concatenate([[0], np.cumsum(spans[:, 1] - spans[:, 0])])
+        run = split_rows(np.ascontiguousarray(self.rows[take]), run_bounds)
+        arrays = [self._qrels_array(q) for q in qs]
+        qrels_bounds = np.concatenate([[0], np.cumsum([len(a) for a in arrays])]).astype(np.int64)
+        qrels = split_rows(np.concatenate(arrays), qrels_bounds)
         # ranx returns a bare array for one metric but, with return_mean=False, looks it up
         # under a mangled key (KeyError): ask for the one metric twice to get the dict.
         ask = metric_ids if len(metric_ids) > 1 else metric_ids * 2
