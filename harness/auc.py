@@ -5,7 +5,11 @@ queries (what MW-loss training optimises); per-query AUC only asks for each quer
 Both depend on which (query, document) pairs are scored, so the pool definition travels with
 the numbers.
 
-Pool ``judged+topK`` (default ``judged+top100``): per query, every judged document plus the
+Results store AUC under every pool in ``AUC_POOLS`` (the run's ``top100``, as MW-loss papers
+score a retrieved list, and ``judged+top100``), each key naming its pool, e.g.
+``auc_global(top100)``; a bare "AUC" without its pool is never stored.
+
+Pool ``judged+topK``: per query, every judged document plus the
 run's top K. ``judged``: judged documents only. ``topK``: the run's top K only (unjudged count
 as non-relevant). Label = grade >= ``min_relevance`` (default 1, i.e. qrel > 0). A pooled
 document the run did not return gets score -inf: it ranks below everything returned, tied
@@ -25,6 +29,7 @@ from harness.errors import ConfigError
 if TYPE_CHECKING:
     from harness.data import Qrels, Run
 
+AUC_POOLS = ("top100", "judged+top100")
 _POOL = re.compile(r"^(judged)?(?:\+?top(\d+))?$")
 
 
@@ -113,3 +118,28 @@ def auc_metrics(
         "auc_n_queries": len(pairs),
         "auc_n_queries_both_classes": len(per_query),
     }
+
+
+def auc_key(stat: str, pool: str) -> str:
+    """The stored name of one AUC statistic under one pool: ``auc_global(top100)``."""
+    return f"{stat}({pool})"
+
+
+def pooled_auc(
+    run: Run, qrels: Qrels, pools: tuple[str, ...] = AUC_POOLS, min_relevance: int = 1
+) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Any]]:
+    """AUC under each pool, ready for a result: (means, per-query values, ``extra``).
+
+    Means: ``auc_global(P)``, ``auc_per_query_mean(P)``; per query: ``auc(P)``; ``extra``:
+    ``auc_pools`` = pool -> its definition and pair counts.
+    """
+    means: dict[str, float] = {}
+    per_query: dict[str, dict[str, float]] = {}
+    info: dict[str, Any] = {}
+    for pool in pools:
+        m = auc_metrics(run, qrels, pool=pool, min_relevance=min_relevance)
+        means[auc_key("auc_global", pool)] = m["auc_global"]
+        means[auc_key("auc_per_query_mean", pool)] = m["auc_per_query_mean"]
+        per_query[auc_key("auc", pool)] = m["auc_per_query"]
+        info[pool] = {k: v for k, v in m.items() if k.startswith("auc_n") or k == "auc_pool"}
+    return means, per_query, {"auc_pools": info}

@@ -216,6 +216,13 @@ def eval_cmd(
     task: Annotated[str, typer.Option("--task", "-t")],
     data_dir: DataDir = None,
     qrels_from: QrelsFrom = None,
+    run_set: Annotated[
+        Path | None,
+        typer.Option(
+            "--run-set",
+            help="folder of TREC runs for tasks that rank systems (llmjudge tau/rho)",
+        ),
+    ] = None,
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
@@ -229,14 +236,23 @@ def eval_cmd(
         task_obj = TASKS.get(family)()
         spec = task_obj.spec(subset)
         if isinstance(task_obj, FileEvaluatingTask):
-            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir))
-            means, n = res.metrics, res.n_items
+            import inspect
+
+            kw: dict[str, Path] = {}
+            if run_set is not None:
+                if "run_set" not in inspect.signature(task_obj.evaluate_file).parameters:
+                    raise ConfigError(f"task {spec.name!r} takes no --run-set")
+                kw["run_set"] = run_set
+            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)
+            means, n, extra = res.metrics, res.n_items, res.extra
         else:
+            if run_set is not None:
+                raise ConfigError(f"task {spec.name!r} takes no --run-set")
             run = read_trec_run_table(run_file)
             data = task_obj.load(subset, resolve_data_dir(data_dir))
             qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
             ev = evaluate(run, qrels, spec, data)
-            means, n = ev.means, len(ev.query_ids)
+            means, n, extra = ev.means, len(ev.query_ids), {}
     payload = {
         "task": spec.name,
         "run": str(run_file),
@@ -245,6 +261,8 @@ def eval_cmd(
         "metrics": means,
         "n_queries": n,
     }
+    if extra:
+        payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
     if json_out:
         print(json.dumps(payload))
     else:
@@ -265,33 +283,54 @@ def compare_cmd(
     alpha: float = 0.05,
     json_out: JsonOut = False,
 ) -> None:
-    """Paired significance tests (Holm-corrected) of every stored system against a baseline."""
-    from harness.compare import compare
-    from harness.store import iter_results
+    """Paired significance tests (Holm-corrected) of every stored system against a baseline.
 
-    rows = [m for m, _, _ in iter_results(results) if m.task == task]
-    if len(rows) < 2:
+    Each pair is tested on the queries both were scored on (column "queries"); the default
+    baseline is the best full, held-out row (partial rows and rows scored on their own training
+    queries are flagged and never chosen as best)."""
+    from harness.compare import best_row, compare, flags, task_query_count
+    from harness.store import iter_results, row_label
+
+    stored = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
+    recs = {row_label(m.system, m.scope): m for m, _ in stored}
+    # oracle (simulated LLM) runs are never the default baseline
+    simulated = frozenset(
+        row_label(m.system, m.scope)
+        for m, meta in stored
+        if any(st.kind == "oracle" for st in meta.stages)
+    )
+    if len(recs) < 2:
         raise ConfigError(
-            f"compare needs at least two stored results for task {task!r} under {results}; found {len(rows)}"
+            f"compare needs at least two stored results for task {task!r} under {results}; found {len(recs)}"
         )
-    metric = metric or rows[0].main_metric
-    missing = [m.system for m in rows if metric not in m.per_query]
+    metric = metric or next(iter(recs.values())).main_metric
+    missing = [k for k, m in recs.items() if metric not in m.per_query]
     if missing:
         raise ConfigError(f"metric {metric!r} is not stored for {', '.join(missing)}")
-    per_query = {m.system: m.per_query[metric] for m in rows}
-    base = baseline or max(rows, key=lambda m: m.metrics[metric]).system
+    per_query = {k: m.per_query[metric] for k, m in recs.items()}
+    base = baseline or best_row(recs, metric, simulated)
+    if base is None:
+        raise ConfigError(
+            f"no row of {task!r} can be the default baseline (all were scored on their own "
+            "training queries); name one with --baseline"
+        )
+    n_task = task_query_count(list(recs.values()))
+    notes = {k: flags(m, n_task) for k, m in recs.items()}
     comps = compare(per_query, base, metric, test=test, alpha=alpha)  # type: ignore[arg-type]
     if json_out:
-        print(json.dumps([c.__dict__ for c in comps]))
+        print(json.dumps([{**c.__dict__, "flags": notes[c.system]} for c in comps]))
         return
     from rich.markup import escape
     from rich.table import Table
 
     # names like "dense[model=x]" are text, not rich markup
     t = Table(
-        title=escape(f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha})")
+        title=escape(
+            f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha}); "
+            "means over the queries each pair shares"
+        )
     )
-    for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", ""):
+    for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", "queries", "", "flags"):
         t.add_column(col)
     for c in comps:
         t.add_row(
@@ -301,7 +340,9 @@ def compare_cmd(
             f"{c.p_value:.4g}",
             f"{c.p_holm:.4g}",
             f"{c.wins}/{c.ties}/{c.losses}",
+            f"{c.n_queries}/{n_task}",
             "significant" if c.significant else "",
+            escape("; ".join(notes[c.system].values())),
         )
     _console().print(t)
 
@@ -436,3 +477,9 @@ app.command("starbucks-grid")(grid_command)
 from systems.lattice.cli import build_tree_command  # noqa: E402
 
 app.command("build-tree")(build_tree_command)
+
+# The oracle LLM's server and sweep live with the oracle; the module imports only typer at load.
+from harness.llm.oracle.cli import llm_serve_command, oracle_sweep_command  # noqa: E402
+
+app.command("llm-serve")(llm_serve_command)
+app.command("oracle-sweep")(oracle_sweep_command)

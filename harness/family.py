@@ -101,8 +101,29 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
     return outcomes, agg
 
 
+def with_task_defaults(opts: RunOptions) -> RunOptions:
+    """Apply the task family's ``system_defaults`` ({system: {option: value}}) to the stages of
+    the pipeline that the user left unset, e.g. BRIGHT's query-side BM25. They become ordinary
+    options, so they show in the result's label and config like options the user gave."""
+    from harness.pipeline import parse_pipeline
+
+    family, _ = split_task_name(opts.task)
+    defaults: dict[str, dict[str, Any]] = getattr(TASKS.get(family), "system_defaults", {})
+    names = parse_pipeline(opts.system)
+    options = dict(opts.system_options)
+    for name, values in defaults.items():
+        if name not in names:
+            continue
+        for k, v in values.items():
+            if k in options or f"{name}.{k}" in options:
+                continue  # the user's choice wins
+            options[k if len(names) == 1 else f"{name}.{k}"] = v
+    return replace(opts, system_options=options) if options != opts.system_options else opts
+
+
 def run_any(opts: RunOptions) -> list[RunOutcome]:
     """One task, or a family: returns member outcomes followed by the aggregate (last)."""
+    opts = with_task_defaults(opts)
     if members(opts.task):
         outs, agg = run_family(opts)
         return [*outs, agg]

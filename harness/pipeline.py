@@ -50,8 +50,10 @@ class Pipeline:
     @property
     def label(self) -> str:
         """Stable display name: stage names plus the options that were set."""
+        from harness.llm.oracle.spec import label_value
+
         base = ">".join(self.names)
-        opts = ",".join(f"{k}={v}" for k, v in sorted(self.options.items()))
+        opts = ",".join(f"{k}={label_value(k, v)}" for k, v in sorted(self.options.items()))
         return f"{base}[{opts}]" if opts else base
 
     def metas(self) -> list[SystemMeta]:

@@ -10,7 +10,10 @@ if TYPE_CHECKING:
     from harness.data import Corpus, Queries, Run
     from harness.runtime import RunContext
 
-SystemKind = Literal["lexical", "dense", "reranker", "llm", "trained", "pipeline", "other"]
+# "oracle": an LLM stage answered by the simulated oracle (harness.llm.oracle) from the qrels.
+SystemKind = Literal[
+    "lexical", "dense", "reranker", "llm", "trained", "pipeline", "oracle", "other"
+]
 
 
 class SystemMeta(BaseModel):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.auc import auc_metrics
+from harness.auc import pooled_auc
 from harness.data import Run, TaskData, ranked
 from harness.errors import ConfigError, DataFormatError
 from harness.io import format_trec_run, read_trec_run
@@ -24,8 +24,18 @@ from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import Reranker, Retriever
 from harness.registry import TASKS, split_task_name
 from harness.runtime import RunContext, log
-from harness.store import MetricsRecord, RunMetadata, config_hash, slug, write_result
+from harness.store import (
+    MetricsRecord,
+    RunMetadata,
+    config_hash,
+    make_scope,
+    result_dir,
+    result_lock,
+    slug,
+    write_result,
+)
 from harness.task import limit_queries, resolve_data_dir
+from harness.trainrec import training_overlap
 
 if TYPE_CHECKING:
     from harness.spec import TaskSpec
@@ -140,6 +150,8 @@ def make_context(opts: RunOptions) -> RunContext:
         batch_size=opts.batch_size,
         progress=opts.progress,
         seed=opts.seed,
+        task=opts.task,
+        data_dir=opts.data_dir,
         **extra,
     )
 
@@ -159,11 +171,24 @@ def store_result(
     extra: dict[str, Any] | None = None,
     artifact_name: str = "run.trec",
     resumed: int = 0,
+    scope: dict[str, Any] | None = None,
 ) -> RunOutcome:
-    """Build the metrics and metadata records and write the result atomically."""
+    """Build the metrics and metadata records and write the result atomically.
+
+    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items. A result that
+    evaluated nothing is refused: it would only replace a real one with an empty number.
+    """
     from harness.envinfo import git_sha, hardware, package_versions
 
+    if n <= 0:
+        raise ConfigError(
+            f"{spec.name}: the run evaluated zero queries, so nothing was stored "
+            f"(data: {source or 'unknown'}); check the queries and qrels files"
+        )
     label = pipe.label
+    scope = scope or make_scope(opts.limit_queries, opts.seed, None, None, n)
+    stages = pipe.metas()
+    evaluated = set().union(*(set(v) for v in per_query.values())) if per_query else set()
     metrics = MetricsRecord(
         task=spec.name,
         system=label,
@@ -175,6 +200,8 @@ def store_result(
         relevance_threshold=spec.relevance_threshold,
         average_over=spec.average_over,
         extra=extra or {},
+        scope=scope,
+        trained_on_evaluated=training_overlap(stages, spec.name, evaluated),
     )
     meta = RunMetadata(
         task=spec.name,
@@ -182,7 +209,7 @@ def store_result(
         command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
         config=config,
         config_hash=config_hash(config),
-        stages=pipe.metas(),
+        stages=stages,
         data_source=source,
         git_sha=git_sha(),
         packages=package_versions(),
@@ -190,12 +217,34 @@ def store_result(
         seed=opts.seed,
         timings=timings,
         stats={**ctx.stats, "resumed_queries": resumed},
+        scope=scope,
     )
     path = write_result(Path(opts.results), artifact, metrics, meta, artifact_name=artifact_name)
     return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=resumed)
 
 
+def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
+    """Judge-made qrels make a different evaluation: the task name says which file."""
+    return f"{name}[qrels={Path(qrels_from).name}]" if qrels_from else name
+
+
+def _custom_limit(task: Any, name: str, limit: int | None) -> dict[str, int]:
+    """``--limit-queries`` for a custom-run task: passed on if its ``custom_run`` takes a
+    ``limit_queries`` argument, refused otherwise, so no result records a limit not applied."""
+    import inspect
+
+    if not limit:
+        return {}
+    if "limit_queries" not in inspect.signature(task.custom_run).parameters:
+        raise ConfigError(
+            f"task {name!r} does not support --limit-queries (it scores its whole set); "
+            "run it without the option"
+        )
+    return {"limit_queries": limit}
+
+
 def run(opts: RunOptions) -> RunOutcome:
+    """Run under the lock of the result identity, so two runs never write the same result."""
     from harness.task import CustomRunTask
 
     t0 = time.perf_counter()
@@ -203,9 +252,37 @@ def run(opts: RunOptions) -> RunOutcome:
     task: Any = TASKS.get(family)()
     pipe = build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
-    if isinstance(task, CustomRunTask):
+    custom = isinstance(task, CustomRunTask)
+    if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():
+        raise ConfigError(f"--qrels-from {opts.qrels_from}: no such file")
+    qrels_from = None if custom else opts.qrels_from
+    target = result_dir(
+        Path(opts.results),
+        scoped_task_name(task.spec(subset).name, qrels_from),
+        pipe.label,
+        make_scope(opts.limit_queries, opts.seed, qrels_from),
+    )
+    with result_lock(target):
+        return _run_locked(opts, task, subset, pipe, ctx, t0, custom)
+
+
+def _run_locked(
+    opts: RunOptions,
+    task: Any,
+    subset: str,
+    pipe: Pipeline,
+    ctx: RunContext,
+    t0: float,
+    custom: bool,
+) -> RunOutcome:
+    if custom:
         spec: TaskSpec = task.spec(subset)  # type: ignore[attr-defined]
-        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx)
+        if opts.qrels_from:
+            raise ConfigError(
+                f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
+            )
+        kwargs = _custom_limit(task, spec.name, opts.limit_queries)
+        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx, **kwargs)
         total = time.perf_counter() - t0
         config = {
             "task": spec.name,
@@ -236,12 +313,18 @@ def _run_ranking(
 ) -> RunOutcome:
     timings: dict[str, float] = {}
     spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
+    task_queries = sum(1 for q in data.queries if q in data.qrels)
     data = limit_queries(data, opts.limit_queries)
     if opts.qrels_from:
         from harness.io import read_judge_qrels
 
         data.qrels = read_judge_qrels(opts.qrels_from, human=data.qrels)
-        spec = spec.model_copy(update={"name": f"{spec.name}[qrels={Path(opts.qrels_from).name}]"})
+        spec = spec.model_copy(update={"name": scoped_task_name(spec.name, opts.qrels_from)})
+    if not data.queries or not any(q in data.qrels for q in data.queries):
+        raise ConfigError(
+            f"{spec.name}: no judged queries to evaluate ({len(data.queries)} queries, "
+            f"{len(data.qrels)} with qrels; data: {data.source}); nothing was run or stored"
+        )
     timings["load_s"] = time.perf_counter() - t0
     config = {
         "task": spec.name,
@@ -253,6 +336,7 @@ def _run_ranking(
         "qrels_from": str(opts.qrels_from) if opts.qrels_from else None,
         "run_depth": spec.run_depth,
         "rerank_depth": spec.rerank_depth,
+        "seed": opts.seed,
     }
     chash = config_hash(config)
     results = Path(opts.results)
@@ -294,19 +378,10 @@ def _run_ranking(
     done = read_trec_run(ckpt) if ckpt.stat().st_size else {}
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
     ev = evaluate(final, data.qrels, spec, data)
-    means, per_query, extra = (
-        dict(ev.means),
-        dict(ev.per_query),
-        auc_metrics(
-            final, data.qrels, pool="judged+top100", min_relevance=spec.relevance_threshold
-        ),
-    )
-    # AUC beside the ranking metrics, with its pool definition (MW-loss papers report it).
-    per_query["auc"] = extra.pop("auc_per_query")
-    means["auc_global"], means["auc_per_query_mean"] = (
-        extra["auc_global"],
-        extra["auc_per_query_mean"],
-    )
+    # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
+    auc_means, auc_pq, extra = pooled_auc(final, data.qrels, min_relevance=spec.relevance_threshold)
+    means = {**ev.means, **auc_means}
+    per_query = {**ev.per_query, **auc_pq}
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
@@ -324,6 +399,9 @@ def _run_ranking(
         timings,
         extra,
         resumed=len(data.queries) - len(todo),
+        scope=make_scope(
+            opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
+        ),
     )
     ckpt.unlink(missing_ok=True)
     return outcome

@@ -40,6 +40,9 @@ class RunContext:
     cache_dir: Path = field(default_factory=default_cache_dir)
     progress: bool = True
     seed: int = 0
+    # The task being run and its data folder: what a simulated (oracle) LLM answers from.
+    task: str | None = None
+    data_dir: Path | str | None = None
     # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
     stats: dict[str, Any] = field(default_factory=dict)
 

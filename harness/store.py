@@ -1,12 +1,19 @@
-"""The result store: one folder per (task, system) holding the run, metrics and metadata.
+"""The result store: one folder per result identity holding the run, metrics and metadata.
 
-Layout: ``<results>/<task-slug>/<system-slug>/{run.trec, metrics.json, metadata.json}``.
-A result folder is written complete in a temporary sibling and swapped in with renames, so a
-crash never leaves a half-written result beside good ones.
+Layout: ``<results>/<task-slug>/<system-slug>[@scope]/{run.trec, metrics.json, metadata.json}``.
+A result's identity is everything that changes its numbers: the task, the system with its
+options (both in the system label), and the scope (``--limit-queries``, the seed,
+``--qrels-from``). A full-scope run keeps the plain ``<system-slug>`` folder; a scoped run gets
+readable suffixes (``@limit10``, ``@seed3``, ``@qrels=<name>-<hash>``), so runs of different
+scope never overwrite each other. A result folder is written complete in a temporary sibling and
+swapped in with renames, so a crash never leaves a half-written result beside good ones; a lock
+per identity stops two runs from writing the same one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import re
@@ -14,11 +21,15 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.errors import HarnessError
 from harness.protocols import SystemMeta
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SCHEMA_VERSION = 1
 RUN_FILE, METRICS_FILE, METADATA_FILE = "run.trec", "metrics.json", "metadata.json"
@@ -43,6 +54,16 @@ class MetricsRecord(BaseModel):
     extra: dict[str, Any] = Field(
         default_factory=dict, description="task-specific numbers (e.g. AUC pools)"
     )
+    scope: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what was evaluated: task_queries, evaluated_queries, partial, "
+        "limit_queries, seed, qrels_from, qrels_hash (empty in results older than scopes)",
+    )
+    trained_on_evaluated: dict[str, Any] | None = Field(
+        None,
+        description="set when a stage's model was trained on some of the evaluated queries: "
+        "label, overlap count, training task",
+    )
 
 
 class RunMetadata(BaseModel):
@@ -62,6 +83,7 @@ class RunMetadata(BaseModel):
     seed: int
     timings: dict[str, float]
     stats: dict[str, Any] = Field(default_factory=dict)
+    scope: dict[str, Any] = Field(default_factory=dict, description="as in the metrics record")
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
@@ -74,8 +96,86 @@ def slug(name: str) -> str:
     return safe
 
 
-def result_dir(results: Path, task: str, system: str) -> Path:
-    return results / slug(task) / slug(system)
+class ResultLockedError(HarnessError):
+    """Another process holds the lock of the result identity this run would write."""
+
+
+def file_hash(path: Path) -> str:
+    """Short content hash of a file (a qrels file's identity beside its name)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+
+
+def make_scope(
+    limit_queries: int | None = None,
+    seed: int = 0,
+    qrels_from: str | Path | None = None,
+    task_queries: int | None = None,
+    evaluated_queries: int | None = None,
+) -> dict[str, Any]:
+    """The scope record of a result: what changes its numbers besides task and system."""
+    scope: dict[str, Any] = {
+        "task_queries": task_queries,
+        "evaluated_queries": evaluated_queries,
+        "partial": bool(
+            task_queries is not None
+            and evaluated_queries is not None
+            and evaluated_queries < task_queries
+        ),
+        "limit_queries": limit_queries or None,
+        "seed": seed,
+        "qrels_from": str(qrels_from) if qrels_from else None,
+        "qrels_hash": file_hash(Path(qrels_from)) if qrels_from else None,
+    }
+    return scope
+
+
+def scope_suffix(scope: dict[str, Any] | None) -> str:
+    """``""`` for a full-scope run, else e.g. ``@limit10@seed3@qrels=judge-1a2b3c4d``."""
+    scope = scope or {}
+    parts = []
+    if scope.get("limit_queries"):
+        parts.append(f"limit{int(scope['limit_queries'])}")
+    if scope.get("seed"):
+        parts.append(f"seed{int(scope['seed'])}")
+    if scope.get("qrels_from"):
+        stem = re.sub(r"[^A-Za-z0-9._\-]", "_", Path(scope["qrels_from"]).stem)[:40]
+        parts.append(f"qrels={stem}-{scope.get('qrels_hash') or ''}")
+    return "".join(f"@{p}" for p in parts)
+
+
+def row_label(system: str, scope: dict[str, Any] | None) -> str:
+    """How a result is named where several scopes of one system sit side by side."""
+    return f"{system}{scope_suffix(scope)}"
+
+
+def result_dir(results: Path, task: str, system: str, scope: dict[str, Any] | None = None) -> Path:
+    return results / slug(task) / f"{slug(system)}{scope_suffix(scope)}"
+
+
+@contextlib.contextmanager
+def result_lock(target: Path) -> Iterator[None]:
+    """Hold the lock of one result identity (non-blocking ``flock``) while a run writes it.
+
+    The lock file lives under ``<results>/.locks/`` (skipped by ``iter_results``), so a second
+    run of the same identity fails at once instead of sharing the first one's checkpoint.
+    """
+    results, rel = target.parent.parent, f"{target.parent.name}/{target.name}"
+    lock = results / ".locks" / target.parent.name / f"{target.name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    f = open(lock, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ResultLockedError(
+            f"another run is writing {results / rel} (lock {lock} is held); "
+            "wait for it to finish, or use another --results folder"
+        ) from None
+    try:
+        yield
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
 
 
 def write_result(
@@ -86,7 +186,7 @@ def write_result(
     artifact_name: str = RUN_FILE,
 ) -> Path:
     """Write all three files into a temp folder, then swap it into place."""
-    target = result_dir(results, metrics.task, metrics.system)
+    target = result_dir(results, metrics.task, metrics.system, metrics.scope)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
     try:

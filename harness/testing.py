@@ -38,9 +38,38 @@ def check_task_plugin(cls: Any) -> None:
         assert spec.main_metric in spec.metrics
 
 
+SYSTEM_PROTOCOLS: tuple[type, ...] = (Retriever, Reranker, Embedder)
+
+
+def protocol_methods(protocol: type) -> list[str]:
+    """The method names a protocol declares (what ``isinstance`` on a runtime protocol checks)."""
+    return sorted(n for n, v in vars(protocol).items() if callable(v) and not n.startswith("_"))
+
+
+def shadowed_protocol_methods(
+    system: Any, protocols: tuple[type, ...] = SYSTEM_PROTOCOLS
+) -> list[str]:
+    """``"Protocol.name"`` for every protocol method the system has as a non-callable attribute.
+
+    A runtime-checkable protocol only checks that the names exist, so an option stored as
+    ``self.rerank = True`` makes any object pass for a Reranker and crash when called.
+    """
+    return [
+        f"{p.__name__}.{name}"
+        for p in protocols
+        for name in protocol_methods(p)
+        if hasattr(system, name) and not callable(getattr(system, name))
+    ]
+
+
 def check_system_plugin(factory: Any) -> None:
     """A system: constructible without arguments and without loading weights; implements a protocol."""
     system = factory()
+    shadowed = shadowed_protocol_methods(system)
+    assert not shadowed, (
+        f"{factory}: non-callable attribute(s) shadow protocol method(s) {', '.join(shadowed)}; "
+        "rename the attribute (isinstance checks would take the system for what it is not)"
+    )
     assert isinstance(system, (Retriever, Reranker, Embedder)), (
         f"{factory} implements none of Retriever, Reranker, Embedder"
     )

@@ -44,9 +44,9 @@ def urlpath(p: str) -> str:
 def _default_baseline(task: dict[str, Any]) -> str:
     """A lexical system if there is one (the usual reference), else the weakest system."""
     for r in task["results"]:
-        if r["kinds"] == ["lexical"]:
-            return r["system"]
-    return task["results"][-1]["system"]
+        if r["kinds"] == ["lexical"] and not any(r["flags"].values()):
+            return r["row"]
+    return task["results"][-1]["row"]
 
 
 def _marks(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -62,7 +62,8 @@ def _marks(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     cell["vs"].append((base, c["direction"], c["p_holm"]))
                 if base == best and c["significant"] and c["direction"] == "worse":
                     cell["below_best"] = c["p_holm"]
-        cells.setdefault(best, {"best": False, "below_best": None, "vs": []})["best"] = True
+        if best is not None:  # None: every row is partial or scored on its training queries
+            cells.setdefault(best, {"best": False, "below_best": None, "vs": []})["best"] = True
         out[m] = cells
     return out
 
@@ -96,11 +97,13 @@ def render(summary: dict[str, Any], out: Path) -> Path:
         "starbucks": plots.starbucks_grids(summary),
         "limit": plots.limit_recall_vs_dim(summary),
         "judge": plots.judge_agreement(summary),
+        "oracle": plots.oracle_sweeps(summary),
     }
     has_plots = bool(
         global_plots["starbucks"]
         or global_plots["limit"]
         or global_plots["judge"]
+        or global_plots["oracle"]
         or any(p["cost"] for p in task_plots.values())
     )
     common = {
@@ -120,7 +123,16 @@ def render(summary: dict[str, Any], out: Path) -> Path:
     }
     best = {
         f["family"]: {
-            m: max((sc[m]["mean"] for sc in f["scores"].values() if m in sc), default=None)
+            m: max(
+                (
+                    sc[m]["mean"]
+                    for name, sc in f["scores"].items()
+                    if m in sc
+                    and not sc[m].get("trained")  # trained on the evaluated queries
+                    and name not in f.get("simulated", ())
+                ),
+                default=None,
+            )
             for m in summary["metrics"]
         }
         for f in summary["families"]

@@ -6,6 +6,7 @@ it instead of drawing an empty frame. Data is inlined in the spec; nothing is fe
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -18,6 +19,7 @@ KIND_COLORS = {
     "llm": "#b279a2",
     "trained": "#9d755d",
     "pipeline": "#72b7b2",
+    "oracle": "#444444",
     "other": "#888888",
 }
 
@@ -53,7 +55,7 @@ def quality_vs_cost(task: dict[str, Any]) -> Spec | None:
             "pareto": "Pareto front" if r.get("pareto") else "dominated",
         }
         for r in task["results"]
-        if r["cost"]["per_query_s"] and r["cost"]["per_query_s"] > 0
+        if r["cost"]["per_query_s"] and r["cost"]["per_query_s"] > 0 and not r.get("simulated")
     ]
     if not pts:
         return None
@@ -249,6 +251,8 @@ def judge_agreement(summary: dict[str, Any]) -> Spec | None:
         if t["family"] != "llmjudge":
             continue
         for r in t["results"]:
+            if r.get("simulated"):
+                continue  # oracle judges have their own plot (kappa against noise)
             k, tau = r["metrics"].get("cohen_kappa"), r["metrics"].get("kendall_tau")
             if k is not None and tau is not None:
                 rows.append({"system": r["system"], "task": t["task"], "kappa": k, "tau": tau})
@@ -277,3 +281,79 @@ def judge_agreement(summary: dict[str, Any]) -> Spec | None:
         },
     ]
     return spec
+
+
+_ORACLE_OPT = re.compile(r"(?<=[\[,])llm=oracle\[[^\]]*\],?")
+REAL_BASELINE_KINDS = frozenset({"lexical", "dense", "trained", "reranker"})
+
+
+def sweep_name(system: str) -> str:
+    """A system's name without its oracle option: the series an oracle sweep belongs to."""
+    name = _ORACLE_OPT.sub("", system).replace(",]", "]")
+    return name[:-2] if name.endswith("[]") else name
+
+
+def oracle_sweeps(summary: dict[str, Any]) -> list[tuple[str, Spec]]:
+    """Per task: the main metric (kappa for the judge) against the oracle's noise sigma, one line
+    per LLM system (mean over seeds, each seed a point), non-LLM results as horizontal rules."""
+    out: list[tuple[str, Spec]] = []
+    for t in summary["tasks"]:
+        pts = [
+            {
+                "series": sweep_name(r["system"]),
+                "noise": r["oracle"]["noise"],
+                "seed": r["oracle"]["seed"],
+                "score": r["main_score"],
+                "system": r["system"],
+            }
+            for r in t["results"]
+            if r.get("oracle") and not r["oracle"].get("flip")
+        ]
+        if not pts:
+            continue
+        rules = [
+            {"baseline": r["system"], "score": r["main_score"]}
+            for r in t["results"]
+            if not r.get("simulated") and set(r["kinds"]) <= REAL_BASELINE_KINDS
+        ]
+        metric = t["main_metric"]
+        spec = _base(f"{t['task']}: {metric} against oracle noise", pts, 460, 300)
+        x = {"field": "noise", "type": "quantitative", "title": "oracle noise σ (grade units)"}
+        y = {"field": "score", "type": "quantitative", "title": metric}
+        color = {"field": "series", "type": "nominal", "title": "LLM system"}
+        layers: list[Spec] = [
+            {
+                "mark": {"type": "line", "point": True},
+                "encoding": {"x": x, "y": {**y, "aggregate": "mean"}, "color": color},
+            },
+            {
+                "mark": {"type": "point", "opacity": 0.5},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": color,
+                    "tooltip": [
+                        {"field": "system", "type": "nominal"},
+                        {"field": "seed", "type": "quantitative"},
+                        {"field": "score", "type": "quantitative", "format": ".4f"},
+                    ],
+                },
+            },
+        ]
+        if rules:
+            ry = {"field": "score", "type": "quantitative"}
+            layers += [
+                {
+                    "data": {"values": rules},
+                    "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"},
+                    "encoding": {"y": ry},
+                },
+                {
+                    "data": {"values": rules},
+                    "mark": {"type": "text", "align": "right", "dy": -5, "x": "width"},
+                    "encoding": {"y": ry, "text": {"field": "baseline"}},
+                },
+            ]
+        spec["layer"] = layers
+        out.append((t["task"], spec))
+    return out

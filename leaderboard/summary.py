@@ -8,15 +8,24 @@ renderer only formats these numbers; the browser only sorts, filters and toggles
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.compare import compare
+from harness.compare import best_basis, compare, flags, task_query_count
 from harness.errors import ConfigError
-from harness.store import METADATA_FILE, METRICS_FILE, RUN_FILE, iter_results, slug
+from harness.store import (
+    METADATA_FILE,
+    METRICS_FILE,
+    RUN_FILE,
+    iter_results,
+    row_label,
+    scope_suffix,
+    slug,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,7 +33,7 @@ if TYPE_CHECKING:
     from harness.store import MetricsRecord, RunMetadata
 
 SUMMARY_VERSION = 2
-KINDS = ("lexical", "dense", "reranker", "llm", "trained")
+KINDS = ("lexical", "dense", "reranker", "llm", "trained", "oracle")
 ALPHA = 0.05
 # Randomization tests cost ~1.5e-5 s per query per comparison; above this many
 # query-comparisons per task the cheaper paired t-test is used (and named in the summary).
@@ -57,6 +66,31 @@ def _kinds(meta: RunMetadata) -> list[str]:
     return out or ["other"]
 
 
+def _simulated(meta: RunMetadata) -> bool:
+    """A stage's answers came from the oracle LLM (the qrels): never "best" among real systems."""
+    return any(st.kind == "oracle" for st in meta.stages)
+
+
+def _oracle(meta: RunMetadata) -> dict[str, Any] | None:
+    """The oracle's noise, seed and flip, read from its canonical label (any transport)."""
+    from harness.llm.oracle.spec import oracle_part, parse_oracle
+
+    for st in meta.stages:
+        if st.kind != "oracle":
+            continue
+        llm = st.parameters.get("llm") or {}
+        for text in (llm.get("model"), llm.get("spec")):
+            part = oracle_part(str(text)) if text else None
+            if part is None:
+                continue
+            try:
+                o = parse_oracle(part)
+            except ConfigError:
+                continue
+            return {"noise": o.noise, "seed": o.seed, "flip": o.flip, "label": o.name}
+    return None
+
+
 def _dimension(meta: RunMetadata) -> int | None:
     """Embedding dimension from the last stage that declares one (LIMIT plot x-axis)."""
     for st in reversed(meta.stages):
@@ -86,6 +120,28 @@ def _cost(metrics: MetricsRecord, meta: RunMetadata) -> dict[str, float | None]:
     if tokens:
         cost["tokens_per_query"] = sum(tokens) / n
     return cost
+
+
+def _windows(meta: RunMetadata) -> list[dict[str, Any]]:
+    """Listwise window outcomes per stage (``{p}_windows`` and its repaired / unchanged /
+    unusable counts), so a stage that moved nothing is visible; empty for other systems."""
+    st = meta.stats
+    return [
+        {
+            "stage": k[: -len("_windows")],
+            "windows": v,
+            **{
+                name: st.get(key.format(p=k[: -len("_windows")]))
+                for name, key in (
+                    ("repaired", "{p}_repaired_windows"),
+                    ("unchanged", "{p}_windows_unchanged"),
+                    ("unusable", "{p}_windows_unusable"),
+                )
+            },
+        }
+        for k, v in sorted(st.items())
+        if k.endswith("_windows") and not k.endswith("_repaired_windows") and isinstance(v, int)
+    ]
 
 
 def _distribution(values: dict[str, float]) -> dict[str, float] | None:
@@ -131,14 +187,26 @@ def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
     return out
 
 
-def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float) -> dict[str, Any]:
-    """Every system against every possible baseline, per metric, Holm-corrected per family."""
+def _significance(
+    records: dict[str, MetricsRecord],
+    metrics: list[str],
+    alpha: float,
+    simulated: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Every row against every possible baseline, per metric, Holm-corrected per family.
+
+    ``records``: row label -> result. Each pair is tested on the queries both rows share; "best"
+    is the best full, held-out row (``harness.compare.best_row``), or None when there is none.
+    ``simulated`` rows (oracle-LLM runs) never compete for best.
+    """
     by_metric: dict[str, dict[str, dict[str, float]]] = {}
     for m in metrics:
-        pq = {r.system: r.per_query[m] for r in records if r.per_query.get(m)}
+        pq = {k: r.per_query[m] for k, r in records.items() if r.per_query.get(m)}
         if len(pq) >= 2:
             by_metric[m] = pq
-    work = sum(len(pq) * (len(pq) - 1) * len(next(iter(pq.values()))) for pq in by_metric.values())
+    work = sum(
+        len(pq) * (len(pq) - 1) * max(len(v) for v in pq.values()) for pq in by_metric.values()
+    )
     test = "randomization" if work <= RANDOMIZATION_BUDGET else "t-test"
     out: dict[str, Any] = {
         "test": test,
@@ -146,10 +214,13 @@ def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float
         "correction": "holm",
         "by_metric": {},
     }
-    means = {r.system: r.metrics for r in records}
     for m, pq in by_metric.items():
-        ranked_systems = sorted(pq, key=lambda s: (-(means[s].get(m) or -math.inf), s))
-        entry: dict[str, Any] = {"best": ranked_systems[0], "baselines": {}}
+        basis = best_basis(records, m, simulated)
+        entry: dict[str, Any] = {
+            "best": basis["row"] if basis else None,
+            "best_basis": basis,
+            "baselines": {},
+        }
         for base in sorted(pq):
             try:
                 comps = compare(pq, base, m, test=test, alpha=alpha)  # type: ignore[arg-type]
@@ -176,15 +247,26 @@ def _significance(records: list[MetricsRecord], metrics: list[str], alpha: float
 
 
 def _result_entry(
-    results: Path, metrics: MetricsRecord, meta: RunMetadata, folder: Path
+    results: Path, metrics: MetricsRecord, meta: RunMetadata, folder: Path, task_queries: int
 ) -> dict[str, Any]:
     tslug = slug(metrics.task)
+    suffix = scope_suffix(metrics.scope)
     return {
         "task": metrics.task,
         "task_slug": tslug,
         "system": metrics.system,
         "system_slug": slug(metrics.system),
+        # one row per result identity: the system plus its scope (e.g. "bm25@limit10")
+        "row": row_label(metrics.system, metrics.scope),
+        "scope_suffix": suffix,
+        "anchor": f"r-{tslug}{re.sub(r'[^A-Za-z0-9._-]', '-', suffix)}",
+        "scope": metrics.scope,
+        "task_queries": task_queries,
+        "flags": {"partial": None, "trained": None, **flags(metrics, task_queries)},
+        "trained_on_evaluated": metrics.trained_on_evaluated,
         "kinds": _kinds(meta),
+        "simulated": _simulated(meta),
+        "oracle": _oracle(meta),
         "main_metric": metrics.main_metric,
         "main_score": metrics.main_score,
         "metrics": metrics.metrics,
@@ -205,6 +287,7 @@ def _result_entry(
         "timings": meta.timings,
         "stats": meta.stats,
         "cost": _cost(metrics, meta),
+        "windows": _windows(meta),
         "created_at": meta.created_at,
         "files": _files(folder, tslug),
         "source_folder": folder.relative_to(results).as_posix(),
@@ -224,15 +307,20 @@ def _family_scores(
             if m not in metric_names:
                 metric_names.append(m)
     scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    trained: dict[str, set[str]] = defaultdict(set)
     for t in tasks:
         for r in t["results"]:
+            if not r["primary"]:
+                continue  # scoped reruns stay on the task page; family means use one per task
+            if r["trained_on_evaluated"]:
+                trained[r["system"]].update(["main", *r["metrics"]])
             scores[r["system"]]["main"].append(r["main_score"])
             for m, v in r["metrics"].items():
                 if v is not None and math.isfinite(v):
                     scores[r["system"]][m].append(v)
     out = {
         sys: {
-            m: {"mean": float(np.mean(vals)), "n_tasks": len(vals)}
+            m: {"mean": float(np.mean(vals)), "n_tasks": len(vals), "trained": m in trained[sys]}
             for m, vals in ms.items()
             if vals
         }
@@ -251,15 +339,31 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     tasks: list[dict[str, Any]] = []
     for name in sorted(by_task):
         recs = by_task[name]
-        entries = [_result_entry(results, m, meta, folder) for m, meta, folder in recs]
-        entries.sort(key=lambda e: (-e["main_score"], e["system"]))
+        n_task = task_query_count([m for m, _, _ in recs])
+        entries = [_result_entry(results, m, meta, folder, n_task) for m, meta, folder in recs]
+        # Real systems first: the top row is the best, and oracle results never take its place.
+        entries.sort(key=lambda e: (e["simulated"], -e["main_score"], e["row"]))
+        # the system's primary row (most queries, then the plain full-scope folder) feeds means
+        primary: dict[str, dict[str, Any]] = {}
+        for e in entries:
+            p = primary.get(e["system"])
+            if p is None or (e["n_queries"], not e["scope_suffix"]) > (
+                p["n_queries"],
+                not p["scope_suffix"],
+            ):
+                primary[e["system"]] = e
+        for e in entries:
+            e["primary"] = primary[e["system"]] is e
         metric_names: list[str] = []
         for m, _, _ in recs:
             for k in m.metrics:
                 if k not in metric_names:
                     metric_names.append(k)
         main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
-        costed = [e for e in entries if e["cost"]["per_query_s"] is not None]
+        rows = {row_label(m.system, m.scope): m for m, _, _ in recs}
+        simulated = frozenset(e["row"] for e in entries if e["simulated"])
+        # Simulated (oracle) runs cost nothing real: they neither sit on nor shape the front.
+        costed = [e for e in entries if e["cost"]["per_query_s"] is not None and not e["simulated"]]
         for e, on_front in zip(
             costed,
             pareto_front([(e["cost"]["per_query_s"], e["main_score"]) for e in costed]),
@@ -272,9 +376,12 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "family": family_of(name),
                 "main_metric": main,
                 "metrics": metric_names,
-                "n_queries": max(m.n_queries for m, _, _ in recs),
+                "n_queries": n_task,
                 "results": entries,
-                "significance": _significance([m for m, _, _ in recs], metric_names, alpha),
+                "significance": _significance(rows, metric_names, alpha, simulated),
+                # best on the main metric, also where no per-query values allow tests
+                "best": (best_basis(rows, main, simulated) or {}).get("row"),
+                "best_basis": best_basis(rows, main, simulated),
             }
         )
 
@@ -295,6 +402,9 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "tasks": [t["task"] for t in ts],
                 "metrics": metric_names,
                 "scores": scores,
+                "simulated": sorted(
+                    {r["system"] for t in ts for r in t["results"] if r["simulated"]}
+                ),
             }
         )
 
@@ -303,9 +413,16 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
         for r in t["results"]:
             s = systems.setdefault(
                 r["system"],
-                {"system": r["system"], "slug": r["system_slug"], "kinds": [], "tasks": []},
+                {
+                    "system": r["system"],
+                    "slug": r["system_slug"],
+                    "kinds": [],
+                    "tasks": [],
+                    "simulated": r["simulated"],
+                },
             )
-            s["tasks"].append(t["task"])
+            if t["task"] not in s["tasks"]:
+                s["tasks"].append(t["task"])
             for k in r["kinds"]:
                 if k not in s["kinds"]:
                     s["kinds"].append(k)

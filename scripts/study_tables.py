@@ -14,8 +14,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from harness.auc import AUC_POOLS, auc_key
 from harness.compare import compare
-from harness.store import iter_results
+from harness.store import iter_results, row_label
 
 TRAIN_SYSTEMS = {
     "untrained": "dense",
@@ -32,10 +33,11 @@ RERANK_TASKS = ("trec-dl/2019/bm25-top100", "trec-dl/2020/bm25-top100")
 
 
 def stored(results: Path) -> dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]]:
-    """(task, system) -> (metrics.json, metadata.json) as plain dicts."""
+    """(task, system) -> (metrics.json, metadata.json) as plain dicts; a scoped result's
+    system carries its scope suffix (e.g. ``rankgpt[...]@limit8``) so no result hides another."""
     out = {}
     for rec, meta, _ in iter_results(results):
-        out[(rec.task, rec.system)] = (rec.model_dump(), meta.model_dump())
+        out[(rec.task, row_label(rec.system, rec.scope))] = (rec.model_dump(), meta.model_dump())
     return out
 
 
@@ -61,39 +63,128 @@ def training_table(db: dict) -> list[str]:
     have = {k: db[(task, s)] for k, s in TRAIN_SYSTEMS.items() if (task, s) in db}
     if "untrained" not in have:
         return [f"(no stored `{TRAIN_SYSTEMS['untrained']}` result on {task})"]
+    pool_cols = " | ".join(f"global AUC ({p}) | per-query AUC ({p})" for p in AUC_POOLS)
+    p_cols = " | ".join(f"p AUC/q ({p}) vs untrained | p AUC/q ({p}) vs InfoNCE" for p in AUC_POOLS)
+    n_cols = 8 + 4 * len(AUC_POOLS)
     lines = [
         f"### Dense retrievers fine-tuned on NFCorpus dev, tested on {task} (all-MiniLM-L6-v2 start)",
         "",
-        "| model | nDCG@10 | R@100 | global AUC | per-query AUC | p nDCG vs untrained | "
-        "p nDCG vs InfoNCE | p AUC/q vs untrained | p AUC/q vs InfoNCE | W/L nDCG vs untrained | "
-        "steps x batch | train s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| model | nDCG@10 | R@100 | {pool_cols} | p nDCG vs untrained | p nDCG vs InfoNCE | "
+        f"{p_cols} | W/L nDCG vs untrained | steps x batch | train s | training queries in the test set |",
+        "|---|" + "---|" * n_cols,
     ]
     nd_b, nd_i = _tests({k: m["per_query"]["ndcg@10"] for k, (m, _) in have.items()}, "ndcg@10")
-    au_b, au_i = _tests({k: m["per_query"].get("auc", {}) for k, (m, _) in have.items()}, "auc")
+    au = {
+        p: _tests(
+            {k: m["per_query"].get(auc_key("auc", p), {}) for k, (m, _) in have.items()}, "auc"
+        )
+        for p in AUC_POOLS
+    }
 
     def p(table: dict, name: str) -> str:
         return pfmt(table[name].p_holm) if name in table else ""
 
     for name, (m, meta) in have.items():
-        ex = m.get("extra") or {}
+        mm = m["metrics"]
         train = _train_record(meta)
         c = nd_b.get(name)
+        aucs = " | ".join(
+            f"{fmt(mm.get(auc_key('auc_global', q)))} | {fmt(mm.get(auc_key('auc_per_query_mean', q)))}"
+            for q in AUC_POOLS
+        )
+        ps = " | ".join(f"{p(au[q][0], name)} | {p(au[q][1], name)}" for q in AUC_POOLS)
         lines.append(
-            f"| {name} | {fmt(m['metrics']['ndcg@10'])} | {fmt(m['metrics'].get('recall@100'))} | "
-            f"{fmt(ex.get('auc_global'))} | {fmt(ex.get('auc_per_query_mean'))} | "
-            f"{p(nd_b, name)} | {p(nd_i, name)} | {p(au_b, name)} | {p(au_i, name)} | "
+            f"| {name} | {fmt(mm['ndcg@10'])} | {fmt(mm.get('recall@100'))} | {aucs} | "
+            f"{p(nd_b, name)} | {p(nd_i, name)} | {ps} | "
             f"{f'{c.wins}/{c.losses}' if c else ''} | "
             f"{train.get('steps', '')}{' x ' + str(train['config']['batch_size']) if train else ''} | "
-            f"{fmt(train.get('wall_s'), 0) if train else ''} |"
+            f"{fmt(train.get('wall_s'), 0) if train else ''} | {_held_out(m, meta)} |"
         )
     n = len(next(iter(have.values()))[0]["per_query"]["ndcg@10"])
+    pools = (have["untrained"][0].get("extra") or {}).get("auc_pools") or {}
     lines += [
         "",
         "p: paired randomization test (10,000 permutations), Holm-corrected within each column; "
-        f"{n} test queries. AUC pool: {(have['untrained'][0].get('extra') or {}).get('auc_pool')}.",
+        f"{n} test queries. AUC pools: "
+        + "; ".join(f"{v['auc_pool']}" for v in pools.values())
+        + ". NFCorpus qrels judge no document non-relevant (grades 1 and 2 only), so every "
+        "negative in either pool is an unjudged document of the run's top 100.",
+        "",
+        *auc_conclusions(have, au),
     ]
     return lines
+
+
+def _held_out(m: dict[str, Any], meta: dict[str, Any]) -> str:
+    """The training-overlap cell: how many evaluated queries the model was trained on."""
+    t = m.get("trained_on_evaluated")
+    if t:
+        return f"**{t['label']}** ({t['overlap']} of {t['evaluated_queries']})"
+    tq = (_train_record(meta) or {}).get("training_queries")
+    return f"none ({tq['n_queries']} {tq['task']} training queries)" if tq else ""
+
+
+def _order(have: dict, key: str) -> list[tuple[str, float]]:
+    vals = [(k, m["metrics"].get(key)) for k, (m, _) in have.items()]
+    return sorted([(k, v) for k, v in vals if v is not None], key=lambda kv: -kv[1])
+
+
+def auc_conclusions(have: dict, au: dict) -> list[str]:
+    """What the AUC numbers support, written from the numbers themselves."""
+    out = ["**What the AUC numbers support.**", ""]
+    orders = {}
+    for pool in AUC_POOLS:
+        order = _order(have, auc_key("auc_global", pool))
+        orders[pool] = [k for k, _ in order]
+        out.append(
+            f"- Global AUC, pool `{pool}`: " + " > ".join(f"{k} {fmt(v)}" for k, v in order) + "."
+        )
+    ranks = {p: {k: i + 1 for i, k in enumerate(o)} for p, o in orders.items()}
+    if len({tuple(o) for o in orders.values()}) > 1:
+        parts = []
+        for p in AUC_POOLS:
+            top = orders[p][0]
+            elsewhere = ", ".join(
+                f"{ranks[q][top]} of {len(orders[q])} on `{q}`" for q in AUC_POOLS if q != p
+            )
+            parts.append(f"{top} ranks first on `{p}` ({elsewhere})")
+        out.append(
+            "- The pools order the models differently: "
+            + "; ".join(parts)
+            + ". No claim that a loss raises or lowers global AUC holds without naming the pool; "
+            "global AUC is one pooled number per model and is not tested here."
+        )
+    below = [
+        k
+        for k, (m, _) in have.items()
+        if m["metrics"].get(auc_key("auc_global", "judged+top100"), 1) < 0.5
+    ]
+    if below:
+        out.append(
+            f"- On `judged+top100` global AUC is below 0.5 for {len(below)} of {len(have)} models: "
+            "judged-relevant documents the run did not return score −∞ and NFCorpus has no judged "
+            "negatives, so this pool mostly counts relevant documents outside the top 100 rather "
+            "than how well scores separate relevant from non-relevant ones."
+        )
+    for pool in AUC_POOLS:
+        vs_base = au[pool][0]
+        sig = [
+            f"{k} (p {pfmt(c.p_holm)}, mean {fmt(c.mean)} vs {fmt(c.baseline_mean)})"
+            for k, c in vs_base.items()
+            if c.p_holm < 0.05
+        ]
+        vs_info = au[pool][1]
+        not_sig = [f"{k} (p {pfmt(c.p_holm)})" for k, c in vs_info.items() if c.p_holm >= 0.05]
+        line = f"- Per-query AUC, pool `{pool}`: "
+        line += (
+            "significantly different from the untrained model for " + ", ".join(sig)
+            if sig
+            else "no trained model differs significantly from the untrained one"
+        )
+        if not_sig:
+            line += "; not significantly different from InfoNCE: " + ", ".join(not_sig)
+        out.append(line + " (Holm-corrected randomization tests).")
+    return out
 
 
 def _train_record(meta: dict[str, Any]) -> dict[str, Any]:
@@ -177,12 +268,20 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
         "s / query: wall time of the whole run over its queries; (cache) marks runs that reused "
         "stored embeddings or LLM responses, so it is not a cold cost. Repaired windows: LLM "
         "answers that did not list every passage (the parser keeps the missing ones in their "
-        "previous order; an answer like `[1] > [2]` leaves the window as it was).",
+        "previous order; an answer like `[1] > [2]` leaves the window as it was). Unchanged / "
+        "unusable windows: answers that kept the input order, and answers with no usable "
+        "passage identifier (both leave the window as it was).",
+        "",
+        "Rows marked **trained on these queries** were scored on queries their model was trained "
+        "on (the DeAR and MVP students were distilled on DL19 queries): they are not held-out "
+        "scores, the leaderboard never ranks them best nor makes them the reference of "
+        "significance-vs-best, and only "
+        "their DL20 rows measure the students. `@limit8` rows ran on the first 8 judged queries.",
         "",
         "| task | system | backend | queries | nDCG@10 | BM25 list, same queries | p vs BM25 list | "
         "input of the last stage, same queries | LLM calls / query | prompt tokens / query | "
-        "s / query | repaired windows |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "s / query | repaired windows | unchanged / unusable windows | training queries among the evaluated |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for task in RERANK_TASKS:
         rows = [(s, v) for (t, s), v in sorted(db.items()) if t == task]
@@ -191,9 +290,11 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
         try:
             ref = bm25_list(task, data_dir)
         except Exception as e:  # the shared data is not here: say so in the table
-            lines.append(f"| {task} | (BM25 list unavailable: {e}) |||||||||")
+            lines.append(f"| {task} | (BM25 list unavailable: {e}) ||||||||||")
             continue
         for system, (m, meta) in rows:
+            if simulated(meta):
+                continue  # oracle runs have their own table
             mine = m["per_query"]["ndcg@10"]
             qids = sorted(mine)
             c = compare({"s": mine, "bm25": {q: ref.get(q, 0.0) for q in qids}}, "bm25", "ndcg@10")[
@@ -210,13 +311,78 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
                 v for k, v in stats.items() if k.endswith("_windows") and "repaired" not in k
             )
             repaired = sum(v for k, v in stats.items() if k.endswith("_repaired_windows"))
+            unchanged = sum(v for k, v in stats.items() if k.endswith("_windows_unchanged"))
+            unusable = sum(v for k, v in stats.items() if k.endswith("_windows_unusable"))
+            moved = (
+                f"{unchanged}/{unusable} of {windows}"
+                if windows and any(k.endswith("_windows_unchanged") for k in stats)
+                else ""  # runs stored before these counts existed
+            )
             lines.append(
                 f"| {task} | {system} | {backend(meta)} | {n} | {fmt(c.mean)} | "
                 f"{fmt(c.baseline_mean)} | {pfmt(c.p_value)} | {before} | "
                 f"{fmt(calls / n, 1) if calls is not None else '0'} | "
                 f"{fmt(toks / n, 0) if toks is not None else ''} | {fmt(secs / n if secs else None, 1)}{' (cache)' if cached else ''} | "
-                f"{f'{repaired}/{windows}' if windows else ''} |"
+                f"{f'{repaired}/{windows}' if windows else ''} | {moved} | {_held_out(m, meta)} |"
             )
+    return lines
+
+
+# ---------------------------------------------------------------- issue 14: oracle sweeps
+def simulated(meta: dict[str, Any]) -> bool:
+    return any(st.get("kind") == "oracle" for st in meta.get("stages") or [])
+
+
+def oracle_table(db: dict) -> list[str]:
+    """Main metric against the oracle's noise sigma, per task and LLM system (mean over seeds)."""
+    from harness.llm.oracle.spec import oracle_part, parse_oracle
+    from leaderboard.plots import sweep_name
+
+    cells: dict[tuple[str, str], dict[float, list[float]]] = {}
+    info: dict[tuple[str, str], dict[str, Any]] = {}
+    for (task, system), (m, meta) in sorted(db.items()):
+        if not simulated(meta):
+            continue
+        st = next(st for st in meta["stages"] if st.get("kind") == "oracle")
+        llm = (st.get("parameters") or {}).get("llm") or {}
+        part = oracle_part(str(llm.get("model") or llm.get("spec") or ""))
+        if part is None:
+            continue
+        o = parse_oracle(part)
+        if o.flip:
+            continue
+        key = (task, sweep_name(system))
+        cells.setdefault(key, {}).setdefault(o.noise, []).append(m["main_score"])
+        i = info.setdefault(key, {"metric": m["main_metric"], "n": m["n_queries"], "seeds": set()})
+        i["seeds"].add(o.seed)
+        if o.noise == 0:
+            calls = (meta.get("stats") or {}).get("llm_calls", 0)
+            hits = (meta.get("stats") or {}).get("llm_cache_hits", 0)
+            i["calls"] = (calls + hits) / max(1, m["n_queries"])
+    if not cells:
+        return ["(no stored oracle results)"]
+    sigmas = sorted({s for c in cells.values() for s in c})
+    lines = [
+        "### Oracle sweeps: each LLM system driven by a simulated LLM answering from the qrels",
+        "The oracle (`--llm oracle[noise=SIGMA,seed=S]`, served over HTTP by `harness "
+        "oracle-sweep`) adds Gaussian noise of sigma to the true grade before ordering / rounding. "
+        "Scores are means over the oracle seeds listed; LLM calls / query at sigma 0 include cache "
+        "hits (LATTICE's include the tree build's summaries). Simulations: never compared with "
+        "real systems.",
+        "",
+        "| task | LLM system | metric | queries | seeds | "
+        + " | ".join(f"sigma={s:g}" for s in sigmas)
+        + " | LLM calls / query (sigma 0) |",
+        "|---|---|---|---|---|" + "---|" * len(sigmas) + "---|",
+    ]
+    for (task, system), by_sigma in cells.items():
+        i = info[(task, system)]
+        vals = [fmt(sum(by_sigma[s]) / len(by_sigma[s])) if s in by_sigma else "" for s in sigmas]
+        lines.append(
+            f"| {task} | {system} | {i['metric']} | {i['n']} | "
+            f"{','.join(map(str, sorted(i['seeds'])))} | {' | '.join(vals)} | "
+            f"{fmt(i.get('calls'), 1)} |"
+        )
     return lines
 
 
@@ -236,6 +402,8 @@ def main() -> None:
             *starbucks_table(db),
             "",
             *rerank_table(db, a.data_dir),
+            "",
+            *oracle_table(db),
             "",
         ]
     )

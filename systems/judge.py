@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.data import ranked
 from harness.llm.handle import LLMHandle
+from harness.llm.progress import LLMProgress
 from harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
@@ -94,7 +95,11 @@ class LLMJudge:
         """Grades for ``(qid, query_text, docid, passage_text)`` items, keyed ``(qid, docid)``."""
         llm = self.handle.get(ctx)
         prompts: list[Any] = [build_prompt(qt, pt, self.max_words) for _, qt, _, pt in items]
-        with LLMSession(llm, ctx) as session:
+        with (
+            LLMSession(llm, ctx) as session,
+            LLMProgress("judge", ctx, len(items), len(items), unit="pairs", per_call=True) as pr,
+        ):
+            session.progress = pr
             outs = session.complete_many(prompts, max_tokens=self.max_tokens, temperature=0.0)
         grades: dict[Pair, int] = {}
         failures = 0

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from harness.data import ranked
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
+from harness.llm.progress import LLMProgress
 from harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
@@ -84,12 +85,19 @@ def parse_permutation(text: str, n: int) -> tuple[list[int], bool]:
     out-of-range ids are dropped, missing items are appended in their original order.
     """
     ids = [int(x) - 1 for x in re.findall(r"\d+", text)]
-    seen: list[int] = []
-    for i in ids:
-        if 0 <= i < n and i not in seen:
-            seen.append(i)
+    seen = valid_ids(text, n)
     clean = len(seen) == len(ids) == n
     return seen + [i for i in range(n) if i not in seen], not clean
+
+
+def valid_ids(text: str, n: int) -> list[int]:
+    """The answer's in-range identifiers (0-based), first mention only; empty: no usable answer."""
+    seen: list[int] = []
+    for x in re.findall(r"\d+", text):
+        i = int(x) - 1
+        if 0 <= i < n and i not in seen:
+            seen.append(i)
+    return seen
 
 
 def windows(depth: int, window: int, step: int) -> list[tuple[int, int]]:
@@ -114,7 +122,13 @@ class SlidingWindowReranker:
     """The listwise loop shared by RankGPT and DeAR's listwise stage: windows slide from the
     back of the top ``depth``, each call reorders its window in place, and every query's calls,
     tokens and seconds go to ``ctx.stats[f"{stats_prefix}_per_query"]``. Subclasses give the
-    conversation (``messages``), the answer extraction (``answer``) and the token budget."""
+    conversation (``messages``), the answer extraction (``answer``) and the token budget.
+
+    Window outcomes, so a stage that moves nothing does not look like success:
+    ``{prefix}_repaired_windows`` (the answer did not list every passage exactly once),
+    ``{prefix}_windows_unchanged`` (a usable answer that keeps the input order) and
+    ``{prefix}_windows_unusable`` (no in-range identifier at all: nothing to apply). A window
+    can be both repaired and unchanged (``[1] > [2]``); unchanged and unusable never overlap."""
 
     name = "listwise"
 
@@ -173,15 +187,28 @@ class SlidingWindowReranker:
         llm = self.handle.get(ctx)
         qids = [q for q in candidates if q in queries]
         per_query: dict[str, Any] = ctx.stats.setdefault(f"{self.stats_prefix}_per_query", {})
-        with LLMSession(llm, ctx) as session:
-            results = session.map(
-                lambda q: self.rerank_one(queries[q], corpus, candidates[q], session), qids
-            )
+        budget = sum(
+            len(windows(min(self.depth, len(candidates[q])), self.window, self.step)) for q in qids
+        )
+        with (
+            LLMSession(llm, ctx) as session,
+            LLMProgress(self.name, ctx, len(qids), budget) as progress,
+        ):
+            session.progress = progress
+
+            def one(q: str) -> tuple[list[str], dict[str, Any]]:
+                out = self.rerank_one(queries[q], corpus, candidates[q], session)
+                progress.done()
+                return out
+
+            results = session.map(one, qids)
         out: Run = {}
         for q, (order, info) in zip(qids, results):
             per_query[q] = info
             ctx.count(f"{self.stats_prefix}_windows", info["windows"])
             ctx.count(f"{self.stats_prefix}_repaired_windows", info["repaired"])
+            ctx.count(f"{self.stats_prefix}_windows_unchanged", info["unchanged"])
+            ctx.count(f"{self.stats_prefix}_windows_unusable", info["unusable"])
             n = len(order)
             out[q] = {d: float(n - r) for r, d in enumerate(order)}
         return out
@@ -194,6 +221,8 @@ class SlidingWindowReranker:
         info: dict[str, Any] = {
             "windows": 0,
             "repaired": 0,
+            "unchanged": 0,
+            "unusable": 0,
             "calls": 0,
             "cache_hits": 0,
             "prompt_tokens": 0,
@@ -208,10 +237,15 @@ class SlidingWindowReranker:
                 max_tokens=self.call_max_tokens(len(ids)),
                 temperature=self.temperature,
             )
-            perm, repaired = parse_permutation(self.answer(c.text), len(ids))
+            answer = self.answer(c.text)
+            perm, repaired = parse_permutation(answer, len(ids))
             order[start:end] = [ids[i] for i in perm]
             info["windows"] += 1
             info["repaired"] += int(repaired)
+            if not valid_ids(answer, len(ids)):
+                info["unusable"] += 1  # no identifier in range: the window stays as it was
+            elif perm == list(range(len(ids))):
+                info["unchanged"] += 1  # a usable answer that keeps the input order
             info["cache_hits" if c.cached else "calls"] += 1
             if not c.cached:
                 info["prompt_tokens"] += c.prompt_tokens

@@ -27,6 +27,13 @@ class ScoringReranker:
         self._tok: Any = None
 
     def _meta(self, parameters: dict[str, Any]) -> SystemMeta:
+        """Options plus the checkpoint's training record, when ``harness train`` made it."""
+        from systems.embedding_search import training_record
+
+        # Before the first load (every query resumed) the given path still holds the record.
+        rec = training_record(self.resolved or self.model_id)
+        if rec is not None:
+            parameters = {**parameters, "training": rec}
         return SystemMeta(
             name=self.name,
             kind="reranker",

@@ -296,6 +296,9 @@ class BrightTask:
         "BRIGHT reasoning-intensive retrieval, 12 subsets: bright/<subset>, optional suffixes "
         "/<llm>_reason and /long; excluded ids dropped before the cut"
     )
+    # BRIGHT's published BM25 weights the query side (see systems/bm25.py); `-o variant=plain`
+    # still runs bag-of-words BM25, stored as a separate result.
+    system_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bm25": {"variant": "qs"}}
 
     def subsets(self) -> list[str]:
         return list(SUBSETS)

@@ -9,16 +9,25 @@ scorer does (llm4eval/LLMJudge-benchmark):
 * ``krippendorff_alpha``: the *ordinal* alpha over the value domain 0-3 (the variant that
   reproduces the published 0.4918 / 0.4958; nominal gives 0.284, interval 0.500);
 * grades outside 0-3 are clipped into 0-3, as the organisers' scorer does (two team files hold
-  5s and 10s); set ``HARNESS_LLMJUDGE_STRICT=1`` to reject them with the line number instead;
+  5s and 10s): clipping is what reproduces every published value (Rahmani et al. 2025, arXiv
+  2502.13908, Tables 3 and 4: RMITIR-llama70B kappa 0.2654; on the labels as submitted it is
+  0.26546). Nothing is changed silently: ``extra`` holds the count and lines of out-of-range
+  labels, ``cohen_kappa_as_submitted`` (kappa with out-of-range grades as their own
+  categories), and a warning; ``HARNESS_LLMJUDGE_STRICT=1`` rejects them with the line number;
 * test pairs missing from the file count as 0 for kappa (the organisers' merge makes them fail
-  every threshold) and as missing for alpha; how many were missing is reported in ``extra``.
+  every threshold) and as missing for alpha; how many were missing is reported in ``extra``
+  with a warning; a file that labels none of the pairs is an error (its scores would mean
+  nothing).
 * system-ranking agreement: each run of a run set is scored with nDCG@10 under the human qrels
   and under the judge's qrels (both restricted to the LLMJudge pairs), and ``kendall_tau`` /
   ``spearman_rho`` compare the two orderings. The TREC DL 2023 participant runs are not
-  available offline, so the run set is this harness's own runs over the test pool: a built-in
-  set of lexical runs (cached under ``$HARNESS_CACHE_DIR/llmjudge``) plus every stored result of
-  task ``llmjudge-pool`` (``$HARNESS_RESULTS_DIR``, default ``./results``). ``extra["run_set"]``
-  names what was used. ``HARNESS_LLMJUDGE_RANKING=0`` skips this part.
+  available offline, so the published tau/rho cannot be reproduced here. The run set is an
+  explicit input, never whatever happens to sit in a results folder: a built-in set of ten
+  deterministic lexical runs over the test pool (cached under ``$HARNESS_CACHE_DIR/llmjudge``),
+  plus the TREC run files of a run-set folder given with ``harness eval --run-set DIR`` (or
+  ``HARNESS_LLMJUDGE_RUN_SET=DIR`` for ``harness run``), e.g. ``results/llmjudge-pool``.
+  ``extra["run_set"]`` describes it and ``extra["run_set_files"]`` lists every run by name with
+  the sha256 of its TREC text. ``HARNESS_LLMJUDGE_RANKING=0`` skips this part.
 
 ``llmjudge-pool`` is the retrieval task over the same data: rank the 4,414 test passages for the
 25 test queries, human qrels, TREC DL conventions (graded nDCG@10, relevance >= 2 for binary
@@ -28,6 +37,7 @@ metrics). Runs stored for it join the ranking run set.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -76,6 +86,7 @@ AGREEMENT_METRICS = ("cohen_kappa", *THRESHOLDS, "krippendorff_alpha")
 RANKING_METRICS = ("kendall_tau", "spearman_rho")
 RANKING_METRIC = "ndcg@10"
 Pair = tuple[str, str]
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- label files
@@ -87,6 +98,8 @@ class Labels:
 
     grades: dict[Pair, int]
     clipped_lines: list[int] = field(default_factory=list)
+    # the grades as submitted for the clipped pairs, so kappa on the raw labels can be reported
+    out_of_range: dict[Pair, int] = field(default_factory=dict)
 
 
 def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool = False) -> Labels:
@@ -110,6 +123,7 @@ def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool =
             if strict:
                 raise DataFormatError(path, n, f"grade {grade} is outside 0-3", "0, 1, 2 or 3")
             out.clipped_lines.append(n)
+            out.out_of_range[(qid, pid)] = grade
             grade = min(max(grade, 0), GRADES - 1)
         if pairs is not None and (qid, pid) not in pairs:
             raise DataFormatError(
@@ -141,6 +155,7 @@ load_judge_qrels = read_judge_qrels  # kept for callers of the task module
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray, k: int = GRADES) -> float:
     """Cohen's kappa (unweighted) of two integer label vectors over categories 0..k-1."""
+    k = max(k, int(a.max(initial=0)) + 1, int(b.max(initial=0)) + 1)  # raw grades: own category
     cm = np.zeros((k, k))
     np.add.at(cm, (a, b), 1)
     n = cm.sum()
@@ -166,6 +181,14 @@ def krippendorff_alpha_ordinal(a: np.ndarray, b: np.ndarray, k: int = GRADES) ->
     do = (o * d2).sum()
     de = (np.outer(nc, nc) * d2).sum() / (n - 1)
     return float(1 - do / de) if de > 0 else float("nan")
+
+
+def kappa_as_submitted(human: dict[Pair, int], labels: Labels) -> float:
+    """4-point kappa with out-of-range grades kept as their own categories (not clipped)."""
+    keys = sorted(human)
+    h = np.array([human[p] for p in keys])
+    j = np.array([max(labels.out_of_range.get(p, labels.grades.get(p, 0)), 0) for p in keys])
+    return cohen_kappa(h, j)
 
 
 def agreement(human: dict[Pair, int], judge: dict[Pair, int]) -> dict[str, float]:
@@ -354,31 +377,52 @@ def cached_builtin_run_set(data: TaskData, cache_dir: Path) -> dict[str, Run]:
     return runs
 
 
-def stored_pool_runs(results: Path) -> dict[str, Run]:
-    """Runs stored by ``harness run --task llmjudge-pool`` in a result store."""
+RUN_SET_ENV = "HARNESS_LLMJUDGE_RUN_SET"
+RUN_FILE_SUFFIXES = (".trec", ".run", ".txt")
+
+
+def read_run_set(folder: Path) -> dict[str, Run]:
+    """Every TREC run file under ``folder`` (``*.trec``, ``*.run``, ``*.txt``), keyed by its
+    path relative to the folder; a folder with none is an error (the tau/rho would be silent)."""
     from harness.io import read_trec_run
-    from harness.store import RUN_FILE, iter_results
 
-    if not results.is_dir():
-        return {}
-    return {
-        f"stored:{m.system}": read_trec_run(d / RUN_FILE)
-        for m, _, d in iter_results(results)
-        if m.task == "llmjudge-pool" and (d / RUN_FILE).exists()
-    }
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"llmjudge run set {folder}: not a folder of TREC run files")
+    files = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix in RUN_FILE_SUFFIXES)
+    if not files:
+        raise ConfigError(
+            f"llmjudge run set {folder}: no run files (*.trec, *.run, *.txt) found in it"
+        )
+    return {f"{folder.name}/{f.relative_to(folder).as_posix()}": read_trec_run(f) for f in files}
 
 
-def offline_run_set(data: TaskData) -> tuple[dict[str, Run], str]:
+def run_fingerprints(runs: dict[str, Run]) -> list[dict[str, str]]:
+    """Name and sha256 of each run's TREC text (trec_eval order), so the set can be verified."""
+    import hashlib
+
+    from harness.io import format_trec_run
+
+    return [
+        {
+            "name": name,
+            "sha256": hashlib.sha256(format_trec_run(run, "r").encode("utf-8")).hexdigest(),
+        }
+        for name, run in sorted(runs.items())
+    ]
+
+
+def offline_run_set(data: TaskData, run_set: Path | None = None) -> tuple[dict[str, Run], str]:
+    """The built-in lexical runs, plus the runs of ``run_set`` (a folder) when given."""
     from harness.runtime import default_cache_dir
 
-    results = Path(os.environ.get("HARNESS_RESULTS_DIR") or "results")
     runs = cached_builtin_run_set(data, default_cache_dir())
     n_builtin = len(runs)
-    stored = stored_pool_runs(results)
-    runs = {**runs, **stored}
+    given = read_run_set(run_set) if run_set is not None else {}
+    runs = {**runs, **given}
     desc = (
         f"offline: {n_builtin} built-in lexical runs over the LLMJudge test pool"
-        + (f" + {len(stored)} stored llmjudge-pool runs from {results}" if stored else "")
+        + (f" + {len(given)} runs from {run_set}" if given else "")
         + " (TREC DL 2023 participant runs are not available offline)"
     )
     return runs, desc
@@ -444,29 +488,67 @@ def score_labels(
     subset: str,
     ranking: bool | None = None,
     runs: dict[str, Run] | None = None,
+    extra_pairs: int = 0,
+    source: str = "",
+    run_set: Path | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Agreement (and, on test, system-ranking) scores of ``labels`` against ``human``.
+
+    ``extra_pairs``: labels the judge gave for pairs outside the evaluation set (dropped).
+    ``source``: where the labels came from, for warnings and errors.
+    ``run_set``: a folder of extra runs for tau/rho (default: ``$HARNESS_LLMJUDGE_RUN_SET``).
+    """
+    labelled = sum(1 for p in human if p in labels.grades)
+    if human and labelled == 0:
+        raise DataFormatError(
+            source or "judge labels",
+            None,
+            f"labels none of the {len(human)} evaluation pairs; kappa and alpha would mean nothing",
+            "one label per evaluation pair: query-id 0 passage-id grade",
+        )
     metrics = agreement(human, labels.grades)
-    missing = sum(1 for p in human if p not in labels.grades)
+    missing = len(human) - labelled
     extra: dict[str, Any] = {
         "n_pairs": len(human),
         "missing_pairs": missing,
         "missing_pairs_policy": "grade 0 for kappa, missing for alpha (organisers' scorer)",
-        "clipped_labels": len(labels.clipped_lines),
+        "extra_pairs": extra_pairs,
+        "clipped_labels": len(labels.out_of_range),
         "clipped_lines": labels.clipped_lines[:20],
+        "out_of_range_grades": dict(sorted(Counter(labels.out_of_range.values()).items())),
         "alpha_level": "ordinal",
         "label_counts": dict(sorted(Counter(labels.grades.values()).items())),
     }
+    warnings = []
+    if labels.out_of_range:
+        extra["cohen_kappa_as_submitted"] = kappa_as_submitted(human, labels)
+        warnings.append(
+            f"{len(labels.out_of_range)} label(s) outside 0-3 clipped into 0-3 (organisers' "
+            f"convention); kappa on the labels as submitted: {extra['cohen_kappa_as_submitted']:.5f}"
+        )
+    if missing:
+        warnings.append(
+            f"{missing} of {len(human)} pairs have no label (grade 0 for kappa, missing for alpha)"
+        )
+    if extra_pairs:
+        warnings.append(f"{extra_pairs} label(s) for pairs outside the evaluation set ignored")
+    extra["warnings"] = warnings
+    for w in warnings:
+        log.warning("llmjudge%s: %s", f" ({source})" if source else "", w)
     if ranking is None:
         ranking = os.environ.get("HARNESS_LLMJUDGE_RANKING", "1") != "0"
     if ranking and subset == "":
         data = load_pool(data_dir)
         desc = "given runs"
         if runs is None:
-            runs, desc = offline_run_set(data)
+            if run_set is None and os.environ.get(RUN_SET_ENV):
+                run_set = Path(os.environ[RUN_SET_ENV])
+            runs, desc = offline_run_set(data, run_set)
         ra = ranking_agreement(runs, data.qrels, labels_to_qrels(labels.grades))
         metrics["kendall_tau"] = ra["kendall_tau"]
         metrics["spearman_rho"] = ra["spearman_rho"]
         extra["run_set"] = desc
+        extra["run_set_files"] = run_fingerprints(runs)
         extra["ranking_metric"] = ra["metric"]
         extra["per_run"] = ra["per_run"]
     else:
@@ -475,12 +557,18 @@ def score_labels(
 
 
 def score_label_file(
-    path: Path, data_dir: Path | None, subset: str = "", ranking: bool | None = None
+    path: Path,
+    data_dir: Path | None,
+    subset: str = "",
+    ranking: bool | None = None,
+    run_set: Path | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     human, src = human_labels(data_dir, subset)
     strict = os.environ.get("HARNESS_LLMJUDGE_STRICT", "0") == "1"
     labels = read_labels(path, pairs=set(human), strict=strict)
-    metrics, extra = score_labels(labels, human, data_dir, subset, ranking)
+    metrics, extra = score_labels(
+        labels, human, data_dir, subset, ranking, source=str(path), run_set=run_set
+    )
     extra["human_labels"] = str(src)
     return metrics, extra
 
@@ -551,17 +639,27 @@ class LLMJudgeTask:
             raise ConfigError("llmjudge/dev has no passage texts; only label files can be scored")
         return load_pool(data_dir)
 
-    def evaluate_file(self, subset: str, path: Path, data_dir: Path | None) -> CustomResult:
+    def evaluate_file(
+        self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
+    ) -> CustomResult:
+        """Score a label file; ``run_set``: folder of extra runs for tau/rho (``--run-set``)."""
         from harness.task import CustomResult
 
-        metrics, extra = score_label_file(path, data_dir, subset)
+        metrics, extra = score_label_file(path, data_dir, subset, run_set=run_set)
         return CustomResult(
             metrics=metrics, n_items=extra["n_pairs"], source=extra["human_labels"], extra=extra
         )
 
     def custom_run(
-        self, subset: str, pipeline: Pipeline, data_dir: Path | None, ctx: RunContext
+        self,
+        subset: str,
+        pipeline: Pipeline,
+        data_dir: Path | None,
+        ctx: RunContext,
+        limit_queries: int | None = None,
     ) -> CustomResult:
+        """Judge the test pairs and score them; ``limit_queries``: only the pairs of the first N
+        queries (sorted ids, as ``harness.task.limit_queries``), scored against those pairs."""
         from harness.task import CustomResult
 
         judge = pipeline.stages[0]
@@ -574,12 +672,33 @@ class LLMJudgeTask:
             raise ConfigError("llmjudge/dev has no passage texts; a judge can only run on test")
         data = load_pool(data_dir)
         human, src = human_labels(data_dir, subset)
+        scope: dict[str, Any] = {}
+        if limit_queries:
+            keep = set(sorted({q for q, _ in human})[:limit_queries])
+            human = {p: g for p, g in human.items() if p[0] in keep}
+            scope = {"limit_queries": limit_queries, "queries": sorted(keep)}
         grades = judge.judge(data.queries, data.corpus, sorted(human), ctx)
         labels = Labels({})
+        outside = 0
         for (q, d), g in grades.items():
-            if (q, d) in human:
-                labels.grades[(q, d)] = min(max(int(g), 0), GRADES - 1)
-        metrics, extra = score_labels(labels, human, data_dir, subset)
+            if (q, d) not in human:
+                outside += 1
+                continue
+            if not 0 <= int(g) < GRADES:
+                labels.out_of_range[(q, d)] = int(g)
+            labels.grades[(q, d)] = min(max(int(g), 0), GRADES - 1)
+        metrics, extra = score_labels(
+            labels,
+            human,
+            data_dir,
+            subset,
+            ranking=False if scope else None,
+            extra_pairs=outside,
+            source=pipeline.names[0],
+        )
+        if scope:  # system ranking needs every query's labels: not computed on a subset
+            extra["scope"] = scope
+            extra["run_set"] = "none (system ranking skipped: --limit-queries judges a subset)"
         text = "".join(f"{q} 0 {d} {g}\n" for (q, d), g in sorted(labels.grades.items()))
         return CustomResult(
             metrics=metrics,

@@ -28,3 +28,32 @@ def test_conformance_catches_a_broken_plugin() -> None:
 
     with pytest.raises(AssertionError, match="TaskFamily"):
         check_task_plugin(NoSpec)
+
+
+def test_conformance_catches_an_attribute_that_shadows_a_protocol_method() -> None:
+    """An option stored as ``self.rerank = True`` passes ``isinstance(x, Reranker)``."""
+    from harness.protocols import SystemMeta
+
+    class BadRetriever:
+        def __init__(self) -> None:
+            self.rerank = True  # an option, not the Reranker method
+
+        def meta(self) -> SystemMeta:
+            return SystemMeta(name="bad")
+
+        def index(self, corpus: object, ctx: object) -> None: ...
+
+        def search(self, queries: object, k: int, ctx: object) -> dict:
+            return {}
+
+    with pytest.raises(AssertionError, match=r"shadow protocol method\(s\) Reranker\.rerank"):
+        check_system_plugin(BadRetriever)
+
+
+def test_lattice_with_rerank_is_not_taken_for_a_reranker() -> None:
+    from harness.protocols import Reranker, Retriever
+    from systems.lattice.system import Lattice
+
+    s = Lattice(rerank=True)
+    assert isinstance(s, Retriever) and not isinstance(s, Reranker)
+    assert s.meta().parameters["rerank"] is True

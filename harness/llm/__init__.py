@@ -1,7 +1,8 @@
 """LLM backends behind one interface (``LLM.generate``), selected by a spec string.
 
 ``openai:MODEL@URL`` (any OpenAI-compatible server; URL defaults to $OPENAI_BASE_URL or OpenAI),
-``hf:ID_OR_PATH`` (transformers), ``gguf:PATH_OR_KNOWN_ID`` (llama-cpp-python). With no spec the
+``hf:ID_OR_PATH`` (transformers), ``gguf:PATH_OR_KNOWN_ID`` (llama-cpp-python), ``oracle[noise=S,seed=N,flip=P]`` (a simulated LLM
+answering from the run task's qrels: ``harness.llm.oracle``). With no spec the
 packaged Qwen2.5-Coder-0.5B-Instruct GGUF is used when installed; ``default_spec`` says so.
 Use an ``LLMSession`` to call a backend inside a run (cache, accounting, concurrency).
 """
@@ -44,12 +45,30 @@ def default_spec() -> str:
     )
 
 
-def make_llm(spec: str | None = None, *, cache_dir: Path | None = None, **options: Any) -> LLM:
-    """Build a backend from ``spec``; ``options`` go to the backend's constructor."""
+def make_llm(
+    spec: str | None = None,
+    *,
+    cache_dir: Path | None = None,
+    task: str | None = None,
+    data_dir: str | Path | None = None,
+    **options: Any,
+) -> LLM:
+    """Build a backend from ``spec``; ``options`` go to the backend's constructor.
+
+    ``task`` / ``data_dir`` name the run's task; only the oracle uses them (it answers from
+    that task's qrels)."""
     spec = spec or default_spec()
+    from harness.llm.oracle.spec import oracle_part
+
+    if not spec.startswith("openai:") and oracle_part(spec) is not None:
+        from harness.llm.oracle.backend import make_oracle
+
+        return make_oracle(spec, task=task, data_dir=data_dir, cache_dir=cache_dir)
     kind, sep, rest = spec.partition(":")
     if not sep or not rest:
-        raise ConfigError(f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID or gguf:PATH_OR_ID")
+        raise ConfigError(
+            f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID or oracle"
+        )
     if kind == "openai":
         m = _OPENAI.match(rest)
         assert m is not None

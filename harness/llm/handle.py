@@ -20,6 +20,11 @@ class LLMHandle:
         self.given = llm
         self.is_default = llm is None
         self._llm: LLM | None = None if isinstance(llm, str | None) else llm
+        if isinstance(llm, str):
+            from harness.llm.oracle.spec import oracle_part, parse_oracle
+
+            if (part := oracle_part(llm)) is not None:
+                parse_oracle(part)  # a bad oracle option fails now, not after the index is built
 
     @property
     def spec(self) -> str:
@@ -29,18 +34,29 @@ class LLMHandle:
             return f"{self._llm.backend}:{self._llm.model}"
         return "default"
 
+    @property
+    def simulated(self) -> bool:
+        """True when the LLM is the oracle (in process, or served as ``openai:oracle...@URL``)."""
+        from harness.llm.oracle.spec import is_oracle
+
+        return is_oracle(self.spec) or getattr(self._llm, "backend", "") == "oracle"
+
     def get(self, ctx: RunContext) -> LLM:
         if self._llm is None:
             from harness.llm import default_spec, make_llm
 
             spec = self.given if isinstance(self.given, str) else default_spec()
             self.given = spec
-            self._llm = make_llm(spec, cache_dir=ctx.cache_dir)
+            self._llm = make_llm(
+                spec, cache_dir=ctx.cache_dir, task=ctx.task, data_dir=ctx.data_dir
+            )
         return self._llm
 
     def system_meta(self, name: str, parameters: dict[str, Any], kind: str = "llm") -> SystemMeta:
         """The SystemMeta of an LLM-driven system: its own parameters plus the backend's identity."""
         f = self.meta_fields()
+        if self.simulated:
+            kind = "oracle"  # answers come from the qrels: never ranked with real systems
         return SystemMeta(
             name=name,
             kind=kind,  # type: ignore[arg-type]

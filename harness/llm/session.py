@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from harness.llm.base import LLM
+    from harness.llm.progress import LLMProgress
     from harness.runtime import RunContext
 
 
@@ -39,6 +40,8 @@ class LLMSession:
             ResponseCache(ctx.cache_dir / "llm" / "responses.sqlite") if use_cache else None
         )
         self._lock = threading.Lock()
+        # An LLMProgress to tell about every call (set by the system running the session).
+        self.progress: LLMProgress | None = None
 
     def request(
         self,
@@ -93,6 +96,8 @@ class LLMSession:
         return out
 
     def _account(self, c: Completion) -> None:
+        if self.progress is not None:
+            self.progress.on_call(c)
         with self._lock:
             if c.cached:
                 self.ctx.count("llm_cache_hits")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.runtime import log
 from systems.lattice.cluster import embed, group
 from systems.lattice.tree import Node, StoredTree
 
@@ -155,9 +156,16 @@ def make_tree(
     session = None
     summ: Any = extractive
     if summarizer == "llm":
+        from harness.llm.progress import LLMProgress
         from harness.llm.session import LLMSession
 
         session = LLMSession(llm.get(ctx), ctx)
+        # About one summary per internal node (n / (fan-out - 1)); top-down adds one per document.
+        est = math.ceil(len(corpus) / max(1, max_children - 1))
+        est += len(corpus) if method == "top-down" else 0
+        progress = LLMProgress("lattice tree", ctx, None, None, unit="summaries", per_call=True)
+        log.info("lattice tree: about %d LLM summary calls for %d documents", est, len(corpus))
+        session.progress = progress
         summ = LLMSummarizer(session, extractive, ctx)
         params["summarizer"] = {"name": "llm", **llm.meta_fields()["llm"]}
     elif summarizer == "extractive":
@@ -173,4 +181,6 @@ def make_tree(
     finally:
         if session is not None:
             session.close()
+            if session.progress is not None:
+                session.progress.close()
     return StoredTree(root=root, corpus_hash=corpus.content_hash, builder=params)

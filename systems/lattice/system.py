@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.llm.handle import LLMHandle
+from harness.llm.progress import LLMProgress
 from harness.runtime import log
 from systems.lattice import prompts
 from systems.lattice.traverse import Slate, Traversal, TraversalParams
@@ -115,7 +116,9 @@ class Lattice:
         self.max_desc_chars = max_desc_chars
         self.max_query_chars = max_query_chars
         self.max_tokens = max_tokens
-        self.rerank = bool(rerank)
+        # not ``self.rerank``: an attribute of that name makes a runtime protocol check take
+        # LATTICE for a Reranker (``bm25>lattice`` then calls a bool); the option keeps its name
+        self.rerank_leaves = bool(rerank)
         self.rerank_depth = rerank_depth
         self.rerank_topk = rerank_topk
         self.seed = seed
@@ -133,7 +136,7 @@ class Lattice:
                 "reasoning": self.reasoning,
                 "max_desc_chars": self.max_desc_chars,
                 "max_query_chars": self.max_query_chars,
-                "rerank": self.rerank,
+                "rerank": self.rerank_leaves,
                 "rerank_depth": self.rerank_depth,
                 "rerank_topk": self.rerank_topk,
                 "seed": self.seed,
@@ -205,10 +208,16 @@ class Lattice:
         llm = self.handle.get(ctx)
         per_query: dict[str, Any] = ctx.stats.setdefault("lattice_per_query", {})
         qids = list(queries)
-        with LLMSession(llm, ctx) as session:
+        per_q = self.params.beam * self.params.iterations + int(self.rerank)
+        with (
+            LLMSession(llm, ctx) as session,
+            LLMProgress("lattice", ctx, len(qids), per_q * len(qids)) as progress,
+        ):
+            session.progress = progress
 
             def one(q: str) -> tuple[str, dict[str, float], dict[str, Any]]:
                 scores, info = self.search_one(q, queries[q], session, ctx.seed)
+                progress.done()
                 return q, scores, info
 
             results = session.map(one, qids)
@@ -282,7 +291,7 @@ class Lattice:
         t0 = time.perf_counter()
         tr.run(scorer)
         scores = tr.leaf_scores()
-        if self.rerank and scores:
+        if self.rerank_leaves and scores:
             scores = self._rerank(text, tr, session, account, info)
         info.update(
             iterations=tr.iterations,

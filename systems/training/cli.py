@@ -94,6 +94,16 @@ def train_command(
     ] = None,
     kl_weight: float = 1.0,
     kl_temperature: float = 1.0,
+    sts_kl: Annotated[
+        str,
+        typer.Option(
+            help="starbucks on STS: embedding (authors': KL over embedding coordinates, "
+            "weight --sts-kl-weight, not detached) or scores (KL over score rows, --kl-weight)"
+        ),
+    ] = "embedding",
+    sts_kl_weight: Annotated[
+        float, typer.Option(help="weight of the embedding KL (authors': 0.3 x 1)")
+    ] = 0.3,
     max_length: int | None = None,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
@@ -141,7 +151,7 @@ def train_command(
     given = [x for x in (task, triples, sts) if x]
     if len(given) != 1:
         raise ConfigError("give exactly one training source: --task, --triples or --sts")
-    data, source = _load_examples(
+    data, source, trained_on = _load_examples(
         task,
         triples,
         sts,
@@ -154,6 +164,7 @@ def train_command(
         max_examples,
         seed,
         device,
+        method,
     )
     cfg = TrainConfig(
         method=method,
@@ -172,6 +183,8 @@ def train_command(
         starbucks_pairs=_pairs(starbucks_pairs),
         kl_weight=kl_weight,
         kl_temperature=kl_temperature,
+        sts_kl=sts_kl,
+        sts_kl_weight=sts_kl_weight,
         seed=seed,
         device=device,
         amp=amp,
@@ -185,7 +198,9 @@ def train_command(
             "max_queries": max_queries,
         },
     )
-    rec = train(cfg, data, resume=resume, progress=not (quiet or json_out))
+    rec = train(
+        cfg, data, resume=resume, progress=not (quiet or json_out), training_queries=trained_on
+    )
     report(rec, json_out, f"{len(data)} examples", out)
 
 
@@ -214,17 +229,23 @@ def _load_examples(
     max_examples: int,
     seed: int,
     device: str,
-) -> tuple[list[Any], str]:
+    method: str = "",
+) -> tuple[list[Any], str, dict[str, Any] | None]:
+    """Training examples, their source in words, and the training-queries record (None for
+    STS pairs and triples, whose queries belong to no evaluation task)."""
+    from harness.trainrec import training_queries_record
     from systems.training import data as D
 
     if sts:
-        return D.read_sts_pairs(sts)[:max_examples], f"sts:{sts}"
+        return D.read_sts_pairs(sts)[:max_examples], f"sts:{sts}", None
     if triples:
         if triples == "msmarco":
-            return D.msmarco_triples_online(
-                max_examples
-            ), "ir_datasets:msmarco-passage/train/triples-small"
-        return D.read_triples_file(Path(triples), max_examples), f"triples:{triples}"
+            return (
+                D.msmarco_triples_online(max_examples),
+                "ir_datasets:msmarco-passage/train/triples-small",
+                None,
+            )
+        return D.read_triples_file(Path(triples), max_examples), f"triples:{triples}", None
     assert task is not None
     from harness.runner import load_task
     from harness.runtime import RunContext, resolve_device
@@ -234,9 +255,11 @@ def _load_examples(
     ctx = RunContext(device=resolve_device(device), progress=False, seed=seed)
     miner = make_miner(negatives, td, n_negatives, ctx, base_model, seed)
     ex = D.examples_from_task(td, miner, min_relevance, max_queries, seed=seed)
+    source = f"task:{spec.name} ({td.source}); positives: qrels >= {min_relevance}; negatives: {negatives}"
     return (
         ex,
-        f"task:{spec.name} ({td.source}); positives: qrels >= {min_relevance}; negatives: {negatives}",
+        source,
+        training_queries_record(spec.name, spec.split, method, [e.qid for e in ex], source),
     )
 
 

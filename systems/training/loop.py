@@ -50,6 +50,12 @@ class TrainConfig(OptimConfig):
     starbucks_pairs: list[list[int]] | None = None
     kl_weight: float = 1.0
     kl_temperature: float = 1.0
+    # Starbucks on STS pairs: "embedding" (default) is the authors' form, KL over the truncated
+    # embedding coordinates with weight sts_kl_weight = their kl_temperature 0.3 x kl_div_weight 1,
+    # teacher not detached; "scores" is ours, KL over in-batch score rows with kl_weight /
+    # kl_temperature, teacher detached (the retrieval form). See Stepper._starbucks_sts.
+    sts_kl: str = "embedding"
+    sts_kl_weight: float = 0.3
     seed: int = 0
     device: str = "auto"
     amp: bool = True
@@ -181,14 +187,22 @@ class Stepper:
             total.append(L.pgrank_loss(s, g, ranks, self.cfg.pg_k, self.cfg.scale))
         return torch.stack(total).mean()
 
+    def _vec(self, v: torch.Tensor, dim: int | None = None, cosine: bool = False) -> torch.Tensor:
+        """The model's vector truncated to ``dim``; with ``cosine``, unit length *after* the
+        truncation whatever the model's own normalisation (a backbone without a Normalize module,
+        e.g. bert-base + mean pooling, would otherwise give dot products of partial vectors)."""
+        v = self.enc.finish(v, dim)
+        return F.normalize(v, dim=-1) if cosine and not self.enc.normalize else v
+
     def _sub_scores(
-        self, a: dict[int, torch.Tensor], b: dict[int, torch.Tensor]
+        self, a: dict[int, torch.Tensor], b: dict[int, torch.Tensor], cosine: bool = False
     ) -> tuple[list[torch.Tensor], torch.Tensor, bool]:
         full_l, full_d = self.enc.num_layers, self.enc.hidden_size
         subs = [
-            (self.enc.finish(a[n], d) @ self.enc.finish(b[n], d).T).float() for n, d in self.pairs
+            (self._vec(a[n], d, cosine) @ self._vec(b[n], d, cosine).T).float()
+            for n, d in self.pairs
         ]
-        full = (self.enc.finish(a[full_l]) @ self.enc.finish(b[full_l]).T).float()
+        full = (self._vec(a[full_l], None, cosine) @ self._vec(b[full_l], None, cosine).T).float()
         return subs, full, (full_l, full_d) not in self.pairs
 
     def _layers(self) -> list[int]:
@@ -212,23 +226,44 @@ class Stepper:
         )
 
     def _starbucks_sts(self, batch: list[STSExample]) -> torch.Tensor:
+        """Starbucks on STS pairs: CoSENT on the true cosine of every (layers, dims) sub-model
+        (truncate, then normalise, as the grid evaluation scores it), plus a KL term per
+        sub-model in one of two forms (``sts_kl``):
+
+        * ``embedding`` (default, the authors' code): KL(softmax(full[:, :d]) ||
+          softmax(sub[:, :d])) over the embedding coordinates of every sentence of the batch,
+          weight ``sts_kl_weight`` (0.3 = their kl_temperature 0.3 x kl_div_weight 1), the full
+          model not detached;
+        * ``scores`` (this harness's earlier form, also used for retrieval): KL between the
+          in-batch score rows of the full model and the sub-model, weight ``kl_weight``,
+          temperature ``kl_temperature``, full model detached.
+        """
         layers = self._layers()
         a = self.enc.layer_embeddings([e.sentence1 for e in batch], layers)
         b = self.enc.layer_embeddings([e.sentence2 for e in batch], layers)
-        # cosine whatever the model's normalisation: STS is scored by cosine
-        a = {k: F.normalize(v, dim=-1) if not self.enc.normalize else v for k, v in a.items()}
-        b = {k: F.normalize(v, dim=-1) if not self.enc.normalize else v for k, v in b.items()}
-        subs, full, add_full = self._sub_scores(a, b)
+        subs, full, add_full = self._sub_scores(a, b, cosine=True)
         gold = torch.tensor([e.score for e in batch], device=full.device)
         s = self.cfg.scale
-        return L.starbucks_loss(
-            [x * s for x in subs],
-            full * s,
-            lambda x: L.cosent_loss(torch.diagonal(x) / s, gold, s),
-            self.cfg.kl_weight,
-            self.cfg.kl_temperature,
-            include_full=add_full,
-        )
+        if self.cfg.sts_kl == "scores":
+            return L.starbucks_loss(
+                [x * s for x in subs],
+                full * s,
+                lambda x: L.cosent_loss(torch.diagonal(x) / s, gold, s),
+                self.cfg.kl_weight,
+                self.cfg.kl_temperature,
+                include_full=add_full,
+            )
+        if self.cfg.sts_kl != "embedding":
+            raise ConfigError(f"sts_kl={self.cfg.sts_kl!r}: expected embedding or scores")
+        full_l = self.enc.num_layers
+        teacher = torch.cat([self._vec(a[full_l]), self._vec(b[full_l])])
+        total = L.cosent_loss(torch.diagonal(full), gold, s) if add_full else full.sum() * 0.0
+        for (n, d), x in zip(self.pairs, subs, strict=True):
+            total = total + L.cosent_loss(torch.diagonal(x), gold, s)
+            if self.cfg.sts_kl_weight and n != full_l:  # the authors skip the last layer
+                student = torch.cat([self._vec(a[n]), self._vec(b[n])])
+                total = total + self.cfg.sts_kl_weight * L.embedding_kl(teacher, student, d)
+        return total
 
 
 # ---------------------------------------------------------------- the loop
@@ -282,10 +317,16 @@ def optimizer_step(
 
 
 def train(
-    cfg: TrainConfig, data: Sequence[Any], resume: bool = True, progress: bool = True
+    cfg: TrainConfig,
+    data: Sequence[Any],
+    resume: bool = True,
+    progress: bool = True,
+    training_queries: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``cfg.base_model`` on ``data`` and save it to ``cfg.out``; returns the training
-    record also written to ``<out>/harness_train.json``."""
+    record also written to ``<out>/harness_train.json``. ``training_queries``
+    (``harness.trainrec.training_queries_record``) says which queries taught the model, so a
+    result scored on them can be marked."""
     from harness.models import resolve_model
 
     if cfg.method not in METHODS:
@@ -294,6 +335,9 @@ def train(
         raise ConfigError("no training examples")
     if cfg.method != "starbucks" and isinstance(data[0], STSExample):
         raise ConfigError(f"--method {cfg.method}: STS pairs train only starbucks")
+    sts = isinstance(data[0], STSExample)
+    if sts and cfg.sts_kl not in ("embedding", "scores"):
+        raise ConfigError(f"--sts-kl {cfg.sts_kl!r}: expected embedding (authors') or scores")
     t0 = time.perf_counter()
     out = Path(cfg.out)
     state_dir = out / STATE_DIR
@@ -371,10 +415,30 @@ def train(
         "resumed_from_step": start,
         "config": {k: v for k, v in asdict(cfg).items() if k != "out"},
         "starbucks_pairs": [list(p) for p in stepper.pairs] if cfg.method == "starbucks" else None,
+        "training_queries": training_queries,
+        "sts_loss": _sts_loss_record(cfg) if sts else None,
     }
     (out / TRAIN_FILE).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     shutil.rmtree(state_dir, ignore_errors=True)
     return record
+
+
+def _sts_loss_record(cfg: TrainConfig) -> dict[str, Any]:
+    """Which Starbucks STS loss form ran, in words and numbers (for the model's metadata)."""
+    if cfg.sts_kl == "scores":
+        return {
+            "form": "scores",
+            "inner": "CoSENT on cosine (truncate, then normalise)",
+            "kl": "KL(full || sub) over in-batch score rows, full model detached",
+            "kl_weight": cfg.kl_weight,
+            "kl_temperature": cfg.kl_temperature,
+        }
+    return {
+        "form": "embedding (Starbucks authors' STS code)",
+        "inner": "CoSENT on cosine (truncate, then normalise)",
+        "kl": "KL(full || sub) over the first d embedding coordinates, full model not detached",
+        "kl_weight": cfg.sts_kl_weight,
+    }
 
 
 def _thin(xs: list[float], n: int) -> list[list[float]]:

@@ -178,6 +178,22 @@ def kl_to_teacher(
     return F.kl_div(s, t, log_target=True, reduction="batchmean")
 
 
+def embedding_kl(
+    teacher: torch.Tensor, student: torch.Tensor, dim: int | None = None
+) -> torch.Tensor:
+    """Starbucks' STS KL, as the authors' code computes it (ielab/Starbucks ``sts/``):
+    KL(softmax(teacher[:, :dim]) || softmax(student[:, :dim])) over the *embedding coordinates*
+    of each sentence (no temperature inside), batchmean; the teacher (full model) is not
+    detached, so the KL also moves the full model towards the sub-model."""
+    if dim:
+        teacher, student = teacher[:, :dim], student[:, :dim]
+    return F.kl_div(
+        F.log_softmax(student.float(), dim=-1),
+        F.softmax(teacher.float(), dim=-1),
+        reduction="batchmean",
+    )
+
+
 def starbucks_loss(
     sub_scores: Sequence[torch.Tensor],
     full_scores: torch.Tensor,

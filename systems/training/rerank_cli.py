@@ -33,6 +33,7 @@ def train_reranker_command(
 ) -> None:
     from harness.cli import parse_options
     from harness.runner import load_task
+    from harness.trainrec import training_queries_record
     from systems.training.cli import report
     from systems.training.rerank_train import (
         RerankTrainConfig,
@@ -67,5 +68,10 @@ def train_reranker_command(
         options=opts,
         data_source=f"task:{spec.name} ({data.source}); teacher:{teacher_run}; labels:{labels}",
     )
-    rec = train_reranker(cfg, queries, data.corpus, progress=not (quiet or json_out))
+    trained_on = training_queries_record(
+        spec.name, spec.split, method, [q.qid for q in queries], cfg.data_source
+    )
+    rec = train_reranker(
+        cfg, queries, data.corpus, progress=not (quiet or json_out), training_queries=trained_on
+    )
     report(rec, json_out, f"{len(queries)} queries", out)

@@ -156,8 +156,10 @@ def train_reranker(
     corpus: Any,
     progress: bool = True,
     method: RerankMethod | None = None,
+    training_queries: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train and save to ``cfg.out``; returns the record also written to ``harness_train.json``."""
+    """Train and save to ``cfg.out``; returns the record also written to ``harness_train.json``
+    (with ``training_queries``: which queries taught the model, see ``harness.trainrec``)."""
     import torch
 
     from systems.training.loop import (
@@ -219,6 +221,7 @@ def train_reranker(
         "loss_curve": _thin(history, 50),
         "wall_s": round(time.perf_counter() - t0, 2),
         "config": {k: v for k, v in asdict(cfg).items() if k != "out"},
+        "training_queries": training_queries,
     }
     (Path(cfg.out) / TRAIN_FILE).write_text(
         json.dumps(record, indent=2, default=str), encoding="utf-8"

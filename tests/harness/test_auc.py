@@ -66,3 +66,23 @@ def test_min_relevance_and_queries_without_both_classes() -> None:
 def test_bad_pool_names_are_rejected(bad: str) -> None:
     with pytest.raises(ConfigError):
         parse_pool(bad)
+
+
+def test_each_pool_is_stored_under_its_own_name() -> None:
+    """top2 sees only the returned list; judged+top2 adds the unreturned relevant doc at -inf."""
+    from harness.auc import pooled_auc
+
+    run = {"q1": {"a": 3.0, "b": 2.0, "c": 1.0}}
+    qrels = {"q1": {"b": 1, "z": 1}}  # z was never returned
+    means, per_query, extra = pooled_auc(run, qrels, pools=("top2", "judged+top2"))
+    # top2 = {a, b}: one positive (b) below one negative (a)
+    assert means["auc_global(top2)"] == 0.0 and per_query["auc(top2)"] == {"q1": 0.0}
+    # judged+top2 = {a, b, z}: b and z (at -inf) are both below a
+    assert means["auc_global(judged+top2)"] == 0.0
+    run["q1"]["z"] = 4.0  # returned but outside the top 2: only judged+top2 sees it
+    means, _, extra = pooled_auc(run, qrels, pools=("top2", "judged+top2"))
+    assert means["auc_global(top2)"] == 1.0  # top2 = {z, a}: z above a
+    assert means["auc_global(judged+top2)"] == pytest.approx(0.5)  # z, b vs a
+    assert set(means) == {f"{s}({p})" for s in ("auc_global", "auc_per_query_mean")
+                          for p in ("top2", "judged+top2")}  # fmt: skip
+    assert extra["auc_pools"]["top2"]["auc_pool"].startswith("top2: per query, the run's top 2")

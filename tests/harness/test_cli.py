@@ -163,3 +163,42 @@ def test_qrels_from_judge_labels(
         str(judge),
     )
     assert code == 0 and json.loads(out)["task"] == "tiny[qrels=judge.txt]"
+
+
+def test_compare_pairs_a_partial_row_on_its_own_queries_and_never_makes_it_best(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    res = str(tmp_path / "results")
+    for extra in ([], ["--limit-queries", "2"]):
+        code, _, err = run_main(
+            monkeypatch, capsys, "run", "-s", "overlap>overlap" if extra else "overlap",
+            "-t", "tiny", "--results", res, "--json", "--device", "cpu", *extra,
+        )  # fmt: skip
+        assert code == 0, err
+    code, out, _ = run_main(
+        monkeypatch, capsys, "compare", "--task", "tiny", "--results", res, "--json"
+    )
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["baseline"] == "overlap"  # the full run, though the partial one scores as high
+    assert row["system"] == "overlap>overlap@limit2" and row["n_queries"] == 2
+    assert row["flags"] == {"partial": "partial: 2 of 3 queries"}
+
+
+def test_run_on_zero_queries_exits_2_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = TinyTask.load
+
+    def no_queries(self: TinyTask, subset: str, data_dir: object) -> object:
+        data = real(self, subset, data_dir)  # type: ignore[arg-type]
+        data.queries = {}
+        return data
+
+    monkeypatch.setattr(TinyTask, "load", no_queries)
+    code, _, err = run_main(
+        monkeypatch, capsys, "run", "-s", "overlap", "-t", "tiny",
+        "--results", str(tmp_path / "r"), "--device", "cpu",
+    )  # fmt: skip
+    assert code == 2 and "no judged queries to evaluate" in err and "Traceback" not in err
+    assert not (tmp_path / "r" / "tiny").exists()

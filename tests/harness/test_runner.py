@@ -172,3 +172,102 @@ def test_excluded_ids_never_reach_a_reranking_stage(
     out = run(opts(tmp_path, system="overlap>overlap"))
     assert "d1" not in seen["q1"] and "d1" in seen["q2"]  # excluded for q1 only
     assert "q1 Q0 d1 " not in (out.path / RUN_FILE).read_text()
+
+
+# ---------------------------------------------------------------- result identity and scope
+def test_full_and_limited_runs_are_both_kept_with_their_scope(tmp_path: Path) -> None:
+    full = run(opts(tmp_path))
+    part = run(opts(tmp_path, limit_queries=2))
+    seeded = run(opts(tmp_path, seed=3))
+    assert full.path.name == "overlap"  # a full-scope run keeps the plain folder
+    assert part.path.name == "overlap@limit2"
+    assert seeded.path.name == "overlap@seed3"
+    stored = {d.name: m for m, _, d in iter_results(tmp_path / "results")}
+    assert set(stored) == {"overlap", "overlap@limit2", "overlap@seed3"}
+    assert stored["overlap"].n_queries == 3 and stored["overlap@limit2"].n_queries == 2
+    assert stored["overlap"].scope["partial"] is False
+    s = stored["overlap@limit2"].scope
+    assert (s["task_queries"], s["evaluated_queries"], s["partial"], s["limit_queries"]) == (
+        3,
+        2,
+        True,
+        2,
+    )
+    assert part.metadata.scope == s and part.metadata.config["limit_queries"] == 2
+
+
+def test_qrels_from_runs_get_a_folder_named_by_file_and_content(tmp_path: Path) -> None:
+    judged = tmp_path / "judge.txt"
+    judged.write_text("q1 0 d1 2\nq2 0 d2 1\nq3 0 d3 0\n")
+    out = run(opts(tmp_path, qrels_from=judged))
+    assert out.path.parent.name == "tiny_qrels_judge.txt_-" + out.path.parent.name[-8:]
+    assert out.path.name.startswith("overlap@qrels=judge-") and len(out.path.name) == 28
+    assert out.metrics.scope["qrels_hash"] in out.path.name
+    judged.write_text("q1 0 d1 0\nq2 0 d2 1\nq3 0 d3 1\n")  # same name, other labels
+    assert run(opts(tmp_path, qrels_from=judged)).path != out.path
+
+
+def test_run_with_zero_queries_is_an_error_and_stores_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = run(opts(tmp_path))
+    before = {p.name: p.read_bytes() for p in good.path.iterdir()}
+    real_load = TinyTask.load
+
+    def empty_queries(self: TinyTask, subset: str, data_dir: object) -> object:
+        data = real_load(self, subset, data_dir)  # type: ignore[arg-type]
+        data.queries = {}
+        return data
+
+    monkeypatch.setattr(TinyTask, "load", empty_queries)
+    with pytest.raises(ConfigError, match="no judged queries to evaluate"):
+        run(opts(tmp_path))
+    assert {p.name: p.read_bytes() for p in good.path.iterdir()} == before
+    assert [m.n_queries for m, _, _ in iter_results(tmp_path / "results")] == [3]
+
+
+def test_zero_evaluated_items_are_refused_by_store_result(tmp_path: Path) -> None:
+    from harness.pipeline import build_pipeline
+    from harness.runner import make_context, store_result
+
+    o = opts(tmp_path)
+    with pytest.raises(ConfigError, match="evaluated zero queries"):
+        store_result(
+            o, TinyTask().spec(""), build_pipeline("overlap", {}), make_context(o), {}, "",
+            {"ndcg@10": 0.0}, {}, 0, "x", {},
+        )  # fmt: skip
+    assert not (tmp_path / "results" / "tiny").exists()
+
+
+def test_second_writer_of_one_identity_fails_naming_it(tmp_path: Path) -> None:
+    """A real second process holds the identity's lock, as a concurrent run would."""
+    import subprocess
+    import sys
+
+    from harness.store import ResultLockedError, result_dir
+
+    target = result_dir(tmp_path / "results", "tiny", "overlap")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib; from harness.store import result_lock\n"
+            f"with result_lock(pathlib.Path({str(target)!r})):\n"
+            "    print('held', flush=True); sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(ResultLockedError, match="another run is writing .*tiny/overlap"):
+            run(opts(tmp_path))
+        assert not list((tmp_path / "results" / ".partial").rglob("*.trec"))
+        assert run(opts(tmp_path, limit_queries=1)).metrics.n_queries == 1  # other identity
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert run(opts(tmp_path)).metrics.n_queries == 3  # lock released with its holder

@@ -55,7 +55,11 @@ def test_summary_family_means_and_task_counts(store: Path) -> None:
         (a["lex"]["metrics"]["ndcg@10"] + b["lex"]["metrics"]["ndcg@10"]) / 2
     )
     # 'rer' has no result on fam/b: its average covers one task, and says so.
-    assert fam["scores"]["rer"]["ndcg@10"] == {"mean": a["rer"]["metrics"]["ndcg@10"], "n_tasks": 1}
+    assert fam["scores"]["rer"]["ndcg@10"] == {
+        "mean": a["rer"]["metrics"]["ndcg@10"],
+        "n_tasks": 1,
+        "trained": False,
+    }
     den = next(x for x in s["systems"] if x["system"] == "den")
     assert den["overall"]["main"]["n_families"] == 2
 
@@ -117,6 +121,40 @@ def test_build_copies_every_file_and_renders_pages(store: Path, tmp_path: Path) 
     assert "https://" not in html.replace("https://vega.github.io/schema", "")  # no remote assets
     system_html = (site / "system-judge.html").read_text()
     assert "harness run --system &#39;judge&#39; --task &#39;custom&#39;" in system_html
+
+
+def test_task_page_shows_unchanged_and_unusable_listwise_windows(
+    store: Path, tmp_path: Path
+) -> None:
+    """A listwise stage whose answers moved nothing showed only "repaired 0/16"."""
+    write_fake_result(
+        store,
+        "solo",
+        "rankgpt",
+        {"ndcg@10": values(11), "recall@100": values(12)},
+        kind="llm",
+        stats={
+            "rankgpt_windows": 16,
+            "rankgpt_repaired_windows": 0,
+            "rankgpt_windows_unchanged": 16,
+            "rankgpt_windows_unusable": 0,
+        },
+    )
+    site = build(store, tmp_path / "site").parent
+    summary = json.loads((site / "summary.json").read_text())
+    r = next(
+        r
+        for t in summary["tasks"]
+        if t["task"] == "solo"
+        for r in t["results"]
+        if r["system"] == "rankgpt"
+    )
+    assert r["windows"] == [
+        {"stage": "rankgpt", "windows": 16, "repaired": 0, "unchanged": 16, "unusable": 0}
+    ]
+    html = (site / "task-solo.html").read_text()
+    assert "<h2>Listwise windows</h2>" in html
+    assert "<td>16</td><td>0</td><td>16</td><td>0</td>" in html
 
 
 def test_rebuild_replaces_site_but_never_a_foreign_folder(store: Path, tmp_path: Path) -> None:
@@ -212,3 +250,53 @@ def test_serve_answers_on_loopback(store: Path, tmp_path: Path) -> None:
         server.server_close()
     with pytest.raises(ConfigError, match="build it first"):
         make_server(tmp_path / "nothing", 0)
+
+
+def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_best(
+    tmp_path: Path,
+) -> None:
+    import re
+
+    from harness.registry import SYSTEMS, TASKS
+    from harness.runner import RunOptions, run
+    from harness.store import METRICS_FILE, MetricsRecord
+    from tests.harness.fakes import OverlapRetriever, TinyTask
+
+    TASKS.register("tiny", TinyTask)
+    SYSTEMS.register("overlap", OverlapRetriever)
+    res = tmp_path / "results"
+    for limit in (None, 2):
+        run(RunOptions(system="overlap", task="tiny", results=res, progress=False,
+                       limit_queries=limit, cache_dir=tmp_path / "c"))  # fmt: skip
+    # a stored student scored on its own training queries, with the top score
+    trained = run(RunOptions(system="overlap>overlap", task="tiny", results=res, progress=False,
+                             cache_dir=tmp_path / "c"))  # fmt: skip
+    rec = trained.metrics.model_copy(
+        update={
+            "main_score": 2.0,
+            "metrics": {**trained.metrics.metrics, "ndcg@10": 2.0},
+            "trained_on_evaluated": {"label": "trained on these queries", "overlap": 3,
+                                     "evaluated_queries": 3, "stage": "overlap",
+                                     "training_task": "tiny", "training_method": "mvp",
+                                     "training_queries": 3},
+        }
+    )  # fmt: skip
+    (trained.path / METRICS_FILE).write_text(MetricsRecord.model_validate(rec).model_dump_json())
+    s = summarise(res)
+    (task,) = s["tasks"]
+    rows = {r["row"]: r for r in task["results"]}
+    assert set(rows) == {"overlap", "overlap@limit2", "overlap>overlap"}
+    assert rows["overlap@limit2"]["flags"]["partial"] == "partial: 2 of 3 queries"
+    assert task["best"] == "overlap"  # neither the partial nor the trained row
+    comps = task["significance"]["by_metric"]["ndcg@10"]["baselines"]["overlap"]
+    assert comps["overlap@limit2"]["n_queries"] == 2 and comps["overlap>overlap"]["n_queries"] == 3
+    build(res, tmp_path / "site")
+    page = (tmp_path / "site" / "task-tiny.html").read_text()
+    assert 'data-name="overlap@limit2"' in page and 'data-name="overlap"' in page
+    assert "partial 2/3" in page and "trained on these queries (3 of 3)" in page
+    best_cells = re.findall(r'<tr data-name="([^"]+)"(?:(?!</tr>).)*?class="best"', page, re.S)
+    assert best_cells and set(best_cells) == {"overlap"}
+    assert (tmp_path / "site" / "files" / "tiny" / "overlap@limit2" / "run.trec").exists()
+    sys_page = (tmp_path / "site" / "system-overlap.html").read_text()
+    assert 'id="r-tiny-limit2"' in sys_page and 'href="#r-tiny-limit2"' in sys_page
+    assert sys_page.count('<section class="result"') == 2

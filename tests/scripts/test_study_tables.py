@@ -45,8 +45,31 @@ def test_training_table_matches_the_stored_metrics() -> None:
     )
     cells = row(lines, "InfoNCE")
     assert cells[1] == f"{m['metrics']['ndcg@10']:.4f}"
-    assert cells[5] != ""  # a p-value against the untrained model
-    assert row(lines, "untrained")[5] == ""  # no test of the baseline against itself
+    header = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert len(header) == len(cells) == lines[3].count("---")
+    # every AUC value names its pool, and is the stored one
+    for pool in ("top100", "judged+top100"):
+        i = header.index(f"global AUC ({pool})")
+        assert cells[i] == f"{m['metrics'][f'auc_global({pool})']:.4f}"
+    i = header.index("p nDCG vs untrained")
+    assert cells[i] != ""  # a p-value against the untrained model
+    assert row(lines, "untrained")[i] == ""  # no test of the baseline against itself
+    assert cells[-1].startswith("none (")  # trained on dev queries, tested on test queries
+    assert any(ln.startswith("- Global AUC, pool `top100`:") for ln in lines)
+
+
+def test_auc_conclusions_name_the_pool_and_follow_the_numbers() -> None:
+    st = load_script()
+
+    def res(top: float, judged: float) -> tuple[dict, dict]:
+        m = {"auc_global(top100)": top, "auc_global(judged+top100)": judged}
+        return {"metrics": m}, {}
+
+    have = {"untrained": res(0.70, 0.25), "MW": res(0.78, 0.22), "InfoNCE": res(0.71, 0.27)}
+    text = "\n".join(st.auc_conclusions(have, {p: ({}, {}) for p in st.AUC_POOLS}))
+    assert "pool `top100`: MW 0.7800 > InfoNCE 0.7100 > untrained 0.7000" in text
+    assert "MW ranks first on `top100` (3 of 3 on `judged+top100`)" in text
+    assert "below 0.5 for 3 of 3 models" in text
 
 
 def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
@@ -64,6 +87,8 @@ def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
             "llm_prompt_tokens": 4000,
             "rankgpt_windows": 4,
             "rankgpt_repaired_windows": 3,
+            "rankgpt_windows_unchanged": 1,
+            "rankgpt_windows_unusable": 2,
         },
         "timings": {"total_s": 60.0},
     }
@@ -74,6 +99,12 @@ def test_rerank_table_scores_bm25_list_on_the_reranked_queries_only(
     assert cells[7] == "BM25 list"  # what a single reranker reordered
     assert cells[8] == "2.0" and cells[9] == "2000" and cells[10] == "30.0"  # per query
     assert cells[11] == "3/4"  # answers that needed repair, of all windows
+    assert cells[12] == "1/2 of 4"  # kept the input order / no usable answer, of all windows
+    assert cells[13] == ""  # no training record: nothing to mark
+    trained = {**metrics, "trained_on_evaluated": {"label": "trained on these queries",
+                                                   "overlap": 2, "evaluated_queries": 2}}  # fmt: skip
+    lines = st.rerank_table({(task, "mvp"): (trained, meta)}, None)
+    assert row(lines, f"{task} | mvp")[13] == "**trained on these queries** (2 of 2)"
     # a pipeline's last stage is compared with its stored input on the same queries
     db = {
         (task, "dense>rankgpt"): (metrics, meta),

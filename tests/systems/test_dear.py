@@ -258,10 +258,19 @@ def test_distill_recipe_trains_a_student_the_pointwise_stage_loads(tmp_path: Pat
         batch_size=2, lr=1e-2, device="cpu",
         options={"group_size": 3, "loss_type": "ranknet_binary_softmax_ce"},
     )  # fmt: skip
-    rec = train_reranker(cfg, tq, corpus, progress=False)
+    from harness.trainrec import training_overlap, training_queries_record
+
+    trained_on = training_queries_record("tiny", "test", "dear-distill", [t.qid for t in tq])
+    rec = train_reranker(cfg, tq, corpus, progress=False, training_queries=trained_on)
     assert math.isfinite(rec["final_loss"]) and rec["final_loss"] < rec["first_loss"]
-    got = DeARPointwise(model=str(tmp_path / "out")).rerank(queries, corpus, cands, RunContext())
+    student = DeARPointwise(model=str(tmp_path / "out"))
+    got = student.rerank(queries, corpus, cands, RunContext())
     assert max(got["q1"], key=got["q1"].get) == "d0"  # learned the positive
+    # the reranker's result metadata carries the training record, so its scope can be judged
+    carried = student.meta().parameters["training"]["training_queries"]
+    assert carried["query_ids"] == ["q0", "q1", "q2"] and carried["n_queries"] == 3
+    mark = training_overlap([student.meta()], "tiny", ["q1", "q2", "q7"])
+    assert mark is not None and mark["overlap"] == 2 and mark["label"] == "trained on these queries"
 
 
 @pytest.mark.shared_data
@@ -287,3 +296,8 @@ def test_train_cli_dear_distill_from_a_stored_run(shared_data: Path, tmp_path: P
     rec = json.loads(res.output.strip().splitlines()[-1])
     assert rec["method"] == "dear-distill" and rec["n_queries"] == 3
     assert rec["config"]["options"] == {"loss_type": "ranknet_binary", "group_size": 3}
+    tq = rec["training_queries"]
+    assert (tq["task"], tq["split"], tq["method"], tq["n_queries"]) == (
+        "trec-dl/2019/bm25-top100", "test", "dear-distill", 3,
+    )  # fmt: skip
+    assert len(tq["query_ids"]) == 3 and set(tq["query_ids"]) <= set(data.queries)

@@ -117,6 +117,33 @@ def test_garbage_answers_lose_nothing_and_are_counted(tmp_path: Path) -> None:
     assert ctx.stats["rankgpt_repaired_windows"] == 3
 
 
+@pytest.mark.parametrize(
+    ("answer", "unchanged", "unusable", "repaired"),
+    [
+        ("[1] > [2] > [3] > [4] > [5] > [6] > [7] > [8] > [9] > [10]", 3, 0, 0),  # input order
+        ("[1] > [2]", 3, 0, 3),  # partial answer: repaired and unchanged
+        ("I cannot rank these passages.", 0, 3, 3),  # no identifier at all
+        ("[42] > [0]", 0, 3, 3),  # identifiers, none in range
+        ("[2] > [1]", 0, 0, 3),  # moved something
+    ],
+)
+def test_windows_that_move_nothing_are_counted_apart_from_unusable_ones(
+    tmp_path: Path, answer: str, unchanged: int, unusable: int, repaired: int
+) -> None:
+    """A stage whose every answer keeps the input order used to show "repaired 0/16" only."""
+    queries, corpus, cands = _fixture(20)
+    ctx = RunContext(cache_dir=tmp_path)
+    RankGPT(llm=MockLLM(lambda msgs: answer), window=10, step=5, depth=20).rerank(
+        queries, corpus, cands, ctx
+    )
+    assert ctx.stats["rankgpt_windows"] == 3
+    assert ctx.stats["rankgpt_windows_unchanged"] == unchanged
+    assert ctx.stats["rankgpt_windows_unusable"] == unusable
+    assert ctx.stats["rankgpt_repaired_windows"] == repaired
+    info = ctx.stats["rankgpt_per_query"]["q1"]
+    assert (info["unchanged"], info["unusable"]) == (unchanged, unusable)
+
+
 def test_second_run_is_served_from_cache(tmp_path: Path) -> None:
     queries, corpus, cands = _fixture(15)
     mock = MockLLM(reverse_answer)

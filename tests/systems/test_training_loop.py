@@ -206,6 +206,35 @@ def test_cli_train_then_run(tiny: Path, tmp_path: Path) -> None:
     assert r.exit_code != 0  # no training source
 
 
+def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_path: Path) -> None:
+    """train on demo, run on demo: the result says "trained on these queries" with the overlap."""
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from harness.runner import RunOptions, run
+
+    out = tmp_path / "m"
+    r = CliRunner().invoke(
+        app,
+        ["train", "--method", "infonce", "--task", "demo", "--model", str(tiny), "--out",
+         str(out), "--steps", "1", "--batch-size", "4", "--device", "cpu", "--json", "--quiet",
+         "--max-queries", "5"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    tq = json.loads((out / "harness_train.json").read_text())["training_queries"]
+    assert (tq["task"], tq["method"], tq["n_queries"], len(tq["query_ids"])) == (
+        "demo", "infonce", 5, 5,
+    )  # fmt: skip
+    res = run(
+        RunOptions(system="dense", task="demo", results=tmp_path / "res", progress=False,
+                   system_options={"model": str(out)}, cache_dir=tmp_path / "cache")
+    )  # fmt: skip
+    mark = res.metrics.trained_on_evaluated
+    assert mark is not None and mark["label"] == "trained on these queries"
+    assert mark["overlap"] == 5 and mark["training_task"] == "demo"
+    assert res.metadata.stages[0].parameters["training"]["training_queries"] == tq
+
+
 def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> None:
     from systems.training.cli import DENSE_DEFAULT, start_model
 
@@ -213,3 +242,120 @@ def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> No
     assert start_model("mvp", DENSE_DEFAULT) == DENSE_DEFAULT  # bert2bert MVP from MiniLM
     assert start_model("infonce", None) == DENSE_DEFAULT
     assert start_model("mw", "some/model") == "some/model"
+
+
+# ---------------------------------------------------------------- Starbucks on STS pairs
+def _sts_pairs() -> list:
+    from harness.runner import load_task
+    from systems.training.data import STSExample
+
+    _, data = load_task("demo", None)
+    texts = data.corpus.texts()[:16]
+    return [STSExample(texts[i], texts[i + 1], float(i % 6)) for i in range(0, 16, 2)]
+
+
+def _sts_stepper(tiny: Path, **kw: object) -> tuple:
+    from systems.training.encoder import Encoder
+    from systems.training.loop import Stepper, TrainConfig
+
+    enc = Encoder.load(str(tiny))
+    enc.model.eval()  # no dropout: the same vectors on every forward pass
+    assert not enc.normalize  # the tiny backbone has no Normalize module, like bert-base + mean
+    cfg = TrainConfig(method="starbucks", base_model=str(tiny), out="unused", **kw)  # type: ignore[arg-type]
+    data = _sts_pairs()
+    return enc, Stepper(cfg, enc, data), data
+
+
+def test_starbucks_sts_cosent_scores_true_cosine_of_truncated_vectors(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CoSENT used to see dot products of vectors normalised at full width, then truncated."""
+    import torch.nn.functional as F
+
+    from systems.training import losses
+
+    enc, stepper, data = _sts_stepper(tiny)
+    seen: list = []
+    real = losses.cosent_loss
+    monkeypatch.setattr(
+        losses,
+        "cosent_loss",
+        lambda cos, gold, scale=20.0: seen.append(cos) or real(cos, gold, scale),
+    )
+    with torch.no_grad():
+        stepper.loss(list(range(len(data))), 0)
+        a = enc.layer_embeddings([e.sentence1 for e in data])
+        b = enc.layer_embeddings([e.sentence2 for e in data])
+    want = [F.cosine_similarity(a[n][:, :d], b[n][:, :d]) for n, d in stepper.pairs]
+    assert len(seen) == len(want) == 4  # (1,4) (2,8) (3,16) (4,32): full pair in the list
+    for got, exp in zip(seen, want, strict=True):
+        torch.testing.assert_close(got, exp.float(), rtol=1e-5, atol=1e-6)
+
+
+def test_starbucks_sts_authors_kl_form_and_ours(tiny: Path) -> None:
+    """Default: the authors' KL over embedding coordinates, weight 0.3, added per sub-model
+    (not the last layer); 'scores' keeps our score-row KL. Without KL both are the same CoSENT."""
+    from systems.training import losses
+    from systems.training.loop import TrainConfig
+
+    assert (
+        TrainConfig("starbucks", "m", "o").sts_kl,
+        TrainConfig("starbucks", "m", "o").sts_kl_weight,
+    ) == (
+        "embedding",
+        0.3,
+    )
+    idx = list(range(8))
+    with torch.no_grad():
+        enc, authors, _ = _sts_stepper(tiny)
+        plain = _sts_stepper(tiny, sts_kl_weight=0.0)[1].loss(idx, 0)
+        ours_no_kl = _sts_stepper(tiny, sts_kl="scores", kl_weight=0.0)[1].loss(idx, 0)
+        torch.testing.assert_close(plain, ours_no_kl)
+        got = authors.loss(idx, 0)
+        data = _sts_pairs()
+        a = enc.layer_embeddings([e.sentence1 for e in data])
+        b = enc.layer_embeddings([e.sentence2 for e in data])
+        teacher = torch.cat([a[4], b[4]])
+        kl = sum(
+            losses.embedding_kl(teacher, torch.cat([a[n], b[n]]), d)
+            for n, d in authors.pairs
+            if n != 4
+        )
+        torch.testing.assert_close(got, plain + 0.3 * kl)
+        assert float(kl) > 0
+        ours = _sts_stepper(tiny, sts_kl="scores")[1].loss(idx, 0)
+        assert not torch.isclose(ours, got)
+
+
+def test_embedding_kl_matches_its_formula_and_trains_the_teacher() -> None:
+    from systems.training.losses import embedding_kl
+
+    t = torch.tensor([[1.0, 2.0, 9.0], [0.5, -1.0, 4.0]], requires_grad=True)
+    s = torch.tensor([[2.0, 1.0, -3.0], [0.0, 0.0, 7.0]], requires_grad=True)
+    p, q = torch.softmax(t[:, :2], -1), torch.softmax(s[:, :2], -1)
+    want = (p * (p.log() - q.log())).sum() / 2  # batchmean over the first 2 coordinates
+    got = embedding_kl(t, s, 2)
+    torch.testing.assert_close(got, want)
+    got.backward()
+    assert t.grad is not None and float(t.grad.abs().sum()) > 0  # teacher not detached
+    assert float(t.grad[:, 2].abs().sum()) == 0  # coordinates beyond d take no part
+
+
+def test_starbucks_sts_training_records_the_loss_form(tiny: Path, tmp_path: Path) -> None:
+    from systems.training.loop import TrainConfig, train
+
+    for form in ("embedding", "scores"):
+        out = tmp_path / form
+        cfg = TrainConfig(
+            method="starbucks",
+            base_model=str(tiny),
+            out=str(out),
+            steps=2,
+            batch_size=4,
+            sts_kl=form,
+        )
+        train(cfg, _sts_pairs(), progress=False)
+        rec = json.loads((out / "harness_train.json").read_text())
+        assert rec["sts_loss"]["form"].startswith(form)
+        assert rec["config"]["sts_kl"] == form
+    assert rec["sts_loss"]["kl_weight"] == 1.0  # ours: --kl-weight

@@ -3,13 +3,14 @@ published numbers of the 2024 challenge reproduced from the team files."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pytest
 
 from harness.data import Corpus, Document
 from harness.errors import DataFormatError
+from harness.protocols import SystemMeta
 from tasks.llmjudge import (
     LLMJudgeTask,
     agreement,
@@ -132,25 +133,100 @@ def test_load_judge_qrels_restricts_to_the_human_pool(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the real challenge data
 
 
+# Rahmani et al. 2025, "Judging the Judges" (arXiv 2502.13908), Table 3 (kappa, alpha) and
+# Table 4 (binarised kappa), as published in llm4eval/LLMJudge-benchmark
+# (static/images/result-1.png, result-2.png): 4-point kappa, ordinal alpha, 0|123, 01|23, 012|3.
+# tau/rho (Table 3) need the TREC DL 2023 participant runs, which are not available offline.
+PUBLISHED = {
+    "NISTRetrieval-instruct0": ("0.1877", "0.3819", "0.3116", "0.3021", "0.0000"),
+    "NISTRetrieval-instruct1": ("0.1874", "0.3812", "0.3106", "0.3021", "0.0000"),
+    "NISTRetrieval-instruct2": ("0.1880", "0.3821", "0.3126", "0.3013", "0.0000"),
+    "NISTRetrieval-reason0": ("0.1844", "0.3874", "0.2911", "0.3390", "0.0097"),
+    "NISTRetrieval-reason1": ("0.1845", "0.3872", "0.2906", "0.3394", "0.0097"),
+    "NISTRetrieval-reason2": ("0.1838", "0.3874", "0.2902", "0.3397", "0.0097"),
+    "Olz-exp": ("0.2519", "0.4701", "0.3997", "0.3577", "0.2936"),
+    "Olz-gpt4o": ("0.2625", "0.5020", "0.4228", "0.3657", "0.3066"),
+    "Olz-halfbin": ("0.2064", "0.4536", "0.4008", "0.2587", "0.2449"),
+    "Olz-multiprompt": ("0.2445", "0.4551", "0.3764", "0.3934", "0.2150"),
+    "Olz-somebin": ("0.2109", "0.4471", "0.3854", "0.3883", "0.1137"),
+    "RMITIR-GPT4o": ("0.2388", "0.4108", "0.3499", "0.3961", "0.2580"),
+    "RMITIR-llama38b": ("0.2006", "0.3873", "0.3280", "0.3194", "0.1344"),
+    "RMITIR-llama70B": ("0.2654", "0.4873", "0.4166", "0.3916", "0.2843"),
+    "TREMA-4prompts": ("0.1829", "0.2888", "0.3022", "0.2697", "0.1664"),
+    "TREMA-CoT": ("0.1961", "0.3852", "0.3181", "0.3208", "0.1836"),
+    "TREMA-all": ("0.1471", "0.3855", "0.3244", "0.2978", "0.0717"),
+    "TREMA-direct": ("0.1742", "0.3729", "0.3205", "0.3462", "0.1763"),
+    "TREMA-naiveBdecompose": ("0.1741", "0.3579", "0.3085", "0.2916", "0.0153"),
+    "TREMA-nuggets": ("0.0604", "0.1691", "0.1505", "0.0992", "-0.0077"),
+    "TREMA-other": ("0.1408", "0.2712", "0.2740", "0.2015", "0.1411"),
+    "TREMA-questions": ("0.1137", "0.3148", "0.2636", "0.2876", "0.0441"),
+    "TREMA-rubric0": ("0.0779", "0.1036", "0.1714", "0.0308", "0.0369"),
+    "TREMA-sumdecompose": ("0.2088", "0.3926", "0.3228", "0.3512", "0.2047"),
+    "h2oloo-fewself": ("0.2774", "0.4958", "0.4172", "0.4280", "0.3048"),
+    "h2oloo-zeroshot1": ("0.2817", "0.4812", "0.4094", "0.3901", "0.3084"),
+    "h2oloo-zeroshot2": ("0.2589", "0.3898", "0.3691", "0.3278", "0.2789"),
+    "prophet-setting1": ("0.1823", "0.4069", "0.3502", "0.2903", "0.1677"),
+    "prophet-setting2": ("0.1757", "0.3144", "0.3102", "0.2382", "0.0284"),
+    "prophet-setting4": ("0.1471", "0.1623", "0.2375", "0.1409", "0.0371"),
+    "willia-umbrela1": ("0.2863", "0.4918", "0.4161", "0.3985", "0.3145"),
+    "willia-umbrela2": ("0.2688", "0.4556", "0.4109", "0.3421", "0.3194"),
+    "willia-umbrela3": ("0.2741", "0.4535", "0.4114", "0.3447", "0.3215"),
+}
+PUBLISHED_COLUMNS = (
+    "cohen_kappa",
+    "krippendorff_alpha",
+    "kappa_0|123",
+    "kappa_01|23",
+    "kappa_012|3",
+)
+
+
 def test_published_numbers_from_the_33_team_files(shared_data: Path) -> None:
+    """Every published agreement value of every team file, exact to the four digits printed."""
     rows = score_submissions(shared_data / "llmjudge" / "submissions" / "scores", shared_data)
     by = {r["run"]: r for r in rows}
-    assert len(rows) == 33
-    assert round(by["willia-umbrela1"]["cohen_kappa"], 4) == 0.2863
-    assert round(by["h2oloo-fewself"]["cohen_kappa"], 4) == 0.2774
-    assert round(by["prophet-setting2"]["cohen_kappa"], 4) == 0.1757
-    assert round(by["willia-umbrela1"]["krippendorff_alpha"], 4) == 0.4918
-    assert round(by["h2oloo-fewself"]["krippendorff_alpha"], 4) == 0.4958
-    # best binarised kappa per threshold, and who holds it
-    for metric, run, value in [
-        ("kappa_0|123", "Olz-gpt4o", 0.4228),
-        ("kappa_01|23", "h2oloo-fewself", 0.4280),
-        ("kappa_012|3", "willia-umbrela3", 0.3215),
-    ]:
-        best = max(rows, key=lambda r, m=metric: r[m])
-        assert (best["run"], round(best[metric], 4)) == (run, value)
+    assert set(by) == set(PUBLISHED)
+    mismatches = [
+        (run, col, f"{by[run][col]:.4f}", want)
+        for run, values in PUBLISHED.items()
+        for col, want in zip(PUBLISHED_COLUMNS, values, strict=True)
+        if f"{by[run][col]:.4f}" != want
+    ]
+    assert mismatches == []
     assert rows[0]["run"] == "willia-umbrela1"  # best kappa overall
-    assert by["h2oloo-zeroshot2"]["clipped_labels"] > 0  # grades of 10 in that file
+
+
+def test_out_of_range_labels_are_counted_and_warned_not_hidden(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RMITIR-llama70B holds two 5s: the published 0.2654 is kappa after clipping; the result
+    says so, with the count and kappa on the labels as submitted (0.26546)."""
+    monkeypatch.setenv("HARNESS_LLMJUDGE_RANKING", "0")
+    f = shared_data / "llmjudge" / "submissions" / "scores" / "RMITIR-llama70B.txt"
+    res = LLMJudgeTask().evaluate_file("", f, shared_data)
+    assert f"{res.metrics['cohen_kappa']:.4f}" == "0.2654"
+    assert res.extra["clipped_labels"] == 2
+    assert res.extra["out_of_range_grades"] == {5: 2}
+    assert f"{res.extra['cohen_kappa_as_submitted']:.5f}" == "0.26546"
+    assert any("2 label(s) outside 0-3" in w for w in res.extra["warnings"])
+
+
+def test_half_missing_file_warns_with_counts_and_empty_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.llmjudge import Labels, score_labels
+
+    monkeypatch.setenv("HARNESS_LLMJUDGE_RANKING", "0")
+    human = {("q1", "p1"): 3, ("q1", "p2"): 0, ("q2", "p3"): 1, ("q2", "p4"): 2}
+    _, extra = score_labels(Labels({("q1", "p1"): 3, ("q2", "p3"): 1}), human, None, "")
+    assert extra["missing_pairs"] == 2
+    assert extra["warnings"] == [
+        "2 of 4 pairs have no label (grade 0 for kappa, missing for alpha)"
+    ]
+    empty = _write(tmp_path, "")
+    with pytest.raises(DataFormatError, match="labels none of the 4 evaluation pairs") as e:
+        score_labels(read_labels(empty), human, None, "", source=str(empty))
+    assert str(empty) in str(e.value)
 
 
 def test_evaluate_file_reports_policy_and_run_set(
@@ -165,16 +241,50 @@ def test_evaluate_file_reports_policy_and_run_set(
     assert "skipped" in res.extra["run_set"]
 
 
+def test_run_set_folder_is_read_explicitly_and_fingerprinted(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+    from tasks.llmjudge import read_run_set, run_fingerprints
+
+    folder = tmp_path / "runs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.trec").write_text("q1 Q0 p1 1 2.0 a\nq1 Q0 p2 2 1.0 a\n")
+    (folder / "sub" / "run.trec").write_text("q1 Q0 p2 1 5.0 b\n")
+    (folder / "notes.md").write_text("not a run")
+    runs = read_run_set(folder)
+    assert sorted(runs) == ["runs/a.trec", "runs/sub/run.trec"]
+    prints = run_fingerprints(runs)
+    assert [p["name"] for p in prints] == ["runs/a.trec", "runs/sub/run.trec"]
+    assert all(len(p["sha256"]) == 64 for p in prints)
+    # same ranking, different run tag or file layout: same fingerprint (it hashes the ranking)
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "a.trec").write_text("q1 Q0 p2 2 1.0 other\nq1 Q0 p1 1 2.0 other\n")
+    assert run_fingerprints(read_run_set(tmp_path / "copy"))[0]["sha256"] == prints[0]["sha256"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no run files"):
+        read_run_set(tmp_path / "empty")
+
+
 @pytest.mark.slow
-def test_system_ranking_with_the_offline_run_set(
-    shared_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_system_ranking_run_set_is_explicit_not_the_results_folder(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HARNESS_RESULTS_DIR", str(tmp_path))  # no stored runs
+    """tau/rho used to change with whatever llmjudge-pool results sat under HARNESS_RESULTS_DIR."""
+    from pathlib import Path
+
+    stored = Path(__file__).resolve().parents[2] / "results"
+    monkeypatch.setenv("HARNESS_RESULTS_DIR", str(stored))  # holds llmjudge-pool runs: ignored
+    monkeypatch.delenv("HARNESS_LLMJUDGE_RUN_SET", raising=False)
     f = shared_data / "llmjudge" / "submissions" / "scores" / "willia-umbrela1.txt"
     res = LLMJudgeTask().evaluate_file("", f, shared_data)
     assert -1 <= res.metrics["kendall_tau"] <= 1
     assert "10 built-in lexical runs" in res.extra["run_set"]
-    assert len(res.extra["per_run"]) == 10
+    assert len(res.extra["per_run"]) == len(res.extra["run_set_files"]) == 10
+    pool = stored / "llmjudge-pool"
+    if pool.is_dir():
+        given = LLMJudgeTask().evaluate_file("", f, shared_data, run_set=pool)
+        n = len(list(pool.rglob("*.trec")))
+        assert len(given.extra["run_set_files"]) == 10 + n
+        assert f"+ {n} runs from {pool}" in given.extra["run_set"]
     # human labels as the judge: identical orderings
     human = shared_data / "llmjudge" / "llmjudge_test_qrel_idx.txt"
     same = LLMJudgeTask().evaluate_file("", human, shared_data)
@@ -200,3 +310,81 @@ def test_online_loader_fetches_the_challenge_files(tmp_path: Path) -> None:
     data = load_pool(root)
     assert data.qrels == {"q0": {"p0": 3, "p1": 0}}
     assert data.corpus["p0"].full_text == "fleas are insects"
+
+
+class _CountingJudge:
+    """Grades every pair 2 and remembers which pairs it was asked about."""
+
+    asked: ClassVar[list[tuple[str, str]]] = []
+
+    def meta(self) -> SystemMeta:
+        return SystemMeta(name="counting-judge")
+
+    def judge(self, queries: object, corpus: object, pairs: list, ctx: object) -> dict:
+        type(self).asked = list(pairs)
+        return dict.fromkeys(pairs, 2)
+
+    def rerank(self, queries: object, corpus: object, candidates: dict, ctx: object) -> dict:
+        return candidates  # a pipeline stage must be a retriever or reranker
+
+
+def test_limit_queries_judges_only_the_first_queries_pairs(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """--limit-queries 2 used to judge all 4,423 pairs while recording limit_queries: 2."""
+    from harness.registry import SYSTEMS
+    from harness.runner import RunOptions, run
+
+    SYSTEMS.register("counting-judge", _CountingJudge)
+    out = run(
+        RunOptions(
+            system="counting-judge",
+            task="llmjudge",
+            data_dir=shared_data,
+            results=tmp_path / "results",
+            cache_dir=tmp_path / "cache",
+            progress=False,
+            limit_queries=2,
+        )
+    )
+    qids = sorted({q for q, _ in _CountingJudge.asked})
+    assert len(qids) == 2 and 0 < len(_CountingJudge.asked) < 4423
+    assert out.metadata.config["limit_queries"] == 2
+    assert out.metrics.n_queries == len(_CountingJudge.asked)
+    assert out.metrics.extra["scope"]["queries"] == qids
+    assert "skipped" in out.metrics.extra["run_set"]
+
+
+def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+    from harness.registry import SYSTEMS, TASKS
+    from harness.runner import RunOptions, run
+
+    class WholeSetTask(LLMJudgeTask):
+        def custom_run(self, subset, pipeline, data_dir, ctx):  # type: ignore[no-untyped-def,override]
+            raise AssertionError("must not run")
+
+    TASKS.register("whole-set", WholeSetTask)
+    SYSTEMS.register("counting-judge", _CountingJudge)
+    with pytest.raises(ConfigError, match="does not support --limit-queries"):
+        run(
+            RunOptions(
+                system="counting-judge",
+                task="whole-set",
+                results=tmp_path / "results",
+                cache_dir=tmp_path / "cache",
+                progress=False,
+                limit_queries=2,
+            )
+        )
+    with pytest.raises(ConfigError, match="--qrels-from does not apply"):
+        run(
+            RunOptions(
+                system="counting-judge",
+                task="whole-set",
+                results=tmp_path / "results",
+                cache_dir=tmp_path / "cache",
+                progress=False,
+                qrels_from=tmp_path / "judge.txt",
+            )
+        )

@@ -1,0 +1,121 @@
+"""``harness llm-serve`` and ``harness oracle-sweep``; imports only typer at load."""
+
+from __future__ import annotations
+
+from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
+from typing import Annotated
+
+import typer
+
+from harness.errors import ConfigError
+
+
+def llm_serve_command(
+    backend: Annotated[str, typer.Argument(help="what to serve: only 'oracle' for now")],
+    task: Annotated[str, typer.Option("--task", "-t", help="task whose qrels answer")],
+    port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8765,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+) -> None:
+    """Serve the oracle LLM over the OpenAI chat-completions API on 127.0.0.1 (Ctrl-C stops).
+
+    Use it as --llm openai:oracle[noise=SIGMA,seed=S]@http://127.0.0.1:PORT/v1.
+    """
+    if backend != "oracle":
+        raise ConfigError(f"llm-serve {backend!r}: only 'oracle' can be served")
+    from harness.llm.oracle.backend import make_oracle
+    from harness.llm.oracle.server import OracleServer, task_factory
+
+    make_oracle("oracle", task=task, data_dir=data_dir)  # load the data before announcing
+    srv = OracleServer(port, task_factory(task, data_dir))
+    typer.echo(f"oracle for {task} at {srv.url} (model: oracle[noise=S,seed=N,flip=P])", err=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+
+
+def oracle_sweep_command(
+    system: Annotated[str, typer.Option("--system", "-s", help="system or pipeline")],
+    task: Annotated[str, typer.Option("--task", "-t")],
+    noise: Annotated[str, typer.Option(help="noise levels (sigma), comma-separated")] = (
+        "0,0.25,0.5,1,2"
+    ),
+    seeds: Annotated[str, typer.Option(help="oracle seeds, comma-separated")] = "0",
+    flip: Annotated[float, typer.Option(help="probability of a random answer")] = 0.0,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    results: Annotated[Path, typer.Option("--results")] = Path("results"),
+    in_process: Annotated[
+        bool, typer.Option("--in-process", help="call the oracle directly instead of over HTTP")
+    ] = False,
+    limit_queries: Annotated[int | None, typer.Option(min=1)] = None,
+    option: Annotated[
+        list[str] | None, typer.Option("-o", "--option", help="system option KEY=VALUE")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON array")] = False,
+) -> None:
+    """Run SYSTEM on TASK with the oracle LLM at each noise level; store one result per level."""
+    import json
+    import logging
+
+    from harness.cli import _console, _stdout_reserved, parse_options
+    from harness.llm.oracle.sweep import SweepOptions, parse_floats
+    from harness.llm.oracle.sweep import sweep as _run_sweep
+
+    logging.basicConfig(
+        level=logging.WARNING if json_out else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per call otherwise
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"--seeds {seeds!r}: expected comma-separated integers") from None
+    with _stdout_reserved(json_out):  # the JVM (BM25 stages) prints to file descriptor 1
+        outs = _run_sweep(
+            SweepOptions(
+                system=system,
+                task=task,
+                noise=parse_floats(noise, "noise"),
+                seeds=seed_list or [0],
+                flip=flip,
+                data_dir=data_dir,
+                results=results,
+                http=not in_process,
+                limit_queries=limit_queries,
+                system_options=parse_options(option),
+                progress=not json_out,
+            )
+        )
+    rows = [
+        {
+            "noise": sigma,
+            "seed": seed,
+            "system": o.metrics.system,
+            "main_metric": o.metrics.main_metric,
+            "main_score": o.metrics.main_score,
+            "n_queries": o.metrics.n_queries,
+            "llm_calls": o.metadata.stats.get("llm_calls", 0),
+            "result_dir": str(o.path),
+        }
+        for sigma, seed, o in outs
+    ]
+    if json_out:
+        print(json.dumps(rows))
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=escape(f"{system} on {task}: oracle sweep"))
+    for col in ("noise", "seed", rows[0]["main_metric"] if rows else "score", "calls", "system"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(
+            f"{r['noise']:g}",
+            str(r["seed"]),
+            f"{r['main_score']:.4f}",
+            str(r["llm_calls"]),
+            escape(r["system"]),
+        )
+    _console().print(t)
