@@ -229,7 +229,7 @@ def eval_cmd(
     from harness.io import read_judge_qrels, read_trec_run_table
     from harness.metrics import evaluate
     from harness.registry import TASKS, split_task_name
-    from harness.task import FileEvaluatingTask, resolve_data_dir
+    from harness.task import FileEvaluatingTask, load_for_scoring, resolve_data_dir
 
     with _stdout_reserved(json_out):
         family, subset = split_task_name(task)
@@ -249,7 +249,7 @@ def eval_cmd(
             if run_set is not None:
                 raise ConfigError(f"task {spec.name!r} takes no --run-set")
             run = read_trec_run_table(run_file)
-            data = task_obj.load(subset, resolve_data_dir(data_dir))
+            data = load_for_scoring(task_obj, subset, resolve_data_dir(data_dir))
             qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
             ev = evaluate(run, qrels, spec, data)
             means, n, extra = ev.means, len(ev.query_ids), {}

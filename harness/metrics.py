@@ -187,7 +187,8 @@ class _RanxInputs:
 
     def evaluate(self, qs: list[str], metric_ids: list[str]) -> dict[str, np.ndarray]:
         """Per-query values (in ``qs`` order) of every metric, from one ``ranx.evaluate`` call."""
-        ranx_evaluate = _ranx_evaluate()
+        _set_numba_cache()
+        from harness.ranx_kernels import evaluate_lists
         from harness.ranx_lists import split_rows
 
         spans = np.array([self.answered[q] for q in qs], dtype=np.int64)
@@ -197,14 +198,11 @@ class _RanxInputs:
         arrays = [self._qrels_array(q) for q in qs]
         qrels_bounds = np.concatenate([[0], np.cumsum([len(a) for a in arrays])]).astype(np.int64)
         qrels = split_rows(np.concatenate(arrays), qrels_bounds)
-        # ranx returns a bare array for one metric but, with return_mean=False, looks it up
-        # under a mangled key (KeyError): ask for the one metric twice to get the dict.
-        ask = metric_ids if len(metric_ids) > 1 else metric_ids * 2
-        return ranx_evaluate(qrels, run, ask, return_mean=False, save_results_in_run=False)
+        return evaluate_lists(qrels, run, metric_ids)
 
 
-def _ranx_evaluate():  # type: ignore[no-untyped-def]
-    """``ranx.evaluate``, with numba's compiled code cached under the harness cache folder.
+def _set_numba_cache() -> None:
+    """Cache numba's compiled code (ranx's kernels, ours) under the harness cache folder.
 
     ranx's kernels are ``@njit(cache=True)``; numba stores them next to ranx's sources, or
     nowhere when site-packages is read-only, and then every process compiled them again
@@ -221,6 +219,3 @@ def _ranx_evaluate():  # type: ignore[no-untyped-def]
         os.environ["NUMBA_CACHE_DIR"] = cache
         if "numba" in sys.modules:  # imported earlier by someone else: tell its config
             sys.modules["numba"].config.CACHE_DIR = cache
-    from ranx import evaluate as ranx_evaluate
-
-    return ranx_evaluate

@@ -1,7 +1,7 @@
 """ranx's numba inputs built inside compiled code, so no process pays numba's typed-list
 compilation (about 1 s per cold process when a ``numba.typed.List`` is filled from Python).
 
-Import only after ``NUMBA_CACHE_DIR`` is settled (see ``harness.metrics._ranx_evaluate``): the
+Import only after ``NUMBA_CACHE_DIR`` is settled (see ``harness.metrics._set_numba_cache``): the
 function is compiled once and cached there.
 """
 
