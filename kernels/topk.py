@@ -224,6 +224,7 @@ def topk_torch(
     query_block: int = 1024,
     precision: Precision = "fp32",
     use_threshold: bool | None = None,
+    cpu_merge: Literal["fused", "prefilter"] = "fused",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-k by inner product on whatever device the tensors live on. Returns (scores, indices).
 
@@ -235,6 +236,9 @@ def topk_torch(
     picks the merge of later chunks: None (default) is the threshold merge on CUDA
     (:func:`_merge_above`) and the group pre-filter on CPU (:func:`_merge_prefiltered`); True
     forces the threshold merge, False a full ``torch.topk`` of every block (the old CPU path).
+    On CPU with ``use_threshold=None``, ``cpu_merge="fused"`` (default, when numba is
+    installed) selects inside each score block in one compiled pass right after the product
+    (:mod:`kernels.topk_select`); ``"prefilter"`` is the torch group pre-filter.
     """
     import torch
 
@@ -251,6 +255,14 @@ def topk_torch(
     mm_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
     if mm_dtype != torch.float32 and device.type != "cuda":
         raise ValueError(f"precision={precision!r} needs CUDA (fp32 accumulation)")
+    if (
+        device.type == "cpu"
+        and use_threshold is None
+        and cpu_merge == "fused"
+        and mm_dtype == torch.float32
+        and _has("numba")
+    ):
+        return _topk_cpu_fused(queries, corpus, k, corpus_chunk, query_block)
     stable_rows = max(1, query_block // 32)
     # The threshold merge saves ~30% on CUDA; on CPU its comparison pass plus nonzero_static
     # is slower than torch.topk (4x on 2 cores), so CPU uses the group pre-filter by default.
@@ -269,6 +281,67 @@ def topk_torch(
             out_s.append(s)
             out_i.append(i)
     return torch.cat(out_s), torch.cat(out_i)
+
+
+def _topk_cpu_fused(
+    queries: torch.Tensor, corpus: torch.Tensor, k: int, corpus_chunk: int, query_block: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """CPU top-k: each score block goes straight from sgemm into the compiled selection.
+
+    One score buffer is reused for every block (no fresh 64 MiB allocation, and its page
+    faults, per chunk); the selection splits the block's rows over torch's thread count
+    (numba releases the GIL), so it takes a few percent of the product's time.
+    """
+    import torch
+
+    from kernels.topk_select import finish, select_block
+
+    nq, n = queries.shape[0], corpus.shape[0]
+    threads = max(1, torch.get_num_threads())
+    pool = _thread_pool(threads)
+    rows_max = min(query_block, nq)
+    buf = torch.empty(rows_max * min(corpus_chunk, n), dtype=torch.float32)
+    out_s, out_i = [], []
+    for q0 in range(0, nq, query_block):
+        q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
+        rows = q.shape[0]
+        keys = np.empty((rows, k), np.int32)
+        idx = np.empty((rows, k), np.int64)
+        filled = np.zeros(rows, np.int64)
+        slices = [slice(a, a + -(-rows // threads)) for a in range(0, rows, -(-rows // threads))]
+        for c0 in range(0, n, corpus_chunk):
+            chunk = corpus[c0 : c0 + corpus_chunk].to(torch.float32)
+            block_t = buf[: rows * chunk.shape[0]].view(rows, chunk.shape[0])
+            torch.mm(q, chunk.T, out=block_t)
+            del chunk
+            block = block_t.numpy()
+            bits = block.view(np.int32)
+
+            def run(sl: slice, block=block, bits=bits, c0=c0) -> None:  # noqa: ANN001
+                select_block(block[sl], bits[sl], c0, keys[sl], idx[sl], filled[sl])
+
+            if pool is None or len(slices) == 1:
+                run(slice(None))
+            else:
+                list(pool.map(run, slices))
+        s_bits, i = finish(keys, idx, filled)
+        out_s.append(torch.from_numpy(s_bits.view(np.float32)))
+        out_i.append(torch.from_numpy(i))
+    return torch.cat(out_s), torch.cat(out_i)
+
+
+_POOLS: dict[int, object] = {}
+
+
+def _thread_pool(threads: int):  # type: ignore[no-untyped-def]
+    """A shared thread pool for the selection, or None for one thread."""
+    if threads == 1:
+        return None
+    if threads not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="topk-select")
+    return _POOLS[threads]
 
 
 def _best_keys(
