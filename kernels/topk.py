@@ -292,9 +292,11 @@ def _topk_cpu_fused(
     faults, per chunk); the selection splits the block's rows over torch's thread count
     (numba releases the GIL), so it takes a few percent of the product's time.
     """
+    from functools import partial
+
     import torch
 
-    from kernels.topk_select import finish, select_block
+    from kernels.topk_select import finish
 
     nq, n = queries.shape[0], corpus.shape[0]
     threads = max(1, torch.get_num_threads())
@@ -317,17 +319,23 @@ def _topk_cpu_fused(
             block = block_t.numpy()
             bits = block.view(np.int32)
 
-            def run(sl: slice, block=block, bits=bits, c0=c0) -> None:  # noqa: ANN001
-                select_block(block[sl], bits[sl], c0, keys[sl], idx[sl], filled[sl])
-
+            args = (block, bits, c0, keys, idx, filled)
             if pool is None or len(slices) == 1:
-                run(slice(None))
+                _select_rows(args, slice(None))
             else:
-                list(pool.map(run, slices))
+                list(pool.map(partial(_select_rows, args), slices))
         s_bits, i = finish(keys, idx, filled)
         out_s.append(torch.from_numpy(s_bits.view(np.float32)))
         out_i.append(torch.from_numpy(i))
     return torch.cat(out_s), torch.cat(out_i)
+
+
+def _select_rows(args: tuple, rows: slice) -> None:  # type: ignore[type-arg]
+    """:func:`kernels.topk_select.select_block` on a slice of the block's rows (a thread's share)."""
+    from kernels.topk_select import select_block
+
+    block, bits, c0, keys, idx, filled = args
+    select_block(block[rows], bits[rows], c0, keys[rows], idx[rows], filled[rows])
 
 
 _POOLS: dict[int, object] = {}

@@ -58,7 +58,9 @@ def _sift_down(keys, idx, r, pos, k):  # type: ignore[no-untyped-def]
         child = 2 * pos + 1
         if child >= k:
             break
-        if child + 1 < k and _worse(keys[r, child + 1], idx[r, child + 1], keys[r, child], idx[r, child]):
+        if child + 1 < k and _worse(
+            keys[r, child + 1], idx[r, child + 1], keys[r, child], idx[r, child]
+        ):
             child += 1
         if not _worse(keys[r, child], idx[r, child], kv, iv):
             break

@@ -223,3 +223,19 @@ def test_non_utf8_bytes_name_file_and_line(tmp_path: Path, reader, name, templat
         reader(p)
     assert (e.value.path, e.value.line) == (str(p), 4)
     assert "not UTF-8" in str(e.value)
+
+
+def test_columnar_run_reader_imports_no_pandas(tmp_path) -> None:
+    """pyarrow's ``to_numpy`` imports pandas (0.4 s per cold ``harness eval``): we read buffers."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run.trec"
+    run.write_text("q1 Q0 d%201 1 2.5 x\nq1 Q0 d2 2 1.5 x\nq2 Q0 d2 1 0.5 x\n", encoding="utf-8")
+    code = (
+        "import sys; from harness.io import read_trec_run_table as r; t = r(sys.argv[1]); "
+        "print(sorted(t.to_dict().items()), 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("[('q1', {'d 1': 2.5, 'd2': 1.5}), ('q2', {'d2': 0.5})] False")
