@@ -2,8 +2,9 @@
 
 1,000 unit queries x N unit vectors (d=384), k=100, same threads everywhere. In this process:
 ``sgemm_chunked`` (the score blocks alone, same block sizes as the kernel, nothing selected),
-``topk_torch`` (default: group pre-filter), ``topk_torch_topk_merge`` (``use_threshold=False``:
-the previous CPU path, a full ``torch.topk`` of every block) and ``exact_topk_auto`` (what
+``topk_torch`` (default: the fused numba selection), ``topk_torch_prefilter`` (the torch group
+pre-filter, the default before issue 16.2's fused kernel), ``topk_torch_topk_merge``
+(``use_threshold=False``: the CPU path before issue 16, a full ``torch.topk`` of every block) and ``exact_topk_auto`` (what
 ``systems/dense.py`` calls). FAISS ``knn`` runs in a process of its own (two OpenMP runtimes in
 one process slow each other down). The figure that matters is ``paired N=...``:
 ``extra_info.throughput_vs_sgemm`` = median over interleaved rounds of t(sgemm) / t(top-k)
@@ -45,8 +46,23 @@ def run_sgemm(q, c):
             qt[q0 : q0 + QBLOCK] @ ct[c0 : c0 + CHUNK].T
 
 
+def run_sgemm_out(q, c):
+    """The same products written into one reused buffer, as the fused kernel does."""
+    qt, ct = torch.from_numpy(q), torch.from_numpy(c)
+    buf = torch.empty(min(QBLOCK, qt.shape[0]) * min(CHUNK, ct.shape[0]))
+    for q0 in range(0, qt.shape[0], QBLOCK):
+        qb = qt[q0 : q0 + QBLOCK]
+        for c0 in range(0, ct.shape[0], CHUNK):
+            cb = ct[c0 : c0 + CHUNK]
+            torch.mm(qb, cb.T, out=buf[: qb.shape[0] * cb.shape[0]].view(qb.shape[0], -1))
+
+
 def run_torch(q, c):
     return topk_torch(torch.from_numpy(q), torch.from_numpy(c), K)
+
+
+def run_prefilter(q, c):
+    return topk_torch(torch.from_numpy(q), torch.from_numpy(c), K, cpu_merge="prefilter")
 
 
 def run_topk_merge(q, c):
@@ -60,6 +76,7 @@ def run_auto(q, c):
 CASES = {
     "sgemm_chunked": run_sgemm,
     "topk_torch": run_torch,
+    "topk_torch_prefilter": run_prefilter,
     "topk_torch_topk_merge": run_topk_merge,
     "exact_topk_auto": run_auto,
 }
@@ -84,12 +101,22 @@ def test_exact_topk(benchmark, n, impl, same_threads):
 
 @pytest.mark.parametrize("n", SIZES)
 def test_paired_ratio(benchmark, n, same_threads):
-    """Alternate sgemm, the pre-filter kernel and the previous topk merge within each round."""
+    """Alternate both sgemm baselines, the fused kernel (default), the pre-filter and the topk
+    merge (the two earlier CPU paths) within each round."""
     q, c = data(n)
-    names = {"sgemm": run_sgemm, "prefilter": run_torch, "topk_merge": run_topk_merge}
+    names = {
+        "sgemm": run_sgemm,
+        "sgemm_out": run_sgemm_out,
+        "fused": run_torch,
+        "prefilter": run_prefilter,
+        "topk_merge": run_topk_merge,
+    }
     times: dict[str, list[float]] = {name: [] for name in names}
     loads: list[float] = []
-    extra = peak_rss_delta(lambda: run_torch(q, c)) / 1e6  # also the warm-up
+    # The first call also imports numba and loads the compiled selection (a one-off per
+    # process, reported apart); the kernel's working memory is that of a warm call.
+    first = peak_rss_delta(lambda: run_torch(q, c)) / 1e6
+    extra = peak_rss_delta(lambda: run_torch(q, c)) / 1e6
 
     def one_round() -> None:
         loads.append(os.getloadavg()[0])
@@ -109,9 +136,14 @@ def test_paired_ratio(benchmark, n, same_threads):
         "threads": same_threads,
         "seconds": times,
         "load_1min": loads,
-        "throughput_vs_sgemm": vs_sgemm("prefilter"),
+        "throughput_vs_sgemm": vs_sgemm("fused"),
+        "fused_vs_sgemm_out": statistics.median(
+            s / t for s, t in zip(times["sgemm_out"], times["fused"])
+        ),
+        "prefilter_throughput_vs_sgemm": vs_sgemm("prefilter"),
         "topk_merge_throughput_vs_sgemm": vs_sgemm("topk_merge"),
         "extra_rss_mb": extra,
+        "extra_rss_first_call_mb": first,
     }
     benchmark.extra_info.update(info)
     print(json.dumps(info))

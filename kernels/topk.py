@@ -3,10 +3,12 @@
 Memory beyond the corpus is bounded by one score block, ``query_block x corpus_chunk`` floats,
 never queries x corpus; :func:`peak_extra_bytes` spells the bound out (about 108 MB at the
 defaults, under the 128 MB budget). The torch path runs wherever the tensors live: on CUDA
-with a threshold merge, on CPU with MKL sgemm and a group pre-filter that skips most of each
-later score block, which on the 2-core dev machine measured faster than FAISS's exact ``knn``
-with the same threads (benchmarks/README.md). So ``backend="auto"`` uses torch, and FAISS
-only when torch is not installed.
+with a threshold merge, on CPU with MKL sgemm into one reused score buffer and a fused numba
+selection (:mod:`kernels.topk_select`, about 66 MB beyond the corpus at the defaults) that
+reads each block once while it is fresh; without numba, a torch group pre-filter. Both
+measured faster than FAISS's exact ``knn`` with the same threads on the 2-core dev machine
+(benchmarks/README.md). So ``backend="auto"`` uses torch, and FAISS only when torch is not
+installed.
 
 Ties: the torch path ranks equal scores by lower corpus index first, on CPU and CUDA alike, and
 when equal scores straddle the k-th place it keeps the lowest indices. It merges candidates as
