@@ -262,6 +262,7 @@ def topk_torch(
         and use_threshold is None
         and cpu_merge == "fused"
         and mm_dtype == torch.float32
+        and n > corpus_chunk  # one block: a single torch.topk, no numba import needed
         and _has("numba")
     ):
         return _topk_cpu_fused(queries, corpus, k, corpus_chunk, query_block)

@@ -35,6 +35,8 @@ run = {
 }
 ev = evaluate(run, data.qrels, spec, data)
 t3 = time.perf_counter()
-print(json.dumps({
-    "load": t1 - t0, "topk": t2 - t1, "evaluate": t3 - t2, "main": ev.means[spec.main_metric]
-}))
+print(
+    json.dumps(
+        {"load": t1 - t0, "topk": t2 - t1, "evaluate": t3 - t2, "main": ev.means[spec.main_metric]}
+    )
+)
