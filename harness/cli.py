@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.errors import ConfigError, HarnessError
+from harness.paths import check_writable_dir, require_dir, require_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,6 +41,20 @@ QrelsFrom = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+Executor = Annotated[
+    str,
+    typer.Option("--executor", help="local, or ray: corpus encoding and search over Ray workers"),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="Ray cluster to join (e.g. auto, HOST:6379); default: start a local one",
+    ),
+]
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, help="Ray actors / tasks (one GPU each on CUDA)")
+]
 
 
 def _console() -> Any:
@@ -93,7 +109,9 @@ def list_cmd(
                 )
                 continue
             subsets = task.subsets()
-            spec = task.spec(subsets[0]) if subsets else None
+            # A family of free-form subsets may name a representative spec (synthetic/<N>).
+            spec = task.spec(subsets[0]) if subsets else getattr(task, "example_spec", None)
+            spec = spec() if callable(spec) else spec
             rows.append(
                 {
                     "name": fam,
@@ -149,15 +167,39 @@ def run_cmd(
         typer.Option(help="LLM for LLM-based systems: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID"),
     ] = None,
     qrels_from: QrelsFrom = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
+    llm_timeout: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="seconds per LLM HTTP request (default 120)"),
+    ] = None,
+    llm_attempts: Annotated[
+        int | None, typer.Option(min=1, help="attempts per LLM HTTP request (default 6)")
+    ] = None,
+    llm_max_failed_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="refuse to store when more LLM answers than this share failed"
+        ),
+    ] = 0.5,
+    allow_llm_failures: Annotated[
+        bool, typer.Option(help="store the result even above --llm-max-failed-share")
+    ] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
     from harness.family import run_any
     from harness.runner import RunOptions
-    from harness.runtime import resolve_device
+    from harness.runtime import default_cache_dir, resolve_device
 
     _logging(quiet or json_out)
+    check_writable_dir(results, "--results")
+    check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures)
     opts = parse_options(option)
     if model:
         opts["model"] = model
@@ -176,6 +218,9 @@ def run_cmd(
                 system_options=opts,
                 progress=not (quiet or json_out),
                 qrels_from=qrels_from,
+                executor=executor,
+                ray_address=ray_address,
+                workers=workers,
             )
         )
     out = outs[-1]
@@ -210,6 +255,84 @@ def run_cmd(
         _console().print(f"stored in {out.path} ({out.metadata.timings['total_s']:.1f}s)")
 
 
+def _llm_settings(
+    timeout: float | None, attempts: int | None, max_failed_share: float, allow: bool
+) -> None:
+    """LLM fault settings reach the backend and the session through the environment (backends
+    are built lazily by the systems, long after option parsing)."""
+    if timeout is not None:
+        os.environ["HARNESS_LLM_TIMEOUT_S"] = str(timeout)
+    if attempts is not None:
+        os.environ["HARNESS_LLM_ATTEMPTS"] = str(attempts)
+    os.environ["HARNESS_LLM_MAX_FAILED_SHARE"] = str(max_failed_share)
+    if allow:
+        os.environ["HARNESS_LLM_ALLOW_FAILURES"] = "1"
+
+
+@app.command("grid")
+def grid_cmd(
+    systems: Annotated[str, typer.Option("--systems", help="comma-separated systems or pipelines")],
+    tasks: Annotated[str, typer.Option("--tasks", help="comma-separated task names")],
+    data_dir: DataDir = None,
+    results: Results = Path("results"),
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    limit_queries: Annotated[
+        int | None, typer.Option(min=1, help="keep the first N judged queries")
+    ] = None,
+    option: Annotated[
+        list[str] | None, typer.Option("-o", "--option", help="system option KEY=VALUE")
+    ] = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
+    retries: Annotated[int, typer.Option(min=0, help="retries of a failed cell")] = 1,
+    cpus_per_cell: Annotated[float, typer.Option(help="Ray: CPUs each cell declares")] = 1.0,
+    gpus_per_cell: Annotated[float, typer.Option(help="Ray: GPUs each cell declares")] = 0.0,
+    memory_per_cell: Annotated[
+        float | None, typer.Option(help="Ray: memory each cell declares, in GB")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="only the final table")] = False,
+) -> None:
+    """Run every system on every task; stored cells are skipped, failed ones reported."""
+    from harness.grid import GridOptions, run_grid
+    from harness.runner import RunOptions
+    from harness.runtime import resolve_device
+
+    _logging(True)
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {executor!r}: expected local or ray")
+    base = RunOptions(
+        system="",
+        task="",
+        data_dir=data_dir,
+        results=results,
+        device=resolve_device(device),
+        batch_size=batch_size,
+        limit_queries=limit_queries,
+        system_options=parse_options(option),
+        progress=False,
+        ray_address=ray_address,
+        workers=workers,
+    )
+    grid = GridOptions(
+        systems=[s.strip() for s in systems.split(",") if s.strip()],
+        tasks=[t.strip() for t in tasks.split(",") if t.strip()],
+        base=base,
+        retries=retries,
+        cpus=cpus_per_cell,
+        gpus=gpus_per_cell,
+        memory_gb=memory_per_cell,
+    )
+    cells = run_grid(grid, executor=executor, live=not quiet)
+    failed = [c for c in cells if c.status == "failed"]
+    if failed:
+        raise HarnessError(
+            f"{len(failed)} of {len(cells)} cells failed: "
+            + "; ".join(f"{c.task} x {c.system}: {c.error}" for c in failed)
+        )
+
+
 @app.command("eval")
 def eval_cmd(
     run_file: Annotated[Path, typer.Argument(help="TREC run file (six columns)")],
@@ -226,11 +349,16 @@ def eval_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
-    from harness.io import read_judge_qrels, read_trec_run_table
+    from harness.coverage import read_judge_qrels_checked, run_coverage
+    from harness.io import read_trec_run_table
     from harness.metrics import evaluate
     from harness.registry import TASKS, split_task_name
     from harness.task import FileEvaluatingTask, load_for_scoring, resolve_data_dir
 
+    require_file(run_file, "RUN_FILE")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    coverage: dict[str, int] = {}
     with _stdout_reserved(json_out):
         family, subset = split_task_name(task)
         task_obj = TASKS.get(family)()
@@ -250,10 +378,15 @@ def eval_cmd(
                 raise ConfigError(f"task {spec.name!r} takes no --run-set")
             run = read_trec_run_table(run_file)
             data = load_for_scoring(task_obj, subset, resolve_data_dir(data_dir))
-            qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
+            qrels = data.qrels
+            if qrels_from:
+                qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
+            qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
+            ranked = run.rows_per_query()  # what run_coverage reads: query -> truthy if ranked
+            coverage.update(run_coverage(ranked, qrels, run_file, qname, known=data.queries))
             ev = evaluate(run, qrels, spec, data)
             means, n, extra = ev.means, len(ev.query_ids), {}
-    payload = {
+    payload: dict[str, Any] = {
         "task": spec.name,
         "run": str(run_file),
         "main_metric": spec.main_metric,
@@ -263,6 +396,8 @@ def eval_cmd(
     }
     if extra:
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
+    if coverage:
+        payload["coverage"] = coverage
     if json_out:
         print(json.dumps(payload))
     else:
@@ -290,6 +425,12 @@ def compare_cmd(
     queries are flagged and never chosen as best)."""
     from harness.compare import best_row, compare, flags, task_query_count
     from harness.store import iter_results, row_label
+
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(f"--alpha {alpha}: expected a significance level between 0 and 1")
+    if test not in ("randomization", "t-test"):
+        raise ConfigError(f"--test {test!r}: expected 'randomization' or 't-test'")
+    require_dir(results, "--results")
 
     stored = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
     recs = {row_label(m.system, m.scope): m for m, _ in stored}
@@ -444,27 +585,65 @@ def _logging(quiet: bool) -> None:
         os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+INTERRUPTED = (
+    "interrupted; finished query batches are checkpointed, re-run the same command to resume"
+)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds like Ctrl-C and exits 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _os_error_message(e: OSError) -> str:
+    """One line for a file-system fault: the path and what went wrong."""
+    what = e.strerror or str(e) or type(e).__name__
+    if e.filename is not None:
+        return f"{e.filename}: {what}"
+    return what
+
+
 def main() -> None:
+    """Entry point: clean one-line errors, exit 2 for bad input or usage, 130 for Ctrl-C.
+
+    Typer bundles its own copy of click, so its usage errors are ``typer._click`` classes, and
+    in non-standalone mode it turns Ctrl-C into a returned 130 rather than raising."""
+    from typer import _click as tclick
+    from typer.exceptions import Abort
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
+    except Terminated:
+        print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
+        sys.exit(143)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(
-            "interrupted; finished query batches are checkpointed, re-run the same command to resume",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
-    except Exception as e:  # click's own usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+    except tclick.exceptions.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (Abort, EOFError) as e:  # typer turns EOFError (a truncated input) into Abort
+        if isinstance(e, EOFError) or isinstance(e.__cause__, EOFError):
+            print("error: unexpected end of input (a truncated file?)", file=sys.stderr)
+            sys.exit(2)
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    except (OSError, UnicodeDecodeError) as e:  # unreadable, missing, not-a-file, bad gzip
+        msg = _os_error_message(e) if isinstance(e, OSError) else f"not UTF-8 text: {e}"
+        print(f"error: {msg}", file=sys.stderr)
+        sys.exit(2)
+    if rv == 130:  # typer's non-standalone answer to KeyboardInterrupt
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        sys.exit(rv)
 
 
 # Training commands live with the systems they train; the module imports only typer at load.

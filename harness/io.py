@@ -173,15 +173,15 @@ def read_trec_run(path: str | Path) -> Run:
 def read_trec_run_table(path: str | Path) -> RunTable:
     """A TREC run as columns (what evaluation works on), rows in file order.
 
-    Parsed column-wise with pyarrow; a file the fast path rejects (a bad line, a NaN score, a
-    repeated pair, tabs and spaces mixed) is re-read line by line, which raises the
+    Parsed column-wise with pyarrow; a file the fast path rejects (a bad line, a NaN or
+    infinite score, a repeated pair, tabs and spaces mixed) is re-read line by line, which raises the
     DataFormatError naming the offending line, or accepts what the fast parser could not.
     """
     table = _read_columns(path, 6, {0: "id", 2: "id", 4: "float"})
     if table is not None:
         qids, q, dids, d, score = table
         fast = RunTable(qids, dids, q, d, score)
-        if not np.isnan(score).any() and fast.first_duplicate() is None:
+        if np.isfinite(score).all() and fast.first_duplicate() is None:
             return fast
     return RunTable.from_dict(_read_trec_run_lines(path))
 
@@ -198,8 +198,9 @@ def _read_trec_run_lines(path: str | Path) -> Run:
             raise DataFormatError(
                 path, n, f"score {score_s!r} is not a number", "a numeric score"
             ) from None
-        if math.isnan(score):
-            raise DataFormatError(path, n, "score is NaN", "a finite score")
+        if not math.isfinite(score):
+            what = "NaN" if math.isnan(score) else f"infinite ({score_s})"
+            raise DataFormatError(path, n, f"score is {what}", "a finite score")
         docs = run.setdefault(qid, {})
         if did in docs:
             raise DataFormatError(

@@ -63,6 +63,11 @@ class RunTable:
             docs[did] = s
         return out
 
+    def rows_per_query(self) -> dict[str, int]:
+        """Rows of each query that has any, in order of first appearance."""
+        counts = np.bincount(self.q, minlength=len(self.qids))
+        return {qid: int(c) for qid, c in zip(self.qids.tolist(), counts.tolist()) if c}
+
     def first_duplicate(self) -> int | None:
         """Row index of the first repeated (query, document) pair, or None."""
         key = self.q * max(len(self.dids), 1) + self.d

@@ -75,10 +75,19 @@ def test_columnar_reader_agrees_with_the_line_reader(tmp_path: Path, text: str) 
 
 def test_columnar_reader_falls_back_for_errors(tmp_path: Path) -> None:
     p = tmp_path / "run.txt"
-    p.write_text("q1 Q0 d1 1 2.5 t\nq1 Q0 d2 2 inf t\nq1 Q0 d3 3 2 t extra\n", encoding="utf-8")
+    p.write_text("q1 Q0 d1 1 2.5 t\nq1 Q0 d2 2 1.5 t\nq1 Q0 d3 3 2 t extra\n", encoding="utf-8")
     with pytest.raises(DataFormatError) as e:
         read_trec_run_table(p)
     assert (e.value.line, "7 fields" in str(e.value)) == (3, True)
+
+
+def test_columnar_reader_rejects_infinite_scores_like_the_line_reader(tmp_path: Path) -> None:
+    """pyarrow parses "inf"; the fast path must not accept what the line reader refuses."""
+    p = tmp_path / "run.txt"
+    p.write_text("q1 Q0 d1 1 2.5 t\nq1 Q0 d2 2 -inf t\n", encoding="utf-8")
+    with pytest.raises(DataFormatError) as e:
+        read_trec_run_table(p)
+    assert (e.value.line, "infinite" in str(e.value)) == (2, True)
 
 
 def test_numba_cache_goes_to_the_harness_cache(tmp_path: Path) -> None:
