@@ -100,3 +100,9 @@ def test_numba_cache_goes_to_the_harness_cache(tmp_path: Path) -> None:
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
     assert any((tmp_path / "numba").rglob("*.nbi"))
+
+
+def test_rows_per_query_counts_ranked_queries_only() -> None:
+    """What ``harness eval`` hands to run_coverage: queries with rows, in first-seen order."""
+    table = RunTable.from_dict({"q2": {"a": 1.0, "b": 0.5}, "q1": {}, "q3": {"a": 2.0}})
+    assert table.rows_per_query() == {"q2": 2, "q3": 1}
