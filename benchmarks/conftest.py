@@ -19,11 +19,10 @@ THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
 
 @pytest.fixture(scope="session", autouse=True)
 def same_threads() -> int:
-    """FAISS (OpenMP) and torch (ATen/MKL) get the same number of threads, or ratios lie."""
-    import faiss
+    """torch (ATen/MKL) here and FAISS (OpenMP, in its own process: two OpenMP runtimes in one
+    process slow each other down) get the same number of threads, or ratios lie."""
     import torch
 
-    faiss.omp_set_num_threads(THREADS)
     torch.set_num_threads(THREADS)
     return THREADS
 

@@ -341,9 +341,9 @@ def eval_cmd(
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
     from harness.coverage import read_judge_qrels_checked, run_coverage
-    from harness.io import read_trec_run
+    from harness.io import read_trec_run_table
     from harness.metrics import evaluate
-    from harness.task import get_task, resolve_data_dir
+    from harness.task import get_task, load_for_scoring, resolve_data_dir
 
     require_file(run_file, "RUN_FILE")
     if qrels_from is not None:
@@ -363,13 +363,14 @@ def eval_cmd(
         else:
             if run_set is not None:
                 raise ConfigError(f"task {spec.name!r} takes no --run-set")
-            run = read_trec_run(run_file)
-            data = task_obj.load(subset, resolve_data_dir(data_dir))
+            run = read_trec_run_table(run_file)
+            data = load_for_scoring(task_obj, subset, resolve_data_dir(data_dir))
             qrels = data.qrels
             if qrels_from:
                 qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
             qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
-            coverage.update(run_coverage(run, qrels, run_file, qname, known=data.queries))
+            ranked = run.rows_per_query()  # what run_coverage reads: query -> truthy if ranked
+            coverage.update(run_coverage(ranked, qrels, run_file, qname, known=data.queries))
             ev = evaluate(run, qrels, spec, data)
             means, n, extra = ev.means, len(ev.query_ids), {}
     payload: dict[str, Any] = {

@@ -16,25 +16,51 @@ import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import numpy as np
+
 from harness.data import Corpus, Document, Qrels, Queries, Run, ranked
 from harness.errors import DataFormatError
+from harness.runtable import RunTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 
 def open_text(path: str | Path) -> IO[str]:
-    """Open a text file, transparently decompressing ``.gz``."""
+    """Open a text file, transparently decompressing ``.gz``.
+
+    ``utf-8-sig``: a byte-order mark written by some editors is dropped instead of becoming
+    part of the first id (which silently changed a query's score).
+    """
     p = Path(path)
     if p.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8")
-    return open(p, encoding="utf-8")
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8-sig")
+    return open(p, encoding="utf-8-sig")
+
+
+def open_bytes(path: str | Path) -> IO[bytes]:
+    """Open a file for binary reading, transparently decompressing ``.gz``."""
+    p = Path(path)
+    return gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")
+
+
+def decode_line(path: str | Path, n: int, raw: bytes) -> str:
+    """One line as text (UTF-8, a BOM on line 1 dropped), or a DataFormatError naming it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataFormatError(
+            path, n, f"byte {raw[e.start]:#04x} at column {e.start + 1} is not UTF-8", "UTF-8 text"
+        ) from None
+    return text.removeprefix("\ufeff") if n == 1 else text
 
 
 def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    with open_text(path) as f:
-        for n, line in enumerate(f, start=1):
-            line = line.rstrip("\n").rstrip("\r")
+    """Non-blank lines with their 1-based numbers; bytes are decoded per line so a bad byte is
+    reported at its own line (a text stream decodes ahead in blocks)."""
+    with open_bytes(path) as f:
+        for n, raw in enumerate(f, start=1):
+            line = decode_line(path, n, raw).rstrip("\n").rstrip("\r")
             if line.strip():
                 yield n, line
 
@@ -98,7 +124,38 @@ def split_fields(
 
 
 def read_trec_qrels(path: str | Path) -> Qrels:
-    """``qid iter docid grade`` per line, whitespace separated."""
+    """``qid iter docid grade`` per line, whitespace separated.
+
+    Parsed column-wise (:func:`_read_columns`); a file the fast path cannot take whole (a bad
+    line, tabs and spaces mixed, a conflicting judgment) is re-read line by line, which names
+    the offending line.
+    """
+    table = _read_columns(path, 4, {0: "id", 2: "id", 3: "float"})
+    if table is not None:
+        fast = _qrels_from_columns(*table)
+        if fast is not None:
+            return fast
+    return _read_trec_qrels_lines(path)
+
+
+def _qrels_from_columns(
+    qids: np.ndarray, q: np.ndarray, dids: np.ndarray, d: np.ndarray, grade: np.ndarray
+) -> Qrels | None:
+    """Nested qrels, or None when a grade is not an integer or a pair has two grades."""
+    if not np.all(np.isfinite(grade)) or np.any(grade != np.round(grade)):
+        return None
+    qrels: Qrels = {}
+    q_names, d_names = qids.tolist(), dids.tolist()
+    for qc, dc, g in zip(q.tolist(), d.tolist(), grade.astype(np.int64).tolist(), strict=True):
+        docs = qrels.setdefault(q_names[qc], {})
+        did = d_names[dc]
+        if docs.setdefault(did, g) != g:
+            return None
+    return qrels
+
+
+def _read_trec_qrels_lines(path: str | Path) -> Qrels:
+    """The validating line-by-line reader: every problem is reported with its line."""
     qrels: Qrels = {}
     for n, line in _lines(path):
         qid, _, did, g = split_fields(
@@ -110,6 +167,27 @@ def read_trec_qrels(path: str | Path) -> Qrels:
 
 def read_trec_run(path: str | Path) -> Run:
     """``qid Q0 docid rank score tag`` per line. The rank column is ignored, as trec_eval does."""
+    return read_trec_run_table(path).to_dict()
+
+
+def read_trec_run_table(path: str | Path) -> RunTable:
+    """A TREC run as columns (what evaluation works on), rows in file order.
+
+    Parsed column-wise with pyarrow; a file the fast path rejects (a bad line, a NaN or
+    infinite score, a repeated pair, tabs and spaces mixed) is re-read line by line, which raises the
+    DataFormatError naming the offending line, or accepts what the fast parser could not.
+    """
+    table = _read_columns(path, 6, {0: "id", 2: "id", 4: "float"})
+    if table is not None:
+        qids, q, dids, d, score = table
+        fast = RunTable(qids, dids, q, d, score)
+        if np.isfinite(score).all() and fast.first_duplicate() is None:
+            return fast
+    return RunTable.from_dict(_read_trec_run_lines(path))
+
+
+def _read_trec_run_lines(path: str | Path) -> Run:
+    """The validating line-by-line reader: every problem is reported with its line."""
     run: Run = {}
     for n, line in _lines(path):
         parts = split_fields(path, n, line, 6, "run", "6 fields: query-id Q0 doc-id rank score tag")
@@ -133,6 +211,91 @@ def read_trec_run(path: str | Path) -> Run:
             )
         docs[did] = score
     return run
+
+
+# ---------------------------------------------------------------- columnar fast path
+
+
+def _read_columns(
+    path: str | Path, n_fields: int, wanted: dict[int, str]
+) -> tuple[np.ndarray, ...] | None:
+    """Whitespace-separated columns via pyarrow, or None where a line-precise reader must decide.
+
+    ``wanted`` maps a column to "id" (returned as unique decoded ids plus int64 codes) or
+    "float" (float64). Every line must have exactly ``n_fields`` fields separated by single
+    spaces (or single tabs); blank lines are skipped and a UTF-8 BOM is dropped. Anything else
+    (a short line, a number that does not parse, bytes that are not UTF-8, quotes are taken
+    literally) returns None so the caller falls back.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(n_fields)]
+    ids = pa.dictionary(pa.int32(), pa.string())
+    types = {names[i]: ids if kind == "id" else pa.float64() for i, kind in wanted.items()}
+    try:
+        table = pcsv.read_csv(
+            str(path),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(
+                delimiter=_delimiter(path),
+                quote_char=False,
+                escape_char=False,
+                double_quote=False,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=types,
+                include_columns=[names[i] for i in sorted(wanted)],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        ).unify_dictionaries()
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    out: list[np.ndarray] = []
+    for i, kind in sorted(wanted.items()):
+        col = table.column(names[i])
+        if kind == "float":
+            out.append(_concat_primitive(col.chunks, np.float64))
+            continue
+        if col.num_chunks == 0:
+            out += [np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)]
+            continue
+        vocab = col.chunk(0).dictionary.to_pylist()
+        if any("%" in v for v in vocab):  # a scan is cheaper than a call per id
+            vocab = [decode_id(v) for v in vocab]
+        codes = _concat_primitive([c.indices for c in col.chunks], np.int32)
+        uniq, remap = np.unique(np.array(vocab, dtype=object), return_inverse=True)
+        if len(uniq) == len(vocab):  # decoding merged nothing: keep the codes as they are
+            out += [np.array(vocab, dtype=object), codes.astype(np.int64)]
+        else:
+            out += [uniq, remap.astype(np.int64)[codes]]
+    return tuple(out)
+
+
+def _concat_primitive(chunks: list, dtype: type) -> np.ndarray:  # type: ignore[type-arg]
+    """Null-free pyarrow numeric arrays as one numpy array, read from their data buffers.
+
+    ``Array.to_numpy`` imports pandas (0.4 s of a cold ``harness eval``) even for zero-copy
+    conversions; the data buffer of a null-free primitive array is the values themselves.
+    """
+    size = np.dtype(dtype).itemsize
+    parts = [
+        np.frombuffer(c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size)
+        for c in chunks
+        if len(c)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _delimiter(path: str | Path) -> str:
+    """Tab for files whose first line is tab-separated without spaces, else a space."""
+    with open_bytes(path) as f:
+        head = f.read(65536)
+    first = next((ln for ln in head.splitlines() if ln.strip()), b"")
+    return "\t" if b"\t" in first and b" " not in first else " "
 
 
 def format_trec_run(run: Run, tag: str) -> str:

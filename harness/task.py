@@ -170,6 +170,16 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
     return Path(d).expanduser() if d else None
 
 
+def load_for_scoring(task: TaskFamily, subset: str, data_dir: Path | None) -> TaskData:
+    """What scoring an existing run needs: queries, qrels and quirks, not necessarily the corpus.
+
+    A task may offer ``load_judgments(subset, data_dir)`` that skips its corpus (BEIR: parsing
+    ``corpus.jsonl`` cost about a second of every ``harness eval``); the others load in full.
+    """
+    light = getattr(task, "load_judgments", None)
+    return light(subset, data_dir) if callable(light) else task.load(subset, data_dir)
+
+
 def load_local_or_online(
     task: str,
     data_dir: Path | None,

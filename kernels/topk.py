@@ -3,9 +3,12 @@
 Memory beyond the corpus is bounded by one score block, ``query_block x corpus_chunk`` floats,
 never queries x corpus; :func:`peak_extra_bytes` spells the bound out (about 108 MB at the
 defaults, under the 128 MB budget). The torch path runs wherever the tensors live: on CUDA
-with a threshold merge, on CPU with MKL sgemm, which on the 2-core dev machine measured 1.8-2.6x
-faster than FAISS's exact ``knn`` with the same threads (benchmarks/README.md). So
-``backend="auto"`` uses torch, and FAISS only when torch is not installed.
+with a threshold merge, on CPU with MKL sgemm into one reused score buffer and a fused numba
+selection (:mod:`kernels.topk_select`, about 66 MB beyond the corpus at the defaults) that
+reads each block once while it is fresh; without numba, a torch group pre-filter. Both
+measured faster than FAISS's exact ``knn`` with the same threads on the 2-core dev machine
+(benchmarks/README.md). So ``backend="auto"`` uses torch, and FAISS only when torch is not
+installed.
 
 Ties: the torch path ranks equal scores by lower corpus index first, on CPU and CUDA alike, and
 when equal scores straddle the k-th place it keeps the lowest indices. It merges candidates as
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 Backend = Literal["auto", "torch", "faiss"]
 Precision = Literal["fp32", "tf32", "bf16", "fp16"]
+_Merge = Literal["topk", "threshold", "prefilter"]
 
 _LOW = 0xFFFFFFFF  # indices live in the low 32 bits of a merge key
 _SIGN_MASK = 0x7FFFFFFF
@@ -40,10 +44,12 @@ def peak_extra_bytes(
     defaults), plus the running best keys and the query block (~2 MB). On top of that, one of
     (never together): a cast copy of the corpus chunk when the corpus is not in the matmul dtype
     (25 MB at d=384, freed before the merge); the threshold merge (a bool mask of the block,
-    17 MB, plus ``max(2k, 64)`` slots per row, ~23 MB); or the topk merge (candidates ~5 MB plus
-    the tie-repair sort of ``query_block // 32`` rows, ~15 MB). Total at the defaults (k=100):
-    about 108 MB, under the 128 MB budget, and independent of the corpus and query counts. It
-    grows with k (about 307 MB at k=1000): pass a smaller ``query_block`` for large k.
+    17 MB, plus ``max(2k, 64)`` slots per row, ~23 MB); the topk merge (candidates ~5 MB plus
+    the tie-repair sort of ``query_block // 32`` rows, ~15 MB); or the CPU pre-filter (candidate
+    groups of a quarter of the block, a quarter of its rows copied for a full selection, slots:
+    ~59 MB). Total at the defaults (k=100): about 126 MB, under the 128 MB budget, and
+    independent of the corpus and query counts. It grows with k: pass a smaller
+    ``query_block`` for large k.
     """
     qb, chunk = query_block, corpus_chunk
     always = qb * chunk * 4 + qb * k * 8 + qb * dim * 4
@@ -53,7 +59,14 @@ def peak_extra_bytes(
     # bool mask; per found entry: (row, col), 7 int64 temporaries, a score; buffers; topk out
     found = qb * _width(k)
     threshold_merge = qb * chunk + found * (16 + 7 * 8 + 4 + 8 + 8) + qb * k * (8 + 16)
-    return always + max(cast, topk_merge, threshold_merge)
+    # CPU pre-filter: group maxima and hits; candidate groups (at most a quarter of a row's
+    # groups, 64 fp32 + 64 bool each, and their (row, group) pairs); found entries (at most
+    # width per row: pairs, keys, scores); the slot buffer; the rows given a full selection
+    # (at most a quarter, copied) with their topk; the concatenated merge input.
+    groups = qb * (chunk // _GROUP) * (4 + 1) + (qb * chunk // 4) * (4 + 1) + qb * chunk // 16
+    prefilter = groups + found * (16 + 8 + 8 + 4) + qb * chunk + topk_merge // 4
+    prefilter += qb * (k + _width(k) + 2 * (k + 1) + _GROUP) * 8
+    return always + max(cast, topk_merge, threshold_merge, prefilter)
 
 
 def _keys(scores: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -129,6 +142,64 @@ def _merge_above(
     return torch.topk(torch.cat([best, new[:qb]], dim=1), k, dim=1).values, overflow
 
 
+_GROUP = 64  # columns per group of the CPU pre-filter (see _merge_prefiltered)
+
+
+def _merge_prefiltered(
+    best: torch.Tensor, block: torch.Tensor, c0: int, k: int, stable_rows: int
+) -> torch.Tensor | None:
+    """CPU merge of a later chunk that looks only at groups able to beat the running k-th score.
+
+    Each row's maximum over every group of 64 consecutive columns is one vectorised pass (about
+    1% of the matrix product; groups of 16 or 32 do not vectorise and cost 30x more). Only
+    groups whose maximum is strictly above the row's k-th score can hold a new entry: their
+    elements above it become merge keys. As in :func:`_merge_above`, an element equal to the
+    k-th score cannot enter (its index is higher), so no tie handling is needed. Rows with too
+    many candidate groups take the exact full-row selection (:func:`_chunk_topk`); None means
+    most rows would (the first chunks): the caller then merges the whole block with topk.
+    """
+    import torch
+
+    qb, n = block.shape
+    n_groups = n // _GROUP
+    if n_groups < 4:
+        return None
+    body = n_groups * _GROUP
+    width = _width(k)
+    threshold = _unkeys(best.min(dim=1, keepdim=True).values)[0]  # (qb, 1) fp32
+    groups = block[:, :body].view(qb, n_groups, _GROUP)
+    hit = groups.amax(dim=2) > threshold
+    over = hit.sum(dim=1) > n_groups // 4
+    rows, grp = (hit & ~over[:, None]).nonzero().unbind(1)  # row-major
+    vals = groups[rows, grp]  # (G, 64)
+    above = vals > threshold[rows]
+    if int(over.sum()) > qb // 4 or int(above.sum()) > qb * width:
+        return None
+    g_i, col = above.nonzero().unbind(1)  # sorted by g_i, hence by row
+    r, cols = rows[g_i], grp[g_i] * _GROUP + col
+    counts = torch.bincount(r, minlength=qb)
+    if bool((counts > width).any()):  # a row with more candidates than slots: full selection
+        over |= counts > width
+        keep = ~over[r]
+        r, cols = r[keep], cols[keep]
+        counts = torch.bincount(r, minlength=qb)
+    pos = torch.arange(r.numel()) - (torch.cumsum(counts, 0) - counts)[r]
+    new = torch.full((qb, width), _NO_KEY, dtype=torch.long)
+    new[r, pos] = _keys(block[r, cols], cols + c0)
+    parts = [best, new]
+    over_rows = over.nonzero().flatten()
+    if over_rows.numel():
+        s, i = _chunk_topk(block[over_rows], k, stable_rows)
+        full = torch.full((qb, s.shape[1]), _NO_KEY, dtype=torch.long)
+        full[over_rows] = _keys(s, i + c0)
+        parts.append(full)
+    if body < n:  # the last < 64 columns: candidates of every row not selected in full above
+        tail = _keys(block[:, body:], torch.arange(body, n) + c0)
+        tail[over_rows] = _NO_KEY
+        parts.append(tail)
+    return torch.topk(torch.cat(parts, dim=1), k, dim=1).values
+
+
 def _width(k: int) -> int:
     """Threshold-merge slots per row: ~k new entries are expected in the second chunk."""
     return max(2 * k, 64)
@@ -155,6 +226,7 @@ def topk_torch(
     query_block: int = 1024,
     precision: Precision = "fp32",
     use_threshold: bool | None = None,
+    cpu_merge: Literal["fused", "prefilter"] = "fused",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-k by inner product on whatever device the tensors live on. Returns (scores, indices).
 
@@ -163,7 +235,12 @@ def topk_torch(
     on the fly, never the whole corpus. ``precision`` other than "fp32" trades exactness for
     tensor-core speed on CUDA ("tf32": fp32 inputs, 10-bit mantissa products; "bf16"/"fp16":
     inputs rounded to 16 bits, products accumulated and returned in fp32). ``use_threshold``
-    picks the merge of later chunks (see :func:`_merge_above`); None: on CUDA only.
+    picks the merge of later chunks: None (default) is the threshold merge on CUDA
+    (:func:`_merge_above`) and the group pre-filter on CPU (:func:`_merge_prefiltered`); True
+    forces the threshold merge, False a full ``torch.topk`` of every block (the old CPU path).
+    On CPU with ``use_threshold=None``, ``cpu_merge="fused"`` (default, when numba is
+    installed) selects inside each score block in one compiled pass right after the product
+    (:mod:`kernels.topk_select`); ``"prefilter"`` is the torch group pre-filter.
     """
     import torch
 
@@ -180,21 +257,102 @@ def topk_torch(
     mm_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
     if mm_dtype != torch.float32 and device.type != "cuda":
         raise ValueError(f"precision={precision!r} needs CUDA (fp32 accumulation)")
+    if (
+        device.type == "cpu"
+        and use_threshold is None
+        and cpu_merge == "fused"
+        and mm_dtype == torch.float32
+        and n > corpus_chunk  # one block: a single torch.topk, no numba import needed
+        and _has("numba")
+    ):
+        return _topk_cpu_fused(queries, corpus, k, corpus_chunk, query_block)
     stable_rows = max(1, query_block // 32)
-    # The threshold merge saves ~30% on CUDA; on CPU, torch.topk over the block is cheaper than
-    # the comparison pass plus nonzero_static (measured 4x slower on 2 cores), so topk it is.
-    threshold = device.type == "cuda" if use_threshold is None else use_threshold
+    # The threshold merge saves ~30% on CUDA; on CPU its comparison pass plus nonzero_static
+    # is slower than torch.topk (4x on 2 cores), so CPU uses the group pre-filter by default.
+    if use_threshold is None:
+        merge: _Merge = "threshold" if device.type == "cuda" else "prefilter"
+    else:
+        merge = "threshold" if use_threshold else "topk"
     out_s, out_i = [], []
     with _tf32(precision == "tf32" and device.type == "cuda"):
         for q0 in range(0, nq, query_block):
             q = queries[q0 : q0 + query_block].to(mm_dtype)
-            best, overflow = _best_keys(q, corpus, k, corpus_chunk, stable_rows, threshold)
+            best, overflow = _best_keys(q, corpus, k, corpus_chunk, stable_rows, merge)
             if bool(overflow):  # one host sync per query block; rare: redo with topk merges
-                best, _ = _best_keys(q, corpus, k, corpus_chunk, stable_rows, False)
+                best, _ = _best_keys(q, corpus, k, corpus_chunk, stable_rows, "topk")
             s, i = _unkeys(torch.sort(best, dim=1, descending=True).values)
             out_s.append(s)
             out_i.append(i)
     return torch.cat(out_s), torch.cat(out_i)
+
+
+def _topk_cpu_fused(
+    queries: torch.Tensor, corpus: torch.Tensor, k: int, corpus_chunk: int, query_block: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """CPU top-k: each score block goes straight from sgemm into the compiled selection.
+
+    One score buffer is reused for every block (no fresh 64 MiB allocation, and its page
+    faults, per chunk); the selection splits the block's rows over torch's thread count
+    (numba releases the GIL), so it takes a few percent of the product's time.
+    """
+    from functools import partial
+
+    import torch
+
+    from kernels.topk_select import finish
+
+    nq, n = queries.shape[0], corpus.shape[0]
+    threads = max(1, torch.get_num_threads())
+    pool = _thread_pool(threads)
+    rows_max = min(query_block, nq)
+    buf = torch.empty(rows_max * min(corpus_chunk, n), dtype=torch.float32)
+    out_s, out_i = [], []
+    for q0 in range(0, nq, query_block):
+        q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
+        rows = q.shape[0]
+        keys = np.empty((rows, k), np.int32)
+        idx = np.empty((rows, k), np.int64)
+        filled = np.zeros(rows, np.int64)
+        slices = [slice(a, a + -(-rows // threads)) for a in range(0, rows, -(-rows // threads))]
+        for c0 in range(0, n, corpus_chunk):
+            chunk = corpus[c0 : c0 + corpus_chunk].to(torch.float32)
+            block_t = buf[: rows * chunk.shape[0]].view(rows, chunk.shape[0])
+            torch.mm(q, chunk.T, out=block_t)
+            del chunk
+            block = block_t.numpy()
+            bits = block.view(np.int32)
+
+            args = (block, bits, c0, keys, idx, filled)
+            if pool is None or len(slices) == 1:
+                _select_rows(args, slice(None))
+            else:
+                list(pool.map(partial(_select_rows, args), slices))
+        s_bits, i = finish(keys, idx, filled)
+        out_s.append(torch.from_numpy(s_bits.view(np.float32)))
+        out_i.append(torch.from_numpy(i))
+    return torch.cat(out_s), torch.cat(out_i)
+
+
+def _select_rows(args: tuple, rows: slice) -> None:  # type: ignore[type-arg]
+    """:func:`kernels.topk_select.select_block` on a slice of the block's rows (a thread's share)."""
+    from kernels.topk_select import select_block
+
+    block, bits, c0, keys, idx, filled = args
+    select_block(block[rows], bits[rows], c0, keys[rows], idx[rows], filled[rows])
+
+
+_POOLS: dict[int, object] = {}
+
+
+def _thread_pool(threads: int):  # type: ignore[no-untyped-def]
+    """A shared thread pool for the selection, or None for one thread."""
+    if threads == 1:
+        return None
+    if threads not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="topk-select")
+    return _POOLS[threads]
 
 
 def _best_keys(
@@ -203,7 +361,7 @@ def _best_keys(
     k: int,
     corpus_chunk: int,
     stable_rows: int,
-    threshold: bool,
+    merge: _Merge,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-k merge keys of one query block over the whole corpus, and the overflow flag."""
     import torch
@@ -215,9 +373,14 @@ def _best_keys(
         # (qb, chunk) fp32: the only large buffer.
         block = _mm_f32(q, chunk.T) if q.dtype != torch.float32 else q @ chunk.T
         del chunk
-        if threshold and best.shape[1] == k:
-            best, flag = _merge_above(best, block, c0, k)
+        merged = None
+        if merge == "threshold" and best.shape[1] == k:
+            merged, flag = _merge_above(best, block, c0, k)
             overflow |= flag
+        elif merge == "prefilter" and best.shape[1] == k:
+            merged = _merge_prefiltered(best, block, c0, k, stable_rows)
+        if merged is not None:
+            best = merged
         else:  # the first chunk(s), or the redo
             s, i = _chunk_topk(block, k, stable_rows)
             cand = torch.cat([best, _keys(s, i + c0)], dim=1)

@@ -52,7 +52,7 @@ def _score(path: str | Path, n: int, value: str) -> float:
 def read_stsb_csv(path: Path) -> list[STSPair]:
     """STS Benchmark CSV: ``sentence1,sentence2,score`` (quoted as CSV), no header."""
     out: list[STSPair] = []
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         for row in reader:
             n = reader.line_num

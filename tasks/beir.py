@@ -100,12 +100,16 @@ RESTRICTED = ("bioasq", "signal1m", "trec-news", "robust04")
 _SPLITS = ("test", "dev", "train")
 
 
-def read_beir_folder(folder: Path, split: str = "test") -> TaskData:
-    """The official BEIR layout; queries without judgments in ``split`` are dropped, as BEIR does."""
+def read_beir_folder(folder: Path, split: str = "test", corpus: bool = True) -> TaskData:
+    """The official BEIR layout; queries without judgments in ``split`` are dropped, as BEIR does.
+
+    ``corpus=False`` leaves the corpus empty: scoring a run needs only queries and qrels, and
+    parsing a large ``corpus.jsonl`` was a second of every ``harness eval`` (issue 16).
+    """
     qrels = read_beir_tsv_qrels(folder / "qrels" / f"{split}.tsv")
     queries = {q: t for q, t in read_jsonl_queries(folder / "queries.jsonl").items() if q in qrels}
     return TaskData(
-        corpus=load_corpus_file(folder / "corpus.jsonl"),
+        corpus=load_corpus_file(folder / "corpus.jsonl") if corpus else {},
         queries=queries,
         qrels=qrels,
         source=str(folder),
@@ -184,6 +188,17 @@ class BeirTask(Task):
         return beir_spec(name, self.family, subset, split)
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        return self._load(subset, data_dir, corpus=True)
+
+    def load_judgments(self, subset: str, data_dir: Path | None) -> TaskData:
+        """Queries and qrels without the corpus (empty), for scoring an existing run.
+
+        BEIR's quirks (self-hits) come from the spec, not the corpus. The online fallback
+        loads everything: ir_datasets reads its corpus lazily anyway.
+        """
+        return self._load(subset, data_dir, corpus=False)
+
+    def _load(self, subset: str, data_dir: Path | None, corpus: bool) -> TaskData:
         spec = self.spec(subset)
         name, split = parse_name(subset)
         online_id = irds_id(name, split)
@@ -204,7 +219,7 @@ class BeirTask(Task):
             spec.name,
             data_dir,
             Path(name) / "qrels" / f"{split}.tsv",
-            lambda root: read_beir_folder(root / name, split),
+            lambda root: read_beir_folder(root / name, split, corpus=corpus),
             online,
             f"ir_datasets {online_id or '(none)'!r}",
         )

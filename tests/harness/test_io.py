@@ -148,3 +148,95 @@ def test_atomic_write_keeps_old_file_on_failure(
         atomic_write_text(p, "new")
     assert p.read_text() == "old"
     assert [f.name for f in tmp_path.iterdir()] == ["out.txt"]
+
+
+# ---------------------------------------------------------------- encodings (issue 13.6)
+
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "text", "expected"),
+    [
+        (
+            read_trec_run,
+            "run.txt",
+            "q1 Q0 d1 1 2.5 t\nq2 Q0 d2 1 1 t\n",
+            {"q1": {"d1": 2.5}, "q2": {"d2": 1.0}},
+        ),
+        (read_trec_qrels, "qrels.txt", "q1 0 d1 1\n", {"q1": {"d1": 1}}),
+        (
+            read_beir_tsv_qrels,
+            "test.tsv",
+            "query-id\tcorpus-id\tscore\nq1\td1\t1\n",
+            {"q1": {"d1": 1}},
+        ),
+        (read_jsonl_queries, "queries.jsonl", '{"_id": "q1", "text": "x"}\n', {"q1": "x"}),
+        (
+            read_jsonl_qrels,
+            "qrels.jsonl",
+            '{"query-id": "q1", "corpus-id": "d1", "score": 1}\n',
+            {"q1": {"d1": 1}},
+        ),
+    ],
+)
+def test_utf8_bom_is_not_part_of_the_first_id(tmp_path: Path, reader, name, text, expected) -> None:  # type: ignore[no-untyped-def]
+    """A BOM used to become part of the first query id, silently changing its score."""
+    assert reader(write(tmp_path, name, BOM + text)) == expected
+
+
+def test_utf8_bom_in_gzip_and_tsv_corpus(tmp_path: Path) -> None:
+    p = tmp_path / "corpus.tsv.gz"
+    with gzip.open(p, "wb") as f:
+        f.write((BOM + "d1\thello\n").encode())
+    assert read_tsv_corpus(p).ids() == ["d1"]
+
+
+def test_bom_run_scores_like_the_plain_run(tmp_path: Path) -> None:
+    from harness.metrics import evaluate
+    from harness.spec import TaskSpec
+
+    text = "q1 Q0 d1 1 2 t\nq1 Q0 d2 2 1 t\n"
+    qrels = {"q1": {"d1": 1}}
+    spec = TaskSpec(name="t", family="t", metrics=("ndcg@10",), main_metric="ndcg@10")
+    plain = evaluate(read_trec_run(write(tmp_path, "a", text)), qrels, spec)
+    bom = evaluate(read_trec_run(write(tmp_path, "b", BOM + text)), qrels, spec)
+    assert bom.means == plain.means == {"ndcg@10": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "template"),
+    [
+        (read_trec_run, "run.txt", "q1 Q0 d{i} 1 2 t\n"),
+        (read_trec_qrels, "qrels.txt", "q1 0 d{i} 1\n"),
+        (read_jsonl_corpus, "corpus.jsonl", '{{"_id": "d{i}", "text": "x"}}\n'),
+        (read_jsonl_queries, "queries.jsonl", '{{"_id": "q{i}", "text": "x"}}\n'),
+        (read_tsv_corpus, "corpus.tsv", "d{i}\tx\n"),
+    ],
+)
+def test_non_utf8_bytes_name_file_and_line(tmp_path: Path, reader, name, template) -> None:  # type: ignore[no-untyped-def]
+    """A latin-1 byte on line 4 is a DataFormatError at that line, not a UnicodeDecodeError."""
+    lines = [template.format(i=i).encode() for i in range(5)]
+    lines[3] = lines[3].replace(b"d3", b"d\xe9").replace(b"q3", b"q\xe9")
+    p = tmp_path / name
+    p.write_bytes(b"".join(lines))
+    with pytest.raises(DataFormatError) as e:
+        reader(p)
+    assert (e.value.path, e.value.line) == (str(p), 4)
+    assert "not UTF-8" in str(e.value)
+
+
+def test_columnar_run_reader_imports_no_pandas(tmp_path) -> None:
+    """pyarrow's ``to_numpy`` imports pandas (0.4 s per cold ``harness eval``): we read buffers."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run.trec"
+    run.write_text("q1 Q0 d%201 1 2.5 x\nq1 Q0 d2 2 1.5 x\nq2 Q0 d2 1 0.5 x\n", encoding="utf-8")
+    code = (
+        "import sys; from harness.io import read_trec_run_table as r; t = r(sys.argv[1]); "
+        "print(sorted(t.to_dict().items()), 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("[('q1', {'d 1': 2.5, 'd2': 1.5}), ('q2', {'d2': 0.5})] False")

@@ -220,3 +220,11 @@ def test_published_pyserini_bm25_ndcg(
     out = json.loads(res.output)
     assert round(out["metrics"]["ndcg@10"], 4) == expected
     assert out["n_queries"] == n
+
+
+def test_one_metric_alone() -> None:
+    """ranx's evaluate breaks on a single metric with per-query output; we get its values."""
+    ev = evaluate(
+        {"q1": {"a": 2.0, "b": 1.0}}, QRELS, spec(metrics=("recall@1",), main_metric="recall@1")
+    )
+    assert ev.per_query == {"recall@1": {"q1": 0.5, "q2": 0.0}}

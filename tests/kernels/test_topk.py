@@ -306,3 +306,104 @@ def test_cuda_exact_topk_dispatch():
     q, c = int_data(9, 700, 8, seed=8)
     s, i = exact_topk(q, c, 20, device="cuda", corpus_chunk=100)
     np.testing.assert_array_equal(i, reference(q, c, 20)[1])
+
+
+# ---------------------------------------------------------------- CPU group pre-filter (default)
+
+
+@pytest.mark.parametrize(
+    ("nq", "n", "k", "chunk", "qblock"),
+    [
+        (9, 3000, 10, 256, 4),  # groups of 64 divide the chunk
+        (9, 3001, 10, 300, 4),  # a tail of 44 columns in every chunk, a short last chunk
+        (33, 5000, 50, 512, 32),  # one query past a block boundary
+        (5, 2000, 1, 256, 8),  # k = 1
+    ],
+)
+def test_prefilter_matches_reference_with_ties(nq, n, k, chunk, qblock):
+    q, c = int_data(nq, n, 6)  # scores in a narrow integer range: ties everywhere
+    ref_s, ref_i = reference(q, c, k)
+    s, i = run_torch(q, c, k, corpus_chunk=chunk, query_block=qblock)
+    np.testing.assert_array_equal(i, ref_i)
+    np.testing.assert_array_equal(s, ref_s.astype(np.float32))
+
+
+def test_prefilter_all_equal_and_cross_chunk_ties_keep_lowest_indices():
+    q = np.ones((3, 4), np.float32)
+    _, i = run_torch(q, np.ones((3000, 4), np.float32), 10, corpus_chunk=256, query_block=2)
+    np.testing.assert_array_equal(i, np.tile(np.arange(10), (3, 1)))
+    c = np.zeros((3000, 2), np.float32)
+    c[::300, 0] = 1.0  # the best score once per chunk of 256 or so
+    _, i = run_torch(np.array([[1.0, 0.0]], np.float32), c, 3, corpus_chunk=256)
+    np.testing.assert_array_equal(i, [[0, 300, 600]])
+
+
+def test_prefilter_skips_chunks_and_sends_crowded_rows_to_full_selection(monkeypatch):
+    """Random rows need a full selection only in the first chunks; a row whose scores keep
+    rising (every later chunk beats it) takes the full selection alone, and stays exact."""
+    calls = []
+    real = topk_mod._chunk_topk
+    monkeypatch.setattr(topk_mod, "_chunk_topk", lambda b, *a: calls.append(b.shape) or real(b, *a))
+    q, c = int_data(16, 20000, 16, lo=-50, hi=51, seed=9)
+    c[:, 0] = np.arange(20000) / 100  # query 0 (weight set below) prefers ever later rows
+    q[0] = 0
+    q[0, 0] = 1
+    s, i = run_torch(q, c, 10, corpus_chunk=1024, query_block=16, cpu_merge="prefilter")
+    np.testing.assert_array_equal(i, reference(q, c, 10)[1])
+    assert calls[0] == (16, 1024)  # the first chunk: every row
+    whole = [shape for shape in calls if shape[0] == 16]
+    assert len(whole) <= 6 < len(calls)  # 20 chunks: most later ones skip the full selection
+    assert calls[-1][0] < 4  # ... except for row 0 (and perhaps an unlucky random row)
+
+
+# The fused numba selection (the CPU default since issue 16.2), against the same reference.
+FUSED_CASES = [
+    (5, 3, 10, 16, 4),  # N < k
+    (7, 100, 1, 16, 4),  # k = 1
+    (9, 101, 10, 16, 4),  # N not a multiple of the chunk, nq not of the query block
+    (3, 50, 50, 7, 2),  # k = N with tiny chunks (chunk < k)
+    (33, 1000, 20, 128, 32),  # one query past a block boundary
+    (9, 3001, 10, 300, 4),  # groups of 32 do not divide the chunk
+    (33, 5000, 50, 512, 32),
+]
+
+
+@pytest.mark.parametrize(("nq", "n", "k", "chunk", "qblock"), FUSED_CASES)
+@pytest.mark.parametrize("cpu_merge", ["fused", "prefilter"])
+def test_cpu_merges_match_reference_with_ties(nq, n, k, chunk, qblock, cpu_merge):
+    q, c = int_data(nq, n, 6)
+    ref_s, ref_i = reference(q, c, k)
+    kw = {"corpus_chunk": chunk, "query_block": qblock, "cpu_merge": cpu_merge}
+    s, i = run_torch(q, c, k, **kw)
+    np.testing.assert_array_equal(i, ref_i)
+    np.testing.assert_array_equal(s, ref_s.astype(np.float32))
+
+
+def test_fused_selection_runs_by_default_on_cpu(monkeypatch):
+    import kernels.topk_select as sel
+
+    calls = []
+    real = sel.select_block
+    monkeypatch.setattr(sel, "select_block", lambda *a: calls.append(a[0].shape) or real(*a))
+    q, c = int_data(6, 700, 6)
+    _, i = run_torch(q, c, 5, corpus_chunk=128, query_block=4)
+    np.testing.assert_array_equal(i, reference(q, c, 5)[1])
+    assert calls and all(r <= 4 and cols <= 128 for r, cols in calls)  # one block at a time
+
+
+def test_fused_matches_topk_merge_on_nan_and_signed_zero():
+    """NaN ranks above +inf and -0.0 ties with 0.0 (lower index first), as in the key merge.
+
+    One NaN only: ``torch.topk`` orders several NaNs arbitrarily, so the old path is no
+    reference for NaN ties.
+    """
+    c = np.array([[0.0], [-0.0], [1.0], [-0.0], [np.inf], [0.0], [-5.0], [2.0]], np.float32)
+    c = np.tile(c, (9, 1))  # several chunks and groups
+    c[30] = np.nan
+    q = np.ones((2, 1), np.float32)
+    q[1] = -1
+    for k in (3, 12, 30):
+        want = run_torch(q, c, k, corpus_chunk=10, use_threshold=False)
+        got = run_torch(q, c, k, corpus_chunk=10)
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(got[0], want[0])

@@ -126,3 +126,27 @@ def test_cli_bm25_on_local_beir_folder(tmp_path: Path) -> None:
     run = read_trec_run(Path(out["result_dir"]) / "run.trec")
     assert "q1" not in run["q1"]  # without ignore_identical_ids it would rank first
     assert out["main_score"] == pytest.approx(1.0)  # d1 and d2 top their queries
+
+
+def test_scoring_load_skips_the_corpus(tmp_path: Path) -> None:
+    """`harness eval` loads queries and qrels only: a broken corpus.jsonl is never parsed."""
+    from harness.task import load_for_scoring
+
+    _beir_folder(tmp_path, "scifact")
+    (tmp_path / "scifact" / "corpus.jsonl").write_text("not json\n", encoding="utf-8")
+    data = load_for_scoring(BeirTask(), "scifact", tmp_path)
+    assert set(data.queries) == {"q1", "q2"} and data.qrels and data.corpus == {}
+
+
+def test_cli_eval_on_local_folder_without_parsing_the_corpus(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    _beir_folder(tmp_path, "scifact")
+    (tmp_path / "scifact" / "corpus.jsonl").write_text("not json\n", encoding="utf-8")
+    (tmp_path / "run.trec").write_text("q1 Q0 d1 1 2.0 x\nq2 Q0 d2 1 1.0 x\n", encoding="utf-8")
+    args = ["eval", str(tmp_path / "run.trec"), "--task", "beir/scifact"]
+    res = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output.strip().splitlines()[-1])["n_queries"] == 2
