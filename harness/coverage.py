@@ -7,14 +7,14 @@ with ``-c``) but warned about, and the counts travel with the result.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import DataFormatError
 from harness.io import read_trec_qrels
 from harness.runtime import log
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from harness.data import Qrels, Run
@@ -26,7 +26,11 @@ def _examples(ids: Iterable[str]) -> str:
 
 
 def run_coverage(
-    run: Run, qrels: Qrels, run_name: str | Path, qrels_name: str, known: Iterable[str] = ()
+    run: Mapping[str, Any],
+    qrels: Qrels,
+    run_name: str | Path,
+    qrels_name: str,
+    known: Iterable[str] = (),
 ) -> dict[str, int]:
     """Counts of queries in the run, judged, and both; raises when nothing could be scored."""
     judged = {q for q, docs in qrels.items() if docs}

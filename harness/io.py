@@ -14,7 +14,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -41,7 +41,9 @@ def open_text(path: str | Path) -> IO[str]:
 def open_bytes(path: str | Path) -> IO[bytes]:
     """Open a file for binary reading, transparently decompressing ``.gz``."""
     p = Path(path)
-    return gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")
+    if p.suffix == ".gz":
+        return cast("IO[bytes]", gzip.open(p, "rb"))
+    return open(p, "rb")
 
 
 def decode_line(path: str | Path, n: int, raw: bytes) -> str:
@@ -282,7 +284,7 @@ def _concat_primitive(chunks: list, dtype: type) -> np.ndarray:  # type: ignore[
     conversions; the data buffer of a null-free primitive array is the values themselves.
     """
     size = np.dtype(dtype).itemsize
-    parts = [
+    parts: list[np.ndarray] = [
         np.frombuffer(c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size)
         for c in chunks
         if len(c)

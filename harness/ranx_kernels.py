@@ -36,7 +36,7 @@ def _ranx_metrics() -> Iterator[Callable[[str], Callable[..., Any]]]:
             raise ModuleNotFoundError("ranx is not installed", name="ranx")
         from numba import config
 
-        config.THREADING_LAYER = "workqueue"  # what ranx's __init__ sets for its kernels
+        config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # what ranx's __init__ sets for its kernels
         stand_in = types.ModuleType("ranx")
         stand_in.__path__ = list(spec.submodule_search_locations)
         _SAVED["ranx"] = stand_in

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from harness.corpus_sources import load_corpus_file
-from harness.data import TaskData
+from harness.data import Corpus, TaskData
 from harness.errors import ConfigError
 from harness.io import read_beir_tsv_qrels, read_jsonl_queries
 from harness.spec import DataSourceSpec, TaskSpec
@@ -109,7 +109,7 @@ def read_beir_folder(folder: Path, split: str = "test", corpus: bool = True) -> 
     qrels = read_beir_tsv_qrels(folder / "qrels" / f"{split}.tsv")
     queries = {q: t for q, t in read_jsonl_queries(folder / "queries.jsonl").items() if q in qrels}
     return TaskData(
-        corpus=load_corpus_file(folder / "corpus.jsonl") if corpus else {},
+        corpus=load_corpus_file(folder / "corpus.jsonl") if corpus else Corpus([]),
         queries=queries,
         qrels=qrels,
         source=str(folder),

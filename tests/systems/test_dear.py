@@ -211,6 +211,9 @@ def test_pipeline_end_to_end_with_mock_llm(
 
     folder = tiny_llama(tmp_path / "llama")
     mock = MockLLM(lambda msgs: "[2] > [1]")
+    # the mock's answer names 2 of 20 passages: a repaired answer, counted as failed; this test
+    # is about the pipeline's plumbing, so it stores the result anyway
+    monkeypatch.setenv("HARNESS_LLM_ALLOW_FAILURES", "1")
     # --llm arrives as a spec string (kept in the stored config); resolve it to the mock
     real = harness.llm.make_llm
     monkeypatch.setattr(
@@ -232,6 +235,7 @@ def test_pipeline_end_to_end_with_mock_llm(
     )
     stats = out.metadata.stats
     assert stats["dear_pointwise_pairs"] == 100 and stats["llm_calls"] == 2
+    assert stats["llm_failed_answers"] == 2  # repaired answers are never taken for good ones
     assert [s.name for s in out.metadata.stages] == ["dear-pointwise", "dear-listwise"]
     assert 0.0 <= out.metrics.main_score <= 1.0 and out.metrics.n_queries == 1
     assert len(mock.requests) == 2
