@@ -1,4 +1,5 @@
-"""``harness train`` and ``harness starbucks-grid``: typer commands registered by harness/cli.py.
+"""``harness train`` and ``harness starbucks-grid``: plugin commands of the ``harness.commands``
+entry-point group (``register_train``, ``register_starbucks_grid``).
 
 Only typer and the standard library are imported at module level so ``harness --help`` stays
 instant; torch and the models load inside the commands.
@@ -286,7 +287,7 @@ def grid_command(
 ) -> None:
     """Evaluate a whole (layers x dim) grid of a 2D Matryoshka model from one forward pass and
     store it as one result (extra["grid"], drawn as a heatmap on the leaderboard)."""
-    from harness.cli import parse_options
+    from harness.cli.options import parse_options
     from harness.runtime import resolve_device
     from systems.training.grid import run_grid
 
@@ -324,3 +325,13 @@ def grid_command(
     for n in ls:
         print(f"{n:>6} " + " ".join(f"{cell[(n, d)]:7.4f}" for d in ds))
     print(f"stored in {o.path}")
+
+
+def register_train(app: typer.Typer) -> None:
+    """Entry point ``harness.commands: train``."""
+    app.command("train")(train_command)
+
+
+def register_starbucks_grid(app: typer.Typer) -> None:
+    """Entry point ``harness.commands: starbucks-grid``."""
+    app.command("starbucks-grid")(grid_command)

@@ -59,7 +59,7 @@ def oracle_sweep_command(
     import json
     import logging
 
-    from harness.cli import _console, _stdout_reserved, parse_options
+    from harness.cli.options import console, parse_options, stdout_reserved
     from harness.llm.oracle.sweep import SweepOptions, parse_floats
     from harness.llm.oracle.sweep import sweep as _run_sweep
 
@@ -72,7 +72,7 @@ def oracle_sweep_command(
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     except ValueError:
         raise ConfigError(f"--seeds {seeds!r}: expected comma-separated integers") from None
-    with _stdout_reserved(json_out):  # the JVM (BM25 stages) prints to file descriptor 1
+    with stdout_reserved(json_out):  # the JVM (BM25 stages) prints to file descriptor 1
         outs = _run_sweep(
             SweepOptions(
                 system=system,
@@ -118,4 +118,4 @@ def oracle_sweep_command(
             str(r["llm_calls"]),
             escape(r["system"]),
         )
-    _console().print(t)
+    console().print(t)

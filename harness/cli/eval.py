@@ -1,0 +1,70 @@
+"""``harness eval``: score an existing run file with the task's official conventions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
+from typing import Annotated
+
+import typer
+
+from harness.cli.options import DataDir, JsonOut, QrelsFrom, print_metrics, stdout_reserved
+from harness.errors import ConfigError
+
+
+def eval_cmd(
+    run_file: Annotated[Path, typer.Argument(help="TREC run file (six columns)")],
+    task: Annotated[str, typer.Option("--task", "-t")],
+    data_dir: DataDir = None,
+    qrels_from: QrelsFrom = None,
+    run_set: Annotated[
+        Path | None,
+        typer.Option(
+            "--run-set",
+            help="folder of TREC runs for tasks that rank systems (llmjudge tau/rho)",
+        ),
+    ] = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Score an existing TREC run file with the task's official conventions."""
+    from harness.io import read_judge_qrels, read_trec_run
+    from harness.metrics import evaluate
+    from harness.registry import TASKS, split_task_name
+    from harness.task import FileEvaluatingTask, resolve_data_dir
+
+    with stdout_reserved(json_out):
+        family, subset = split_task_name(task)
+        task_obj = TASKS.get(family)()
+        spec = task_obj.spec(subset)
+        if isinstance(task_obj, FileEvaluatingTask):
+            import inspect
+
+            kw: dict[str, Path] = {}
+            if run_set is not None:
+                if "run_set" not in inspect.signature(task_obj.evaluate_file).parameters:
+                    raise ConfigError(f"task {spec.name!r} takes no --run-set")
+                kw["run_set"] = run_set
+            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)
+            means, n, extra = res.metrics, res.n_items, res.extra
+        else:
+            if run_set is not None:
+                raise ConfigError(f"task {spec.name!r} takes no --run-set")
+            run = read_trec_run(run_file)
+            data = task_obj.load(subset, resolve_data_dir(data_dir))
+            qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
+            ev = evaluate(run, qrels, spec, data)
+            means, n, extra = ev.means, len(ev.query_ids), {}
+    payload = {
+        "task": spec.name,
+        "run": str(run_file),
+        "main_metric": spec.main_metric,
+        "main_score": means[spec.main_metric],
+        "metrics": means,
+        "n_queries": n,
+    }
+    if extra:
+        payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
+    if json_out:
+        print(json.dumps(payload))
+    else:
+        print_metrics(spec.name, run_file.name, means, spec.main_metric, n)

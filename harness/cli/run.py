@@ -1,0 +1,109 @@
+"""``harness run``: run a system (or pipeline) on a task and store the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.options import (
+    DataDir,
+    JsonOut,
+    QrelsFrom,
+    Results,
+    console,
+    parse_options,
+    print_metrics,
+    setup_logging,
+    stdout_reserved,
+)
+
+
+def run_cmd(
+    system: Annotated[
+        str,
+        typer.Option("--system", "-s", help="system or pipeline, e.g. bm25, dense, 'bm25>dense'"),
+    ],
+    task: Annotated[
+        str, typer.Option("--task", "-t", help="task name, e.g. trec-dl/2019, beir/scifact")
+    ],
+    data_dir: DataDir = None,
+    results: Results = Path("results"),
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    limit_queries: Annotated[
+        int | None, typer.Option(min=1, help="keep the first N judged queries")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="model id or path for model-based systems")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("-o", "--option", help="system option KEY=VALUE (STAGE.KEY for one stage)"),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="LLM for LLM-based systems: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID"),
+    ] = None,
+    qrels_from: QrelsFrom = None,
+    json_out: JsonOut = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
+) -> None:
+    """Run a system on a task and store run file, metrics and metadata."""
+    from harness.family import run_any
+    from harness.runner import RunOptions
+    from harness.runtime import resolve_device
+
+    setup_logging(quiet or json_out)
+    opts = parse_options(option)
+    if model:
+        opts["model"] = model
+    if llm:
+        opts["llm"] = llm
+    with stdout_reserved(json_out):
+        outs = run_any(
+            RunOptions(
+                system=system,
+                task=task,
+                data_dir=data_dir,
+                results=results,
+                device=resolve_device(device),
+                batch_size=batch_size,
+                limit_queries=limit_queries,
+                system_options=opts,
+                progress=not (quiet or json_out),
+                qrels_from=qrels_from,
+            )
+        )
+    out = outs[-1]
+    m = out.metrics
+    payload = {
+        "task": m.task,
+        "system": m.system,
+        "main_metric": m.main_metric,
+        "main_score": m.main_score,
+        "metrics": m.metrics,
+        "n_queries": m.n_queries,
+        "result_dir": str(out.path),
+        "timings": out.metadata.timings,
+        "stats": out.metadata.stats,
+    }
+    if len(outs) > 1:
+        payload["members"] = {
+            o.metrics.task: {"main_score": o.metrics.main_score, "metrics": o.metrics.metrics}
+            for o in outs[:-1]
+        }
+    if json_out:
+        print(json.dumps(payload))
+    else:
+        for o in outs:
+            print_metrics(
+                o.metrics.task,
+                o.metrics.system,
+                o.metrics.metrics,
+                o.metrics.main_metric,
+                o.metrics.n_queries,
+            )
+        console().print(f"stored in {out.path} ({out.metadata.timings['total_s']:.1f}s)")
