@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from systems.training.rerank_train import Group
+    from systems.training.api import Group
 
 LOSS_TYPES = (
     "softmax_ce",

@@ -24,7 +24,7 @@ from systems.mvp.model import (
 )
 
 if TYPE_CHECKING:
-    from systems.training.rerank_train import Group
+    from systems.training.api import Group
 
 
 def teacher_ranks(teacher: list[float]) -> list[int]:
