@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from harness.errors import ConfigError
+from systems.training.report import report
 
 
 def _pairs(spec: str | None) -> list[list[int]] | None:
@@ -203,18 +204,6 @@ def train_command(
         cfg, data, resume=resume, progress=not (quiet or json_out), training_queries=trained_on
     )
     report(rec, json_out, f"{len(data)} examples", out)
-
-
-def report(rec: dict[str, Any], json_out: bool, trained_on: str, out: Path) -> None:
-    """The training record as JSON, or a one-line summary."""
-    if json_out:
-        print(json.dumps(rec, default=str))
-        return
-    print(
-        f"trained {rec['method']} for {rec['steps']} steps on {trained_on} "
-        f"({rec['wall_s']:.1f}s, {rec['device']}): loss {rec['first_loss']:.4f} -> "
-        f"{rec['final_loss']:.4f} (mean of last 10); saved to {out}"
-    )
 
 
 def _load_examples(
