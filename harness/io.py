@@ -31,7 +31,9 @@ def open_text(path: str | Path) -> IO[str]:
     return open(p, encoding="utf-8")
 
 
-def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
+def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines of a text file (``.gz`` too) with their 1-based line numbers, for
+    readers whose errors name the line."""
     with open_text(path) as f:
         for n, line in enumerate(f, start=1):
             line = line.rstrip("\n").rstrip("\r")
@@ -100,7 +102,7 @@ def split_fields(
 def read_trec_qrels(path: str | Path) -> Qrels:
     """``qid iter docid grade`` per line, whitespace separated."""
     qrels: Qrels = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         qid, _, did, g = split_fields(
             path, n, line, 4, "qrels", "4 fields: query-id iteration doc-id grade"
         )
@@ -111,7 +113,7 @@ def read_trec_qrels(path: str | Path) -> Qrels:
 def read_trec_run(path: str | Path) -> Run:
     """``qid Q0 docid rank score tag`` per line. The rank column is ignored, as trec_eval does."""
     run: Run = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         parts = split_fields(path, n, line, 6, "run", "6 fields: query-id Q0 doc-id rank score tag")
         qid, did, score_s = decode_id(parts[0]), decode_id(parts[2]), parts[4]
         try:
@@ -166,6 +168,13 @@ def _json_line(path: str | Path, n: int, line: str) -> dict[str, Any]:
     return obj
 
 
+def json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The JSON object on each non-blank line with its line number; anything else is a
+    ``DataFormatError`` naming the line."""
+    for n, line in text_lines(path):
+        yield n, _json_line(path, n, line)
+
+
 def _field(path: str | Path, n: int, obj: dict[str, Any], *names: str) -> str:
     for name in names:
         if name in obj and obj[name] is not None:
@@ -178,8 +187,7 @@ def read_jsonl_corpus(
 ) -> Corpus:
     """BEIR corpus.jsonl: ``{"_id", "title", "text"}`` (also ``docid``/``doc`` and ``id``/``content``)."""
     docs: dict[str, Document] = {}
-    for n, line in _lines(path):
-        obj = _json_line(path, n, line)
+    for n, obj in json_lines(path):
         did = _field(path, n, obj, *id_fields)
         if did in docs:
             raise DataFormatError(path, n, f"duplicate document id {did!r}", "unique document ids")
@@ -191,7 +199,7 @@ def read_jsonl_corpus(
 def read_tsv_corpus(path: str | Path) -> Corpus:
     """``docid<TAB>text`` per line."""
     docs: dict[str, Document] = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         parts = line.split("\t", 1)
         if len(parts) != 2:
             raise DataFormatError(path, n, "no tab separator", "doc-id<TAB>text")
@@ -204,8 +212,7 @@ def read_tsv_corpus(path: str | Path) -> Corpus:
 
 def read_jsonl_queries(path: str | Path) -> Queries:
     queries: Queries = {}
-    for n, line in _lines(path):
-        obj = _json_line(path, n, line)
+    for n, obj in json_lines(path):
         qid = _field(path, n, obj, "_id", "query_id", "qid", "id")
         if qid in queries:
             raise DataFormatError(path, n, f"duplicate query id {qid!r}", "unique query ids")
@@ -216,7 +223,7 @@ def read_jsonl_queries(path: str | Path) -> Queries:
 def read_tsv_queries(path: str | Path) -> Queries:
     """``qid<TAB>text`` per line (TREC topics files, NFCorpus queries)."""
     queries: Queries = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         parts = line.split("\t", 1)
         if len(parts) != 2:
             raise DataFormatError(path, n, "no tab separator", "query-id<TAB>text")
@@ -229,7 +236,7 @@ def read_tsv_queries(path: str | Path) -> Queries:
 def read_beir_tsv_qrels(path: str | Path) -> Qrels:
     """BEIR ``qrels/<split>.tsv``: header ``query-id corpus-id score`` then tab-separated rows."""
     qrels: Qrels = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         if n == 1 and line.split("\t")[0] in ("query-id", "query_id", "qid"):
             continue
         qid, did, g = split_fields(
@@ -242,8 +249,7 @@ def read_beir_tsv_qrels(path: str | Path) -> Qrels:
 def read_jsonl_qrels(path: str | Path) -> Qrels:
     """MTEB jsonl qrels: ``{"query-id", "corpus-id", "score"}``."""
     qrels: Qrels = {}
-    for n, line in _lines(path):
-        obj = _json_line(path, n, line)
+    for n, obj in json_lines(path):
         qid = _field(path, n, obj, "query-id", "query_id", "qid")
         did = _field(path, n, obj, "corpus-id", "corpus_id", "docid", "doc_id")
         _add_qrel(

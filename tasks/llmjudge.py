@@ -51,12 +51,12 @@ import numpy as np
 from harness.data import TaskData
 from harness.errors import ConfigError, DataFormatError
 from harness.io import (
-    _lines,
     read_jsonl_corpus,
     read_judge_qrels,
     read_trec_qrels,
     read_tsv_queries,
     split_fields,
+    text_lines,
 )
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
@@ -109,7 +109,7 @@ def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool =
     Grades outside 0-3 are clipped (the organisers' convention) unless ``strict``.
     """
     out = Labels({})
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         qid, _, pid, g = split_fields(
             path, n, line, 4, "label", "4 fields: query-id 0 passage-id grade"
         )

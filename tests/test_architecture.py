@@ -126,12 +126,30 @@ def forbidden_edges(graph: dict[str, set[str]]) -> list[str]:
     return bad
 
 
+def private_core_imports() -> list[str]:
+    """Plugins (and the site) importing a private name (``_x``) from the core."""
+    bad = []
+    for module, path in sorted(project_modules().items()):
+        if module.split(".")[0] == "harness":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harness"):
+                bad += [
+                    f"{module} -> {node.module}.{a.name}" for a in node.names if a.name[0] == "_"
+                ]
+    return bad
+
+
 def test_no_import_cycles() -> None:
     assert find_cycles(import_graph()) == []
 
 
 def test_core_never_imports_plugins_and_systems_never_import_tasks() -> None:
     assert forbidden_edges(import_graph()) == []
+
+
+def test_plugins_use_only_public_core_helpers() -> None:
+    assert private_core_imports() == []
 
 
 def test_graph_sees_function_level_and_relative_imports(tmp_path: Path) -> None:

@@ -147,3 +147,15 @@ def test_atomic_write_keeps_old_file_on_failure(
         atomic_write_text(p, "new")
     assert p.read_text() == "old"
     assert [f.name for f in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_public_line_readers_name_the_line(tmp_path: Path) -> None:
+    from harness.io import json_lines, text_lines
+
+    p = tmp_path / "x.jsonl"
+    p.write_text('{"a": 1}\n\n[2]\n', encoding="utf-8")
+    assert list(text_lines(p)) == [(1, '{"a": 1}'), (3, "[2]")]
+    rows = json_lines(p)
+    assert next(rows) == (1, {"a": 1})
+    with pytest.raises(DataFormatError, match=r"x.jsonl:3.*JSON value is a list"):
+        next(rows)
