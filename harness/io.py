@@ -145,14 +145,6 @@ def format_trec_run(run: Run, tag: str) -> str:
     return "".join(out)
 
 
-def format_trec_qrels(qrels: Qrels) -> str:
-    return "".join(
-        f"{encode_id(q)} 0 {encode_id(d)} {g}\n"
-        for q in sorted(qrels)
-        for d, g in sorted(qrels[q].items())
-    )
-
-
 # ---------------------------------------------------------------- BEIR / MTEB formats
 
 
@@ -268,16 +260,6 @@ def read_judge_qrels(path: str | Path, human: Qrels | None = None) -> Qrels:
     if human is None:
         return judged
     return {q: {d: judged.get(q, {}).get(d, 0) for d in docs} for q, docs in human.items()}
-
-
-def read_qrels_any(path: str | Path) -> Qrels:
-    """Pick the qrels reader from the file name: ``.jsonl`` / ``.tsv`` (BEIR) / anything else TREC."""
-    name = Path(path).name.removesuffix(".gz")
-    if name.endswith(".jsonl"):
-        return read_jsonl_qrels(path)
-    if name.endswith(".tsv"):
-        return read_beir_tsv_qrels(path)
-    return read_trec_qrels(path)
 
 
 # ---------------------------------------------------------------- atomic writes

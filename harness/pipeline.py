@@ -59,10 +59,6 @@ class Pipeline:
     def metas(self) -> list[SystemMeta]:
         return [s.meta() for s in self.stages]
 
-    def kind(self) -> str:
-        metas = self.metas()
-        return metas[0].kind if len(metas) == 1 else "pipeline"
-
 
 def build_pipeline(spec: str, options: dict[str, Any] | None = None) -> Pipeline:
     names = parse_pipeline(spec)

@@ -34,11 +34,6 @@ RELEVANCE = {
 }
 
 
-def relevance_definition(subset: str) -> str:
-    """Per-subset definition; StackExchange's is the default, as in the reference."""
-    return RELEVANCE.get(subset, STACKEXCHANGE)
-
-
 def flatten(text: str, max_chars: int | None = None) -> str:
     text = text[:max_chars] if max_chars else text
     return re.sub(r"\s*\n+\s*", " ", text).strip()
