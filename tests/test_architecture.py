@@ -152,6 +152,17 @@ def test_plugins_use_only_public_core_helpers() -> None:
     assert private_core_imports() == []
 
 
+def test_no_comment_points_at_documents_outside_the_repository() -> None:
+    outside = ("systems-spec", "spec \u00a7", "shared/docs")
+    hits = [
+        f"{m}: {word}"
+        for m, p in project_modules().items()
+        for word in outside
+        if word in p.read_text(encoding="utf-8")
+    ]
+    assert hits == []
+
+
 def test_graph_sees_function_level_and_relative_imports(tmp_path: Path) -> None:
     pkg = tmp_path / "pkg"
     pkg.mkdir()

@@ -1,4 +1,4 @@
-"""Prompts, JSON schemas and answer parsing for LATTICE (our wording of systems-spec §1.3).
+"""Prompts, JSON schemas and answer parsing for LATTICE (our wording of the authors' prompts).
 
 The traversal prompt casts the LLM as a search agent in a semantic tree, gives a per-subset
 relevance definition, the query (newlines flattened) and the candidates as ``[i]. text`` (newlines

@@ -145,7 +145,7 @@ class FlatTree:
         return all(not self.children[c] for c in self.children[i])
 
     def excluded_mask(self, excluded: set[str]) -> list[bool]:
-        """Excluded leaves, and internal nodes whose children are all excluded (spec §1.3)."""
+        """Excluded leaves, and internal nodes whose children are all excluded (nothing left to find there)."""
         mask = [False] * len(self.nodes)
         if not excluded:
             return mask

@@ -1,4 +1,4 @@
-"""The MVP network (systems-spec §2.1): view tokens, one decoding step per view, dot scores.
+"""The MVP network as in the authors' code: view tokens, one decoding step per view, dot scores.
 
 Each candidate is encoded on its own with m view tokens ``<extra_id_0..m-1>`` at positions
 0..m-1; their encoder states e_{i,k} are the relevance vectors. For each view k the decoder runs
@@ -76,7 +76,7 @@ class MVPModel(nn.Module):
         return self.backbone.inputs(tokenizer, query, docs, self.n_views, max_length)
 
 
-# ---------------------------------------------------------------- losses (spec §2.1)
+# ---------------------------------------------------------------- losses (the paper's)
 def rank_targets(ranks: torch.Tensor, temperature: float = 0.8) -> torch.Tensor:
     """Soft targets from teacher ranks (1 = best): softmax_i((1 / r_i) / T)."""
     return F.softmax((1.0 / ranks.float()) / temperature, dim=-1)
