@@ -9,7 +9,7 @@ called or the command list is shown, so ``harness list`` imports neither them no
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -22,9 +22,6 @@ from harness.cli.listing import list_cmd
 from harness.cli.options import run_main
 from harness.cli.run import run_cmd
 
-if TYPE_CHECKING:
-    import click
-
 COMMAND_GROUP = "harness.commands"
 
 
@@ -35,8 +32,8 @@ def plugin_entry_points() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
 
 
-def load_plugin_command(name: str, ep: Any) -> click.Command | None:
-    """The click command a plugin entry point registers under ``name``."""
+def load_plugin_command(name: str, ep: Any) -> Any:
+    """The click command a plugin entry point registers under ``name`` (None if it did not)."""
     sub = typer.Typer()
     ep.load()(sub)
     return typer.main.get_group(sub).get_command(None, name)  # type: ignore[arg-type]
@@ -45,11 +42,12 @@ def load_plugin_command(name: str, ep: Any) -> click.Command | None:
 class _PluginGroup(TyperGroup):
     """The root group: core commands first, plugin commands resolved on demand."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    # click's types are typer's vendored copy or click itself, depending on the typer version
+    def list_commands(self, ctx: Any) -> list[str]:
         core = super().list_commands(ctx)
         return core + sorted(n for n in plugin_entry_points() if n not in core)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         cmd = super().get_command(ctx, cmd_name)
         if cmd is not None:
             return cmd

@@ -113,9 +113,11 @@ def run_main(app: Callable[..., Any]) -> None:
     except Exception as e:  # click's own usage errors
         import click
 
-        if isinstance(e, click.exceptions.ClickException):
+        # typer >= 0.2x vendors click: its usage errors derive from typer.TyperException
+        usage = (click.exceptions.ClickException, getattr(typer, "TyperException", ()))
+        if isinstance(e, usage) and hasattr(e, "show"):
             e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+            sys.exit(getattr(e, "exit_code", 2))
+        if isinstance(e, (click.exceptions.Abort, typer.Abort)):
             sys.exit(1)
         raise
