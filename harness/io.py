@@ -41,6 +41,10 @@ def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
                 yield n, line
 
 
+# the old private name, for code written before text_lines was public; new code uses text_lines
+_lines = text_lines
+
+
 def _grade(path: str | Path, n: int, value: str) -> int:
     try:
         f = float(value)
