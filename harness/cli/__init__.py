@@ -19,7 +19,9 @@ from harness.cli.demo import demo_cmd
 from harness.cli.eval import eval_cmd
 from harness.cli.leaderboard import leaderboard_app
 from harness.cli.listing import list_cmd
+from harness.cli.llm_serve import llm_serve_command
 from harness.cli.options import run_main
+from harness.cli.oracle_sweep import oracle_sweep_command
 from harness.cli.run import run_cmd
 
 COMMAND_GROUP = "harness.commands"
@@ -77,17 +79,8 @@ app.command("eval")(eval_cmd)
 app.command("compare")(compare_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.command("demo")(demo_cmd)
-
-
-def _register_oracle_commands() -> None:
-    # The oracle LLM's server and sweep live with the oracle; the module imports only typer.
-    from harness.llm.oracle.cli import llm_serve_command, oracle_sweep_command
-
-    app.command("llm-serve")(llm_serve_command)
-    app.command("oracle-sweep")(oracle_sweep_command)
-
-
-_register_oracle_commands()
+app.command("llm-serve")(llm_serve_command)
+app.command("oracle-sweep")(oracle_sweep_command)
 
 
 def main() -> None:
