@@ -126,8 +126,9 @@ def read_trec_run(path: str | Path) -> Run:
             raise DataFormatError(
                 path, n, f"score {score_s!r} is not a number", "a numeric score"
             ) from None
-        if math.isnan(score):
-            raise DataFormatError(path, n, "score is NaN", "a finite score")
+        if not math.isfinite(score):
+            what = "NaN" if math.isnan(score) else f"infinite ({score_s})"
+            raise DataFormatError(path, n, f"score is {what}", "a finite score")
         docs = run.setdefault(qid, {})
         if did in docs:
             raise DataFormatError(

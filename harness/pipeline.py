@@ -73,7 +73,7 @@ def build_pipeline(spec: str, options: dict[str, Any] | None = None) -> Pipeline
         used |= {k for k in plain if k in kwargs} | {f"{name}.{k}" for k in scoped}
         try:
             system = factory(**kwargs)
-        except TypeError as e:
+        except (TypeError, ValueError) as e:  # float("abc"), or a system's own range check
             raise ConfigError(f"system {name!r}: bad options {kwargs}: {e}") from e
         if i == 0 and not isinstance(system, (Retriever, Reranker)):
             raise ConfigError(f"system {name!r} is neither a retriever nor a reranker")

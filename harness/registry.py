@@ -100,4 +100,12 @@ SYSTEMS: Registry[Any] = Registry("system", SYSTEM_GROUP)
 def split_task_name(name: str) -> tuple[str, str]:
     """``"beir/scifact"`` -> ``("beir", "scifact")``; the family is the registered name."""
     family, _, subset = name.partition("/")
+    parts = subset.split("/") if subset else []
+    if subset.startswith("/") or "\\" in subset or any(p in ("", ".", "..") for p in parts):
+        from harness.errors import ConfigError
+
+        raise ConfigError(
+            f"--task {name!r}: the subset must be a plain name (no '..', '.', empty or absolute"
+            " parts), so a task never reads outside --data-dir"
+        )
     return family, subset

@@ -1,8 +1,8 @@
 """The scoring runner: task + system -> run -> metrics -> stored result, resumable.
 
-Queries go through the whole pipeline in batches; after each batch the finished rankings are
-appended to a checkpoint file keyed by the run's config hash. A run that crashes and is started
-again reads the checkpoint and only does the queries that are missing. Expensive artefacts
+Queries go through the whole pipeline in batches; each finished batch is committed atomically to
+a checkpoint keyed by the run's config hash (``harness.checkpoint``). A run that crashes and is
+started again reads the checkpoint and only does the queries that are missing. Expensive artefacts
 (embeddings, Lucene indexes) are cached by content, so a repeated run is nearly free.
 """
 
@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.auc import pooled_auc
+from harness.checkpoint import Checkpoint
+from harness.coverage import empty_rankings
 from harness.data import Run, TaskData, ranked
-from harness.errors import ConfigError, DataFormatError
-from harness.io import format_trec_run, read_trec_run
+from harness.errors import ConfigError, HarnessError
+from harness.io import format_trec_run
+from harness.llm.session import check_llm_faults
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import Reranker, Retriever
@@ -127,22 +130,6 @@ def run_batch(
     return {q: current.get(q, {}) for q in qids}
 
 
-def _read_checkpoint(path: Path) -> Run:
-    """Complete lines of a checkpoint; a torn last line (crash mid-write) is dropped."""
-    if not path.exists():
-        return {}
-    text = path.read_text(encoding="utf-8")
-    if not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-        path.write_text(text, encoding="utf-8")
-    try:
-        return read_trec_run(path)
-    except DataFormatError:
-        log.warning("checkpoint %s unreadable; starting over", path)
-        path.unlink()
-        return {}
-
-
 def make_context(opts: RunOptions) -> RunContext:
     extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
     return RunContext(
@@ -185,6 +172,7 @@ def store_result(
             f"{spec.name}: the run evaluated zero queries, so nothing was stored "
             f"(data: {source or 'unknown'}); check the queries and qrels files"
         )
+    check_llm_faults(ctx.stats)  # too many unusable LLM answers: refuse to store
     label = pipe.label
     scope = scope or make_scope(opts.limit_queries, opts.seed, None, None, n)
     stages = pipe.metas()
@@ -316,9 +304,10 @@ def _run_ranking(
     task_queries = sum(1 for q in data.queries if q in data.qrels)
     data = limit_queries(data, opts.limit_queries)
     if opts.qrels_from:
-        from harness.io import read_judge_qrels
+        from harness.coverage import read_judge_qrels_checked
 
-        data.qrels = read_judge_qrels(opts.qrels_from, human=data.qrels)
+        data.qrels, counts = read_judge_qrels_checked(opts.qrels_from, data.qrels)
+        ctx.stats.update(counts)  # how much of the pool the judge labelled, in the metadata
         spec = spec.model_copy(update={"name": scoped_task_name(spec.name, opts.qrels_from)})
     if not data.queries or not any(q in data.qrels for q in data.queries):
         raise ConfigError(
@@ -340,11 +329,15 @@ def _run_ranking(
     }
     chash = config_hash(config)
     results = Path(opts.results)
-    ckpt = results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}.trec"
-    ckpt.parent.mkdir(parents=True, exist_ok=True)
-    done = _read_checkpoint(ckpt)
+    ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")
+    done = ckpt.load(ctx.stats)
     if done:
-        log.info("resuming: %d of %d queries already done (%s)", len(done), len(data.queries), ckpt)
+        log.info(
+            "resuming: %d of %d queries already done (%s)",
+            len(done),
+            len(data.queries),
+            ckpt.folder,
+        )
 
     t = time.perf_counter()
     if (
@@ -359,24 +352,24 @@ def _run_ranking(
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
-    with open(ckpt, "a", encoding="utf-8") as out:
-        for b in range(0, len(todo), opts.query_batch):
-            qids = todo[b : b + opts.query_batch]
-            batch_run = run_batch(pipe, spec, data, qids, ctx)
-            batch_run = prepare_run(
-                batch_run,
-                depth=spec.run_depth,
-                excluded_ids=data.excluded_ids,
-                ignore_identical_ids=spec.ignore_identical_ids,
-            )
-            out.write(format_trec_run(batch_run, slug(pipe.label)))
-            out.flush()
+    for b in range(0, len(todo), opts.query_batch):
+        qids = todo[b : b + opts.query_batch]
+        batch_run = run_batch(pipe, spec, data, qids, ctx)
+        batch_run = prepare_run(
+            batch_run,
+            depth=spec.run_depth,
+            excluded_ids=data.excluded_ids,
+            ignore_identical_ids=spec.ignore_identical_ids,
+        )
+        ckpt.commit(format_trec_run(batch_run, slug(pipe.label)), ctx.stats)
     timings["search_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     # Read the checkpoint back so a resumed run and an uninterrupted one score identical bytes.
-    done = read_trec_run(ckpt) if ckpt.stat().st_size else {}
+    done = ckpt.load()
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
+    if n_empty := empty_rankings(final, pipe.label):
+        ctx.stats["queries_without_results"] = n_empty
     ev = evaluate(final, data.qrels, spec, data)
     # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
     auc_means, auc_pq, extra = pooled_auc(final, data.qrels, min_relevance=spec.relevance_threshold)
@@ -385,6 +378,11 @@ def _run_ranking(
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
+    try:
+        check_llm_faults(ctx.stats)
+    except HarnessError:
+        ckpt.clear()  # a re-run asks the failed calls again (they were never cached)
+        raise
     outcome = store_result(
         opts,
         spec,
@@ -403,5 +401,5 @@ def _run_ranking(
             opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
         ),
     )
-    ckpt.unlink(missing_ok=True)
+    ckpt.clear()
     return outcome

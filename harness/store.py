@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
 from harness.protocols import SystemMeta
+from harness.runtime import log
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -161,19 +163,35 @@ def result_lock(target: Path) -> Iterator[None]:
     """
     results, rel = target.parent.parent, f"{target.parent.name}/{target.name}"
     lock = results / ".locks" / target.parent.name / f"{target.name}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    f = open(lock, "a+")  # noqa: SIM115 - held for the whole block
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        raise ResultLockedError(
-            f"another run is writing {results / rel} (lock {lock} is held); "
-            "wait for it to finish, or use another --results folder"
-        ) from None
+    while True:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        f = open(lock, "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise ResultLockedError(
+                f"another run is writing {results / rel} (lock {lock} is held); "
+                "wait for it to finish, or use another --results folder"
+            ) from None
+        try:
+            same = os.fstat(f.fileno()).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        f.close()  # the holder removed this file as we opened it: take the new one
     try:
         yield
     finally:
+        # Removed while still held, so the results tree keeps no trace of a run (a run that
+        # failed on bad input leaves the folder byte-identical).
+        lock.unlink(missing_ok=True)
+        for d in (lock.parent, lock.parent.parent):
+            try:
+                d.rmdir()
+            except OSError:
+                break
         fcntl.flock(f, fcntl.LOCK_UN)
         f.close()
 
@@ -213,8 +231,14 @@ def iter_results(results: Path) -> list[tuple[MetricsRecord, RunMetadata, Path]]
         d = mpath.parent
         if d.name.startswith(".") or d.parent.name.startswith("."):
             continue
-        metrics = MetricsRecord.model_validate_json(mpath.read_text(encoding="utf-8"))
-        meta = RunMetadata.model_validate_json((d / METADATA_FILE).read_text(encoding="utf-8"))
+        try:
+            metrics = MetricsRecord.model_validate_json(mpath.read_text(encoding="utf-8"))
+            meta = RunMetadata.model_validate_json((d / METADATA_FILE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
+            # One damaged result must not hide every other one; say which folder was skipped.
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            log.warning("skipping result %s: unreadable (%s)", d, first)
+            continue
         out.append((metrics, meta, d))
     return out
 

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from harness.errors import ConfigError
+from harness.runtime import log
+from harness.store import METRICS_FILE
 from leaderboard import plots
 from leaderboard.summary import summarise
 
@@ -158,22 +160,55 @@ def render(summary: dict[str, Any], out: Path) -> Path:
 def _replace_dir(tmp: Path, out: Path) -> None:
     """Swap a fully built site into place; refuse to delete a folder that is not a site."""
     if out.exists():
-        if any(out.iterdir()) and not (out / SUMMARY_FILE).exists():
-            raise ConfigError(f"{out} exists and is not a leaderboard site; choose another --out")
+        _check_out(out)
         old = out.parent / f".{out.name}.old-{tmp.name[-8:]}"
         out.rename(old)
-        tmp.rename(out)
+        try:
+            tmp.rename(out)
+        except BaseException:
+            old.rename(out)  # put the previous site back rather than leave none
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         tmp.rename(out)
 
 
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file, expected a site folder (or a new name)")
+    if out.exists() and any(out.iterdir()) and not (out / SUMMARY_FILE).exists():
+        raise ConfigError(f"{out} exists and is not a leaderboard site; choose another --out")
+
+
+def _check_results(results: Path, out: Path) -> None:
+    """A missing results folder is a typo; an empty one must not wipe a site that has results."""
+    if not results.exists():
+        raise ConfigError(f"--results {results}: no such folder; the site was not changed")
+    if not results.is_dir():
+        raise ConfigError(f"--results {results}: is a file, expected the results folder")
+    if any(results.glob(f"*/*/{METRICS_FILE}")):
+        return
+    if (out / SUMMARY_FILE).is_file() and any((out / "files").glob("*/*")):
+        raise ConfigError(
+            f"--results {results} holds no results; refusing to replace the site {out}, which has"
+            " some (build into a new --out to get an empty site)"
+        )
+
+
+def _no_links(folder: str, names: list[str]) -> list[str]:
+    """copytree filter: never copy a symlink's target (it may point anywhere, e.g. /etc)."""
+    skipped = [n for n in names if (Path(folder) / n).is_symlink()]
+    for n in skipped:
+        log.warning("not copying %s into the site: it is a symbolic link", Path(folder) / n)
+    return skipped
+
+
 def build(results: Path, out: Path) -> Path:
     """Summarise ``results`` into ``out/summary.json``, then render the site from that file."""
     results, out = Path(results), Path(out)
+    _check_out(out)
+    _check_results(results, out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and any(out.iterdir()) and not (out / SUMMARY_FILE).exists():
-        raise ConfigError(f"{out} exists and is not a leaderboard site; choose another --out")
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
     tmp.chmod(0o755)  # mkdtemp makes it private; a static host must be able to read the site
     try:
@@ -181,7 +216,7 @@ def build(results: Path, out: Path) -> Path:
         for t in summary["tasks"]:
             for r in t["results"]:
                 dst = tmp / "files" / t["slug"] / Path(r["source_folder"]).name
-                shutil.copytree(results / r["source_folder"], dst)
+                shutil.copytree(results / r["source_folder"], dst, ignore=_no_links)
         shutil.copytree(STATIC, tmp / "static", ignore=shutil.ignore_patterns("*.md"))
         (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1), encoding="utf-8")
         # Render from the file just written, so the pages can only show what the summary holds.

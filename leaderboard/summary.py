@@ -17,6 +17,7 @@ import numpy as np
 
 from harness.compare import best_basis, compare, flags, task_query_count
 from harness.errors import ConfigError
+from harness.runtime import log
 from harness.store import (
     METADATA_FILE,
     METRICS_FILE,
@@ -163,7 +164,7 @@ def _distribution(values: dict[str, float]) -> dict[str, float] | None:
 def _files(folder: Path, task_slug: str) -> dict[str, Any]:
     """Site-relative links to every file of a result (custom tasks name their artefact freely)."""
     base = f"files/{task_slug}/{folder.name}"
-    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    names = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink())
     others = [n for n in names if n not in (METRICS_FILE, METADATA_FILE)]
     run = RUN_FILE if RUN_FILE in names else (others[0] if others else None)
     return {
@@ -329,9 +330,17 @@ def _family_scores(
     return metric_names, out
 
 
+def _inside(folder: Path, results: Path) -> bool:
+    """A result folder reached through a link that leaves the results tree is not published."""
+    if folder.resolve().is_relative_to(results.resolve()):
+        return True
+    log.warning("skipping result %s: it links outside %s", folder, results)
+    return False
+
+
 def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     """Read every complete result under ``results`` into the summary document."""
-    loaded = iter_results(results)
+    loaded = [rec for rec in iter_results(results) if _inside(rec[2], results)]
     by_task: dict[str, list[tuple[MetricsRecord, RunMetadata, Path]]] = defaultdict(list)
     for rec in loaded:
         by_task[rec[0].task].append(rec)

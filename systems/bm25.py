@@ -21,6 +21,7 @@ by corpus content hash, so re-runs do not re-index.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
 _JVM_READY = False
 
 
-def prepare_jvm() -> None:
-    """Point pyjnius at a Java 21 runtime and drop JVM options it cannot honour. Idempotent."""
+def prepare_jvm(cache_dir: Path | None = None) -> None:
+    """Point pyjnius at a Java 21 runtime and drop JVM options it cannot honour. Idempotent.
+
+    A JVM crash log goes under the cache folder (``jvm/``), never the working directory."""
     global _JVM_READY
     if _JVM_READY:
         return
@@ -52,6 +55,13 @@ def prepare_jvm() -> None:
     import jnius_config
 
     if not jnius_config.vm_running:
+        from harness.runtime import default_cache_dir
+
+        crash_dir = (cache_dir or default_cache_dir()) / "jvm"
+        crash_dir.mkdir(parents=True, exist_ok=True)
+        # -Xrs: the JVM leaves SIGINT/SIGTERM to Python, which unwinds and exits cleanly
+        # instead of the JVM exiting under Python threads still inside native calls.
+        jnius_config.add_options("-Xrs", f"-XX:ErrorFile={crash_dir}/hs_err_pid%p.log")
         original = jnius_config.add_options
 
         def add_options(*opts: str) -> None:
@@ -78,6 +88,17 @@ def _has_vector_module() -> bool:
     return release.exists() and "jdk.incubator.vector" in release.read_text(errors="ignore")
 
 
+def _number(name: str, value: object, lo: float, hi: float) -> float:
+    """Checked before any indexing, so a bad ``-o`` fails at once rather than inside Lucene."""
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} is not a number") from None
+    if not (lo <= x <= hi) or math.isnan(x):
+        raise ValueError(f"{name}={value!r} is out of range (expected {lo:g} to {hi:g})")
+    return x
+
+
 class BM25:
     """Lucene BM25 retriever; as a reranker it rescores only the given candidates."""
 
@@ -92,9 +113,9 @@ class BM25:
             raise ConfigError(
                 f"bm25: variant={variant!r}; expected plain (bag of words) or qs (query-side BM25)"
             )
-        self.k1 = float(k1)
-        self.b = float(b)
-        self.threads = int(threads)
+        self.k1 = _number("k1", k1, 0.0, math.inf)
+        self.b = _number("b", b, 0.0, 1.0)
+        self.threads = int(_number("threads", threads, 1, 1024))
         self.variant = variant
         self._qgen: Any = None
         self._searcher: Any = None
@@ -121,7 +142,7 @@ class BM25:
         )
 
     def index(self, corpus: Corpus, ctx: RunContext) -> None:
-        prepare_jvm()
+        prepare_jvm(ctx.cache_dir)
         from pyserini.search.lucene import LuceneSearcher
 
         root = ctx.cache_dir / "lucene"

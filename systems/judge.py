@@ -80,7 +80,12 @@ class LLMJudge:
             LLMProgress("judge", ctx, len(items), len(items), unit="pairs", per_call=True) as pr,
         ):
             session.progress = pr
-            outs = session.complete_many(prompts, max_tokens=self.max_tokens, temperature=0.0)
+            outs = session.complete_many(
+                prompts,
+                max_tokens=self.max_tokens,
+                temperature=0.0,
+                accept=lambda t: parse_grade(t) is not None,  # unparsable: counted, not cached
+            )
         grades: dict[Pair, int] = {}
         failures = 0
         for (q, _, d, _), c in zip(items, outs):

@@ -21,6 +21,8 @@ from harness.llm.progress import LLMProgress
 from harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from harness.data import Corpus, Queries, Run
     from harness.llm.base import LLM, Message
     from harness.protocols import SystemMeta
@@ -213,6 +215,10 @@ class SlidingWindowReranker:
             out[q] = {d: float(n - r) for r, d in enumerate(order)}
         return out
 
+    def _usable(self, n: int) -> Callable[[str], bool]:
+        """An answer is usable (and cacheable) when it is a clean permutation of ``n`` items."""
+        return lambda text: not parse_permutation(self.answer(text), n)[1]
+
     def rerank_one(
         self, query: str, corpus: Corpus, cands: dict[str, float], session: LLMSession
     ) -> tuple[list[str], dict[str, Any]]:
@@ -236,6 +242,8 @@ class SlidingWindowReranker:
                 self.messages(query, texts),
                 max_tokens=self.call_max_tokens(len(ids)),
                 temperature=self.temperature,
+                # an answer that needed repair counts as failed and is not cached
+                accept=self._usable(len(ids)),
             )
             answer = self.answer(c.text)
             perm, repaired = parse_permutation(answer, len(ids))

@@ -10,6 +10,7 @@ import typer
 
 from harness.cli.options import JsonOut, Results, console
 from harness.errors import ConfigError
+from harness.paths import require_dir
 
 
 def compare_cmd(
@@ -32,6 +33,12 @@ def compare_cmd(
     queries are flagged and never chosen as best)."""
     from harness.compare import best_row, compare, flags, task_query_count
     from harness.store import iter_results, row_label
+
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(f"--alpha {alpha}: expected a significance level between 0 and 1")
+    if test not in ("randomization", "t-test"):
+        raise ConfigError(f"--test {test!r}: expected 'randomization' or 't-test'")
+    require_dir(results, "--results")
 
     stored = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
     recs = {row_label(m.system, m.scope): m for m, _ in stored}

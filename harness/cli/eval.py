@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from harness.cli.options import DataDir, JsonOut, QrelsFrom, print_metrics, stdout_reserved
 from harness.errors import ConfigError
+from harness.paths import require_file
 
 
 def eval_cmd(
@@ -27,11 +28,16 @@ def eval_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
-    from harness.io import read_judge_qrels, read_trec_run
+    from harness.coverage import read_judge_qrels_checked, run_coverage
+    from harness.io import read_trec_run
     from harness.metrics import evaluate
     from harness.registry import TASKS, split_task_name
     from harness.task import FileEvaluatingTask, resolve_data_dir
 
+    require_file(run_file, "RUN_FILE")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    coverage: dict[str, int] = {}
     with stdout_reserved(json_out):
         family, subset = split_task_name(task)
         task_obj = TASKS.get(family)()
@@ -51,10 +57,14 @@ def eval_cmd(
                 raise ConfigError(f"task {spec.name!r} takes no --run-set")
             run = read_trec_run(run_file)
             data = task_obj.load(subset, resolve_data_dir(data_dir))
-            qrels = read_judge_qrels(qrels_from, human=data.qrels) if qrels_from else data.qrels
+            qrels = data.qrels
+            if qrels_from:
+                qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
+            qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
+            coverage.update(run_coverage(run, qrels, run_file, qname, known=data.queries))
             ev = evaluate(run, qrels, spec, data)
             means, n, extra = ev.means, len(ev.query_ids), {}
-    payload = {
+    payload: dict[str, Any] = {
         "task": spec.name,
         "run": str(run_file),
         "main_metric": spec.main_metric,
@@ -64,6 +74,8 @@ def eval_cmd(
     }
     if extra:
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
+    if coverage:
+        payload["coverage"] = coverage
     if json_out:
         print(json.dumps(payload))
     else:

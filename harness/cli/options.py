@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -96,28 +97,63 @@ def stdout_reserved(reserve: bool) -> Iterator[None]:
         os.close(saved)
 
 
+INTERRUPTED = (
+    "interrupted; finished query batches are checkpointed, re-run the same command to resume"
+)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds like Ctrl-C and exits 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _os_error_message(e: OSError) -> str:
+    """One line for a file-system fault: the path and what went wrong."""
+    what = e.strerror or str(e) or type(e).__name__
+    if e.filename is not None:
+        return f"{e.filename}: {what}"
+    return what
+
+
 def run_main(app: Callable[..., Any]) -> None:
-    """Run a typer app as a console script: harness errors print one line and exit 2, Ctrl-C
-    exits 130, click's usage errors keep their own message and code."""
+    """Run a typer app as a console script: clean one-line errors, exit 2 for bad input or
+    usage, 130 for Ctrl-C, 143 for SIGTERM.
+
+    Typer bundles its own copy of click, so its usage errors are ``typer._click`` classes, and
+    in non-standalone mode it turns Ctrl-C into a returned 130 rather than raising."""
+    from typer import _click as tclick
+    from typer.exceptions import Abort
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
+    except Terminated:
+        print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
+        sys.exit(143)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(
-            "interrupted; finished query batches are checkpointed, re-run the same command to resume",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
-    except Exception as e:  # click's own usage errors
-        import click
-
-        # typer >= 0.2x vendors click: its usage errors derive from typer.TyperException
-        usage = (click.exceptions.ClickException, getattr(typer, "TyperException", ()))
-        if isinstance(e, usage) and hasattr(e, "show"):
-            e.show()
-            sys.exit(getattr(e, "exit_code", 2))
-        if isinstance(e, (click.exceptions.Abort, typer.Abort)):
-            sys.exit(1)
-        raise
+    except tclick.exceptions.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (Abort, EOFError) as e:  # typer turns EOFError (a truncated input) into Abort
+        if isinstance(e, EOFError) or isinstance(e.__cause__, EOFError):
+            print("error: unexpected end of input (a truncated file?)", file=sys.stderr)
+            sys.exit(2)
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    except (OSError, UnicodeDecodeError) as e:  # unreadable, missing, not-a-file, bad gzip
+        msg = _os_error_message(e) if isinstance(e, OSError) else f"not UTF-8 text: {e}"
+        print(f"error: {msg}", file=sys.stderr)
+        sys.exit(2)
+    if rv == 130:  # typer's non-standalone answer to KeyboardInterrupt
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        sys.exit(rv)

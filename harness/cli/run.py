@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from harness.cli.options import (
     setup_logging,
     stdout_reserved,
 )
+from harness.paths import check_writable_dir, require_file
 
 
 def run_cmd(
@@ -50,13 +52,34 @@ def run_cmd(
     qrels_from: QrelsFrom = None,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
+    llm_timeout: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="seconds per LLM HTTP request (default 120)"),
+    ] = None,
+    llm_attempts: Annotated[
+        int | None, typer.Option(min=1, help="attempts per LLM HTTP request (default 6)")
+    ] = None,
+    llm_max_failed_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="refuse to store when more LLM answers than this share failed"
+        ),
+    ] = 0.5,
+    allow_llm_failures: Annotated[
+        bool, typer.Option(help="store the result even above --llm-max-failed-share")
+    ] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
     from harness.family import run_any
     from harness.runner import RunOptions
-    from harness.runtime import resolve_device
+    from harness.runtime import default_cache_dir, resolve_device
 
     setup_logging(quiet or json_out)
+    check_writable_dir(results, "--results")
+    check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures)
     opts = parse_options(option)
     if model:
         opts["model"] = model
@@ -107,3 +130,17 @@ def run_cmd(
                 o.metrics.n_queries,
             )
         console().print(f"stored in {out.path} ({out.metadata.timings['total_s']:.1f}s)")
+
+
+def _llm_settings(
+    timeout: float | None, attempts: int | None, max_failed_share: float, allow: bool
+) -> None:
+    """LLM fault settings reach the backend and the session through the environment (backends
+    are built lazily by the systems, long after option parsing)."""
+    if timeout is not None:
+        os.environ["HARNESS_LLM_TIMEOUT_S"] = str(timeout)
+    if attempts is not None:
+        os.environ["HARNESS_LLM_ATTEMPTS"] = str(attempts)
+    os.environ["HARNESS_LLM_MAX_FAILED_SHARE"] = str(max_failed_share)
+    if allow:
+        os.environ["HARNESS_LLM_ALLOW_FAILURES"] = "1"

@@ -42,6 +42,22 @@ def retry_after_s(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def env_number(name: str, default: float) -> float:
+    """A positive number from the environment, or ``default`` when unset."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        from harness.errors import ConfigError
+
+        raise ConfigError(f"${name}={raw!r}: expected a positive number")
+    return value
+
+
 class _Retryable(Exception):
     def __init__(self, msg: str, wait_s: float | None = None) -> None:
         super().__init__(msg)
@@ -57,8 +73,8 @@ class OpenAICompatLLM:
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        timeout_s: float = 120.0,
-        max_retries: int = 5,
+        timeout_s: float | None = None,
+        max_retries: int | None = None,
         backoff_s: float = 1.0,
         max_wait_s: float = 60.0,
         max_concurrency: int = 8,
@@ -69,12 +85,19 @@ class OpenAICompatLLM:
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_URL).rstrip("/")
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+        # Defaults 120 s and 6 attempts; ``harness run --llm-timeout/--llm-attempts`` set the env.
+        if timeout_s is None:
+            timeout_s = env_number("HARNESS_LLM_TIMEOUT_S", 120.0)
+        if max_retries is None:
+            max_retries = int(env_number("HARNESS_LLM_ATTEMPTS", 6)) - 1
+        self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.max_concurrency = max_concurrency
         self.dialects = list(DIALECTS if structured else (None,))
-        self.fingerprint = model
+        # The same model name on another server is another model: the endpoint is in the key.
+        self.fingerprint = f"{model}@{self.base_url}"
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(
             base_url=self.base_url,
@@ -85,7 +108,13 @@ class OpenAICompatLLM:
         self.retries = 0  # retried attempts over this client's life, for tests and logs
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.backend, "model": self.model, "base_url": self.base_url}
+        return {
+            "backend": self.backend,
+            "model": self.model,
+            "base_url": self.base_url,
+            "timeout_s": self.timeout_s,
+            "attempts": self.max_retries + 1,
+        }
 
     # ---------------------------------------------------------------- request building
     def _body(self, req: Request, dialect: str | None) -> dict[str, Any]:

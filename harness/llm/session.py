@@ -3,6 +3,12 @@
 Counters go to ``ctx.stats`` (and so into result metadata): ``llm_calls`` (backend calls made),
 ``llm_cache_hits``, ``llm_prompt_tokens`` / ``llm_completion_tokens`` and ``llm_latency_s``
 (backend calls only; cached responses cost nothing and are not counted as calls).
+
+Faults are counted too: ``llm_retries`` (attempts the backend retried), ``llm_answers`` and
+``llm_failed_answers`` (answers the caller's ``accept`` check rejected: unparsable or repaired).
+A rejected answer is never kept in the response cache, and ``check_llm_faults`` refuses to store a
+result when more than ``$HARNESS_LLM_MAX_FAILED_SHARE`` (default 0.5) of answers failed, unless
+``$HARNESS_LLM_ALLOW_FAILURES=1`` (``harness run --llm-max-failed-share/--allow-llm-failures``).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from harness.llm.base import Completion, Message, Request, as_messages
+from harness.llm.base import Completion, LLMError, Message, Request, as_messages
 from harness.llm.cache import ResponseCache
 
 if TYPE_CHECKING:
@@ -25,6 +31,31 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
+DEFAULT_MAX_FAILED_SHARE = 0.5
+
+
+def check_llm_faults(stats: dict[str, Any]) -> None:
+    """Record the failed share in ``stats``; raise when it exceeds the allowed share."""
+    answers = int(stats.get("llm_answers", 0))
+    failed = int(stats.get("llm_failed_answers", 0))
+    if not answers:
+        return
+    share = failed / answers
+    stats["llm_failed_share"] = round(share, 6)
+    raw = os.environ.get("HARNESS_LLM_MAX_FAILED_SHARE") or str(DEFAULT_MAX_FAILED_SHARE)
+    try:
+        limit = float(raw)
+    except ValueError:
+        limit = -1.0
+    if not 0.0 <= limit <= 1.0:
+        from harness.errors import ConfigError
+
+        raise ConfigError(f"--llm-max-failed-share {raw!r}: expected a share between 0 and 1")
+    if share > limit and os.environ.get("HARNESS_LLM_ALLOW_FAILURES") != "1":
+        raise LLMError(
+            f"{failed} of {answers} LLM answers were unusable or repaired ({share:.0%}, allowed"
+            f" {limit:.0%}); the result was not stored (--allow-llm-failures stores it anyway)"
+        )
 
 
 def cache_enabled() -> bool:
@@ -42,6 +73,7 @@ class LLMSession:
         self._lock = threading.Lock()
         # An LLMProgress to tell about every call (set by the system running the session).
         self.progress: LLMProgress | None = None
+        self._retries0 = int(getattr(llm, "retries", 0))
 
     def request(
         self,
@@ -61,17 +93,26 @@ class LLMSession:
             seed=self.ctx.seed,
         )
 
-    def complete(self, prompt: str | list[Message], **kw: Any) -> Completion:
-        return self.run(self.request(prompt, **kw))
+    def complete(
+        self, prompt: str | list[Message], *, accept: Callable[[str], bool] | None = None, **kw: Any
+    ) -> Completion:
+        """One completion; ``accept(text)`` False marks it failed (counted, never cached)."""
+        return self.run(self.request(prompt, **kw), accept=accept)
 
-    def complete_many(self, prompts: list[str | list[Message]], **kw: Any) -> list[Completion]:
+    def complete_many(
+        self,
+        prompts: list[str | list[Message]],
+        *,
+        accept: Callable[[str], bool] | None = None,
+        **kw: Any,
+    ) -> list[Completion]:
         """Completions in input order; at most ``llm.max_concurrency`` backend calls at once."""
         reqs = [self.request(p, **kw) for p in prompts]
         workers = max(1, int(getattr(self.llm, "max_concurrency", 1)))
         if workers == 1 or len(reqs) <= 1:
-            return [self.run(r) for r in reqs]
+            return [self.run(r, accept=accept) for r in reqs]
         with ThreadPoolExecutor(max_workers=min(workers, len(reqs))) as pool:
-            return list(pool.map(self.run, reqs))
+            return list(pool.map(lambda r: self.run(r, accept=accept), reqs))
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """``fn`` over per-query work items, in input order, at most ``llm.max_concurrency`` at
@@ -82,23 +123,29 @@ class LLMSession:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(fn, items))
 
-    def run(self, req: Request) -> Completion:
+    def run(self, req: Request, accept: Callable[[str], bool] | None = None) -> Completion:
         key = req.key(self.llm.backend, self.llm.fingerprint)
         if self.cache is not None:
             hit = self.cache.get(key)
-            if hit is not None:
-                self._account(hit)
+            if hit is not None and (accept is None or accept(hit.text)):
+                self._account(hit, ok=True)
                 return hit
+            if hit is not None:  # cached by an older version that kept unusable answers
+                self.cache.delete(key)
         out = self.llm.generate(req)
-        if self.cache is not None:
+        ok = accept is None or accept(out.text)
+        if self.cache is not None and ok:
             self.cache.put(key, out)
-        self._account(out)
+        self._account(out, ok=ok)
         return out
 
-    def _account(self, c: Completion) -> None:
+    def _account(self, c: Completion, ok: bool = True) -> None:
         if self.progress is not None:
             self.progress.on_call(c)
         with self._lock:
+            self.ctx.count("llm_answers")
+            if not ok:
+                self.ctx.count("llm_failed_answers")
             if c.cached:
                 self.ctx.count("llm_cache_hits")
                 return
@@ -108,6 +155,10 @@ class LLMSession:
             self.ctx.count("llm_latency_s", round(c.latency_s, 4))
 
     def close(self) -> None:
+        retries = int(getattr(self.llm, "retries", 0)) - self._retries0
+        if retries:
+            self.ctx.count("llm_retries", retries)
+        self._retries0 += retries
         if self.cache is not None:
             self.cache.close()
 

@@ -50,13 +50,45 @@ class _TreeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a tree pickle")
 
 
-def _to_node(obj: Any) -> Node:
-    d = obj if isinstance(obj, dict) else getattr(obj, "__dict__", {})
-    kids = d.get("child") or []
-    raw_id = d.get("id")
-    if hasattr(raw_id, "item"):  # numpy integer
-        raw_id = raw_id.item()
-    return Node(id=raw_id, desc=str(d.get("desc") or ""), child=[_to_node(c) for c in kids])
+MAX_DEPTH = 200  # far beyond any real tree (the paper's are < 10 deep); JSON must nest it
+
+
+def _node_id(raw: Any, path: Path) -> str | int | None:
+    if hasattr(raw, "item") and getattr(raw, "size", 1) == 1:  # numpy scalar / 1-element array
+        raw = raw.item()
+    if raw is None or (isinstance(raw, int | str) and not isinstance(raw, bool)):
+        return raw
+    raise ConfigError(
+        f"{path}: a node id is a {type(raw).__name__} ({raw!r:.60}); expected an integer or a string"
+    )
+
+
+def _to_node(obj: Any, path: Path) -> Node:
+    """Iterative, so depth cannot exhaust the stack; refuses cycles and absurd depth."""
+    on_path: set[int] = set()
+    root = Node()
+    stack: list[tuple[Any, Node, int, bool]] = [(obj, root, 0, False)]
+    while stack:
+        src, node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(src))
+            continue
+        if id(src) in on_path:
+            raise ConfigError(f"{path}: the tree has a cycle (a node is its own descendant)")
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{path}: the tree is deeper than {MAX_DEPTH} levels")
+        d = src if isinstance(src, dict) else getattr(src, "__dict__", None)
+        if not isinstance(d, dict):
+            raise ConfigError(f"{path}: a node is a {type(src).__name__}, not a tree node")
+        kids = d.get("child") or []
+        if not isinstance(kids, list | tuple):
+            raise ConfigError(f"{path}: a node's children are a {type(kids).__name__}, not a list")
+        node.id, node.desc = _node_id(d.get("id"), path), str(d.get("desc") or "")
+        on_path.add(id(src))
+        stack.append((src, node, depth, True))
+        node.child = [Node() for _ in kids]
+        stack.extend((k, n, depth + 1, False) for k, n in zip(reversed(kids), reversed(node.child)))
+    return root
 
 
 def load_pickled_tree(path: Path, *, trust: bool) -> Node:
@@ -68,9 +100,9 @@ def load_pickled_tree(path: Path, *, trust: bool) -> Node:
     data = path.read_bytes()
     try:
         obj = _TreeUnpickler(io.BytesIO(data)).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError) as e:
-        raise ConfigError(f"{path}: not a LATTICE tree pickle ({e})") from e
-    return _to_node(obj)
+    except Exception as e:  # untrusted bytes: any failure means "not a tree pickle"
+        raise ConfigError(f"{path}: not a LATTICE tree pickle ({type(e).__name__}: {e})") from e
+    return _to_node(obj, path)
 
 
 def convert_pickle(path: Path, *, trust: bool, corpus_hash: str = "") -> StoredTree:

@@ -208,7 +208,7 @@ class Lattice:
         llm = self.handle.get(ctx)
         per_query: dict[str, Any] = ctx.stats.setdefault("lattice_per_query", {})
         qids = list(queries)
-        per_q = self.params.beam * self.params.iterations + int(self.rerank)
+        per_q = self.params.beam * self.params.iterations + int(self.rerank_leaves)
         with (
             LLMSession(llm, ctx) as session,
             LLMProgress("lattice", ctx, len(qids), per_q * len(qids)) as progress,

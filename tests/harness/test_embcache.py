@@ -47,3 +47,68 @@ def test_crash_mid_encoding_keeps_finished_batches(tmp_path: Path) -> None:
     calls.clear()
     _, enc, hits = EmbeddingCache(tmp_path, "fp").encode(texts, "document", good, batch_size=3)
     assert hits == 6 and enc == 4
+
+
+def _damage(path: Path, sql: str, *args: object) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.execute(sql, args)
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["zeroed", "wrong-length", "wrong-dim-consistent", "not-a-database"],
+)
+def test_damaged_cache_is_reencoded_not_trusted(tmp_path: Path, damage: str) -> None:
+    """Issue 13.5: a damaged cache gives the true vectors again (with a warning), never wrong ones."""
+    texts = ["apple", "banana", "cherry", "date"]
+    calls: list[list[str]] = []
+    enc = fake_encoder(calls)
+    c = EmbeddingCache(tmp_path, "fp")
+    truth, _, _ = c.encode(texts, "document", enc, batch_size=8)
+    c.close()
+    path = tmp_path / "fp.sqlite"
+    if damage == "zeroed":
+        _damage(path, "UPDATE emb SET vec = zeroblob(8) WHERE rowid = 1")
+    elif damage == "wrong-length":
+        _damage(path, "UPDATE emb SET vec = zeroblob(4) WHERE rowid = 2")
+    elif damage == "wrong-dim-consistent":  # three columns, dim and checksum all consistent
+        import sqlite3
+
+        from harness.embcache import vec_checksum
+
+        blob = np.zeros(3, np.float32).tobytes()
+        db = sqlite3.connect(path)
+        db.execute(
+            "UPDATE emb SET vec = ?, dim = 3, checksum = ? WHERE rowid = 3",
+            (blob, vec_checksum(blob)),
+        )
+        db.commit()
+        db.close()
+    else:
+        path.write_bytes(b"this is not an sqlite file" * 100)
+    calls.clear()
+    again, encoded, _ = EmbeddingCache(tmp_path, "fp").encode(texts, "document", enc, 8)
+    assert encoded >= 1
+    np.testing.assert_array_equal(again, truth)
+
+
+def test_legacy_rows_without_checksum_are_still_used(tmp_path: Path) -> None:
+    import sqlite3
+
+    from harness.embcache import text_key
+
+    db = sqlite3.connect(tmp_path / "fp.sqlite")
+    db.execute("CREATE TABLE emb (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
+    db.execute(
+        "INSERT INTO emb VALUES (?, 2, ?)",
+        (text_key("a", "document"), np.array([1, 1], np.float32).tobytes()),
+    )
+    db.commit()
+    db.close()
+    calls: list[list[str]] = []
+    m, enc, hits = EmbeddingCache(tmp_path, "fp").encode(["a"], "document", fake_encoder(calls), 8)
+    assert (enc, hits) == (0, 1) and m.tolist() == [[1.0, 1.0]]

@@ -74,6 +74,7 @@ def test_ids_with_spaces_survive_trec_files(tmp_path: Path) -> None:
         (read_trec_run, "run.txt", "1 Q0 d1 1 1.0 t\n1 Q0 d1 2 0.5 t\n", 2, "appears twice"),
         (read_trec_run, "run.txt", "1 Q0 d1 1 1.0\n", 1, "5 fields"),
         (read_trec_run, "run.txt", "1 Q0 d1 1 nan t\n", 1, "NaN"),
+        (read_trec_run, "run.txt", "1 Q0 d1 1 2.0 t\n1 Q0 d2 2 -inf t\n", 2, "infinite"),
         (
             read_jsonl_corpus,
             "corpus.jsonl",

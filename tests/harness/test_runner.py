@@ -58,7 +58,7 @@ def test_run_stores_three_files_with_metadata(tmp_path: Path) -> None:
         assert key in meta
     assert meta["stages"][0]["name"] == "overlap"
     assert out.metrics.main_score == pytest.approx(1.0)
-    assert not list((tmp_path / "results" / ".partial").rglob("*.trec"))  # checkpoint removed
+    assert not [p for p in (tmp_path / "results" / ".partial").rglob("*") if p.is_file()]
 
 
 def test_crashed_run_resumes_and_matches_uninterrupted(tmp_path: Path) -> None:
@@ -77,18 +77,37 @@ def test_crashed_run_resumes_and_matches_uninterrupted(tmp_path: Path) -> None:
     assert resumed.metrics.per_query == clean.metrics.per_query
 
 
-def test_torn_checkpoint_line_is_dropped(tmp_path: Path) -> None:
+def test_interrupted_batch_write_is_not_counted(tmp_path: Path) -> None:
+    """A batch file that was being written when the process died (temp name) never counts."""
     SYSTEMS.register("overlap", lambda: OverlapRetriever(fail_after=1))
     with pytest.raises(RuntimeError):
         run(opts(tmp_path, query_batch=1))
-    (ckpt,) = (tmp_path / "results" / ".partial" / "tiny").glob("*.trec")
-    with open(ckpt, "a") as f:
-        f.write("q2 Q0 d2 1 0.5")  # crash in the middle of a line
+    (folder,) = (tmp_path / "results" / ".partial" / "tiny").iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == ["000000.stats.json", "000000.trec"]
+    (folder / ".000001.trec.abc.tmp").write_text("q2 Q0 d2 1 0.5")  # killed mid-write
     SYSTEMS.register("overlap", OverlapRetriever)
     OverlapRetriever.calls.clear()
     out = run(opts(tmp_path, query_batch=1))
     assert OverlapRetriever.calls == [["q2"], ["q3"]]
     assert out.metrics.main_score == pytest.approx(1.0)
+
+
+def test_old_style_checkpoint_with_a_partly_written_query_is_not_trusted(tmp_path: Path) -> None:
+    """Issue 13.1: a checkpoint holding a prefix of a finished run's lines (q1 complete, q2 with
+    only its first document) must not make q2 count as done with one document."""
+    clean = run(opts(tmp_path / "a"))
+    lines = (clean.path / RUN_FILE).read_text().splitlines(keepends=True)
+    q2_first = next(i for i, ln in enumerate(lines) if ln.startswith("q2 "))
+    legacy = tmp_path / "b" / "results" / ".partial" / "tiny"
+    legacy.mkdir(parents=True)
+    name = (tmp_path / "a" / "results" / ".partial" / "tiny").iterdir()
+    assert not list(name)  # the finished run removed its checkpoint
+    cfg_hash = clean.metadata.config_hash
+    (legacy / f"overlap-{cfg_hash}.trec").write_text("".join(lines[: q2_first + 1]))
+    OverlapRetriever.calls.clear()
+    resumed = run(opts(tmp_path / "b"))
+    assert (resumed.path / RUN_FILE).read_text() == (clean.path / RUN_FILE).read_text()
+    assert resumed.metrics.per_query == clean.metrics.per_query
 
 
 def test_pipeline_reranks_top_k_and_keeps_tail(tmp_path: Path) -> None:

@@ -1,0 +1,31 @@
+"""``python -m tests.probe.launcher ARGS``: the real ``harness`` entry point, plus the tiny test
+plugins and a query batch size from ``$PROBE_QUERY_BATCH`` (not a CLI option)."""
+
+from __future__ import annotations
+
+import os
+
+import harness.family
+from harness.cli import main
+from harness.registry import SYSTEMS, TASKS
+from tests.harness.fakes import OverlapRetriever, TinyTask
+from tests.probe.plugins import EmptyRetriever, StallingRetriever
+
+TASKS.register("tiny", TinyTask)
+SYSTEMS.register("overlap", OverlapRetriever)
+SYSTEMS.register("stalling", StallingRetriever)
+SYSTEMS.register("empty", EmptyRetriever)
+
+_run_any = harness.family.run_any
+
+
+def _run_any_batched(opts, *a, **kw):  # type: ignore[no-untyped-def]
+    if os.environ.get("PROBE_QUERY_BATCH"):
+        opts.query_batch = int(os.environ["PROBE_QUERY_BATCH"])
+    return _run_any(opts, *a, **kw)
+
+
+harness.family.run_any = _run_any_batched
+
+if __name__ == "__main__":
+    main()
