@@ -15,7 +15,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from harness.registry import TASKS, split_task_name
-from harness.runner import RunOptions, RunOutcome, make_context, run, store_result
+from harness.runner import (
+    ResultRecord,
+    RunOptions,
+    RunOutcome,
+    make_context,
+    run,
+    store_result,
+)
 from harness.spec import TaskSpec
 
 if TYPE_CHECKING:
@@ -84,19 +91,21 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         "members": names,
     }
     agg = store_result(
-        opts,
-        spec,
-        pipe,
-        ctx,
-        config,
-        artifact,
-        means,
-        per_query,
-        sum(o.metrics.n_queries for o in outcomes),
-        f"mean of {len(names)} member results",
-        {"total_s": total},
-        {"members": member_scores, "aggregate": "macro mean over member tasks"},
-        artifact_name="members.json",
+        ResultRecord(
+            opts,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=artifact,
+            means=means,
+            per_query=per_query,
+            n=sum(o.metrics.n_queries for o in outcomes),
+            source=f"mean of {len(names)} member results",
+            timings={"total_s": total},
+            extra={"members": member_scores, "aggregate": "macro mean over member tasks"},
+            artifact_name="members.json",
+        )
     )
     return outcomes, agg
 

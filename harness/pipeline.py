@@ -1,6 +1,8 @@
-"""Building systems from names: ``bm25``, ``dense``, and pipelines ``"bm25>dense"``.
+"""Building systems from names (``bm25``, ``dense``, pipelines ``"bm25>dense"``) and running them.
 
-Each stage after the first reorders the previous stage's top ``rerank_depth`` documents.
+Each stage after the first reorders the previous stage's top ``rerank_depth`` documents; the
+documents below that depth keep their order underneath (the tail merge). ``Pipeline.run`` owns
+this stage execution and the task's quirk filter; the runner only batches, checkpoints and stores.
 Options (``--model``, ``-o key=value``) go to the stage whose constructor accepts them; with a
 pipeline, prefix an option with the stage name (``dense.model=...``) to aim it at one stage.
 """
@@ -10,11 +12,19 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from harness.data import ranked
 from harness.errors import ConfigError
 from harness.protocols import Reranker, Retriever, SystemMeta
 from harness.registry import SYSTEMS
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from harness.data import Corpus, Queries, Run
+    from harness.runtime import RunContext
+    from harness.spec import TaskSpec
 
 _STAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 
@@ -58,6 +68,82 @@ class Pipeline:
 
     def metas(self) -> list[SystemMeta]:
         return [s.meta() for s in self.stages]
+
+    def run(
+        self,
+        queries: Queries,
+        corpus: Corpus,
+        candidates: Run | None,
+        spec: TaskSpec,
+        ctx: RunContext,
+        excluded_ids: Mapping[str, set[str]] | None = None,
+    ) -> Run:
+        """Every stage over ``queries``: the first stage searches (or reranks ``candidates``, the
+        task's given lists), then each later stage reranks the top ``spec.rerank_depth``.
+
+        The quirk filter (``excluded_ids``, self-hits under ``spec.ignore_identical_ids``) runs
+        after the first stage, so no later stage spends its budget on documents that cannot count.
+        Returns one entry per query, in the order of ``queries``.
+        """
+        qids = list(queries)
+        excluded = excluded_ids or {}
+        first = self.stages[0]
+        current: Run
+        if candidates is not None:
+            if not isinstance(first, Reranker):
+                raise ConfigError(
+                    f"{spec.name} is a reranking task; system {self.names[0]!r} cannot rerank"
+                )
+            given = {q: candidates.get(q, {}) for q in qids}
+            current = merge_tail(
+                first.rerank(queries, corpus, cut(given, spec.rerank_depth), ctx), given
+            )
+        else:
+            if not isinstance(first, Retriever):
+                raise ConfigError(
+                    f"{spec.name} has no candidate lists: the first stage {self.names[0]!r} "
+                    "must be a retriever"
+                )
+            # Excluded ids and self-hits are dropped after search; fetch that many more so the
+            # kept list still reaches run_depth, as BRIGHT drops them before its top-k cut.
+            extra = max((len(excluded.get(q, ())) for q in qids), default=0)
+            current = first.search(queries, spec.run_depth + extra + spec.ignore_identical_ids, ctx)
+        current = drop_quirks(current, excluded, spec.ignore_identical_ids)
+        for stage in self.stages[1:]:
+            top = cut({q: current.get(q, {}) for q in qids}, spec.rerank_depth)
+            current = merge_tail(stage.rerank(queries, corpus, top, ctx), current)
+        return {q: current.get(q, {}) for q in qids}
+
+
+def cut(run: Run, depth: int) -> Run:
+    """Each query's top ``depth`` documents in trec_eval order: what a reranking stage sees."""
+    return {q: dict(ranked(docs)[:depth]) for q, docs in run.items()}
+
+
+def merge_tail(reranked: Run, previous: Run) -> Run:
+    """Reranked top documents first, then the previous stage's remainder below them."""
+    out: Run = {}
+    for q, top in reranked.items():
+        docs = dict(top)
+        rest = [d for d, _ in ranked(previous.get(q, {})) if d not in docs]
+        if rest:
+            floor = min(docs.values(), default=0.0)
+            for i, d in enumerate(rest, start=1):
+                docs[d] = floor - i
+        out[q] = docs
+    return out
+
+
+def drop_quirks(run: Run, excluded_ids: Mapping[str, set[str]], ignore_identical_ids: bool) -> Run:
+    """The task's quirks: no excluded id, and no self-hit when the spec ignores them."""
+    return {
+        q: {
+            d: s
+            for d, s in docs.items()
+            if d not in excluded_ids.get(q, ()) and not (ignore_identical_ids and d == q)
+        }
+        for q, docs in run.items()
+    }
 
 
 def build_pipeline(spec: str, options: dict[str, Any] | None = None) -> Pipeline:

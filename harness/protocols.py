@@ -51,6 +51,23 @@ class Reranker(Protocol):
 
 
 @runtime_checkable
+class ExclusionAware(Protocol):
+    """A first stage that must never even show a task's excluded ids (e.g. LATTICE's tree
+    walk, which would otherwise spend LLM calls on them); the runner tells it before searching."""
+
+    def set_excluded(self, excluded_ids: dict[str, set[str]]) -> None: ...
+
+
+@runtime_checkable
+class RelevanceJudge(Protocol):
+    """Labels (query id, passage id) pairs 0-3: what judge meta-evaluation tasks run."""
+
+    def judge(
+        self, queries: Queries, corpus: Corpus, pairs: list[tuple[str, str]], ctx: RunContext
+    ) -> dict[tuple[str, str], int]: ...
+
+
+@runtime_checkable
 class Embedder(Protocol):
     """Maps texts to vectors (STS tasks, MTEB). ``role`` is "query" or "document"."""
 

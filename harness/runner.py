@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.auc import pooled_auc
 from harness.checkpoint import Checkpoint
 from harness.coverage import empty_rankings
-from harness.data import Run, TaskData, ranked
+from harness.data import Run, TaskData
 from harness.errors import ConfigError, HarnessError
 from harness.io import format_trec_run
 from harness.llm.session import check_llm_faults
+from harness.measures import measure
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
-from harness.protocols import Reranker, Retriever
+from harness.protocols import ExclusionAware, Retriever
 from harness.registry import TASKS, split_task_name
 from harness.runtime import RunContext, log
 from harness.store import (
@@ -41,6 +41,7 @@ from harness.task import limit_queries, resolve_data_dir
 from harness.trainrec import training_overlap
 
 if TYPE_CHECKING:
+    from harness.data import Run, TaskData
     from harness.spec import TaskSpec
 
 
@@ -77,57 +78,12 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
     return spec, task.load(subset, resolve_data_dir(data_dir))
 
 
-def _merge_tail(reranked: Run, previous: Run) -> Run:
-    """Reranked top documents first, then the previous stage's remainder below them."""
-    out: Run = {}
-    for q, top in reranked.items():
-        docs = dict(top)
-        rest = [d for d, _ in ranked(previous.get(q, {})) if d not in docs]
-        if rest:
-            floor = min(docs.values(), default=0.0)
-            for i, d in enumerate(rest, start=1):
-                docs[d] = floor - i
-        out[q] = docs
-    return out
-
-
 def run_batch(
     pipe: Pipeline, spec: TaskSpec, data: TaskData, qids: list[str], ctx: RunContext
 ) -> Run:
-    """All stages of the pipeline for one batch of queries."""
+    """All stages of the pipeline for one batch of the task's queries (``Pipeline.run``)."""
     queries = {q: data.queries[q] for q in qids}
-    current: Run
-    first = pipe.stages[0]
-    if data.candidates is not None:
-        if not isinstance(first, Reranker):
-            raise ConfigError(
-                f"{spec.name} is a reranking task; system {pipe.names[0]!r} cannot rerank"
-            )
-        given = {q: data.candidates.get(q, {}) for q in qids}
-        top = {q: dict(ranked(given[q])[: spec.rerank_depth]) for q in qids}
-        current = _merge_tail(first.rerank(queries, data.corpus, top, ctx), given)
-    else:
-        if not isinstance(first, Retriever):
-            raise ConfigError(
-                f"{spec.name} has no candidate lists: the first stage {pipe.names[0]!r} must be a retriever"
-            )
-        # Excluded ids and self-hits are dropped after search (prepare_run); fetch that many more
-        # so the kept list still reaches run_depth, as BRIGHT drops them before its top-k cut.
-        extra = max((len(data.excluded_ids.get(q, ())) for q in qids), default=0)
-        current = first.search(queries, spec.run_depth + extra + spec.ignore_identical_ids, ctx)
-    # Quirks first, so no later stage spends its rerank budget on documents that cannot count.
-    current = {
-        q: {
-            d: s
-            for d, s in docs.items()
-            if d not in data.excluded_ids.get(q, ()) and not (spec.ignore_identical_ids and d == q)
-        }
-        for q, docs in current.items()
-    }
-    for stage in pipe.stages[1:]:
-        top = {q: dict(ranked(current.get(q, {}))[: spec.rerank_depth]) for q in qids}
-        current = _merge_tail(stage.rerank(queries, data.corpus, top, ctx), current)
-    return {q: current.get(q, {}) for q in qids}
+    return pipe.run(queries, data.corpus, data.candidates, spec, ctx, data.excluded_ids)
 
 
 def make_context(opts: RunOptions) -> RunContext:
@@ -143,51 +99,61 @@ def make_context(opts: RunOptions) -> RunContext:
     )
 
 
-def store_result(
-    opts: RunOptions,
-    spec: TaskSpec,
-    pipe: Pipeline,
-    ctx: RunContext,
-    config: dict[str, Any],
-    artifact: str,
-    means: dict[str, float],
-    per_query: dict[str, dict[str, float]],
-    n: int,
-    source: str,
-    timings: dict[str, float],
-    extra: dict[str, Any] | None = None,
-    artifact_name: str = "run.trec",
-    resumed: int = 0,
-    scope: dict[str, Any] | None = None,
-) -> RunOutcome:
+@dataclass
+class ResultRecord:
+    """Everything one stored result is built from: what ran, on what, and what it scored.
+
+    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items.
+    """
+
+    opts: RunOptions
+    spec: TaskSpec
+    pipe: Pipeline
+    ctx: RunContext
+    config: dict[str, Any]
+    artifact: str
+    means: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    n: int
+    source: str
+    timings: dict[str, float]
+    extra: dict[str, Any] = field(default_factory=dict)
+    artifact_name: str = "run.trec"
+    resumed: int = 0
+    scope: dict[str, Any] | None = None
+
+
+def store_result(record: ResultRecord) -> RunOutcome:
     """Build the metrics and metadata records and write the result atomically.
 
-    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items. A result that
-    evaluated nothing is refused: it would only replace a real one with an empty number.
+    A result that evaluated nothing is refused: it would only replace a real one with an empty
+    number.
     """
     from harness.envinfo import git_sha, hardware, package_versions
 
-    if n <= 0:
+    r = record
+    opts, spec, pipe, ctx = r.opts, r.spec, r.pipe, r.ctx
+    if r.n <= 0:
         raise ConfigError(
             f"{spec.name}: the run evaluated zero queries, so nothing was stored "
-            f"(data: {source or 'unknown'}); check the queries and qrels files"
+            f"(data: {r.source or 'unknown'}); check the queries and qrels files"
         )
     check_llm_faults(ctx.stats)  # too many unusable LLM answers: refuse to store
     label = pipe.label
-    scope = scope or make_scope(opts.limit_queries, opts.seed, None, None, n)
+    scope = r.scope or make_scope(opts.limit_queries, opts.seed, None, None, r.n)
     stages = pipe.metas()
-    evaluated = set().union(*(set(v) for v in per_query.values())) if per_query else set()
+    evaluated = set().union(*(set(v) for v in r.per_query.values())) if r.per_query else set()
     metrics = MetricsRecord(
         task=spec.name,
         system=label,
         main_metric=spec.main_metric,
-        main_score=means[spec.main_metric],
-        metrics=means,
-        per_query=per_query,
-        n_queries=n,
+        main_score=r.means[spec.main_metric],
+        metrics=r.means,
+        per_query=r.per_query,
+        n_queries=r.n,
         relevance_threshold=spec.relevance_threshold,
         average_over=spec.average_over,
-        extra=extra or {},
+        extra=r.extra or {},
         scope=scope,
         trained_on_evaluated=training_overlap(stages, spec.name, evaluated),
     )
@@ -195,20 +161,22 @@ def store_result(
         task=spec.name,
         system=label,
         command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
-        config=config,
-        config_hash=config_hash(config),
+        config=r.config,
+        config_hash=config_hash(r.config),
         stages=stages,
-        data_source=source,
+        data_source=r.source,
         git_sha=git_sha(),
         packages=package_versions(),
         hardware=hardware(ctx.device),
         seed=opts.seed,
-        timings=timings,
-        stats={**ctx.stats, "resumed_queries": resumed},
+        timings=r.timings,
+        stats={**ctx.stats, "resumed_queries": r.resumed},
         scope=scope,
     )
-    path = write_result(Path(opts.results), artifact, metrics, meta, artifact_name=artifact_name)
-    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=resumed)
+    path = write_result(
+        Path(opts.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
+    )
+    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=r.resumed)
 
 
 def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
@@ -279,19 +247,21 @@ def _run_locked(
             "limit_queries": opts.limit_queries,
         }
         return store_result(
-            opts,
-            spec,
-            pipe,
-            ctx,
-            config,
-            res.artifact,
-            res.metrics,
-            res.per_item,
-            res.n_items,
-            res.source,
-            {"total_s": total, "per_query_s": total / max(1, res.n_items)},
-            res.extra,
-            res.artifact_name,
+            ResultRecord(
+                opts,
+                spec,
+                pipe,
+                ctx,
+                config,
+                artifact=res.artifact,
+                means=res.metrics,
+                per_query=res.per_item,
+                n=res.n_items,
+                source=res.source,
+                timings={"total_s": total, "per_query_s": total / max(1, res.n_items)},
+                extra=res.extra,
+                artifact_name=res.artifact_name,
+            )
         )
     return _run_ranking(opts, task, subset, pipe, ctx, t0)
 
@@ -346,7 +316,7 @@ def _run_ranking(
         and len(done) < len(data.queries)
     ):
         pipe.stages[0].index(data.corpus, ctx)
-    if hasattr(pipe.stages[0], "set_excluded"):  # systems that must not even show excluded ids
+    if isinstance(pipe.stages[0], ExclusionAware):  # must not even show excluded ids
         pipe.stages[0].set_excluded(data.excluded_ids)
     timings["index_s"] = time.perf_counter() - t
 
@@ -372,7 +342,9 @@ def _run_ranking(
         ctx.stats["queries_without_results"] = n_empty
     ev = evaluate(final, data.qrels, spec, data)
     # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
-    auc_means, auc_pq, extra = pooled_auc(final, data.qrels, min_relevance=spec.relevance_threshold)
+    auc_means, auc_pq, extra = measure("auc_by_pool")(
+        final, data.qrels, min_relevance=spec.relevance_threshold
+    )
     means = {**ev.means, **auc_means}
     per_query = {**ev.per_query, **auc_pq}
     timings["evaluate_s"] = time.perf_counter() - t
@@ -384,22 +356,24 @@ def _run_ranking(
         ckpt.clear()  # a re-run asks the failed calls again (they were never cached)
         raise
     outcome = store_result(
-        opts,
-        spec,
-        pipe,
-        ctx,
-        config,
-        format_trec_run(final, slug(pipe.label)),
-        means,
-        per_query,
-        len(ev.query_ids),
-        data.source,
-        timings,
-        extra,
-        resumed=len(data.queries) - len(todo),
-        scope=make_scope(
-            opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
-        ),
+        ResultRecord(
+            opts,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=format_trec_run(final, slug(pipe.label)),
+            means=means,
+            per_query=per_query,
+            n=len(ev.query_ids),
+            source=data.source,
+            timings=timings,
+            extra=extra,
+            resumed=len(data.queries) - len(todo),
+            scope=make_scope(
+                opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
+            ),
+        )
     )
     ckpt.clear()
     return outcome

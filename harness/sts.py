@@ -27,6 +27,7 @@ import numpy as np
 
 from harness.errors import DataFormatError
 from harness.io import open_text
+from harness.measures import measure
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -211,11 +212,8 @@ def cosine_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where((na[:, 0] > 0) & (nb[:, 0] > 0), cos, 0.0)
 
 
-def spearman(gold: list[float] | np.ndarray, pred: list[float] | np.ndarray) -> float:
-    """Spearman's rho with average ranks for ties (``scipy.stats.spearmanr``, as MTEB uses)."""
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(gold, pred)[0])
+# Spearman's rho with average ranks for ties, as MTEB uses (the measures registry's).
+spearman = measure("spearman")
 
 
 @runtime_checkable

@@ -19,8 +19,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from harness.auc import pooled_auc
 from harness.io import atomic_write_text, read_judge_qrels, read_trec_run
+from harness.measures.auc_by_pool import pooled_auc
 from harness.metrics import evaluate
 from harness.runner import load_task
 from harness.store import (

@@ -14,8 +14,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.auc import AUC_POOLS, auc_key
 from harness.compare import compare
+from harness.measures.auc_by_pool import AUC_POOLS, auc_key
 from harness.store import iter_results, row_label
 
 TRAIN_SYSTEMS = {

@@ -44,7 +44,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -58,6 +58,8 @@ from harness.io import (
     split_fields,
     text_lines,
 )
+from harness.measures import measure
+from harness.protocols import RelevanceJudge
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import fetch_files, load_local_or_online
@@ -153,34 +155,9 @@ load_judge_qrels = read_judge_qrels  # kept for callers of the task module
 # ---------------------------------------------------------------- agreement statistics
 
 
-def cohen_kappa(a: np.ndarray, b: np.ndarray, k: int = GRADES) -> float:
-    """Cohen's kappa (unweighted) of two integer label vectors over categories 0..k-1."""
-    k = max(k, int(a.max(initial=0)) + 1, int(b.max(initial=0)) + 1)  # raw grades: own category
-    cm = np.zeros((k, k))
-    np.add.at(cm, (a, b), 1)
-    n = cm.sum()
-    po = np.trace(cm) / n
-    pe = float(cm.sum(axis=1) @ cm.sum(axis=0)) / n**2
-    return float((po - pe) / (1 - pe)) if pe < 1 else float("nan")
-
-
-def krippendorff_alpha_ordinal(a: np.ndarray, b: np.ndarray, k: int = GRADES) -> float:
-    """Krippendorff's ordinal alpha for two coders; ``b`` < 0 marks a missing value."""
-    ok = (a >= 0) & (b >= 0)
-    a, b = a[ok], b[ok]
-    o = np.zeros((k, k))  # coincidence matrix: each pairable unit adds (a,b) and (b,a)
-    np.add.at(o, (a, b), 1)
-    np.add.at(o, (b, a), 1)
-    nc = o.sum(axis=1)
-    n = nc.sum()
-    cum = np.concatenate([[0.0], np.cumsum(nc)])
-    d2 = np.zeros((k, k))
-    for c in range(k):
-        for e in range(c, k):
-            d2[c, e] = d2[e, c] = (cum[e + 1] - cum[c] - (nc[c] + nc[e]) / 2) ** 2
-    do = (o * d2).sum()
-    de = (np.outer(nc, nc) * d2).sum() / (n - 1)
-    return float(1 - do / de) if de > 0 else float("nan")
+# The statistics live in the measures registry; these names stay for the task's callers.
+cohen_kappa = measure("cohen_kappa")
+krippendorff_alpha_ordinal = measure("krippendorff_alpha")
 
 
 def kappa_as_submitted(human: dict[Pair, int], labels: Labels) -> float:
@@ -226,8 +203,6 @@ def ranking_agreement(
 ) -> dict[str, Any]:
     """Score every run under both qrels (judge restricted to the human pairs; missing -> 0), then
     Kendall's tau-b and Spearman's rho between the two lists of scores."""
-    from scipy.stats import kendalltau, spearmanr
-
     from harness.metrics import evaluate
 
     if len(runs) < 3:
@@ -244,8 +219,8 @@ def ranking_agreement(
     hs = [v["human"] for v in per_run.values()]
     js = [v["judge"] for v in per_run.values()]
     return {
-        "kendall_tau": float(kendalltau(hs, js).statistic),
-        "spearman_rho": float(spearmanr(hs, js).statistic),
+        "kendall_tau": measure("kendall_tau")(hs, js),
+        "spearman_rho": measure("spearman")(hs, js),
         "metric": metric,
         "per_run": per_run,
     }
@@ -585,15 +560,6 @@ def score_submissions(
 
 
 # ---------------------------------------------------------------- task plugins
-
-
-@runtime_checkable
-class RelevanceJudge(Protocol):
-    """A system that labels (query, passage) pairs 0-3."""
-
-    def judge(
-        self, queries: Queries, corpus: Corpus, pairs: list[Pair], ctx: RunContext
-    ) -> dict[Pair, int]: ...
 
 
 def _custom_spec(subset: str) -> TaskSpec:

@@ -4,12 +4,12 @@
 ``hf:ID_OR_PATH`` (transformers), ``gguf:PATH_OR_KNOWN_ID`` (llama-cpp-python), ``oracle[noise=S,seed=N,flip=P]`` (a simulated LLM
 answering from the run task's qrels: ``harness.llm.oracle``). With no spec the
 packaged Qwen2.5-Coder-0.5B-Instruct GGUF is used when installed; ``default_spec`` says so.
+The part before ``:`` names a factory in the backend registry (``harness.llm.backends``).
 Use an ``LLMSession`` to call a backend inside a run (cache, accounting, concurrency).
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
@@ -29,8 +29,6 @@ __all__ = [
     "default_spec",
     "make_llm",
 ]
-
-_OPENAI = re.compile(r"^(?P<model>.+?)(?:@(?P<url>https?://\S+))?$")
 
 
 def default_spec() -> str:
@@ -58,29 +56,21 @@ def make_llm(
     ``task`` / ``data_dir`` name the run's task; only the oracle uses them (it answers from
     that task's qrels)."""
     spec = spec or default_spec()
+    from harness.errors import UnknownNameError
+    from harness.llm.backends import LLM_BACKENDS, RunTarget
     from harness.llm.oracle.spec import oracle_part
 
     if not spec.startswith("openai:") and oracle_part(spec) is not None:
-        from harness.llm.oracle.backend import make_oracle
-
-        return make_oracle(spec, task=task, data_dir=data_dir, cache_dir=cache_dir)
-    kind, sep, rest = spec.partition(":")
-    if not sep or not rest:
-        raise ConfigError(
-            f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID or oracle"
-        )
-    if kind == "openai":
-        m = _OPENAI.match(rest)
-        assert m is not None
-        from harness.llm.openai_http import OpenAICompatLLM
-
-        return OpenAICompatLLM(m.group("model"), m.group("url"), **options)
-    if kind == "hf":
-        from harness.llm.hf import TransformersLLM
-
-        return TransformersLLM(rest, **options)
-    if kind == "gguf":
-        from harness.llm.gguf import LlamaCppLLM
-
-        return LlamaCppLLM(rest, cache_dir=cache_dir, **options)
-    raise ConfigError(f"--llm {spec!r}: unknown backend {kind!r}; expected openai, hf or gguf")
+        kind, rest = "oracle", spec
+    else:
+        kind, sep, rest = spec.partition(":")
+        if not sep or not rest:
+            raise ConfigError(
+                f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID or oracle"
+            )
+    try:
+        factory = LLM_BACKENDS.get(kind)
+    except UnknownNameError as e:
+        raise ConfigError(f"--llm {spec!r}: {e}") from None
+    target = RunTarget(cache_dir=cache_dir, task=task, data_dir=data_dir)
+    return factory(rest, spec=spec, run=target, **options)  # type: ignore[no-any-return]

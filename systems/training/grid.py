@@ -47,7 +47,7 @@ def run_grid(
 ) -> RunOutcome:
     from harness.pipeline import build_pipeline
     from harness.registry import TASKS, split_task_name
-    from harness.runner import RunOptions, make_context, store_result
+    from harness.runner import ResultRecord, RunOptions, make_context, store_result
     from harness.task import resolve_data_dir
 
     t0 = time.perf_counter()
@@ -103,19 +103,21 @@ def run_grid(
         "limit_queries": limit_queries,
     }
     return store_result(
-        ro,
-        spec,
-        pipe,
-        ctx,
-        config,
-        artifact,
-        means,
-        per_q,
-        n,
-        source,
-        {"total_s": total},
-        extra,
-        name,
+        ResultRecord(
+            ro,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=artifact,
+            means=means,
+            per_query=per_q,
+            n=n,
+            source=source,
+            timings={"total_s": total},
+            extra=extra,
+            artifact_name=name,
+        )
     )
 
 

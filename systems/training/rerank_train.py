@@ -5,16 +5,15 @@ the teacher's score for each. The teacher is any system: its scores come from a 
 TREC run file or a result folder holding ``run.trec``) or, with ``--teacher-run candidates``,
 the task's own candidate list. The method-specific model and loss live with the systems
 (``systems.dear.distill``, ``systems.mvp.train``); this module only builds groups and runs the
-shared loop (seeded batches from ``loop.batch_indices``, AdamW, linear warmup/decay, AMP).
+shared engine (``systems.training.engine``: seeded batches, AdamW, linear warmup/decay, AMP).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +21,12 @@ from harness.data import ranked
 from harness.errors import ConfigError
 from systems.training.api import Group, RerankMethod
 from systems.training.config import OptimConfig
+from systems.training.methods import names
 
 if TYPE_CHECKING:
     from harness.data import Run, TaskData
 
-RERANK_METHODS = ("dear-distill", "mvp")
+RERANK_METHODS = names("rerank")
 TRAIN_FILE = "harness_train.json"
 
 
@@ -114,14 +114,12 @@ class RerankTrainConfig(OptimConfig):
 
 
 def make_method(cfg: RerankTrainConfig, device: str) -> RerankMethod:
-    if cfg.method == "dear-distill":
-        from systems.dear.distill import DistillStudent as cls
-    elif cfg.method == "mvp":
-        from systems.mvp.train import MVPTrainer as cls  # type: ignore[assignment]
-    else:
-        raise ConfigError(f"--method {cfg.method!r}: expected one of {', '.join(RERANK_METHODS)}")
+    """The reranker recipe named by ``cfg.method``, from the training-method registry."""
+    from systems.training.methods import get_method
+
+    spec = get_method(cfg.method, "rerank")
     try:
-        return cls.build(cfg.base_model, device, **cfg.options)
+        return spec.build(cfg.base_model, device, **cfg.options)  # type: ignore[no-any-return]
     except TypeError as e:
         raise ConfigError(f"--method {cfg.method}: bad -o options {cfg.options}: {e}") from e
 
@@ -136,69 +134,34 @@ def train_reranker(
 ) -> dict[str, Any]:
     """Train and save to ``cfg.out``; returns the record also written to ``harness_train.json``
     (with ``training_queries``: which queries taught the model, see ``harness.trainrec``)."""
-    import torch
-
-    from systems.training.loop import (
-        _amp,
-        _device,
-        _thin,
+    from systems.training.engine import (
+        Engine,
         batch_indices,
-        optimizer_step,
+        resolve_device,
         seed_everything,
+        step_rng,
     )
 
     t0 = time.perf_counter()
-    device = _device(cfg.device)
+    device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     m = method or make_method(cfg, device)
     m.train(True)
     params = [p for p in m.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    warm = max(1, int(cfg.warmup * cfg.steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (cfg.steps - s) / max(1, cfg.steps - warm)))
-    )
-    amp_dtype, use_scaler = _amp(device, cfg.amp)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+    engine = Engine(cfg, device, params, t0=t0)
     batches = batch_indices(len(queries), cfg.batch_size, cfg.steps, cfg.seed)
-    history: list[float] = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=cfg.steps, desc=f"train {cfg.method}", unit="step")
-    for step in range(cfg.steps):
-        rng = random.Random(cfg.seed * 1_000_003 + step)
-        groups = [sample_group(queries[i], m.group_size, corpus, rng) for i in batches[step]]
-        with torch.autocast(
-            device_type="cuda" if device.startswith("cuda") else "cpu",
-            dtype=amp_dtype or torch.bfloat16,
-            enabled=amp_dtype is not None,
-        ):
-            loss = m.loss(groups)
-        history.append(optimizer_step(loss, step, opt, scaler, sched, params, cfg.grad_clip, bar))
-    if bar is not None:
-        bar.close()
+    def loss_at(step: int) -> torch.Tensor:
+        rng = step_rng(cfg.seed, step)
+        return m.loss([sample_group(queries[i], m.group_size, corpus, rng) for i in batches[step]])
+
+    engine.run(loss_at, progress)
     m.train(False)
     Path(cfg.out).mkdir(parents=True, exist_ok=True)
     m.save(cfg.out)
-    tail = history[-max(1, min(10, len(history))) :]
-    record = {
-        "method": cfg.method,
-        "base_model": cfg.base_model,
-        "data_source": cfg.data_source,
-        "n_queries": len(queries),
-        "steps": cfg.steps,
-        "seed": cfg.seed,
-        "device": device,
-        "amp": str(amp_dtype).replace("torch.", "") if amp_dtype else "off",
-        "first_loss": history[0] if history else math.nan,
-        "final_loss": sum(tail) / len(tail) if tail else math.nan,
-        "loss_curve": _thin(history, 50),
-        "wall_s": round(time.perf_counter() - t0, 2),
-        "config": {k: v for k, v in asdict(cfg).items() if k != "out"},
-        "training_queries": training_queries,
-    }
+    record = engine.record(
+        data_source=cfg.data_source, n_queries=len(queries), training_queries=training_queries
+    )
     (Path(cfg.out) / TRAIN_FILE).write_text(
         json.dumps(record, indent=2, default=str), encoding="utf-8"
     )

@@ -24,6 +24,32 @@ def test_bad_specs_are_config_errors() -> None:
         make_llm("gguf:no-such-model")
 
 
+def test_unknown_backend_lists_the_registered_ones() -> None:
+    with pytest.raises(ConfigError) as e:
+        make_llm("ggfu:model")
+    msg = str(e.value)
+    assert "did you mean 'gguf'" in msg
+    assert "known: gguf, hf, openai, oracle" in msg
+
+
+def test_backends_come_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new backend is one registration (or entry-point line), not an edit to make_llm."""
+    from harness.llm.backends import LLM_BACKENDS, RunTarget
+    from harness.llm.testing import MockLLM
+
+    seen: list[tuple[str, str, RunTarget]] = []
+
+    def echo(rest: str, *, spec: str, run: RunTarget, **options: object) -> MockLLM:
+        seen.append((rest, spec, run))
+        return MockLLM(lambda messages: "ok")
+
+    monkeypatch.setitem(LLM_BACKENDS._entries, "echo", None)  # removed again after the test
+    LLM_BACKENDS.register("echo", echo)
+    assert isinstance(make_llm("echo:m@1", task="demo"), MockLLM)
+    assert seen == [("m@1", "echo:m@1", RunTarget(task="demo"))]
+    assert "oracle" in LLM_BACKENDS.names()
+
+
 def test_hf_spec_is_lazy() -> None:
     llm = make_llm("hf:some/model")
     assert llm.backend == "transformers" and llm.model == "some/model"

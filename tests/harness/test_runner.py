@@ -193,6 +193,34 @@ def test_excluded_ids_never_reach_a_reranking_stage(
     assert "q1 Q0 d1 " not in (out.path / RUN_FILE).read_text()
 
 
+def test_exclusion_aware_first_stage_is_told_the_excluded_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the ExclusionAware protocol (isinstance), not by probing for an attribute."""
+    from harness.protocols import ExclusionAware
+
+    told: list[dict[str, set[str]]] = []
+
+    class Aware(OverlapRetriever):
+        def set_excluded(self, excluded_ids: dict[str, set[str]]) -> None:
+            told.append(excluded_ids)
+
+    real_load = TinyTask.load
+
+    def load_with_exclusions(self: TinyTask, subset: str, data_dir: object) -> object:
+        data = real_load(self, subset, None)
+        data.excluded_ids = {"q1": {"d1"}}
+        return data
+
+    monkeypatch.setattr(TinyTask, "load", load_with_exclusions)
+    SYSTEMS.register("aware", Aware)
+    assert isinstance(Aware(), ExclusionAware) and not isinstance(
+        OverlapRetriever(), ExclusionAware
+    )
+    run(opts(tmp_path, system="aware"))
+    assert told == [{"q1": {"d1"}}]
+
+
 # ---------------------------------------------------------------- result identity and scope
 def test_full_and_limited_runs_are_both_kept_with_their_scope(tmp_path: Path) -> None:
     full = run(opts(tmp_path))
@@ -247,14 +275,15 @@ def test_run_with_zero_queries_is_an_error_and_stores_nothing(
 
 def test_zero_evaluated_items_are_refused_by_store_result(tmp_path: Path) -> None:
     from harness.pipeline import build_pipeline
-    from harness.runner import make_context, store_result
+    from harness.runner import ResultRecord, make_context, store_result
 
     o = opts(tmp_path)
+    pipe = build_pipeline("overlap", {})
+    record = ResultRecord(
+        o, TinyTask().spec(""), pipe, make_context(o), {}, "", {"ndcg@10": 0.0}, {}, 0, "x", {}
+    )
     with pytest.raises(ConfigError, match="evaluated zero queries"):
-        store_result(
-            o, TinyTask().spec(""), build_pipeline("overlap", {}), make_context(o), {}, "",
-            {"ndcg@10": 0.0}, {}, 0, "x", {},
-        )  # fmt: skip
+        store_result(record)
     assert not (tmp_path / "results" / "tiny").exists()
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from harness.data import Corpus, Document
 from harness.llm.testing import MockLLM
+from harness.protocols import RelevanceJudge
 from harness.runtime import RunContext
 from harness.testing import check_system_plugin
 from systems.judge import LLMJudge, build_prompt, parse_grade
@@ -104,5 +105,4 @@ def test_conformance_and_meta() -> None:
 
 
 def test_plugs_into_llmjudge_task_protocol() -> None:
-    llmjudge = pytest.importorskip("tasks.llmjudge")
-    assert isinstance(LLMJudge(), llmjudge.RelevanceJudge)
+    assert isinstance(LLMJudge(), RelevanceJudge)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harness.errors import ConfigError
+from harness.measures import Measure
 
 if TYPE_CHECKING:
     from harness.data import Qrels, Run
@@ -143,3 +144,10 @@ def pooled_auc(
         per_query[auc_key("auc", pool)] = m["auc_per_query"]
         info[pool] = {k: v for k, v in m.items() if k.startswith("auc_n") or k == "auc_pool"}
     return means, per_query, {"auc_pools": info}
+
+
+MEASURE = Measure(
+    "auc_by_pool",
+    "ROC-AUC of a run against qrels under each named pool: global and mean per query",
+    pooled_auc,
+)

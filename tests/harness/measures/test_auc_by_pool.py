@@ -9,8 +9,8 @@ import random
 import numpy as np
 import pytest
 
-from harness.auc import auc_metrics, parse_pool, roc_auc
 from harness.errors import ConfigError
+from harness.measures.auc_by_pool import auc_metrics, parse_pool, roc_auc
 
 
 def brute_auc(scores: list[float], labels: list[bool]) -> float:
@@ -70,7 +70,7 @@ def test_bad_pool_names_are_rejected(bad: str) -> None:
 
 def test_each_pool_is_stored_under_its_own_name() -> None:
     """top2 sees only the returned list; judged+top2 adds the unreturned relevant doc at -inf."""
-    from harness.auc import pooled_auc
+    from harness.measures.auc_by_pool import pooled_auc
 
     run = {"q1": {"a": 3.0, "b": 2.0, "c": 1.0}}
     qrels = {"q1": {"b": 1, "z": 1}}  # z was never returned

@@ -1,0 +1,39 @@
+"""PG-Rank: policy-gradient nDCG over Gumbel-sampled rankings of each query's candidates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from harness.errors import ConfigError
+from systems.training import losses as L
+from systems.training.methods import DenseMethod
+
+if TYPE_CHECKING:
+    import random
+
+
+def pgrank(stepper: Any, batch: list[Any], rng: random.Random) -> torch.Tensor:
+    from systems.training.loop import candidate_set
+
+    cfg, enc = stepper.cfg, stepper.enc
+    sets = [candidate_set(e, batch, cfg.pg_candidates, rng) for e in batch]
+    keep = [i for i, (texts, _) in enumerate(sets) if len(texts) >= 2]
+    if not keep:
+        raise ConfigError("pgrank: no query has two or more candidates")
+    # one forward for all queries and one for all candidates of the batch
+    qv = enc.embed([batch[i].query for i in keep])
+    dv = enc.embed([t for i in keep for t in sets[i][0]])
+    total, start = [], 0
+    for row, i in enumerate(keep):
+        texts, gains = sets[i]
+        s = (dv[start : start + len(texts)] @ qv[row]).float()
+        start += len(texts)
+        ranks = L.gumbel_rankings(s * cfg.scale, cfg.pg_samples, stepper.gen)
+        g = torch.tensor(gains, device=s.device)
+        total.append(L.pgrank_loss(s, g, ranks, cfg.pg_k, cfg.scale))
+    return torch.stack(total).mean()
+
+
+METHOD = DenseMethod("pgrank", pgrank)

@@ -1,0 +1,65 @@
+"""The training-method registry: one module per method, both loops look methods up by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import ConfigError
+from systems.training.methods import (
+    BUILTIN,
+    TRAINING_METHODS,
+    DenseMethod,
+    RerankMethodSpec,
+    get_method,
+    names,
+)
+
+
+def test_every_builtin_method_is_one_module_of_its_loop() -> None:
+    for name, kind in BUILTIN.items():
+        m = get_method(name)
+        assert m.name == name and m.kind == kind
+        assert isinstance(m, DenseMethod if kind == "dense" else RerankMethodSpec)
+        module = name.replace("-", "_")
+        assert TRAINING_METHODS.target(name) == f"systems.training.methods.{module}:METHOD"
+    assert names("dense") == ("infonce", "mw", "pgrank", "starbucks")
+    assert names("rerank") == ("dear-distill", "mvp")
+
+
+def test_unknown_method_is_an_error_listing_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as e:
+        get_method("infonse")
+    msg = str(e.value)
+    assert "unknown training method 'infonse'; did you mean 'infonce'" in msg
+    assert "known: dear-distill, infonce, mvp, mw, pgrank, starbucks" in msg
+
+
+def test_a_method_of_the_other_loop_is_refused_naming_this_loops_methods() -> None:
+    with pytest.raises(ConfigError, match="'mvp' is a rerank method; expected one of infonce, mw"):
+        get_method("mvp", "dense")
+    with pytest.raises(ConfigError, match="'mw' is a dense method; expected one of dear-distill"):
+        get_method("mw", "rerank")
+
+
+def test_dense_loop_refuses_unknown_method_before_loading_a_model(tmp_path) -> None:
+    from systems.training.loop import TrainConfig, train
+
+    with pytest.raises(ConfigError, match="unknown training method 'nope'"):
+        train(TrainConfig("nope", "no-such-model", str(tmp_path)), [object()], progress=False)
+
+
+def test_rerank_loop_builds_its_method_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registered method is all a new recipe needs: make_method has no list of its own."""
+    from systems.training.rerank_train import RerankTrainConfig, make_method
+
+    built: list[tuple[str, str, dict]] = []
+
+    def build(base_model: str, device: str, **options: object) -> str:
+        built.append((base_model, device, options))
+        return "model"
+
+    monkeypatch.setitem(TRAINING_METHODS._entries, "toy", None)  # removed after the test
+    TRAINING_METHODS.register("toy", RerankMethodSpec("toy", build))
+    cfg = RerankTrainConfig("toy", "base", "out", options={"group_size": 3})
+    assert make_method(cfg, "cpu") == "model"  # type: ignore[comparison-overlap]
+    assert built == [("base", "cpu", {"group_size": 3})]
