@@ -50,6 +50,25 @@ class Corpus(Mapping[str, Document]):
     def subset(self, ids: Iterable[str]) -> Corpus:
         return Corpus(self._docs[i] for i in ids if i in self._docs)
 
+    def documents(self) -> Iterator[Document]:
+        """Documents in order (the stored corpus streams them from disk)."""
+        return iter(self._docs.values())
+
+    def batches(
+        self, size: int = 8192, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[list[str], list[str]]]:
+        """(ids, full texts) of rows ``start..stop`` in batches: the access that scales, since
+        :class:`harness.corpus_store.StoredCorpus` serves it from disk."""
+        docs = list(self._docs.values())[start:stop]
+        for b in range(0, len(docs), size):
+            part = docs[b : b + size]
+            yield [d.doc_id for d in part], [d.full_text for d in part]
+
+    def ids_at(self, rows: Iterable[int]) -> list[str]:
+        """Ids of the given row numbers (maps top-k indices back to documents)."""
+        ids = self.ids()
+        return [ids[int(r)] for r in rows]
+
     @property
     def content_hash(self) -> str:
         """sha256 over ids and texts in order: two corpora with equal hashes index identically."""

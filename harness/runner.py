@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.checkpoint import Checkpoint
 from harness.coverage import empty_rankings
-from harness.data import Run, TaskData
+from harness.data import TaskData
 from harness.errors import ConfigError, HarnessError
 from harness.io import format_trec_run
 from harness.llm.session import check_llm_faults
@@ -26,6 +26,7 @@ from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import ExclusionAware, Retriever
 from harness.registry import TASKS, split_task_name
+from harness.runopts import RunOptions, make_context, run_batch
 from harness.runtime import RunContext, log
 from harness.store import (
     MetricsRecord,
@@ -41,26 +42,8 @@ from harness.task import limit_queries, resolve_data_dir
 from harness.trainrec import training_overlap
 
 if TYPE_CHECKING:
-    from harness.data import Run, TaskData
+    from harness.data import TaskData
     from harness.spec import TaskSpec
-
-
-@dataclass
-class RunOptions:
-    system: str
-    task: str
-    data_dir: str | Path | None = None
-    results: Path = Path("results")
-    device: str = "cpu"
-    batch_size: int = 64
-    limit_queries: int | None = None
-    system_options: dict[str, Any] = field(default_factory=dict)
-    query_batch: int = 256
-    progress: bool = True
-    seed: int = 0
-    cache_dir: Path | None = None
-    # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
-    qrels_from: Path | None = None
 
 
 @dataclass
@@ -76,27 +59,6 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
     task = TASKS.get(family)()
     spec = task.spec(subset)
     return spec, task.load(subset, resolve_data_dir(data_dir))
-
-
-def run_batch(
-    pipe: Pipeline, spec: TaskSpec, data: TaskData, qids: list[str], ctx: RunContext
-) -> Run:
-    """All stages of the pipeline for one batch of the task's queries (``Pipeline.run``)."""
-    queries = {q: data.queries[q] for q in qids}
-    return pipe.run(queries, data.corpus, data.candidates, spec, ctx, data.excluded_ids)
-
-
-def make_context(opts: RunOptions) -> RunContext:
-    extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
-    return RunContext(
-        device=opts.device,
-        batch_size=opts.batch_size,
-        progress=opts.progress,
-        seed=opts.seed,
-        task=opts.task,
-        data_dir=opts.data_dir,
-        **extra,
-    )
 
 
 @dataclass
@@ -322,9 +284,14 @@ def _run_ranking(
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
-    for b in range(0, len(todo), opts.query_batch):
-        qids = todo[b : b + opts.query_batch]
-        batch_run = run_batch(pipe, spec, data, qids, ctx)
+    batches = [todo[b : b + opts.query_batch] for b in range(0, len(todo), opts.query_batch)]
+    if opts.executor == "ray" and (data.candidates is not None or len(pipe.stages) > 1):
+        from harness.ray_exec import query_shards  # rerankers and LLM stages: query shards
+
+        runs = query_shards(opts, batches, ctx)
+    else:
+        runs = (run_batch(pipe, spec, data, qids, ctx) for qids in batches)
+    for batch_run in runs:
         batch_run = prepare_run(
             batch_run,
             depth=spec.run_depth,

@@ -43,6 +43,12 @@ class RunContext:
     # The task being run and its data folder: what a simulated (oracle) LLM answers from.
     task: str | None = None
     data_dir: Path | str | None = None
+    # Where corpus encoding and search run: "local" (this process) or "ray" (a Ray cluster at
+    # ray_address, or a local one started for the run, with ``workers`` actors). Results are the
+    # same bytes either way, so neither is part of a result's config.
+    executor: str = "local"
+    ray_address: str | None = None
+    workers: int = 2
     # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
     stats: dict[str, Any] = field(default_factory=dict)
 

@@ -170,14 +170,10 @@ class BM25:
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-"))
         try:
             indexer = LuceneIndexer(str(tmp), threads=self.threads)
-            batch: list[dict[str, str]] = []
-            for did, doc in corpus.items():
-                batch.append({"id": did, "contents": doc.full_text})
-                if len(batch) >= 5000:
-                    indexer.add_batch_dict(batch)
-                    batch = []
-            if batch:
-                indexer.add_batch_dict(batch)
+            # Streams from the corpus in batches (a stored corpus is read from disk), so memory
+            # holds one batch of texts; Lucene indexes each batch on ``threads`` threads.
+            for ids, texts in corpus.batches(5000):
+                indexer.add_batch_dict([{"id": d, "contents": t} for d, t in zip(ids, texts)])
             indexer.close()
             (tmp / ".complete").write_text(corpus.content_hash)
             if target.exists():

@@ -1,7 +1,11 @@
 """What every embedding system shares: exact top-k search over encoded documents, candidate
 reranking by the same inner product, and reading the training record of a trained checkpoint.
 
-A system mixes ``EmbeddingSearch`` in and provides ``encode(texts, role, ctx)``.
+A system mixes ``EmbeddingSearch`` in and provides ``encode(texts, role, ctx)``. A system that
+also provides ``embedding_fingerprint(ctx)`` (what determines its vectors) indexes a stored corpus
+(:class:`harness.corpus_store.StoredCorpus`) through the sharded on-disk embedding store and
+searches it by streaming exact top-k over the shards, locally or over Ray actors; memory then
+stays bounded whatever the corpus size. ``always_store = True`` uses the store for every corpus.
 """
 
 from __future__ import annotations
@@ -33,19 +37,100 @@ class EmbeddingSearch:
 
     _doc_ids: list[str]
     _doc_vecs: np.ndarray | None
+    _store: Any = None  # harness.embstore.EmbeddingStore when indexed through the store
+    _corpus: Corpus | None = None
+    always_store = False
+    shard_rows = 65536  # rows per embedding-store shard (a multiple of the kernel's chunk)
+    store_dtype = "float32"
+    store_batch = 4096  # texts read from the corpus store per encode call
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
         raise NotImplementedError
 
+    def encode_uncached(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+        """Encode without the per-text SQLite cache (the embedding store replaces it)."""
+        return self.encode(texts, role, ctx)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without loaded models, vectors or open stores (Ray actors rebuild them)."""
+        state = dict(self.__dict__)
+        for key in ("_model", "_store", "_corpus", "_doc_vecs"):
+            if key in state:
+                state[key] = None
+        return state
+
+    def _uses_store(self, corpus: Corpus) -> bool:
+        from harness.corpus_store import StoredCorpus
+
+        return hasattr(self, "embedding_fingerprint") and (
+            self.always_store or isinstance(corpus, StoredCorpus)
+        )
+
     def index(self, corpus: Corpus, ctx: RunContext) -> None:
+        if self._uses_store(corpus):
+            self._index_store(corpus, ctx)
+            return
+        self._store = None
         self._doc_ids = corpus.ids()
         self._doc_vecs = self.encode(corpus.texts(), "document", ctx)
+
+    def open_store(self, corpus: Corpus, ctx: RunContext) -> Any:
+        from harness.embstore import EmbeddingStore
+
+        return EmbeddingStore(
+            ctx.cache_dir,
+            self.embedding_fingerprint(ctx),  # type: ignore[attr-defined]
+            corpus.content_hash,
+            len(corpus),
+            shard_rows=int(self.shard_rows),
+            dtype=self.store_dtype,
+        )
+
+    def _index_store(self, corpus: Corpus, ctx: RunContext) -> None:
+        store = self.open_store(corpus, ctx)
+        todo = store.missing()
+        rows = 0
+        if todo and ctx.executor == "ray":
+            from harness.ray_exec import encode_shards
+
+            rows = encode_shards(self, corpus, todo, ctx)
+            store = self.open_store(corpus, ctx)
+        else:
+            for i in todo:
+                rows += store.encode_shard(
+                    i,
+                    corpus,
+                    lambda t: self.encode_uncached(t, "document", ctx),
+                    max(ctx.batch_size, self.store_batch),
+                )
+        store.finish()
+        ctx.count("encoded_documents", rows)
+        ctx.count("embedding_shards_encoded", len(todo))
+        ctx.count("embedding_shards_reused", store.n_shards - len(todo))
+        self._store, self._corpus, self._doc_vecs = store, corpus, None
 
     def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
         from kernels.topk import exact_topk
 
-        assert getattr(self, "_doc_vecs", None) is not None, "index() must run before search()"
         qids = list(queries)
+        if self._store is not None:
+            qv = self.encode([queries[q] for q in qids], "query", ctx)
+            if ctx.executor == "ray":
+                from harness.ray_exec import search_shards
+
+                scores, idx = search_shards(qv, self._store, k, ctx)
+            else:
+                from kernels.stream import stream_topk
+
+                scores, idx = stream_topk(qv, self._store.shards(), k, device=ctx.device)
+            rows = sorted({int(j) for j in idx.ravel() if j >= 0})
+            assert self._corpus is not None
+            names = dict(zip(rows, self._corpus.ids_at(rows)))
+            return {
+                q: {names[int(j)]: float(s) for s, j in zip(scores[r], idx[r]) if j >= 0}
+                for r, q in enumerate(qids)
+            }
+        assert getattr(self, "_doc_vecs", None) is not None, "index() must run before search()"
         qv = self.encode([queries[q] for q in qids], "query", ctx)
         scores, idx = exact_topk(qv, self._doc_vecs, k, device=ctx.device)  # type: ignore[arg-type]
         return {

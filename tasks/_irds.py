@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.corpus_sources import corpus_from_docs
 from harness.data import Corpus, Document, Qrels, Queries, TaskData
 
 
@@ -41,10 +42,23 @@ def load_irds(
             if docs_from is None
             else (ir_datasets.load(docs_from) if isinstance(docs_from, str) else docs_from)
         )
-        corpus = Corpus(_doc(d) for d in docs_ds.docs_iter())
+        corpus = corpus_from_docs(
+            f"ir_datasets:{getattr(docs_ds, 'dataset_id', lambda: repr(docs_ds))()}",
+            lambda: (_doc(d) for d in docs_ds.docs_iter()),
+            _docs_count(docs_ds),
+        )
     name = (
         dataset
         if isinstance(dataset, str)
         else getattr(dataset, "dataset_id", lambda: "ir_datasets")()
     )
     return TaskData(corpus=corpus, queries=queries, qrels=qrels, source=f"ir_datasets:{name}")
+
+
+def _docs_count(ds: Any) -> int | None:
+    """ir_datasets' declared document count (large corpora then stream into the store)."""
+    try:
+        n = ds.docs_count()
+    except Exception:  # noqa: BLE001 - a count is only a hint
+        return None
+    return int(n) if n is not None else None

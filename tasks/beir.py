@@ -22,9 +22,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from harness.corpus_sources import load_corpus_file
 from harness.data import TaskData
 from harness.errors import ConfigError
-from harness.io import read_beir_tsv_qrels, read_jsonl_corpus, read_jsonl_queries
+from harness.io import read_beir_tsv_qrels, read_jsonl_queries
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import load_local_or_online
 
@@ -104,7 +105,7 @@ def read_beir_folder(folder: Path, split: str = "test") -> TaskData:
     qrels = read_beir_tsv_qrels(folder / "qrels" / f"{split}.tsv")
     queries = {q: t for q, t in read_jsonl_queries(folder / "queries.jsonl").items() if q in qrels}
     return TaskData(
-        corpus=read_jsonl_corpus(folder / "corpus.jsonl"),
+        corpus=load_corpus_file(folder / "corpus.jsonl"),
         queries=queries,
         qrels=qrels,
         source=str(folder),

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from harness.cli.compare import compare_cmd
 from harness.cli.demo import demo_cmd
 from harness.cli.eval import eval_cmd
+from harness.cli.grid import grid_cmd
 from harness.cli.leaderboard import leaderboard_app
 from harness.cli.listing import list_cmd
 from harness.cli.llm_serve import llm_serve_command
@@ -75,6 +76,7 @@ app = typer.Typer(
 )
 app.command("list")(list_cmd)
 app.command("run")(run_cmd)
+app.command("grid")(grid_cmd)
 app.command("eval")(eval_cmd)
 app.command("compare")(compare_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")

@@ -42,7 +42,9 @@ def list_cmd(
                 )
                 continue
             subsets = task.subsets()
-            spec = task.spec(subsets[0]) if subsets else None
+            # A family of free-form subsets may name a representative spec (synthetic/<N>).
+            spec = task.spec(subsets[0]) if subsets else getattr(task, "example_spec", None)
+            spec = spec() if callable(spec) else spec
             rows.append(
                 {
                     "name": fam,

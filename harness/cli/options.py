@@ -33,6 +33,20 @@ QrelsFrom = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+Executor = Annotated[
+    str,
+    typer.Option("--executor", help="local, or ray: corpus encoding and search over Ray workers"),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="Ray cluster to join (e.g. auto, HOST:6379); default: start a local one",
+    ),
+]
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, help="Ray actors / tasks (one GPU each on CUDA)")
+]
 
 
 def console() -> Any:

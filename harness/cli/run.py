@@ -11,9 +11,12 @@ import typer
 
 from harness.cli.options import (
     DataDir,
+    Executor,
     JsonOut,
     QrelsFrom,
+    RayAddress,
     Results,
+    Workers,
     console,
     parse_options,
     print_metrics,
@@ -50,6 +53,9 @@ def run_cmd(
         typer.Option(help="LLM for LLM-based systems: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID"),
     ] = None,
     qrels_from: QrelsFrom = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
     llm_timeout: Annotated[
@@ -98,6 +104,9 @@ def run_cmd(
                 system_options=opts,
                 progress=not (quiet or json_out),
                 qrels_from=qrels_from,
+                executor=executor,
+                ray_address=ray_address,
+                workers=workers,
             )
         )
     out = outs[-1]

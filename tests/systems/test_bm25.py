@@ -138,3 +138,22 @@ def test_bright_tasks_default_to_query_side_bm25_and_the_user_can_override() -> 
     assert opts("bm25", "bright/biology", variant="plain") == {"variant": "plain"}
     assert opts("bm25", "trec-dl/2019") == {}
     assert opts("dense", "bright/biology") == {}
+
+
+def test_stored_corpus_indexes_like_the_in_memory_one(tmp_path: Path) -> None:
+    """Indexing streams from the on-disk store; the rankings equal the in-memory corpus's."""
+    from harness.corpus_store import StoredCorpus, write_store
+    from systems.bm25 import BM25
+    from tasks.synthetic import passages
+
+    docs = list(passages(3000))
+    stored = StoredCorpus(write_store(tmp_path / "store", iter(docs)))
+    queries = {f"q{i}": " ".join(docs[i * 7].text.split()[:4]) for i in range(20)}
+    runs = []
+    for corpus, cache in ((stored, "a"), (Corpus(docs), "b")):
+        ctx = RunContext(cache_dir=tmp_path / cache, progress=False)
+        bm = BM25(threads=2)
+        bm.index(corpus, ctx)
+        assert ctx.stats["indexed_documents"] == 3000
+        runs.append(bm.search(queries, 50, ctx))
+    assert runs[0] == runs[1]

@@ -64,3 +64,30 @@ def test_semantic_search_and_cache(tmp_path: Path) -> None:
     assert np.linalg.norm(vecs[0]) == pytest.approx(1.0, abs=1e-4)
     meta = d2.meta()
     assert meta.backbone == "sentence-transformers/all-MiniLM-L6-v2" and meta.resolved_backbone
+
+
+@pytest.mark.skipif(
+    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+)
+def test_stored_corpus_goes_through_the_embedding_store(tmp_path: Path) -> None:
+    from harness.corpus_store import StoredCorpus, write_store
+    from systems.dense import DenseRetriever
+
+    stored = StoredCorpus(write_store(tmp_path / "store", CORPUS.documents()))
+    ctx = RunContext(cache_dir=tmp_path, progress=False, batch_size=2)
+    d = DenseRetriever()
+    d.shard_rows = 2  # two shards
+    d.index(stored, ctx)
+    assert ctx.stats["embedding_shards_encoded"] == 2 and ctx.stats["encoded_documents"] == 3
+    got = d.search({"q1": "kitten", "q2": "automobile"}, 3, ctx)
+    mem = DenseRetriever()
+    mem.index(CORPUS, RunContext(cache_dir=tmp_path / "m", progress=False, batch_size=2))
+    want = mem.search({"q1": "kitten", "q2": "automobile"}, 3, ctx)
+    for q in want:
+        assert list(got[q]) == list(want[q])
+        assert np.allclose(list(got[q].values()), list(want[q].values()), atol=1e-6)
+    again = RunContext(cache_dir=tmp_path, progress=False)
+    d2 = DenseRetriever()
+    d2.shard_rows = 2
+    d2.index(stored, again)
+    assert again.stats["encoded_documents"] == 0 and again.stats["embedding_shards_reused"] == 2

@@ -1,0 +1,89 @@
+"""Exact top-k streamed over corpus shards (e.g. memory-mapped embedding-store shards).
+
+Each shard goes through :func:`kernels.topk.exact_topk`; the per-shard winners are merged into
+the running top-k by (score desc, global index asc), the kernel's own tie order. Memory beyond
+the shard in flight is the kernel's score block, at most one chunk copied where a chunk straddles
+two shards, and ``queries x 2k`` merge entries, independent of the corpus size.
+
+Exactness: BLAS rounds a product differently for different matrix shapes (a 7-row block is not
+computed like a 16384-row one), so the shards are re-cut into the kernel's own chunks at the same
+global offsets (multiples of ``corpus_chunk``) the in-memory path uses. Every score block is then
+the very same computation, and the result equals the in-memory path's bit for bit, for any shard
+size. Shards whose size is a multiple of the chunk are read in place, never copied.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kernels.topk import exact_topk
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+
+def merge_topk(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of two (scores, global indices) results, ordered by score desc then index asc."""
+    s = np.concatenate([a[0], b[0]], axis=1)
+    i = np.concatenate([a[1], b[1]], axis=1)
+    order = np.lexsort((i, -s), axis=-1)[:, :k]
+    return np.take_along_axis(s, order, 1), np.take_along_axis(i, order, 1)
+
+
+def stream_topk(
+    queries: np.ndarray,
+    shards: Iterable[tuple[int, np.ndarray]],
+    k: int,
+    *,
+    device: str = "cpu",
+    corpus_chunk: int = 16384,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k over ``(first row, shard array)`` pairs; indices are global rows."""
+    nq = queries.shape[0]
+    best = (np.zeros((nq, 0), np.float32), np.zeros((nq, 0), np.int64))
+    for offset, chunk in aligned_chunks(shards, corpus_chunk):
+        with warnings.catch_warnings():  # read-only memory maps: the kernel never writes
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            s, i = exact_topk(queries, chunk, k, device=device, corpus_chunk=corpus_chunk)
+        best = merge_topk(best, (s, i + offset), k)
+    return best
+
+
+def aligned_chunks(
+    shards: Iterable[tuple[int, np.ndarray]], chunk: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Re-cut consecutive shards into ``chunk``-row pieces starting at multiples of ``chunk``
+    (the last may be shorter), so every piece is the chunk the in-memory path would compute over.
+    The shards must be consecutive and start at a multiple of ``chunk``. Views where a piece lies in one shard, a copy where it straddles."""
+    pending: list[np.ndarray] = []
+    held = 0
+    start: int | None = None
+    for offset, shard in shards:
+        if start is None:  # a run of shards may begin mid-corpus, at a chunk boundary
+            if offset % chunk:
+                raise ValueError(f"first shard starts at row {offset}, not a multiple of {chunk}")
+            start = offset
+        if offset != start + held:
+            raise ValueError(f"shards are not consecutive: row {offset} after {start + held}")
+        pos = 0
+        while pos < len(shard):
+            take = min(chunk - held, len(shard) - pos)
+            piece = shard[pos : pos + take]
+            pos += take
+            if not pending and take == chunk:
+                yield start, piece
+                start += chunk
+                continue
+            pending.append(piece)
+            held += take
+            if held == chunk:
+                yield start, np.concatenate(pending)
+                pending, start, held = [], start + chunk, 0
+    if pending:
+        assert start is not None
+        yield start, np.concatenate(pending)
