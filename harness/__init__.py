@@ -1,3 +1,23 @@
-"""ir-harness: an evaluation harness for information retrieval research."""
+"""ir-harness: an evaluation harness for information retrieval research.
+
+``from harness import evaluate`` is the Python API (``harness.api``); it is imported on first
+use, so ``import harness`` (and ``harness list``) stays instant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.api import EvalResult, evaluate
 
 __version__ = "0.1.0"
+__all__ = ["EvalResult", "__version__", "evaluate"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("evaluate", "EvalResult"):
+        from harness import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")

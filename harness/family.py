@@ -1,20 +1,19 @@
 """Running a whole benchmark family (``bright``, ``beir``, ``beir/cqadupstack``) and averaging it.
 
-A task plugin opts in by defining ``family_members()`` (or ``family_members(subset)``) returning the
-subsets -- or full task names -- whose mean is the family score. Every member is run and stored as
-usual; the aggregate is stored as its own result, named after the family, with each member's
-main score kept beside the mean.
+A task plugin opts in by declaring ``has_members`` and defining ``family_members(subset)``
+returning the subsets -- or full task names -- whose mean is the family score. Every member is
+run and stored as usual; the aggregate is stored as its own result, named after the family, with
+each member's main score (and qrels sha256) kept beside the mean.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from harness.registry import TASKS, split_task_name
+from harness.registry import split_task_name
 from harness.runner import (
     ResultRecord,
     RunOptions,
@@ -24,6 +23,7 @@ from harness.runner import (
     store_result,
 )
 from harness.spec import TaskSpec
+from harness.task import get_task
 
 if TYPE_CHECKING:
     from harness.pipeline import Pipeline
@@ -31,18 +31,11 @@ if TYPE_CHECKING:
 
 def members(task_name: str) -> list[str]:
     """Full task names averaged for ``task_name``; empty when it is a single task."""
-    family, subset = split_task_name(task_name)
-    task = TASKS.get(family)()
-    fn = getattr(task, "family_members", None)
-    if fn is None:
+    task, subset = get_task(task_name)
+    if not task.has_members:
         return []
-    takes_subset = len(inspect.signature(fn).parameters) >= 1
-    if takes_subset:
-        names = fn(subset)
-    elif subset:
-        return []
-    else:
-        names = fn()
+    family, _ = split_task_name(task_name)
+    names = task.family_members(subset)
     return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
 
 
@@ -75,7 +68,7 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         relevance_threshold=first.relevance_threshold,
         average_over=first.average_over,  # type: ignore[arg-type]
     )
-    pipe: Pipeline = build_pipeline(opts.system, opts.system_options)
+    pipe: Pipeline = opts.pipeline or build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
     member_scores = {o.metrics.task: o.metrics.main_score for o in outcomes}
     artifact = json.dumps(
@@ -105,6 +98,11 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
             timings={"total_s": total},
             extra={"members": member_scores, "aggregate": "macro mean over member tasks"},
             artifact_name="members.json",
+            data={
+                "members": {
+                    o.metrics.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes
+                }
+            },
         )
     )
     return outcomes, agg
@@ -116,8 +114,9 @@ def with_task_defaults(opts: RunOptions) -> RunOptions:
     options, so they show in the result's label and config like options the user gave."""
     from harness.pipeline import parse_pipeline
 
-    family, _ = split_task_name(opts.task)
-    defaults: dict[str, dict[str, Any]] = getattr(TASKS.get(family), "system_defaults", {})
+    if opts.pipeline is not None:
+        return opts  # an object built by the caller: its settings are its own
+    defaults = get_task(opts.task)[0].system_defaults
     names = parse_pipeline(opts.system)
     options = dict(opts.system_options)
     for name, values in defaults.items():

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.registry import TASKS, split_task_name
 from harness.store import config_hash, iter_results
+from harness.task import get_task
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,8 +50,8 @@ class GridOptions:
 
 def identity(task: str, system: str, options: dict[str, Any], limit: int | None) -> str:
     """The part of a result's config that a grid cell determines before loading any data."""
-    family, subset = split_task_name(task)
-    name = TASKS.get(family)().spec(subset).name
+    task_obj, subset = get_task(task)
+    name = task_obj.spec(subset).name
     return config_hash({"task": name, "system": system, "options": options, "limit_queries": limit})
 
 

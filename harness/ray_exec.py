@@ -166,12 +166,10 @@ class _QueryWorker:
 
         from harness.pipeline import build_pipeline
         from harness.protocols import Retriever
-        from harness.registry import TASKS, split_task_name
         from harness.runopts import make_context
-        from harness.task import limit_queries, resolve_data_dir
+        from harness.task import get_task, limit_queries, resolve_data_dir
 
-        family, subset = split_task_name(opts.task)
-        task = TASKS.get(family)()
+        task, subset = get_task(opts.task)
         self.spec = task.spec(subset)
         self.data = limit_queries(
             task.load(subset, resolve_data_dir(opts.data_dir)), opts.limit_queries

@@ -25,7 +25,6 @@ from harness.measures import measure
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import ExclusionAware, Retriever
-from harness.registry import TASKS, split_task_name
 from harness.runopts import RunOptions, make_context, run_batch
 from harness.runtime import RunContext, log
 from harness.store import (
@@ -38,11 +37,11 @@ from harness.store import (
     slug,
     write_result,
 )
-from harness.task import limit_queries, resolve_data_dir
+from harness.task import Task, get_task, limit_queries, resolve_data_dir
 from harness.trainrec import training_overlap
 
 if TYPE_CHECKING:
-    from harness.data import TaskData
+    from harness.data import Qrels, TaskData
     from harness.spec import TaskSpec
 
 
@@ -55,8 +54,7 @@ class RunOutcome:
 
 
 def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskData]:
-    family, subset = split_task_name(name)
-    task = TASKS.get(family)()
+    task, subset = get_task(name)
     spec = task.spec(subset)
     return spec, task.load(subset, resolve_data_dir(data_dir))
 
@@ -65,7 +63,8 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
 class ResultRecord:
     """Everything one stored result is built from: what ran, on what, and what it scored.
 
-    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items.
+    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items; ``data`` is
+    the data identity (``harness.checksum.data_identity``) stored in the metadata.
     """
 
     opts: RunOptions
@@ -83,6 +82,7 @@ class ResultRecord:
     artifact_name: str = "run.trec"
     resumed: int = 0
     scope: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def store_result(record: ResultRecord) -> RunOutcome:
@@ -122,7 +122,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
     meta = RunMetadata(
         task=spec.name,
         system=label,
-        command=shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "",
+        command=opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
         config=r.config,
         config_hash=config_hash(r.config),
         stages=stages,
@@ -134,6 +134,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
         timings=r.timings,
         stats={**ctx.stats, "resumed_queries": r.resumed},
         scope=scope,
+        data=r.data,
     )
     path = write_result(
         Path(opts.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
@@ -141,19 +142,33 @@ def store_result(record: ResultRecord) -> RunOutcome:
     return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=r.resumed)
 
 
+def _identity(
+    spec: TaskSpec,
+    opts: RunOptions,
+    ctx: RunContext,
+    qrels: Qrels | None,
+    qrels_hash: str = "",
+) -> dict[str, Any]:
+    """Sources (revision or local sha256) and the sha256 of the qrels actually scored against."""
+    from harness.checksum import data_identity
+
+    out = data_identity(spec, resolve_data_dir(opts.data_dir), qrels, ctx.cache_dir)
+    if qrels_hash:
+        out["qrels_sha256"] = qrels_hash
+    return out
+
+
 def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
     """Judge-made qrels make a different evaluation: the task name says which file."""
     return f"{name}[qrels={Path(qrels_from).name}]" if qrels_from else name
 
 
-def _custom_limit(task: Any, name: str, limit: int | None) -> dict[str, int]:
-    """``--limit-queries`` for a custom-run task: passed on if its ``custom_run`` takes a
-    ``limit_queries`` argument, refused otherwise, so no result records a limit not applied."""
-    import inspect
-
+def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
+    """``--limit-queries`` for a custom-run task: passed on if it declares ``limits_queries``,
+    refused otherwise, so no result records a limit not applied."""
     if not limit:
         return {}
-    if "limit_queries" not in inspect.signature(task.custom_run).parameters:
+    if not task.limits_queries:
         raise ConfigError(
             f"task {name!r} does not support --limit-queries (it scores its whole set); "
             "run it without the option"
@@ -163,14 +178,11 @@ def _custom_limit(task: Any, name: str, limit: int | None) -> dict[str, int]:
 
 def run(opts: RunOptions) -> RunOutcome:
     """Run under the lock of the result identity, so two runs never write the same result."""
-    from harness.task import CustomRunTask
-
     t0 = time.perf_counter()
-    family, subset = split_task_name(opts.task)
-    task: Any = TASKS.get(family)()
-    pipe = build_pipeline(opts.system, opts.system_options)
+    task, subset = get_task(opts.task)
+    pipe = opts.pipeline or build_pipeline(opts.system, opts.system_options)
     ctx = make_context(opts)
-    custom = isinstance(task, CustomRunTask)
+    custom = task.runs_itself
     if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():
         raise ConfigError(f"--qrels-from {opts.qrels_from}: no such file")
     qrels_from = None if custom else opts.qrels_from
@@ -186,7 +198,7 @@ def run(opts: RunOptions) -> RunOutcome:
 
 def _run_locked(
     opts: RunOptions,
-    task: Any,
+    task: Task,
     subset: str,
     pipe: Pipeline,
     ctx: RunContext,
@@ -194,7 +206,7 @@ def _run_locked(
     custom: bool,
 ) -> RunOutcome:
     if custom:
-        spec: TaskSpec = task.spec(subset)  # type: ignore[attr-defined]
+        spec: TaskSpec = task.spec(subset)
         if opts.qrels_from:
             raise ConfigError(
                 f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
@@ -223,13 +235,14 @@ def _run_locked(
                 timings={"total_s": total, "per_query_s": total / max(1, res.n_items)},
                 extra=res.extra,
                 artifact_name=res.artifact_name,
+                data=_identity(spec, opts, ctx, None, res.qrels_sha256),
             )
         )
     return _run_ranking(opts, task, subset, pipe, ctx, t0)
 
 
 def _run_ranking(
-    opts: RunOptions, task: Any, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
+    opts: RunOptions, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
 ) -> RunOutcome:
     timings: dict[str, float] = {}
     spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
@@ -340,6 +353,7 @@ def _run_ranking(
             scope=make_scope(
                 opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
             ),
+            data=_identity(spec, opts, ctx, data.qrels),
         )
     )
     ckpt.clear()

@@ -39,6 +39,10 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     workers: int = 2
+    # A pipeline built by the caller (the Python API's in-memory objects); ``system`` is its label.
+    pipeline: Pipeline | None = None
+    # What the metadata records as the command (default: this process's ``harness`` argv).
+    command: str | None = None
 
 
 def run_batch(

@@ -18,6 +18,12 @@ class DataSourceSpec(BaseModel):
     location: str = Field(
         description="folder relative to the data dir, ir_datasets id, HF dataset id, or a label"
     )
+    revision: str = Field(
+        "",
+        description="online sources: the HF dataset revision (commit) or ir_datasets version the "
+        "loader pins; empty = unpinned. Local sources are pinned by the sha256 of their files, "
+        "recorded in each result's metadata (harness.checksum)",
+    )
     note: str = ""
 
 

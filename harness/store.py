@@ -86,6 +86,10 @@ class RunMetadata(BaseModel):
     timings: dict[str, float]
     stats: dict[str, Any] = Field(default_factory=dict)
     scope: dict[str, Any] = Field(default_factory=dict, description="as in the metrics record")
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="data identity: each source's revision or local files' sha256, qrels_sha256",
+    )
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 

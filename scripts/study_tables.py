@@ -233,10 +233,9 @@ def starbucks_table(db: dict) -> list[str]:
 def bm25_list(task: str, data_dir: Path | None) -> dict[str, float]:
     """Per-query nDCG@10 of the task's own candidate list (the official BM25 top-100 run)."""
     from harness.metrics import evaluate
-    from harness.registry import TASKS, split_task_name
+    from harness.task import get_task
 
-    family, subset = split_task_name(task)
-    t = TASKS.get(family)()
+    t, subset = get_task(task)
     data = t.load(subset, data_dir)
     ev = evaluate(data.candidates or {}, data.qrels, t.spec(subset), data, metrics=("ndcg@10",))
     return ev.per_query["ndcg@10"]

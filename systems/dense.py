@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import ConfigError
 from harness.models import resolve_model
 from harness.protocols import SystemMeta
 from harness.runtime import log
@@ -40,8 +41,30 @@ def model_fingerprint(model_id: str, resolved: str, extra: dict[str, Any]) -> st
     return h.hexdigest()[:24]
 
 
+def in_memory_fingerprint(model: Any) -> str:
+    """Hash of an in-memory model's weights (``state_dict``), so the embedding cache is keyed
+    by what the vectors depend on; "" when the object has no weights to hash (no caching)."""
+    state = getattr(model, "state_dict", None)
+    if not callable(state):
+        return ""
+    h = hashlib.sha256(type(model).__qualname__.encode())
+    for name, tensor in sorted(state().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:24]
+
+
+def model_label(model: Any) -> str:
+    """A readable name for an in-memory model (its base model id when it knows one)."""
+    card = getattr(model, "model_card_data", None)
+    return str(getattr(card, "base_model", None) or type(model).__name__)
+
+
 class DenseRetriever(EmbeddingSearch):
-    """Bi-encoder retriever and reranker (it can score any candidate list)."""
+    """Bi-encoder retriever and reranker (it can score any candidate list).
+
+    ``model`` is a model id or path, or an in-memory ``SentenceTransformer``(-like) object
+    (the Python API's notebook case): it is used as given, cached by a hash of its weights."""
 
     # Through the embedding store (stored corpora only) each model call gets 8192 texts, which
     # sentence-transformers sorts by length into --batch-size batches (less padding on a GPU).
@@ -49,13 +72,21 @@ class DenseRetriever(EmbeddingSearch):
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | Any = DEFAULT_MODEL,
         max_length: int | None = None,
         normalize: bool = True,
         query_prefix: str = "",
         doc_prefix: str = "",
     ) -> None:
-        self.model_id = model
+        self._given = None if isinstance(model, str) else model
+        # Hashed now, so the name says which weights were evaluated: two fine-tuned states of
+        # one model are stored apart (no hash, no caching, when the object has no weights).
+        self._given_fp = in_memory_fingerprint(model) if self._given is not None else ""
+        if isinstance(model, str):
+            self.model_id = model
+        else:
+            fp = self._given_fp
+            self.model_id = f"{model_label(model)}@{fp[:8]}" if fp else model_label(model)
         self.max_length = max_length
         self.normalize = normalize
         self.query_prefix = query_prefix
@@ -71,6 +102,14 @@ class DenseRetriever(EmbeddingSearch):
     def _load(self, ctx: RunContext) -> None:
         if self._model is not None:
             return
+        if self._given is not None:
+            self._model, self._device = self._given, ctx.device
+            fp = self._given_fp
+            self._resolved = f"in-memory:{fp}" if fp else "in-memory"
+            self._fp = (
+                model_fingerprint(self.model_id, self._resolved, self._options()) if fp else ""
+            )
+            return
         from sentence_transformers import SentenceTransformer
 
         self._resolved = resolve_model(self.model_id)
@@ -78,17 +117,16 @@ class DenseRetriever(EmbeddingSearch):
         self._model = SentenceTransformer(self._resolved, device=ctx.device)
         if self.max_length:
             self._model.max_seq_length = self.max_length
-        self._fp = model_fingerprint(
-            self.model_id,
-            self._resolved,
-            {
-                "max_len": self._model.max_seq_length,
-                "norm": self.normalize,
-                "qp": self.query_prefix,
-                "dp": self.doc_prefix,
-            },
-        )
+        self._fp = model_fingerprint(self.model_id, self._resolved, self._options())
         log.info("dense: model %s loaded from %s on %s", self.model_id, self._resolved, ctx.device)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "max_len": getattr(self._model, "max_seq_length", None),
+            "norm": self.normalize,
+            "qp": self.query_prefix,
+            "dp": self.doc_prefix,
+        }
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
         from harness.embcache import EmbeddingCache
@@ -99,6 +137,11 @@ class DenseRetriever(EmbeddingSearch):
             return self.encode_uncached(b, role, ctx)
 
         plural = "queries" if role == "query" else "documents"
+        if not self._fp:  # an in-memory model without weights to hash: encode, never cache
+            import numpy
+
+            ctx.count(f"encoded_{plural}", len(texts))
+            return numpy.asarray(batch(texts), dtype=numpy.float32)
         cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)
         try:
             bar = _progress(len(texts), f"encode {plural}", ctx.progress)
@@ -129,6 +172,11 @@ class DenseRetriever(EmbeddingSearch):
     def embedding_fingerprint(self, ctx: RunContext) -> str:
         """Key of the on-disk embedding store (stored corpora are indexed through it)."""
         self._load(ctx)
+        if not self._fp:  # no weights to hash: stored vectors could be taken for another model's
+            raise ConfigError(
+                f"dense: the in-memory model {self.model_id} has no state_dict() to key the on-disk "
+                "embedding store of a stored corpus; give it one, or evaluate an in-memory corpus"
+            )
         return self._fp
 
     # ---------------------------------------------------------------- protocols
@@ -140,7 +188,7 @@ class DenseRetriever(EmbeddingSearch):
             "doc_prefix": self.doc_prefix,
             "similarity": "cosine" if self.normalize else "dot",
         }
-        rec = training_record(self._resolved) if self._resolved else None
+        rec = training_record(self._resolved) if self._resolved and not self._given else None
         if rec:  # a `harness train` checkpoint
             params["training"] = rec
         return SystemMeta(

@@ -27,7 +27,7 @@ from harness.data import TaskData
 from harness.errors import ConfigError
 from harness.io import read_beir_tsv_qrels, read_jsonl_queries
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import load_local_or_online
+from harness.task import Task, load_local_or_online
 
 SELF_HIT_DATASETS = {"arguana", "quora"}
 CQADUPSTACK_FORUMS = (
@@ -146,12 +146,14 @@ def beir_spec(name: str, family: str, subset: str, split: str = "test") -> TaskS
     )
 
 
-class BeirTask:
+class BeirTask(Task):
     family: ClassVar[str] = "beir"
     description: ClassVar[str] = (
         "BEIR: beir/<name> (or beir/<name>/<split>) from <data>/<name>/ (BEIR layout) or "
         "ir_datasets; family = BEIR-14 mean, cqadupstack = mean of 12 forums"
     )
+
+    has_members: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:
         return [*DATASETS, *RESTRICTED]

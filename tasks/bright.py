@@ -43,7 +43,7 @@ from harness.data import Corpus, Document, Qrels, Queries, TaskData
 from harness.errors import ConfigError, DataFormatError, DataNotFoundError
 from harness.io import json_lines
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import load_local_or_online
+from harness.task import Task, load_local_or_online
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -281,7 +281,7 @@ def load_bright_hf(s: BrightSetting) -> TaskData:
     )
 
 
-class BrightTask:
+class BrightTask(Task):
     family: ClassVar[str] = "bright"
     description: ClassVar[str] = (
         "BRIGHT reasoning-intensive retrieval, 12 subsets: bright/<subset>, optional suffixes "
@@ -290,6 +290,8 @@ class BrightTask:
     # BRIGHT's published BM25 weights the query side (see systems/bm25.py); `-o variant=plain`
     # still runs bag-of-words BM25, stored as a separate result.
     system_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bm25": {"variant": "qs"}}
+
+    has_members: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:
         return list(SUBSETS)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from harness.data import Corpus, Document, Qrels, TaskData
 from harness.errors import ConfigError
 from harness.spec import DataSourceSpec, TaskSpec
+from harness.task import Task
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -113,7 +114,7 @@ def generate_limit_style(n_docs: int = 16, distractors: int = 6, seed: int = 0) 
     )
 
 
-class DemoTask:
+class DemoTask(Task):
     family: ClassVar[str] = "demo"
     description: ClassVar[str] = (
         "embedded LIMIT-style task generated in code (needs no data); recall@2 main"

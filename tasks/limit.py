@@ -20,7 +20,7 @@ from harness.data import Corpus, Document, Qrels, TaskData
 from harness.errors import ConfigError
 from harness.io import read_jsonl_corpus, read_jsonl_qrels, read_jsonl_queries
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import load_local_or_online
+from harness.task import Task, load_local_or_online
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -67,7 +67,7 @@ def read_mteb_folder(folder: Path) -> TaskData:
     )
 
 
-class LimitSmallTask:
+class LimitSmallTask(Task):
     family: ClassVar[str] = "limit-small"
     description: ClassVar[str] = (
         "LIMIT-small: 46 docs, 1000 queries x 2 relevant; recall@2 main (MTEB), recall@100 (paper)"
@@ -102,7 +102,7 @@ class LimitSmallTask:
         )
 
 
-class LimitTask:
+class LimitTask(Task):
     """Full LIMIT: the same scoring as limit-small over a 50k-document corpus."""
 
     family: ClassVar[str] = "limit"

@@ -26,6 +26,7 @@ from harness.errors import ConfigError, DataNotFoundError
 from harness.protocols import Embedder, Retriever
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.sts import LOCAL_STS, MTEB_TEST_SIZE, cosine_pairs, load_local_sts, spearman
+from harness.task import Task
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -217,12 +218,14 @@ def sts_result(
 # ---------------------------------------------------------------- the task family
 
 
-class MtebTask:
+class MtebTask(Task):
     family: ClassVar[str] = "mteb"
     description: ClassVar[str] = (
         "MTEB tasks by name through mteb's evaluator; STSBenchmark, SICK-R, STS12-16 and "
         "LIMIT-small from local files"
     )
+
+    runs_itself: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:
         return [*LOCAL_STS, LIMIT_ALIAS]
@@ -274,7 +277,12 @@ class MtebTask:
         )
 
     def custom_run(
-        self, subset: str, pipeline: Pipeline, data_dir: Path | None, ctx: RunContext
+        self,
+        subset: str,
+        pipeline: Pipeline,
+        data_dir: Path | None,
+        ctx: RunContext,
+        limit_queries: int | None = None,  # never passed: limits_queries is not declared
     ) -> CustomResult:
         if subset == LIMIT_ALIAS:
             return self._limit(pipeline, data_dir, ctx)

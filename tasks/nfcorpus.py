@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from harness.data import TaskData
 from harness.errors import ConfigError
 from harness.io import read_trec_qrels, read_tsv_corpus, read_tsv_queries
-from harness.task import load_local_or_online
+from harness.task import Task, load_local_or_online
 from tasks.beir import beir_spec, read_beir_folder
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def read_original_release(root: Path, split: str) -> TaskData:
     )
 
 
-class NFCorpusTask:
+class NFCorpusTask(Task):
     family: ClassVar[str] = "nfcorpus"
     description: ClassVar[str] = "NFCorpus medical IR (BEIR test queries/qrels; nDCG@10)"
 

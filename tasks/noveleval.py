@@ -13,7 +13,7 @@ from harness.data import TaskData
 from harness.io import read_trec_qrels, read_tsv_corpus, read_tsv_queries
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import fetch_files, load_local_or_online
+from harness.task import Task, fetch_files, load_local_or_online
 
 ONLINE_BASE = "https://raw.githubusercontent.com/sunnweiwei/RankGPT/main/NovelEval"
 FILES = ("corpus.tsv", "queries.tsv", "qrels.txt")
@@ -34,7 +34,7 @@ def fetch_online(base: str = ONLINE_BASE, dest: Path | None = None) -> TaskData:
     return read_noveleval_folder(fetch_files(base, {n: n for n in FILES}, dest))
 
 
-class NovelEvalTask:
+class NovelEvalTask(Task):
     family: ClassVar[str] = "noveleval"
     description: ClassVar[str] = "NovelEval-2306 (RankGPT): 21 queries x 20 passages, graded 0-2"
 

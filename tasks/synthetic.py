@@ -21,6 +21,7 @@ from harness.data import Document, TaskData
 from harness.errors import ConfigError
 from harness.runtime import default_cache_dir
 from harness.spec import DataSourceSpec, TaskSpec
+from harness.task import Task
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -112,7 +113,7 @@ def load_synthetic(n: int, seed: int = 0, root: Path | None = None) -> TaskData:
     )
 
 
-class SyntheticTask:
+class SyntheticTask(Task):
     family: ClassVar[str] = "synthetic"
     description: ClassVar[str] = (
         "generated corpus of N passages (synthetic/<N>, e.g. synthetic/1M) with 1,000 "

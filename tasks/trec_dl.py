@@ -35,7 +35,7 @@ from harness.data import Corpus, Document, Run, TaskData
 from harness.errors import ConfigError, DataFormatError, DataNotFoundError
 from harness.io import read_jsonl_corpus, read_trec_qrels, read_tsv_queries, text_lines
 from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import load_local_or_online
+from harness.task import Task, load_local_or_online
 
 _YEARS = {
     "2019": (
@@ -151,7 +151,7 @@ def read_rankgpt_candidates(path: str | Path) -> tuple[Run, Corpus, dict[str, st
     return run, Corpus(docs.values()), queries
 
 
-class TrecDLTask:
+class TrecDLTask(Task):
     family: ClassVar[str] = "trec-dl"
     description: ClassVar[str] = (
         "TREC Deep Learning 2019-2023 passage (graded nDCG@10; MAP/recall at rel>=2) and "

@@ -31,23 +31,19 @@ def eval_cmd(
     from harness.coverage import read_judge_qrels_checked, run_coverage
     from harness.io import read_trec_run
     from harness.metrics import evaluate
-    from harness.registry import TASKS, split_task_name
-    from harness.task import FileEvaluatingTask, resolve_data_dir
+    from harness.task import get_task, resolve_data_dir
 
     require_file(run_file, "RUN_FILE")
     if qrels_from is not None:
         require_file(qrels_from, "--qrels-from")
     coverage: dict[str, int] = {}
     with stdout_reserved(json_out):
-        family, subset = split_task_name(task)
-        task_obj = TASKS.get(family)()
+        task_obj, subset = get_task(task)
         spec = task_obj.spec(subset)
-        if isinstance(task_obj, FileEvaluatingTask):
-            import inspect
-
+        if task_obj.evaluates_files:
             kw: dict[str, Path] = {}
             if run_set is not None:
-                if "run_set" not in inspect.signature(task_obj.evaluate_file).parameters:
+                if not task_obj.takes_run_set:
                     raise ConfigError(f"task {spec.name!r} takes no --run-set")
                 kw["run_set"] = run_set
             res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -76,9 +77,10 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
-    from harness.family import run_any
-    from harness.runner import RunOptions
-    from harness.runtime import default_cache_dir, resolve_device
+    import shlex
+
+    from harness.api import evaluate
+    from harness.runtime import default_cache_dir
 
     setup_logging(quiet or json_out)
     check_writable_dir(results, "--results")
@@ -92,53 +94,43 @@ def run_cmd(
     if llm:
         opts["llm"] = llm
     with stdout_reserved(json_out):
-        outs = run_any(
-            RunOptions(
-                system=system,
-                task=task,
-                data_dir=data_dir,
-                results=results,
-                device=resolve_device(device),
-                batch_size=batch_size,
-                limit_queries=limit_queries,
-                system_options=opts,
-                progress=not (quiet or json_out),
-                qrels_from=qrels_from,
-                executor=executor,
-                ray_address=ray_address,
-                workers=workers,
-            )
+        res = evaluate(
+            system,
+            task,
+            data_dir=data_dir,
+            results=results,
+            device=device,
+            batch_size=batch_size,
+            limit_queries=limit_queries,
+            options=opts,
+            qrels_from=qrels_from,
+            progress=not (quiet or json_out),
+            command=shlex.join(["harness", *sys.argv[1:]]),
+            executor=executor,
+            ray_address=ray_address,
+            workers=workers,
         )
-    out = outs[-1]
-    m = out.metrics
     payload = {
-        "task": m.task,
-        "system": m.system,
-        "main_metric": m.main_metric,
-        "main_score": m.main_score,
-        "metrics": m.metrics,
-        "n_queries": m.n_queries,
-        "result_dir": str(out.path),
-        "timings": out.metadata.timings,
-        "stats": out.metadata.stats,
+        "task": res.task,
+        "system": res.system,
+        "main_metric": res.main_metric,
+        "main_score": res.main_score,
+        "metrics": res.metrics,
+        "n_queries": res.n_queries,
+        "result_dir": str(res.path),
+        "timings": res.metadata.timings,
+        "stats": res.metadata.stats,
     }
-    if len(outs) > 1:
+    if res.members:
         payload["members"] = {
-            o.metrics.task: {"main_score": o.metrics.main_score, "metrics": o.metrics.metrics}
-            for o in outs[:-1]
+            m.task: {"main_score": m.main_score, "metrics": m.metrics} for m in res.members
         }
     if json_out:
         print(json.dumps(payload))
     else:
-        for o in outs:
-            print_metrics(
-                o.metrics.task,
-                o.metrics.system,
-                o.metrics.metrics,
-                o.metrics.main_metric,
-                o.metrics.n_queries,
-            )
-        console().print(f"stored in {out.path} ({out.metadata.timings['total_s']:.1f}s)")
+        for r in (*res.members, res):
+            print_metrics(r.task, r.system, r.metrics, r.main_metric, r.n_queries)
+        console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")
 
 
 def _llm_settings(

@@ -173,7 +173,11 @@ def make_tree(
     else:
         raise ValueError(f"summarizer {summarizer!r}: expected llm or extractive")
     try:
-        kw = {"max_children": max_children, "embedder": embedder, "embed_model": embed_model}
+        kw: dict[str, Any] = {
+            "max_children": max_children,
+            "embedder": embedder,
+            "embed_model": embed_model,
+        }
         if method == "bottom-up":
             root = bottom_up(corpus, summ, ctx, seed=seed, **kw)
         else:

@@ -91,7 +91,7 @@ class Lattice:
                 ) from None
         self.handle = LLMHandle(llm)
         self.tree_path = Path(tree) if tree else None
-        self.builder = {
+        self.builder: dict[str, Any] = {
             "method": builder,
             "summarizer": summarizer,
             "max_children": max_children,

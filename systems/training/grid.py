@@ -45,10 +45,10 @@ def run_grid(
     system_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> RunOutcome:
+    from harness.checksum import data_identity
     from harness.pipeline import build_pipeline
-    from harness.registry import TASKS, split_task_name
     from harness.runner import ResultRecord, RunOptions, make_context, store_result
-    from harness.task import resolve_data_dir
+    from harness.task import get_task, resolve_data_dir
 
     t0 = time.perf_counter()
     opts = {"model": model, **(system_options or {})}
@@ -74,8 +74,8 @@ def run_grid(
     full = (enc.num_layers, enc.hidden_size)
     layers = sorted(set(layers) | {full[0]})
     dims = sorted(set(dims) | {full[1]})
-    family, subset = split_task_name(task)
-    task_obj: Any = TASKS.get(family)()
+    task_obj, subset = get_task(task)
+    family = task_obj.family
     spec = task_obj.spec(subset)
     ddir = resolve_data_dir(data_dir)
     if isinstance(task_obj, SentencePairTask):
@@ -117,6 +117,7 @@ def run_grid(
             timings={"total_s": total},
             extra=extra,
             artifact_name=name,
+            data=data_identity(spec, ddir, None, ctx.cache_dir),  # sources; qrels stay in loader
         )
     )
 

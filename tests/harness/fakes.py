@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from harness.data import Corpus, Document, TaskData
 from harness.protocols import SystemMeta
 from harness.spec import TaskSpec
+from harness.task import Task
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,7 +52,7 @@ class OverlapRetriever:
         return {q: {d: -len(d) for d in docs} for q, docs in candidates.items()}
 
 
-class TinyTask:
+class TinyTask(Task):
     family: ClassVar[str] = "tiny"
     description: ClassVar[str] = "three documents, three queries"
     corpus_lines: ClassVar[list[tuple[str, str]]] = [
@@ -94,6 +95,8 @@ class TinyTask:
 
 class TinyFamily(TinyTask):
     """A family whose score is the mean of its two members."""
+
+    has_members: ClassVar[bool] = True
 
     def family_members(self, subset: str = "") -> list[str]:
         return ["a", "b"] if subset == "" else []

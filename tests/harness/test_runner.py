@@ -168,6 +168,8 @@ def test_family_run_stores_members_and_macro_mean(tmp_path: Path) -> None:
     )
     assert set(agg.extra["members"]) == {"fam/a", "fam/b"}
     assert (outs[-1].path / "members.json").exists()
+    hashes = outs[-1].metadata.data["members"]  # each member's qrels identity beside the mean
+    assert hashes == {o.metrics.task: o.metadata.data["qrels_sha256"] for o in outs[:2]}
     assert {m.task for m, _, _ in iter_results(tmp_path / "results")} == {"fam", "fam/a", "fam/b"}
 
 

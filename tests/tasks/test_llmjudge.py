@@ -353,6 +353,14 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
     assert out.metrics.n_queries == len(_CountingJudge.asked)
     assert out.metrics.extra["scope"]["queries"] == qids
     assert "skipped" in out.metrics.extra["run_set"]
+    # the metadata identifies the human labels actually scored against, and the local files
+    from harness.checksum import qrels_sha256
+    from tasks.llmjudge import human_labels, labels_to_qrels
+
+    human, _ = human_labels(shared_data, "")
+    scored = {p: g for p, g in human.items() if p[0] in qids}
+    assert out.metadata.data["qrels_sha256"] == qrels_sha256(labels_to_qrels(scored))
+    assert out.metadata.data["sources"][0]["root"] == str(shared_data / "llmjudge")
 
 
 def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) -> None:
@@ -361,7 +369,9 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
     from harness.runner import RunOptions, run
 
     class WholeSetTask(LLMJudgeTask):
-        def custom_run(self, subset, pipeline, data_dir, ctx):  # type: ignore[no-untyped-def,override]
+        limits_queries = False  # declared, not read off the signature
+
+        def custom_run(self, subset, pipeline, data_dir, ctx, limit_queries=None):  # type: ignore[no-untyped-def]
             raise AssertionError("must not run")
 
     TASKS.register("whole-set", WholeSetTask)

@@ -1,0 +1,241 @@
+"""The Python API: ``evaluate(system, tasks)`` for notebooks and scripts.
+
+The ``harness run`` command is a thin layer over this function, so a result evaluated here is
+scored and stored exactly as the CLI's. ``system`` may be a registered name, a pipeline string
+(``"bm25>dense"``), an object implementing the ``Retriever``/``Reranker`` protocols, or a
+``SentenceTransformer``-like object (anything with ``encode(sentences, ...)``), which runs
+through the registered ``dense`` system: no plugin package or entry point is needed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from harness.pipeline import Pipeline
+    from harness.runner import RunOutcome
+    from harness.store import MetricsRecord, RunMetadata
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """One stored result: the task's metrics, per-query values and where it was written.
+
+    ``path`` is None when ``evaluate(..., results=None)`` kept nothing on disk. A family task
+    (``beir``, ``bright``) returns its macro average with one ``members`` entry per member task.
+    """
+
+    task: str
+    system: str
+    main_metric: str
+    main_score: float
+    metrics: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    n_queries: int
+    path: Path | None
+    record: MetricsRecord = field(repr=False)
+    metadata: RunMetadata = field(repr=False)
+    members: tuple[EvalResult, ...] = ()
+
+    @classmethod
+    def from_outcome(
+        cls, outcome: RunOutcome, members: Sequence[EvalResult] = (), keep_path: bool = True
+    ) -> EvalResult:
+        m = outcome.metrics
+        return cls(
+            task=m.task,
+            system=m.system,
+            main_metric=m.main_metric,
+            main_score=m.main_score,
+            metrics=dict(m.metrics),
+            per_query={k: dict(v) for k, v in m.per_query.items()},
+            n_queries=m.n_queries,
+            path=outcome.path if keep_path else None,
+            record=m,
+            metadata=outcome.metadata,
+            members=tuple(members),
+        )
+
+
+def _looks_like_sentence_encoder(obj: Any) -> bool:
+    """A SentenceTransformer (or a look-alike): ``encode`` but none of the harness protocols."""
+    return callable(getattr(obj, "encode", None)) and not callable(getattr(obj, "meta", None))
+
+
+def as_pipeline(
+    system: Any, options: dict[str, Any] | None = None, name: str | None = None
+) -> Pipeline:
+    """A pipeline from a name, a pipeline string, a protocol object or a sentence encoder.
+
+    An object's result is stored under ``name`` (default: its ``meta().name``; a sentence
+    encoder is ``dense[model=in-memory:<base model or class>@<weights hash>]``, so it never replaces the
+    stored result of the registered ``dense`` model)."""
+    from harness.pipeline import Pipeline, build_pipeline
+    from harness.protocols import Reranker, Retriever
+
+    if isinstance(system, str):
+        if name:
+            raise ConfigError("name= is for objects; a registered system keeps its own name")
+        return build_pipeline(system, options)
+    if isinstance(system, Pipeline):
+        return system
+    label_options: dict[str, Any] = {}
+    if _looks_like_sentence_encoder(system):
+        from harness.registry import SYSTEMS
+
+        system = SYSTEMS.get("dense")(model=system, **(options or {}))
+        options = None
+        if not name:
+            label_options = {"model": f"in-memory:{system.meta().backbone}"}
+    if options:
+        raise ConfigError(
+            "options apply to systems given by name; configure the object itself instead"
+        )
+    if not isinstance(system, (Retriever, Reranker)):
+        raise ConfigError(
+            f"system {type(system).__name__}: expected a registered name, a pipeline string, an "
+            "object with meta() and index()/search() or rerank(), or a SentenceTransformer"
+        )
+    return Pipeline(names=[name or system.meta().name], stages=[system], options=label_options)
+
+
+def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str:
+    args = ", ".join(
+        [repr(system), repr(list(tasks))] + [f"{k}={v!r}" for k, v in settings.items()]
+    )
+    return f"harness.evaluate({args})"
+
+
+@overload
+def evaluate(
+    system: Any,
+    tasks: str,
+    *,
+    data_dir: str | Path | None = None,
+    results: str | Path | None = "results",
+    limit_queries: int | None = None,
+    device: str = "auto",
+    batch_size: int = 64,
+    options: dict[str, Any] | None = None,
+    qrels_from: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    command: str | None = None,
+    name: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int = 2,
+) -> EvalResult: ...
+
+
+@overload
+def evaluate(
+    system: Any,
+    tasks: Sequence[str],
+    *,
+    data_dir: str | Path | None = None,
+    results: str | Path | None = "results",
+    limit_queries: int | None = None,
+    device: str = "auto",
+    batch_size: int = 64,
+    options: dict[str, Any] | None = None,
+    qrels_from: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    command: str | None = None,
+    name: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int = 2,
+) -> list[EvalResult]: ...
+
+
+def evaluate(
+    system: Any,
+    tasks: str | Sequence[str],
+    *,
+    data_dir: str | Path | None = None,
+    results: str | Path | None = "results",
+    limit_queries: int | None = None,
+    device: str = "auto",
+    batch_size: int = 64,
+    options: dict[str, Any] | None = None,
+    qrels_from: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    command: str | None = None,
+    name: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int = 2,
+) -> EvalResult | list[EvalResult]:
+    """Run ``system`` on each task, score it with the task's conventions and store the result.
+
+    ``results=None`` evaluates in a temporary store that is removed afterwards (results then
+    carry ``path=None``). ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
+    ``model``/``llm``), for systems given by name; ``name`` labels an object's results;
+    ``executor``/``ray_address``/``workers`` as ``harness run --executor``. One task name returns one ``EvalResult``;
+    a list of names returns a list. Bad input raises ``harness.errors.HarnessError``.
+    """
+    from dataclasses import replace
+
+    from harness.family import run_any
+    from harness.runner import RunOptions
+    from harness.runtime import resolve_device
+
+    names = [tasks] if isinstance(tasks, str) else list(tasks)
+    if isinstance(system, str) and name:
+        raise ConfigError("name= is for objects; a registered system keeps its own name")
+    if not names:
+        raise ConfigError("evaluate: no task names given")
+    pipe = None if isinstance(system, str) else as_pipeline(system, options, name)
+    label = system if isinstance(system, str) else pipe.label  # type: ignore[union-attr]
+    settings = {
+        k: v
+        for k, v in {
+            "data_dir": str(data_dir) if data_dir else None,
+            "limit_queries": limit_queries,
+            "options": options,
+            "qrels_from": str(qrels_from) if qrels_from else None,
+            "seed": seed or None,
+        }.items()
+        if v
+    }
+    tmp = None if results is not None else Path(tempfile.mkdtemp(prefix="harness-eval-"))
+    base = RunOptions(
+        system=label,
+        task=names[0],
+        data_dir=data_dir,
+        results=Path(results) if results is not None else tmp,  # type: ignore[arg-type]
+        device=resolve_device(device),
+        batch_size=batch_size,
+        limit_queries=limit_queries,
+        system_options=dict(options or {}) if pipe is None else {},
+        progress=progress,
+        seed=seed,
+        qrels_from=Path(qrels_from) if qrels_from else None,
+        pipeline=pipe,
+        command=command or _command(label, names, settings),
+        executor=executor,
+        ray_address=ray_address,
+        workers=workers,
+    )
+    out: list[EvalResult] = []
+    try:
+        for name in names:
+            outcomes = run_any(replace(base, task=name))
+            keep = tmp is None
+            members = [EvalResult.from_outcome(o, keep_path=keep) for o in outcomes[:-1]]
+            out.append(EvalResult.from_outcome(outcomes[-1], members, keep_path=keep))
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out[0] if isinstance(tasks, str) else out

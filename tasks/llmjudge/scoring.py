@@ -1,0 +1,128 @@
+"""Scoring a judge's labels: agreement with the human labels and, on test, system ranking."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import DataFormatError
+from tasks.llmjudge.agreement import agreement, kappa_as_submitted
+from tasks.llmjudge.data import human_labels, load_pool
+from tasks.llmjudge.labels import Labels, Pair, labels_to_qrels, read_labels
+from tasks.llmjudge.runset import (
+    RUN_SET_ENV,
+    offline_run_set,
+    ranking_agreement,
+    run_fingerprints,
+)
+
+if TYPE_CHECKING:
+    from harness.data import Run
+
+log = logging.getLogger("tasks.llmjudge")
+
+
+def score_labels(
+    labels: Labels,
+    human: dict[Pair, int],
+    data_dir: Path | None,
+    subset: str,
+    ranking: bool | None = None,
+    runs: dict[str, Run] | None = None,
+    extra_pairs: int = 0,
+    source: str = "",
+    run_set: Path | None = None,
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Agreement (and, on test, system-ranking) scores of ``labels`` against ``human``.
+
+    ``extra_pairs``: labels the judge gave for pairs outside the evaluation set (dropped).
+    ``source``: where the labels came from, for warnings and errors.
+    ``run_set``: a folder of extra runs for tau/rho (default: ``$HARNESS_LLMJUDGE_RUN_SET``).
+    """
+    labelled = sum(1 for p in human if p in labels.grades)
+    if human and labelled == 0:
+        raise DataFormatError(
+            source or "judge labels",
+            None,
+            f"labels none of the {len(human)} evaluation pairs; kappa and alpha would mean nothing",
+            "one label per evaluation pair: query-id 0 passage-id grade",
+        )
+    metrics = agreement(human, labels.grades)
+    missing = len(human) - labelled
+    extra: dict[str, Any] = {
+        "n_pairs": len(human),
+        "missing_pairs": missing,
+        "missing_pairs_policy": "grade 0 for kappa, missing for alpha (organisers' scorer)",
+        "extra_pairs": extra_pairs,
+        "clipped_labels": len(labels.out_of_range),
+        "clipped_lines": labels.clipped_lines[:20],
+        "out_of_range_grades": dict(sorted(Counter(labels.out_of_range.values()).items())),
+        "alpha_level": "ordinal",
+        "label_counts": dict(sorted(Counter(labels.grades.values()).items())),
+    }
+    warnings = []
+    if labels.out_of_range:
+        extra["cohen_kappa_as_submitted"] = kappa_as_submitted(human, labels)
+        warnings.append(
+            f"{len(labels.out_of_range)} label(s) outside 0-3 clipped into 0-3 (organisers' "
+            f"convention); kappa on the labels as submitted: {extra['cohen_kappa_as_submitted']:.5f}"
+        )
+    if missing:
+        warnings.append(
+            f"{missing} of {len(human)} pairs have no label (grade 0 for kappa, missing for alpha)"
+        )
+    if extra_pairs:
+        warnings.append(f"{extra_pairs} label(s) for pairs outside the evaluation set ignored")
+    extra["warnings"] = warnings
+    for w in warnings:
+        log.warning("llmjudge%s: %s", f" ({source})" if source else "", w)
+    if ranking is None:
+        ranking = os.environ.get("HARNESS_LLMJUDGE_RANKING", "1") != "0"
+    if ranking and subset == "":
+        data = load_pool(data_dir)
+        desc = "given runs"
+        if runs is None:
+            if run_set is None and os.environ.get(RUN_SET_ENV):
+                run_set = Path(os.environ[RUN_SET_ENV])
+            runs, desc = offline_run_set(data, run_set)
+        ra = ranking_agreement(runs, data.qrels, labels_to_qrels(labels.grades))
+        metrics["kendall_tau"] = ra["kendall_tau"]
+        metrics["spearman_rho"] = ra["spearman_rho"]
+        extra["run_set"] = desc
+        extra["run_set_files"] = run_fingerprints(runs)
+        extra["ranking_metric"] = ra["metric"]
+        extra["per_run"] = ra["per_run"]
+    else:
+        extra["run_set"] = "none (system ranking skipped)"
+    return metrics, extra
+
+
+def score_label_file(
+    path: Path,
+    data_dir: Path | None,
+    subset: str = "",
+    ranking: bool | None = None,
+    run_set: Path | None = None,
+) -> tuple[dict[str, float], dict[str, Any]]:
+    human, src = human_labels(data_dir, subset)
+    strict = os.environ.get("HARNESS_LLMJUDGE_STRICT", "0") == "1"
+    labels = read_labels(path, pairs=set(human), strict=strict)
+    metrics, extra = score_labels(
+        labels, human, data_dir, subset, ranking, source=str(path), run_set=run_set
+    )
+    extra["human_labels"] = str(src)
+    return metrics, extra
+
+
+def score_submissions(
+    folder: Path, data_dir: Path | None, ranking: bool = False
+) -> list[dict[str, Any]]:
+    """Every ``*.txt`` label file in ``folder`` scored side by side, best kappa first."""
+    rows = []
+    for f in sorted(Path(folder).glob("*.txt")):
+        m, extra = score_label_file(f, data_dir, "", ranking=ranking)
+        rows.append({"run": f.stem, **m, "clipped_labels": extra["clipped_labels"]})
+    return sorted(rows, key=lambda r: -r["cohen_kappa"])

@@ -1,0 +1,163 @@
+"""The two LLMJudge task plugins: ``llmjudge`` (judge labels vs human labels) and
+``llmjudge-pool`` (retrieval over the same test pool)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.checksum import qrels_sha256
+from harness.errors import ConfigError
+from harness.protocols import RelevanceJudge
+from harness.spec import DataSourceSpec, TaskSpec
+from harness.task import Task
+from tasks.llmjudge.agreement import AGREEMENT_METRICS
+from tasks.llmjudge.data import FOLDER, LABELS, human_labels, load_pool, pool_spec
+from tasks.llmjudge.labels import GRADES, Labels, labels_to_qrels
+from tasks.llmjudge.runset import RANKING_METRICS
+from tasks.llmjudge.scoring import score_label_file, score_labels
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from harness.data import TaskData
+    from harness.pipeline import Pipeline
+    from harness.runtime import RunContext
+    from harness.task import CustomResult
+
+
+def _custom_spec(subset: str) -> TaskSpec:
+    metrics = AGREEMENT_METRICS + (RANKING_METRICS if subset == "" else ())
+    return TaskSpec(  # kappa/alpha are not ranx metric ids
+        metric_engine="custom",
+        name="llmjudge" + (f"/{subset}" if subset else ""),
+        family="llmjudge",
+        subset=subset,
+        split=subset or "test",
+        description="judge labels vs human labels: Cohen's kappa (main), binarised kappa, "
+        "ordinal alpha, system-ranking tau/rho",
+        metrics=metrics,
+        main_metric="cohen_kappa",
+        relevance_threshold=2,
+        sources=(DataSourceSpec(kind="local", location=f"{FOLDER}/{LABELS[subset]}"),),
+        reference={
+            "willia-umbrela1 cohen_kappa": 0.2863,
+            "h2oloo-fewself cohen_kappa": 0.2774,
+            "prophet-setting2 cohen_kappa": 0.1757,
+        }
+        if subset == ""
+        else {},
+    )
+
+
+class LLMJudgeTask(Task):
+    family: ClassVar[str] = "llmjudge"
+    description: ClassVar[str] = (
+        "LLMJudge 2024: judge labels (0-3) vs human labels; Cohen's kappa, alpha, system ranking"
+    )
+
+    runs_itself: ClassVar[bool] = True
+    limits_queries: ClassVar[bool] = True
+    evaluates_files: ClassVar[bool] = True
+    takes_run_set: ClassVar[bool] = True
+
+    def subsets(self) -> list[str]:
+        return ["", "dev"]
+
+    def spec(self, subset: str) -> TaskSpec:
+        if subset not in LABELS:
+            raise ConfigError(f"llmjudge/{subset}: unknown subset; known: test (default), dev")
+        return _custom_spec(subset)
+
+    def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        if subset:
+            raise ConfigError("llmjudge/dev has no passage texts; only label files can be scored")
+        return load_pool(data_dir)
+
+    def evaluate_file(
+        self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
+    ) -> CustomResult:
+        """Score a label file; ``run_set``: folder of extra runs for tau/rho (``--run-set``)."""
+        from harness.task import CustomResult
+
+        metrics, extra = score_label_file(path, data_dir, subset, run_set=run_set)
+        return CustomResult(
+            metrics=metrics, n_items=extra["n_pairs"], source=extra["human_labels"], extra=extra
+        )
+
+    def custom_run(
+        self,
+        subset: str,
+        pipeline: Pipeline,
+        data_dir: Path | None,
+        ctx: RunContext,
+        limit_queries: int | None = None,
+    ) -> CustomResult:
+        """Judge the test pairs and score them; ``limit_queries``: only the pairs of the first N
+        queries (sorted ids, as ``harness.task.limit_queries``), scored against those pairs."""
+        from harness.task import CustomResult
+
+        judge = pipeline.stages[0]
+        if not isinstance(judge, RelevanceJudge):
+            raise ConfigError(
+                f"llmjudge: system {pipeline.names[0]!r} is not a relevance judge "
+                "(it needs judge(queries, corpus, pairs, ctx) -> {(qid, pid): 0-3})"
+            )
+        if subset:
+            raise ConfigError("llmjudge/dev has no passage texts; a judge can only run on test")
+        data = load_pool(data_dir)
+        human, src = human_labels(data_dir, subset)
+        scope: dict[str, Any] = {}
+        if limit_queries:
+            keep = set(sorted({q for q, _ in human})[:limit_queries])
+            human = {p: g for p, g in human.items() if p[0] in keep}
+            scope = {"limit_queries": limit_queries, "queries": sorted(keep)}
+        grades = judge.judge(data.queries, data.corpus, sorted(human), ctx)
+        labels = Labels({})
+        outside = 0
+        for (q, d), g in grades.items():
+            if (q, d) not in human:
+                outside += 1
+                continue
+            if not 0 <= int(g) < GRADES:
+                labels.out_of_range[(q, d)] = int(g)
+            labels.grades[(q, d)] = min(max(int(g), 0), GRADES - 1)
+        metrics, extra = score_labels(
+            labels,
+            human,
+            data_dir,
+            subset,
+            ranking=False if scope else None,
+            extra_pairs=outside,
+            source=pipeline.names[0],
+        )
+        if scope:  # system ranking needs every query's labels: not computed on a subset
+            extra["scope"] = scope
+            extra["run_set"] = "none (system ranking skipped: --limit-queries judges a subset)"
+        text = "".join(f"{q} 0 {d} {g}\n" for (q, d), g in sorted(labels.grades.items()))
+        return CustomResult(
+            metrics=metrics,
+            artifact=text,
+            artifact_name="labels.txt",
+            n_items=len(human),
+            source=str(src),
+            extra=extra,
+            qrels_sha256=qrels_sha256(labels_to_qrels(human)),
+        )
+
+
+class LLMJudgePoolTask(Task):
+    family: ClassVar[str] = "llmjudge-pool"
+    description: ClassVar[str] = (
+        "LLMJudge test pool: 4,414 passages, 25 queries, human qrels (graded nDCG@10, rel>=2)"
+    )
+
+    def subsets(self) -> list[str]:
+        return [""]
+
+    def spec(self, subset: str) -> TaskSpec:
+        if subset:
+            raise ConfigError("llmjudge-pool has no subsets")
+        return pool_spec()
+
+    def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        return load_pool(data_dir)

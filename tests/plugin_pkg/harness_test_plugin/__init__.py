@@ -1,0 +1,1 @@
+"""A plugin package for ir-harness used by its tests (see pyproject.toml)."""
