@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from harness.data import Corpus, Document
 from harness.errors import DataFormatError
-from harness.io import _field, _json_line, _lines, read_jsonl_corpus, read_tsv_corpus
+from harness.io import _field, _json_line, read_jsonl_corpus, read_tsv_corpus, text_lines
 from harness.runtime import default_cache_dir
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def iter_jsonl_docs(
     path: str | Path, id_fields: tuple[str, ...] = ("_id", "docid", "id")
 ) -> Iterator[Document]:
     """BEIR-style corpus.jsonl(.gz), one document at a time (fields as ``read_jsonl_corpus``)."""
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         obj = _json_line(path, n, line)
         did = _field(path, n, obj, *id_fields)
         text = _field(path, n, obj, "text", "doc", "contents", "content")
@@ -49,7 +49,7 @@ def iter_jsonl_docs(
 
 def iter_tsv_docs(path: str | Path) -> Iterator[Document]:
     """``docid<TAB>text`` per line, one document at a time."""
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         parts = line.split("\t", 1)
         if len(parts) != 2:
             raise DataFormatError(path, n, "no tab separator", "doc-id<TAB>text")

@@ -111,8 +111,3 @@ class TaskData:
 def ranked(scores: Mapping[str, float]) -> list[tuple[str, float]]:
     """Documents of one query in trec_eval order: score desc, ties broken by doc id desc."""
     return sorted(scores.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
-
-
-def truncate(run: Run, k: int) -> Run:
-    """Keep each query's top-k in trec_eval order."""
-    return {q: dict(ranked(docs)[:k]) for q, docs in run.items()}

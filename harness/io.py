@@ -57,9 +57,10 @@ def decode_line(path: str | Path, n: int, raw: bytes) -> str:
     return text.removeprefix("\ufeff") if n == 1 else text
 
 
-def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with their 1-based numbers; bytes are decoded per line so a bad byte is
-    reported at its own line (a text stream decodes ahead in blocks)."""
+def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines of a text file (``.gz`` too) with their 1-based line numbers, for
+    readers whose errors name the line. Bytes are decoded per line so a bad byte is reported at
+    its own line (a text stream decodes ahead in blocks)."""
     with open_bytes(path) as f:
         for n, raw in enumerate(f, start=1):
             line = decode_line(path, n, raw).rstrip("\n").rstrip("\r")
@@ -159,7 +160,7 @@ def _qrels_from_columns(
 def _read_trec_qrels_lines(path: str | Path) -> Qrels:
     """The validating line-by-line reader: every problem is reported with its line."""
     qrels: Qrels = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         qid, _, did, g = split_fields(
             path, n, line, 4, "qrels", "4 fields: query-id iteration doc-id grade"
         )
@@ -191,7 +192,7 @@ def read_trec_run_table(path: str | Path) -> RunTable:
 def _read_trec_run_lines(path: str | Path) -> Run:
     """The validating line-by-line reader: every problem is reported with its line."""
     run: Run = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         parts = split_fields(path, n, line, 6, "run", "6 fields: query-id Q0 doc-id rank score tag")
         qid, did, score_s = decode_id(parts[0]), decode_id(parts[2]), parts[4]
         try:
@@ -309,14 +310,6 @@ def format_trec_run(run: Run, tag: str) -> str:
     return "".join(out)
 
 
-def format_trec_qrels(qrels: Qrels) -> str:
-    return "".join(
-        f"{encode_id(q)} 0 {encode_id(d)} {g}\n"
-        for q in sorted(qrels)
-        for d, g in sorted(qrels[q].items())
-    )
-
-
 # ---------------------------------------------------------------- BEIR / MTEB formats
 
 
@@ -332,6 +325,13 @@ def _json_line(path: str | Path, n: int, line: str) -> dict[str, Any]:
     return obj
 
 
+def json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The JSON object on each non-blank line with its line number; anything else is a
+    ``DataFormatError`` naming the line."""
+    for n, line in text_lines(path):
+        yield n, _json_line(path, n, line)
+
+
 def _field(path: str | Path, n: int, obj: dict[str, Any], *names: str) -> str:
     for name in names:
         if name in obj and obj[name] is not None:
@@ -344,8 +344,7 @@ def read_jsonl_corpus(
 ) -> Corpus:
     """BEIR corpus.jsonl: ``{"_id", "title", "text"}`` (also ``docid``/``doc`` and ``id``/``content``)."""
     docs: dict[str, Document] = {}
-    for n, line in _lines(path):
-        obj = _json_line(path, n, line)
+    for n, obj in json_lines(path):
         did = _field(path, n, obj, *id_fields)
         if did in docs:
             raise DataFormatError(path, n, f"duplicate document id {did!r}", "unique document ids")
@@ -357,7 +356,7 @@ def read_jsonl_corpus(
 def read_tsv_corpus(path: str | Path) -> Corpus:
     """``docid<TAB>text`` per line."""
     docs: dict[str, Document] = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         parts = line.split("\t", 1)
         if len(parts) != 2:
             raise DataFormatError(path, n, "no tab separator", "doc-id<TAB>text")
@@ -370,8 +369,7 @@ def read_tsv_corpus(path: str | Path) -> Corpus:
 
 def read_jsonl_queries(path: str | Path) -> Queries:
     queries: Queries = {}
-    for n, line in _lines(path):
-        obj = _json_line(path, n, line)
+    for n, obj in json_lines(path):
         qid = _field(path, n, obj, "_id", "query_id", "qid", "id")
         if qid in queries:
             raise DataFormatError(path, n, f"duplicate query id {qid!r}", "unique query ids")
@@ -382,7 +380,7 @@ def read_jsonl_queries(path: str | Path) -> Queries:
 def read_tsv_queries(path: str | Path) -> Queries:
     """``qid<TAB>text`` per line (TREC topics files, NFCorpus queries)."""
     queries: Queries = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         parts = line.split("\t", 1)
         if len(parts) != 2:
             raise DataFormatError(path, n, "no tab separator", "query-id<TAB>text")
@@ -395,7 +393,7 @@ def read_tsv_queries(path: str | Path) -> Queries:
 def read_beir_tsv_qrels(path: str | Path) -> Qrels:
     """BEIR ``qrels/<split>.tsv``: header ``query-id corpus-id score`` then tab-separated rows."""
     qrels: Qrels = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         if n == 1 and line.split("\t")[0] in ("query-id", "query_id", "qid"):
             continue
         qid, did, g = split_fields(
@@ -408,8 +406,7 @@ def read_beir_tsv_qrels(path: str | Path) -> Qrels:
 def read_jsonl_qrels(path: str | Path) -> Qrels:
     """MTEB jsonl qrels: ``{"query-id", "corpus-id", "score"}``."""
     qrels: Qrels = {}
-    for n, line in _lines(path):
-        obj = _json_line(path, n, line)
+    for n, obj in json_lines(path):
         qid = _field(path, n, obj, "query-id", "query_id", "qid")
         did = _field(path, n, obj, "corpus-id", "corpus_id", "docid", "doc_id")
         _add_qrel(
@@ -428,16 +425,6 @@ def read_judge_qrels(path: str | Path, human: Qrels | None = None) -> Qrels:
     if human is None:
         return judged
     return {q: {d: judged.get(q, {}).get(d, 0) for d in docs} for q, docs in human.items()}
-
-
-def read_qrels_any(path: str | Path) -> Qrels:
-    """Pick the qrels reader from the file name: ``.jsonl`` / ``.tsv`` (BEIR) / anything else TREC."""
-    name = Path(path).name.removesuffix(".gz")
-    if name.endswith(".jsonl"):
-        return read_jsonl_qrels(path)
-    if name.endswith(".tsv"):
-        return read_beir_tsv_qrels(path)
-    return read_trec_qrels(path)
 
 
 # ---------------------------------------------------------------- atomic writes

@@ -17,56 +17,17 @@ How we match trec_eval (``trec_eval -c -l T``):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.errors import ConfigError
+from harness.metric_names import BINARY, Metric, parse_metric
 from harness.runtable import RunTable
 
 if TYPE_CHECKING:
     from harness.data import Qrels, Run, TaskData
     from harness.spec import TaskSpec
-
-GRADED = {"ndcg", "ndcg_burges", "dcg", "dcg_burges"}
-BINARY = {"map", "recall", "precision", "mrr", "r_precision", "hits", "hit_rate", "f1", "bpref"}
-_ALIASES = {
-    "p": "precision",
-    "r": "recall",
-    "ap": "map",
-    "rr": "mrr",
-    "r-precision": "r_precision",
-    "rprec": "r_precision",
-}
-_METRIC_RE = re.compile(r"^([a-z_\-]+)(?:@(\d+))?$")
-
-
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    k: int | None
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}@{self.k}" if self.k else self.name
-
-    def ranx_id(self, threshold: int) -> str:
-        lvl = f"-l{threshold}" if self.name in BINARY and threshold > 1 else ""
-        return self.id + lvl
-
-
-def parse_metric(metric: str) -> Metric:
-    m = _METRIC_RE.match(metric.strip().lower())
-    if not m:
-        raise ConfigError(
-            f"metric {metric!r} is not of the form NAME or NAME@K (e.g. ndcg@10, map, recall@100)"
-        )
-    name = _ALIASES.get(m.group(1), m.group(1))
-    if name not in GRADED | BINARY:
-        raise ConfigError(f"unknown metric {metric!r}; known: {', '.join(sorted(GRADED | BINARY))}")
-    return Metric(name, int(m.group(2)) if m.group(2) else None)
 
 
 def prepare_run(

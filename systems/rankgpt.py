@@ -1,6 +1,6 @@
 """RankGPT listwise reranking (Sun et al. 2023) with any ``--llm`` backend.
 
-Conventions follow RankGPT / rank_llm (systems-spec §11): the top ``depth`` candidates are
+Conventions follow RankGPT and rank_llm, which published results rely on: the top ``depth`` candidates are
 reordered by a window of ``window`` passages sliding from the back with stride ``step`` (20/10/100:
 9 calls per query), each passage truncated to ``max_words`` words and given as its own user turn,
 and the answer ``[3] > [1] > ...`` parsed leniently (digits only, deduplicated, out-of-range

@@ -35,14 +35,13 @@ offline run needs document files you provide; without them the loader falls back
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.data import Corpus, Document, Qrels, Queries, TaskData
 from harness.errors import ConfigError, DataFormatError, DataNotFoundError
-from harness.io import _lines
+from harness.io import json_lines
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import Task, load_local_or_online
 
@@ -225,15 +224,7 @@ def read_bright_jsonl(
     """BRIGHT records from a jsonl[.gz] file and their line numbers, with line-precise errors."""
     rows: list[dict[str, Any]] = []
     line_nos: list[int] = []
-    for n, line in _lines(path):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataFormatError(
-                path, n, f"not valid JSON ({e.msg})", "one JSON object per line"
-            ) from None
-        if not isinstance(obj, dict):
-            raise DataFormatError(path, n, f"JSON value is a {type(obj).__name__}", "a JSON object")
+    for n, obj in json_lines(path):
         for f in required:
             if f not in obj:
                 raise DataFormatError(

@@ -25,8 +25,8 @@ import numpy as np
 from harness.errors import ConfigError, DataNotFoundError
 from harness.protocols import Embedder, Retriever
 from harness.spec import DataSourceSpec, TaskSpec
+from harness.sts import LOCAL_STS, MTEB_TEST_SIZE, cosine_pairs, load_local_sts, spearman
 from harness.task import Task
-from tasks._sts import LOCAL_STS, MTEB_TEST_SIZE, cosine_pairs, load_local_sts, spearman
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from harness.data import TaskData
     from harness.pipeline import Pipeline
     from harness.runtime import RunContext
+    from harness.sts import STSPair
     from harness.task import CustomResult
-    from tasks._sts import STSPair
 
 LIMIT_ALIAS = "LIMITSmallRetrieval"
 STS_METRICS = ("cosine_spearman", "cosine_pearson", "spearman", "pearson")
@@ -286,11 +286,20 @@ class MtebTask(Task):
     ) -> CustomResult:
         if subset == LIMIT_ALIAS:
             return self._limit(pipeline, data_dir, ctx)
-        if subset in LOCAL_STS and data_dir and (data_dir / LOCAL_STS[subset][0]).exists():
-            pairs, skipped = load_local_sts(data_dir, subset)
-            src = ", ".join(str(data_dir / r) for r in LOCAL_STS[subset])
+        local = self.sentence_pairs(subset, data_dir)
+        if local is not None:
+            pairs, skipped, src = local
             return sts_result(subset, pairs, skipped, pipeline, ctx, src)
         return self._online(subset, pipeline, data_dir, ctx)
+
+    def sentence_pairs(
+        self, subset: str, data_dir: Path | None
+    ) -> tuple[list[STSPair], int, str] | None:
+        """The local STS pairs of ``subset`` (pairs, skipped rows, source), or None."""
+        if subset in LOCAL_STS and data_dir and (data_dir / LOCAL_STS[subset][0]).exists():
+            pairs, skipped = load_local_sts(data_dir, subset)
+            return pairs, skipped, ", ".join(str(data_dir / r) for r in LOCAL_STS[subset])
+        return None
 
     def _limit(self, pipe: Pipeline, data_dir: Path | None, ctx: RunContext) -> CustomResult:
         """LIMIT-small with the harness's ranking path and metrics (MTEB's main: recall@2)."""

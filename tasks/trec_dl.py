@@ -33,7 +33,7 @@ from typing import ClassVar
 
 from harness.data import Corpus, Document, Run, TaskData
 from harness.errors import ConfigError, DataFormatError, DataNotFoundError
-from harness.io import _lines, read_jsonl_corpus, read_trec_qrels, read_tsv_queries
+from harness.io import read_jsonl_corpus, read_trec_qrels, read_tsv_queries, text_lines
 from harness.spec import DataSourceSpec, TaskSpec
 from harness.task import Task, load_local_or_online
 
@@ -127,7 +127,7 @@ def read_rankgpt_candidates(path: str | Path) -> tuple[Run, Corpus, dict[str, st
     run: Run = {}
     docs: dict[str, Document] = {}
     queries: dict[str, str] = {}
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         try:
             obj = json.loads(line)
             hits = obj["hits"]

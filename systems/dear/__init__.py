@@ -1,5 +1,5 @@
 """DeAR (Abdallah et al., EMNLP Findings 2025): a distilled pointwise scorer, then a listwise
-chain-of-thought LLM over its top 30 (systems-spec §3). ``bm25>dear-pointwise>dear-listwise``."""
+chain-of-thought LLM over its top 30 (arXiv 2508.16998). ``bm25>dear-pointwise>dear-listwise``."""
 
 from systems.dear.listwise import DeARListwise
 from systems.dear.pointwise import DeARPointwise

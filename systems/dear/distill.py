@@ -1,4 +1,4 @@
-"""DeAR stage-1 distillation (systems-spec §3.1): a pointwise student learns from labels and a
+"""DeAR stage-1 distillation as in the authors' code: a pointwise student learns from labels and a
 teacher's scores over each query's group (positive at index 0).
 
 total = (1 - alpha) * L_main + alpha * T^2 * KL(softmax(t / T) || softmax(s / T)), alpha = 0.1,
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from systems.training.rerank_train import Group
+    from systems.training.api import Group
 
 LOSS_TYPES = (
     "softmax_ce",

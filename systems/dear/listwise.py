@@ -1,4 +1,4 @@
-"""DeAR stage 2: the listwise reasoning reranker over stage 1's top 30 (systems-spec §3.2).
+"""DeAR stage 2: the listwise reasoning reranker over stage 1's top 30.
 
 The prompt is RankGPT's multi-turn conversation with DeAR's system line and its three-step
 reasoning suffix; the answer is read after any ``</think>`` and parsed with RankGPT's lenient

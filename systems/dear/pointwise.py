@@ -1,4 +1,4 @@
-"""DeAR stage 1: the distilled pointwise scorer (systems-spec §3.1, reference ``simple_rerank.py``).
+"""DeAR stage 1: the distilled pointwise scorer (the authors' ``simple_rerank.py``).
 
 A Llama ``AutoModelForSequenceClassification`` with one output; the relevance of a passage is
 that output logit for the pair (``"query: " + q``, ``"document: " + title + " " + text``),

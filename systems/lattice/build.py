@@ -1,4 +1,4 @@
-"""The two LATTICE tree builders (systems-spec §1.2; the authors did not release theirs).
+"""The two LATTICE tree builders (ours: the authors did not release theirs).
 
 * ``bottom_up``: embed the documents, group them into clusters of at most ``max_children``,
   describe each cluster from its members, and repeat on the clusters (their vectors are the

@@ -1,7 +1,7 @@
 """LATTICE's score calibrator and the GMM threshold used to sample calibration leaves.
 
 Slates scored by an LLM are not comparable with each other (each slate has its own bias); the
-calibrator fits one latent score per node from all slates seen so far (systems-spec §1.3):
+calibrator fits one latent score per node from all slates seen so far, as the authors' code does:
 utilities ``tau*theta_j``, a bias ``b_s`` per slate and a shared scale ``a``. The objective mixes
 a Plackett-Luce NLL over each slate sorted by LLM score with a weighted MSE that fits
 ``a*tau*theta_j + b_s`` to ``tau*s_j`` (weights ``max(0.1, sigmoid(s_j - 0.5))``); ``lambda_mse=1``

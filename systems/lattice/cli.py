@@ -3,7 +3,8 @@
 Takes the same ``-o`` options and ``--llm`` as ``harness run --system lattice``, builds the tree
 into the same cache (so the run that follows finds it) and copies it to ``--out`` if given.
 ``--from-pickle`` converts an authors' released tree; it needs ``--trust-pickle``. Only typer and
-the standard library are imported at module load: ``harness.cli`` imports this module.
+the standard library are imported at module load: ``harness`` loads this module through the
+``harness.commands`` entry point ``build-tree`` (``register``).
 """
 
 from __future__ import annotations
@@ -45,12 +46,12 @@ def build_tree_command(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
-    from harness.cli import _logging, parse_options
+    from harness.cli.options import parse_options, setup_logging
     from harness.errors import ConfigError
     from harness.runner import RunOptions, load_task, make_context
     from systems.lattice.tree import tree_stats
 
-    _logging(json_out)
+    setup_logging(json_out)
     opts: dict[str, Any] = parse_options(option)
     if llm:
         opts["llm"] = llm
@@ -96,3 +97,8 @@ def build_tree_command(
         "llm_stats": {k: v for k, v in ctx.stats.items() if k.startswith(("llm_", "lattice_"))},
     }
     print(json.dumps(payload, indent=None if json_out else 2))
+
+
+def register(app: typer.Typer) -> None:
+    """Entry point ``harness.commands: build-tree``."""
+    app.command("build-tree")(build_tree_command)

@@ -1,4 +1,4 @@
-"""Prompts, JSON schemas and answer parsing for LATTICE (our wording of systems-spec §1.3).
+"""Prompts, JSON schemas and answer parsing for LATTICE (our wording of the authors' prompts).
 
 The traversal prompt casts the LLM as a search agent in a semantic tree, gives a per-subset
 relevance definition, the query (newlines flattened) and the candidates as ``[i]. text`` (newlines
@@ -32,11 +32,6 @@ RELEVANCE = {
     "aops": _THEOREM,
     "web": "A passage is relevant when it contains information that answers the query.",
 }
-
-
-def relevance_definition(subset: str) -> str:
-    """Per-subset definition; StackExchange's is the default, as in the reference."""
-    return RELEVANCE.get(subset, STACKEXCHANGE)
 
 
 def flatten(text: str, max_chars: int | None = None) -> str:

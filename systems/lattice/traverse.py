@@ -1,4 +1,4 @@
-"""LATTICE's online traversal for one query (systems-spec §1.3), independent of any LLM.
+"""LATTICE's online traversal for one query (the authors' algorithm), independent of any LLM.
 
 ``Traversal`` holds the prediction state over a ``FlatTree``; ``next_slates`` says what to ask,
 ``update`` takes the answers (slate position -> score in [0, 1], or None for an unusable answer)

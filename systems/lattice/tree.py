@@ -1,6 +1,6 @@
 """The LATTICE semantic tree: nodes, JSON storage and the flat index traversal works on.
 
-A node record follows the released trees (systems-spec §1.2): ``id``, ``desc`` (the text shown
+A node record follows the authors' released trees: ``id``, ``desc`` (the text shown
 to the search LLM) and ``child`` (empty for leaves). Leaf ids name corpus documents: a doc id,
 possibly prefixed ``"[...] "``, or an integer row index into the corpus order (BRIGHT pickles).
 Trees are stored as JSON together with the content hash of the corpus they index, so a tree is
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError, DataFormatError
+from harness.semtree import Node, leaf_doc_id
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,51 +24,6 @@ if TYPE_CHECKING:
 
 FORMAT = "lattice-tree/1"
 NO_DESCRIPTION = "No Description."
-
-
-@dataclass
-class Node:
-    id: str | int | None = None
-    desc: str = ""
-    child: list[Node] = field(default_factory=list)
-
-    @property
-    def is_leaf(self) -> bool:
-        return not self.child
-
-    def leaves(self) -> list[Node]:
-        out: list[Node] = []
-        stack = [self]
-        while stack:
-            n = stack.pop()
-            if n.is_leaf:
-                out.append(n)
-            else:
-                stack.extend(reversed(n.child))
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "desc": self.desc, "child": [c.to_dict() for c in self.child]}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Node:
-        return cls(
-            id=d.get("id"),
-            desc=str(d.get("desc") or ""),
-            child=[cls.from_dict(c) for c in (d.get("child") or [])],
-        )
-
-
-def leaf_doc_id(node_id: str | int | None, corpus_ids: list[str] | None = None) -> str:
-    """The corpus doc id a leaf names: strips a ``"[...] "`` prefix; ints index the corpus order."""
-    if isinstance(node_id, int) and not isinstance(node_id, bool):
-        if corpus_ids is None:
-            raise ConfigError("tree leaf has an integer id but no corpus order to resolve it")
-        return corpus_ids[node_id]
-    s = str(node_id)
-    if s.startswith("["):
-        return s.split("] ", 1)[-1].strip()
-    return s
 
 
 def tree_stats(root: Node) -> dict[str, Any]:
@@ -189,7 +145,7 @@ class FlatTree:
         return all(not self.children[c] for c in self.children[i])
 
     def excluded_mask(self, excluded: set[str]) -> list[bool]:
-        """Excluded leaves, and internal nodes whose children are all excluded (spec §1.3)."""
+        """Excluded leaves, and internal nodes whose children are all excluded (nothing left to find there)."""
         mask = [False] * len(self.nodes)
         if not excluded:
             return mask

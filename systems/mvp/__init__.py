@@ -1,5 +1,5 @@
 """MVP (Na et al., EMNLP 2025): multi-view, anchor-guided listwise reranking on a T5
-Fusion-in-Decoder backbone (systems-spec §2)."""
+Fusion-in-Decoder backbone (arXiv 2509.07485)."""
 
 from systems.mvp.reranker import MVP
 

@@ -47,7 +47,7 @@ class T5Backbone(nn.Module):
     def load(cls, folder: Path, state: dict[str, torch.Tensor]) -> T5Backbone:
         from transformers import T5Config, T5ForConditionalGeneration
 
-        from systems.mvp.model import remap_fid_keys
+        from systems.mvp.inputs import remap_fid_keys
 
         t5 = T5ForConditionalGeneration(T5Config.from_pretrained(folder))
         missing, _unexpected = t5.load_state_dict(remap_fid_keys(state), strict=False)
@@ -71,7 +71,7 @@ class T5Backbone(nn.Module):
     def inputs(
         self, tokenizer: Any, query: str, docs: list[tuple[str, str]], n_views: int, max_length: int
     ) -> dict[str, torch.Tensor]:
-        from systems.mvp.model import encode_inputs
+        from systems.mvp.inputs import encode_inputs
 
         return encode_inputs(tokenizer, query, docs, n_views, max_length)
 

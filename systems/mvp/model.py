@@ -1,4 +1,4 @@
-"""The MVP network (systems-spec §2.1): view tokens, one decoding step per view, dot scores.
+"""The MVP network as in the authors' code: view tokens, one decoding step per view, dot scores.
 
 Each candidate is encoded on its own with m view tokens ``<extra_id_0..m-1>`` at positions
 0..m-1; their encoder states e_{i,k} are the relevance vectors. For each view k the decoder runs
@@ -7,14 +7,13 @@ positional signal across candidates, and yields the anchor a_k. Then s_{i,k} = a
 s_i = mean_k s_{i,k}: the scores do not depend on the order of the candidates.
 
 The released checkpoints were saved from the authors' FiD wrapper (``encoder.encoder.block.N.
-module.*``); ``remap_fid_keys`` maps them onto a plain ``T5ForConditionalGeneration``, which is
+module.*``); ``inputs.remap_fid_keys`` maps them onto a plain ``T5ForConditionalGeneration``, which is
 also what a plain ``t5-base`` starts from and what ``harness train --method mvp`` saves.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,6 @@ from torch import nn
 from harness.errors import ConfigError
 
 MVP_FILE = "mvp_config.json"
-
-
-def view_prefix(n_views: int) -> str:
-    return "".join(f"<extra_id_{k}>" for k in range(n_views))
-
-
-def input_text(query: str, title: str, text: str, n_views: int) -> str:
-    """The authors' passage input: view tokens, then ``| Query: q | Context: title text``."""
-    ctx = f"{title} {text}".strip()
-    return f"{view_prefix(n_views)} | Query: {query} | Context: {ctx}"
 
 
 class MVPModel(nn.Module):
@@ -87,7 +76,7 @@ class MVPModel(nn.Module):
         return self.backbone.inputs(tokenizer, query, docs, self.n_views, max_length)
 
 
-# ---------------------------------------------------------------- losses (spec §2.1)
+# ---------------------------------------------------------------- losses (the paper's)
 def rank_targets(ranks: torch.Tensor, temperature: float = 0.8) -> torch.Tensor:
     """Soft targets from teacher ranks (1 = best): softmax_i((1 / r_i) / T)."""
     return F.softmax((1.0 / ranks.float()) / temperature, dim=-1)
@@ -115,19 +104,6 @@ def orthogonal_loss(anchors: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- loading
-_FID_OUTER = re.compile(r"^encoder\.encoder\.")
-_FID_BLOCK = re.compile(r"^(encoder\.block\.\d+)\.module\.")
-
-
-def remap_fid_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """FiD-wrapped T5 parameter names -> plain T5 names (plain names pass unchanged)."""
-    out = {}
-    for k, v in state.items():
-        k = _FID_BLOCK.sub(r"\1.", _FID_OUTER.sub("encoder.", k))
-        out[k] = v
-    return out
-
-
 def _local_dir(resolved: str) -> Path:
     if Path(resolved).is_dir():
         return Path(resolved)
@@ -192,22 +168,3 @@ def save_mvp(model: MVPModel, tokenizer: Any, out: str) -> None:
     tokenizer.save_pretrained(out)
     meta = {"n_views": model.n_views, "backbone": model.backbone.kind}
     (Path(out) / MVP_FILE).write_text(json.dumps(meta), encoding="utf-8")
-
-
-def encode_inputs(
-    tokenizer: Any, query: str, docs: list[tuple[str, str]], n_views: int, max_length: int
-) -> dict[str, torch.Tensor]:
-    """Token ids (n, L) of one query's candidates; checks the view tokens sit at 0..m-1."""
-    texts = [input_text(query, t, x, n_views) for t, x in docs]
-    enc = tokenizer(
-        texts, return_tensors="pt", padding=True, truncation=True, max_length=max_length
-    )
-    want = tokenizer.convert_tokens_to_ids([f"<extra_id_{k}>" for k in range(n_views)])
-    if enc["input_ids"].size(1) < n_views or enc["input_ids"][:, :n_views].tolist() != [want] * len(
-        texts
-    ):
-        raise ConfigError(
-            "mvp: the tokenizer does not put <extra_id_0..m-1> at positions 0..m-1 "
-            "(a T5 sentencepiece tokenizer is expected)"
-        )
-    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}

@@ -1,4 +1,4 @@
-"""MVP's training recipe (systems-spec §2.2) as a ``RerankMethod`` for ``harness train --method mvp``.
+"""MVP's training recipe (the paper's) as a ``RerankMethod`` for ``harness train --method mvp``.
 
 Groups of 5 candidates (the positive and 4 teacher-scored negatives); the teacher order comes
 from the teacher's scores with the positive forced to rank 1, and the positive is moved to a
@@ -24,7 +24,7 @@ from systems.mvp.model import (
 )
 
 if TYPE_CHECKING:
-    from systems.training.rerank_train import Group
+    from systems.training.api import Group
 
 
 def teacher_ranks(teacher: list[float]) -> list[int]:

@@ -1,4 +1,5 @@
-"""``harness train`` and ``harness starbucks-grid``: typer commands registered by harness/cli.py.
+"""``harness train`` and ``harness starbucks-grid``: plugin commands of the ``harness.commands``
+entry-point group (``register_train``, ``register_starbucks_grid``).
 
 Only typer and the standard library are imported at module level so ``harness --help`` stays
 instant; torch and the models load inside the commands.
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from harness.errors import ConfigError
+from systems.training.report import report
 
 
 def _pairs(spec: str | None) -> list[list[int]] | None:
@@ -204,18 +206,6 @@ def train_command(
     report(rec, json_out, f"{len(data)} examples", out)
 
 
-def report(rec: dict[str, Any], json_out: bool, trained_on: str, out: Path) -> None:
-    """The training record as JSON, or a one-line summary."""
-    if json_out:
-        print(json.dumps(rec, default=str))
-        return
-    print(
-        f"trained {rec['method']} for {rec['steps']} steps on {trained_on} "
-        f"({rec['wall_s']:.1f}s, {rec['device']}): loss {rec['first_loss']:.4f} -> "
-        f"{rec['final_loss']:.4f} (mean of last 10); saved to {out}"
-    )
-
-
 def _load_examples(
     task: str | None,
     triples: str | None,
@@ -286,7 +276,7 @@ def grid_command(
 ) -> None:
     """Evaluate a whole (layers x dim) grid of a 2D Matryoshka model from one forward pass and
     store it as one result (extra["grid"], drawn as a heatmap on the leaderboard)."""
-    from harness.cli import parse_options
+    from harness.cli.options import parse_options
     from harness.runtime import resolve_device
     from systems.training.grid import run_grid
 
@@ -324,3 +314,13 @@ def grid_command(
     for n in ls:
         print(f"{n:>6} " + " ".join(f"{cell[(n, d)]:7.4f}" for d in ds))
     print(f"stored in {o.path}")
+
+
+def register_train(app: typer.Typer) -> None:
+    """Entry point ``harness.commands: train``."""
+    app.command("train")(train_command)
+
+
+def register_starbucks_grid(app: typer.Typer) -> None:
+    """Entry point ``harness.commands: starbucks-grid``."""
+    app.command("starbucks-grid")(grid_command)

@@ -171,7 +171,7 @@ def msmarco_triples_online(
 # ---------------------------------------------------------------- STS pairs (Starbucks)
 def read_sts_pairs(path: Path) -> list[STSExample]:
     """STS-B style CSV (``sentence1,sentence2,score``) through the task's own reader."""
-    from tasks._sts import read_sts_file
+    from harness.sts import read_sts_file
 
     pairs, _ = read_sts_file(path)
     return [STSExample(p.sentence1, p.sentence2, p.score) for p in pairs]

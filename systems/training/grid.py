@@ -3,8 +3,8 @@
 The stored result is the full model's (all layers, all dims) score with its per-query values,
 so ``harness compare`` works on it; ``extra["grid"]`` holds every cell as
 ``{"layers", "dim", "score"}`` for the leaderboard heatmap, ``extra["grid_metric"]`` names it.
-Retrieval tasks: exact top-k per cell and the task's own metrics. STS tasks (``mteb/<STS>``):
-cosine Spearman per cell.
+Retrieval tasks: exact top-k per cell and the task's own metrics. Tasks of sentence pairs
+(``harness.sts.SentencePairTask``, e.g. ``mteb/<STS>``): cosine Spearman per cell.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harness.errors import ConfigError
+from harness.sts import SentencePairTask
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -74,12 +75,11 @@ def run_grid(
     layers = sorted(set(layers) | {full[0]})
     dims = sorted(set(dims) | {full[1]})
     task_obj, subset = get_task(task)
-    family = task_obj.family
     spec = task_obj.spec(subset)
     ddir = resolve_data_dir(data_dir)
-    if family == "mteb":
+    if isinstance(task_obj, SentencePairTask):
         cells, means, per_q, n, artifact, source, name = _sts_grid(
-            enc, subset, ddir, layers, dims, batch_size
+            enc, task_obj, spec.name, subset, ddir, layers, dims, batch_size
         )
     else:
         cells, means, per_q, n, artifact, source, name = _retrieval_grid(
@@ -181,14 +181,22 @@ def _retrieval_grid(
 
 
 def _sts_grid(
-    enc: Any, subset: str, ddir: Path | None, layers: list[int], dims: list[int], batch_size: int
+    enc: Any,
+    task: SentencePairTask,
+    name: str,
+    subset: str,
+    ddir: Path | None,
+    layers: list[int],
+    dims: list[int],
+    batch_size: int,
 ) -> tuple[list[dict[str, Any]], dict[str, float], dict[str, dict[str, float]], int, str, str, str]:
+    from harness.sts import cosine_pairs, spearman
     from systems.starbucks import grid_vectors
-    from tasks._sts import LOCAL_STS, cosine_pairs, load_local_sts, spearman
 
-    if subset not in LOCAL_STS or ddir is None or not (ddir / LOCAL_STS[subset][0]).exists():
-        raise ConfigError(f"mteb/{subset}: STS grids need the local pairs under --data-dir")
-    pairs, _ = load_local_sts(ddir, subset)
+    local = task.sentence_pairs(subset, ddir)
+    if local is None:
+        raise ConfigError(f"{name}: STS grids need the local pairs under --data-dir")
+    pairs, _, src = local
     v1 = grid_vectors(enc, [p.sentence1 for p in pairs], layers, dims, batch_size)
     v2 = grid_vectors(enc, [p.sentence2 for p in pairs], layers, dims, batch_size)
     gold = np.array([p.score for p in pairs])
@@ -203,5 +211,4 @@ def _sts_grid(
     artifact = "pair_id\tgold\tcosine\n" + "".join(
         f"{p.pair_id}\t{p.score:g}\t{c:.6f}\n" for p, c in zip(pairs, cos)
     )
-    src = ", ".join(str(ddir / r) for r in LOCAL_STS[subset])
     return cells, {"cosine_spearman": rho}, {}, len(pairs), artifact, src, "sts_scores.tsv"

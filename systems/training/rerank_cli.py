@@ -31,10 +31,10 @@ def train_reranker_command(
     json_out: bool,
     quiet: bool,
 ) -> None:
-    from harness.cli import parse_options
+    from harness.cli.options import parse_options
     from harness.runner import load_task
     from harness.trainrec import training_queries_record
-    from systems.training.cli import report
+    from systems.training.report import report
     from systems.training.rerank_train import (
         RerankTrainConfig,
         read_teacher,

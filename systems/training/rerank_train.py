@@ -15,17 +15,18 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from harness.data import ranked
 from harness.errors import ConfigError
+from systems.training.api import Group, RerankMethod
 from systems.training.config import OptimConfig
 from systems.training.methods import names
 
 if TYPE_CHECKING:
     import torch
 
-    from harness.data import Document, Run, TaskData
+    from harness.data import Run, TaskData
 
 RERANK_METHODS = names("rerank")
 TRAIN_FILE = "harness_train.json"
@@ -39,15 +40,6 @@ class TeacherQuery:
     query: str
     positives: list[tuple[str, float]]
     negatives: list[tuple[str, float]]
-
-
-@dataclass
-class Group:
-    """One sampled group: the positive at index 0, then negatives, with teacher scores."""
-
-    query: str
-    docs: list[Document]
-    teacher: list[float]
 
 
 def read_teacher(spec: str, data: TaskData) -> Run:
@@ -111,20 +103,6 @@ def sample_group(tq: TeacherQuery, size: int, corpus: Any, rng: random.Random) -
     neg = rng.sample(tq.negatives, min(size - 1, len(tq.negatives)))
     chosen = [pos, *neg]
     return Group(tq.query, [corpus[d] for d, _ in chosen], [s for _, s in chosen])
-
-
-class RerankMethod(Protocol):
-    """What a reranker recipe gives the loop: its trainable model, a loss, a way to save."""
-
-    group_size: int
-
-    def parameters(self) -> list[torch.nn.Parameter]: ...
-
-    def train(self, mode: bool = True) -> Any: ...
-
-    def loss(self, groups: list[Group]) -> torch.Tensor: ...
-
-    def save(self, out: str) -> None: ...
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from harness.errors import DataFormatError
-from harness.io import _lines, read_judge_qrels, split_fields
+from harness.io import read_judge_qrels, split_fields, text_lines
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,7 +34,7 @@ def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool =
     Grades outside 0-3 are clipped (the organisers' convention) unless ``strict``.
     """
     out = Labels({})
-    for n, line in _lines(path):
+    for n, line in text_lines(path):
         qid, _, pid, g = split_fields(
             path, n, line, 4, "label", "4 fields: query-id 0 passage-id grade"
         )

@@ -240,3 +240,15 @@ def test_columnar_run_reader_imports_no_pandas(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("[('q1', {'d 1': 2.5, 'd2': 1.5}), ('q2', {'d2': 0.5})] False")
+
+
+def test_public_line_readers_name_the_line(tmp_path: Path) -> None:
+    from harness.io import json_lines, text_lines
+
+    p = tmp_path / "x.jsonl"
+    p.write_text('{"a": 1}\n\n[2]\n', encoding="utf-8")
+    assert list(text_lines(p)) == [(1, '{"a": 1}'), (3, "[2]")]
+    rows = json_lines(p)
+    assert next(rows) == (1, {"a": 1})
+    with pytest.raises(DataFormatError, match=r"x.jsonl:3.*JSON value is a list"):
+        next(rows)

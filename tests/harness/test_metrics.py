@@ -10,7 +10,8 @@ import pytest
 
 from harness.data import TaskData
 from harness.errors import ConfigError
-from harness.metrics import evaluate, parse_metric, prepare_run
+from harness.metric_names import parse_metric
+from harness.metrics import evaluate, prepare_run
 from harness.spec import TaskSpec
 
 if TYPE_CHECKING:

@@ -14,14 +14,8 @@ from harness.data import Corpus, Document, TaskData
 from harness.runtime import RunContext
 from harness.testing import check_system_plugin
 from systems.mvp import MVP
-from systems.mvp.model import (
-    encode_inputs,
-    listwise_loss,
-    load_mvp,
-    orthogonal_loss,
-    rank_targets,
-    remap_fid_keys,
-)
+from systems.mvp.inputs import encode_inputs, remap_fid_keys
+from systems.mvp.model import listwise_loss, load_mvp, orthogonal_loss, rank_targets
 from systems.mvp.train import teacher_ranks
 
 if TYPE_CHECKING:

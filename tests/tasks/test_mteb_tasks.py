@@ -12,7 +12,7 @@ from harness.errors import DataFormatError
 from harness.pipeline import Pipeline
 from harness.protocols import SystemMeta
 from harness.runtime import RunContext
-from tasks._sts import (
+from harness.sts import (
     LOCAL_STS,
     MTEB_TEST_SIZE,
     STSPair,
@@ -165,3 +165,18 @@ def test_stsbenchmark_end_to_end_matches_mteb_leaderboard(
     assert abs(out.metrics.main_score * 100 - 82.03) <= 0.3  # MTEB: all-MiniLM-L6-v2 82.03
     assert out.metrics.extra["n_pairs"] == 1379
     assert (out.path / "sts_scores.tsv").exists()
+
+
+def test_mteb_sts_subsets_offer_their_sentence_pairs(tmp_path: Path) -> None:
+    from harness.sts import SentencePairTask
+    from tasks.mteb_tasks import MtebTask
+
+    task = MtebTask()
+    assert isinstance(task, SentencePairTask)
+    assert task.sentence_pairs("STSBenchmark", None) is None  # no local copy
+    d = tmp_path / "stsb"
+    d.mkdir()
+    (d / "stsb-en-test.csv").write_text('"a cat","a dog",1.5\n"x","x",5\n', encoding="utf-8")
+    pairs, skipped, src = task.sentence_pairs("STSBenchmark", tmp_path)
+    assert [p.score for p in pairs] == [1.5, 5.0]
+    assert (skipped, src) == (0, str(d / "stsb-en-test.csv"))

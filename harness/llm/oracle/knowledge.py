@@ -82,7 +82,7 @@ class Knowledge:
     # ---------------------------------------------------------------- trees
     def reload_trees(self) -> bool:
         """Index internal nodes of new or changed trees for this corpus; True if any were read."""
-        from systems.lattice.tree import Node, leaf_doc_id
+        from harness.semtree import Node, leaf_doc_id
 
         files = list(self.tree_files)
         for d in self.tree_dirs:

@@ -49,7 +49,7 @@ class Case:
 
 
 def _judge_parts() -> tuple[str, str, str]:
-    from systems.judge import PROMPT
+    from harness.llm.judge_prompt import PROMPT
 
     head, rest = PROMPT.split("{query}", 1)
     mid, tail = rest.split("{passage}", 1)

@@ -1,4 +1,7 @@
-"""Semantic textual similarity (STS) data readers and the MTEB STS metric, shared by ``mteb/*``.
+"""Semantic textual similarity (STS) data readers and the MTEB STS metric.
+
+In the core because both sides use them: the ``mteb/*`` STS tasks score systems with them, and
+training (STS training pairs, ``starbucks-grid`` on an STS task) reads the same files.
 
 Formats (all in ``<data>/``):
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -211,3 +214,15 @@ def cosine_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # Spearman's rho with average ranks for ties, as MTEB uses (the measures registry's).
 spearman = measure("spearman")
+
+
+@runtime_checkable
+class SentencePairTask(Protocol):
+    """A task ability: its items are sentence pairs with gold similarity (STS), so an embedding
+    model can be scored on them without ranking (``harness starbucks-grid`` uses it)."""
+
+    def sentence_pairs(
+        self, subset: str, data_dir: Path | None
+    ) -> tuple[list[STSPair], int, str] | None:
+        """(pairs, skipped unrated rows, source) of a local copy, or None when there is none."""
+        ...

@@ -1,4 +1,5 @@
-"""``harness llm-serve`` and ``harness oracle-sweep``; imports only typer at load."""
+"""``harness oracle-sweep``: a system with the oracle LLM at several noise levels; imports only
+typer at load."""
 
 from __future__ import annotations
 
@@ -7,33 +8,8 @@ from typing import Annotated
 
 import typer
 
+from harness.cli.options import console, parse_options, stdout_reserved
 from harness.errors import ConfigError
-
-
-def llm_serve_command(
-    backend: Annotated[str, typer.Argument(help="what to serve: only 'oracle' for now")],
-    task: Annotated[str, typer.Option("--task", "-t", help="task whose qrels answer")],
-    port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8765,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
-) -> None:
-    """Serve the oracle LLM over the OpenAI chat-completions API on 127.0.0.1 (Ctrl-C stops).
-
-    Use it as --llm openai:oracle[noise=SIGMA,seed=S]@http://127.0.0.1:PORT/v1.
-    """
-    if backend != "oracle":
-        raise ConfigError(f"llm-serve {backend!r}: only 'oracle' can be served")
-    from harness.llm.oracle.backend import make_oracle
-    from harness.llm.oracle.server import OracleServer, task_factory
-
-    make_oracle("oracle", task=task, data_dir=data_dir)  # load the data before announcing
-    srv = OracleServer(port, task_factory(task, data_dir))
-    typer.echo(f"oracle for {task} at {srv.url} (model: oracle[noise=S,seed=N,flip=P])", err=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.server_close()
 
 
 def oracle_sweep_command(
@@ -59,7 +35,6 @@ def oracle_sweep_command(
     import json
     import logging
 
-    from harness.cli import _console, _stdout_reserved, parse_options
     from harness.llm.oracle.sweep import SweepOptions, parse_floats
     from harness.llm.oracle.sweep import sweep as _run_sweep
 
@@ -72,7 +47,7 @@ def oracle_sweep_command(
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     except ValueError:
         raise ConfigError(f"--seeds {seeds!r}: expected comma-separated integers") from None
-    with _stdout_reserved(json_out):  # the JVM (BM25 stages) prints to file descriptor 1
+    with stdout_reserved(json_out):  # the JVM (BM25 stages) prints to file descriptor 1
         outs = _run_sweep(
             SweepOptions(
                 system=system,
@@ -118,4 +93,4 @@ def oracle_sweep_command(
             str(r["llm_calls"]),
             escape(r["system"]),
         )
-    _console().print(t)
+    console().print(t)

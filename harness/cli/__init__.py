@@ -1,0 +1,90 @@
+"""The ``harness`` command line: one module per core command, shared options in ``options``.
+
+Commands implemented by plugins (``train``, ``build-tree``, ...) come from the
+``harness.commands`` entry-point group: each entry point is named after its command and points
+at a callable that adds the command to a typer app. They are loaded only when that command is
+called or the command list is shown, so ``harness list`` imports neither them nor heavy libraries.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from harness.cli.compare import compare_cmd
+from harness.cli.demo import demo_cmd
+from harness.cli.eval import eval_cmd
+from harness.cli.grid import grid_cmd
+from harness.cli.leaderboard import leaderboard_app
+from harness.cli.listing import list_cmd
+from harness.cli.llm_serve import llm_serve_command
+from harness.cli.options import run_main
+from harness.cli.oracle_sweep import oracle_sweep_command
+from harness.cli.run import run_cmd
+
+COMMAND_GROUP = "harness.commands"
+
+
+def plugin_entry_points() -> dict[str, Any]:
+    """Installed plugin commands by name (reading the metadata imports no plugin)."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+
+
+def load_plugin_command(name: str, ep: Any) -> Any:
+    """The click command a plugin entry point registers under ``name`` (None if it did not)."""
+    sub = typer.Typer()
+    ep.load()(sub)
+    return typer.main.get_group(sub).get_command(None, name)  # type: ignore[arg-type]
+
+
+class _PluginGroup(TyperGroup):
+    """The root group: core commands first, plugin commands resolved on demand."""
+
+    # click's types are typer's vendored copy or click itself, depending on the typer version
+    def list_commands(self, ctx: Any) -> list[str]:
+        core = super().list_commands(ctx)
+        return core + sorted(n for n in plugin_entry_points() if n not in core)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            return cmd
+        ep = plugin_entry_points().get(cmd_name)
+        if ep is None:
+            return None
+        try:
+            return load_plugin_command(cmd_name, ep)
+        except Exception as e:  # a broken plugin must not hide the other commands
+            print(
+                f"warning: plugin command {cmd_name!r} ({ep.value}) failed to load: "
+                f"{type(e).__name__}: {e}",
+                file=sys.stderr,
+            )
+            return None
+
+
+app = typer.Typer(
+    cls=_PluginGroup,
+    add_completion=False,
+    no_args_is_help=True,
+    help="Evaluation harness for information retrieval research.",
+)
+app.command("list")(list_cmd)
+app.command("run")(run_cmd)
+app.command("grid")(grid_cmd)
+app.command("eval")(eval_cmd)
+app.command("compare")(compare_cmd)
+app.add_typer(leaderboard_app, name="leaderboard")
+app.command("demo")(demo_cmd)
+app.command("llm-serve")(llm_serve_command)
+app.command("oracle-sweep")(oracle_sweep_command)
+
+
+def main() -> None:
+    """The ``harness`` console script."""
+    run_main(app)

@@ -1,0 +1,96 @@
+"""``harness compare``: paired significance tests of stored systems against a baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.options import JsonOut, Results, console
+from harness.errors import ConfigError
+from harness.paths import require_dir
+
+
+def compare_cmd(
+    task: Annotated[str, typer.Option("--task", "-t")],
+    results: Results = Path("results"),
+    baseline: Annotated[
+        str | None, typer.Option(help="system to compare against (default: best on the metric)")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="metric (default: the task's main metric)")
+    ] = None,
+    test: Annotated[str, typer.Option(help="randomization or t-test")] = "randomization",
+    alpha: float = 0.05,
+    json_out: JsonOut = False,
+) -> None:
+    """Paired significance tests (Holm-corrected) of every stored system against a baseline.
+
+    Each pair is tested on the queries both were scored on (column "queries"); the default
+    baseline is the best full, held-out row (partial rows and rows scored on their own training
+    queries are flagged and never chosen as best)."""
+    from harness.compare import best_row, compare, flags, task_query_count
+    from harness.store import iter_results, row_label
+
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(f"--alpha {alpha}: expected a significance level between 0 and 1")
+    if test not in ("randomization", "t-test"):
+        raise ConfigError(f"--test {test!r}: expected 'randomization' or 't-test'")
+    require_dir(results, "--results")
+
+    stored = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
+    recs = {row_label(m.system, m.scope): m for m, _ in stored}
+    # oracle (simulated LLM) runs are never the default baseline
+    simulated = frozenset(
+        row_label(m.system, m.scope)
+        for m, meta in stored
+        if any(st.kind == "oracle" for st in meta.stages)
+    )
+    if len(recs) < 2:
+        raise ConfigError(
+            f"compare needs at least two stored results for task {task!r} under {results}; found {len(recs)}"
+        )
+    metric = metric or next(iter(recs.values())).main_metric
+    missing = [k for k, m in recs.items() if metric not in m.per_query]
+    if missing:
+        raise ConfigError(f"metric {metric!r} is not stored for {', '.join(missing)}")
+    per_query = {k: m.per_query[metric] for k, m in recs.items()}
+    base = baseline or best_row(recs, metric, simulated)
+    if base is None:
+        raise ConfigError(
+            f"no row of {task!r} can be the default baseline (all were scored on their own "
+            "training queries); name one with --baseline"
+        )
+    n_task = task_query_count(list(recs.values()))
+    notes = {k: flags(m, n_task) for k, m in recs.items()}
+    comps = compare(per_query, base, metric, test=test, alpha=alpha)  # type: ignore[arg-type]
+    if json_out:
+        print(json.dumps([{**c.__dict__, "flags": notes[c.system]} for c in comps]))
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    # names like "dense[model=x]" are text, not rich markup
+    t = Table(
+        title=escape(
+            f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha}); "
+            "means over the queries each pair shares"
+        )
+    )
+    for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", "queries", "", "flags"):
+        t.add_column(col)
+    for c in comps:
+        t.add_row(
+            escape(c.system),
+            f"{c.mean:.4f}",
+            f"{c.baseline_mean:.4f}",
+            f"{c.p_value:.4g}",
+            f"{c.p_holm:.4g}",
+            f"{c.wins}/{c.ties}/{c.losses}",
+            f"{c.n_queries}/{n_task}",
+            "significant" if c.significant else "",
+            escape("; ".join(notes[c.system].values())),
+        )
+    console().print(t)

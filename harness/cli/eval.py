@@ -1,0 +1,79 @@
+"""``harness eval``: score an existing run file with the task's official conventions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
+from typing import Annotated, Any
+
+import typer
+
+from harness.cli.options import DataDir, JsonOut, QrelsFrom, print_metrics, stdout_reserved
+from harness.errors import ConfigError
+from harness.paths import require_file
+
+
+def eval_cmd(
+    run_file: Annotated[Path, typer.Argument(help="TREC run file (six columns)")],
+    task: Annotated[str, typer.Option("--task", "-t")],
+    data_dir: DataDir = None,
+    qrels_from: QrelsFrom = None,
+    run_set: Annotated[
+        Path | None,
+        typer.Option(
+            "--run-set",
+            help="folder of TREC runs for tasks that rank systems (llmjudge tau/rho)",
+        ),
+    ] = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Score an existing TREC run file with the task's official conventions."""
+    from harness.coverage import read_judge_qrels_checked, run_coverage
+    from harness.io import read_trec_run_table
+    from harness.metrics import evaluate
+    from harness.task import get_task, load_for_scoring, resolve_data_dir
+
+    require_file(run_file, "RUN_FILE")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    coverage: dict[str, int] = {}
+    with stdout_reserved(json_out):
+        task_obj, subset = get_task(task)
+        spec = task_obj.spec(subset)
+        if task_obj.evaluates_files:
+            kw: dict[str, Path] = {}
+            if run_set is not None:
+                if not task_obj.takes_run_set:
+                    raise ConfigError(f"task {spec.name!r} takes no --run-set")
+                kw["run_set"] = run_set
+            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)
+            means, n, extra = res.metrics, res.n_items, res.extra
+        else:
+            if run_set is not None:
+                raise ConfigError(f"task {spec.name!r} takes no --run-set")
+            run = read_trec_run_table(run_file)
+            data = load_for_scoring(task_obj, subset, resolve_data_dir(data_dir))
+            qrels = data.qrels
+            if qrels_from:
+                qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
+            qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
+            ranked = run.rows_per_query()  # what run_coverage reads: query -> truthy if ranked
+            coverage.update(run_coverage(ranked, qrels, run_file, qname, known=data.queries))
+            ev = evaluate(run, qrels, spec, data)
+            means, n, extra = ev.means, len(ev.query_ids), {}
+    payload: dict[str, Any] = {
+        "task": spec.name,
+        "run": str(run_file),
+        "main_metric": spec.main_metric,
+        "main_score": means[spec.main_metric],
+        "metrics": means,
+        "n_queries": n,
+    }
+    if extra:
+        payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
+    if coverage:
+        payload["coverage"] = coverage
+    if json_out:
+        print(json.dumps(payload))
+    else:
+        print_metrics(spec.name, run_file.name, means, spec.main_metric, n)

@@ -1,0 +1,82 @@
+"""``harness grid``: every system on every task, locally or over Ray; stored cells are skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.options import (
+    DataDir,
+    Executor,
+    RayAddress,
+    Results,
+    Workers,
+    parse_options,
+    setup_logging,
+)
+from harness.errors import ConfigError, HarnessError
+
+
+def grid_cmd(
+    systems: Annotated[str, typer.Option("--systems", help="comma-separated systems or pipelines")],
+    tasks: Annotated[str, typer.Option("--tasks", help="comma-separated task names")],
+    data_dir: DataDir = None,
+    results: Results = Path("results"),
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    limit_queries: Annotated[
+        int | None, typer.Option(min=1, help="keep the first N judged queries")
+    ] = None,
+    option: Annotated[
+        list[str] | None, typer.Option("-o", "--option", help="system option KEY=VALUE")
+    ] = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
+    retries: Annotated[int, typer.Option(min=0, help="retries of a failed cell")] = 1,
+    cpus_per_cell: Annotated[float, typer.Option(help="Ray: CPUs each cell declares")] = 1.0,
+    gpus_per_cell: Annotated[float, typer.Option(help="Ray: GPUs each cell declares")] = 0.0,
+    memory_per_cell: Annotated[
+        float | None, typer.Option(help="Ray: memory each cell declares, in GB")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="only the final table")] = False,
+) -> None:
+    """Run every system on every task; stored cells are skipped, failed ones reported."""
+    from harness.grid import GridOptions, run_grid
+    from harness.runner import RunOptions
+    from harness.runtime import resolve_device
+
+    setup_logging(True)
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {executor!r}: expected local or ray")
+    base = RunOptions(
+        system="",
+        task="",
+        data_dir=data_dir,
+        results=results,
+        device=resolve_device(device),
+        batch_size=batch_size,
+        limit_queries=limit_queries,
+        system_options=parse_options(option),
+        progress=False,
+        ray_address=ray_address,
+        workers=workers,
+    )
+    grid = GridOptions(
+        systems=[s.strip() for s in systems.split(",") if s.strip()],
+        tasks=[t.strip() for t in tasks.split(",") if t.strip()],
+        base=base,
+        retries=retries,
+        cpus=cpus_per_cell,
+        gpus=gpus_per_cell,
+        memory_gb=memory_per_cell,
+    )
+    cells = run_grid(grid, executor=executor, live=not quiet)
+    failed = [c for c in cells if c.status == "failed"]
+    if failed:
+        raise HarnessError(
+            f"{len(failed)} of {len(cells)} cells failed: "
+            + "; ".join(f"{c.task} x {c.system}: {c.error}" for c in failed)
+        )

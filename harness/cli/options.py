@@ -1,0 +1,173 @@
+"""What every ``harness`` command shares: option types, ``-o KEY=VALUE`` parsing, logging set-up,
+console output, and the error handling of ``main`` (exit 2 for usage/config errors, 130 for
+Ctrl-C, never a traceback). Plugin commands import these from here; the module loads only typer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from harness.errors import ConfigError, HarnessError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="local data folder (default: $HARNESS_DATA_DIR)")
+]
+Results = Annotated[Path, typer.Option("--results", help="result store folder")]
+QrelsFrom = Annotated[
+    Path | None,
+    typer.Option(
+        "--qrels-from",
+        help="judge-made qrels file (qid 0 docid grade) to score with instead of the human qrels",
+    ),
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+Executor = Annotated[
+    str,
+    typer.Option("--executor", help="local, or ray: corpus encoding and search over Ray workers"),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="Ray cluster to join (e.g. auto, HOST:6379); default: start a local one",
+    ),
+]
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, help="Ray actors / tasks (one GPU each on CUDA)")
+]
+
+
+def console() -> Any:
+    """A rich console on stdout (rich loads only when something is printed)."""
+    from rich.console import Console
+
+    return Console(stderr=False)
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``-o KEY=VALUE`` strings; values are JSON when they parse (numbers, true/false)."""
+    out: dict[str, Any] = {}
+    for p in pairs or []:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"-o {p!r}: expected KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def setup_logging(quiet: bool) -> None:
+    """INFO logs on stderr, or only warnings (and no tqdm bars) when quiet or printing JSON."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("faiss").setLevel(logging.WARNING)
+    if quiet:
+        os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def print_metrics(task: str, system: str, metrics: dict[str, float], main: str, n: int) -> None:
+    """One table row of metric means; the main metric is starred."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=escape(f"{system} on {task} ({n} queries)"))
+    for m in metrics:
+        t.add_column(m + (" *" if m == main else ""), justify="right")
+    t.add_row(*[f"{v:.4f}" for v in metrics.values()])
+    console().print(t)
+
+
+@contextlib.contextmanager
+def stdout_reserved(reserve: bool) -> Iterator[None]:
+    """With --json, stdout carries only the JSON object: anything else written to file
+    descriptor 1 meanwhile (the JVM's log4j lines, native libraries) goes to stderr."""
+    if not reserve:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+INTERRUPTED = (
+    "interrupted; finished query batches are checkpointed, re-run the same command to resume"
+)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds like Ctrl-C and exits 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _os_error_message(e: OSError) -> str:
+    """One line for a file-system fault: the path and what went wrong."""
+    what = e.strerror or str(e) or type(e).__name__
+    if e.filename is not None:
+        return f"{e.filename}: {what}"
+    return what
+
+
+def run_main(app: Callable[..., Any]) -> None:
+    """Run a typer app as a console script: clean one-line errors, exit 2 for bad input or
+    usage, 130 for Ctrl-C, 143 for SIGTERM.
+
+    Typer bundles its own copy of click, so its usage errors are ``typer._click`` classes, and
+    in non-standalone mode it turns Ctrl-C into a returned 130 rather than raising."""
+    from typer import _click as tclick
+    from typer.exceptions import Abort
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        rv = app(standalone_mode=False)
+    except Terminated:
+        print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
+        sys.exit(143)
+    except HarnessError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    except tclick.exceptions.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (Abort, EOFError) as e:  # typer turns EOFError (a truncated input) into Abort
+        if isinstance(e, EOFError) or isinstance(e.__cause__, EOFError):
+            print("error: unexpected end of input (a truncated file?)", file=sys.stderr)
+            sys.exit(2)
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    except (OSError, UnicodeDecodeError) as e:  # unreadable, missing, not-a-file, bad gzip
+        msg = _os_error_message(e) if isinstance(e, OSError) else f"not UTF-8 text: {e}"
+        print(f"error: {msg}", file=sys.stderr)
+        sys.exit(2)
+    if rv == 130:  # typer's non-standalone answer to KeyboardInterrupt
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        sys.exit(rv)

@@ -1,0 +1,147 @@
+"""``harness run``: run a system (or pipeline) on a task and store the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.options import (
+    DataDir,
+    Executor,
+    JsonOut,
+    QrelsFrom,
+    RayAddress,
+    Results,
+    Workers,
+    console,
+    parse_options,
+    print_metrics,
+    setup_logging,
+    stdout_reserved,
+)
+from harness.paths import check_writable_dir, require_file
+
+
+def run_cmd(
+    system: Annotated[
+        str,
+        typer.Option("--system", "-s", help="system or pipeline, e.g. bm25, dense, 'bm25>dense'"),
+    ],
+    task: Annotated[
+        str, typer.Option("--task", "-t", help="task name, e.g. trec-dl/2019, beir/scifact")
+    ],
+    data_dir: DataDir = None,
+    results: Results = Path("results"),
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    limit_queries: Annotated[
+        int | None, typer.Option(min=1, help="keep the first N judged queries")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="model id or path for model-based systems")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("-o", "--option", help="system option KEY=VALUE (STAGE.KEY for one stage)"),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="LLM for LLM-based systems: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID"),
+    ] = None,
+    qrels_from: QrelsFrom = None,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workers: Workers = 2,
+    json_out: JsonOut = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
+    llm_timeout: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="seconds per LLM HTTP request (default 120)"),
+    ] = None,
+    llm_attempts: Annotated[
+        int | None, typer.Option(min=1, help="attempts per LLM HTTP request (default 6)")
+    ] = None,
+    llm_max_failed_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="refuse to store when more LLM answers than this share failed"
+        ),
+    ] = 0.5,
+    allow_llm_failures: Annotated[
+        bool, typer.Option(help="store the result even above --llm-max-failed-share")
+    ] = False,
+) -> None:
+    """Run a system on a task and store run file, metrics and metadata."""
+    import shlex
+
+    from harness.api import evaluate
+    from harness.runtime import default_cache_dir
+
+    setup_logging(quiet or json_out)
+    check_writable_dir(results, "--results")
+    check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
+    if qrels_from is not None:
+        require_file(qrels_from, "--qrels-from")
+    _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures)
+    opts = parse_options(option)
+    if model:
+        opts["model"] = model
+    if llm:
+        opts["llm"] = llm
+    with stdout_reserved(json_out):
+        res = evaluate(
+            system,
+            task,
+            data_dir=data_dir,
+            results=results,
+            device=device,
+            batch_size=batch_size,
+            limit_queries=limit_queries,
+            options=opts,
+            qrels_from=qrels_from,
+            progress=not (quiet or json_out),
+            command=shlex.join(["harness", *sys.argv[1:]]),
+            executor=executor,
+            ray_address=ray_address,
+            workers=workers,
+        )
+    payload = {
+        "task": res.task,
+        "system": res.system,
+        "main_metric": res.main_metric,
+        "main_score": res.main_score,
+        "metrics": res.metrics,
+        "n_queries": res.n_queries,
+        "result_dir": str(res.path),
+        "timings": res.metadata.timings,
+        "stats": res.metadata.stats,
+    }
+    if res.members:
+        payload["members"] = {
+            m.task: {"main_score": m.main_score, "metrics": m.metrics} for m in res.members
+        }
+    if json_out:
+        print(json.dumps(payload))
+    else:
+        for r in (*res.members, res):
+            print_metrics(r.task, r.system, r.metrics, r.main_metric, r.n_queries)
+        console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")
+
+
+def _llm_settings(
+    timeout: float | None, attempts: int | None, max_failed_share: float, allow: bool
+) -> None:
+    """LLM fault settings reach the backend and the session through the environment (backends
+    are built lazily by the systems, long after option parsing)."""
+    if timeout is not None:
+        os.environ["HARNESS_LLM_TIMEOUT_S"] = str(timeout)
+    if attempts is not None:
+        os.environ["HARNESS_LLM_ATTEMPTS"] = str(attempts)
+    os.environ["HARNESS_LLM_MAX_FAILED_SHARE"] = str(max_failed_share)
+    if allow:
+        os.environ["HARNESS_LLM_ALLOW_FAILURES"] = "1"

@@ -1,0 +1,39 @@
+"""Types shared by the reranker training loop and the recipes that live with their systems.
+
+``rerank_train`` builds groups and runs the loop; ``systems.dear.distill`` and
+``systems.mvp.train`` implement :class:`RerankMethod` over :class:`Group`. Both sides import these
+types from here, so the recipes never import the loop that loads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import torch
+
+    from harness.data import Document
+
+
+@dataclass
+class Group:
+    """One sampled group: the positive at index 0, then negatives, with teacher scores."""
+
+    query: str
+    docs: list[Document]
+    teacher: list[float]
+
+
+class RerankMethod(Protocol):
+    """What a reranker recipe gives the loop: its trainable model, a loss, a way to save."""
+
+    group_size: int
+
+    def parameters(self) -> list[torch.nn.Parameter]: ...
+
+    def train(self, mode: bool = True) -> Any: ...
+
+    def loss(self, groups: list[Group]) -> torch.Tensor: ...
+
+    def save(self, out: str) -> None: ...
