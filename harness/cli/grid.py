@@ -8,10 +8,14 @@ from typing import Annotated
 import typer
 
 from harness.cli.options import (
+    BatchSize,
     DataDir,
+    Device,
     Executor,
+    LimitQueries,
     RayAddress,
     Results,
+    SystemOption,
     Workers,
     parse_options,
     setup_logging,
@@ -24,14 +28,10 @@ def grid_cmd(
     tasks: Annotated[str, typer.Option("--tasks", help="comma-separated task names")],
     data_dir: DataDir = None,
     results: Results = Path("results"),
-    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
-    limit_queries: Annotated[
-        int | None, typer.Option(min=1, help="keep the first N judged queries")
-    ] = None,
-    option: Annotated[
-        list[str] | None, typer.Option("-o", "--option", help="system option KEY=VALUE")
-    ] = None,
+    device: Device = "auto",
+    batch_size: BatchSize = 64,
+    limit_queries: LimitQueries = None,
+    option: SystemOption = None,
     executor: Executor = "local",
     ray_address: RayAddress = None,
     workers: Workers = 2,

@@ -33,6 +33,12 @@ QrelsFrom = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+Device = Annotated[str, typer.Option(help="cpu, cuda or auto")]
+BatchSize = Annotated[int, typer.Option(min=1)]
+LimitQueries = Annotated[int | None, typer.Option(min=1, help="keep the first N judged queries")]
+SystemOption = Annotated[
+    list[str] | None, typer.Option("-o", "--option", help="system option KEY=VALUE")
+]
 Executor = Annotated[
     str,
     typer.Option("--executor", help="local, or ray: corpus encoding and search over Ray workers"),

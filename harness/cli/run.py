@@ -11,9 +11,12 @@ from typing import Annotated
 import typer
 
 from harness.cli.options import (
+    BatchSize,
     DataDir,
+    Device,
     Executor,
     JsonOut,
+    LimitQueries,
     QrelsFrom,
     RayAddress,
     Results,
@@ -37,11 +40,9 @@ def run_cmd(
     ],
     data_dir: DataDir = None,
     results: Results = Path("results"),
-    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
-    limit_queries: Annotated[
-        int | None, typer.Option(min=1, help="keep the first N judged queries")
-    ] = None,
+    device: Device = "auto",
+    batch_size: BatchSize = 64,
+    limit_queries: LimitQueries = None,
     model: Annotated[
         str | None, typer.Option(help="model id or path for model-based systems")
     ] = None,
