@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +29,9 @@ from harness.cli.options import (
     stdout_reserved,
 )
 from harness.paths import check_writable_dir, require_file
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def run_cmd(
@@ -88,13 +92,15 @@ def run_cmd(
     check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
     if qrels_from is not None:
         require_file(qrels_from, "--qrels-from")
-    _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures)
     opts = parse_options(option)
     if model:
         opts["model"] = model
     if llm:
         opts["llm"] = llm
-    with stdout_reserved(json_out):
+    with (
+        _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures),
+        stdout_reserved(json_out),
+    ):
         res = evaluate(
             system,
             task,
@@ -134,15 +140,28 @@ def run_cmd(
         console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")
 
 
+@contextlib.contextmanager
 def _llm_settings(
     timeout: float | None, attempts: int | None, max_failed_share: float, allow: bool
-) -> None:
+) -> Iterator[None]:
     """LLM fault settings reach the backend and the session through the environment (backends
-    are built lazily by the systems, long after option parsing)."""
-    if timeout is not None:
-        os.environ["HARNESS_LLM_TIMEOUT_S"] = str(timeout)
-    if attempts is not None:
-        os.environ["HARNESS_LLM_ATTEMPTS"] = str(attempts)
-    os.environ["HARNESS_LLM_MAX_FAILED_SHARE"] = str(max_failed_share)
-    if allow:
-        os.environ["HARNESS_LLM_ALLOW_FAILURES"] = "1"
+    are built lazily by the systems, long after option parsing); restored afterwards, so a run
+    inside a longer-lived process (a notebook, a test) leaves no setting behind."""
+    wanted = {
+        "HARNESS_LLM_TIMEOUT_S": None if timeout is None else str(timeout),
+        "HARNESS_LLM_ATTEMPTS": None if attempts is None else str(attempts),
+        "HARNESS_LLM_MAX_FAILED_SHARE": str(max_failed_share),
+        "HARNESS_LLM_ALLOW_FAILURES": "1" if allow else None,
+    }
+    saved = {k: os.environ.get(k) for k in wanted}
+    for k, v in wanted.items():
+        if v is not None:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
