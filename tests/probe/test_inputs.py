@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -237,6 +238,23 @@ def _cyclic() -> dict[str, object]:
     return {"id": "root", "child": [a]}
 
 
+def _dumps_deep(obj: object) -> bytes:
+    """``pickle.dumps`` of a deeply nested object, in a thread with a 512 MiB stack: on the
+    test runner's own stack a 5,000-deep tree can overflow the C stack and kill the process."""
+    out: dict[str, bytes] = {}
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(50000)
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        t = threading.Thread(target=lambda: out.update(data=pickle.dumps(obj)))
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    return out["data"]
+
+
 TREES = {
     "5000-deep": (lambda: _deep(5000), "deeper than"),
     "cyclic": (_cyclic, "cycle"),
@@ -253,12 +271,7 @@ TREES = {
 def test_bad_tree_pickle(make, name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     obj = make()
     p = tmp_path / "tree.pkl"
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(50000)
-    try:
-        p.write_bytes(obj if isinstance(obj, bytes) else pickle.dumps(obj))
-    finally:
-        sys.setrecursionlimit(old)
+    p.write_bytes(obj if isinstance(obj, bytes) else _dumps_deep(obj))
     out = tmp_path / "tree.json"
     a = harness("build-tree", "--from-pickle", str(p), "--trust-pickle", "--out", str(out))
     assert_clean_error(a, str(p), name)
