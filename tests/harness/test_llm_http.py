@@ -78,6 +78,7 @@ class FaultServer:
                     action = outer.script.pop(0) if outer.script else None
                     outer.inflight += 1
                     outer.max_inflight = max(outer.max_inflight, outer.inflight)
+                counted = True
                 try:
                     if over:
                         status, headers, text, delay = 503, {}, "request budget exceeded", 0.0
@@ -85,6 +86,11 @@ class FaultServer:
                         status, headers, text, delay = action or outer.default(body)
                     if delay:
                         time.sleep(delay)
+                    # no longer in flight once the answer is ready: the client may send its next
+                    # request as soon as it reads this one, before this thread has finished
+                    with outer._lock:
+                        outer.inflight -= 1
+                        counted = False
                     data = text.encode()
                     self.send_response(status)
                     for k, v in headers.items():
@@ -96,8 +102,9 @@ class FaultServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
-                    with outer._lock:
-                        outer.inflight -= 1
+                    if counted:
+                        with outer._lock:
+                            outer.inflight -= 1
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
