@@ -104,6 +104,12 @@ class Task:
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
         raise NotImplementedError
 
+    def load_judgments(self, subset: str, data_dir: Path | None) -> TaskData:
+        """What scoring an existing run needs: queries, qrels and quirks. By default everything
+        (``load``); a task whose corpus is costly and not needed for scoring overrides it (BEIR:
+        parsing ``corpus.jsonl`` was about a second of every ``harness eval``)."""
+        return self.load(subset, data_dir)
+
     def family_members(self, subset: str = "") -> list[str]:
         """Subsets (or full task names) averaged for ``subset``; empty for a single task."""
         return []
@@ -168,16 +174,6 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
     """``--data-dir`` wins, then ``HARNESS_DATA_DIR``; None means online only."""
     d = data_dir or os.environ.get("HARNESS_DATA_DIR")
     return Path(d).expanduser() if d else None
-
-
-def load_for_scoring(task: TaskFamily, subset: str, data_dir: Path | None) -> TaskData:
-    """What scoring an existing run needs: queries, qrels and quirks, not necessarily the corpus.
-
-    A task may offer ``load_judgments(subset, data_dir)`` that skips its corpus (BEIR: parsing
-    ``corpus.jsonl`` cost about a second of every ``harness eval``); the others load in full.
-    """
-    light = getattr(task, "load_judgments", None)
-    return light(subset, data_dir) if callable(light) else task.load(subset, data_dir)
 
 
 def load_local_or_online(

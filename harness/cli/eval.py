@@ -31,7 +31,7 @@ def eval_cmd(
     from harness.coverage import read_judge_qrels_checked, run_coverage
     from harness.io import read_trec_run_table
     from harness.metrics import evaluate
-    from harness.task import get_task, load_for_scoring, resolve_data_dir
+    from harness.task import get_task, resolve_data_dir
 
     require_file(run_file, "RUN_FILE")
     if qrels_from is not None:
@@ -52,7 +52,7 @@ def eval_cmd(
             if run_set is not None:
                 raise ConfigError(f"task {spec.name!r} takes no --run-set")
             run = read_trec_run_table(run_file)
-            data = load_for_scoring(task_obj, subset, resolve_data_dir(data_dir))
+            data = task_obj.load_judgments(subset, resolve_data_dir(data_dir))
             qrels = data.qrels
             if qrels_from:
                 qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)

@@ -130,11 +130,9 @@ def test_cli_bm25_on_local_beir_folder(tmp_path: Path) -> None:
 
 def test_scoring_load_skips_the_corpus(tmp_path: Path) -> None:
     """`harness eval` loads queries and qrels only: a broken corpus.jsonl is never parsed."""
-    from harness.task import load_for_scoring
-
     _beir_folder(tmp_path, "scifact")
     (tmp_path / "scifact" / "corpus.jsonl").write_text("not json\n", encoding="utf-8")
-    data = load_for_scoring(BeirTask(), "scifact", tmp_path)
+    data = BeirTask().load_judgments("scifact", tmp_path)
     assert set(data.queries) == {"q1", "q2"} and data.qrels and data.corpus == {}
 
 
