@@ -165,7 +165,7 @@ class _QueryWorker:
         from dataclasses import replace
 
         from harness.pipeline import build_pipeline
-        from harness.protocols import Retriever
+        from harness.protocols import ExclusionAware, Retriever
         from harness.runopts import make_context
         from harness.task import get_task, limit_queries, resolve_data_dir
 
@@ -179,7 +179,7 @@ class _QueryWorker:
         first = self.pipe.stages[0]
         if self.data.candidates is None and isinstance(first, Retriever):
             first.index(self.data.corpus, self.ctx)
-        if hasattr(first, "set_excluded"):
+        if isinstance(first, ExclusionAware):  # as the local runner: by the protocol
             first.set_excluded(self.data.excluded_ids)
 
     def run(self, qids: list[str]) -> tuple[Any, dict[str, Any]]:
