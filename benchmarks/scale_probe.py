@@ -61,7 +61,7 @@ class Sampler:
 
 
 def probe_run(n: int, executor: str, cache: Path, results: Path) -> dict[str, Any]:
-    from harness.runner import RunOptions, run
+    from ir_harness.run.runner import RunOptions, run
 
     with Sampler() as s:
         t0 = time.perf_counter()
@@ -105,12 +105,12 @@ def probe_run(n: int, executor: str, cache: Path, results: Path) -> dict[str, An
 def probe_throughput(n: int, cache: Path) -> dict[str, Any]:
     import numpy as np
 
-    from harness.data import Corpus
-    from harness.runtime import RunContext
-    from kernels.stream import stream_topk
-    from kernels.topk import exact_topk
-    from systems.hashing import HashingEmbedder
-    from tasks.synthetic import load_synthetic
+    from ir_harness.data.model import Corpus
+    from ir_harness.kernels.stream import stream_topk
+    from ir_harness.kernels.topk import exact_topk
+    from ir_harness.run.context import RunContext
+    from ir_harness.systems.hashing import HashingEmbedder
+    from ir_harness.tasks.synthetic import load_synthetic
 
     data = load_synthetic(n)
     ctx = RunContext(cache_dir=cache, progress=False)

@@ -58,7 +58,11 @@ def contenders(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     run, qrels = str(root / "run.trec"), str(root / "scifact" / "qrels" / "test.tsv")
     env = {**os.environ, "HARNESS_CACHE_DIR": str(root / "cache"), "OMP_NUM_THREADS": "2"}
     env.pop("NUMBA_CACHE_DIR", None)  # harness eval sets its own under the cache
-    harness = [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())"]
+    harness = [
+        sys.executable,
+        "-c",
+        "import sys; from ir_harness.cli import main; sys.exit(main())",
+    ]
     args = ["eval", run, "--task", TASK, "--data-dir", str(root), "--json"]
     out = {
         "harness": ([*harness, *args], env),
@@ -107,9 +111,9 @@ def test_eval_processes(benchmark, bench_dir: Path) -> None:
 
 def test_per_query_values_match_pytrec_eval(bench_dir: Path, tmp_path: Path) -> None:
     """Untimed: the harness's per-query values equal trec_eval's to 1e-6 on the same data."""
-    from harness.io import read_trec_run_table
-    from harness.metrics import evaluate
-    from tasks.beir import BeirTask
+    from ir_harness.data.formats import read_trec_run_table
+    from ir_harness.eval.metrics import evaluate
+    from ir_harness.tasks.beir import BeirTask
 
     run, qrels_tsv = bench_dir / "run.trec", bench_dir / "scifact" / "qrels" / "test.tsv"
     per_query = tmp_path / "pytrec.json"

@@ -31,8 +31,8 @@ import pytest
 
 httpx = pytest.importorskip("httpx")
 
-from harness.llm import LLMSession, make_llm  # noqa: E402
-from harness.runtime import RunContext  # noqa: E402
+from ir_harness.llm import LLMSession, make_llm  # noqa: E402
+from ir_harness.run.context import RunContext  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,7 +54,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("oracle-server") / "server.log"
-    code = "import sys; from harness.cli import main; sys.argv[0] = 'harness'; main()"
+    code = "import sys; from ir_harness.cli import main; sys.argv[0] = 'harness'; main()"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-c", code, "llm-serve", "oracle", "--task", "demo",
@@ -83,8 +83,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def prompts(tag: str) -> list[str]:
     """CALLS judge prompts over the demo task (real queries and passages, so all matched)."""
-    from systems.judge import build_prompt
-    from tasks.demo import DemoTask
+    from ir_harness.systems.judge import build_prompt
+    from ir_harness.tasks.demo import DemoTask
 
     data = DemoTask().load("", None)
     qs = list(data.queries.items())
@@ -112,8 +112,8 @@ def _per_call(benchmark) -> float:
 
 @pytest.mark.parametrize("conc", CONC)
 def test_raw_httpx(benchmark, server: str, conc: int) -> None:
-    from harness.llm.base import Request, as_messages
-    from harness.llm.openai_http import OpenAICompatLLM
+    from ir_harness.llm.base import Request, as_messages
+    from ir_harness.llm.openai_http import OpenAICompatLLM
 
     benchmark.group = f"llm c={conc}"
     body_of = OpenAICompatLLM("oracle", server, max_concurrency=1)

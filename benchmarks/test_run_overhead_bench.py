@@ -32,7 +32,11 @@ def test_run_overhead(benchmark, tmp_path: Path) -> None:
         pytest.skip(f"no data for {TASK} under {DATA}")
     cache = Path(os.environ.get("BENCH_RUN_CACHE") or tmp_path / "cache")
     env = {**os.environ, "HARNESS_CACHE_DIR": str(cache), "OMP_NUM_THREADS": "2"}
-    harness = [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())"]
+    harness = [
+        sys.executable,
+        "-c",
+        "import sys; from ir_harness.cli import main; sys.exit(main())",
+    ]
     parts_cmd = [sys.executable, str(HERE / "run_procs" / "dense_parts.py"), TASK, str(DATA)]
     n = [0]
 

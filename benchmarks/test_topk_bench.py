@@ -27,7 +27,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from benchmarks.conftest import K, data, peak_rss_delta  # noqa: E402
-from kernels.topk import exact_topk, peak_extra_bytes, topk_torch  # noqa: E402
+from ir_harness.kernels.topk import exact_topk, peak_extra_bytes, topk_torch  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
 CHUNK, QBLOCK = 16384, 1024  # topk_torch's defaults

@@ -34,7 +34,7 @@ def _text(rng: random.Random, n: int) -> str:
 
 
 def _examples(n: int = 64) -> list[Any]:
-    from systems.training.data import TrainExample
+    from ir_harness.systems.training.data import TrainExample
 
     rng = random.Random(0)
     return [
@@ -53,9 +53,9 @@ class StepRunner:
     """One method's model, optimiser and batch stream; ``step()`` is one full training step."""
 
     def __init__(self, method: str) -> None:
-        from harness.models import resolve_model
-        from systems.training.encoder import Encoder
-        from systems.training.loop import Stepper, TrainConfig
+        from ir_harness.models import resolve_model
+        from ir_harness.systems.training.encoder import Encoder
+        from ir_harness.systems.training.loop import Stepper, TrainConfig
 
         try:
             path = resolve_model("sentence-transformers/all-MiniLM-L6-v2")

@@ -1,7 +1,7 @@
 """ir-harness: an evaluation harness for information retrieval research.
 
-``from harness import evaluate`` is the Python API (``harness.api``); it is imported on first
-use, so ``import harness`` (and ``harness list``) stays instant.
+``from ir_harness import evaluate`` is the Python API (``ir_harness.api``); it is imported on first
+use, so ``import ir_harness`` (and ``harness list``) stays instant.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.api import EvalResult, evaluate
+    from ir_harness.api import EvalResult, evaluate
 
 __version__ = "0.1.0"
 __all__ = ["EvalResult", "__version__", "evaluate"]
@@ -17,7 +17,7 @@ __all__ = ["EvalResult", "__version__", "evaluate"]
 
 def __getattr__(name: str) -> Any:
     if name in ("evaluate", "EvalResult"):
-        from harness import api
+        from ir_harness import api
 
         return getattr(api, name)
-    raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    raise AttributeError(f"module 'ir_harness' has no attribute {name!r}")

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harness.pipeline import Pipeline
-    from harness.runner import RunOutcome
-    from harness.store import MetricsRecord, RunMetadata
+    from ir_harness.run.pipeline import Pipeline
+    from ir_harness.run.runner import RunOutcome
+    from ir_harness.store.results import MetricsRecord, RunMetadata
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ def as_pipeline(
     An object's result is stored under ``name`` (default: its ``meta().name``; a sentence
     encoder is ``dense[model=in-memory:<base model or class>@<weights hash>]``, so it never replaces the
     stored result of the registered ``dense`` model)."""
-    from harness.pipeline import Pipeline, build_pipeline
-    from harness.protocols import Reranker, Retriever
+    from ir_harness.protocols import Reranker, Retriever
+    from ir_harness.run.pipeline import Pipeline, build_pipeline
 
     if isinstance(system, str):
         if name:
@@ -89,7 +89,7 @@ def as_pipeline(
         return system
     label_options: dict[str, Any] = {}
     if _looks_like_sentence_encoder(system):
-        from harness.registry import SYSTEMS
+        from ir_harness.registry import SYSTEMS
 
         system = SYSTEMS.get("dense")(model=system, **(options or {}))
         options = None
@@ -183,13 +183,13 @@ def evaluate(
     carry ``path=None``). ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
     ``model``/``llm``), for systems given by name; ``name`` labels an object's results;
     ``executor``/``ray_address``/``workers`` as ``harness run --executor``. One task name returns one ``EvalResult``;
-    a list of names returns a list. Bad input raises ``harness.errors.HarnessError``.
+    a list of names returns a list. Bad input raises ``ir_harness.errors.HarnessError``.
     """
     from dataclasses import replace
 
-    from harness.family import run_any
-    from harness.runner import RunOptions
-    from harness.runtime import resolve_device
+    from ir_harness.eval.family import run_any
+    from ir_harness.run.context import resolve_device
+    from ir_harness.run.runner import RunOptions
 
     names = [tasks] if isinstance(tasks, str) else list(tasks)
     if isinstance(system, str) and name:

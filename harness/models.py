@@ -13,7 +13,7 @@ import socket
 from functools import lru_cache
 from pathlib import Path
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 # HF id -> (python package holding the weights, folder inside it)
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {

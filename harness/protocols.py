@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.run.context import RunContext
 
-# "oracle": an LLM stage answered by the simulated oracle (harness.llm.oracle) from the qrels.
+# "oracle": an LLM stage answered by the simulated oracle (ir_harness.llm.oracle) from the qrels.
 SystemKind = Literal[
     "lexical", "dense", "reranker", "llm", "trained", "pipeline", "oracle", "other"
 ]

@@ -13,7 +13,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from harness.errors import UnknownNameError
+from ir_harness.errors import UnknownNameError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -102,7 +102,7 @@ def split_task_name(name: str) -> tuple[str, str]:
     family, _, subset = name.partition("/")
     parts = subset.split("/") if subset else []
     if subset.startswith("/") or "\\" in subset or any(p in ("", ".", "..") for p in parts):
-        from harness.errors import ConfigError
+        from ir_harness.errors import ConfigError
 
         raise ConfigError(
             f"--task {name!r}: the subset must be a plain name (no '..', '.', empty or absolute"

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from harness.data import TaskData
-from harness.errors import DataNotFoundError
+from ir_harness.data.model import TaskData
+from ir_harness.errors import DataNotFoundError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from harness.pipeline import Pipeline
-    from harness.runtime import RunContext
-    from harness.spec import TaskSpec
+    from ir_harness.data.spec import TaskSpec
+    from ir_harness.run.context import RunContext
+    from ir_harness.run.pipeline import Pipeline
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ class CustomResult:
     n_items: int = 0
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-    # sha256 of the labels scored against (``harness.checksum.qrels_sha256``), for the metadata
+    # sha256 of the labels scored against (``ir_harness.data.identity.qrels_sha256``), for the metadata
     qrels_sha256: str = ""
 
 
@@ -138,11 +138,11 @@ class _ProtocolTask(Task):
     def __init__(self, inner: Any) -> None:
         methods = [m for m in Task._ABILITY_METHODS.values() if callable(getattr(inner, m, None))]
         if methods:  # refuse rather than silently run without the ability
-            from harness.errors import ConfigError
+            from ir_harness.errors import ConfigError
 
             raise ConfigError(
                 f"task plugin {type(inner).__name__} defines {', '.join(methods)}(): subclass "
-                "harness.task.Task and declare the ability (has_members, runs_itself, "
+                "ir_harness.task.Task and declare the ability (has_members, runs_itself, "
                 "evaluates_files)"
             )
         self.inner = inner
@@ -163,7 +163,7 @@ class _ProtocolTask(Task):
 def get_task(name: str) -> tuple[Task, str]:
     """``"beir/scifact"`` -> (the ``beir`` task, ``"scifact"``): the one place a task name is
     split and looked up in the registry (unknown names get "did you mean")."""
-    from harness.registry import TASKS, split_task_name
+    from ir_harness.registry import TASKS, split_task_name
 
     family, subset = split_task_name(name)
     obj = TASKS.get(family)()
@@ -213,7 +213,7 @@ def fetch_files(base_url: str, names: dict[str, str], dest: Path) -> Path:
     of benchmarks whose official home is a code repository). Each file is written atomically."""
     import urllib.request
 
-    from harness.io import atomic_write
+    from ir_harness.data.formats import atomic_write
 
     dest.mkdir(parents=True, exist_ok=True)
     for remote, local in names.items():

@@ -2,7 +2,7 @@
 
 Usage in a plugin's own tests::
 
-    from harness.testing import check_system_plugin, check_task_plugin
+    from ir_harness.testing import check_system_plugin, check_task_plugin
     def test_my_task(): check_task_plugin(MyTask)
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.protocols import Embedder, Reranker, Retriever, SystemMeta
-from harness.spec import TaskSpec
-from harness.task import TaskFamily
+from ir_harness.data.spec import TaskSpec
+from ir_harness.protocols import Embedder, Reranker, Retriever, SystemMeta
+from ir_harness.task import TaskFamily
 
 
 def check_task_plugin(cls: Any) -> None:

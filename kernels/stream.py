@@ -1,6 +1,6 @@
 """Exact top-k streamed over corpus shards (e.g. memory-mapped embedding-store shards).
 
-Each shard goes through :func:`kernels.topk.exact_topk`; the per-shard winners are merged into
+Each shard goes through :func:`ir_harness.kernels.topk.exact_topk`; the per-shard winners are merged into
 the running top-k by (score desc, global index asc), the kernel's own tie order. Memory beyond
 the shard in flight is the kernel's score block, at most one chunk copied where a chunk straddles
 two shards, and ``queries x 2k`` merge entries, independent of the corpus size.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kernels.topk import exact_topk
+from ir_harness.kernels.topk import exact_topk
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

@@ -4,7 +4,7 @@ Memory beyond the corpus is bounded by one score block, ``query_block x corpus_c
 never queries x corpus; :func:`peak_extra_bytes` spells the bound out (about 108 MB at the
 defaults, under the 128 MB budget). The torch path runs wherever the tensors live: on CUDA
 with a threshold merge, on CPU with MKL sgemm into one reused score buffer and a fused numba
-selection (:mod:`kernels.topk_select`, about 66 MB beyond the corpus at the defaults) that
+selection (:mod:`ir_harness.kernels.topk_select`, about 66 MB beyond the corpus at the defaults) that
 reads each block once while it is fresh; without numba, a torch group pre-filter. Both
 measured faster than FAISS's exact ``knn`` with the same threads on the 2-core dev machine
 (benchmarks/README.md). So ``backend="auto"`` uses torch, and FAISS only when torch is not
@@ -240,7 +240,7 @@ def topk_torch(
     forces the threshold merge, False a full ``torch.topk`` of every block (the old CPU path).
     On CPU with ``use_threshold=None``, ``cpu_merge="fused"`` (default, when numba is
     installed) selects inside each score block in one compiled pass right after the product
-    (:mod:`kernels.topk_select`); ``"prefilter"`` is the torch group pre-filter.
+    (:mod:`ir_harness.kernels.topk_select`); ``"prefilter"`` is the torch group pre-filter.
     """
     import torch
 
@@ -299,7 +299,7 @@ def _topk_cpu_fused(
 
     import torch
 
-    from kernels.topk_select import finish
+    from ir_harness.kernels.topk_select import finish
 
     nq, n = queries.shape[0], corpus.shape[0]
     threads = max(1, torch.get_num_threads())
@@ -334,8 +334,8 @@ def _topk_cpu_fused(
 
 
 def _select_rows(args: tuple, rows: slice) -> None:  # type: ignore[type-arg]
-    """:func:`kernels.topk_select.select_block` on a slice of the block's rows (a thread's share)."""
-    from kernels.topk_select import select_block
+    """:func:`ir_harness.kernels.topk_select.select_block` on a slice of the block's rows (a thread's share)."""
+    from ir_harness.kernels.topk_select import select_block
 
     block, bits, c0, keys, idx, filled = args
     select_block(block[rows], bits[rows], c0, keys[rows], idx[rows], filled[rows])

@@ -7,7 +7,7 @@ an element is compared, as an order-preserving integer key, with the row's curre
 and only the rare winners touch the heap. Memory beyond the block: the heaps, ``rows * k``
 keys and indices.
 
-Tie rule (the same as ``kernels.topk``): equal scores rank lower corpus index first, and when
+Tie rule (the same as ``ir_harness.kernels.topk``): equal scores rank lower corpus index first, and when
 ties straddle the k-th place the lowest indices stay. Blocks arrive in ascending corpus order
 and rows are scanned left to right, so an element equal to the current k-th key always has a
 higher index than everything held and is rightly skipped: only strictly greater keys enter.

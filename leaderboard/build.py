@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from harness.errors import ConfigError
-from harness.runtime import log
-from harness.store import METRICS_FILE
-from leaderboard import plots
-from leaderboard.summary import summarise
+from ir_harness.errors import ConfigError
+from ir_harness.leaderboard import plots
+from ir_harness.leaderboard.summary import summarise
+from ir_harness.run.context import log
+from ir_harness.store.results import METRICS_FILE
 
 STATIC = Path(__file__).parent / "static"
 SUMMARY_FILE = "summary.json"
@@ -75,7 +75,7 @@ def render(summary: dict[str, Any], out: Path) -> Path:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
-        loader=PackageLoader("leaderboard", "templates"),
+        loader=PackageLoader("ir_harness.leaderboard", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -9,7 +9,7 @@ import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 HOST = "127.0.0.1"
 

@@ -1,7 +1,7 @@
 """Summarise the result store into one versioned JSON document (HELM's summarise/render split).
 
 Everything the website shows is decided here: family averages, per-query distributions,
-significance (paired tests + Holm, via ``harness.compare``), Pareto fronts and costs. The
+significance (paired tests + Holm, via ``ir_harness.eval.compare``), Pareto fronts and costs. The
 renderer only formats these numbers; the browser only sorts, filters and toggles views.
 """
 
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.compare import best_basis, compare, flags, task_query_count
-from harness.errors import ConfigError
-from harness.runtime import log
-from harness.store import (
+from ir_harness.errors import ConfigError
+from ir_harness.eval.compare import best_basis, compare, flags, task_query_count
+from ir_harness.run.context import log
+from ir_harness.store.results import (
     METADATA_FILE,
     METRICS_FILE,
     RUN_FILE,
@@ -31,7 +31,7 @@ from harness.store import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.store import MetricsRecord, RunMetadata
+    from ir_harness.store.results import MetricsRecord, RunMetadata
 
 SUMMARY_VERSION = 2
 KINDS = ("lexical", "dense", "reranker", "llm", "trained", "oracle")
@@ -74,7 +74,7 @@ def _simulated(meta: RunMetadata) -> bool:
 
 def _oracle(meta: RunMetadata) -> dict[str, Any] | None:
     """The oracle's noise, seed and flip, read from its canonical label (any transport)."""
-    from harness.llm.oracle.spec import oracle_part, parse_oracle
+    from ir_harness.llm.oracle.spec import oracle_part, parse_oracle
 
     for st in meta.stages:
         if st.kind != "oracle":
@@ -197,7 +197,7 @@ def _significance(
     """Every row against every possible baseline, per metric, Holm-corrected per family.
 
     ``records``: row label -> result. Each pair is tested on the queries both rows share; "best"
-    is the best full, held-out row (``harness.compare.best_row``), or None when there is none.
+    is the best full, held-out row (``ir_harness.eval.compare.best_row``), or None when there is none.
     ``simulated`` rows (oracle-LLM runs) never compete for best.
     """
     by_metric: dict[str, dict[str, dict[str, float]]] = {}

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from kernels.topk import peak_extra_bytes, topk_torch  # noqa: E402
+from ir_harness.kernels.topk import peak_extra_bytes, topk_torch  # noqa: E402
 
 NQ, DIM, K = 1000, 384, 100
 SIZES = (100_000, 1_000_000)

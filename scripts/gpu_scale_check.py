@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from harness.data import Document
+    from ir_harness.data.model import Document
 
 
 def rss_anon_mb() -> float:
@@ -52,7 +52,7 @@ def rss_anon_mb() -> float:
 
 def real_passages(n: int, data: Path) -> Iterator[Document]:
     """The judged MS MARCO passages of trec-dl, cycled under new ids until ``n``."""
-    from harness.data import Document
+    from ir_harness.data.model import Document
 
     texts: list[str] = []
     for name in ("dl19_judged_passages.jsonl.gz", "dl20_judged_passages.jsonl.gz"):
@@ -65,7 +65,7 @@ def real_passages(n: int, data: Path) -> Iterator[Document]:
 
 
 def file_passages(path: Path, n: int) -> Iterator[Document]:
-    from harness.corpus_sources import iter_jsonl_docs, iter_tsv_docs
+    from ir_harness.corpus.sources import iter_jsonl_docs, iter_tsv_docs
 
     docs = iter_tsv_docs(path) if ".tsv" in path.name else iter_jsonl_docs(path)
     for i, d in enumerate(docs):
@@ -90,10 +90,10 @@ def main() -> None:
 
     import numpy as np
 
-    from harness.corpus_store import StoredCorpus, write_store
-    from harness.models import resolve_model
-    from harness.runtime import RunContext, resolve_device
-    from systems.dense import DenseRetriever
+    from ir_harness.corpus.store import StoredCorpus, write_store
+    from ir_harness.models import resolve_model
+    from ir_harness.run.context import RunContext, resolve_device
+    from ir_harness.systems.dense import DenseRetriever
 
     device = resolve_device(args.device)
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="gpu-scale-"))

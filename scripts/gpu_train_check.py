@@ -29,7 +29,7 @@ def tiny_model(root: Path, layers: int = 6, hidden: int = 384) -> Path:
     from sentence_transformers import SentenceTransformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from tasks.demo import DemoTask
+    from ir_harness.tasks.demo import DemoTask
 
     data = DemoTask().load("", None)
     words: set[str] = set()
@@ -63,17 +63,17 @@ def main() -> int:
         return 0
     import numpy as np
 
-    from harness.runtime import RunContext
-    from systems.starbucks import StarbucksRetriever, grid_vectors
-    from systems.training.data import examples_from_task
-    from systems.training.encoder import Encoder
-    from systems.training.loop import Stepper, TrainConfig, batch_indices, train
-    from systems.training.mining import random_miner
+    from ir_harness.run.context import RunContext
+    from ir_harness.systems.starbucks import StarbucksRetriever, grid_vectors
+    from ir_harness.systems.training.data import examples_from_task
+    from ir_harness.systems.training.encoder import Encoder
+    from ir_harness.systems.training.loop import Stepper, TrainConfig, batch_indices, train
+    from ir_harness.systems.training.mining import random_miner
 
     report: dict[str, Any] = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
     tmp = Path(tempfile.mkdtemp())
     base = tiny_model(tmp)
-    from tasks.demo import DemoTask
+    from ir_harness.tasks.demo import DemoTask
 
     data = DemoTask().load("", None)
     ex = examples_from_task(data, random_miner(data, 4))
@@ -142,7 +142,7 @@ def main() -> int:
         diffs[f"{n}x{d}"] = float(np.abs(grid[(n, d)] - v).max())
     report["grid_vs_per_pair_max_abs_diff"] = diffs
     try:  # a stored grid needs the installed harness (ranx, entry points)
-        from systems.training.grid import run_grid
+        from ir_harness.systems.training.starbucks_grid import run_grid
 
         t = time.perf_counter()
         g = run_grid(model, "demo", results=tmp / "results", device="cuda")

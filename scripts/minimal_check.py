@@ -32,7 +32,38 @@ def harness(*args: str) -> str:
     return r.stdout
 
 
+def check_one_namespace() -> None:
+    """The wheel installs exactly one top-level import package, ``ir_harness``, and leaves the
+    names other distributions use alone: Hugging Face's ``kernels`` installed beside it stays
+    importable, and so does our ``ir_harness.kernels``."""
+    from importlib.metadata import distribution
+
+    files = distribution("ir-harness").files or []
+    tops = sorted(
+        {f.parts[0] for f in files if f.suffix == ".py" or f.name == "__init__.py"}
+        - {"..", "__editable__"}
+    )
+    tops = [t for t in tops if not t.endswith(".dist-info")]
+    if tops != ["ir_harness"]:
+        sys.exit(
+            f"FAIL: the installed wheel has top-level packages {tops}, expected ['ir_harness']"
+        )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "kernels"], check=True)
+    probe = (
+        "import kernels, ir_harness.kernels.topk as t;"
+        "assert hasattr(kernels, 'get_kernel'), kernels.__file__;"
+        "assert 'ir_harness' in t.__name__; print(kernels.__file__)"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        sys.exit(f"FAIL: kernels and ir_harness side by side:\n{r.stderr[-2000:]}")
+    print(
+        f"one namespace: ir_harness only; Hugging Face kernels importable beside it ({r.stdout.strip()})"
+    )
+
+
 def main() -> None:
+    check_one_namespace()
     present = [m for m in HEAVY if importlib.util.find_spec(m) is not None]
     if present:
         sys.exit(f"FAIL: the minimal env has heavy packages installed: {', '.join(present)}")

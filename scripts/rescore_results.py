@@ -19,11 +19,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from harness.io import atomic_write_text, read_judge_qrels, read_trec_run
-from harness.measures.auc_by_pool import pooled_auc
-from harness.metrics import evaluate
-from harness.runner import load_task
-from harness.store import (
+from ir_harness.data.formats import atomic_write_text, read_judge_qrels, read_trec_run
+from ir_harness.eval.measures.auc_by_pool import pooled_auc
+from ir_harness.eval.metrics import evaluate
+from ir_harness.run.runner import load_task
+from ir_harness.store.results import (
     METADATA_FILE,
     METRICS_FILE,
     RUN_FILE,
@@ -32,8 +32,8 @@ from harness.store import (
     iter_results,
     make_scope,
 )
-from harness.task import limit_queries
-from harness.trainrec import training_overlap, training_queries_record
+from ir_harness.store.training_record import training_overlap, training_queries_record
+from ir_harness.task import limit_queries
 
 OLD_AUC = ("auc_global", "auc_per_query_mean")
 TOL = 1e-12
@@ -53,7 +53,7 @@ RERANK_TEACHER = "results/trec-dl__2019__bm25-top100/dense/run.trec"
 
 def _dense_training_queries(rec: dict[str, Any], data_dir: Path | None) -> dict[str, Any]:
     """Rebuild the query selection of ``examples_from_task`` from a dense training record."""
-    from systems.training.data import examples_from_task
+    from ir_harness.systems.training.data import examples_from_task
 
     src = rec["data_source"]
     task = src.split()[0].removeprefix("task:")
@@ -76,7 +76,7 @@ def _dense_training_queries(rec: dict[str, Any], data_dir: Path | None) -> dict[
 
 def _rerank_training_queries(model: str, results: Path, data_dir: Path | None) -> dict[str, Any]:
     """Rebuild ``teacher_queries`` for a DeAR/MVP student from the README's training command."""
-    from systems.training.rerank_train import teacher_queries
+    from ir_harness.systems.training.rerank_train import teacher_queries
 
     b = BACKFILL[model]
     spec, data = load_task(RERANK_TRAIN_TASK, data_dir)
@@ -177,7 +177,7 @@ def rescore(
         if qrels_from:  # the file may be gone; keep its name, no hash to recompute
             scope["qrels_from"] = qrels_from
         evaluated = set(ev.query_ids)
-    from harness.protocols import SystemMeta
+    from ir_harness.protocols import SystemMeta
 
     stages = [SystemMeta.model_validate(s) for s in meta["stages"]]
     metrics["scope"] = meta["scope"] = scope

@@ -14,9 +14,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.compare import compare
-from harness.measures.auc_by_pool import AUC_POOLS, auc_key
-from harness.store import iter_results, row_label
+from ir_harness.eval.compare import compare
+from ir_harness.eval.measures.auc_by_pool import AUC_POOLS, auc_key
+from ir_harness.store.results import iter_results, row_label
 
 TRAIN_SYSTEMS = {
     "untrained": "dense",
@@ -232,8 +232,8 @@ def starbucks_table(db: dict) -> list[str]:
 # ---------------------------------------------------------------- issue 6: rerankers
 def bm25_list(task: str, data_dir: Path | None) -> dict[str, float]:
     """Per-query nDCG@10 of the task's own candidate list (the official BM25 top-100 run)."""
-    from harness.metrics import evaluate
-    from harness.task import get_task
+    from ir_harness.eval.metrics import evaluate
+    from ir_harness.task import get_task
 
     t, subset = get_task(task)
     data = t.load(subset, data_dir)
@@ -334,8 +334,8 @@ def simulated(meta: dict[str, Any]) -> bool:
 
 def oracle_table(db: dict) -> list[str]:
     """Main metric against the oracle's noise sigma, per task and LLM system (mean over seeds)."""
-    from harness.llm.oracle.spec import oracle_part, parse_oracle
-    from leaderboard.plots import sweep_name
+    from ir_harness.leaderboard.plots import sweep_name
+    from ir_harness.llm.oracle.spec import oracle_part, parse_oracle
 
     cells: dict[tuple[str, str], dict[float, list[float]]] = {}
     info: dict[tuple[str, str], dict[str, Any]] = {}
@@ -407,7 +407,7 @@ def main() -> None:
         ]
     )
     if a.out:
-        from harness.io import atomic_write_text
+        from ir_harness.data.formats import atomic_write_text
 
         atomic_write_text(a.out, text)
     print(text)

@@ -28,12 +28,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.protocols import SystemMeta
-from harness.runtime import log
+from ir_harness.protocols import SystemMeta
+from ir_harness.run.context import log
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.run.context import RunContext
 
 _JVM_READY = False
 
@@ -55,7 +55,7 @@ def prepare_jvm(cache_dir: Path | None = None) -> None:
     import jnius_config
 
     if not jnius_config.vm_running:
-        from harness.runtime import default_cache_dir
+        from ir_harness.run.context import default_cache_dir
 
         crash_dir = (cache_dir or default_cache_dir()) / "jvm"
         crash_dir.mkdir(parents=True, exist_ok=True)
@@ -107,7 +107,7 @@ class BM25:
     def __init__(
         self, k1: float = 0.9, b: float = 0.4, threads: int = 2, variant: str = "plain"
     ) -> None:
-        from harness.errors import ConfigError
+        from ir_harness.errors import ConfigError
 
         if variant not in self.VARIANTS:
             raise ConfigError(
@@ -122,7 +122,7 @@ class BM25:
         self._n_docs = 0
 
     def meta(self) -> SystemMeta:
-        from harness.envinfo import package_versions
+        from ir_harness.store.envinfo import package_versions
 
         return SystemMeta(
             name="bm25",

@@ -12,16 +12,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
-from harness.models import resolve_model
-from harness.protocols import SystemMeta
-from harness.runtime import log
-from systems.embedding_search import EmbeddingSearch, training_record
+from ir_harness.errors import ConfigError
+from ir_harness.models import resolve_model
+from ir_harness.protocols import SystemMeta
+from ir_harness.run.context import log
+from ir_harness.systems.embedding_search import EmbeddingSearch, training_record
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from harness.runtime import RunContext
+    from ir_harness.run.context import RunContext
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -129,7 +129,7 @@ class DenseRetriever(EmbeddingSearch):
         }
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
-        from harness.embcache import EmbeddingCache
+        from ir_harness.cache.text_embeddings import EmbeddingCache
 
         self._load(ctx)
 

@@ -3,7 +3,7 @@ reranking by the same inner product, and reading the training record of a traine
 
 A system mixes ``EmbeddingSearch`` in and provides ``encode(texts, role, ctx)``. A system that
 also provides ``embedding_fingerprint(ctx)`` (what determines its vectors) indexes a stored corpus
-(:class:`harness.corpus_store.StoredCorpus`) through the sharded on-disk embedding store and
+(:class:`ir_harness.corpus.store.StoredCorpus`) through the sharded on-disk embedding store and
 searches it by streaming exact top-k over the shards, locally or over Ray actors; memory then
 stays bounded whatever the corpus size. ``always_store = True`` uses the store for every corpus.
 """
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from harness.data import Corpus, Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.run.context import RunContext
 
 
 def training_record(resolved: str) -> dict[str, Any] | None:
@@ -37,7 +37,9 @@ class EmbeddingSearch:
 
     _doc_ids: list[str]
     _doc_vecs: np.ndarray | None
-    _store: Any = None  # harness.embstore.EmbeddingStore when indexed through the store
+    _store: Any = (
+        None  # ir_harness.cache.corpus_embeddings.EmbeddingStore when indexed through the store
+    )
     _corpus: Corpus | None = None
     always_store = False
     shard_rows = 65536  # rows per embedding-store shard (a multiple of the kernel's chunk)
@@ -60,7 +62,7 @@ class EmbeddingSearch:
         return state
 
     def _uses_store(self, corpus: Corpus) -> bool:
-        from harness.corpus_store import StoredCorpus
+        from ir_harness.corpus.store import StoredCorpus
 
         return hasattr(self, "embedding_fingerprint") and (
             self.always_store or isinstance(corpus, StoredCorpus)
@@ -75,7 +77,7 @@ class EmbeddingSearch:
         self._doc_vecs = self.encode(corpus.texts(), "document", ctx)
 
     def open_store(self, corpus: Corpus, ctx: RunContext) -> Any:
-        from harness.embstore import EmbeddingStore
+        from ir_harness.cache.corpus_embeddings import EmbeddingStore
 
         return EmbeddingStore(
             ctx.cache_dir,
@@ -91,7 +93,7 @@ class EmbeddingSearch:
         todo = store.missing()
         rows = 0
         if todo and ctx.executor == "ray":
-            from harness.ray_exec import encode_shards
+            from ir_harness.executors.ray_executor import encode_shards
 
             rows = encode_shards(self, corpus, todo, ctx)
             store = self.open_store(corpus, ctx)
@@ -110,17 +112,17 @@ class EmbeddingSearch:
         self._store, self._corpus, self._doc_vecs = store, corpus, None
 
     def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
-        from kernels.topk import exact_topk
+        from ir_harness.kernels.topk import exact_topk
 
         qids = list(queries)
         if self._store is not None:
             qv = self.encode([queries[q] for q in qids], "query", ctx)
             if ctx.executor == "ray":
-                from harness.ray_exec import search_shards
+                from ir_harness.executors.ray_executor import search_shards
 
                 scores, idx = search_shards(qv, self._store, k, ctx)
             else:
-                from kernels.stream import stream_topk
+                from ir_harness.kernels.stream import stream_topk
 
                 scores, idx = stream_topk(qv, self._store.shards(), k, device=ctx.device)
             rows = sorted({int(j) for j in idx.ravel() if j >= 0})

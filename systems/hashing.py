@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.protocols import SystemMeta
-from systems.embedding_search import EmbeddingSearch
+from ir_harness.protocols import SystemMeta
+from ir_harness.systems.embedding_search import EmbeddingSearch
 
 if TYPE_CHECKING:
-    from harness.runtime import RunContext
+    from ir_harness.run.context import RunContext
 
 _TOKEN = re.compile(r"\w+")
 _GOLDEN = 0x9E3779B97F4A7C15

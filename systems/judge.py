@@ -17,17 +17,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from harness.data import ranked
-from harness.llm.handle import LLMHandle
-from harness.llm.judge_prompt import PROMPT
-from harness.llm.progress import LLMProgress
-from harness.llm.session import LLMSession
+from ir_harness.data.model import ranked
+from ir_harness.llm.handle import LLMHandle
+from ir_harness.llm.judge_prompt import PROMPT
+from ir_harness.llm.progress import LLMProgress
+from ir_harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
-    from harness.llm.base import LLM
-    from harness.protocols import SystemMeta
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.llm.base import LLM
+    from ir_harness.protocols import SystemMeta
+    from ir_harness.run.context import RunContext
 
 Pair = tuple[str, str]
 Item = tuple[str, str, str, str]

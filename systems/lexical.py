@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.protocols import SystemMeta
+from ir_harness.errors import ConfigError
+from ir_harness.protocols import SystemMeta
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.run.context import RunContext
 
 METHODS = ("bm25", "ql-dirichlet", "tfidf-cosine", "overlap")
 

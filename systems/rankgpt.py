@@ -14,19 +14,19 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from harness.data import ranked
-from harness.errors import ConfigError
-from harness.llm.handle import LLMHandle
-from harness.llm.progress import LLMProgress
-from harness.llm.session import LLMSession
+from ir_harness.data.model import ranked
+from ir_harness.errors import ConfigError
+from ir_harness.llm.handle import LLMHandle
+from ir_harness.llm.progress import LLMProgress
+from ir_harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from harness.data import Corpus, Queries, Run
-    from harness.llm.base import LLM, Message
-    from harness.protocols import SystemMeta
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.llm.base import LLM, Message
+    from ir_harness.protocols import SystemMeta
+    from ir_harness.run.context import RunContext
 
 SYSTEM = (
     "You are RankGPT, an intelligent assistant that can rank passages based on their relevancy "

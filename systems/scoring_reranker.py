@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.data import ranked
-from harness.protocols import SystemMeta
+from ir_harness.data.model import ranked
+from ir_harness.protocols import SystemMeta
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.run.context import RunContext
 
 
 class ScoringReranker:
@@ -28,7 +28,7 @@ class ScoringReranker:
 
     def _meta(self, parameters: dict[str, Any]) -> SystemMeta:
         """Options plus the checkpoint's training record, when ``harness train`` made it."""
-        from systems.embedding_search import training_record
+        from ir_harness.systems.embedding_search import training_record
 
         # Before the first load (every query resumed) the given path still holds the record.
         rec = training_record(self.resolved or self.model_id)

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.models import resolve_model
-from harness.protocols import SystemMeta
-from harness.runtime import log
-from systems.embedding_search import EmbeddingSearch, training_record
+from ir_harness.models import resolve_model
+from ir_harness.protocols import SystemMeta
+from ir_harness.run.context import log
+from ir_harness.systems.embedding_search import EmbeddingSearch, training_record
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harness.runtime import RunContext
-    from systems.training.encoder import Encoder
+    from ir_harness.run.context import RunContext
+    from ir_harness.systems.training.encoder import Encoder
 
 DEFAULT_MODEL = "ielabgroup/Starbucks_STS"
 
@@ -80,8 +80,8 @@ class StarbucksRetriever(EmbeddingSearch):
 
     def load(self, device: str = "cpu") -> Encoder:
         if self.enc is None:
-            from systems.dense import model_fingerprint
-            from systems.training.encoder import Encoder
+            from ir_harness.systems.dense import model_fingerprint
+            from ir_harness.systems.training.encoder import Encoder
 
             self._resolved = resolve_model(self.model_id)
             self._device = device
@@ -94,7 +94,7 @@ class StarbucksRetriever(EmbeddingSearch):
             )
             self.enc.model.eval()
             if self.layers and not 1 <= self.layers <= self.enc.num_layers:
-                from harness.errors import ConfigError
+                from ir_harness.errors import ConfigError
 
                 raise ConfigError(f"layers={self.layers}: model has {self.enc.num_layers} layers")
             self._fp = model_fingerprint(
@@ -132,7 +132,7 @@ class StarbucksRetriever(EmbeddingSearch):
 
     # ---------------------------------------------------------------- protocols
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
-        from harness.embcache import EmbeddingCache
+        from ir_harness.cache.text_embeddings import EmbeddingCache
 
         self.load(ctx.device)
         cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.corpus_sources import corpus_from_docs
-from harness.data import Corpus, Document, Qrels, Queries, TaskData
+from ir_harness.corpus.sources import corpus_from_docs
+from ir_harness.data.model import Corpus, Document, Qrels, Queries, TaskData
 
 
 def _doc(d: Any) -> Document:

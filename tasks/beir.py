@@ -22,12 +22,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from harness.corpus_sources import load_corpus_file
-from harness.data import Corpus, TaskData
-from harness.errors import ConfigError
-from harness.io import read_beir_tsv_qrels, read_jsonl_queries
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task, load_local_or_online
+from ir_harness.corpus.sources import load_corpus_file
+from ir_harness.data.formats import read_beir_tsv_qrels, read_jsonl_queries
+from ir_harness.data.model import Corpus, TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError
+from ir_harness.task import Task, load_local_or_online
 
 SELF_HIT_DATASETS = {"arguana", "quora"}
 CQADUPSTACK_FORUMS = (
@@ -211,7 +211,7 @@ class BeirTask(Task):
                     else "it has no such dataset"
                 )
                 raise ConfigError(f"ir_datasets has no id for beir {name!r} ({split}): {why}")
-            from tasks._irds import load_irds
+            from ir_harness.tasks._irds import load_irds
 
             return load_irds(online_id)
 

@@ -39,11 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.data import Corpus, Document, Qrels, Queries, TaskData
-from harness.errors import ConfigError, DataFormatError, DataNotFoundError
-from harness.io import json_lines
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task, load_local_or_online
+from ir_harness.data.formats import json_lines
+from ir_harness.data.model import Corpus, Document, Qrels, Queries, TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError, DataFormatError, DataNotFoundError
+from ir_harness.task import Task, load_local_or_online
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -12,10 +12,10 @@ import itertools
 import random
 from typing import TYPE_CHECKING, ClassVar
 
-from harness.data import Corpus, Document, Qrels, TaskData
-from harness.errors import ConfigError
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task
+from ir_harness.data.model import Corpus, Document, Qrels, TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError
+from ir_harness.task import Task
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -132,7 +132,11 @@ class DemoTask(Task):
             main_metric="recall@2",
             average_over="intersection",
             run_depth=100,
-            sources=(DataSourceSpec(kind="generated", location="tasks.demo.generate_limit_style"),),
+            sources=(
+                DataSourceSpec(
+                    kind="generated", location="ir_harness.tasks.demo.generate_limit_style"
+                ),
+            ),
         )
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:

@@ -16,11 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.data import Corpus, Document, Qrels, TaskData
-from harness.errors import ConfigError
-from harness.io import read_jsonl_corpus, read_jsonl_qrels, read_jsonl_queries
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task, load_local_or_online
+from ir_harness.data.formats import read_jsonl_corpus, read_jsonl_qrels, read_jsonl_queries
+from ir_harness.data.model import Corpus, Document, Qrels, TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError
+from ir_harness.task import Task, load_local_or_online
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -22,20 +22,20 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from harness.errors import ConfigError, DataNotFoundError
-from harness.protocols import Embedder, Retriever
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.sts import LOCAL_STS, MTEB_TEST_SIZE, cosine_pairs, load_local_sts, spearman
-from harness.task import Task
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.data.sts import LOCAL_STS, MTEB_TEST_SIZE, cosine_pairs, load_local_sts, spearman
+from ir_harness.errors import ConfigError, DataNotFoundError
+from ir_harness.protocols import Embedder, Retriever
+from ir_harness.task import Task
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.data import TaskData
-    from harness.pipeline import Pipeline
-    from harness.runtime import RunContext
-    from harness.sts import STSPair
-    from harness.task import CustomResult
+    from ir_harness.data.model import TaskData
+    from ir_harness.data.sts import STSPair
+    from ir_harness.run.context import RunContext
+    from ir_harness.run.pipeline import Pipeline
+    from ir_harness.task import CustomResult
 
 LIMIT_ALIAS = "LIMITSmallRetrieval"
 STS_METRICS = ("cosine_spearman", "cosine_pearson", "spearman", "pearson")
@@ -95,8 +95,8 @@ def mteb_searcher(pipe: Pipeline, ctx: RunContext, name: str) -> Any:
     """Wrap a harness retrieval pipeline as an mteb ``SearchProtocol`` model."""
     from mteb.models.model_meta import ModelMeta
 
-    from harness.data import Corpus, Document, TaskData
-    from harness.runner import run_batch
+    from ir_harness.data.model import Corpus, Document, TaskData
+    from ir_harness.run.runner import run_batch
 
     class HarnessSearch:
         def __init__(self) -> None:
@@ -133,7 +133,7 @@ def _scores_of(task_result: Any) -> tuple[str, dict[str, float]]:
 def sts_result(
     name: str, pairs: list[STSPair], skipped: int, pipe: Pipeline, ctx: RunContext, source: str
 ) -> CustomResult:
-    from harness.task import CustomResult
+    from ir_harness.task import CustomResult
 
     embedder = pipe.stages[0]
     if not isinstance(embedder, Embedder):
@@ -234,7 +234,7 @@ class MtebTask(Task):
         if not subset:
             raise ConfigError("mteb: give a task name, e.g. mteb/STSBenchmark")
         if subset == LIMIT_ALIAS:
-            from tasks.limit import LimitSmallTask
+            from ir_harness.tasks.limit import LimitSmallTask
 
             return (
                 LimitSmallTask()
@@ -268,7 +268,7 @@ class MtebTask(Task):
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
         if subset == LIMIT_ALIAS:
-            from tasks.limit import LimitSmallTask
+            from ir_harness.tasks.limit import LimitSmallTask
 
             return LimitSmallTask().load("", data_dir)
         raise ConfigError(
@@ -303,10 +303,10 @@ class MtebTask(Task):
 
     def _limit(self, pipe: Pipeline, data_dir: Path | None, ctx: RunContext) -> CustomResult:
         """LIMIT-small with the harness's ranking path and metrics (MTEB's main: recall@2)."""
-        from harness.io import format_trec_run
-        from harness.metrics import evaluate, prepare_run
-        from harness.runner import run_batch
-        from harness.task import CustomResult
+        from ir_harness.data.formats import format_trec_run
+        from ir_harness.eval.metrics import evaluate, prepare_run
+        from ir_harness.run.runner import run_batch
+        from ir_harness.task import CustomResult
 
         spec = self.spec(LIMIT_ALIAS)
         data = self.load(LIMIT_ALIAS, data_dir)
@@ -332,7 +332,7 @@ class MtebTask(Task):
     def _online(
         self, subset: str, pipe: Pipeline, data_dir: Path | None, ctx: RunContext
     ) -> CustomResult:
-        from harness.task import CustomResult
+        from ir_harness.task import CustomResult
 
         if mteb_version() is None:
             raise DataNotFoundError(

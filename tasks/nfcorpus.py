@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from harness.data import TaskData
-from harness.errors import ConfigError
-from harness.io import read_trec_qrels, read_tsv_corpus, read_tsv_queries
-from harness.task import Task, load_local_or_online
-from tasks.beir import beir_spec, read_beir_folder
+from ir_harness.data.formats import read_trec_qrels, read_tsv_corpus, read_tsv_queries
+from ir_harness.data.model import TaskData
+from ir_harness.errors import ConfigError
+from ir_harness.task import Task, load_local_or_online
+from ir_harness.tasks.beir import beir_spec, read_beir_folder
 
 if TYPE_CHECKING:
-    from harness.spec import TaskSpec
+    from ir_harness.data.spec import TaskSpec
 
 
 def read_original_release(root: Path, split: str) -> TaskData:
@@ -61,7 +61,7 @@ class NFCorpusTask(Task):
             return read_original_release(root, spec.split)
 
         def online() -> TaskData:
-            from tasks._irds import load_irds
+            from ir_harness.tasks._irds import load_irds
 
             return load_irds(f"beir/nfcorpus/{spec.split}")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from harness.data import TaskData
-from harness.io import read_trec_qrels, read_tsv_corpus, read_tsv_queries
-from harness.runtime import default_cache_dir
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task, fetch_files, load_local_or_online
+from ir_harness.data.formats import read_trec_qrels, read_tsv_corpus, read_tsv_queries
+from ir_harness.data.model import TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.run.context import default_cache_dir
+from ir_harness.task import Task, fetch_files, load_local_or_online
 
 ONLINE_BASE = "https://raw.githubusercontent.com/sunnweiwei/RankGPT/main/NovelEval"
 FILES = ("corpus.tsv", "queries.tsv", "qrels.txt")

@@ -5,7 +5,7 @@ log-normal lengths (median 50 words, clipped to 8..300, close to MS MARCO passag
 average); 1,000 queries (fewer when N is small), each made of the four rarest words of one
 passage, which is its single relevant document. Deterministic for a given N and seed; passages are
 generated block by block straight into the on-disk corpus store
-(:mod:`harness.corpus_store`), so N = 10M needs no more memory than N = 10k.
+(:mod:`ir_harness.corpus.store`), so N = 10M needs no more memory than N = 10k.
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from harness.corpus_store import open_or_build
-from harness.data import Document, TaskData
-from harness.errors import ConfigError
-from harness.runtime import default_cache_dir
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task
+from ir_harness.corpus.store import open_or_build
+from ir_harness.data.model import Document, TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError
+from ir_harness.run.context import default_cache_dir
+from ir_harness.task import Task
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from harness.corpus_store import StoredCorpus
+    from ir_harness.corpus.store import StoredCorpus
 
 VOCAB = 50_000
 BLOCK = 10_000
@@ -133,7 +133,9 @@ class SyntheticTask(Task):
             metrics=("ndcg@10", "recall@10", "recall@100", "mrr@10"),
             main_metric="ndcg@10",
             run_depth=100,
-            sources=(DataSourceSpec(kind="generated", location="tasks.synthetic.passages"),),
+            sources=(
+                DataSourceSpec(kind="generated", location="ir_harness.tasks.synthetic.passages"),
+            ),
         )
 
     def example_spec(self) -> TaskSpec:

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from harness.data import Corpus, Document, Run, TaskData
-from harness.errors import ConfigError, DataFormatError, DataNotFoundError
-from harness.io import read_jsonl_corpus, read_trec_qrels, read_tsv_queries, text_lines
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task, load_local_or_online
+from ir_harness.data.formats import read_jsonl_corpus, read_trec_qrels, read_tsv_queries, text_lines
+from ir_harness.data.model import Corpus, Document, Run, TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError, DataFormatError, DataNotFoundError
+from ir_harness.task import Task, load_local_or_online
 
 _YEARS = {
     "2019": (
@@ -182,7 +182,7 @@ class TrecDLTask(Task):
 
     def _online_load(self, subset: str) -> TaskData:
         """Online only: no offline copy of the full corpora exists."""
-        from tasks._irds import load_irds
+        from ir_harness.tasks._irds import load_irds
 
         irds = _ONLINE[subset].irds
         try:
@@ -258,7 +258,7 @@ class TrecDLTask(Task):
             )
 
         def online() -> TaskData:
-            from tasks._irds import load_irds
+            from ir_harness.tasks._irds import load_irds
 
             return load_irds(irds)
 

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def convert_candidates(src: Path, dst: Path, tag: str = "candidates") -> None:
     """Convert a RankGPT-style candidate jsonl (query + hits) into a TREC run file."""
-    from harness.io import atomic_write_text, format_trec_run
-    from tasks.trec_dl import read_rankgpt_candidates
+    from ir_harness.data.formats import atomic_write_text, format_trec_run
+    from ir_harness.tasks.trec_dl import read_rankgpt_candidates
 
     run, _, _ = read_rankgpt_candidates(src)
     atomic_write_text(dst, format_trec_run(run, tag))

@@ -1,5 +1,6 @@
 """Dependencies point one way: no import cycles among the project's modules, the core
-(``harness``) never imports the plugins (``tasks``, ``systems``), and systems never import tasks.
+(``ir_harness`` from ``harness/``, with ``kernels`` and ``leaderboard``) never imports the plugins
+(``ir_harness.tasks``, ``ir_harness.systems``), and systems never import tasks.
 
 The graph is built from the source with ``ast`` (every import statement, including those inside
 functions and ``TYPE_CHECKING`` blocks), so a lazy import cannot hide a dependency.
@@ -11,14 +12,30 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("harness", "tasks", "systems", "kernels", "leaderboard")
+# folder -> installed import name (pyproject.toml's package-dir)
+PACKAGES = {
+    "harness": "ir_harness",
+    "tasks": "ir_harness.tasks",
+    "systems": "ir_harness.systems",
+    "kernels": "ir_harness.kernels",
+    "leaderboard": "ir_harness.leaderboard",
+}
+PLUGIN_AREAS = ("tasks", "systems")
 
 
 def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    folder, *parts = path.relative_to(ROOT).with_suffix("").parts
     if parts[-1] == "__init__":
         parts.pop()
-    return ".".join(parts)
+    return ".".join([PACKAGES[folder], *parts])
+
+
+def area(module: str) -> str:
+    """``tasks``, ``systems``, ``kernels``, ``leaderboard`` or ``core`` (the rest of ir_harness)."""
+    parts = module.split(".")
+    if parts[0] == "ir_harness" and len(parts) > 1 and parts[1] in PACKAGES:
+        return parts[1]
+    return "core"
 
 
 def project_modules() -> dict[str, Path]:
@@ -118,11 +135,16 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def forbidden_edges(graph: dict[str, set[str]]) -> list[str]:
     """Imports against the one-way rule: harness -> tasks/systems, systems -> tasks."""
-    rules = {"harness": ("tasks", "systems"), "systems": ("tasks",)}
+    rules = {
+        "core": PLUGIN_AREAS,
+        "kernels": PLUGIN_AREAS,
+        "leaderboard": PLUGIN_AREAS,
+        "systems": ("tasks",),
+    }
     bad = []
     for src, targets in sorted(graph.items()):
-        banned = rules.get(src.split(".")[0], ())
-        bad += [f"{src} -> {t}" for t in sorted(targets) if t.split(".")[0] in banned]
+        banned = rules.get(area(src), ())
+        bad += [f"{src} -> {t}" for t in sorted(targets) if area(t) in banned]
     return bad
 
 
@@ -130,14 +152,34 @@ def private_core_imports() -> list[str]:
     """Plugins (and the site) importing a private name (``_x``) from the core."""
     bad = []
     for module, path in sorted(project_modules().items()):
-        if module.split(".")[0] == "harness":
+        if area(module) == "core":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harness"):
+            mod = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            if mod.startswith("ir_harness") and area(mod) == "core":
                 bad += [
                     f"{module} -> {node.module}.{a.name}" for a in node.names if a.name[0] == "_"
                 ]
     return bad
+
+
+def old_namespace_imports() -> list[str]:
+    """Imports of the folder names (``harness``, ``tasks``...): they exist only in a checkout and
+    would load a second copy of a module next to its ``ir_harness`` twin."""
+    bad = []
+    for module, path in sorted(project_modules().items()):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            bad += [f"{module} -> {n}" for n in names if n.split(".")[0] in PACKAGES]
+    return bad
+
+
+def test_every_module_is_imported_under_the_one_namespace() -> None:
+    assert old_namespace_imports() == []
 
 
 def test_no_import_cycles() -> None:
@@ -178,5 +220,14 @@ def test_graph_sees_function_level_and_relative_imports(tmp_path: Path) -> None:
 
 
 def test_forbidden_edges_are_reported() -> None:
-    graph = {"harness.x": {"tasks.y", "harness.z"}, "systems.s": {"tasks.y"}, "tasks.y": set()}
-    assert forbidden_edges(graph) == ["harness.x -> tasks.y", "systems.s -> tasks.y"]
+    graph = {
+        "ir_harness.x": {"ir_harness.tasks.y", "ir_harness.z"},
+        "ir_harness.kernels.k": {"ir_harness.systems.s"},
+        "ir_harness.systems.s": {"ir_harness.tasks.y"},
+        "ir_harness.tasks.y": set(),
+    }
+    assert forbidden_edges(graph) == [
+        "ir_harness.kernels.k -> ir_harness.systems.s",
+        "ir_harness.systems.s -> ir_harness.tasks.y",
+        "ir_harness.x -> ir_harness.tasks.y",
+    ]

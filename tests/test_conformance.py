@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.registry import SYSTEMS, TASKS
-from harness.testing import check_system_plugin, check_task_plugin
+from ir_harness.registry import SYSTEMS, TASKS
+from ir_harness.testing import check_system_plugin, check_task_plugin
 
 
 @pytest.mark.parametrize("name", TASKS.names())
@@ -32,7 +32,7 @@ def test_conformance_catches_a_broken_plugin() -> None:
 
 def test_conformance_catches_an_attribute_that_shadows_a_protocol_method() -> None:
     """An option stored as ``self.rerank = True`` passes ``isinstance(x, Reranker)``."""
-    from harness.protocols import SystemMeta
+    from ir_harness.protocols import SystemMeta
 
     class BadRetriever:
         def __init__(self) -> None:
@@ -51,8 +51,8 @@ def test_conformance_catches_an_attribute_that_shadows_a_protocol_method() -> No
 
 
 def test_lattice_with_rerank_is_not_taken_for_a_reranker() -> None:
-    from harness.protocols import Reranker, Retriever
-    from systems.lattice.system import Lattice
+    from ir_harness.protocols import Reranker, Retriever
+    from ir_harness.systems.lattice.system import Lattice
 
     s = Lattice(rerank=True)
     assert isinstance(s, Retriever) and not isinstance(s, Reranker)

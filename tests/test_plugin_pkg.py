@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.registry import SYSTEMS, TASKS
-from harness.testing import check_system_plugin, check_task_plugin
+from ir_harness.registry import SYSTEMS, TASKS
+from ir_harness.testing import check_system_plugin, check_task_plugin
 
 PKG = Path(__file__).parent / "plugin_pkg"
 HARNESS = Path(sys.executable).parent / "harness"

@@ -3,8 +3,8 @@
 Usage: ``python benchmarks/run_procs/dense_parts.py TASK DATA_DIR``, with the same
 ``HARNESS_CACHE_DIR`` as the ``harness run`` it is compared with (a warm embedding cache).
 Parts: ``load`` (task data, model, document and query vectors from the cache), ``topk``
-(``kernels.topk.exact_topk`` at the task's run depth) and ``evaluate`` (the run as a dict and
-``harness.metrics.evaluate``). Prints their seconds and nDCG@10 as JSON; the caller takes the
+(``ir_harness.kernels.topk.exact_topk`` at the task's run depth) and ``evaluate`` (the run as a dict and
+``ir_harness.eval.metrics.evaluate``). Prints their seconds and nDCG@10 as JSON; the caller takes the
 whole process's wall time, so interpreter start and imports count on both sides.
 """
 
@@ -13,10 +13,10 @@ import sys
 import time
 
 t0 = time.perf_counter()
-from harness.metrics import evaluate  # noqa: E402
-from harness.runner import RunOptions, load_task, make_context  # noqa: E402
-from kernels.topk import exact_topk  # noqa: E402
-from systems.dense import DenseRetriever  # noqa: E402
+from ir_harness.eval.metrics import evaluate  # noqa: E402
+from ir_harness.kernels.topk import exact_topk  # noqa: E402
+from ir_harness.run.runner import RunOptions, load_task, make_context  # noqa: E402
+from ir_harness.systems.dense import DenseRetriever  # noqa: E402
 
 task, data_dir = sys.argv[1], sys.argv[2]
 spec, data = load_task(task, data_dir)

@@ -14,16 +14,16 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from harness.cli.compare import compare_cmd
-from harness.cli.demo import demo_cmd
-from harness.cli.eval import eval_cmd
-from harness.cli.grid import grid_cmd
-from harness.cli.leaderboard import leaderboard_app
-from harness.cli.listing import list_cmd
-from harness.cli.llm_serve import llm_serve_command
-from harness.cli.options import run_main
-from harness.cli.oracle_sweep import oracle_sweep_command
-from harness.cli.run import run_cmd
+from ir_harness.cli.compare import compare_cmd
+from ir_harness.cli.demo import demo_cmd
+from ir_harness.cli.eval import eval_cmd
+from ir_harness.cli.grid import grid_cmd
+from ir_harness.cli.leaderboard import leaderboard_app
+from ir_harness.cli.listing import list_cmd
+from ir_harness.cli.llm_serve import llm_serve_command
+from ir_harness.cli.options import run_main
+from ir_harness.cli.oracle_sweep import oracle_sweep_command
+from ir_harness.cli.run import run_cmd
 
 COMMAND_GROUP = "harness.commands"
 

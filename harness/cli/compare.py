@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.options import JsonOut, Results, console
-from harness.errors import ConfigError
-from harness.paths import require_dir
+from ir_harness.cli.options import JsonOut, Results, console
+from ir_harness.data.path_checks import require_dir
+from ir_harness.errors import ConfigError
 
 
 def compare_cmd(
@@ -31,8 +31,8 @@ def compare_cmd(
     Each pair is tested on the queries both were scored on (column "queries"); the default
     baseline is the best full, held-out row (partial rows and rows scored on their own training
     queries are flagged and never chosen as best)."""
-    from harness.compare import best_row, compare, flags, task_query_count
-    from harness.store import iter_results, row_label
+    from ir_harness.eval.compare import best_row, compare, flags, task_query_count
+    from ir_harness.store.results import iter_results, row_label
 
     if not 0.0 < alpha < 1.0:
         raise ConfigError(f"--alpha {alpha}: expected a significance level between 0 and 1")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.options import Results, print_metrics, setup_logging
+from ir_harness.cli.options import Results, print_metrics, setup_logging
 
 
 def demo_cmd(
@@ -16,8 +16,8 @@ def demo_cmd(
     systems: str = "bm25,dense",
 ) -> None:
     """Run the embedded LIMIT-style task with BM25 and dense retrieval, then build the leaderboard."""
-    from harness.runner import RunOptions, run
-    from leaderboard.build import build
+    from ir_harness.leaderboard.build import build
+    from ir_harness.run.runner import RunOptions, run
 
     setup_logging(False)
     for s in systems.split(","):

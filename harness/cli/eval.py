@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from harness.cli.options import DataDir, JsonOut, QrelsFrom, print_metrics, stdout_reserved
-from harness.errors import ConfigError
-from harness.paths import require_file
+from ir_harness.cli.options import DataDir, JsonOut, QrelsFrom, print_metrics, stdout_reserved
+from ir_harness.data.path_checks import require_file
+from ir_harness.errors import ConfigError
 
 
 def eval_cmd(
@@ -28,10 +28,10 @@ def eval_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """Score an existing TREC run file with the task's official conventions."""
-    from harness.coverage import read_judge_qrels_checked, run_coverage
-    from harness.io import read_trec_run_table
-    from harness.metrics import evaluate
-    from harness.task import get_task, resolve_data_dir
+    from ir_harness.data.formats import read_trec_run_table
+    from ir_harness.eval.coverage import read_judge_qrels_checked, run_coverage
+    from ir_harness.eval.metrics import evaluate
+    from ir_harness.task import get_task, resolve_data_dir
 
     require_file(run_file, "RUN_FILE")
     if qrels_from is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.options import (
+from ir_harness.cli.options import (
     BatchSize,
     DataDir,
     Device,
@@ -20,7 +20,7 @@ from harness.cli.options import (
     parse_options,
     setup_logging,
 )
-from harness.errors import ConfigError, HarnessError
+from ir_harness.errors import ConfigError, HarnessError
 
 
 def grid_cmd(
@@ -44,9 +44,9 @@ def grid_cmd(
     quiet: Annotated[bool, typer.Option(help="only the final table")] = False,
 ) -> None:
     """Run every system on every task; stored cells are skipped, failed ones reported."""
-    from harness.grid import GridOptions, run_grid
-    from harness.runner import RunOptions
-    from harness.runtime import resolve_device
+    from ir_harness.run.context import resolve_device
+    from ir_harness.run.grid_runner import GridOptions, run_grid
+    from ir_harness.run.runner import RunOptions
 
     setup_logging(True)
     if executor not in ("local", "ray"):

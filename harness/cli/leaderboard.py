@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.options import Results  # noqa: TC001 (typer reads the annotations)
+from ir_harness.cli.options import Results  # noqa: TC001 (typer reads the annotations)
 
 leaderboard_app = typer.Typer(
     no_args_is_help=True, help="Build the static leaderboard from a results folder."
@@ -19,7 +19,7 @@ def leaderboard_build(
     results: Results = Path("results"), out: Annotated[Path, typer.Option("--out")] = Path("site")
 ) -> None:
     """Write summary.json and static HTML pages (no network needed to view them)."""
-    from leaderboard.build import build
+    from ir_harness.leaderboard.build import build
 
     index = build(results, out)
     print(f"leaderboard written to {index}")
@@ -31,6 +31,6 @@ def leaderboard_serve(
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8000,
 ) -> None:
     """Serve a built site on 127.0.0.1 for a quick look (Ctrl-C stops)."""
-    from leaderboard.serve import serve
+    from ir_harness.leaderboard.serve import serve
 
     serve(site, port)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from harness.cli.options import JsonOut, console
-from harness.errors import ConfigError
+from ir_harness.cli.options import JsonOut, console
+from ir_harness.errors import ConfigError
 
 
 def list_cmd(
@@ -16,7 +16,7 @@ def list_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """List registered tasks (with subsets, main metric and data sources) or systems."""
-    from harness.registry import SYSTEMS, TASKS
+    from ir_harness.registry import SYSTEMS, TASKS
 
     if what not in ("tasks", "systems"):
         raise ConfigError(f"harness list {what!r}: expected 'tasks' or 'systems'")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 
 def llm_serve_command(
@@ -22,8 +22,8 @@ def llm_serve_command(
     """
     if backend != "oracle":
         raise ConfigError(f"llm-serve {backend!r}: only 'oracle' can be served")
-    from harness.llm.oracle.backend import make_oracle
-    from harness.llm.oracle.server import OracleServer, task_factory
+    from ir_harness.llm.oracle.backend import make_oracle
+    from ir_harness.llm.oracle.server import OracleServer, task_factory
 
     make_oracle("oracle", task=task, data_dir=data_dir)  # load the data before announcing
     srv = OracleServer(port, task_factory(task, data_dir))

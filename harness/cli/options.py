@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from harness.errors import ConfigError, HarnessError
+from ir_harness.errors import ConfigError, HarnessError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

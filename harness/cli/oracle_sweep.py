@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.options import console, parse_options, stdout_reserved
-from harness.errors import ConfigError
+from ir_harness.cli.options import console, parse_options, stdout_reserved
+from ir_harness.errors import ConfigError
 
 
 def oracle_sweep_command(
@@ -35,8 +35,8 @@ def oracle_sweep_command(
     import json
     import logging
 
-    from harness.llm.oracle.sweep import SweepOptions, parse_floats
-    from harness.llm.oracle.sweep import sweep as _run_sweep
+    from ir_harness.llm.oracle.sweep import SweepOptions, parse_floats
+    from ir_harness.llm.oracle.sweep import sweep as _run_sweep
 
     logging.basicConfig(
         level=logging.WARNING if json_out else logging.INFO,

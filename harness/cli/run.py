@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.cli.options import (
+from ir_harness.cli.options import (
     BatchSize,
     DataDir,
     Device,
@@ -28,7 +28,7 @@ from harness.cli.options import (
     setup_logging,
     stdout_reserved,
 )
-from harness.paths import check_writable_dir, require_file
+from ir_harness.data.path_checks import check_writable_dir, require_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -84,8 +84,8 @@ def run_cmd(
     """Run a system on a task and store run file, metrics and metadata."""
     import shlex
 
-    from harness.api import evaluate
-    from harness.runtime import default_cache_dir
+    from ir_harness.api import evaluate
+    from ir_harness.run.context import default_cache_dir
 
     setup_logging(quiet or json_out)
     check_writable_dir(results, "--results")

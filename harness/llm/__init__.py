@@ -2,9 +2,9 @@
 
 ``openai:MODEL@URL`` (any OpenAI-compatible server; URL defaults to $OPENAI_BASE_URL or OpenAI),
 ``hf:ID_OR_PATH`` (transformers), ``gguf:PATH_OR_KNOWN_ID`` (llama-cpp-python), ``oracle[noise=S,seed=N,flip=P]`` (a simulated LLM
-answering from the run task's qrels: ``harness.llm.oracle``). With no spec the
+answering from the run task's qrels: ``ir_harness.llm.oracle``). With no spec the
 packaged Qwen2.5-Coder-0.5B-Instruct GGUF is used when installed; ``default_spec`` says so.
-The part before ``:`` names a factory in the backend registry (``harness.llm.backends``).
+The part before ``:`` names a factory in the backend registry (``ir_harness.llm.backends``).
 Use an ``LLMSession`` to call a backend inside a run (cache, accounting, concurrency).
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
-from harness.llm.base import LLM, Completion, LLMError, Message, Request
-from harness.llm.session import LLMSession
+from ir_harness.errors import ConfigError
+from ir_harness.llm.base import LLM, Completion, LLMError, Message, Request
+from ir_harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,7 +33,7 @@ __all__ = [
 
 def default_spec() -> str:
     """The spec used when none is given: the packaged Qwen 0.5B GGUF, if installed."""
-    from harness.llm.gguf import DEFAULT_GGUF, KNOWN_GGUF, packaged_available
+    from ir_harness.llm.gguf import DEFAULT_GGUF, KNOWN_GGUF, packaged_available
 
     if packaged_available(DEFAULT_GGUF):
         return f"gguf:{DEFAULT_GGUF}"
@@ -56,9 +56,9 @@ def make_llm(
     ``task`` / ``data_dir`` name the run's task; only the oracle uses them (it answers from
     that task's qrels)."""
     spec = spec or default_spec()
-    from harness.errors import UnknownNameError
-    from harness.llm.backends import LLM_BACKENDS, RunTarget
-    from harness.llm.oracle.spec import oracle_part
+    from ir_harness.errors import UnknownNameError
+    from ir_harness.llm.backends import LLM_BACKENDS, RunTarget
+    from ir_harness.llm.oracle.spec import oracle_part
 
     if not spec.startswith("openai:") and oracle_part(spec) is not None:
         kind, rest = "oracle", spec

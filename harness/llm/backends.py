@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.registry import Registry
+from ir_harness.registry import Registry
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.llm.base import LLM
+    from ir_harness.llm.base import LLM
 
 LLM_BACKEND_GROUP = "harness.llm_backends"
 LLM_BACKENDS: Registry[Any] = Registry("backend", LLM_BACKEND_GROUP)
@@ -38,7 +38,7 @@ _OPENAI = re.compile(r"^(?P<model>.+?)(?:@(?P<url>https?://\S+))?$")
 
 def openai_backend(rest: str, *, spec: str, run: RunTarget, **options: Any) -> LLM:
     """``openai:MODEL[@URL]``: any OpenAI-compatible server."""
-    from harness.llm.openai_http import OpenAICompatLLM
+    from ir_harness.llm.openai_http import OpenAICompatLLM
 
     m = _OPENAI.match(rest)
     assert m is not None  # the pattern matches any non-empty text
@@ -47,21 +47,21 @@ def openai_backend(rest: str, *, spec: str, run: RunTarget, **options: Any) -> L
 
 def hf_backend(rest: str, *, spec: str, run: RunTarget, **options: Any) -> LLM:
     """``hf:ID_OR_PATH``: a transformers causal LM."""
-    from harness.llm.hf import TransformersLLM
+    from ir_harness.llm.hf import TransformersLLM
 
     return TransformersLLM(rest, **options)
 
 
 def gguf_backend(rest: str, *, spec: str, run: RunTarget, **options: Any) -> LLM:
     """``gguf:PATH_OR_KNOWN_ID``: llama-cpp-python."""
-    from harness.llm.gguf import LlamaCppLLM
+    from ir_harness.llm.gguf import LlamaCppLLM
 
     return LlamaCppLLM(rest, cache_dir=run.cache_dir, **options)
 
 
 def oracle_backend(rest: str, *, spec: str, run: RunTarget, **options: Any) -> LLM:
     """``oracle[...]``: the simulated LLM answering from the run task's qrels."""
-    from harness.llm.oracle.backend import make_oracle
+    from ir_harness.llm.oracle.backend import make_oracle
 
     return make_oracle(spec, task=run.task, data_dir=run.data_dir, cache_dir=run.cache_dir)
 

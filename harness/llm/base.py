@@ -1,7 +1,7 @@
 """The one interface every LLM backend implements, and the records it returns.
 
 Backends only turn a request into text; caching, accounting and concurrency live in
-``harness.llm.session`` so every backend gets them the same way.
+``ir_harness.llm.session`` so every backend gets them the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from harness.errors import HarnessError
+from ir_harness.errors import HarnessError
 
 Message = dict[str, str]
 """One chat turn: ``{"role": "system" | "user" | "assistant", "content": text}``."""

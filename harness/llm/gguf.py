@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
-from harness.llm.base import Completion, Request
-from harness.runtime import default_cache_dir, log
+from ir_harness.errors import ConfigError
+from ir_harness.llm.base import Completion, Request
+from ir_harness.run.context import default_cache_dir, log
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.protocols import SystemMeta
+from ir_harness.protocols import SystemMeta
 
 if TYPE_CHECKING:
-    from harness.llm.base import LLM
-    from harness.runtime import RunContext
+    from ir_harness.llm.base import LLM
+    from ir_harness.run.context import RunContext
 
 
 class LLMHandle:
@@ -21,7 +21,7 @@ class LLMHandle:
         self.is_default = llm is None
         self._llm: LLM | None = None if isinstance(llm, str | None) else llm
         if isinstance(llm, str):
-            from harness.llm.oracle.spec import oracle_part, parse_oracle
+            from ir_harness.llm.oracle.spec import oracle_part, parse_oracle
 
             if (part := oracle_part(llm)) is not None:
                 parse_oracle(part)  # a bad oracle option fails now, not after the index is built
@@ -37,13 +37,13 @@ class LLMHandle:
     @property
     def simulated(self) -> bool:
         """True when the LLM is the oracle (in process, or served as ``openai:oracle...@URL``)."""
-        from harness.llm.oracle.spec import is_oracle
+        from ir_harness.llm.oracle.spec import is_oracle
 
         return is_oracle(self.spec) or getattr(self._llm, "backend", "") == "oracle"
 
     def get(self, ctx: RunContext) -> LLM:
         if self._llm is None:
-            from harness.llm import default_spec, make_llm
+            from ir_harness.llm import default_spec, make_llm
 
             spec = self.given if isinstance(self.given, str) else default_spec()
             self.given = spec

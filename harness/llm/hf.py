@@ -1,6 +1,6 @@
 """Local transformers causal LMs (``hf:ID_OR_PATH``), chat-templated, greedy at temperature 0.
 
-The id goes through ``harness.models.resolve_model`` (path, ``$HARNESS_MODEL_DIR``, the Hub when
+The id goes through ``ir_harness.models.resolve_model`` (path, ``$HARNESS_MODEL_DIR``, the Hub when
 reachable), so offline runs name a local copy. No structured-output support: callers parse the
 text tolerantly.
 """
@@ -11,8 +11,8 @@ import threading
 import time
 from typing import Any
 
-from harness.llm.base import Completion, Request
-from harness.models import resolve_model
+from ir_harness.llm.base import Completion, Request
+from ir_harness.models import resolve_model
 
 
 class TransformersLLM:

@@ -5,7 +5,7 @@ exponential backoff and jitter; a ``Retry-After`` header (seconds or HTTP date) 
 backoff, capped at ``max_wait_s``. Structured output is requested with ``response_format`` in
 the first dialect the server accepts: OpenAI/vLLM's ``json_schema``, then llama-cpp-python's
 ``json_object`` + ``schema`` (its server rejects the former with a 500), then none: the schema
-goes into the prompt and parsing is left to ``harness.llm.parse.extract_json``. A rejected
+goes into the prompt and parsing is left to ``ir_harness.llm.parse.extract_json``. A rejected
 dialect is remembered, so each costs one failed request per client.
 """
 
@@ -18,7 +18,7 @@ import random
 import time
 from typing import Any
 
-from harness.llm.base import Completion, LLMError, Request
+from ir_harness.llm.base import Completion, LLMError, Request
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -52,7 +52,7 @@ def env_number(name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not value > 0 or value == float("inf"):
-        from harness.errors import ConfigError
+        from ir_harness.errors import ConfigError
 
         raise ConfigError(f"${name}={raw!r}: expected a positive number")
     return value

@@ -15,11 +15,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from harness.runtime import log
+from ir_harness.run.context import log
 
 if TYPE_CHECKING:
-    from harness.llm.base import Completion
-    from harness.runtime import RunContext
+    from ir_harness.llm.base import Completion
+    from ir_harness.run.context import RunContext
 
 
 def progress_enabled(ctx: RunContext, stream: TextIO | None = None) -> bool:

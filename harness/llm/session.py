@@ -18,15 +18,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from harness.llm.base import Completion, LLMError, Message, Request, as_messages
-from harness.llm.cache import ResponseCache
+from ir_harness.cache.llm_responses import ResponseCache
+from ir_harness.llm.base import Completion, LLMError, Message, Request, as_messages
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from harness.llm.base import LLM
-    from harness.llm.progress import LLMProgress
-    from harness.runtime import RunContext
+    from ir_harness.llm.base import LLM
+    from ir_harness.llm.progress import LLMProgress
+    from ir_harness.run.context import RunContext
 
 
 T = TypeVar("T")
@@ -48,7 +48,7 @@ def check_llm_faults(stats: dict[str, Any]) -> None:
     except ValueError:
         limit = -1.0
     if not 0.0 <= limit <= 1.0:
-        from harness.errors import ConfigError
+        from ir_harness.errors import ConfigError
 
         raise ConfigError(f"--llm-max-failed-share {raw!r}: expected a share between 0 and 1")
     if share > limit and os.environ.get("HARNESS_LLM_ALLOW_FAILURES") != "1":

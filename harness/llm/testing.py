@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.llm.base import Completion, Request
+from ir_harness.llm.base import Completion, Request
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from systems.training.api import Group
+    from ir_harness.systems.training.api import Group
 
 LOSS_TYPES = (
     "softmax_ce",
@@ -117,7 +117,7 @@ class DistillStudent:
         """Fresh one-output head on ``base_model``; ``lora`` wraps it in DeAR's LoRA (r 32, a 64)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from harness.models import resolve_model
+        from ir_harness.models import resolve_model
 
         path = resolve_model(base_model)
         tok = AutoTokenizer.from_pretrained(path)
@@ -128,7 +128,7 @@ class DistillStudent:
         if model.config.pad_token_id is None:
             model.config.pad_token_id = tok.pad_token_id
         if lora:
-            from systems.dear.pointwise import require_peft
+            from ir_harness.systems.dear.pointwise import require_peft
 
             peft = require_peft()
             cfg = peft.LoraConfig(
@@ -150,7 +150,7 @@ class DistillStudent:
         return self.model.train(mode)
 
     def scores(self, groups: list[Group]) -> torch.Tensor:
-        from systems.dear.pointwise import encode_pairs, pair_texts
+        from ir_harness.systems.dear.pointwise import encode_pairs, pair_texts
 
         pairs = [pair_texts(g.query, d.title, d.text) for g in groups for d in g.docs]
         enc = encode_pairs(self.tok, pairs, self.q_max_len + self.p_max_len, self.device)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from systems.rankgpt import SlidingWindowReranker, conversation
+from ir_harness.systems.rankgpt import SlidingWindowReranker, conversation
 
 if TYPE_CHECKING:
-    from harness.llm.base import LLM, Message
+    from ir_harness.llm.base import LLM, Message
 
 RELEASED_LISTWISE = "abdoelsayed/dear-8b-reranker-listwise-v1"
 SYSTEM = "You are RankLLM, an assistant that ranks passages by relevance to the query."

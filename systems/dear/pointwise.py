@@ -14,12 +14,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
-from systems.scoring_reranker import ScoringReranker
+from ir_harness.errors import ConfigError
+from ir_harness.systems.scoring_reranker import ScoringReranker
 
 if TYPE_CHECKING:
-    from harness.protocols import SystemMeta
-    from harness.runtime import RunContext
+    from ir_harness.protocols import SystemMeta
+    from ir_harness.run.context import RunContext
 
 DEFAULT_MODEL = "abdoelsayed/dear-8b-reranker-ce-v1"
 RELEASED = [
@@ -61,7 +61,7 @@ def load_scorer(model_id: str, device: str = "cpu", dtype: str = "auto") -> tupl
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from harness.models import resolve_model
+    from ir_harness.models import resolve_model
 
     resolved = resolve_model(model_id)
     torch_dtype = {

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.runtime import log
-from systems.lattice.cluster import embed, group
-from systems.lattice.tree import Node, StoredTree
+from ir_harness.run.context import log
+from ir_harness.systems.lattice.cluster import embed, group
+from ir_harness.systems.lattice.tree import Node, StoredTree
 
 if TYPE_CHECKING:
-    from harness.data import Corpus
-    from harness.runtime import RunContext
-    from systems.lattice.summarize import Summarizer
+    from ir_harness.data.model import Corpus
+    from ir_harness.run.context import RunContext
+    from ir_harness.systems.lattice.summarize import Summarizer
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -147,7 +147,7 @@ def make_tree(
     seed: int = 0,
 ) -> StoredTree:
     """Build a tree for ``corpus``; ``llm`` is an ``LLMHandle`` (needed for ``summarizer=llm``)."""
-    from systems.lattice.summarize import ExtractiveSummarizer, LLMSummarizer
+    from ir_harness.systems.lattice.summarize import ExtractiveSummarizer, LLMSummarizer
 
     if method not in ("bottom-up", "top-down"):
         raise ValueError(f"builder {method!r}: expected bottom-up or top-down")
@@ -156,8 +156,8 @@ def make_tree(
     session = None
     summ: Any = extractive
     if summarizer == "llm":
-        from harness.llm.progress import LLMProgress
-        from harness.llm.session import LLMSession
+        from ir_harness.llm.progress import LLMProgress
+        from ir_harness.llm.session import LLMSession
 
         session = LLMSession(llm.get(ctx), ctx)
         # About one summary per internal node (n / (fan-out - 1)); top-down adds one per document.

@@ -46,10 +46,10 @@ def build_tree_command(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
-    from harness.cli.options import parse_options, setup_logging
-    from harness.errors import ConfigError
-    from harness.runner import RunOptions, load_task, make_context
-    from systems.lattice.tree import tree_stats
+    from ir_harness.cli.options import parse_options, setup_logging
+    from ir_harness.errors import ConfigError
+    from ir_harness.run.runner import RunOptions, load_task, make_context
+    from ir_harness.systems.lattice.tree import tree_stats
 
     setup_logging(json_out)
     opts: dict[str, Any] = parse_options(option)
@@ -61,7 +61,7 @@ def build_tree_command(
         _, data = load_task(task, data_dir)
         corpus = data.corpus
     if from_pickle is not None:
-        from systems.lattice.convert import convert_pickle
+        from ir_harness.systems.lattice.convert import convert_pickle
 
         if out is None:
             raise ConfigError("--from-pickle needs --out for the converted JSON tree")
@@ -75,7 +75,7 @@ def build_tree_command(
     else:
         if corpus is None:
             raise ConfigError("build-tree needs --task (or --from-pickle)")
-        from systems.lattice.system import Lattice
+        from ir_harness.systems.lattice.system import Lattice
 
         allowed = {"builder", "summarizer", "max_children", "levels", "embedder", "embed_model"}
         allowed |= {"seed", "llm"}

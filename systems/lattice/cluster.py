@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from harness.runtime import RunContext
+    from ir_harness.run.context import RunContext
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 STOPWORDS = frozenset(
@@ -59,7 +59,7 @@ def embed(texts: list[str], embedder: str, ctx: RunContext, model: str | None = 
     if embedder == "hash":
         return hash_embed(texts)
     if embedder == "dense":
-        from systems.dense import DEFAULT_MODEL, DenseRetriever
+        from ir_harness.systems.dense import DEFAULT_MODEL, DenseRetriever
 
         vecs = DenseRetriever(model or DEFAULT_MODEL).encode(texts, "document", ctx)
         return np.asarray(vecs, dtype=np.float32)

@@ -12,8 +12,8 @@ import io
 import pickle
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
-from systems.lattice.tree import Node, StoredTree
+from ir_harness.errors import ConfigError
+from ir_harness.systems.lattice.tree import Node, StoredTree
 
 if TYPE_CHECKING:
     from pathlib import Path

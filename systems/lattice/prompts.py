@@ -15,7 +15,7 @@ import hashlib
 import re
 from typing import Any
 
-from harness.llm.parse import extract_json
+from ir_harness.llm.parse import extract_json
 
 STACKEXCHANGE = (
     "A document is relevant when it could be cited in an accepted or highly voted answer that "

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from harness.llm.parse import extract_json
-from systems.lattice import prompts
-from systems.lattice.cluster import words
+from ir_harness.llm.parse import extract_json
+from ir_harness.systems.lattice import prompts
+from ir_harness.systems.lattice.cluster import words
 
 if TYPE_CHECKING:
-    from harness.llm.session import LLMSession
-    from harness.runtime import RunContext
+    from ir_harness.llm.session import LLMSession
+    from ir_harness.run.context import RunContext
 
 _SENT = re.compile(r"(?<=[.!?])\s+")
 _KW_TAIL = re.compile(r"\s*\(keywords: [^)]*\)\s*$")

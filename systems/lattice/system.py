@@ -21,21 +21,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
-from harness.llm.handle import LLMHandle
-from harness.llm.progress import LLMProgress
-from harness.runtime import log
-from systems.lattice import prompts
-from systems.lattice.traverse import Slate, Traversal, TraversalParams
-from systems.lattice.tree import FlatTree, StoredTree, params_key, tree_stats
+from ir_harness.errors import ConfigError
+from ir_harness.llm.handle import LLMHandle
+from ir_harness.llm.progress import LLMProgress
+from ir_harness.run.context import log
+from ir_harness.systems.lattice import prompts
+from ir_harness.systems.lattice.traverse import Slate, Traversal, TraversalParams
+from ir_harness.systems.lattice.tree import FlatTree, StoredTree, params_key, tree_stats
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
-    from harness.llm.base import LLM
-    from harness.llm.session import LLMSession
-    from harness.protocols import SystemMeta
-    from harness.runtime import RunContext
-    from systems.lattice.traverse import Answer
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.llm.base import LLM
+    from ir_harness.llm.session import LLMSession
+    from ir_harness.protocols import SystemMeta
+    from ir_harness.run.context import RunContext
+    from ir_harness.systems.lattice.traverse import Answer
 
 
 def _query_seed(seed: int, qid: str) -> int:
@@ -157,7 +157,7 @@ class Lattice:
         }
 
     def _load_or_build(self, corpus: Corpus, ctx: RunContext) -> tuple[StoredTree, str]:
-        from systems.lattice.build import builder_params, make_tree
+        from ir_harness.systems.lattice.build import builder_params, make_tree
 
         if self.tree_path is not None:
             return StoredTree.load(self.tree_path), str(self.tree_path)
@@ -203,7 +203,7 @@ class Lattice:
     def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
         if self._flat is None:
             raise ConfigError("lattice: index() must run before search()")
-        from harness.llm.session import LLMSession
+        from ir_harness.llm.session import LLMSession
 
         llm = self.handle.get(ctx)
         per_query: dict[str, Any] = ctx.stats.setdefault("lattice_per_query", {})

@@ -28,13 +28,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from systems.lattice.calibrate import Calibrator, calibration_weights, gmm_threshold, lambda_for
-from systems.lattice.tree import NO_DESCRIPTION
+from ir_harness.systems.lattice.calibrate import (
+    Calibrator,
+    calibration_weights,
+    gmm_threshold,
+    lambda_for,
+)
+from ir_harness.systems.lattice.tree import NO_DESCRIPTION
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from systems.lattice.tree import FlatTree
+    from ir_harness.systems.lattice.tree import FlatTree
 
 
 @dataclass(frozen=True)

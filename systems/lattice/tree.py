@@ -14,13 +14,13 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError, DataFormatError
-from harness.semtree import Node, leaf_doc_id
+from ir_harness.data.semtree import Node, leaf_doc_id
+from ir_harness.errors import ConfigError, DataFormatError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.data import Corpus
+    from ir_harness.data.model import Corpus
 
 FORMAT = "lattice-tree/1"
 NO_DESCRIPTION = "No Description."

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 
 def one_decoder_step(decoder: Any, start: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
@@ -47,7 +47,7 @@ class T5Backbone(nn.Module):
     def load(cls, folder: Path, state: dict[str, torch.Tensor]) -> T5Backbone:
         from transformers import T5Config, T5ForConditionalGeneration
 
-        from systems.mvp.inputs import remap_fid_keys
+        from ir_harness.systems.mvp.inputs import remap_fid_keys
 
         t5 = T5ForConditionalGeneration(T5Config.from_pretrained(folder))
         missing, _unexpected = t5.load_state_dict(remap_fid_keys(state), strict=False)
@@ -71,7 +71,7 @@ class T5Backbone(nn.Module):
     def inputs(
         self, tokenizer: Any, query: str, docs: list[tuple[str, str]], n_views: int, max_length: int
     ) -> dict[str, torch.Tensor]:
-        from systems.mvp.inputs import encode_inputs
+        from ir_harness.systems.mvp.inputs import encode_inputs
 
         return encode_inputs(tokenizer, query, docs, n_views, max_length)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
     import torch

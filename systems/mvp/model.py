@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 MVP_FILE = "mvp_config.json"
 
@@ -140,8 +140,8 @@ def load_mvp(
     encoder-only checkpoint (BERT family) turned into a bert2bert MVP to train offline."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from harness.models import resolve_model
-    from systems.mvp.backbone import Bert2BertBackbone, T5Backbone
+    from ir_harness.models import resolve_model
+    from ir_harness.systems.mvp.backbone import Bert2BertBackbone, T5Backbone
 
     folder = _local_dir(resolve_model(model_id))
     meta_file = folder / MVP_FILE

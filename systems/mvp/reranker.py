@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from systems.scoring_reranker import ScoringReranker
+from ir_harness.systems.scoring_reranker import ScoringReranker
 
 if TYPE_CHECKING:
-    from harness.protocols import SystemMeta
-    from harness.runtime import RunContext
+    from ir_harness.protocols import SystemMeta
+    from ir_harness.run.context import RunContext
 
 DEFAULT_MODEL = "Jun421/MVP-base"
 RELEASED = ["Jun421/MVP-base", "Jun421/MVP-3b"]
@@ -53,7 +53,7 @@ class MVP(ScoringReranker):
             return
         import torch
 
-        from systems.mvp.model import load_mvp
+        from ir_harness.systems.mvp.model import load_mvp
 
         dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}.get(self.dtype)
         if self.dtype == "auto" and ctx.device.startswith("cuda"):

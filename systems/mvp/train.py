@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from harness.errors import ConfigError
-from systems.mvp.model import (
+from ir_harness.errors import ConfigError
+from ir_harness.systems.mvp.model import (
     MVPModel,
     listwise_loss,
     orthogonal_loss,
@@ -24,7 +24,7 @@ from systems.mvp.model import (
 )
 
 if TYPE_CHECKING:
-    from systems.training.api import Group
+    from ir_harness.systems.training.api import Group
 
 
 def teacher_ranks(teacher: list[float]) -> list[int]:
@@ -59,7 +59,7 @@ class MVPTrainer:
     @classmethod
     def build(cls, base_model: str, device: str, n_views: int = 4, **options: Any) -> MVPTrainer:
         """From a plain T5 (``t5-base``: the paper's start) or an MVP checkpoint."""
-        from systems.mvp.model import load_mvp
+        from ir_harness.systems.mvp.model import load_mvp
 
         model, tok, _ = load_mvp(base_model, n_views)
         return cls(model.to(device), tok, device, **options)

@@ -1,7 +1,7 @@
 """Types shared by the reranker training loop and the recipes that live with their systems.
 
-``rerank_train`` builds groups and runs the loop; ``systems.dear.distill`` and
-``systems.mvp.train`` implement :class:`RerankMethod` over :class:`Group`. Both sides import these
+``rerank_train`` builds groups and runs the loop; ``ir_harness.systems.dear.distill`` and
+``ir_harness.systems.mvp.train`` implement :class:`RerankMethod` over :class:`Group`. Both sides import these
 types from here, so the recipes never import the loop that loads them.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import torch
 
-    from harness.data import Document
+    from ir_harness.data.model import Document
 
 
 @dataclass

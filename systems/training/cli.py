@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from harness.errors import ConfigError
-from systems.training.report import report
+from ir_harness.errors import ConfigError
+from ir_harness.systems.training.report import report
 
 
 def _pairs(spec: str | None) -> list[list[int]] | None:
@@ -132,7 +132,7 @@ def train_command(
     import logging
     import os
 
-    from systems.training.loop import TrainConfig, train
+    from ir_harness.systems.training.loop import TrainConfig, train
 
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO)
     if quiet or json_out:
@@ -140,11 +140,11 @@ def train_command(
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-    from systems.training.rerank_train import RERANK_METHODS
+    from ir_harness.systems.training.rerank_train import RERANK_METHODS
 
     base_model = start_model(method, base_model)
     if method in RERANK_METHODS:
-        from systems.training.rerank_cli import train_reranker_command
+        from ir_harness.systems.training.rerank_cli import train_reranker_command
 
         return train_reranker_command(
             method, out, task, teacher_run, option, base_model, data_dir, steps, batch_size,
@@ -223,8 +223,8 @@ def _load_examples(
 ) -> tuple[list[Any], str, dict[str, Any] | None]:
     """Training examples, their source in words, and the training-queries record (None for
     STS pairs and triples, whose queries belong to no evaluation task)."""
-    from harness.trainrec import training_queries_record
-    from systems.training import data as D
+    from ir_harness.store.training_record import training_queries_record
+    from ir_harness.systems.training import data as D
 
     if sts:
         return D.read_sts_pairs(sts)[:max_examples], f"sts:{sts}", None
@@ -237,9 +237,9 @@ def _load_examples(
             )
         return D.read_triples_file(Path(triples), max_examples), f"triples:{triples}", None
     assert task is not None
-    from harness.runner import load_task
-    from harness.runtime import RunContext, resolve_device
-    from systems.training.mining import make_miner
+    from ir_harness.run.context import RunContext, resolve_device
+    from ir_harness.run.runner import load_task
+    from ir_harness.systems.training.mining import make_miner
 
     spec, td = load_task(task, data_dir)
     ctx = RunContext(device=resolve_device(device), progress=False, seed=seed)
@@ -276,9 +276,9 @@ def grid_command(
 ) -> None:
     """Evaluate a whole (layers x dim) grid of a 2D Matryoshka model from one forward pass and
     store it as one result (extra["grid"], drawn as a heatmap on the leaderboard)."""
-    from harness.cli.options import parse_options
-    from harness.runtime import resolve_device
-    from systems.training.grid import run_grid
+    from ir_harness.cli.options import parse_options
+    from ir_harness.run.context import resolve_device
+    from ir_harness.systems.training.starbucks_grid import run_grid
 
     opts = parse_options(option)
     o = run_grid(

@@ -2,7 +2,7 @@
 and scored sentence pairs for STS fine-tuning.
 
 Positives come from the task's qrels (grade >= ``min_relevance``); negatives come from
-``systems.training.mining`` (random, BM25 or the current model). Nothing here touches torch.
+``ir_harness.systems.training.mining`` (random, BM25 or the current model). Nothing here touches torch.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from harness.errors import ConfigError, DataFormatError
-from harness.io import open_text
+from ir_harness.data.formats import open_text
+from ir_harness.errors import ConfigError, DataFormatError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
 
-    from harness.data import TaskData
+    from ir_harness.data.model import TaskData
 
 
 @dataclass
@@ -171,7 +171,7 @@ def msmarco_triples_online(
 # ---------------------------------------------------------------- STS pairs (Starbucks)
 def read_sts_pairs(path: Path) -> list[STSExample]:
     """STS-B style CSV (``sentence1,sentence2,score``) through the task's own reader."""
-    from harness.sts import read_sts_file
+    from ir_harness.data.sts import read_sts_file
 
     pairs, _ = read_sts_file(path)
     return [STSExample(p.sentence1, p.sentence2, p.score) for p in pairs]

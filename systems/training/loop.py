@@ -1,7 +1,7 @@
 """The dense training loop: a sentence-transformers encoder, trained by any dense method.
 
-A method (``systems.training.methods``, one per module) maps a batch to a scalar loss; the order
-of batches, optimiser, precision and steps come from the shared ``systems.training.engine``.
+A method (``ir_harness.systems.training.methods``, one per module) maps a batch to a scalar loss; the order
+of batches, optimiser, precision and steps come from the shared ``ir_harness.systems.training.engine``.
 This module adds what only dense training needs: batches of retrieval examples, resumable
 checkpoints with the model's weights, and a sentence-transformers folder plus
 ``harness_train.json`` at the end.
@@ -19,20 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from harness.errors import ConfigError
-from harness.runtime import log
-from systems.training import losses as L
-from systems.training.config import OptimConfig
-from systems.training.data import STSExample, TrainExample
-from systems.training.encoder import Encoder
-from systems.training.engine import (
+from ir_harness.errors import ConfigError
+from ir_harness.run.context import log
+from ir_harness.systems.training import losses as L
+from ir_harness.systems.training.config import OptimConfig
+from ir_harness.systems.training.data import STSExample, TrainExample
+from ir_harness.systems.training.encoder import Encoder
+from ir_harness.systems.training.engine import (
     Engine,
     batch_indices,
     resolve_device,
     seed_everything,
     step_rng,
 )
-from systems.training.methods import names
+from ir_harness.systems.training.methods import names
 
 if TYPE_CHECKING:
     import random
@@ -121,10 +121,10 @@ def candidate_set(
 
 # ---------------------------------------------------------------- per-method losses
 class Stepper:
-    """Turns a batch into a loss for the configured method (``systems.training.methods``)."""
+    """Turns a batch into a loss for the configured method (``ir_harness.systems.training.methods``)."""
 
     def __init__(self, cfg: TrainConfig, enc: Encoder, data: Sequence[Any]) -> None:
-        from systems.training.methods import get_method
+        from ir_harness.systems.training.methods import get_method
 
         self.cfg = cfg
         self.enc = enc
@@ -166,10 +166,10 @@ def train(
 ) -> dict[str, Any]:
     """Train ``cfg.base_model`` on ``data`` and save it to ``cfg.out``; returns the training
     record also written to ``<out>/harness_train.json``. ``training_queries``
-    (``harness.trainrec.training_queries_record``) says which queries taught the model, so a
+    (``ir_harness.store.training_record.training_queries_record``) says which queries taught the model, so a
     result scored on them can be marked."""
-    from harness.models import resolve_model
-    from systems.training.methods import get_method
+    from ir_harness.models import resolve_model
+    from ir_harness.systems.training.methods import get_method
 
     method = get_method(cfg.method, "dense")
     if not data:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from harness.data import Run, TaskData
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Run, TaskData
+    from ir_harness.run.context import RunContext
 
 
 def _from_run(run: Run, judged: dict[str, set[str]], n: int, skip_top: int) -> dict[str, list[str]]:
@@ -49,7 +49,7 @@ def bm25_miner(
     """BM25 hard negatives (Pyserini; starts a JVM, ~15 s)."""
 
     def mine(qids: list[str], judged: dict[str, set[str]]) -> dict[str, list[str]]:
-        from systems.bm25 import BM25
+        from ir_harness.systems.bm25 import BM25
 
         bm = BM25()
         bm.index(data.corpus, ctx)
@@ -65,7 +65,7 @@ def model_miner(
     """Hard negatives from the model being trained (its state before training)."""
 
     def mine(qids: list[str], judged: dict[str, set[str]]) -> dict[str, list[str]]:
-        from systems.dense import DenseRetriever
+        from ir_harness.systems.dense import DenseRetriever
 
         d = DenseRetriever(model=model_path)
         d.index(data.corpus, ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,11 +31,11 @@ def train_reranker_command(
     json_out: bool,
     quiet: bool,
 ) -> None:
-    from harness.cli.options import parse_options
-    from harness.runner import load_task
-    from harness.trainrec import training_queries_record
-    from systems.training.report import report
-    from systems.training.rerank_train import (
+    from ir_harness.cli.options import parse_options
+    from ir_harness.run.runner import load_task
+    from ir_harness.store.training_record import training_queries_record
+    from ir_harness.systems.training.report import report
+    from ir_harness.systems.training.rerank_train import (
         RerankTrainConfig,
         read_teacher,
         teacher_queries,

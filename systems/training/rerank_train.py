@@ -4,8 +4,8 @@ Both recipes learn from groups of candidates per query (a positive first, then n
 the teacher's score for each. The teacher is any system: its scores come from a stored run (a
 TREC run file or a result folder holding ``run.trec``) or, with ``--teacher-run candidates``,
 the task's own candidate list. The method-specific model and loss live with the systems
-(``systems.dear.distill``, ``systems.mvp.train``); this module only builds groups and runs the
-shared engine (``systems.training.engine``: seeded batches, AdamW, linear warmup/decay, AMP).
+(``ir_harness.systems.dear.distill``, ``ir_harness.systems.mvp.train``); this module only builds groups and runs the
+shared engine (``ir_harness.systems.training.engine``: seeded batches, AdamW, linear warmup/decay, AMP).
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.data import ranked
-from harness.errors import ConfigError
-from systems.training.api import Group, RerankMethod
-from systems.training.config import OptimConfig
-from systems.training.methods import names
+from ir_harness.data.model import ranked
+from ir_harness.errors import ConfigError
+from ir_harness.systems.training.api import Group, RerankMethod
+from ir_harness.systems.training.config import OptimConfig
+from ir_harness.systems.training.methods import names
 
 if TYPE_CHECKING:
     import torch
 
-    from harness.data import Run, TaskData
+    from ir_harness.data.model import Run, TaskData
 
 RERANK_METHODS = names("rerank")
 TRAIN_FILE = "harness_train.json"
@@ -44,7 +44,7 @@ class TeacherQuery:
 
 def read_teacher(spec: str, data: TaskData) -> Run:
     """Teacher scores: ``candidates`` (the task's candidate run), a run file or a result folder."""
-    from harness.io import read_trec_run
+    from ir_harness.data.formats import read_trec_run
 
     if spec == "candidates":
         if data.candidates is None:
@@ -117,7 +117,7 @@ class RerankTrainConfig(OptimConfig):
 
 def make_method(cfg: RerankTrainConfig, device: str) -> RerankMethod:
     """The reranker recipe named by ``cfg.method``, from the training-method registry."""
-    from systems.training.methods import get_method
+    from ir_harness.systems.training.methods import get_method
 
     spec = get_method(cfg.method, "rerank")
     try:
@@ -135,8 +135,8 @@ def train_reranker(
     training_queries: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train and save to ``cfg.out``; returns the record also written to ``harness_train.json``
-    (with ``training_queries``: which queries taught the model, see ``harness.trainrec``)."""
-    from systems.training.engine import (
+    (with ``training_queries``: which queries taught the model, see ``ir_harness.store.training_record``)."""
+    from ir_harness.systems.training.engine import (
         Engine,
         batch_indices,
         resolve_device,

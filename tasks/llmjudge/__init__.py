@@ -40,7 +40,7 @@ file or a judge's labels against the human labels), ``tasks`` (the two task plug
 
 from __future__ import annotations
 
-from tasks.llmjudge.agreement import (
+from ir_harness.tasks.llmjudge.agreement import (
     AGREEMENT_METRICS,
     THRESHOLDS,
     agreement,
@@ -48,7 +48,7 @@ from tasks.llmjudge.agreement import (
     kappa_as_submitted,
     krippendorff_alpha_ordinal,
 )
-from tasks.llmjudge.data import (
+from ir_harness.tasks.llmjudge.data import (
     FOLDER,
     LABELS,
     ONLINE_BASE,
@@ -60,7 +60,7 @@ from tasks.llmjudge.data import (
     load_pool,
     pool_spec,
 )
-from tasks.llmjudge.labels import (
+from ir_harness.tasks.llmjudge.labels import (
     GRADES,
     Labels,
     Pair,
@@ -68,7 +68,7 @@ from tasks.llmjudge.labels import (
     load_judge_qrels,
     read_labels,
 )
-from tasks.llmjudge.runset import (
+from ir_harness.tasks.llmjudge.runset import (
     BUILTIN_RUNS,
     BUILTIN_VERSION,
     RANKING_METRIC,
@@ -82,8 +82,8 @@ from tasks.llmjudge.runset import (
     read_run_set,
     run_fingerprints,
 )
-from tasks.llmjudge.scoring import score_label_file, score_labels, score_submissions
-from tasks.llmjudge.tasks import LLMJudgePoolTask, LLMJudgeTask, RelevanceJudge
+from ir_harness.tasks.llmjudge.scoring import score_label_file, score_labels, score_submissions
+from ir_harness.tasks.llmjudge.tasks import LLMJudgePoolTask, LLMJudgeTask, RelevanceJudge
 
 __all__ = [
     "AGREEMENT_METRICS",

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.measures import measure
+from ir_harness.eval.measures import measure
 
 if TYPE_CHECKING:
-    from tasks.llmjudge.labels import Labels, Pair
+    from ir_harness.tasks.llmjudge.labels import Labels, Pair
 
 THRESHOLDS = {"kappa_0|123": 1, "kappa_01|23": 2, "kappa_012|3": 3}
 AGREEMENT_METRICS = ("cohen_kappa", *THRESHOLDS, "krippendorff_alpha")

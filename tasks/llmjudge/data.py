@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.data import TaskData
-from harness.errors import ConfigError
-from harness.io import read_jsonl_corpus, read_trec_qrels, read_tsv_queries
-from harness.runtime import default_cache_dir
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import fetch_files, load_local_or_online
-from tasks.llmjudge.labels import Pair, read_labels
+from ir_harness.data.formats import read_jsonl_corpus, read_trec_qrels, read_tsv_queries
+from ir_harness.data.model import TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError
+from ir_harness.run.context import default_cache_dir
+from ir_harness.task import fetch_files, load_local_or_online
+from ir_harness.tasks.llmjudge.labels import Pair, read_labels
 
 FOLDER = "llmjudge"
 QUERIES = "llm4eval_query_2024.txt"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from harness.errors import DataFormatError
-from harness.io import read_judge_qrels, split_fields, text_lines
+from ir_harness.data.formats import read_judge_qrels, split_fields, text_lines
+from ir_harness.errors import DataFormatError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.data import Qrels
+    from ir_harness.data.model import Qrels
 
 GRADES = 4
 Pair = tuple[str, str]

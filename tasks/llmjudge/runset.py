@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
-from harness.measures import measure
-from tasks.llmjudge.data import pool_spec
+from ir_harness.errors import ConfigError
+from ir_harness.eval.measures import measure
+from ir_harness.tasks.llmjudge.data import pool_spec
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Qrels, Queries, Run, TaskData
+    from ir_harness.data.model import Corpus, Qrels, Queries, Run, TaskData
 
 RANKING_METRICS = ("kendall_tau", "spearman_rho")
 RANKING_METRIC = "ndcg@10"
@@ -27,7 +27,7 @@ def ranking_agreement(
 ) -> dict[str, Any]:
     """Score every run under both qrels (judge restricted to the human pairs; missing -> 0), then
     Kendall's tau-b and Spearman's rho between the two lists of scores."""
-    from harness.metrics import evaluate
+    from ir_harness.eval.metrics import evaluate
 
     if len(runs) < 3:
         raise ConfigError(f"system-ranking agreement needs at least 3 runs; got {len(runs)}")
@@ -68,8 +68,8 @@ BUILTIN_RUNS: dict[str, dict[str, Any]] = {
 
 def builtin_run_set(corpus: Corpus, queries: Queries, depth: int = 100) -> dict[str, Run]:
     """Ten deterministic lexical runs of varied quality over the pool (``BUILTIN_RUNS``)."""
-    from harness.registry import SYSTEMS
-    from harness.runtime import RunContext
+    from ir_harness.registry import SYSTEMS
+    from ir_harness.run.context import RunContext
 
     ctx = RunContext(progress=False)
     out: dict[str, Run] = {}
@@ -86,7 +86,7 @@ def cached_builtin_run_set(data: TaskData, cache_dir: Path) -> dict[str, Run]:
     )
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    from harness.io import atomic_write_text
+    from ir_harness.data.formats import atomic_write_text
 
     runs = builtin_run_set(data.corpus, data.queries)
     atomic_write_text(path, json.dumps(runs))
@@ -100,7 +100,7 @@ RUN_FILE_SUFFIXES = (".trec", ".run", ".txt")
 def read_run_set(folder: Path) -> dict[str, Run]:
     """Every TREC run file under ``folder`` (``*.trec``, ``*.run``, ``*.txt``), keyed by its
     path relative to the folder; a folder with none is an error (the tau/rho would be silent)."""
-    from harness.io import read_trec_run
+    from ir_harness.data.formats import read_trec_run
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -117,7 +117,7 @@ def run_fingerprints(runs: dict[str, Run]) -> list[dict[str, str]]:
     """Name and sha256 of each run's TREC text (trec_eval order), so the set can be verified."""
     import hashlib
 
-    from harness.io import format_trec_run
+    from ir_harness.data.formats import format_trec_run
 
     return [
         {
@@ -130,7 +130,7 @@ def run_fingerprints(runs: dict[str, Run]) -> list[dict[str, str]]:
 
 def offline_run_set(data: TaskData, run_set: Path | None = None) -> tuple[dict[str, Run], str]:
     """The built-in lexical runs, plus the runs of ``run_set`` (a folder) when given."""
-    from harness.runtime import default_cache_dir
+    from ir_harness.run.context import default_cache_dir
 
     runs = cached_builtin_run_set(data, default_cache_dir())
     n_builtin = len(runs)

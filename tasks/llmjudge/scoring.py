@@ -8,11 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import DataFormatError
-from tasks.llmjudge.agreement import agreement, kappa_as_submitted
-from tasks.llmjudge.data import human_labels, load_pool
-from tasks.llmjudge.labels import Labels, Pair, labels_to_qrels, read_labels
-from tasks.llmjudge.runset import (
+from ir_harness.errors import DataFormatError
+from ir_harness.tasks.llmjudge.agreement import agreement, kappa_as_submitted
+from ir_harness.tasks.llmjudge.data import human_labels, load_pool
+from ir_harness.tasks.llmjudge.labels import Labels, Pair, labels_to_qrels, read_labels
+from ir_harness.tasks.llmjudge.runset import (
     RUN_SET_ENV,
     offline_run_set,
     ranking_agreement,
@@ -20,9 +20,9 @@ from tasks.llmjudge.runset import (
 )
 
 if TYPE_CHECKING:
-    from harness.data import Run
+    from ir_harness.data.model import Run
 
-log = logging.getLogger("tasks.llmjudge")
+log = logging.getLogger("ir_harness.tasks.llmjudge")
 
 
 def score_labels(

@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.checksum import qrels_sha256
-from harness.errors import ConfigError
-from harness.protocols import RelevanceJudge
-from harness.spec import DataSourceSpec, TaskSpec
-from harness.task import Task
-from tasks.llmjudge.agreement import AGREEMENT_METRICS
-from tasks.llmjudge.data import FOLDER, LABELS, human_labels, load_pool, pool_spec
-from tasks.llmjudge.labels import GRADES, Labels, labels_to_qrels
-from tasks.llmjudge.runset import RANKING_METRICS
-from tasks.llmjudge.scoring import score_label_file, score_labels
+from ir_harness.data.identity import qrels_sha256
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.errors import ConfigError
+from ir_harness.protocols import RelevanceJudge
+from ir_harness.task import Task
+from ir_harness.tasks.llmjudge.agreement import AGREEMENT_METRICS
+from ir_harness.tasks.llmjudge.data import FOLDER, LABELS, human_labels, load_pool, pool_spec
+from ir_harness.tasks.llmjudge.labels import GRADES, Labels, labels_to_qrels
+from ir_harness.tasks.llmjudge.runset import RANKING_METRICS
+from ir_harness.tasks.llmjudge.scoring import score_label_file, score_labels
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.data import TaskData
-    from harness.pipeline import Pipeline
-    from harness.runtime import RunContext
-    from harness.task import CustomResult
+    from ir_harness.data.model import TaskData
+    from ir_harness.run.context import RunContext
+    from ir_harness.run.pipeline import Pipeline
+    from ir_harness.task import CustomResult
 
 
 def _custom_spec(subset: str) -> TaskSpec:
@@ -77,7 +77,7 @@ class LLMJudgeTask(Task):
         self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
     ) -> CustomResult:
         """Score a label file; ``run_set``: folder of extra runs for tau/rho (``--run-set``)."""
-        from harness.task import CustomResult
+        from ir_harness.task import CustomResult
 
         metrics, extra = score_label_file(path, data_dir, subset, run_set=run_set)
         return CustomResult(
@@ -93,8 +93,8 @@ class LLMJudgeTask(Task):
         limit_queries: int | None = None,
     ) -> CustomResult:
         """Judge the test pairs and score them; ``limit_queries``: only the pairs of the first N
-        queries (sorted ids, as ``harness.task.limit_queries``), scored against those pairs."""
-        from harness.task import CustomResult
+        queries (sorted ids, as ``ir_harness.task.limit_queries``), scored against those pairs."""
+        from ir_harness.task import CustomResult
 
         judge = pipeline.stages[0]
         if not isinstance(judge, RelevanceJudge):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from harness.data import Corpus, Document, TaskData
-from harness.protocols import SystemMeta
-from harness.spec import TaskSpec
-from harness.task import Task
+from ir_harness.data.model import Corpus, Document, TaskData
+from ir_harness.data.spec import TaskSpec
+from ir_harness.protocols import SystemMeta
+from ir_harness.task import Task
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.data import Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Queries, Run
+    from ir_harness.run.context import RunContext
 
 
 class OverlapRetriever:

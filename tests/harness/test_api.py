@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-import harness
-from harness.errors import ConfigError
-from harness.protocols import SystemMeta
-from harness.registry import SYSTEMS
-from harness.store import METADATA_FILE, METRICS_FILE
+import ir_harness as harness
+from ir_harness.errors import ConfigError
+from ir_harness.protocols import SystemMeta
+from ir_harness.registry import SYSTEMS
+from ir_harness.store.results import METADATA_FILE, METRICS_FILE
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from harness.data import Corpus, Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.run.context import RunContext
 
 
 def _words(text: str) -> set[str]:
@@ -72,8 +72,8 @@ def test_import_harness_is_light_and_evaluate_is_lazy() -> None:
     import sys
 
     code = (
-        "import sys, harness; assert 'harness.api' not in sys.modules; "
-        "from harness import evaluate, EvalResult; assert 'harness.api' in sys.modules; "
+        "import sys, harness; assert 'ir_harness.api' not in sys.modules; "
+        "from ir_harness import evaluate, EvalResult; assert 'ir_harness.api' in sys.modules; "
         "assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -123,8 +123,8 @@ def test_sentence_transformer_like_object_runs_through_dense(tmp_path: Path) -> 
 
 
 def test_a_weightless_in_memory_model_never_keys_the_on_disk_embedding_store() -> None:
-    from harness.registry import SYSTEMS
-    from harness.runtime import RunContext
+    from ir_harness.registry import SYSTEMS
+    from ir_harness.run.context import RunContext
 
     dense = SYSTEMS.get("dense")(model=HashedBagOfWords())
     with pytest.raises(ConfigError, match="no state_dict"):
@@ -148,7 +148,7 @@ def test_real_sentence_transformer_instance_scores_as_the_registered_dense_model
 ) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from harness.models import resolve_model
+    from ir_harness.models import resolve_model
 
     model = SentenceTransformer(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
     mine = harness.evaluate(model, "demo", results=tmp_path, device="cpu", limit_queries=20)
@@ -165,9 +165,9 @@ def test_harness_run_is_a_thin_layer_over_evaluate(
 ) -> None:
     import sys
 
-    from harness import api
-    from harness.cli import main
-    from harness.registry import TASKS
+    from ir_harness import api
+    from ir_harness.cli import main
+    from ir_harness.registry import TASKS
     from tests.harness.fakes import OverlapRetriever, TinyTask
 
     TASKS.register("tiny", TinyTask)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app, main
-from harness.registry import SYSTEMS, TASKS
+from ir_harness.cli import app, main
+from ir_harness.registry import SYSTEMS, TASKS
 from tests.harness.fakes import OverlapRetriever, TinyTask
 
 if TYPE_CHECKING:

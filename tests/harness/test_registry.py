@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from harness.errors import UnknownNameError
-from harness.registry import SYSTEMS, TASKS, Registry, split_task_name
+from ir_harness.errors import UnknownNameError
+from ir_harness.registry import SYSTEMS, TASKS, Registry, split_task_name
 
 
 def test_builtin_plugins_are_discovered_from_entry_points() -> None:
@@ -40,7 +40,7 @@ def test_split_task_name() -> None:
 
 def test_listing_never_imports_heavy_libraries() -> None:
     code = (
-        "import sys; from typer.testing import CliRunner; from harness.cli import app;"
+        "import sys; from typer.testing import CliRunner; from ir_harness.cli import app;"
         "r = CliRunner().invoke(app, ['list', 'tasks', '--json']); assert r.exit_code == 0, r.output;"
         "r = CliRunner().invoke(app, ['list', 'systems', '--json']); assert r.exit_code == 0, r.output;"
         "heavy = [m for m in ('torch', 'transformers', 'pyserini', 'sentence_transformers', 'ranx', 'mteb', 'datasets') if m in sys.modules];"

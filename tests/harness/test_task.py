@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
-from harness.errors import ConfigError, UnknownNameError
-from harness.registry import TASKS
-from harness.task import Task, get_task
+from ir_harness.errors import ConfigError, UnknownNameError
+from ir_harness.registry import TASKS
+from ir_harness.task import Task, get_task
 from tests.harness.fakes import TinyFamily, TinyTask
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def test_declaring_an_ability_without_its_method_is_a_type_error() -> None:
 
 def test_members_come_from_the_declared_ability_only() -> None:
     """A ``family_members`` method without ``has_members`` is not a family (no guessing)."""
-    from harness.family import members
+    from ir_harness.eval.family import members
 
     class Undeclared(TinyFamily):
         has_members: ClassVar[bool] = False
@@ -83,7 +83,7 @@ def test_a_plain_plugin_with_an_undeclared_ability_is_refused() -> None:
             return ["a"]
 
     TASKS.register("pf", PlainFamily)
-    with pytest.raises(ConfigError, match="defines family_members.*subclass harness.task.Task"):
+    with pytest.raises(ConfigError, match="defines family_members.*subclass ir_harness.task.Task"):
         get_task("pf")
 
 
@@ -95,8 +95,8 @@ def test_eval_dispatches_on_declared_file_abilities(
     import json
     import sys
 
-    from harness.cli import main
-    from harness.task import CustomResult
+    from ir_harness.cli import main
+    from ir_harness.task import CustomResult
 
     class LabelTask(TinyTask):
         evaluates_files: ClassVar[bool] = True

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kernels.stream import aligned_chunks, merge_topk, stream_topk
-from kernels.topk import exact_topk
+from ir_harness.kernels.stream import aligned_chunks, merge_topk, stream_topk
+from ir_harness.kernels.topk import exact_topk
 
 
 def _shards(c: np.ndarray, rows: int) -> list[tuple[int, np.ndarray]]:

@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from kernels import topk as topk_mod  # noqa: E402
-from kernels.topk import exact_topk, peak_extra_bytes, topk_faiss, topk_torch  # noqa: E402
+from ir_harness.kernels import topk as topk_mod  # noqa: E402
+from ir_harness.kernels.topk import exact_topk, peak_extra_bytes, topk_faiss, topk_torch  # noqa: E402
 
 HAS_FAISS = topk_mod._has_faiss()
 needs_faiss = pytest.mark.skipif(not HAS_FAISS, reason="faiss not installed")
@@ -380,7 +380,7 @@ def test_cpu_merges_match_reference_with_ties(nq, n, k, chunk, qblock, cpu_merge
 
 
 def test_fused_selection_runs_by_default_on_cpu(monkeypatch):
-    import kernels.topk_select as sel
+    import ir_harness.kernels.topk_select as sel
 
     calls = []
     real = sel.select_block

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from harness.protocols import SystemMeta
-from harness.store import MetricsRecord, RunMetadata, write_result
+from ir_harness.protocols import SystemMeta
+from ir_harness.store.results import MetricsRecord, RunMetadata, write_result
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.compare import compare
-from harness.errors import ConfigError
-from leaderboard import plots
-from leaderboard.build import build
-from leaderboard.serve import make_server
-from leaderboard.summary import SUMMARY_VERSION, pareto_front, summarise
+from ir_harness.errors import ConfigError
+from ir_harness.eval.compare import compare
+from ir_harness.leaderboard import plots
+from ir_harness.leaderboard.build import build
+from ir_harness.leaderboard.serve import make_server
+from ir_harness.leaderboard.summary import SUMMARY_VERSION, pareto_front, summarise
 from tests.leaderboard.helpers import REPO, values, write_fake_result
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def test_summary_family_means_and_task_counts(store: Path) -> None:
 
 
 def test_summary_significance_matches_harness_compare(store: Path) -> None:
-    from harness.store import iter_results
+    from ir_harness.store.results import iter_results
 
     s = summarise(store)
     task = next(t for t in s["tasks"] if t["task"] == "solo")
@@ -257,9 +257,9 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
 ) -> None:
     import re
 
-    from harness.registry import SYSTEMS, TASKS
-    from harness.runner import RunOptions, run
-    from harness.store import METRICS_FILE, MetricsRecord
+    from ir_harness.registry import SYSTEMS, TASKS
+    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.store.results import METRICS_FILE, MetricsRecord
     from tests.harness.fakes import OverlapRetriever, TinyTask
 
     TASKS.register("tiny", TinyTask)

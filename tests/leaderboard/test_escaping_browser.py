@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from leaderboard.build import build
+from ir_harness.leaderboard.build import build
 from tests.leaderboard.helpers import chromium_page, screenshot, values, write_fake_result
 
 if TYPE_CHECKING:

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from leaderboard.build import build
-from leaderboard.plots import oracle_sweeps, sweep_name
-from leaderboard.summary import summarise
+from ir_harness.leaderboard.build import build
+from ir_harness.leaderboard.plots import oracle_sweeps, sweep_name
+from ir_harness.leaderboard.summary import summarise
 from tests.leaderboard.helpers import write_fake_result
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def test_compare_defaults_to_the_best_real_system(
     import json
     import sys
 
-    from harness.cli import main
+    from ir_harness.cli import main
 
     _store(tmp_path)
     monkeypatch.setattr(sys, "argv", ["harness", "compare", "--task", TASK, "--results",
@@ -84,7 +84,7 @@ def test_compare_defaults_to_the_best_real_system(
 
 
 def test_oracle_runs_stay_off_the_cost_front_and_judge_scatter(tmp_path: Path) -> None:
-    from leaderboard.plots import quality_vs_cost
+    from ir_harness.leaderboard.plots import quality_vs_cost
 
     _store(tmp_path)
     (task,) = summarise(tmp_path)["tasks"]

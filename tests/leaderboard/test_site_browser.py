@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from leaderboard.build import build
+from ir_harness.leaderboard.build import build
 from tests.leaderboard.helpers import chromium_page, screenshot
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("pyserini", reason="BM25 needs the [bm25] extra")
     pytest.importorskip("sentence_transformers", reason="dense needs the [dense] extra")
-    from harness.runner import RunOptions, run
+    from ir_harness.run.runner import RunOptions, run
 
     results = tmp_path_factory.mktemp("results")
     for system in ("bm25", "dense"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 
-import harness.family
-from harness.cli import main
-from harness.registry import SYSTEMS, TASKS
+import ir_harness.eval.family
+from ir_harness.cli import main
+from ir_harness.registry import SYSTEMS, TASKS
 from tests.harness.fakes import OverlapRetriever, TinyTask
 from tests.probe.plugins import EmptyRetriever, StallingRetriever
 
@@ -16,7 +16,7 @@ SYSTEMS.register("overlap", OverlapRetriever)
 SYSTEMS.register("stalling", StallingRetriever)
 SYSTEMS.register("empty", EmptyRetriever)
 
-_run_any = harness.family.run_any
+_run_any = ir_harness.eval.family.run_any
 
 
 def _run_any_batched(opts, *a, **kw):  # type: ignore[no-untyped-def]
@@ -25,7 +25,7 @@ def _run_any_batched(opts, *a, **kw):  # type: ignore[no-untyped-def]
     return _run_any(opts, *a, **kw)
 
 
-harness.family.run_any = _run_any_batched
+ir_harness.eval.family.run_any = _run_any_batched
 
 if __name__ == "__main__":
     main()

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from tests.harness.fakes import OverlapRetriever
 
 if TYPE_CHECKING:
-    from harness.data import Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Queries, Run
+    from ir_harness.run.context import RunContext
 
 
 class StallingRetriever(OverlapRetriever):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.llm import LLMSession, make_llm
-from harness.llm.session import check_llm_faults
-from harness.runtime import RunContext
-from tests.harness.test_llm_http import FaultServer, ok_body
+from ir_harness.llm import LLMSession, make_llm
+from ir_harness.llm.session import check_llm_faults
+from ir_harness.run.context import RunContext
+from tests.harness.llm.test_openai_http import FaultServer, ok_body
 from tests.probe.helpers import assert_clean_error, harness, tree_digest
 
 pytest.importorskip("httpx")

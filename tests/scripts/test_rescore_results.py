@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.registry import SYSTEMS, TASKS
-from harness.runner import RunOptions, run
-from harness.store import METRICS_FILE
+from ir_harness.registry import SYSTEMS, TASKS
+from ir_harness.run.runner import RunOptions, run
+from ir_harness.store.results import METRICS_FILE
 from tests.harness.fakes import OverlapRetriever, TinyTask
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.data import Corpus, Document
-from harness.runtime import RunContext
+from ir_harness.data.model import Corpus, Document
+from ir_harness.run.context import RunContext
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,7 +26,7 @@ CORPUS = Corpus(
 
 
 def test_search_ranks_lexical_matches_and_caches_the_index(tmp_path: Path) -> None:
-    from systems.bm25 import BM25
+    from ir_harness.systems.bm25 import BM25
 
     ctx = RunContext(cache_dir=tmp_path, progress=False)
     bm = BM25()
@@ -43,7 +43,7 @@ def test_search_ranks_lexical_matches_and_caches_the_index(tmp_path: Path) -> No
 
 
 def test_rerank_scores_exactly_the_candidates(tmp_path: Path) -> None:
-    from systems.bm25 import BM25
+    from ir_harness.systems.bm25 import BM25
 
     ctx = RunContext(cache_dir=tmp_path, progress=False)
     out = BM25().rerank({"q": "lazy dog"}, CORPUS, {"q": {"d1": 9.0, "d2": 1.0, "d4": 5.0}}, ctx)
@@ -87,7 +87,7 @@ def _hand_scores(query_side: bool) -> dict[str, float]:
 
 @pytest.mark.parametrize("variant", ["plain", "qs"])
 def test_variant_scores_match_hand_computation(tmp_path: Path, variant: str) -> None:
-    from systems.bm25 import BM25
+    from ir_harness.systems.bm25 import BM25
 
     ctx = RunContext(cache_dir=tmp_path, progress=False)
     bm = BM25(variant=variant)
@@ -103,7 +103,7 @@ def test_variant_scores_match_hand_computation(tmp_path: Path, variant: str) -> 
 def test_query_side_weighting_saturates_repeated_query_terms(tmp_path: Path) -> None:
     """ "cat cat cat fox": plain BM25 boosts cat x3 (d3 first); query-side BM25 saturates the
     repeated term and weights the rarer fox by its idf (d1 first)."""
-    from systems.bm25 import BM25
+    from ir_harness.systems.bm25 import BM25
 
     top = {}
     for variant in ("plain", "qs"):
@@ -116,16 +116,16 @@ def test_query_side_weighting_saturates_repeated_query_terms(tmp_path: Path) -> 
 
 
 def test_unknown_variant_is_a_config_error() -> None:
-    from harness.errors import ConfigError
-    from systems.bm25 import BM25
+    from ir_harness.errors import ConfigError
+    from ir_harness.systems.bm25 import BM25
 
     with pytest.raises(ConfigError, match="variant='bm25qs'"):
         BM25(variant="bm25qs")
 
 
 def test_bright_tasks_default_to_query_side_bm25_and_the_user_can_override() -> None:
-    from harness.family import with_task_defaults
-    from harness.runner import RunOptions
+    from ir_harness.eval.family import with_task_defaults
+    from ir_harness.run.runner import RunOptions
 
     def opts(system: str, task: str, **o: str) -> dict:
         return with_task_defaults(
@@ -142,9 +142,9 @@ def test_bright_tasks_default_to_query_side_bm25_and_the_user_can_override() -> 
 
 def test_stored_corpus_indexes_like_the_in_memory_one(tmp_path: Path) -> None:
     """Indexing streams from the on-disk store; the rankings equal the in-memory corpus's."""
-    from harness.corpus_store import StoredCorpus, write_store
-    from systems.bm25 import BM25
-    from tasks.synthetic import passages
+    from ir_harness.corpus.store import StoredCorpus, write_store
+    from ir_harness.systems.bm25 import BM25
+    from ir_harness.tasks.synthetic import passages
 
     docs = list(passages(3000))
     stored = StoredCorpus(write_store(tmp_path / "store", iter(docs)))

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 import pytest
 import torch
 
-from harness.data import Corpus, Document, TaskData
-from harness.errors import ConfigError
-from harness.llm.testing import MockLLM
-from harness.runtime import RunContext
-from harness.testing import check_system_plugin
-from systems.dear import DeARListwise, DeARPointwise
-from systems.dear.distill import distill_loss, main_loss, rank_net
-from systems.dear.listwise import after_think, build_messages
+from ir_harness.data.model import Corpus, Document, TaskData
+from ir_harness.errors import ConfigError
+from ir_harness.llm.testing import MockLLM
+from ir_harness.run.context import RunContext
+from ir_harness.systems.dear import DeARListwise, DeARPointwise
+from ir_harness.systems.dear.distill import distill_loss, main_loss, rank_net
+from ir_harness.systems.dear.listwise import after_think, build_messages
+from ir_harness.testing import check_system_plugin
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -206,8 +206,8 @@ def test_after_think_and_prompt_shape() -> None:
 def test_pipeline_end_to_end_with_mock_llm(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.llm
-    from harness.runner import RunOptions, run
+    import ir_harness.llm
+    from ir_harness.run.runner import RunOptions, run
 
     folder = tiny_llama(tmp_path / "llama")
     mock = MockLLM(lambda msgs: "[2] > [1]")
@@ -215,9 +215,9 @@ def test_pipeline_end_to_end_with_mock_llm(
     # is about the pipeline's plumbing, so it stores the result anyway
     monkeypatch.setenv("HARNESS_LLM_ALLOW_FAILURES", "1")
     # --llm arrives as a spec string (kept in the stored config); resolve it to the mock
-    real = harness.llm.make_llm
+    real = ir_harness.llm.make_llm
     monkeypatch.setattr(
-        harness.llm,
+        ir_harness.llm,
         "make_llm",
         lambda spec=None, **kw: mock if spec == "mock:e2e" else real(spec, **kw),
     )
@@ -244,7 +244,11 @@ def test_pipeline_end_to_end_with_mock_llm(
 
 
 def test_distill_recipe_trains_a_student_the_pointwise_stage_loads(tmp_path: Path) -> None:
-    from systems.training.rerank_train import RerankTrainConfig, teacher_queries, train_reranker
+    from ir_harness.systems.training.rerank_train import (
+        RerankTrainConfig,
+        teacher_queries,
+        train_reranker,
+    )
 
     folder = tiny_llama(tmp_path / "llama")
     queries, corpus, cands = fixture(6)
@@ -262,7 +266,7 @@ def test_distill_recipe_trains_a_student_the_pointwise_stage_loads(tmp_path: Pat
         batch_size=2, lr=1e-2, device="cpu",
         options={"group_size": 3, "loss_type": "ranknet_binary_softmax_ce"},
     )  # fmt: skip
-    from harness.trainrec import training_overlap, training_queries_record
+    from ir_harness.store.training_record import training_overlap, training_queries_record
 
     trained_on = training_queries_record("tiny", "test", "dear-distill", [t.qid for t in tq])
     rec = train_reranker(cfg, tq, corpus, progress=False, training_queries=trained_on)
@@ -281,9 +285,9 @@ def test_distill_recipe_trains_a_student_the_pointwise_stage_loads(tmp_path: Pat
 def test_train_cli_dear_distill_from_a_stored_run(shared_data: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from harness.cli import app
-    from harness.io import format_trec_run
-    from harness.runner import load_task
+    from ir_harness.cli import app
+    from ir_harness.data.formats import format_trec_run
+    from ir_harness.run.runner import load_task
 
     _, data = load_task("trec-dl/2019/bm25-top100", shared_data)
     teacher = tmp_path / "teacher.trec"

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from harness.data import Corpus, Document
-from harness.runtime import RunContext
+from ir_harness.data.model import Corpus, Document
+from ir_harness.run.context import RunContext
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,8 +26,8 @@ CORPUS = Corpus(
 
 
 def _model_available() -> bool:
-    from harness.errors import ConfigError
-    from harness.models import resolve_model
+    from ir_harness.errors import ConfigError
+    from ir_harness.models import resolve_model
 
     try:
         resolve_model("sentence-transformers/all-MiniLM-L6-v2")
@@ -40,7 +40,7 @@ def _model_available() -> bool:
     not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
 )
 def test_semantic_search_and_cache(tmp_path: Path) -> None:
-    from systems.dense import DenseRetriever
+    from ir_harness.systems.dense import DenseRetriever
 
     ctx = RunContext(cache_dir=tmp_path, progress=False)
     d = DenseRetriever()
@@ -70,8 +70,8 @@ def test_semantic_search_and_cache(tmp_path: Path) -> None:
     not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
 )
 def test_stored_corpus_goes_through_the_embedding_store(tmp_path: Path) -> None:
-    from harness.corpus_store import StoredCorpus, write_store
-    from systems.dense import DenseRetriever
+    from ir_harness.corpus.store import StoredCorpus, write_store
+    from ir_harness.systems.dense import DenseRetriever
 
     stored = StoredCorpus(write_store(tmp_path / "store", CORPUS.documents()))
     ctx = RunContext(cache_dir=tmp_path, progress=False, batch_size=2)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pytest
 
-from harness.data import Corpus, TaskData
-from harness.registry import TASKS
-from harness.runner import RunOptions, run
-from harness.store import RUN_FILE
-from harness.testing import check_system_plugin
-from systems.hashing import HashingEmbedder
-from tasks.synthetic import SyntheticTask, load_synthetic
+from ir_harness.data.model import Corpus, TaskData
+from ir_harness.registry import TASKS
+from ir_harness.run.runner import RunOptions, run
+from ir_harness.store.results import RUN_FILE
+from ir_harness.systems.hashing import HashingEmbedder
+from ir_harness.tasks.synthetic import SyntheticTask, load_synthetic
+from ir_harness.testing import check_system_plugin
 
 if TYPE_CHECKING:
     from pathlib import Path

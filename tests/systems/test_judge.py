@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.data import Corpus, Document
-from harness.llm.testing import MockLLM
-from harness.protocols import RelevanceJudge
-from harness.runtime import RunContext
-from harness.testing import check_system_plugin
-from systems.judge import LLMJudge, build_prompt, parse_grade
+from ir_harness.data.model import Corpus, Document
+from ir_harness.llm.testing import MockLLM
+from ir_harness.protocols import RelevanceJudge
+from ir_harness.run.context import RunContext
+from ir_harness.systems.judge import LLMJudge, build_prompt, parse_grade
+from ir_harness.testing import check_system_plugin
 
 if TYPE_CHECKING:
     from pathlib import Path

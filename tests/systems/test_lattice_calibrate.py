@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from systems.lattice.calibrate import Calibrator, calibration_weights, gmm_threshold, lambda_for
+from ir_harness.systems.lattice.calibrate import (
+    Calibrator,
+    calibration_weights,
+    gmm_threshold,
+    lambda_for,
+)
 
 
 def noisy_slates(seed: int = 0) -> tuple[np.ndarray, list[dict[int, float]], np.ndarray]:

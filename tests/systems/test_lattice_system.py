@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.data import Corpus, Document
-from harness.errors import ConfigError
-from harness.llm.testing import MockLLM
-from harness.runtime import RunContext
-from systems.lattice.build import make_tree
-from systems.lattice.cluster import group, hash_embed
-from systems.lattice.system import Lattice
-from systems.lattice.tree import FlatTree, StoredTree, tree_stats
+from ir_harness.data.model import Corpus, Document
+from ir_harness.errors import ConfigError
+from ir_harness.llm.testing import MockLLM
+from ir_harness.run.context import RunContext
+from ir_harness.systems.lattice.build import make_tree
+from ir_harness.systems.lattice.cluster import group, hash_embed
+from ir_harness.systems.lattice.system import Lattice
+from ir_harness.systems.lattice.tree import FlatTree, StoredTree, tree_stats
 
 TOPICS = {
     "moth": "Moths fly towards lamps because artificial light disrupts their navigation.",
@@ -198,12 +198,12 @@ def _bright_dir(tmp: Path) -> Path:
 def test_runner_on_bright_schema_with_excluded_ids(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.llm
-    from harness.runner import RunOptions, run
+    import ir_harness.llm
+    from ir_harness.run.runner import RunOptions, run
 
     mock = overlap_llm()
     # options travel as strings (as from --llm); the spec resolves to the mock
-    monkeypatch.setattr(harness.llm, "make_llm", lambda spec, **kw: mock)
+    monkeypatch.setattr(ir_harness.llm, "make_llm", lambda spec, **kw: mock)
     out = run(
         RunOptions(
             system="lattice",
@@ -236,7 +236,7 @@ def test_runner_on_bright_schema_with_excluded_ids(
 def test_build_tree_cli_and_trusted_pickle_conversion(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from ir_harness.cli import app
 
     data = _bright_dir(tmp_path)
     cli = CliRunner()
@@ -282,7 +282,7 @@ def test_build_tree_cli_and_trusted_pickle_conversion(tmp_path: Path) -> None:
     assert FlatTree(conv.root, [d.doc_id for d in DOCS]).doc_id[2] == DOCS[0].doc_id
     # a pickle calling anything else is refused even when trusted
     (tmp_path / "evil.pkl").write_bytes(pickle.dumps(Path("x")))
-    from systems.lattice.convert import load_pickled_tree
+    from ir_harness.systems.lattice.convert import load_pickled_tree
 
     with pytest.raises(ConfigError, match="refusing"):
         load_pickled_tree(tmp_path / "evil.pkl", trust=True)

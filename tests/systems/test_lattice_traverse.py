@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import pytest
 
-from systems.lattice.traverse import Slate, Traversal, TraversalParams, chain
-from systems.lattice.tree import NO_DESCRIPTION, FlatTree, Node
+from ir_harness.systems.lattice.traverse import Slate, Traversal, TraversalParams, chain
+from ir_harness.systems.lattice.tree import NO_DESCRIPTION, FlatTree, Node
 
 SCORES = {
     "A": 0.8, "B": 0.05, "C": 0.6, "C1": 0.9, "C2": 0.3,
@@ -183,7 +183,7 @@ def test_unparseable_answer_leaves_node_for_retry() -> None:
 
 
 def test_parse_scores_tolerates_weak_model_answers() -> None:
-    from systems.lattice.prompts import parse_scores
+    from ir_harness.systems.lattice.prompts import parse_scores
 
     assert parse_scores('{"relevance_scores": [[0, 80], [1, 150], [7, 5]]}', 3) == {0: 0.8, 1: 1.0}
     # one-based ids (as Qwen2.5 0.5B answers) are shifted, not dropped

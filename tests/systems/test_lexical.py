@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.data import Corpus, Document
-from harness.errors import ConfigError
-from harness.runtime import RunContext
-from systems.lexical import Lexical, tokens
+from ir_harness.data.model import Corpus, Document
+from ir_harness.errors import ConfigError
+from ir_harness.run.context import RunContext
+from ir_harness.systems.lexical import Lexical, tokens
 
 CORPUS = Corpus(
     [
@@ -62,9 +62,9 @@ def test_unknown_method_and_search_before_index_are_clear_errors() -> None:
 
 def test_the_llmjudge_task_gets_it_through_the_registry_not_by_import() -> None:
     """Tasks never import a system module: the run set asks the registry for ``lexical``."""
-    import tasks.llmjudge
+    import ir_harness.tasks.llmjudge
 
-    root = Path(tasks.llmjudge.__file__).parent
+    root = Path(ir_harness.tasks.llmjudge.__file__).parent
     for f in root.glob("*.py"):
         text = f.read_text(encoding="utf-8")
         assert "from systems" not in text and "import systems" not in text, f.name

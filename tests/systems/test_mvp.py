@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import pytest
 import torch
 
-from harness.data import Corpus, Document, TaskData
-from harness.runtime import RunContext
-from harness.testing import check_system_plugin
-from systems.mvp import MVP
-from systems.mvp.inputs import encode_inputs, remap_fid_keys
-from systems.mvp.model import listwise_loss, load_mvp, orthogonal_loss, rank_targets
-from systems.mvp.train import teacher_ranks
+from ir_harness.data.model import Corpus, Document, TaskData
+from ir_harness.run.context import RunContext
+from ir_harness.systems.mvp import MVP
+from ir_harness.systems.mvp.inputs import encode_inputs, remap_fid_keys
+from ir_harness.systems.mvp.model import listwise_loss, load_mvp, orthogonal_loss, rank_targets
+from ir_harness.systems.mvp.train import teacher_ranks
+from ir_harness.testing import check_system_plugin
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -140,7 +140,7 @@ def test_score_is_the_mean_over_views_of_anchor_dot_view_vector(tmp_path: Path) 
 
 
 def test_view_tokens_must_lead_every_passage(tmp_path: Path) -> None:
-    from harness.errors import ConfigError
+    from ir_harness.errors import ConfigError
 
     _, tok, _ = load_mvp(str(tiny_t5(tmp_path / "t5")))
     bad = tok.__class__(tokenizer_object=tok.backend_tokenizer, pad_token="<pad>")
@@ -167,7 +167,7 @@ def test_released_fid_layout_loads_to_the_same_model(tmp_path: Path) -> None:
 def test_missing_weights_are_an_error_not_a_random_model(tmp_path: Path) -> None:
     from safetensors.torch import load_file, save_file
 
-    from harness.errors import ConfigError
+    from ir_harness.errors import ConfigError
 
     folder = tiny_t5(tmp_path / "t5")
     state = load_file(str(folder / "model.safetensors"))
@@ -210,7 +210,11 @@ def test_orthogonal_loss() -> None:
 # ---------------------------------------------------------------- training recipe
 @pytest.mark.parametrize("backbone", sorted(BACKBONES))
 def test_training_recipe_runs_and_saves_a_loadable_reranker(tmp_path: Path, backbone: str) -> None:
-    from systems.training.rerank_train import RerankTrainConfig, teacher_queries, train_reranker
+    from ir_harness.systems.training.rerank_train import (
+        RerankTrainConfig,
+        teacher_queries,
+        train_reranker,
+    )
 
     folder = BACKBONES[backbone](tmp_path / backbone)
     queries, corpus, cands = fixture(8)
@@ -258,8 +262,8 @@ def test_bert2bert_warm_start_is_new_cross_attention_only_and_saved_folder_is_co
 ) -> None:
     from safetensors.torch import load_file, save_file
 
-    from harness.errors import ConfigError
-    from systems.mvp.model import save_mvp
+    from ir_harness.errors import ConfigError
+    from ir_harness.systems.mvp.model import save_mvp
 
     model, tok, _ = load_mvp(str(tiny_bert(tmp_path / "bert")))
     enc_w = model.backbone.encoder.embeddings.word_embeddings.weight

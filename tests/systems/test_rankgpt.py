@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.data import Corpus, Document
-from harness.errors import ConfigError
-from harness.llm.testing import MockLLM
-from harness.runtime import RunContext
-from harness.testing import check_system_plugin
-from systems.rankgpt import RankGPT, build_messages, parse_permutation, windows
+from ir_harness.data.model import Corpus, Document
+from ir_harness.errors import ConfigError
+from ir_harness.llm.testing import MockLLM
+from ir_harness.run.context import RunContext
+from ir_harness.systems.rankgpt import RankGPT, build_messages, parse_permutation, windows
+from ir_harness.testing import check_system_plugin
 
 if TYPE_CHECKING:
     from pathlib import Path

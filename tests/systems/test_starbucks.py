@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
-from harness.runtime import RunContext  # noqa: E402
+from ir_harness.run.context import RunContext  # noqa: E402
 from tests.systems.test_training_loop import make_tiny_model  # noqa: E402
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_grid_from_one_pass_equals_per_pair_encoding(tiny: Path, tmp_path: Path) -> None:
-    from systems.starbucks import StarbucksRetriever, grid_vectors
+    from ir_harness.systems.starbucks import StarbucksRetriever, grid_vectors
 
     layers, dims = [1, 2, 3, 4], [4, 8, 16, 32]
     ref = StarbucksRetriever(model=str(tiny), normalize=True)  # normalise after slicing
@@ -46,7 +46,7 @@ def test_grid_from_one_pass_equals_per_pair_encoding(tiny: Path, tmp_path: Path)
 def test_full_sub_model_equals_sentence_transformers(tiny: Path, tmp_path: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from systems.starbucks import StarbucksRetriever
+    from ir_harness.systems.starbucks import StarbucksRetriever
 
     st = SentenceTransformer(str(tiny), device="cpu").encode(TEXTS, convert_to_numpy=True)
     v = StarbucksRetriever(model=str(tiny), normalize=False).encode(
@@ -56,7 +56,7 @@ def test_full_sub_model_equals_sentence_transformers(tiny: Path, tmp_path: Path)
 
 
 def test_truncation_restores_the_model(tiny: Path) -> None:
-    from systems.training.encoder import Encoder
+    from ir_harness.systems.training.encoder import Encoder
 
     enc = Encoder.load(str(tiny))
     with enc.truncated(2):
@@ -68,9 +68,9 @@ def test_truncation_restores_the_model(tiny: Path) -> None:
 
 
 def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: Path) -> None:
-    from harness.runner import RunOptions, run
-    from harness.store import iter_results
-    from systems.training.grid import run_grid
+    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.store.results import iter_results
+    from ir_harness.systems.training.starbucks_grid import run_grid
 
     o = run(
         RunOptions(
@@ -95,7 +95,7 @@ def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: 
 
 
 def test_sts_grid_on_local_stsb_file(tiny: Path, tmp_path: Path) -> None:
-    from systems.training.grid import run_grid
+    from ir_harness.systems.training.starbucks_grid import run_grid
 
     d = tmp_path / "data" / "stsb"
     d.mkdir(parents=True)

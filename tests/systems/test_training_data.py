@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.data import Corpus, Document, TaskData
-from systems.training.data import (
+from ir_harness.data.model import Corpus, Document, TaskData
+from ir_harness.systems.training.data import (
     examples_from_task,
     parse_triples,
     positives_from_qrels,
     read_triples_file,
 )
-from systems.training.mining import _from_run, random_miner
+from ir_harness.systems.training.mining import _from_run, random_miner
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -75,7 +75,7 @@ def test_parse_official_triples_format(tmp_path: Path) -> None:
 
 
 def test_bad_triples_line_names_the_line() -> None:
-    from harness.errors import DataFormatError
+    from ir_harness.errors import DataFormatError
 
     with pytest.raises(DataFormatError, match="2"):
         list(parse_triples(["q\tp\tn\n", "only\ttwo\n"]))
@@ -83,7 +83,7 @@ def test_bad_triples_line_names_the_line() -> None:
 
 def test_batches_are_seeded_and_cover_each_epoch() -> None:
     pytest.importorskip("torch")
-    from systems.training.loop import batch_indices, retrieval_batch
+    from ir_harness.systems.training.loop import batch_indices, retrieval_batch
 
     b = batch_indices(5, 2, 6, seed=3)
     assert b == batch_indices(5, 2, 6, seed=3) and b != batch_indices(5, 2, 6, seed=4)

@@ -21,7 +21,7 @@ def make_tiny_model(root: Path, layers: int = 4, hidden: int = 32, seed: int = 0
     from sentence_transformers import SentenceTransformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from harness.runner import load_task
+    from ir_harness.run.runner import load_task
 
     _, data = load_task("demo", None)
     words = set()
@@ -55,9 +55,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _examples() -> list:
-    from harness.runner import load_task
-    from systems.training.data import examples_from_task
-    from systems.training.mining import random_miner
+    from ir_harness.run.runner import load_task
+    from ir_harness.systems.training.data import examples_from_task
+    from ir_harness.systems.training.mining import random_miner
 
     _, data = load_task("demo", None)
     return examples_from_task(data, random_miner(data, 4), max_queries=24)
@@ -67,8 +67,8 @@ def _examples() -> list:
 def test_each_method_trains_and_the_checkpoint_runs_as_dense(
     method: str, tiny: Path, tmp_path: Path
 ) -> None:
-    from harness.runner import RunOptions, run
-    from systems.training.loop import TrainConfig, train
+    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.systems.training.loop import TrainConfig, train
 
     out = tmp_path / method
     cfg = TrainConfig(
@@ -104,7 +104,7 @@ def test_each_method_trains_and_the_checkpoint_runs_as_dense(
 
 
 def test_training_changes_weights_and_lowers_loss(tiny: Path, tmp_path: Path) -> None:
-    from systems.training.loop import TrainConfig, train
+    from ir_harness.systems.training.loop import TrainConfig, train
 
     ex = _examples()[:8]
     cfg = TrainConfig(
@@ -126,7 +126,7 @@ def test_training_changes_weights_and_lowers_loss(tiny: Path, tmp_path: Path) ->
 def test_resume_matches_uninterrupted_run(tiny: Path, tmp_path: Path, monkeypatch) -> None:
     from safetensors.torch import load_file
 
-    from systems.training import loop
+    from ir_harness.systems.training import loop
 
     ex = _examples()
 
@@ -161,7 +161,7 @@ def test_resume_matches_uninterrupted_run(tiny: Path, tmp_path: Path, monkeypatc
     monkeypatch.setattr(loop.Stepper, "loss", real)
     other = cfg(str(tmp_path / "c"))
     other.lr = 5e-4
-    from harness.errors import ConfigError
+    from ir_harness.errors import ConfigError
 
     with pytest.raises(ConfigError, match="different training config"):
         loop.train(other, ex, progress=False)
@@ -170,7 +170,7 @@ def test_resume_matches_uninterrupted_run(tiny: Path, tmp_path: Path, monkeypatc
 def test_cli_train_then_run(tiny: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from ir_harness.cli import app
 
     out = tmp_path / "cli-model"
     r = CliRunner().invoke(
@@ -210,8 +210,8 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
     """train on demo, run on demo: the result says "trained on these queries" with the overlap."""
     from typer.testing import CliRunner
 
-    from harness.cli import app
-    from harness.runner import RunOptions, run
+    from ir_harness.cli import app
+    from ir_harness.run.runner import RunOptions, run
 
     out = tmp_path / "m"
     r = CliRunner().invoke(
@@ -236,7 +236,7 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
 
 
 def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> None:
-    from systems.training.cli import DENSE_DEFAULT, start_model
+    from ir_harness.systems.training.cli import DENSE_DEFAULT, start_model
 
     assert start_model("mvp", None) == "t5-base"  # the paper's start
     assert start_model("mvp", DENSE_DEFAULT) == DENSE_DEFAULT  # bert2bert MVP from MiniLM
@@ -246,8 +246,8 @@ def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> No
 
 # ---------------------------------------------------------------- Starbucks on STS pairs
 def _sts_pairs() -> list:
-    from harness.runner import load_task
-    from systems.training.data import STSExample
+    from ir_harness.run.runner import load_task
+    from ir_harness.systems.training.data import STSExample
 
     _, data = load_task("demo", None)
     texts = data.corpus.texts()[:16]
@@ -255,8 +255,8 @@ def _sts_pairs() -> list:
 
 
 def _sts_stepper(tiny: Path, **kw: object) -> tuple:
-    from systems.training.encoder import Encoder
-    from systems.training.loop import Stepper, TrainConfig
+    from ir_harness.systems.training.encoder import Encoder
+    from ir_harness.systems.training.loop import Stepper, TrainConfig
 
     enc = Encoder.load(str(tiny))
     enc.model.eval()  # no dropout: the same vectors on every forward pass
@@ -272,7 +272,7 @@ def test_starbucks_sts_cosent_scores_true_cosine_of_truncated_vectors(
     """CoSENT used to see dot products of vectors normalised at full width, then truncated."""
     import torch.nn.functional as F
 
-    from systems.training import losses
+    from ir_harness.systems.training import losses
 
     enc, stepper, data = _sts_stepper(tiny)
     seen: list = []
@@ -295,8 +295,8 @@ def test_starbucks_sts_cosent_scores_true_cosine_of_truncated_vectors(
 def test_starbucks_sts_authors_kl_form_and_ours(tiny: Path) -> None:
     """Default: the authors' KL over embedding coordinates, weight 0.3, added per sub-model
     (not the last layer); 'scores' keeps our score-row KL. Without KL both are the same CoSENT."""
-    from systems.training import losses
-    from systems.training.loop import TrainConfig
+    from ir_harness.systems.training import losses
+    from ir_harness.systems.training.loop import TrainConfig
 
     assert (
         TrainConfig("starbucks", "m", "o").sts_kl,
@@ -328,7 +328,7 @@ def test_starbucks_sts_authors_kl_form_and_ours(tiny: Path) -> None:
 
 
 def test_embedding_kl_matches_its_formula_and_trains_the_teacher() -> None:
-    from systems.training.losses import embedding_kl
+    from ir_harness.systems.training.losses import embedding_kl
 
     t = torch.tensor([[1.0, 2.0, 9.0], [0.5, -1.0, 4.0]], requires_grad=True)
     s = torch.tensor([[2.0, 1.0, -3.0], [0.0, 0.0, 7.0]], requires_grad=True)
@@ -342,7 +342,7 @@ def test_embedding_kl_matches_its_formula_and_trains_the_teacher() -> None:
 
 
 def test_starbucks_sts_training_records_the_loss_form(tiny: Path, tmp_path: Path) -> None:
-    from systems.training.loop import TrainConfig, train
+    from ir_harness.systems.training.loop import TrainConfig, train
 
     for form in ("embedding", "scores"):
         out = tmp_path / form

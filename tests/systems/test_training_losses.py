@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from systems.training import losses as L  # noqa: E402
+from ir_harness.systems.training import losses as L  # noqa: E402
 
 
 def sp(x: float) -> float:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import ConfigError
-from systems.training.methods import (
+from ir_harness.errors import ConfigError
+from ir_harness.systems.training.methods import (
     BUILTIN,
     TRAINING_METHODS,
     DenseMethod,
@@ -21,7 +21,9 @@ def test_every_builtin_method_is_one_module_of_its_loop() -> None:
         assert m.name == name and m.kind == kind
         assert isinstance(m, DenseMethod if kind == "dense" else RerankMethodSpec)
         module = name.replace("-", "_")
-        assert TRAINING_METHODS.target(name) == f"systems.training.methods.{module}:METHOD"
+        assert (
+            TRAINING_METHODS.target(name) == f"ir_harness.systems.training.methods.{module}:METHOD"
+        )
     assert names("dense") == ("infonce", "mw", "pgrank", "starbucks")
     assert names("rerank") == ("dear-distill", "mvp")
 
@@ -42,7 +44,7 @@ def test_a_method_of_the_other_loop_is_refused_naming_this_loops_methods() -> No
 
 
 def test_dense_loop_refuses_unknown_method_before_loading_a_model(tmp_path) -> None:
-    from systems.training.loop import TrainConfig, train
+    from ir_harness.systems.training.loop import TrainConfig, train
 
     with pytest.raises(ConfigError, match="unknown training method 'nope'"):
         train(TrainConfig("nope", "no-such-model", str(tmp_path)), [object()], progress=False)
@@ -50,7 +52,7 @@ def test_dense_loop_refuses_unknown_method_before_loading_a_model(tmp_path) -> N
 
 def test_rerank_loop_builds_its_method_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """A registered method is all a new recipe needs: make_method has no list of its own."""
-    from systems.training.rerank_train import RerankTrainConfig, make_method
+    from ir_harness.systems.training.rerank_train import RerankTrainConfig, make_method
 
     built: list[tuple[str, str, dict]] = []
 

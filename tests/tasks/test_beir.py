@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError, DataNotFoundError
-from tasks.beir import CQADUPSTACK_FORUMS, PUBLIC, BeirTask, irds_id, parse_name
+from ir_harness.errors import ConfigError, DataNotFoundError
+from ir_harness.tasks.beir import CQADUPSTACK_FORUMS, PUBLIC, BeirTask, irds_id, parse_name
 
 
 def test_irds_ids_and_splits() -> None:
@@ -61,7 +61,7 @@ def test_restricted_dataset_error_says_why(tmp_path: Path) -> None:
 def test_online_conversion_on_official_format_files(tmp_path: Path) -> None:
     """ir_datasets' own loaders over tiny files in the official formats; no network."""
     ir_datasets = pytest.importorskip("ir_datasets")
-    from tasks._irds import load_irds
+    from ir_harness.tasks._irds import load_irds
 
     (tmp_path / "docs.tsv").write_text("d1\tcats purr\nd2\tdogs bark\n")
     (tmp_path / "queries.tsv").write_text("q1\twhat purrs\nq2\twho barks\n")
@@ -113,8 +113,8 @@ def test_cli_bm25_on_local_beir_folder(tmp_path: Path) -> None:
     """End to end through pyserini BM25: the self-hit q1 is dropped for ArguAna."""
     from typer.testing import CliRunner
 
-    from harness.cli import app
-    from harness.io import read_trec_run
+    from ir_harness.cli import app
+    from ir_harness.data.formats import read_trec_run
 
     _beir_folder(tmp_path / "data", "arguana")
     args = ["run", "--system", "bm25", "--task", "beir/arguana", "--data-dir"]
@@ -139,7 +139,7 @@ def test_scoring_load_skips_the_corpus(tmp_path: Path) -> None:
 def test_cli_eval_on_local_folder_without_parsing_the_corpus(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from ir_harness.cli import app
 
     _beir_folder(tmp_path, "scifact")
     (tmp_path / "scifact" / "corpus.jsonl").write_text("not json\n", encoding="utf-8")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError, DataFormatError, DataNotFoundError
-from harness.metrics import evaluate, prepare_run
-from tasks import bright
-from tasks.bright import BrightSetting, BrightTask, from_bright_rows, parse_setting
+from ir_harness.errors import ConfigError, DataFormatError, DataNotFoundError
+from ir_harness.eval.metrics import evaluate, prepare_run
+from ir_harness.tasks import bright
+from ir_harness.tasks.bright import BrightSetting, BrightTask, from_bright_rows, parse_setting
 
 # ---------------------------------------------------------------- names
 
@@ -229,8 +229,8 @@ def test_cli_bm25_on_real_queries_and_written_documents(shared_data: Path, tmp_p
     """
     from typer.testing import CliRunner
 
-    from harness.cli import app
-    from harness.io import read_trec_run
+    from ir_harness.cli import app
+    from ir_harness.data.formats import read_trec_run
 
     rows = _real_rows(shared_data, "leetcode")
     trap = {r["id"]: [x for x in r["excluded_ids"] if x != "N/A"][:20] for r in rows}

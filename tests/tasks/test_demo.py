@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from harness.errors import ConfigError
-from tasks.demo import generate_limit_style
+from ir_harness.errors import ConfigError
+from ir_harness.tasks.demo import generate_limit_style
 
 
 def test_every_pair_of_documents_is_some_querys_relevant_set() -> None:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.errors import ConfigError, DataNotFoundError
-from tasks import limit
-from tasks.limit import LimitSmallTask, LimitTask, from_mteb_rows
+from ir_harness.errors import ConfigError, DataNotFoundError
+from ir_harness.tasks import limit
+from ir_harness.tasks.limit import LimitSmallTask, LimitTask, from_mteb_rows
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pytest
 
-from harness.data import Corpus, Document
-from harness.errors import DataFormatError
-from harness.protocols import SystemMeta
-from tasks.llmjudge import (
+from ir_harness.data.model import Corpus, Document
+from ir_harness.errors import DataFormatError
+from ir_harness.protocols import SystemMeta
+from ir_harness.tasks.llmjudge import (
     LLMJudgeTask,
     agreement,
     builtin_run_set,
@@ -214,7 +214,7 @@ def test_out_of_range_labels_are_counted_and_warned_not_hidden(
 def test_half_missing_file_warns_with_counts_and_empty_file_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks.llmjudge import Labels, score_labels
+    from ir_harness.tasks.llmjudge import Labels, score_labels
 
     monkeypatch.setenv("HARNESS_LLMJUDGE_RANKING", "0")
     human = {("q1", "p1"): 3, ("q1", "p2"): 0, ("q2", "p3"): 1, ("q2", "p4"): 2}
@@ -242,8 +242,8 @@ def test_evaluate_file_reports_policy_and_run_set(
 
 
 def test_run_set_folder_is_read_explicitly_and_fingerprinted(tmp_path: Path) -> None:
-    from harness.errors import ConfigError
-    from tasks.llmjudge import read_run_set, run_fingerprints
+    from ir_harness.errors import ConfigError
+    from ir_harness.tasks.llmjudge import read_run_set, run_fingerprints
 
     folder = tmp_path / "runs"
     (folder / "sub").mkdir(parents=True)
@@ -293,7 +293,7 @@ def test_system_ranking_run_set_is_explicit_not_the_results_folder(
 
 def test_online_loader_fetches_the_challenge_files(tmp_path: Path) -> None:
     """The online path (the challenge's GitHub files) parsed from file:// URLs, no network."""
-    from tasks.llmjudge import ONLINE_FILES, fetch_online, load_pool
+    from ir_harness.tasks.llmjudge import ONLINE_FILES, fetch_online, load_pool
 
     src = tmp_path / "upstream"
     src.mkdir()
@@ -332,8 +332,8 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
     shared_data: Path, tmp_path: Path
 ) -> None:
     """--limit-queries 2 used to judge all 4,423 pairs while recording limit_queries: 2."""
-    from harness.registry import SYSTEMS
-    from harness.runner import RunOptions, run
+    from ir_harness.registry import SYSTEMS
+    from ir_harness.run.runner import RunOptions, run
 
     SYSTEMS.register("counting-judge", _CountingJudge)
     out = run(
@@ -354,8 +354,8 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
     assert out.metrics.extra["scope"]["queries"] == qids
     assert "skipped" in out.metrics.extra["run_set"]
     # the metadata identifies the human labels actually scored against, and the local files
-    from harness.checksum import qrels_sha256
-    from tasks.llmjudge import human_labels, labels_to_qrels
+    from ir_harness.data.identity import qrels_sha256
+    from ir_harness.tasks.llmjudge import human_labels, labels_to_qrels
 
     human, _ = human_labels(shared_data, "")
     scored = {p: g for p, g in human.items() if p[0] in qids}
@@ -364,9 +364,9 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
 
 
 def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) -> None:
-    from harness.errors import ConfigError
-    from harness.registry import SYSTEMS, TASKS
-    from harness.runner import RunOptions, run
+    from ir_harness.errors import ConfigError
+    from ir_harness.registry import SYSTEMS, TASKS
+    from ir_harness.run.runner import RunOptions, run
 
     class WholeSetTask(LLMJudgeTask):
         limits_queries = False  # declared, not read off the signature

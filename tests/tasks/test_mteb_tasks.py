@@ -8,11 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from harness.errors import DataFormatError
-from harness.pipeline import Pipeline
-from harness.protocols import SystemMeta
-from harness.runtime import RunContext
-from harness.sts import (
+from ir_harness.data.sts import (
     LOCAL_STS,
     MTEB_TEST_SIZE,
     STSPair,
@@ -23,7 +19,11 @@ from harness.sts import (
     read_stsb_csv,
     spearman,
 )
-from tasks.mteb_tasks import MtebTask, sts_result
+from ir_harness.errors import DataFormatError
+from ir_harness.protocols import SystemMeta
+from ir_harness.run.context import RunContext
+from ir_harness.run.pipeline import Pipeline
+from ir_harness.tasks.mteb_tasks import MtebTask, sts_result
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -150,7 +150,7 @@ def test_local_sts_sizes_match_mteb(shared_data: Path) -> None:
 def test_stsbenchmark_end_to_end_matches_mteb_leaderboard(
     shared_data: Path, tmp_path: Path
 ) -> None:
-    from harness.runner import RunOptions, run
+    from ir_harness.run.runner import RunOptions, run
 
     out = run(
         RunOptions(
@@ -168,8 +168,8 @@ def test_stsbenchmark_end_to_end_matches_mteb_leaderboard(
 
 
 def test_mteb_sts_subsets_offer_their_sentence_pairs(tmp_path: Path) -> None:
-    from harness.sts import SentencePairTask
-    from tasks.mteb_tasks import MtebTask
+    from ir_harness.data.sts import SentencePairTask
+    from ir_harness.tasks.mteb_tasks import MtebTask
 
     task = MtebTask()
     assert isinstance(task, SentencePairTask)

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.errors import DataNotFoundError
-from tasks.nfcorpus import NFCorpusTask
+from ir_harness.errors import DataNotFoundError
+from ir_harness.tasks.nfcorpus import NFCorpusTask
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,12 +40,12 @@ def test_beir_folder_wins_when_present(tmp_path: Path) -> None:
 def test_missing_everywhere_names_both_sources(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tasks._irds
+    import ir_harness.tasks._irds
 
     def offline(*a: object, **k: object) -> None:
         raise ConnectionError("no network")
 
-    monkeypatch.setattr(tasks._irds, "load_irds", offline)
+    monkeypatch.setattr(ir_harness.tasks._irds, "load_irds", offline)
     with pytest.raises(DataNotFoundError) as e:
         NFCorpusTask().load("", tmp_path)
     msg = str(e.value)
@@ -59,7 +59,7 @@ def test_missing_everywhere_names_both_sources(
 def test_irds_conversion_on_official_formats(tmp_path: Path) -> None:
     """The online path's parsing, with ir_datasets reading small files in the official formats."""
     ir_datasets = pytest.importorskip("ir_datasets")
-    from tasks._irds import load_irds
+    from ir_harness.tasks._irds import load_irds
 
     (tmp_path / "docs.tsv").write_text("MED-1\tstatin abstract\nMED-2\tother text\n")
     (tmp_path / "queries.tsv").write_text("PLAIN-1\tstatins\n")

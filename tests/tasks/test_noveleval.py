@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tasks.noveleval import NovelEvalTask, fetch_online
+from ir_harness.tasks.noveleval import NovelEvalTask, fetch_online
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.corpus_store import StoredCorpus
-from harness.errors import ConfigError
-from harness.testing import check_task_plugin
-from tasks.synthetic import SyntheticTask, load_synthetic, parse_size, passages
+from ir_harness.corpus.store import StoredCorpus
+from ir_harness.errors import ConfigError
+from ir_harness.tasks.synthetic import SyntheticTask, load_synthetic, parse_size, passages
+from ir_harness.testing import check_task_plugin
 
 if TYPE_CHECKING:
     from pathlib import Path

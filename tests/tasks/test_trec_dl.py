@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import ConfigError, DataNotFoundError
-from tasks import trec_dl
-from tasks.trec_dl import TrecDLTask
+from ir_harness.errors import ConfigError, DataNotFoundError
+from ir_harness.tasks import trec_dl
+from ir_harness.tasks.trec_dl import TrecDLTask
 
 
 def test_online_settings_ids_are_registered_in_ir_datasets() -> None:
@@ -37,12 +37,12 @@ def test_online_passage_and_document_conventions() -> None:
 
 
 def test_online_failure_names_the_ir_datasets_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tasks._irds
+    import ir_harness.tasks._irds
 
     def offline(dataset: object, **_: object) -> None:
         raise ConnectionError("network is off")
 
-    monkeypatch.setattr(tasks._irds, "load_irds", offline)
+    monkeypatch.setattr(ir_harness.tasks._irds, "load_irds", offline)
     with pytest.raises(DataNotFoundError, match="msmarco-passage-v2/trec-dl-2022/judged") as e:
         TrecDLTask().load("2022", None)
     assert "online only" in str(e.value) and "network is off" in str(e.value)

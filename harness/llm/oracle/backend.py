@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.llm.base import Completion, LLMError, Request
-from harness.llm.oracle.prompts import Case, describe_answer, read_case
-from harness.llm.oracle.spec import OracleSpec, parse_oracle
+from ir_harness.llm.base import Completion, LLMError, Request
+from ir_harness.llm.oracle.prompts import Case, describe_answer, read_case
+from ir_harness.llm.oracle.spec import OracleSpec, parse_oracle
 
 if TYPE_CHECKING:
-    from harness.llm.oracle.knowledge import Knowledge
+    from ir_harness.llm.oracle.knowledge import Knowledge
 
 
 class OracleError(LLMError):
@@ -155,8 +155,8 @@ def make_oracle(
     cache_dir: Any = None,
 ) -> OracleLLM:
     """An oracle for ``spec``; its task is ``task=`` in the spec, else the run's task."""
-    from harness.errors import ConfigError
-    from harness.llm.oracle.knowledge import load_knowledge
+    from ir_harness.errors import ConfigError
+    from ir_harness.llm.oracle.knowledge import load_knowledge
 
     s = parse_oracle(spec)
     name = s.task or task

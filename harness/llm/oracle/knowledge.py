@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Qrels, Queries
+    from ir_harness.data.model import Corpus, Qrels, Queries
 
 KEY_WORDS = 6  # words of a text's start used as its lookup key
 
@@ -82,7 +82,7 @@ class Knowledge:
     # ---------------------------------------------------------------- trees
     def reload_trees(self) -> bool:
         """Index internal nodes of new or changed trees for this corpus; True if any were read."""
-        from harness.semtree import Node, leaf_doc_id
+        from ir_harness.data.semtree import Node, leaf_doc_id
 
         files = list(self.tree_files)
         for d in self.tree_dirs:
@@ -169,14 +169,14 @@ def load_knowledge(
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-    from harness.runner import load_task
-    from harness.runtime import default_cache_dir
+    from ir_harness.run.context import default_cache_dir
+    from ir_harness.run.runner import load_task
 
     _, data = load_task(task, data_dir)
     qrels = data.qrels
     source = data.source
     if qrels_file:
-        from harness.io import read_trec_qrels
+        from ir_harness.data.formats import read_trec_qrels
 
         qrels = read_trec_qrels(Path(qrels_file))
         source = str(qrels_file)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.llm.base import Message
+    from ir_harness.llm.base import Message
 
 _LISTWISE_HEAD = re.compile(
     r"^I will provide you with (?P<n>\d+) passages, each indicated by number identifier \[\]\."
@@ -49,7 +49,7 @@ class Case:
 
 
 def _judge_parts() -> tuple[str, str, str]:
-    from harness.llm.judge_prompt import PROMPT
+    from ir_harness.llm.judge_prompt import PROMPT
 
     head, rest = PROMPT.split("{query}", 1)
     mid, tail = rest.split("{passage}", 1)

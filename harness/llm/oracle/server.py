@@ -16,13 +16,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import HarnessError
+from ir_harness.errors import HarnessError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from harness.llm.oracle.backend import OracleLLM
+    from ir_harness.llm.oracle.backend import OracleLLM
 
 HOST = "127.0.0.1"
 
@@ -97,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as e:
             self._error(400, f"bad request body: {e}")
             return
-        from harness.llm.base import Request
+        from ir_harness.llm.base import Request
 
         try:
             c = self.server.oracle(model).generate(Request(messages=messages))
@@ -132,7 +132,7 @@ def task_factory(
     task: str, data_dir: Path | str | None = None, cache_dir: Path | None = None
 ) -> Callable[[str], OracleLLM]:
     """Oracles answering from ``task``'s data, one per model spec a request names."""
-    from harness.llm.oracle.backend import make_oracle
+    from ir_harness.llm.oracle.backend import make_oracle
 
     return lambda model: make_oracle(model, task=task, data_dir=data_dir, cache_dir=cache_dir)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 _BRACKET = re.compile(r"^oracle\[(?P<opts>[^\]]*)\]$")
 KEYS = ("noise", "seed", "flip", "qrels", "task", "tree")

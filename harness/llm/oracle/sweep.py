@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
+from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.runner import RunOutcome
+    from ir_harness.run.runner import RunOutcome
 
 
 @dataclass
@@ -50,14 +50,14 @@ def oracle_spec(noise: float, seed: int, flip: float) -> str:
 
 def sweep(opts: SweepOptions) -> list[tuple[float, int, RunOutcome]]:
     """Run the system once per (noise, seed); each result is stored under its own name."""
-    from harness.family import run_any
-    from harness.runner import RunOptions
+    from ir_harness.eval.family import run_any
+    from ir_harness.run.runner import RunOptions
 
     if "llm" in opts.system_options:
         raise ConfigError("oracle-sweep sets --llm itself; do not pass llm as an option")
     srv = None
     if opts.http:
-        from harness.llm.oracle.server import serve_in_thread, task_factory
+        from ir_harness.llm.oracle.server import serve_in_thread, task_factory
 
         srv = serve_in_thread(task_factory(opts.task, opts.data_dir))
     out: list[tuple[float, int, RunOutcome]] = []

@@ -1,9 +1,9 @@
 """Training methods, one per module, looked up by name (``harness train --method NAME``).
 
 A method is either ``dense`` (a loss over a batch of training examples, run by
-``systems.training.loop`` on a sentence-transformers encoder) or ``rerank`` (a model with its own
-loss over teacher-scored groups, run by ``systems.training.rerank_train``). Both loops take their
-steps through the shared ``systems.training.engine``. Another package adds a method with one line
+``ir_harness.systems.training.loop`` on a sentence-transformers encoder) or ``rerank`` (a model with its own
+loss over teacher-scored groups, run by ``ir_harness.systems.training.rerank_train``). Both loops take their
+steps through the shared ``ir_harness.systems.training.engine``. Another package adds a method with one line
 in its ``[project.entry-points."harness.training_methods"]`` table pointing at a
 ``DenseMethod`` or ``RerankMethodSpec``.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from harness.errors import ConfigError
-from harness.registry import Registry
+from ir_harness.errors import ConfigError
+from ir_harness.registry import Registry
 
 if TYPE_CHECKING:
     import random
@@ -71,7 +71,7 @@ def names(kind: str | None = None) -> tuple[str, ...]:
 def get_method(name: str, kind: str | None = None) -> Any:
     """The method called ``name``; unknown names list the known ones, and a method of the other
     loop is refused naming the ones this loop runs."""
-    from harness.errors import UnknownNameError
+    from ir_harness.errors import UnknownNameError
 
     try:
         method = TRAINING_METHODS.get(name)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from systems.training.methods import RerankMethodSpec
+from ir_harness.systems.training.methods import RerankMethodSpec
 
 
 def build(base_model: str, device: str, **options: Any) -> Any:
-    from systems.dear.distill import DistillStudent
+    from ir_harness.systems.dear.distill import DistillStudent
 
     return DistillStudent.build(base_model, device, **options)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from systems.training import losses as L
-from systems.training.methods import DenseMethod
+from ir_harness.systems.training import losses as L
+from ir_harness.systems.training.methods import DenseMethod
 
 if TYPE_CHECKING:
     import random

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from systems.training.methods import RerankMethodSpec
+from ir_harness.systems.training.methods import RerankMethodSpec
 
 
 def build(base_model: str, device: str, **options: Any) -> Any:
-    from systems.mvp.train import MVPTrainer
+    from ir_harness.systems.mvp.train import MVPTrainer
 
     return MVPTrainer.build(base_model, device, **options)
 

@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from harness.errors import ConfigError
-from systems.training import losses as L
-from systems.training.methods import DenseMethod
+from ir_harness.errors import ConfigError
+from ir_harness.systems.training import losses as L
+from ir_harness.systems.training.methods import DenseMethod
 
 if TYPE_CHECKING:
     import random
 
 
 def pgrank(stepper: Any, batch: list[Any], rng: random.Random) -> torch.Tensor:
-    from systems.training.loop import candidate_set
+    from ir_harness.systems.training.loop import candidate_set
 
     cfg, enc = stepper.cfg, stepper.enc
     sets = [candidate_set(e, batch, cfg.pg_candidates, rng) for e in batch]

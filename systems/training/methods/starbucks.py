@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
-from harness.errors import ConfigError
-from systems.training import losses as L
-from systems.training.data import STSExample
-from systems.training.methods import DenseMethod
+from ir_harness.errors import ConfigError
+from ir_harness.systems.training import losses as L
+from ir_harness.systems.training.data import STSExample
+from ir_harness.systems.training.methods import DenseMethod
 
 if TYPE_CHECKING:
     import random
@@ -52,7 +52,7 @@ def _layers(stepper: Any) -> list[int]:
 
 
 def _retrieval(stepper: Any, batch: list[Any], rng: random.Random) -> torch.Tensor:
-    from systems.training.loop import retrieval_batch
+    from ir_harness.systems.training.loop import retrieval_batch
 
     cfg, enc = stepper.cfg, stepper.enc
     q, d, mask = retrieval_batch(batch, cfg.n_negatives, rng)

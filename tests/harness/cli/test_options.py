@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from harness.cli import main
-from harness.cli.options import parse_options
-from harness.errors import ConfigError
+from ir_harness.cli import main
+from ir_harness.cli.options import parse_options
+from ir_harness.errors import ConfigError
 
 
 def test_usage_error_exits_2_with_one_message_and_no_traceback(
@@ -48,7 +48,7 @@ def test_parse_options_reads_json_values() -> None:
 def test_llm_settings_are_restored_after_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """`harness run --llm-timeout ...` inside a longer-lived process (a notebook, the test suite)
     must not leave its settings for later runs (a leaked timeout broke an unrelated test)."""
-    from harness.cli.run import _llm_settings
+    from ir_harness.cli.run import _llm_settings
 
     monkeypatch.delenv("HARNESS_LLM_TIMEOUT_S", raising=False)
     monkeypatch.setenv("HARNESS_LLM_ATTEMPTS", "3")

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from typer.testing import CliRunner
 
-import harness.cli as cli
-from harness.cli import app
+import ir_harness.cli as cli
+from ir_harness.cli import app
 
 if TYPE_CHECKING:
     import pytest
@@ -30,7 +30,7 @@ def test_help_lists_core_and_plugin_commands() -> None:
 
 def test_listing_loads_no_plugin_command_module() -> None:
     code = (
-        "import sys; from typer.testing import CliRunner; from harness.cli import app;"
+        "import sys; from typer.testing import CliRunner; from ir_harness.cli import app;"
         "r = CliRunner().invoke(app, ['list', 'systems', '--json']); assert r.exit_code == 0;"
         "print(sorted(m for m in sys.modules if m.startswith(('systems', 'tasks'))))"
     )
@@ -71,7 +71,7 @@ def test_listing_a_family_without_fixed_subsets_names_no_plugin(
 ) -> None:
     import json
 
-    from harness.registry import TASKS
+    from ir_harness.registry import TASKS
 
     class Open:
         description = "any folder"

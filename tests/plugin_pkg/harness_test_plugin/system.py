@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from harness.protocols import SystemMeta
+from ir_harness.protocols import SystemMeta
 
 if TYPE_CHECKING:
-    from harness.data import Corpus, Queries, Run
-    from harness.runtime import RunContext
+    from ir_harness.data.model import Corpus, Queries, Run
+    from ir_harness.run.context import RunContext
 
 
 def _words(text: str) -> set[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from harness.data import Corpus, Document, TaskData
-from harness.spec import DataSourceSpec, TaskSpec
+from ir_harness.data.model import Corpus, Document, TaskData
+from ir_harness.data.spec import DataSourceSpec, TaskSpec
 
 if TYPE_CHECKING:
     from pathlib import Path

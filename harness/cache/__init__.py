@@ -1,0 +1,1 @@
+"""Persistent caches: text embeddings, per-corpus embedding shards, LLM responses."""

@@ -1,0 +1,1 @@
+"""Corpora too large for memory: streaming sources and the on-disk corpus store."""

@@ -1,0 +1,450 @@
+"""Readers and writers for the official on-disk formats, with line-precise errors.
+
+Formats: TREC run (six columns), TREC qrels (four columns), BEIR/MTEB jsonl corpus and queries,
+BEIR tsv qrels (with header), MTEB jsonl qrels, and plain ``id<TAB>text`` files. Any path may
+end in ``.gz``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from ir_harness.data.model import Corpus, Document, Qrels, Queries, Run, ranked
+from ir_harness.errors import DataFormatError
+from ir_harness.eval.run_table import RunTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """Open a text file, transparently decompressing ``.gz``.
+
+    ``utf-8-sig``: a byte-order mark written by some editors is dropped instead of becoming
+    part of the first id (which silently changed a query's score).
+    """
+    p = Path(path)
+    if p.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8-sig")
+    return open(p, encoding="utf-8-sig")
+
+
+def open_bytes(path: str | Path) -> IO[bytes]:
+    """Open a file for binary reading, transparently decompressing ``.gz``."""
+    p = Path(path)
+    if p.suffix == ".gz":
+        return cast("IO[bytes]", gzip.open(p, "rb"))
+    return open(p, "rb")
+
+
+def decode_line(path: str | Path, n: int, raw: bytes) -> str:
+    """One line as text (UTF-8, a BOM on line 1 dropped), or a DataFormatError naming it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataFormatError(
+            path, n, f"byte {raw[e.start]:#04x} at column {e.start + 1} is not UTF-8", "UTF-8 text"
+        ) from None
+    return text.removeprefix("\ufeff") if n == 1 else text
+
+
+def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines of a text file (``.gz`` too) with their 1-based line numbers, for
+    readers whose errors name the line. Bytes are decoded per line so a bad byte is reported at
+    its own line (a text stream decodes ahead in blocks)."""
+    with open_bytes(path) as f:
+        for n, raw in enumerate(f, start=1):
+            line = decode_line(path, n, raw).rstrip("\n").rstrip("\r")
+            if line.strip():
+                yield n, line
+
+
+def _grade(path: str | Path, n: int, value: str) -> int:
+    try:
+        f = float(value)
+    except ValueError:
+        raise DataFormatError(
+            path, n, f"relevance {value!r} is not a number", "an integer grade"
+        ) from None
+    if not f.is_integer():
+        raise DataFormatError(path, n, f"relevance {value!r} is not an integer", "an integer grade")
+    return int(f)
+
+
+def _add_qrel(qrels: Qrels, path: str | Path, n: int, qid: str, did: str, grade: int) -> None:
+    docs = qrels.setdefault(qid, {})
+    if did in docs and docs[did] != grade:
+        raise DataFormatError(
+            path,
+            n,
+            f"pair ({qid}, {did}) judged twice with different grades {docs[did]} and {grade}",
+        )
+    docs[did] = grade
+
+
+# ---------------------------------------------------------------- TREC qrels and runs
+# TREC files are whitespace-separated, but some benchmarks use ids with spaces (LIMIT's ids are
+# person names). Such ids are written percent-encoded (space -> %20, tab -> %09, % -> %25)
+# and decoded on reading; ids without whitespace or '%' are written unchanged.
+
+
+def encode_id(i: str) -> str:
+    if " " in i or "\t" in i or "%" in i:
+        return i.replace("%", "%25").replace(" ", "%20").replace("\t", "%09")
+    return i
+
+
+def decode_id(i: str) -> str:
+    if "%" in i:
+        return i.replace("%20", " ").replace("%09", "\t").replace("%25", "%")
+    return i
+
+
+def split_fields(
+    path: str | Path,
+    n: int,
+    line: str,
+    count: int,
+    kind: str,
+    expected: str,
+    sep: str | None = None,
+) -> list[str]:
+    """``line`` split on ``sep`` (whitespace when None) into exactly ``count`` fields, or a
+    DataFormatError naming the file, the line and the expected layout."""
+    parts = line.split(sep)
+    if len(parts) != count:
+        raise DataFormatError(path, n, f"{kind} line has {len(parts)} fields", expected)
+    return parts
+
+
+def read_trec_qrels(path: str | Path) -> Qrels:
+    """``qid iter docid grade`` per line, whitespace separated.
+
+    Parsed column-wise (:func:`_read_columns`); a file the fast path cannot take whole (a bad
+    line, tabs and spaces mixed, a conflicting judgment) is re-read line by line, which names
+    the offending line.
+    """
+    table = _read_columns(path, 4, {0: "id", 2: "id", 3: "float"})
+    if table is not None:
+        fast = _qrels_from_columns(*table)
+        if fast is not None:
+            return fast
+    return _read_trec_qrels_lines(path)
+
+
+def _qrels_from_columns(
+    qids: np.ndarray, q: np.ndarray, dids: np.ndarray, d: np.ndarray, grade: np.ndarray
+) -> Qrels | None:
+    """Nested qrels, or None when a grade is not an integer or a pair has two grades."""
+    if not np.all(np.isfinite(grade)) or np.any(grade != np.round(grade)):
+        return None
+    qrels: Qrels = {}
+    q_names, d_names = qids.tolist(), dids.tolist()
+    for qc, dc, g in zip(q.tolist(), d.tolist(), grade.astype(np.int64).tolist(), strict=True):
+        docs = qrels.setdefault(q_names[qc], {})
+        did = d_names[dc]
+        if docs.setdefault(did, g) != g:
+            return None
+    return qrels
+
+
+def _read_trec_qrels_lines(path: str | Path) -> Qrels:
+    """The validating line-by-line reader: every problem is reported with its line."""
+    qrels: Qrels = {}
+    for n, line in text_lines(path):
+        qid, _, did, g = split_fields(
+            path, n, line, 4, "qrels", "4 fields: query-id iteration doc-id grade"
+        )
+        _add_qrel(qrels, path, n, decode_id(qid), decode_id(did), _grade(path, n, g))
+    return qrels
+
+
+def read_trec_run(path: str | Path) -> Run:
+    """``qid Q0 docid rank score tag`` per line. The rank column is ignored, as trec_eval does."""
+    return read_trec_run_table(path).to_dict()
+
+
+def read_trec_run_table(path: str | Path) -> RunTable:
+    """A TREC run as columns (what evaluation works on), rows in file order.
+
+    Parsed column-wise with pyarrow; a file the fast path rejects (a bad line, a NaN or
+    infinite score, a repeated pair, tabs and spaces mixed) is re-read line by line, which raises the
+    DataFormatError naming the offending line, or accepts what the fast parser could not.
+    """
+    table = _read_columns(path, 6, {0: "id", 2: "id", 4: "float"})
+    if table is not None:
+        qids, q, dids, d, score = table
+        fast = RunTable(qids, dids, q, d, score)
+        if np.isfinite(score).all() and fast.first_duplicate() is None:
+            return fast
+    return RunTable.from_dict(_read_trec_run_lines(path))
+
+
+def _read_trec_run_lines(path: str | Path) -> Run:
+    """The validating line-by-line reader: every problem is reported with its line."""
+    run: Run = {}
+    for n, line in text_lines(path):
+        parts = split_fields(path, n, line, 6, "run", "6 fields: query-id Q0 doc-id rank score tag")
+        qid, did, score_s = decode_id(parts[0]), decode_id(parts[2]), parts[4]
+        try:
+            score = float(score_s)
+        except ValueError:
+            raise DataFormatError(
+                path, n, f"score {score_s!r} is not a number", "a numeric score"
+            ) from None
+        if not math.isfinite(score):
+            what = "NaN" if math.isnan(score) else f"infinite ({score_s})"
+            raise DataFormatError(path, n, f"score is {what}", "a finite score")
+        docs = run.setdefault(qid, {})
+        if did in docs:
+            raise DataFormatError(
+                path,
+                n,
+                f"document {did!r} appears twice for query {qid!r}",
+                "each (query, document) pair once",
+            )
+        docs[did] = score
+    return run
+
+
+# ---------------------------------------------------------------- columnar fast path
+
+
+def _read_columns(
+    path: str | Path, n_fields: int, wanted: dict[int, str]
+) -> tuple[np.ndarray, ...] | None:
+    """Whitespace-separated columns via pyarrow, or None where a line-precise reader must decide.
+
+    ``wanted`` maps a column to "id" (returned as unique decoded ids plus int64 codes) or
+    "float" (float64). Every line must have exactly ``n_fields`` fields separated by single
+    spaces (or single tabs); blank lines are skipped and a UTF-8 BOM is dropped. Anything else
+    (a short line, a number that does not parse, bytes that are not UTF-8, quotes are taken
+    literally) returns None so the caller falls back.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(n_fields)]
+    ids = pa.dictionary(pa.int32(), pa.string())
+    types = {names[i]: ids if kind == "id" else pa.float64() for i, kind in wanted.items()}
+    try:
+        table = pcsv.read_csv(
+            str(path),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(
+                delimiter=_delimiter(path),
+                quote_char=False,
+                escape_char=False,
+                double_quote=False,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=types,
+                include_columns=[names[i] for i in sorted(wanted)],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        ).unify_dictionaries()
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    out: list[np.ndarray] = []
+    for i, kind in sorted(wanted.items()):
+        col = table.column(names[i])
+        if kind == "float":
+            out.append(_concat_primitive(col.chunks, np.float64))
+            continue
+        if col.num_chunks == 0:
+            out += [np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)]
+            continue
+        vocab = col.chunk(0).dictionary.to_pylist()
+        if any("%" in v for v in vocab):  # a scan is cheaper than a call per id
+            vocab = [decode_id(v) for v in vocab]
+        codes = _concat_primitive([c.indices for c in col.chunks], np.int32)
+        uniq, remap = np.unique(np.array(vocab, dtype=object), return_inverse=True)
+        if len(uniq) == len(vocab):  # decoding merged nothing: keep the codes as they are
+            out += [np.array(vocab, dtype=object), codes.astype(np.int64)]
+        else:
+            out += [uniq, remap.astype(np.int64)[codes]]
+    return tuple(out)
+
+
+def _concat_primitive(chunks: list, dtype: type) -> np.ndarray:  # type: ignore[type-arg]
+    """Null-free pyarrow numeric arrays as one numpy array, read from their data buffers.
+
+    ``Array.to_numpy`` imports pandas (0.4 s of a cold ``harness eval``) even for zero-copy
+    conversions; the data buffer of a null-free primitive array is the values themselves.
+    """
+    size = np.dtype(dtype).itemsize
+    parts: list[np.ndarray] = [
+        np.frombuffer(c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size)
+        for c in chunks
+        if len(c)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _delimiter(path: str | Path) -> str:
+    """Tab for files whose first line is tab-separated without spaces, else a space."""
+    with open_bytes(path) as f:
+        head = f.read(65536)
+    first = next((ln for ln in head.splitlines() if ln.strip()), b"")
+    return "\t" if b"\t" in first and b" " not in first else " "
+
+
+def format_trec_run(run: Run, tag: str) -> str:
+    """TREC six-column text in trec_eval order (score desc, doc id desc on ties)."""
+    out: list[str] = []
+    for qid in sorted(run):
+        for rank, (did, score) in enumerate(ranked(run[qid]), start=1):
+            out.append(f"{encode_id(qid)} Q0 {encode_id(did)} {rank} {score:.9g} {tag}\n")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- BEIR / MTEB formats
+
+
+def _json_line(path: str | Path, n: int, line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise DataFormatError(
+            path, n, f"not valid JSON ({e.msg})", "one JSON object per line"
+        ) from None
+    if not isinstance(obj, dict):
+        raise DataFormatError(path, n, f"JSON value is a {type(obj).__name__}", "a JSON object")
+    return obj
+
+
+def json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The JSON object on each non-blank line with its line number; anything else is a
+    ``DataFormatError`` naming the line."""
+    for n, line in text_lines(path):
+        yield n, _json_line(path, n, line)
+
+
+def _field(path: str | Path, n: int, obj: dict[str, Any], *names: str) -> str:
+    for name in names:
+        if name in obj and obj[name] is not None:
+            return str(obj[name])
+    raise DataFormatError(path, n, f"missing field {names[0]!r}", f"fields {', '.join(names)}")
+
+
+def read_jsonl_corpus(
+    path: str | Path, id_fields: tuple[str, ...] = ("_id", "docid", "id")
+) -> Corpus:
+    """BEIR corpus.jsonl: ``{"_id", "title", "text"}`` (also ``docid``/``doc`` and ``id``/``content``)."""
+    docs: dict[str, Document] = {}
+    for n, obj in json_lines(path):
+        did = _field(path, n, obj, *id_fields)
+        if did in docs:
+            raise DataFormatError(path, n, f"duplicate document id {did!r}", "unique document ids")
+        text = _field(path, n, obj, "text", "doc", "contents", "content")
+        docs[did] = Document(did, text, str(obj.get("title") or ""))
+    return Corpus(docs.values())
+
+
+def read_tsv_corpus(path: str | Path) -> Corpus:
+    """``docid<TAB>text`` per line."""
+    docs: dict[str, Document] = {}
+    for n, line in text_lines(path):
+        parts = line.split("\t", 1)
+        if len(parts) != 2:
+            raise DataFormatError(path, n, "no tab separator", "doc-id<TAB>text")
+        did, text = parts
+        if did in docs:
+            raise DataFormatError(path, n, f"duplicate document id {did!r}", "unique document ids")
+        docs[did] = Document(did, text)
+    return Corpus(docs.values())
+
+
+def read_jsonl_queries(path: str | Path) -> Queries:
+    queries: Queries = {}
+    for n, obj in json_lines(path):
+        qid = _field(path, n, obj, "_id", "query_id", "qid", "id")
+        if qid in queries:
+            raise DataFormatError(path, n, f"duplicate query id {qid!r}", "unique query ids")
+        queries[qid] = _field(path, n, obj, "text", "query")
+    return queries
+
+
+def read_tsv_queries(path: str | Path) -> Queries:
+    """``qid<TAB>text`` per line (TREC topics files, NFCorpus queries)."""
+    queries: Queries = {}
+    for n, line in text_lines(path):
+        parts = line.split("\t", 1)
+        if len(parts) != 2:
+            raise DataFormatError(path, n, "no tab separator", "query-id<TAB>text")
+        if parts[0] in queries:
+            raise DataFormatError(path, n, f"duplicate query id {parts[0]!r}", "unique query ids")
+        queries[parts[0]] = parts[1]
+    return queries
+
+
+def read_beir_tsv_qrels(path: str | Path) -> Qrels:
+    """BEIR ``qrels/<split>.tsv``: header ``query-id corpus-id score`` then tab-separated rows."""
+    qrels: Qrels = {}
+    for n, line in text_lines(path):
+        if n == 1 and line.split("\t")[0] in ("query-id", "query_id", "qid"):
+            continue
+        qid, did, g = split_fields(
+            path, n, line, 3, "qrels", "3 tab-separated fields: query-id corpus-id score", "\t"
+        )
+        _add_qrel(qrels, path, n, qid, did, _grade(path, n, g))
+    return qrels
+
+
+def read_jsonl_qrels(path: str | Path) -> Qrels:
+    """MTEB jsonl qrels: ``{"query-id", "corpus-id", "score"}``."""
+    qrels: Qrels = {}
+    for n, obj in json_lines(path):
+        qid = _field(path, n, obj, "query-id", "query_id", "qid")
+        did = _field(path, n, obj, "corpus-id", "corpus_id", "docid", "doc_id")
+        _add_qrel(
+            qrels, path, n, qid, did, _grade(path, n, _field(path, n, obj, "score", "relevance"))
+        )
+    return qrels
+
+
+def read_judge_qrels(path: str | Path, human: Qrels | None = None) -> Qrels:
+    """Judge-made qrels (``qid 0 docid grade``) to evaluate a task with instead of human ones.
+
+    With ``human``, the judge's qrels are restricted to the human-judged pairs and a human pair
+    the judge did not label counts as grade 0, so both qrels cover the same pool.
+    """
+    judged = read_trec_qrels(path)
+    if human is None:
+        return judged
+    return {q: {d: judged.get(q, {}).get(d, 0) for d in docs} for q, docs in human.items()}
+
+
+# ---------------------------------------------------------------- atomic writes
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def atomic_write(path: str | Path, writer: Callable[[IO[bytes]], Any]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            writer(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,228 @@
+"""Semantic textual similarity (STS) data readers and the MTEB STS metric.
+
+In the core because both sides use them: the ``mteb/*`` STS tasks score systems with them, and
+training (STS training pairs, ``starbucks-grid`` on an STS task) reads the same files.
+
+Formats (all in ``<data>/``):
+
+* STS Benchmark ``stsb/stsb-en-*.csv``: CSV without header, ``sentence1,sentence2,score``.
+* SICK ``sick2014/SICK_*.txt``: TSV with a header naming ``pair_ID``, ``sentence_A``,
+  ``sentence_B``, ``relatedness_score``.
+* SemEval STS 2012-2016 ``sts-semeval/<year>/*.test.tsv``: TSV without header,
+  ``score<TAB>sentence1<TAB>sentence2``; rows with an empty score were not rated (2015/2016) and
+  are skipped, as the official gold files leave them out.
+
+The metric follows MTEB's ``AbsTaskSTS``: cosine similarity of the two embeddings, Spearman's rho
+against the gold score (``cosine_spearman``, the main score, stored x1 like MTEB's result files).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from ir_harness.data.formats import open_text
+from ir_harness.errors import DataFormatError
+from ir_harness.eval.measures import measure
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class STSPair:
+    pair_id: str
+    sentence1: str
+    sentence2: str
+    score: float
+    source: str
+
+
+def _score(path: str | Path, n: int, value: str) -> float:
+    try:
+        s = float(value)
+    except ValueError:
+        raise DataFormatError(path, n, f"score {value!r} is not a number", "a gold score") from None
+    if not math.isfinite(s):
+        raise DataFormatError(path, n, f"score {value!r} is not finite", "a finite gold score")
+    return s
+
+
+def read_stsb_csv(path: Path) -> list[STSPair]:
+    """STS Benchmark CSV: ``sentence1,sentence2,score`` (quoted as CSV), no header."""
+    out: list[STSPair] = []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        for row in reader:
+            n = reader.line_num
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) != 3:
+                raise DataFormatError(
+                    path, n, f"row has {len(row)} CSV fields", "3: sentence1,sentence2,score"
+                )
+            out.append(
+                STSPair(f"{path.stem}:{n}", row[0], row[1], _score(path, n, row[2]), path.name)
+            )
+    return out
+
+
+_SICK_COLUMNS = ("pair_ID", "sentence_A", "sentence_B", "relatedness_score")
+
+
+def read_sick(path: Path) -> list[STSPair]:
+    """SICK TSV with header; the relatedness score (1-5) is the gold similarity."""
+    out: list[STSPair] = []
+    cols: dict[str, int] = {}
+    with open_text(path) as f:
+        for n, line in enumerate(f, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if not cols:
+                missing = [c for c in _SICK_COLUMNS if c not in parts]
+                if missing:
+                    raise DataFormatError(
+                        path, n, f"header lacks {', '.join(missing)}", "a SICK header row"
+                    )
+                cols = {c: parts.index(c) for c in _SICK_COLUMNS}
+                continue
+            if len(parts) <= max(cols.values()):
+                raise DataFormatError(
+                    path, n, f"row has {len(parts)} fields", f"at least {max(cols.values()) + 1}"
+                )
+            out.append(
+                STSPair(
+                    f"sick:{parts[cols['pair_ID']]}",
+                    parts[cols["sentence_A"]],
+                    parts[cols["sentence_B"]],
+                    _score(path, n, parts[cols["relatedness_score"]]),
+                    path.name,
+                )
+            )
+    if not cols:
+        raise DataFormatError(path, None, "file is empty", "a SICK header row and pairs")
+    return out
+
+
+def read_semeval_tsv(path: Path) -> tuple[list[STSPair], int]:
+    """SemEval STS ``score<TAB>s1<TAB>s2``; returns the scored pairs and how many were unscored."""
+    out: list[STSPair] = []
+    skipped = 0
+    with open_text(path) as f:
+        for n, line in enumerate(f, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise DataFormatError(
+                    path, n, f"row has {len(parts)} tab-separated fields", "score<TAB>s1<TAB>s2"
+                )
+            if not parts[0].strip():
+                skipped += 1
+                continue
+            out.append(
+                STSPair(
+                    f"{path.parent.name}/{path.stem}:{n}",
+                    parts[1],
+                    parts[2],
+                    _score(path, n, parts[0].strip()),
+                    f"{path.parent.name}/{path.name}",
+                )
+            )
+    return out, skipped
+
+
+# MTEB STS task name -> files under the data dir. MTEB's STS12-16 test sets are the year's test
+# files concatenated (STS13 without the licensed SMT file); SICK-R is all 9,927 SICK pairs.
+LOCAL_STS: dict[str, tuple[str, ...]] = {
+    "STSBenchmark": ("stsb/stsb-en-test.csv",),
+    "SICK-R": (
+        "sick2014/SICK_train.txt",
+        "sick2014/SICK_trial.txt",
+        "sick2014/SICK_test_annotated.txt",
+    ),
+    "STS12": (  # MTEB also has MSRvid (750 pairs), absent from the shared data
+        "sts-semeval/2012/MSRpar.test.tsv",
+        "sts-semeval/2012/OnWN.test.tsv",
+        "sts-semeval/2012/SMTeuroparl.test.tsv",
+        "sts-semeval/2012/SMTnews.test.tsv",
+    ),
+    "STS13": tuple(f"sts-semeval/2013/{f}.test.tsv" for f in ("FNWN", "OnWN", "headlines")),
+    "STS14": tuple(
+        f"sts-semeval/2014/{f}.test.tsv"
+        for f in ("OnWN", "deft-forum", "deft-news", "headlines", "images", "tweet-news")
+    ),
+    "STS15": tuple(
+        f"sts-semeval/2015/{f}.test.tsv"
+        for f in ("answers-forums", "answers-students", "belief", "headlines", "images")
+    ),
+    "STS16": tuple(
+        f"sts-semeval/2016/{f}.test.tsv"
+        for f in ("answer-answer", "headlines", "plagiarism", "postediting", "question-question")
+    ),
+}
+# Pairs in MTEB's test split (mteb descriptive statistics), to flag partial local copies.
+MTEB_TEST_SIZE = {
+    "STSBenchmark": 1379,
+    "SICK-R": 9927,
+    "STS12": 3108,
+    "STS13": 1500,
+    "STS14": 3750,
+    "STS15": 3000,
+    "STS16": 1186,
+}
+
+
+def read_sts_file(path: Path) -> tuple[list[STSPair], int]:
+    """Pick the reader from the file's folder/extension; returns pairs and skipped rows."""
+    if path.suffix == ".csv":
+        return read_stsb_csv(path), 0
+    if path.name.startswith("SICK"):
+        return read_sick(path), 0
+    return read_semeval_tsv(path)
+
+
+def load_local_sts(root: Path, name: str) -> tuple[list[STSPair], int]:
+    pairs: list[STSPair] = []
+    skipped = 0
+    for rel in LOCAL_STS[name]:
+        p, s = read_sts_file(root / rel)
+        pairs += p
+        skipped += s
+    return pairs, skipped
+
+
+def cosine_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity computed as MTEB does (``1 - paired_cosine_distances``:
+    normalise, then ``1 - |a - b|^2 / 2``), so ties break the same way; zero vectors give 0."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    na = np.linalg.norm(a, axis=1, keepdims=True)
+    nb = np.linalg.norm(b, axis=1, keepdims=True)
+    an = np.divide(a, na, out=np.zeros_like(a), where=na > 0)
+    bn = np.divide(b, nb, out=np.zeros_like(b), where=nb > 0)
+    cos = 1 - 0.5 * ((an - bn) ** 2).sum(axis=1)
+    return np.where((na[:, 0] > 0) & (nb[:, 0] > 0), cos, 0.0)
+
+
+# Spearman's rho with average ranks for ties, as MTEB uses (the measures registry's).
+spearman = measure("spearman")
+
+
+@runtime_checkable
+class SentencePairTask(Protocol):
+    """A task ability: its items are sentence pairs with gold similarity (STS), so an embedding
+    model can be scored on them without ranking (``harness starbucks-grid`` uses it)."""
+
+    def sentence_pairs(
+        self, subset: str, data_dir: Path | None
+    ) -> tuple[list[STSPair], int, str] | None:
+        """(pairs, skipped unrated rows, source) of a local copy, or None when there is none."""
+        ...

@@ -1,0 +1,1 @@
+"""Scoring runs: metrics, measures, coverage, family means and significance tests."""

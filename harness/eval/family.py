@@ -1,0 +1,138 @@
+"""Running a whole benchmark family (``bright``, ``beir``, ``beir/cqadupstack``) and averaging it.
+
+A task plugin opts in by declaring ``has_members`` and defining ``family_members(subset)``
+returning the subsets -- or full task names -- whose mean is the family score. Every member is
+run and stored as usual; the aggregate is stored as its own result, named after the family, with
+each member's main score (and qrels sha256) kept beside the mean.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ir_harness.data.spec import TaskSpec
+from ir_harness.registry import split_task_name
+from ir_harness.run.runner import (
+    ResultRecord,
+    RunOptions,
+    RunOutcome,
+    make_context,
+    run,
+    store_result,
+)
+from ir_harness.task import get_task
+
+if TYPE_CHECKING:
+    from ir_harness.run.pipeline import Pipeline
+
+
+def members(task_name: str) -> list[str]:
+    """Full task names averaged for ``task_name``; empty when it is a single task."""
+    task, subset = get_task(task_name)
+    if not task.has_members:
+        return []
+    family, _ = split_task_name(task_name)
+    names = task.family_members(subset)
+    return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
+
+
+def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
+    """Run every member (recursively), then store the macro average over members."""
+    from ir_harness.run.pipeline import build_pipeline
+
+    t0 = time.perf_counter()
+    names = members(opts.task)
+    outcomes = [run_any(replace(opts, task=n))[-1] for n in names]
+    first = outcomes[0].metrics
+    metric_ids = [m for m in first.metrics if all(m in o.metrics.metrics for o in outcomes)]
+    means = {m: sum(o.metrics.metrics[m] for o in outcomes) / len(outcomes) for m in metric_ids}
+    per_query = {
+        m: {
+            f"{o.metrics.task}/{q}": v
+            for o in outcomes
+            for q, v in o.metrics.per_query.get(m, {}).items()
+        }
+        for m in metric_ids
+    }
+    family, _ = split_task_name(opts.task)
+    spec = TaskSpec(
+        name=opts.task,
+        family=family,
+        description=f"mean over {len(names)} tasks",
+        metrics=tuple(metric_ids),
+        metric_engine="custom",  # means of member metrics, already computed
+        main_metric=first.main_metric,
+        relevance_threshold=first.relevance_threshold,
+        average_over=first.average_over,  # type: ignore[arg-type]
+    )
+    pipe: Pipeline = opts.pipeline or build_pipeline(opts.system, opts.system_options)
+    ctx = make_context(opts)
+    member_scores = {o.metrics.task: o.metrics.main_score for o in outcomes}
+    artifact = json.dumps(
+        {"members": {o.metrics.task: str(o.path) for o in outcomes}, "main_scores": member_scores},
+        indent=1,
+    )
+    total = time.perf_counter() - t0
+    config: dict[str, Any] = {
+        "task": opts.task,
+        "system": opts.system,
+        "options": opts.system_options,
+        "limit_queries": opts.limit_queries,
+        "members": names,
+    }
+    agg = store_result(
+        ResultRecord(
+            opts,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=artifact,
+            means=means,
+            per_query=per_query,
+            n=sum(o.metrics.n_queries for o in outcomes),
+            source=f"mean of {len(names)} member results",
+            timings={"total_s": total},
+            extra={"members": member_scores, "aggregate": "macro mean over member tasks"},
+            artifact_name="members.json",
+            data={
+                "members": {
+                    o.metrics.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes
+                }
+            },
+        )
+    )
+    return outcomes, agg
+
+
+def with_task_defaults(opts: RunOptions) -> RunOptions:
+    """Apply the task family's ``system_defaults`` ({system: {option: value}}) to the stages of
+    the pipeline that the user left unset, e.g. BRIGHT's query-side BM25. They become ordinary
+    options, so they show in the result's label and config like options the user gave."""
+    from ir_harness.run.pipeline import parse_pipeline
+
+    if opts.pipeline is not None:
+        return opts  # an object built by the caller: its settings are its own
+    defaults = get_task(opts.task)[0].system_defaults
+    names = parse_pipeline(opts.system)
+    options = dict(opts.system_options)
+    for name, values in defaults.items():
+        if name not in names:
+            continue
+        for k, v in values.items():
+            if k in options or f"{name}.{k}" in options:
+                continue  # the user's choice wins
+            options[k if len(names) == 1 else f"{name}.{k}"] = v
+    return replace(opts, system_options=options) if options != opts.system_options else opts
+
+
+def run_any(opts: RunOptions) -> list[RunOutcome]:
+    """One task, or a family: returns member outcomes followed by the aggregate (last)."""
+    opts = with_task_defaults(opts)
+    if members(opts.task):
+        outs, agg = run_family(opts)
+        return [*outs, agg]
+    return [run(opts)]

@@ -1,0 +1,182 @@
+"""Scoring a run against qrels with ranx, made to agree with trec_eval.
+
+How we match trec_eval (``trec_eval -c -l T``):
+
+* **Ordering.** trec_eval ignores the rank column, compares scores in single precision and
+  breaks ties by document id, descending. ranx keeps full precision and its tie order is
+  unspecified. We sort each query once by ``(float32(score) desc, doc id desc)`` and hand ranx
+  strictly decreasing rank-derived scores, so both engines see the same list.
+* **Queries averaged.** With ``average_over="qrels"`` every judged query counts and a query the
+  run does not answer scores 0 (``-c``); with ``"intersection"`` only judged queries in the run
+  count (BEIR / pytrec_eval). Run queries without judgments never count.
+* **Relevance threshold.** Binary metrics (MAP, recall, precision, MRR, ...) count a document
+  as relevant when its grade is at least the task's threshold (``-l``); nDCG always uses the
+  graded labels with linear gain (trec_eval ``ndcg_cut``; ranx ``ndcg``).
+* **Per-query values** are kept for significance tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ir_harness.eval.metric_names import BINARY, Metric, parse_metric
+from ir_harness.eval.run_table import RunTable
+
+if TYPE_CHECKING:
+    from ir_harness.data.model import Qrels, Run, TaskData
+    from ir_harness.data.spec import TaskSpec
+
+
+def prepare_run(
+    run: Run,
+    *,
+    depth: int,
+    excluded_ids: dict[str, set[str]] | None = None,
+    ignore_identical_ids: bool = False,
+) -> Run:
+    """Apply the task's quirks, then order and truncate like trec_eval.
+
+    Excluded ids and self-hits are removed *before* truncation (BRIGHT, BEIR). Returned scores
+    are the float32 values, so run files written from this agree with what was scored.
+    """
+    table = RunTable.from_dict(run).prepared(
+        depth=depth, excluded_ids=excluded_ids, ignore_identical_ids=ignore_identical_ids
+    )
+    kept = table.to_dict()
+    return {q: kept.get(q, {}) for q in run}  # queries with nothing left stay, empty
+
+
+@dataclass
+class Evaluation:
+    """Mean and per-query metric values plus the queries they average over."""
+
+    means: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    query_ids: list[str]
+
+
+def evaluate(
+    run: Run | RunTable,
+    qrels: Qrels,
+    spec: TaskSpec,
+    data: TaskData | None = None,
+    metrics: tuple[str, ...] | None = None,
+) -> Evaluation:
+    """Score ``run`` with the task's conventions. Does not modify ``run``.
+
+    The run is ordered and truncated as arrays (:class:`RunTable`), and ranx gets its numba
+    inputs built once per relevance threshold with every metric of that threshold in one call.
+    """
+    parsed = [parse_metric(m) for m in (metrics or spec.metrics)]
+    table = run if isinstance(run, RunTable) else RunTable.from_dict(run)
+    prepared = table.prepared(
+        depth=spec.run_depth,
+        excluded_ids=data.excluded_ids if data else None,
+        ignore_identical_ids=spec.ignore_identical_ids,
+    )
+    codes, bounds = prepared.groups()
+    answered = {
+        qid: (int(bounds[i]), int(bounds[i + 1]))
+        for i, qid in enumerate(prepared.qids[codes].tolist())
+    }
+    judged = [q for q in qrels if qrels[q]]
+    if spec.average_over == "intersection":
+        qids = [q for q in judged if q in answered]
+    else:
+        qids = judged
+    qids.sort()
+    per_query: dict[str, dict[str, float]] = {m.id: dict.fromkeys(qids, 0.0) for m in parsed}
+
+    by_level: dict[int, list[Metric]] = {}
+    for m in parsed:
+        by_level.setdefault(spec.relevance_threshold if m.name in BINARY else 1, []).append(m)
+    if by_level:
+        inputs = _RanxInputs(prepared, answered, qrels)
+    for rel_min, group in by_level.items():
+        # ranx needs at least one positive judgment and one retrieved doc per query: the rest
+        # score 0 by definition (nothing relevant can be found / nothing was returned).
+        qs = [q for q in qids if q in answered and any(g >= rel_min for g in qrels[q].values())]
+        if not qs:
+            continue
+        ids = [m.ranx_id(spec.relevance_threshold) for m in group]
+        scores = inputs.evaluate(qs, ids)
+        for m, rid in zip(group, ids, strict=True):
+            values = np.nan_to_num(np.asarray(scores[rid], dtype=np.float64), nan=0.0)
+            per_query[m.id].update(zip(qs, values.tolist(), strict=True))
+
+    means = {m: (float(np.mean(list(v.values()))) if v else 0.0) for m, v in per_query.items()}
+    return Evaluation(means=means, per_query=per_query, query_ids=qids)
+
+
+class _RanxInputs:
+    """ranx's numba inputs for a prepared run: one ``(doc code, score)`` array per query.
+
+    Document ids become integer codes shared by run and qrels (exact in float64, unlike
+    ranx's string hashes); run rows keep the trec_eval order with strictly decreasing
+    rank-derived scores, qrels rows are sorted by grade desc as ranx's ``Qrels`` would be.
+    """
+
+    def __init__(self, prepared: RunTable, answered: dict[str, tuple[int, int]], qrels: Qrels):
+        n = len(prepared)
+        rank = np.empty(n, dtype=np.float64)
+        if n:
+            codes, bounds = prepared.groups()
+            sizes = np.diff(bounds)
+            starts = np.repeat(bounds[:-1], sizes)
+            rank = (np.repeat(sizes, sizes) - (np.arange(n) - starts)).astype(np.float64)
+        self.rows = np.column_stack((prepared.d.astype(np.float64), rank))
+        self.answered = answered
+        self.qrels = qrels
+        self.doc_code = {did: i for i, did in enumerate(prepared.dids.tolist())}
+
+    def _qrels_array(self, q: str) -> np.ndarray:
+        docs = self.qrels[q]
+        extra = len(self.doc_code)
+        ids = np.empty(len(docs), dtype=np.float64)
+        for i, did in enumerate(docs):
+            code = self.doc_code.get(did)
+            if code is None:  # judged but never retrieved: any code no run row has
+                code = extra
+                extra += 1
+            ids[i] = code
+        grades = np.maximum(np.fromiter(docs.values(), dtype=np.float64, count=len(docs)), 0)
+        order = np.argsort(-grades, kind="stable")
+        return np.ascontiguousarray(np.column_stack((ids[order], grades[order])))
+
+    def evaluate(self, qs: list[str], metric_ids: list[str]) -> dict[str, np.ndarray]:
+        """Per-query values (in ``qs`` order) of every metric, from one ``ranx.evaluate`` call."""
+        _set_numba_cache()
+        from ir_harness.eval.ranx_kernels import evaluate_lists
+        from ir_harness.eval.ranx_lists import split_rows
+
+        spans = np.array([self.answered[q] for q in qs], dtype=np.int64)
+        take = np.concatenate([np.arange(a, b) for a, b in spans]) if len(spans) else spans
+        run_bounds = np.concatenate([[0], np.cumsum(spans[:, 1] - spans[:, 0])])
+        run = split_rows(np.ascontiguousarray(self.rows[take]), run_bounds)
+        arrays = [self._qrels_array(q) for q in qs]
+        qrels_bounds = np.concatenate([[0], np.cumsum([len(a) for a in arrays])]).astype(np.int64)
+        qrels = split_rows(np.concatenate(arrays), qrels_bounds)
+        return evaluate_lists(qrels, run, metric_ids)
+
+
+def _set_numba_cache() -> None:
+    """Cache numba's compiled code (ranx's kernels, ours) under the harness cache folder.
+
+    ranx's kernels are ``@njit(cache=True)``; numba stores them next to ranx's sources, or
+    nowhere when site-packages is read-only, and then every process compiled them again
+    (6.7 s). ``NUMBA_CACHE_DIR`` (default ``<cache>/numba``; set it to move the cache) must be
+    known before numba is imported, so it is set here unless the user chose one.
+    """
+    import os
+    import sys
+
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        from ir_harness.run.context import default_cache_dir
+
+        cache = str(default_cache_dir() / "numba")
+        os.environ["NUMBA_CACHE_DIR"] = cache
+        if "numba" in sys.modules:  # imported earlier by someone else: tell its config
+            sys.modules["numba"].config.CACHE_DIR = cache

@@ -1,0 +1,1 @@
+"""Running a system on a task: configuration, context, pipeline, checkpoints, grid."""

@@ -1,0 +1,56 @@
+"""Run-wide settings handed to systems: device, batch size, caches, logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("harness")
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("HARNESS_CACHE_DIR") or Path.home() / ".cache" / "ir-harness")
+
+
+def resolve_device(device: str | None) -> str:
+    """``auto`` (or None) picks CUDA when torch sees a GPU, else CPU."""
+    if device in (None, "auto"):
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            return "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        from ir_harness.errors import ConfigError
+
+        raise ConfigError(f"--device {device!r}: expected cpu, cuda, cuda:N or auto")
+    return device
+
+
+@dataclass
+class RunContext:
+    """What every system call may need besides its inputs."""
+
+    device: str = "cpu"
+    batch_size: int = 64
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    progress: bool = True
+    seed: int = 0
+    # The task being run and its data folder: what a simulated (oracle) LLM answers from.
+    task: str | None = None
+    data_dir: Path | str | None = None
+    # Where corpus encoding and search run: "local" (this process) or "ray" (a Ray cluster at
+    # ray_address, or a local one started for the run, with ``workers`` actors). Results are the
+    # same bytes either way, so neither is part of a result's config.
+    executor: str = "local"
+    ray_address: str | None = None
+    workers: int = 2
+    # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, key: str, n: int | float = 1) -> None:
+        self.stats[key] = self.stats.get(key, 0) + n

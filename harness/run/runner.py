@@ -1,0 +1,362 @@
+"""The scoring runner: task + system -> run -> metrics -> stored result, resumable.
+
+Queries go through the whole pipeline in batches; each finished batch is committed atomically to
+a checkpoint keyed by the run's config hash (``ir_harness.run.checkpoint``). A run that crashes and is
+started again reads the checkpoint and only does the queries that are missing. Expensive artefacts
+(embeddings, Lucene indexes) are cached by content, so a repeated run is nearly free.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ir_harness.data.formats import format_trec_run
+from ir_harness.data.model import TaskData
+from ir_harness.errors import ConfigError, HarnessError
+from ir_harness.eval.coverage import empty_rankings
+from ir_harness.eval.measures import measure
+from ir_harness.eval.metrics import evaluate, prepare_run
+from ir_harness.llm.session import check_llm_faults
+from ir_harness.protocols import ExclusionAware, Retriever
+from ir_harness.run.checkpoint import Checkpoint
+from ir_harness.run.config import RunOptions, make_context, run_batch
+from ir_harness.run.context import RunContext, log
+from ir_harness.run.pipeline import Pipeline, build_pipeline
+from ir_harness.store.results import (
+    MetricsRecord,
+    RunMetadata,
+    config_hash,
+    make_scope,
+    result_dir,
+    result_lock,
+    slug,
+    write_result,
+)
+from ir_harness.store.training_record import training_overlap
+from ir_harness.task import Task, get_task, limit_queries, resolve_data_dir
+
+if TYPE_CHECKING:
+    from ir_harness.data.model import Qrels, TaskData
+    from ir_harness.data.spec import TaskSpec
+
+
+@dataclass
+class RunOutcome:
+    metrics: MetricsRecord
+    metadata: RunMetadata
+    path: Path
+    resumed_queries: int
+
+
+def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskData]:
+    task, subset = get_task(name)
+    spec = task.spec(subset)
+    return spec, task.load(subset, resolve_data_dir(data_dir))
+
+
+@dataclass
+class ResultRecord:
+    """Everything one stored result is built from: what ran, on what, and what it scored.
+
+    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items; ``data`` is
+    the data identity (``ir_harness.data.identity.data_identity``) stored in the metadata.
+    """
+
+    opts: RunOptions
+    spec: TaskSpec
+    pipe: Pipeline
+    ctx: RunContext
+    config: dict[str, Any]
+    artifact: str
+    means: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    n: int
+    source: str
+    timings: dict[str, float]
+    extra: dict[str, Any] = field(default_factory=dict)
+    artifact_name: str = "run.trec"
+    resumed: int = 0
+    scope: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def store_result(record: ResultRecord) -> RunOutcome:
+    """Build the metrics and metadata records and write the result atomically.
+
+    A result that evaluated nothing is refused: it would only replace a real one with an empty
+    number.
+    """
+    from ir_harness.store.envinfo import git_sha, hardware, package_versions
+
+    r = record
+    opts, spec, pipe, ctx = r.opts, r.spec, r.pipe, r.ctx
+    if r.n <= 0:
+        raise ConfigError(
+            f"{spec.name}: the run evaluated zero queries, so nothing was stored "
+            f"(data: {r.source or 'unknown'}); check the queries and qrels files"
+        )
+    check_llm_faults(ctx.stats)  # too many unusable LLM answers: refuse to store
+    label = pipe.label
+    scope = r.scope or make_scope(opts.limit_queries, opts.seed, None, None, r.n)
+    stages = pipe.metas()
+    evaluated = set().union(*(set(v) for v in r.per_query.values())) if r.per_query else set()
+    metrics = MetricsRecord(
+        task=spec.name,
+        system=label,
+        main_metric=spec.main_metric,
+        main_score=r.means[spec.main_metric],
+        metrics=r.means,
+        per_query=r.per_query,
+        n_queries=r.n,
+        relevance_threshold=spec.relevance_threshold,
+        average_over=spec.average_over,
+        extra=r.extra or {},
+        scope=scope,
+        trained_on_evaluated=training_overlap(stages, spec.name, evaluated),
+    )
+    meta = RunMetadata(
+        task=spec.name,
+        system=label,
+        command=opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
+        config=r.config,
+        config_hash=config_hash(r.config),
+        stages=stages,
+        data_source=r.source,
+        git_sha=git_sha(),
+        packages=package_versions(),
+        hardware=hardware(ctx.device),
+        seed=opts.seed,
+        timings=r.timings,
+        stats={**ctx.stats, "resumed_queries": r.resumed},
+        scope=scope,
+        data=r.data,
+    )
+    path = write_result(
+        Path(opts.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
+    )
+    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=r.resumed)
+
+
+def _identity(
+    spec: TaskSpec,
+    opts: RunOptions,
+    ctx: RunContext,
+    qrels: Qrels | None,
+    qrels_hash: str = "",
+) -> dict[str, Any]:
+    """Sources (revision or local sha256) and the sha256 of the qrels actually scored against."""
+    from ir_harness.data.identity import data_identity
+
+    out = data_identity(spec, resolve_data_dir(opts.data_dir), qrels, ctx.cache_dir)
+    if qrels_hash:
+        out["qrels_sha256"] = qrels_hash
+    return out
+
+
+def scoped_task_name(name: str, qrels_from: Path | str | None) -> str:
+    """Judge-made qrels make a different evaluation: the task name says which file."""
+    return f"{name}[qrels={Path(qrels_from).name}]" if qrels_from else name
+
+
+def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
+    """``--limit-queries`` for a custom-run task: passed on if it declares ``limits_queries``,
+    refused otherwise, so no result records a limit not applied."""
+    if not limit:
+        return {}
+    if not task.limits_queries:
+        raise ConfigError(
+            f"task {name!r} does not support --limit-queries (it scores its whole set); "
+            "run it without the option"
+        )
+    return {"limit_queries": limit}
+
+
+def run(opts: RunOptions) -> RunOutcome:
+    """Run under the lock of the result identity, so two runs never write the same result."""
+    t0 = time.perf_counter()
+    task, subset = get_task(opts.task)
+    pipe = opts.pipeline or build_pipeline(opts.system, opts.system_options)
+    ctx = make_context(opts)
+    custom = task.runs_itself
+    if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():
+        raise ConfigError(f"--qrels-from {opts.qrels_from}: no such file")
+    qrels_from = None if custom else opts.qrels_from
+    target = result_dir(
+        Path(opts.results),
+        scoped_task_name(task.spec(subset).name, qrels_from),
+        pipe.label,
+        make_scope(opts.limit_queries, opts.seed, qrels_from),
+    )
+    with result_lock(target):
+        return _run_locked(opts, task, subset, pipe, ctx, t0, custom)
+
+
+def _run_locked(
+    opts: RunOptions,
+    task: Task,
+    subset: str,
+    pipe: Pipeline,
+    ctx: RunContext,
+    t0: float,
+    custom: bool,
+) -> RunOutcome:
+    if custom:
+        spec: TaskSpec = task.spec(subset)
+        if opts.qrels_from:
+            raise ConfigError(
+                f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
+            )
+        kwargs = _custom_limit(task, spec.name, opts.limit_queries)
+        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx, **kwargs)
+        total = time.perf_counter() - t0
+        config = {
+            "task": spec.name,
+            "system": opts.system,
+            "options": opts.system_options,
+            "limit_queries": opts.limit_queries,
+        }
+        return store_result(
+            ResultRecord(
+                opts,
+                spec,
+                pipe,
+                ctx,
+                config,
+                artifact=res.artifact,
+                means=res.metrics,
+                per_query=res.per_item,
+                n=res.n_items,
+                source=res.source,
+                timings={"total_s": total, "per_query_s": total / max(1, res.n_items)},
+                extra=res.extra,
+                artifact_name=res.artifact_name,
+                data=_identity(spec, opts, ctx, None, res.qrels_sha256),
+            )
+        )
+    return _run_ranking(opts, task, subset, pipe, ctx, t0)
+
+
+def _run_ranking(
+    opts: RunOptions, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
+) -> RunOutcome:
+    timings: dict[str, float] = {}
+    spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
+    task_queries = sum(1 for q in data.queries if q in data.qrels)
+    data = limit_queries(data, opts.limit_queries)
+    if opts.qrels_from:
+        from ir_harness.eval.coverage import read_judge_qrels_checked
+
+        data.qrels, counts = read_judge_qrels_checked(opts.qrels_from, data.qrels)
+        ctx.stats.update(counts)  # how much of the pool the judge labelled, in the metadata
+        spec = spec.model_copy(update={"name": scoped_task_name(spec.name, opts.qrels_from)})
+    if not data.queries or not any(q in data.qrels for q in data.queries):
+        raise ConfigError(
+            f"{spec.name}: no judged queries to evaluate ({len(data.queries)} queries, "
+            f"{len(data.qrels)} with qrels; data: {data.source}); nothing was run or stored"
+        )
+    timings["load_s"] = time.perf_counter() - t0
+    config = {
+        "task": spec.name,
+        "system": opts.system,
+        "options": opts.system_options,
+        "limit_queries": opts.limit_queries,
+        "corpus_hash": data.corpus.content_hash,
+        "n_queries": len(data.queries),
+        "qrels_from": str(opts.qrels_from) if opts.qrels_from else None,
+        "run_depth": spec.run_depth,
+        "rerank_depth": spec.rerank_depth,
+        "seed": opts.seed,
+    }
+    chash = config_hash(config)
+    results = Path(opts.results)
+    ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")
+    done = ckpt.load(ctx.stats)
+    if done:
+        log.info(
+            "resuming: %d of %d queries already done (%s)",
+            len(done),
+            len(data.queries),
+            ckpt.folder,
+        )
+
+    t = time.perf_counter()
+    if (
+        data.candidates is None
+        and isinstance(pipe.stages[0], Retriever)
+        and len(done) < len(data.queries)
+    ):
+        pipe.stages[0].index(data.corpus, ctx)
+    if isinstance(pipe.stages[0], ExclusionAware):  # must not even show excluded ids
+        pipe.stages[0].set_excluded(data.excluded_ids)
+    timings["index_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    todo = [q for q in sorted(data.queries) if q not in done]
+    batches = [todo[b : b + opts.query_batch] for b in range(0, len(todo), opts.query_batch)]
+    if opts.executor == "ray" and (data.candidates is not None or len(pipe.stages) > 1):
+        from ir_harness.executors.ray_executor import (
+            query_shards,  # rerankers and LLM stages: query shards
+        )
+
+        runs = query_shards(opts, batches, ctx)
+    else:
+        runs = (run_batch(pipe, spec, data, qids, ctx) for qids in batches)
+    for batch_run in runs:
+        batch_run = prepare_run(
+            batch_run,
+            depth=spec.run_depth,
+            excluded_ids=data.excluded_ids,
+            ignore_identical_ids=spec.ignore_identical_ids,
+        )
+        ckpt.commit(format_trec_run(batch_run, slug(pipe.label)), ctx.stats)
+    timings["search_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    # Read the checkpoint back so a resumed run and an uninterrupted one score identical bytes.
+    done = ckpt.load()
+    final = {q: done.get(q, {}) for q in sorted(data.queries)}
+    if n_empty := empty_rankings(final, pipe.label):
+        ctx.stats["queries_without_results"] = n_empty
+    ev = evaluate(final, data.qrels, spec, data)
+    # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
+    auc_means, auc_pq, extra = measure("auc_by_pool")(
+        final, data.qrels, min_relevance=spec.relevance_threshold
+    )
+    means = {**ev.means, **auc_means}
+    per_query = {**ev.per_query, **auc_pq}
+    timings["evaluate_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
+    try:
+        check_llm_faults(ctx.stats)
+    except HarnessError:
+        ckpt.clear()  # a re-run asks the failed calls again (they were never cached)
+        raise
+    outcome = store_result(
+        ResultRecord(
+            opts,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=format_trec_run(final, slug(pipe.label)),
+            means=means,
+            per_query=per_query,
+            n=len(ev.query_ids),
+            source=data.source,
+            timings=timings,
+            extra=extra,
+            resumed=len(data.queries) - len(todo),
+            scope=make_scope(
+                opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
+            ),
+            data=_identity(spec, opts, ctx, data.qrels),
+        )
+    )
+    ckpt.clear()
+    return outcome

@@ -1,0 +1,1 @@
+"""The result store and what every stored result records about its making."""

@@ -1,0 +1,251 @@
+"""The result store: one folder per result identity holding the run, metrics and metadata.
+
+Layout: ``<results>/<task-slug>/<system-slug>[@scope]/{run.trec, metrics.json, metadata.json}``.
+A result's identity is everything that changes its numbers: the task, the system with its
+options (both in the system label), and the scope (``--limit-queries``, the seed,
+``--qrels-from``). A full-scope run keeps the plain ``<system-slug>`` folder; a scoped run gets
+readable suffixes (``@limit10``, ``@seed3``, ``@qrels=<name>-<hash>``), so runs of different
+scope never overwrite each other. A result folder is written complete in a temporary sibling and
+swapped in with renames, so a crash never leaves a half-written result beside good ones; a lock
+per identity stops two runs from writing the same one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ir_harness.errors import HarnessError
+from ir_harness.protocols import SystemMeta
+from ir_harness.run.context import log
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SCHEMA_VERSION = 1
+RUN_FILE, METRICS_FILE, METADATA_FILE = "run.trec", "metrics.json", "metadata.json"
+
+
+class MetricsRecord(BaseModel):
+    """Scores of one system on one task; per-query values feed significance tests."""
+
+    # NaN (e.g. a correlation over constant scores) must round-trip instead of becoming null.
+    model_config = ConfigDict(ser_json_inf_nan="constants")
+
+    schema_version: int = SCHEMA_VERSION
+    task: str
+    system: str
+    main_metric: str
+    main_score: float
+    metrics: dict[str, float]
+    per_query: dict[str, dict[str, float]] = Field(description="metric -> query id -> value")
+    n_queries: int
+    relevance_threshold: int
+    average_over: str
+    extra: dict[str, Any] = Field(
+        default_factory=dict, description="task-specific numbers (e.g. AUC pools)"
+    )
+    scope: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what was evaluated: task_queries, evaluated_queries, partial, "
+        "limit_queries, seed, qrels_from, qrels_hash (empty in results older than scopes)",
+    )
+    trained_on_evaluated: dict[str, Any] | None = Field(
+        None,
+        description="set when a stage's model was trained on some of the evaluated queries: "
+        "label, overlap count, training task",
+    )
+
+
+class RunMetadata(BaseModel):
+    """Everything the result depends on, to reproduce it."""
+
+    schema_version: int = SCHEMA_VERSION
+    task: str
+    system: str
+    command: str
+    config: dict[str, Any]
+    config_hash: str
+    stages: list[SystemMeta]
+    data_source: str
+    git_sha: str
+    packages: dict[str, str]
+    hardware: dict[str, Any]
+    seed: int
+    timings: dict[str, float]
+    stats: dict[str, Any] = Field(default_factory=dict)
+    scope: dict[str, Any] = Field(default_factory=dict, description="as in the metrics record")
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="data identity: each source's revision or local files' sha256, qrels_sha256",
+    )
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def slug(name: str) -> str:
+    """A file-system-safe folder name; a short hash keeps distinct names distinct."""
+    s = name.replace("/", "__").replace(">", "+")
+    safe = re.sub(r"[^A-Za-z0-9._+\-]", "_", s)
+    if safe != s or len(safe) > 80:
+        safe = f"{safe[:70]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+    return safe
+
+
+class ResultLockedError(HarnessError):
+    """Another process holds the lock of the result identity this run would write."""
+
+
+def file_hash(path: Path) -> str:
+    """Short content hash of a file (a qrels file's identity beside its name)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+
+
+def make_scope(
+    limit_queries: int | None = None,
+    seed: int = 0,
+    qrels_from: str | Path | None = None,
+    task_queries: int | None = None,
+    evaluated_queries: int | None = None,
+) -> dict[str, Any]:
+    """The scope record of a result: what changes its numbers besides task and system."""
+    scope: dict[str, Any] = {
+        "task_queries": task_queries,
+        "evaluated_queries": evaluated_queries,
+        "partial": bool(
+            task_queries is not None
+            and evaluated_queries is not None
+            and evaluated_queries < task_queries
+        ),
+        "limit_queries": limit_queries or None,
+        "seed": seed,
+        "qrels_from": str(qrels_from) if qrels_from else None,
+        "qrels_hash": file_hash(Path(qrels_from)) if qrels_from else None,
+    }
+    return scope
+
+
+def scope_suffix(scope: dict[str, Any] | None) -> str:
+    """``""`` for a full-scope run, else e.g. ``@limit10@seed3@qrels=judge-1a2b3c4d``."""
+    scope = scope or {}
+    parts = []
+    if scope.get("limit_queries"):
+        parts.append(f"limit{int(scope['limit_queries'])}")
+    if scope.get("seed"):
+        parts.append(f"seed{int(scope['seed'])}")
+    if scope.get("qrels_from"):
+        stem = re.sub(r"[^A-Za-z0-9._\-]", "_", Path(scope["qrels_from"]).stem)[:40]
+        parts.append(f"qrels={stem}-{scope.get('qrels_hash') or ''}")
+    return "".join(f"@{p}" for p in parts)
+
+
+def row_label(system: str, scope: dict[str, Any] | None) -> str:
+    """How a result is named where several scopes of one system sit side by side."""
+    return f"{system}{scope_suffix(scope)}"
+
+
+def result_dir(results: Path, task: str, system: str, scope: dict[str, Any] | None = None) -> Path:
+    return results / slug(task) / f"{slug(system)}{scope_suffix(scope)}"
+
+
+@contextlib.contextmanager
+def result_lock(target: Path) -> Iterator[None]:
+    """Hold the lock of one result identity (non-blocking ``flock``) while a run writes it.
+
+    The lock file lives under ``<results>/.locks/`` (skipped by ``iter_results``), so a second
+    run of the same identity fails at once instead of sharing the first one's checkpoint.
+    """
+    results, rel = target.parent.parent, f"{target.parent.name}/{target.name}"
+    lock = results / ".locks" / target.parent.name / f"{target.name}.lock"
+    while True:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        f = open(lock, "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise ResultLockedError(
+                f"another run is writing {results / rel} (lock {lock} is held); "
+                "wait for it to finish, or use another --results folder"
+            ) from None
+        try:
+            same = os.fstat(f.fileno()).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        f.close()  # the holder removed this file as we opened it: take the new one
+    try:
+        yield
+    finally:
+        # Removed while still held, so the results tree keeps no trace of a run (a run that
+        # failed on bad input leaves the folder byte-identical).
+        lock.unlink(missing_ok=True)
+        for d in (lock.parent, lock.parent.parent):
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
+
+
+def write_result(
+    results: Path,
+    run_text: str,
+    metrics: MetricsRecord,
+    meta: RunMetadata,
+    artifact_name: str = RUN_FILE,
+) -> Path:
+    """Write all three files into a temp folder, then swap it into place."""
+    target = result_dir(results, metrics.task, metrics.system, metrics.scope)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
+    try:
+        (tmp / artifact_name).write_text(run_text, encoding="utf-8")
+        (tmp / METRICS_FILE).write_text(metrics.model_dump_json(indent=1), encoding="utf-8")
+        (tmp / METADATA_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
+        old = None
+        if target.exists():
+            old = target.parent / f".{target.name}.old-{tmp.name[-8:]}"
+            target.rename(old)
+        tmp.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def iter_results(results: Path) -> list[tuple[MetricsRecord, RunMetadata, Path]]:
+    """Every complete result under ``results`` (temp and partial folders are skipped)."""
+    out = []
+    for mpath in sorted(results.glob(f"*/*/{METRICS_FILE}")):
+        d = mpath.parent
+        if d.name.startswith(".") or d.parent.name.startswith("."):
+            continue
+        try:
+            metrics = MetricsRecord.model_validate_json(mpath.read_text(encoding="utf-8"))
+            meta = RunMetadata.model_validate_json((d / METADATA_FILE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
+            # One damaged result must not hide every other one; say which folder was skipped.
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            log.warning("skipping result %s: unreadable (%s)", d, first)
+            continue
+        out.append((metrics, meta, d))
+    return out
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -1,0 +1,214 @@
+"""Evaluate a whole (layers x dim) Starbucks grid on a task and store it as one result.
+
+The stored result is the full model's (all layers, all dims) score with its per-query values,
+so ``harness compare`` works on it; ``extra["grid"]`` holds every cell as
+``{"layers", "dim", "score"}`` for the leaderboard heatmap, ``extra["grid_metric"]`` names it.
+Retrieval tasks: exact top-k per cell and the task's own metrics. Tasks of sentence pairs
+(``ir_harness.data.sts.SentencePairTask``, e.g. ``mteb/<STS>``): cosine Spearman per cell.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ir_harness.data.sts import SentencePairTask
+from ir_harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ir_harness.run.runner import RunOutcome
+
+
+def default_grid(num_layers: int, hidden: int) -> tuple[list[int], list[int]]:
+    """The scaled Starbucks list's layers and dims, as a full cross product."""
+    from ir_harness.systems.training.losses import starbucks_pairs
+
+    pairs = starbucks_pairs(num_layers, hidden)
+    return sorted({n for n, _ in pairs}), sorted({d for _, d in pairs})
+
+
+def run_grid(
+    model: str,
+    task: str,
+    data_dir: str | Path | None = None,
+    results: Path = Path("results"),
+    layers: Sequence[int] | None = None,
+    dims: Sequence[int] | None = None,
+    device: str = "cpu",
+    batch_size: int = 64,
+    limit_queries: int | None = None,
+    system_options: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> RunOutcome:
+    from ir_harness.data.identity import data_identity
+    from ir_harness.run.pipeline import build_pipeline
+    from ir_harness.run.runner import ResultRecord, RunOptions, make_context, store_result
+    from ir_harness.task import get_task, resolve_data_dir
+
+    t0 = time.perf_counter()
+    opts = {"model": model, **(system_options or {})}
+    pipe = build_pipeline("starbucks", opts)
+    pipe.options = {**opts, "grid": True}
+    sb = pipe.stages[0]
+    ro = RunOptions(
+        system="starbucks",
+        task=task,
+        data_dir=data_dir,
+        results=results,
+        device=device,
+        batch_size=batch_size,
+        limit_queries=limit_queries,
+        system_options=pipe.options,
+        progress=progress,
+    )
+    ctx = make_context(ro)
+    enc = sb.load(device)
+    if layers is None or dims is None:
+        dl, dd = default_grid(enc.num_layers, enc.hidden_size)
+        layers, dims = list(layers or dl), list(dims or dd)
+    full = (enc.num_layers, enc.hidden_size)
+    layers = sorted(set(layers) | {full[0]})
+    dims = sorted(set(dims) | {full[1]})
+    task_obj, subset = get_task(task)
+    spec = task_obj.spec(subset)
+    ddir = resolve_data_dir(data_dir)
+    if isinstance(task_obj, SentencePairTask):
+        cells, means, per_q, n, artifact, source, name = _sts_grid(
+            enc, task_obj, spec.name, subset, ddir, layers, dims, batch_size
+        )
+    else:
+        cells, means, per_q, n, artifact, source, name = _retrieval_grid(
+            enc, task_obj, subset, spec, ddir, layers, dims, batch_size, device, limit_queries
+        )
+    total = time.perf_counter() - t0
+    extra = {
+        "grid": cells,
+        "grid_metric": spec.main_metric,
+        "grid_full": {"layers": full[0], "dim": full[1]},
+        "grid_note": "one forward pass over all texts; each cell slices layer n's pooled "
+        "vector to its first d dims (normalised after slicing when the model normalises)",
+    }
+    config = {
+        "task": spec.name,
+        "system": "starbucks",
+        "options": pipe.options,
+        "grid_layers": layers,
+        "grid_dims": dims,
+        "limit_queries": limit_queries,
+    }
+    return store_result(
+        ResultRecord(
+            ro,
+            spec,
+            pipe,
+            ctx,
+            config,
+            artifact=artifact,
+            means=means,
+            per_query=per_q,
+            n=n,
+            source=source,
+            timings={"total_s": total},
+            extra=extra,
+            artifact_name=name,
+            data=data_identity(spec, ddir, None, ctx.cache_dir),  # sources; qrels stay in loader
+        )
+    )
+
+
+def _retrieval_grid(
+    enc: Any,
+    task_obj: Any,
+    subset: str,
+    spec: Any,
+    ddir: Path | None,
+    layers: list[int],
+    dims: list[int],
+    batch_size: int,
+    device: str,
+    limit: int | None,
+) -> tuple[list[dict[str, Any]], dict[str, float], dict[str, dict[str, float]], int, str, str, str]:
+    from ir_harness.data.formats import format_trec_run
+    from ir_harness.eval.metrics import evaluate
+    from ir_harness.kernels.topk import exact_topk
+    from ir_harness.systems.starbucks import grid_vectors
+    from ir_harness.task import limit_queries
+
+    data = limit_queries(task_obj.load(subset, ddir), limit)
+    if data.candidates is not None:
+        raise ConfigError(
+            f"{spec.name} is a reranking task; grids cover full-corpus retrieval only"
+        )
+    ids = data.corpus.ids()
+    qids = sorted(data.queries)
+    dv = grid_vectors(enc, data.corpus.texts(), layers, dims, batch_size)
+    qv = grid_vectors(enc, [data.queries[q] for q in qids], layers, dims, batch_size)
+    k = (
+        spec.run_depth
+        + spec.ignore_identical_ids
+        + max((len(v) for v in data.excluded_ids.values()), default=0)
+    )
+    cells: list[dict[str, Any]] = []
+    full_eval, full_run = None, None
+    for n in layers:
+        for d in dims:
+            s, ix = exact_topk(qv[(n, d)], dv[(n, d)], min(k, len(ids)), device=device)
+            run = {
+                q: {ids[j]: float(v) for v, j in zip(s[r], ix[r]) if j >= 0}
+                for r, q in enumerate(qids)
+            }
+            ev = evaluate(run, data.qrels, spec, data)
+            cells.append(
+                {"layers": n, "dim": d, "score": ev.means[spec.main_metric], "metrics": ev.means}
+            )
+            if n == layers[-1] and d == dims[-1]:
+                full_eval, full_run = ev, run
+    assert full_eval is not None and full_run is not None
+    return (
+        cells,
+        full_eval.means,
+        full_eval.per_query,
+        len(full_eval.query_ids),
+        format_trec_run(full_run, "starbucks-grid"),
+        data.source,
+        "run.trec",
+    )
+
+
+def _sts_grid(
+    enc: Any,
+    task: SentencePairTask,
+    name: str,
+    subset: str,
+    ddir: Path | None,
+    layers: list[int],
+    dims: list[int],
+    batch_size: int,
+) -> tuple[list[dict[str, Any]], dict[str, float], dict[str, dict[str, float]], int, str, str, str]:
+    from ir_harness.data.sts import cosine_pairs, spearman
+    from ir_harness.systems.starbucks import grid_vectors
+
+    local = task.sentence_pairs(subset, ddir)
+    if local is None:
+        raise ConfigError(f"{name}: STS grids need the local pairs under --data-dir")
+    pairs, _, src = local
+    v1 = grid_vectors(enc, [p.sentence1 for p in pairs], layers, dims, batch_size)
+    v2 = grid_vectors(enc, [p.sentence2 for p in pairs], layers, dims, batch_size)
+    gold = np.array([p.score for p in pairs])
+    cells = []
+    for n in layers:
+        for d in dims:
+            rho = spearman(gold, cosine_pairs(v1[(n, d)], v2[(n, d)]))
+            cells.append({"layers": n, "dim": d, "score": float(rho)})
+    full = (layers[-1], dims[-1])
+    cos = cosine_pairs(v1[full], v2[full])
+    rho = float(spearman(gold, cos))
+    artifact = "pair_id\tgold\tcosine\n" + "".join(
+        f"{p.pair_id}\t{p.score:g}\t{c:.6f}\n" for p, c in zip(pairs, cos)
+    )
+    return cells, {"cosine_spearman": rho}, {}, len(pairs), artifact, src, "sts_scores.tsv"

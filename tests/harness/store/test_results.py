@@ -1,0 +1,94 @@
+"""Result store: atomic writes and a stable layout."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ir_harness.protocols import SystemMeta
+from ir_harness.store import results as store
+from ir_harness.store.results import (
+    MetricsRecord,
+    RunMetadata,
+    iter_results,
+    result_dir,
+    slug,
+    write_result,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def records(score: float) -> tuple[MetricsRecord, RunMetadata]:
+    m = MetricsRecord(
+        task="trec-dl/2019",
+        system="bm25>dense",
+        main_metric="ndcg@10",
+        main_score=score,
+        metrics={"ndcg@10": score},
+        per_query={"ndcg@10": {"q": score}},
+        n_queries=1,
+        relevance_threshold=2,
+        average_over="qrels",
+    )
+    meta = RunMetadata(
+        task=m.task,
+        system=m.system,
+        command="harness run",
+        config={},
+        config_hash="x",
+        stages=[SystemMeta(name="bm25")],
+        data_source="inline",
+        git_sha="",
+        packages={},
+        hardware={},
+        seed=0,
+        timings={},
+    )
+    return m, meta
+
+
+def test_slug_is_safe_and_distinct() -> None:
+    assert slug("trec-dl/2019") == "trec-dl__2019"
+    assert slug("bm25>dense") == "bm25+dense"
+    a, b = slug("dense[model=/a/b]"), slug("dense[model=/a/c]")
+    assert a != b and "/" not in a
+
+
+def test_crash_during_write_keeps_previous_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_result(tmp_path, "run v1", *records(0.5))
+    target = result_dir(tmp_path, "trec-dl/2019", "bm25>dense")
+
+    real_dump = MetricsRecord.model_dump_json
+
+    def failing_dump(self: MetricsRecord, **kw: object) -> str:
+        if self.main_score == 0.9:
+            raise OSError("disk full")
+        return real_dump(self, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.MetricsRecord, "model_dump_json", failing_dump)
+    with pytest.raises(OSError):
+        write_result(tmp_path, "run v2", *records(0.9))
+    assert (target / "run.trec").read_text() == "run v1"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temp folder left behind
+    ((m, _, _),) = iter_results(tmp_path)
+    assert m.main_score == 0.5
+
+
+def test_rewrite_replaces_result(tmp_path: Path) -> None:
+    write_result(tmp_path, "run v1", *records(0.5))
+    write_result(tmp_path, "run v2", *records(0.7))
+    ((m, _, d),) = iter_results(tmp_path)
+    assert m.main_score == 0.7 and (d / "run.trec").read_text() == "run v2"
+
+
+def test_nan_metric_round_trips(tmp_path: Path) -> None:
+    m, meta = records(0.5)
+    m.metrics["spearman"] = float("nan")
+    write_result(tmp_path, "x", m, meta)
+    ((back, _, _),) = iter_results(tmp_path)
+    assert back.metrics["spearman"] != back.metrics["spearman"]  # NaN, not None
