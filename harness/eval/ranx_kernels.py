@@ -1,53 +1,45 @@
-"""ranx's numba metric kernels without ``import ranx``.
+"""ranx's numba metric kernels, by metric name, without ``import ranx``.
 
-``import ranx`` runs its package ``__init__``, which imports fusion, comparison and plotting
-(scipy.stats, matplotlib): 1.6-3 s of every cold ``harness eval`` that scores with none of it.
-The kernels in ``ranx.metrics`` need only numba and numpy, so they are imported, and called
-(numba's on-disk cache re-imports a kernel's module by name when it loads it), under a bare
-stand-in for the ``ranx`` package. Outside those calls every ``ranx*`` module is dropped from
-``sys.modules``: an ``import ranx`` elsewhere in the process loads the real package, unaffected.
+The kernels come from :mod:`ir_harness.eval.ranx_metrics` (ranx's ``metrics`` files loaded as
+our modules; see there why). The name -> kernel table is the one ranx's ``metric_switch`` uses.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+import importlib
+from typing import Any
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+# metric name (ranx's) -> (file in ranx/metrics, kernel function)
+_KERNELS = {
+    "hits": ("hits", "hits"),
+    "hit_rate": ("hit_rate", "hit_rate"),
+    "precision": ("precision", "precision"),
+    "recall": ("recall", "recall"),
+    "f1": ("f1", "f1"),
+    "r-precision": ("r_precision", "r_precision"),
+    "mrr": ("reciprocal_rank", "reciprocal_rank"),
+    "map": ("average_precision", "average_precision"),
+    "dcg": ("ndcg", "dcg"),
+    "dcg_burges": ("ndcg", "dcg_burges"),
+    "ndcg": ("ndcg", "ndcg"),
+    "ndcg_burges": ("ndcg", "ndcg_burges"),
+    "bpref": ("bpref", "bpref"),
+    "rbp": ("rank_biased_precision", "rank_biased_precision"),
+}
+_threading_layer_set = False
 
-_SAVED: dict[str, types.ModuleType] = {}  # the stand-in and ranx.metrics* once imported
 
-
-@contextmanager
-def _ranx_metrics() -> Iterator[Callable[[str], Callable[..., Any]]]:
-    """ranx's ``metric_switch`` (metric name -> numba kernel), usable inside the block."""
-    if "ranx" in sys.modules and "ranx" not in _SAVED:  # the real package: nothing to save
-        from ranx.metrics import metric_switch
-
-        yield metric_switch
-        return
-    if not _SAVED:
-        spec = importlib.util.find_spec("ranx")
-        if spec is None or not spec.submodule_search_locations:
-            raise ModuleNotFoundError("ranx is not installed", name="ranx")
+def _kernel(name: str) -> Any:
+    global _threading_layer_set
+    if name not in _KERNELS:
+        raise ValueError(f"metric {name!r} has no ranx kernel (known: {', '.join(_KERNELS)})")
+    if not _threading_layer_set:
         from numba import config
 
         config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # what ranx's __init__ sets for its kernels
-        stand_in = types.ModuleType("ranx")
-        stand_in.__path__ = list(spec.submodule_search_locations)
-        _SAVED["ranx"] = stand_in
-    sys.modules.update(_SAVED)
-    try:
-        from ranx.metrics import metric_switch
-
-        yield metric_switch
-    finally:
-        for name in [m for m in sys.modules if m == "ranx" or m.startswith("ranx.")]:
-            _SAVED[name] = sys.modules.pop(name)
+        _threading_layer_set = True
+    module, func = _KERNELS[name]
+    return getattr(importlib.import_module(f"ir_harness.eval.ranx_metrics.{module}"), func)
 
 
 def _parse(metric_id: str) -> tuple[str, int, int]:
@@ -60,8 +52,7 @@ def _parse(metric_id: str) -> tuple[str, int, int]:
 def evaluate_lists(qrels: Any, run: Any, metric_ids: list[str]) -> dict[str, Any]:
     """Per-query values of each metric for ranx's typed-list inputs (one entry per query)."""
     out = {}
-    with _ranx_metrics() as switch:
-        for mid in metric_ids:
-            name, k, level = _parse(mid)
-            out[mid] = switch(name)(qrels, run, k, level)
+    for mid in metric_ids:
+        name, k, level = _parse(mid)
+        out[mid] = _kernel(name)(qrels, run, k, level)
     return out

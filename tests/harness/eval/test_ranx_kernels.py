@@ -73,3 +73,25 @@ def test_real_ranx_still_imports_after_the_kernels_were_used() -> None:
     evaluate({"q1": {"a": 1.0}}, {"q1": {"a": 1}}, spec)
     ranx = pytest.importorskip("ranx")
     assert callable(ranx.evaluate) and callable(ranx.Run)
+
+
+def test_every_ranx_metric_name_maps_to_ranx_own_kernel() -> None:
+    """The table agrees with ranx's metric_switch, kernel for kernel (same source file, same
+    function), so no metric is scored by a different function than ranx would use."""
+    ranx_metrics = pytest.importorskip("ranx.metrics")
+    from ir_harness.eval.ranx_kernels import _KERNELS, _kernel
+
+    for name in _KERNELS:
+        ours, theirs = (
+            getattr(f, "py_func", f) for f in (_kernel(name), ranx_metrics.metric_switch(name))
+        )
+        assert ours.__code__.co_filename == theirs.__code__.co_filename
+        assert ours.__name__ == theirs.__name__
+
+
+def test_the_kernels_package_never_edits_sys_modules() -> None:
+    """ranx_metrics is an ordinary package whose __path__ is ranx's metrics folder."""
+    import ir_harness.eval.ranx_metrics as pkg
+
+    assert [p.rsplit("/", 2)[-2:] for p in pkg.__path__] == [["ranx", "metrics"]]
+    assert "sys.modules" not in open(pkg.__file__).read().split('"""')[-1]
