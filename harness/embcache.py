@@ -121,7 +121,19 @@ class EmbeddingCache:
         return good
 
     def put_many(self, keys: Sequence[str], vecs: np.ndarray) -> None:
+        """Store one vector per key; refuses a count that does not match (it would pair keys
+        with other texts' vectors) and non-finite vectors."""
+        from harness.errors import ModelOutputError
+
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape[0] != len(keys):
+            raise ModelOutputError(
+                f"embedding cache {self.path}: {vecs.shape} vectors for {len(keys)} texts; not stored"
+            )
+        if not np.isfinite(vecs).all():
+            raise ModelOutputError(
+                f"embedding cache {self.path}: NaN or infinite vectors; not stored"
+            )
         rows = []
         for k, v in zip(keys, vecs):
             blob = v.tobytes()

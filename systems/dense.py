@@ -130,13 +130,27 @@ class DenseRetriever(EmbeddingSearch):
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
         from harness.embcache import EmbeddingCache
+        from harness.model_output import check_vectors
 
         self._load(ctx)
+        plural = "queries" if role == "query" else "documents"
+        done_batches = done_texts = 0
+        width: int | None = None
 
         def batch(b: list[str]) -> np.ndarray:
-            return self.encode_uncached(b, role, ctx)
+            # Checked before the cache stores it: a wrong count must never be stored misaligned.
+            nonlocal done_batches, done_texts, width
+            vecs = check_vectors(
+                self.encode_uncached(b, role, ctx),
+                len(b),
+                "dense",
+                f"{role} batch {done_batches} ({plural} {done_texts}..{done_texts + len(b) - 1}"
+                " of those to encode)",
+                width,
+            )
+            done_batches, done_texts, width = done_batches + 1, done_texts + len(b), vecs.shape[1]
+            return vecs
 
-        plural = "queries" if role == "query" else "documents"
         if not self._fp:  # an in-memory model without weights to hash: encode, never cache
             import numpy
 

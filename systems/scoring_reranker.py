@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.data import ranked
+from harness.model_output import check_scores
 from harness.protocols import SystemMeta
 
 if TYPE_CHECKING:
@@ -59,6 +60,12 @@ class ScoringReranker:
                 continue
             ids = [d for d, _ in ranked(cands)]
             docs = [(corpus[d].title, corpus[d].text) if d in corpus else ("", "") for d in ids]
-            out[q] = dict(zip(ids, self.score(queries[q], docs, ctx.batch_size)))
+            scores = check_scores(
+                self.score(queries[q], docs, ctx.batch_size),
+                len(ids),
+                self.name,
+                f"query {q!r} ({len(ids)} candidates)",
+            )
+            out[q] = dict(zip(ids, scores))
             ctx.count(self.counter, len(ids))
         return out
