@@ -251,9 +251,7 @@ class StoredCorpus(Corpus):
                 DOCS, f"record batches of {sizes} rows, meta.json recorded another layout"
             )
         if sum(sizes) != self._n:
-            self._corrupt(
-                DOCS, f"{sum(sizes)} rows, but {META} says n={self._n}", "the row count in meta"
-            )
+            self._corrupt(META, f"n={self._n}, but {DOCS} holds {sum(sizes)} rows")
         self._starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         try:
             self._keys = np.load(self.folder / IDHASH, mmap_mode="r")

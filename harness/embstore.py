@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.errors import ConfigError, DataFormatError, HarnessError, ModelOutputError
+from harness.errors import (
+    ConfigError,
+    DataFormatError,
+    HarnessError,
+    ModelOutputError,
+    StoreCorruptError,
+)
 from harness.model_output import check_vectors
 from harness.runtime import log
 
@@ -164,28 +170,26 @@ class EmbeddingStore:
         return npy_path(self.folder, i), self.folder / f"shard-{i:05d}.json"
 
     # ---------------------------------------------------------------- verification
-    def _check(self, i: int) -> np.ndarray | None:
-        """The memory-mapped shard if it is complete and intact, else None (with the reason
-        logged when a shard exists but is bad)."""
+    def inspect(self, i: int, force: bool = False) -> tuple[np.ndarray | None, str | None]:
+        """(memory-mapped shard, None) if shard ``i`` is complete and intact, else (None, why);
+        ``why`` is None for a shard not written yet. ``force`` re-checks a verified shard."""
         npy, side = self._paths(i)
-        if i in self._verified:
-            return np.load(npy, mmap_mode="r")  # type: ignore[no-any-return]
+        if i in self._verified and not force:
+            return np.load(npy, mmap_mode="r"), None
+        self._verified.discard(i)
         if not side.exists() or not npy.exists():
-            return None
+            return None, None
         start, stop = self.bounds(i)
         try:
             info = json.loads(side.read_text(encoding="utf-8"))
             arr = np.load(npy, mmap_mode="r")
-        except (OSError, ValueError, json.JSONDecodeError) as e:
-            log.warning("embedding store: shard %d unreadable (%s); re-encoding it", i, e)
-            return None
+        except (OSError, ValueError) as e:
+            return None, f"unreadable ({e})"
         if not isinstance(info, dict) or info.get("format") != SIDECAR_FORMAT:
-            log.warning(
-                "embedding store: %s was written by an older version (no shard index, corpus"
-                " hash or model fingerprint); re-encoding it",
-                npy,
+            return None, (
+                "written by an older version (its sidecar has no shard index, corpus hash or"
+                " model fingerprint)"
             )
-            return None
         dim = self.dim or info.get("dim")
         problems = []
         placed = {
@@ -197,19 +201,28 @@ class EmbeddingStore:
         }
         wrong = {k: info.get(k) for k in placed if info.get(k) != placed[k]}
         if wrong:
-            problems.append(f"sidecar is for {wrong}, expected {placed} (a copied shard?)")
+            problems.append(f"its sidecar is for {wrong}, not {placed} (a copied shard?)")
         if arr.shape != (stop - start, dim) or info.get("rows") != stop - start:
             problems.append(f"shape {arr.shape}, expected ({stop - start}, {dim})")
         if str(arr.dtype) != self.dtype:
             problems.append(f"dtype {arr.dtype}, expected {self.dtype}")
         if not problems and _crc(arr) != info.get("crc32"):
             problems.append("checksum mismatch")
-        if not problems and _nonfinite_rows(arr):
-            problems.append(f"{_nonfinite_rows(arr)} rows hold NaN or infinite values")
+        if not problems:
+            bad = _nonfinite_rows(arr)
+            if bad:
+                problems.append(f"{bad} rows hold NaN or infinite values")
         if problems:
-            log.warning("embedding store: shard %s is corrupt (%s); re-encoding it", npy, problems)
-            return None
+            return None, "; ".join(problems)
         self._verified.add(i)
+        return arr, None
+
+    def _check(self, i: int) -> np.ndarray | None:
+        """The memory-mapped shard if it is complete and intact, else None (with the reason
+        logged when a shard exists but is bad)."""
+        arr, why = self.inspect(i)
+        if why:
+            log.warning("embedding store: %s: %s; re-encoding it", npy_path(self.folder, i), why)
         return arr
 
     def missing(self) -> list[int]:
@@ -302,10 +315,13 @@ class EmbeddingStore:
         """(first row, memory-mapped array) of every shard (or of ``which``) in order, each
         verified."""
         for i in range(self.n_shards) if which is None else which:
-            arr = self._check(i)
+            arr, why = self.inspect(i)
             if arr is None:
-                raise DataFormatError(
-                    npy_path(self.folder, i), None, "missing or corrupt", "re-run to re-encode it"
+                raise StoreCorruptError(
+                    npy_path(self.folder, i),
+                    None,
+                    why or "missing (not encoded)",
+                    "an intact shard; re-run to re-encode it",
                 )
             yield self.bounds(i)[0], arr
             del arr  # drop the mapping: pages are not held past use
