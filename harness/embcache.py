@@ -150,10 +150,13 @@ class EmbeddingCache:
         encode_batch: Callable[[list[str]], np.ndarray],
         batch_size: int,
         progress: Callable[[int], None] | None = None,
+        dim: int | None = None,
     ) -> tuple[np.ndarray, int, int]:
-        """Embeddings for ``texts`` in order; returns (matrix, encoded now, cache hits)."""
+        """Embeddings for ``texts`` in order; returns (matrix, encoded now, cache hits).
+
+        ``dim``: the model's width when known (stored rows of another width are re-encoded)."""
         keys = [text_key(t, role) for t in texts]
-        found = self.get_many(list(dict.fromkeys(keys)))
+        found = self.get_many(list(dict.fromkeys(keys)), dim)
         todo = [i for i, k in enumerate(keys) if k not in found]
         # Unique missing texts only, in first-seen order.
         seen: dict[str, int] = {}

@@ -225,6 +225,21 @@ class EmbeddingStore:
             log.warning("embedding store: %s: %s; re-encoding it", npy_path(self.folder, i), why)
         return arr
 
+    def known_dim(self) -> int | None:
+        """The dimension of this store's vectors: the manifest's, else that of a shard already
+        written (its sidecar), so every shard of one store gets one width."""
+        if self.dim is None:
+            for side in sorted(self.folder.glob("shard-*.json")):
+                try:
+                    info = json.loads(side.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(info, dict) and info.get("format") == SIDECAR_FORMAT:
+                    if isinstance(info.get("dim"), int) and info["dim"] > 0:
+                        self.dim = info["dim"]
+                        break
+        return self.dim
+
     def missing(self) -> list[int]:
         """Shards that still have to be encoded (absent, partial or corrupt)."""
         return [i for i in range(self.n_shards) if self._check(i) is None]
@@ -278,7 +293,7 @@ class EmbeddingStore:
                 len(texts),
                 system,
                 f"documents {first}..{first + len(texts) - 1} (shard {i}, {npy_path(self.folder, i)})",
-                self.dim if out is None else out.shape[1],
+                self.known_dim() if out is None else out.shape[1],
             )
             if out is None:
                 out = np.empty((stop - start, vecs.shape[1]), dtype=self.dtype)

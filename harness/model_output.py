@@ -50,10 +50,8 @@ def check_vectors(out: Any, n: int, system: str, batch: str, dim: int | None = N
         out = out.detach().float().cpu().numpy()
     try:
         arr = np.asarray(out)
-    except (ValueError, TypeError) as e:  # ragged lists
-        raise ModelOutputError(
-            f"{where}: encode returned vectors of unequal lengths ({e})"
-        ) from None
+    except (ValueError, TypeError):  # ragged lists
+        raise ModelOutputError(f"{where}: encode returned vectors of unequal lengths") from None
     if arr.dtype.kind not in "fiu":
         raise ModelOutputError(
             f"{where}: encode returned values of type {arr.dtype}, expected numbers"
