@@ -20,7 +20,7 @@ def cache_verify(
         bool,
         typer.Option("--repair", help="remove what fails, so the next run rebuilds it"),
     ] = False,
-) -> int:
+) -> None:
     """Re-read every stored corpus and embedding shard against its checksums; exit 1 if any
     fails (each failure names its file)."""
     from harness.cache_verify import verify_cache
@@ -40,4 +40,5 @@ def cache_verify(
         + (" (removed: the next run rebuilds them)" if repair and bad else "")
         + f" under {root}"
     )
-    return 1 if bad else 0
+    if bad:
+        raise typer.Exit(1)
