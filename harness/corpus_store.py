@@ -139,7 +139,7 @@ def write_store(root: Path, docs: Iterable[Document], source: str = "") -> Path:
         (tmp / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         _check_unique_ids(tmp, source)
         target = base / content_hash[:32]
-        if _intact(target, quiet=True):  # the same content was stored before
+        if _open_intact(target, quiet=True) is not None:  # the same content was stored before
             shutil.rmtree(tmp)
         else:
             stale = None
@@ -175,18 +175,17 @@ def _checksums(folder: Path) -> dict[str, Any]:
     return {"files": files, "batches": batches}
 
 
-def _intact(folder: Path, quiet: bool = False) -> bool:
-    """Whether ``folder`` holds a complete store of the current format that passes the cheap
-    checks (the reason is logged when it does not)."""
+def _open_intact(folder: Path, quiet: bool = False) -> StoredCorpus | None:
+    """The store in ``folder`` if it is complete, of the current format and passes the cheap
+    checks; else None (with the reason logged unless ``quiet``)."""
     if not (folder / META).exists():
-        return False
+        return None
     try:
-        StoredCorpus(folder)
+        return StoredCorpus(folder)
     except StoreCorruptError as e:
         if not quiet:
             log.warning("corpus store: %s; rebuilding it from its source", e)
-        return False
-    return True
+        return None
 
 
 def _check_unique_ids(folder: Path, source: str) -> None:
@@ -219,8 +218,9 @@ def open_or_build(
     link = root / "corpora" / "by-source" / hashlib.sha256(source_key.encode()).hexdigest()[:32]
     if link.exists():
         folder = root / "corpora" / link.read_text(encoding="utf-8").strip()
-        if _intact(folder):
-            return StoredCorpus(folder)
+        store = _open_intact(folder)
+        if store is not None:
+            return store
     folder = write_store(root, docs(), source or source_key)
     link.parent.mkdir(parents=True, exist_ok=True)
     _atomic_text(link, folder.name)
@@ -243,10 +243,9 @@ class StoredCorpus(Corpus):
         self._checked: set[int] = set()
         if check:
             self._check_files(meta)
-            self._batch_crcs = [int(c) for _, c in meta["batches"]]
         self._reader = self._open_arrow()
         sizes = [self._get(i).num_rows for i in range(self._reader.num_record_batches)]
-        if check and sizes != [int(r) for r, _ in meta["batches"]]:
+        if check and sizes != [r for r, _ in meta["batches"]]:
             self._corrupt(
                 DOCS, f"record batches of {sizes} rows, meta.json recorded another layout"
             )
@@ -279,21 +278,34 @@ class StoredCorpus(Corpus):
         return meta  # type: ignore[no-any-return]
 
     def _check_files(self, meta: dict[str, Any]) -> None:
-        """The cheap checks: the format, every file's size, the id index's crc32."""
+        """The cheap checks: the format, every file's size, the id index's crc32; sets the
+        batches' recorded crc32s."""
         if (self.folder / DAMAGED).exists():
             self._corrupt(DOCS, (self.folder / DAMAGED).read_text(encoding="utf-8").strip())
         if meta.get("format") != FORMAT or "files" not in meta or "batches" not in meta:
             self._corrupt(
                 META, f"format {meta.get('format')} without checksums", f"format {FORMAT}"
             )
-        for name, rec in meta["files"].items():
+        try:
+            files = {
+                str(name): (int(rec["size"]), rec.get("crc32"))
+                for name, rec in meta["files"].items()
+            }
+            batches = [(int(r), int(c)) for r, c in meta["batches"]]
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            self._corrupt(META, f"malformed checksums ({type(e).__name__}: {e})")
+        if set(files) != {DOCS, IDHASH, ROWS}:
+            self._corrupt(META, f"checksums of {sorted(files)}", f"{DOCS}, {IDHASH}, {ROWS}")
+        meta["batches"] = batches
+        self._batch_crcs = [c for _, c in batches]
+        for name, (want, crc) in files.items():
             path = self.folder / name
             if not path.is_file():
                 self._corrupt(name, "missing")
             size = path.stat().st_size
-            if size != rec["size"]:
-                self._corrupt(name, f"{size} bytes, {rec['size']} when it was built (truncated?)")
-            if "crc32" in rec and _file_crc(path) != rec["crc32"]:
+            if size != want:
+                self._corrupt(name, f"{size} bytes, {want} when it was built (truncated?)")
+            if crc is not None and _file_crc(path) != crc:
                 self._corrupt(name, "checksum mismatch")
 
     def _open_arrow(self) -> Any:
@@ -319,7 +331,8 @@ class StoredCorpus(Corpus):
         if self._batch_crcs is not None and b not in self._checked:
             if _batch_crc(batch) != self._batch_crcs[b]:
                 start = int(self._starts[b])
-                why = f"record batch {b} (rows {start}..{start + batch.num_rows - 1}) fails its checksum"
+                rows = f"rows {start}..{start + batch.num_rows - 1}"
+                why = f"record batch {b} ({rows}) fails its checksum"
                 try:
                     _atomic_text(self.folder / DAMAGED, why + "\n")
                 except OSError:
@@ -332,11 +345,9 @@ class StoredCorpus(Corpus):
         """The full check: every file's sha256, every batch's crc32, and the content hash and id
         index recomputed from the documents. Raises :class:`StoreCorruptError` naming the file."""
         meta = self._meta()
-        if self._batch_crcs is None:
-            self._check_files(meta)
-            self._batch_crcs = [int(c) for _, c in meta["batches"]]
+        self._check_files(meta)
         for name, rec in meta["files"].items():
-            if _file_sha256(self.folder / name) != rec["sha256"]:
+            if _file_sha256(self.folder / name) != rec.get("sha256"):
                 self._corrupt(name, "sha256 mismatch")
         self._checked.clear()
         h = hashlib.sha256()

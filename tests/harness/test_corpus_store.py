@@ -106,6 +106,8 @@ def test_meta_records_checksums(tmp_path: Path) -> None:
         ("flip-idhash", "idhash.npy"),
         ("old-format", "meta.json"),
         ("no-meta", "meta.json"),
+        ("malformed-checksums", "meta.json"),
+        ("meta-not-json", "meta.json"),
     ],
 )
 def test_damage_is_named_and_rebuilt(tmp_path: Path, damage: str, file: str) -> None:
@@ -125,6 +127,11 @@ def test_damage_is_named_and_rebuilt(tmp_path: Path, damage: str, file: str) -> 
     elif damage == "old-format":
         m = json.loads(meta.read_text())
         meta.write_text(json.dumps({k: m[k] for k in ("content_hash", "n", "source")}))
+    elif damage == "malformed-checksums":
+        m = json.loads(meta.read_text())
+        meta.write_text(json.dumps({**m, "files": {"docs.arrow": 3}, "batches": "x"}))
+    elif damage == "meta-not-json":
+        meta.write_text("{truncated")
     else:
         meta.unlink()
     with pytest.raises(StoreCorruptError, match=re.escape(str(folder / file))):
