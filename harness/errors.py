@@ -29,6 +29,15 @@ class DataFormatError(HarnessError):
         super().__init__(msg)
 
 
+class StoreCorruptError(DataFormatError):
+    """A file of an on-disk store (corpus or embedding store) fails its recorded checks."""
+
+
+class ModelOutputError(HarnessError):
+    """A system's model returned something that is not what its protocol promises (wrong
+    count, shape, type, or non-finite numbers)."""
+
+
 class DataNotFoundError(HarnessError):
     """Neither the local folder nor the online loader could provide a task's data."""
 

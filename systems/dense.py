@@ -97,6 +97,7 @@ class DenseRetriever(EmbeddingSearch):
         self._doc_ids: list[str] = []
         self._doc_vecs: np.ndarray | None = None
         self._fp = ""
+        self._width: int | None = None  # the model's vector width, once seen
 
     # ---------------------------------------------------------------- model and cache
     def _load(self, ctx: RunContext) -> None:
@@ -130,28 +131,44 @@ class DenseRetriever(EmbeddingSearch):
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
         from ir_harness.cache.text_embeddings import EmbeddingCache
+        from ir_harness.run.model_output import check_vectors
 
         self._load(ctx)
+        plural = "queries" if role == "query" else "documents"
+        done_batches = done_texts = 0
+        width = self._width  # one width for documents and queries, from the first vectors
 
         def batch(b: list[str]) -> np.ndarray:
-            return self.encode_uncached(b, role, ctx)
+            # Checked before the cache stores it: a wrong count must never be stored misaligned.
+            nonlocal done_batches, done_texts, width
+            vecs = check_vectors(
+                self.encode_uncached(b, role, ctx),
+                len(b),
+                "dense",
+                f"{role} batch {done_batches} ({plural} {done_texts}..{done_texts + len(b) - 1}"
+                " of those to encode)",
+                width,
+            )
+            done_batches, done_texts, width = done_batches + 1, done_texts + len(b), vecs.shape[1]
+            return vecs
 
-        plural = "queries" if role == "query" else "documents"
         if not self._fp:  # an in-memory model without weights to hash: encode, never cache
-            import numpy
-
             ctx.count(f"encoded_{plural}", len(texts))
-            return numpy.asarray(batch(texts), dtype=numpy.float32)
+            vecs = batch(texts)
+            self._width = self._width or (vecs.shape[1] if len(texts) else None)
+            return vecs
         cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)
         try:
             bar = _progress(len(texts), f"encode {plural}", ctx.progress)
             vecs, encoded, hits = cache.encode(
-                texts, role, batch, ctx.batch_size, bar.update if bar else None
+                texts, role, batch, ctx.batch_size, bar.update if bar else None, self._width
             )
             if bar:
                 bar.close()
         finally:
             cache.close()
+        if len(texts) and self._width is None:
+            self._width = int(vecs.shape[1])
         ctx.count(f"encoded_{plural}", encoded)
         ctx.count(f"cache_hits_{plural}", hits)
         log.info("dense: %s embeddings: encoded %d, %d from cache", role, encoded, hits)

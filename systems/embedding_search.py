@@ -6,6 +6,10 @@ also provides ``embedding_fingerprint(ctx)`` (what determines its vectors) index
 (:class:`ir_harness.corpus.store.StoredCorpus`) through the sharded on-disk embedding store and
 searches it by streaming exact top-k over the shards, locally or over Ray actors; memory then
 stays bounded whatever the corpus size. ``always_store = True`` uses the store for every corpus.
+
+Whatever ``encode`` returns is checked before use (:mod:`ir_harness.run.model_output`): one finite
+vector per text, the same dimension for queries and documents; anything else is a clear error
+naming the system and the batch, never a misaligned index or a silently changed score.
 """
 
 from __future__ import annotations
@@ -53,6 +57,22 @@ class EmbeddingSearch:
         """Encode without the per-text SQLite cache (the embedding store replaces it)."""
         return self.encode(texts, role, ctx)
 
+    def _encode_checked(
+        self, texts: list[str], role: str, ctx: RunContext, dim: int | None = None
+    ) -> np.ndarray:
+        """``encode`` with its result checked: ``len(texts)`` finite vectors (of width ``dim``
+        when the other side's width is known)."""
+        from ir_harness.run.model_output import check_vectors, system_name
+
+        plural = "queries" if role == "query" else "documents"
+        return check_vectors(
+            self.encode(texts, role, ctx),
+            len(texts),
+            system_name(self),
+            f"encoding {len(texts)} {plural}",
+            dim,
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without loaded models, vectors or open stores (Ray actors rebuild them)."""
         state = dict(self.__dict__)
@@ -74,7 +94,7 @@ class EmbeddingSearch:
             return
         self._store = None
         self._doc_ids = corpus.ids()
-        self._doc_vecs = self.encode(corpus.texts(), "document", ctx)
+        self._doc_vecs = self._encode_checked(corpus.texts(), "document", ctx)
 
     def open_store(self, corpus: Corpus, ctx: RunContext) -> Any:
         from ir_harness.cache.corpus_embeddings import EmbeddingStore
@@ -98,12 +118,15 @@ class EmbeddingSearch:
             rows = encode_shards(self, corpus, todo, ctx)
             store = self.open_store(corpus, ctx)
         else:
+            from ir_harness.run.model_output import system_name
+
             for i in todo:
                 rows += store.encode_shard(
                     i,
                     corpus,
                     lambda t: self.encode_uncached(t, "document", ctx),
                     max(ctx.batch_size, self.store_batch),
+                    system=system_name(self),
                 )
         store.finish()
         ctx.count("encoded_documents", rows)
@@ -116,7 +139,7 @@ class EmbeddingSearch:
 
         qids = list(queries)
         if self._store is not None:
-            qv = self.encode([queries[q] for q in qids], "query", ctx)
+            qv = self._encode_checked([queries[q] for q in qids], "query", ctx, self._store.dim)
             if ctx.executor == "ray":
                 from ir_harness.executors.ray_executor import search_shards
 
@@ -133,7 +156,8 @@ class EmbeddingSearch:
                 for r, q in enumerate(qids)
             }
         assert getattr(self, "_doc_vecs", None) is not None, "index() must run before search()"
-        qv = self.encode([queries[q] for q in qids], "query", ctx)
+        dim = self._doc_vecs.shape[1] if self._doc_vecs.size else None  # type: ignore[union-attr]
+        qv = self._encode_checked([queries[q] for q in qids], "query", ctx, dim)
         scores, idx = exact_topk(qv, self._doc_vecs, k, device=ctx.device)  # type: ignore[arg-type]
         return {
             q: {self._doc_ids[j]: float(s) for s, j in zip(scores[r], idx[r]) if j >= 0}
@@ -142,10 +166,11 @@ class EmbeddingSearch:
 
     def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
         qids = [q for q in candidates if q in queries]
-        qv = self.encode([queries[q] for q in qids], "query", ctx)
+        qv = self._encode_checked([queries[q] for q in qids], "query", ctx)
         doc_ids = sorted({d for q in qids for d in candidates[q]})
         pos = {d: i for i, d in enumerate(doc_ids)}
-        dv = self.encode([corpus[d].full_text for d in doc_ids], "document", ctx)
+        dim = qv.shape[1] if qids else None
+        dv = self._encode_checked([corpus[d].full_text for d in doc_ids], "document", ctx, dim)
         out: Run = {}
         for r, q in enumerate(qids):
             ids = list(candidates[q])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.model import ranked
 from ir_harness.protocols import SystemMeta
+from ir_harness.run.model_output import check_scores
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Queries, Run
@@ -59,6 +60,12 @@ class ScoringReranker:
                 continue
             ids = [d for d, _ in ranked(cands)]
             docs = [(corpus[d].title, corpus[d].text) if d in corpus else ("", "") for d in ids]
-            out[q] = dict(zip(ids, self.score(queries[q], docs, ctx.batch_size)))
+            scores = check_scores(
+                self.score(queries[q], docs, ctx.batch_size),
+                len(ids),
+                self.name,
+                f"query {q!r} ({len(ids)} candidates)",
+            )
+            out[q] = dict(zip(ids, scores))
             ctx.count(self.counter, len(ids))
         return out

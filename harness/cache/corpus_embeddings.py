@@ -2,10 +2,13 @@
 
 Layout: ``<root>/embstore/<fingerprint>/<corpus hash>/`` holds ``manifest.json`` (rows, shard
 size, dtype, dimension once known) and fixed-size shards ``shard-00000.npy`` (rows
-``i*shard_rows ..``), each with a ``shard-00000.json`` sidecar written after it: rows, dimension,
-dtype and a crc32 of the array bytes. A shard counts only when its sidecar exists and the array
-matches it, so a killed encode resumes at the first missing shard, a re-run encodes nothing, and
-a corrupt or truncated shard is re-encoded, never used. Shards are memory-mapped when read;
+``i*shard_rows ..``), each with a ``shard-00000.json`` sidecar written after it: the shard's
+index and row range, the corpus hash and model fingerprint, rows, dimension, dtype and a crc32
+of the array bytes. A shard counts only when its sidecar exists, says it is this shard of this
+corpus under this model, and the array matches it, so a killed encode resumes at the first
+missing shard, a re-run encodes nothing, and a corrupt, truncated, non-finite or misplaced shard
+(another shard's valid pair copied over it) is re-encoded, never used. Sidecars of an older
+format (without these fields) count as stale. Non-finite vectors are refused when written. Shards are memory-mapped when read;
 every shard is verified once per process before use. Writers of different shards never touch
 the same file, so Ray actors can fill one store concurrently (the sidecars are the manifest's
 per-shard entries).
@@ -24,8 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ir_harness.errors import ConfigError, DataFormatError
+from ir_harness.errors import (
+    ConfigError,
+    DataFormatError,
+    HarnessError,
+    ModelOutputError,
+    StoreCorruptError,
+)
 from ir_harness.run.context import log
+from ir_harness.run.model_output import check_vectors
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +46,7 @@ if TYPE_CHECKING:
 # exactly the score blocks the in-memory path computes (same run file).
 DEFAULT_SHARD_ROWS = 65536
 _CRC_STEP = 1 << 26  # verify 64 MiB at a time
+SIDECAR_FORMAT = 2  # 1: rows, dim, dtype, crc32 only (stale: re-encoded)
 
 
 def npy_path(folder: Path, i: int) -> Path:
@@ -50,15 +61,52 @@ def _crc(arr: np.ndarray) -> int:
     return crc
 
 
+def _nonfinite_rows(arr: np.ndarray) -> int:
+    """How many rows hold a NaN or infinity (read in bounded slices of a memory map)."""
+    step = max(1, _CRC_STEP // max(1, arr.itemsize * (arr.shape[1] if arr.ndim == 2 else 1)))
+    bad = 0
+    for i in range(0, arr.shape[0], step):
+        part = np.asarray(arr[i : i + step])
+        bad += int((~np.isfinite(part).reshape(len(part), -1).all(axis=1)).sum())
+    return bad
+
+
+class StoreWriteError(HarnessError):
+    """A store file could not be written (disk full, permissions); names the file."""
+
+
 def _write_atomic(path: Path, write: Callable[[Any], None], binary: bool = True) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "wb" if binary else "w") as f:
             write(f)
         os.replace(tmp, path)
+    except OSError as e:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise StoreWriteError(_write_failure(path, e)) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_failure(path: Path, e: OSError) -> str:
+    """One line naming the file, the reason and the free space (numpy's short-write error, e.g.
+    "393216 requested and 220128 written", has no errno)."""
+    import errno
+    import shutil
+
+    reason = os.strerror(e.errno) if e.errno else str(e)
+    try:
+        free = shutil.disk_usage(path.parent).free
+        space = f"; {free / 2**20:.1f} MiB free on its file system"
+    except OSError:
+        space = ""
+    full = e.errno in (errno.ENOSPC, errno.EDQUOT) or (not e.errno and "written" in str(e))
+    hint = " (disk full?)" if full else ""
+    return f"cannot write {path}: {reason}{hint}{space}"
 
 
 class EmbeddingStore:
@@ -77,8 +125,12 @@ class EmbeddingStore:
             raise ConfigError(f"embedding store dtype {dtype!r}: expected float32 or float16")
         name = f"{corpus_hash[:32]}-{int(shard_rows)}-{dtype}"
         self.folder = Path(root) / "embstore" / fingerprint / name
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreWriteError(_write_failure(self.folder, e)) from None
         self.n, self.shard_rows, self.dtype = int(n), int(shard_rows), dtype
+        self.fingerprint, self.corpus_hash = fingerprint, corpus_hash
         self._verified: set[int] = set()
         manifest = self.folder / "manifest.json"
         want = {
@@ -89,7 +141,14 @@ class EmbeddingStore:
             "dtype": dtype,
         }
         if manifest.exists():
-            have = json.loads(manifest.read_text(encoding="utf-8"))
+            try:
+                have = json.loads(manifest.read_text(encoding="utf-8"))
+                if not isinstance(have, dict):
+                    raise ValueError("not a JSON object")
+            except (OSError, ValueError) as e:
+                raise DataFormatError(
+                    manifest, None, f"unreadable ({e})", "a manifest (remove the folder)"
+                ) from None
             if {k: have.get(k) for k in want} != want:
                 raise DataFormatError(
                     manifest, None, f"written for {have}", f"{want} (remove the folder)"
@@ -111,34 +170,75 @@ class EmbeddingStore:
         return npy_path(self.folder, i), self.folder / f"shard-{i:05d}.json"
 
     # ---------------------------------------------------------------- verification
-    def _check(self, i: int) -> np.ndarray | None:
-        """The memory-mapped shard if it is complete and intact, else None (with the reason
-        logged when a shard exists but is bad)."""
+    def inspect(self, i: int, force: bool = False) -> tuple[np.ndarray | None, str | None]:
+        """(memory-mapped shard, None) if shard ``i`` is complete and intact, else (None, why);
+        ``why`` is None for a shard not written yet. ``force`` re-checks a verified shard."""
         npy, side = self._paths(i)
-        if i in self._verified:
-            return np.load(npy, mmap_mode="r")  # type: ignore[no-any-return]
+        if i in self._verified and not force:
+            return np.load(npy, mmap_mode="r"), None
+        self._verified.discard(i)
         if not side.exists() or not npy.exists():
-            return None
+            return None, None
         start, stop = self.bounds(i)
         try:
             info = json.loads(side.read_text(encoding="utf-8"))
             arr = np.load(npy, mmap_mode="r")
-        except (OSError, ValueError, json.JSONDecodeError) as e:
-            log.warning("embedding store: shard %d unreadable (%s); re-encoding it", i, e)
-            return None
+        except (OSError, ValueError) as e:
+            return None, f"unreadable ({e})"
+        if not isinstance(info, dict) or info.get("format") != SIDECAR_FORMAT:
+            return None, (
+                "written by an older version (its sidecar has no shard index, corpus hash or"
+                " model fingerprint)"
+            )
         dim = self.dim or info.get("dim")
         problems = []
+        placed = {
+            "shard": i,
+            "start": start,
+            "stop": stop,
+            "corpus_hash": self.corpus_hash,
+            "fingerprint": self.fingerprint,
+        }
+        wrong = {k: info.get(k) for k in placed if info.get(k) != placed[k]}
+        if wrong:
+            problems.append(f"its sidecar is for {wrong}, not {placed} (a copied shard?)")
         if arr.shape != (stop - start, dim) or info.get("rows") != stop - start:
             problems.append(f"shape {arr.shape}, expected ({stop - start}, {dim})")
         if str(arr.dtype) != self.dtype:
             problems.append(f"dtype {arr.dtype}, expected {self.dtype}")
         if not problems and _crc(arr) != info.get("crc32"):
             problems.append("checksum mismatch")
+        if not problems:
+            bad = _nonfinite_rows(arr)
+            if bad:
+                problems.append(f"{bad} rows hold NaN or infinite values")
         if problems:
-            log.warning("embedding store: shard %s is corrupt (%s); re-encoding it", npy, problems)
-            return None
+            return None, "; ".join(problems)
         self._verified.add(i)
+        return arr, None
+
+    def _check(self, i: int) -> np.ndarray | None:
+        """The memory-mapped shard if it is complete and intact, else None (with the reason
+        logged when a shard exists but is bad)."""
+        arr, why = self.inspect(i)
+        if why:
+            log.warning("embedding store: %s: %s; re-encoding it", npy_path(self.folder, i), why)
         return arr
+
+    def known_dim(self) -> int | None:
+        """The dimension of this store's vectors: the manifest's, else that of a shard already
+        written (its sidecar), so every shard of one store gets one width."""
+        if self.dim is None:
+            for side in sorted(self.folder.glob("shard-*.json")):
+                try:
+                    info = json.loads(side.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(info, dict) and info.get("format") == SIDECAR_FORMAT:
+                    if isinstance(info.get("dim"), int) and info["dim"] > 0:
+                        self.dim = info["dim"]
+                        break
+        return self.dim
 
     def missing(self) -> list[int]:
         """Shards that still have to be encoded (absent, partial or corrupt)."""
@@ -146,36 +246,66 @@ class EmbeddingStore:
 
     # ---------------------------------------------------------------- writing
     def write_shard(self, i: int, vecs: np.ndarray) -> None:
+        """Store shard ``i``; refuses a wrong shape or dimension and any non-finite value
+        (also one that overflows the store's dtype)."""
         start, stop = self.bounds(i)
-        arr = np.ascontiguousarray(vecs, dtype=self.dtype)
-        if arr.ndim != 2 or arr.shape[0] != stop - start:
-            raise ValueError(f"shard {i}: got {arr.shape}, expected {stop - start} rows")
-        if self.dim is not None and arr.shape[1] != self.dim:
-            raise DataFormatError(
-                npy_path(self.folder, i), None, f"dimension {arr.shape[1]}", f"{self.dim}"
-            )
         npy, side = self._paths(i)
+        with np.errstate(over="ignore"):
+            arr = np.ascontiguousarray(vecs, dtype=self.dtype)
+        if arr.ndim != 2 or arr.shape[0] != stop - start:
+            raise DataFormatError(
+                npy, None, f"shard {i} of shape {arr.shape}", f"{stop - start} rows"
+            )
+        if self.dim is not None and arr.shape[1] != self.dim:
+            raise DataFormatError(npy, None, f"dimension {arr.shape[1]}", f"{self.dim}")
+        bad = _nonfinite_rows(arr)
+        if bad:
+            raise ModelOutputError(
+                f"{npy}: {bad} of {stop - start} vectors hold NaN or infinite values"
+                f" (as {self.dtype}); not stored"
+            )
         side.unlink(missing_ok=True)  # the old sidecar must not vouch for the new array
         self._verified.discard(i)
         _write_atomic(npy, lambda f: np.save(f, arr))
-        info = {"rows": stop - start, "dim": int(arr.shape[1]), "dtype": self.dtype}
+        info: dict[str, Any] = {"format": SIDECAR_FORMAT, "shard": i, "start": start, "stop": stop}
+        info.update(corpus_hash=self.corpus_hash, fingerprint=self.fingerprint)
+        info.update(rows=stop - start, dim=int(arr.shape[1]), dtype=self.dtype)
         info["crc32"] = _crc(arr)
         _write_atomic(side, lambda f: f.write(json.dumps(info)), binary=False)
 
     def encode_shard(
-        self, i: int, corpus: Corpus, encode: Callable[[list[str]], np.ndarray], batch_size: int
+        self,
+        i: int,
+        corpus: Corpus,
+        encode: Callable[[list[str]], np.ndarray],
+        batch_size: int,
+        system: str = "encoder",
     ) -> int:
-        """Encode rows of shard ``i`` batch by batch into one shard array; returns rows."""
+        """Encode rows of shard ``i`` batch by batch into one shard array; returns rows. Each
+        batch the model returns is checked (count, dimension, finiteness) before it is kept."""
         start, stop = self.bounds(i)
         out: np.ndarray | None = None
         row = 0
         for _, texts in corpus.batches(batch_size, start, stop):
-            vecs = np.asarray(encode(texts))
+            first = start + row
+            vecs = check_vectors(
+                encode(texts),
+                len(texts),
+                system,
+                f"documents {first}..{first + len(texts) - 1} (shard {i}, {npy_path(self.folder, i)})",
+                self.known_dim() if out is None else out.shape[1],
+            )
             if out is None:
                 out = np.empty((stop - start, vecs.shape[1]), dtype=self.dtype)
             out[row : row + len(texts)] = vecs
             row += len(texts)
-        assert out is not None and row == stop - start, f"shard {i}: read {row} rows"
+        if out is None or row != stop - start:
+            raise DataFormatError(
+                corpus.source if hasattr(corpus, "source") else "corpus",
+                None,
+                f"shard {i}: read {row} rows from the corpus",
+                f"{stop - start}",
+            )
         self.write_shard(i, out)
         return row
 
@@ -200,10 +330,13 @@ class EmbeddingStore:
         """(first row, memory-mapped array) of every shard (or of ``which``) in order, each
         verified."""
         for i in range(self.n_shards) if which is None else which:
-            arr = self._check(i)
+            arr, why = self.inspect(i)
             if arr is None:
-                raise DataFormatError(
-                    npy_path(self.folder, i), None, "missing or corrupt", "re-run to re-encode it"
+                raise StoreCorruptError(
+                    npy_path(self.folder, i),
+                    None,
+                    why or "missing (not encoded)",
+                    "an intact shard; re-run to re-encode it",
                 )
             yield self.bounds(i)[0], arr
             del arr  # drop the mapping: pages are not held past use

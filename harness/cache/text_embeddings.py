@@ -121,7 +121,19 @@ class EmbeddingCache:
         return good
 
     def put_many(self, keys: Sequence[str], vecs: np.ndarray) -> None:
+        """Store one vector per key; refuses a count that does not match (it would pair keys
+        with other texts' vectors) and non-finite vectors."""
+        from ir_harness.errors import ModelOutputError
+
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape[0] != len(keys):
+            raise ModelOutputError(
+                f"embedding cache {self.path}: {vecs.shape} vectors for {len(keys)} texts; not stored"
+            )
+        if not np.isfinite(vecs).all():
+            raise ModelOutputError(
+                f"embedding cache {self.path}: NaN or infinite vectors; not stored"
+            )
         rows = []
         for k, v in zip(keys, vecs):
             blob = v.tobytes()
@@ -138,10 +150,13 @@ class EmbeddingCache:
         encode_batch: Callable[[list[str]], np.ndarray],
         batch_size: int,
         progress: Callable[[int], None] | None = None,
+        dim: int | None = None,
     ) -> tuple[np.ndarray, int, int]:
-        """Embeddings for ``texts`` in order; returns (matrix, encoded now, cache hits)."""
+        """Embeddings for ``texts`` in order; returns (matrix, encoded now, cache hits).
+
+        ``dim``: the model's width when known (stored rows of another width are re-encoded)."""
         keys = [text_key(t, role) for t in texts]
-        found = self.get_many(list(dict.fromkeys(keys)))
+        found = self.get_many(list(dict.fromkeys(keys)), dim)
         todo = [i for i, k in enumerate(keys) if k not in found]
         # Unique missing texts only, in first-seen order.
         seen: dict[str, int] = {}

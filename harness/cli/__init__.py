@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from ir_harness.cli.cache import cache_app
 from ir_harness.cli.compare import compare_cmd
 from ir_harness.cli.demo import demo_cmd
 from ir_harness.cli.eval import eval_cmd
@@ -80,6 +81,7 @@ app.command("grid")(grid_cmd)
 app.command("eval")(eval_cmd)
 app.command("compare")(compare_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")
+app.add_typer(cache_app, name="cache")
 app.command("demo")(demo_cmd)
 app.command("llm-serve")(llm_serve_command)
 app.command("oracle-sweep")(oracle_sweep_command)

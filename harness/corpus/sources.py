@@ -5,10 +5,17 @@ with the same fields and the same clear errors as the in-memory readers of :mod:
 :func:`load_corpus_file` and :func:`corpus_from_docs` keep small corpora in memory, exactly as
 before, and stream large ones into :mod:`ir_harness.corpus.store` (``HARNESS_STORE_MIN_BYTES`` /
 ``HARNESS_STORE_MIN_DOCS`` set the thresholds; 0 stores everything).
+
+A stored corpus file is found again by the sha256 of its full content, never by its path, size
+or mtime (an edit that keeps the size and restores the mtime must not reuse the old store). The
+digest is remembered per file version (path, inode, size, mtime and ctime, which a user cannot
+set back), so a re-run hashes nothing; any change to the file costs one full read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,16 +69,53 @@ def iter_tsv_docs(path: str | Path) -> Iterator[Document]:
         yield Document(parts[0], parts[1])
 
 
-def _file_key(path: Path) -> str:
+_DIGESTS = "corpus-source-sha256.json"
+
+
+def content_sha256(path: Path, root: Path) -> str:
+    """sha256 of the whole file, memoised in ``root`` by (path, inode, size, mtime, ctime)."""
     st = path.stat()
-    return f"file:{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    version = f"{path.resolve()}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
+    memo_path = root / _DIGESTS
+    memo: dict[str, str] = {}
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+        if not isinstance(memo, dict):
+            memo = {}
+    except (OSError, ValueError):
+        pass  # no memo (or a damaged one): hash the file
+    digest = memo.get(version)
+    if isinstance(digest, str) and len(digest) == 64:
+        return digest
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    resolved = str(path.resolve())
+    memo = {k: v for k, v in memo.items() if not k.startswith(resolved + "|")}
+    memo[version] = digest
+    try:
+        from ir_harness.data.formats import atomic_write_text
+
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(memo_path, json.dumps(memo, sort_keys=True))
+    except OSError:
+        pass  # a memo that cannot be written only costs a re-hash next time
+    return digest
+
+
+def _file_key(path: Path, root: Path, fmt: str, id_fields: tuple[str, ...]) -> str:
+    """The store key of a corpus file: its full content hash, how it is parsed (format, id
+    fields), and nothing about where it lies."""
+    return f"file-sha256:{content_sha256(path, root)}:{fmt}:{','.join(id_fields)}"
 
 
 def load_corpus_file(
     path: str | Path, id_fields: tuple[str, ...] = ("_id", "docid", "id"), root: Path | None = None
 ) -> Corpus:
     """A corpus file (``.jsonl``, ``.tsv``, optionally ``.gz``): in memory when small, else the
-    stored corpus (streamed once; later runs reopen it by path, size and mtime)."""
+    stored corpus (streamed once; later runs reopen it by the file's content hash)."""
     p = Path(path)
     tsv = p.name.removesuffix(".gz").endswith(".tsv")
     if p.stat().st_size < _threshold("HARNESS_STORE_MIN_BYTES", DEFAULT_MIN_BYTES):
@@ -81,7 +125,10 @@ def load_corpus_file(
     docs: Callable[[], Iterable[Document]] = (
         (lambda: iter_tsv_docs(p)) if tsv else (lambda: iter_jsonl_docs(p, id_fields))
     )
-    return open_or_build(root or default_cache_dir(), _file_key(p), docs, source=str(p))
+    root = root or default_cache_dir()
+    return open_or_build(
+        root, _file_key(p, root, "tsv" if tsv else "jsonl", id_fields), docs, source=str(p)
+    )
 
 
 def corpus_from_docs(

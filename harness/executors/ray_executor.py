@@ -91,6 +91,7 @@ class _ShardEncoder:
                     self.corpus,
                     lambda t: self.system.encode_uncached(t, "document", self.ctx),
                     max(self.ctx.batch_size, self.system.store_batch),
+                    system=type(self.system).__name__,
                 )
             )
         return {"shard": batch["shard"], "rows": np.array(rows, dtype=np.int64)}

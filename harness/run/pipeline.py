@@ -96,7 +96,12 @@ class Pipeline:
                 )
             given = {q: candidates.get(q, {}) for q in qids}
             current = merge_tail(
-                first.rerank(queries, corpus, cut(given, spec.rerank_depth), ctx), given
+                _checked(
+                    first.rerank(queries, corpus, cut(given, spec.rerank_depth), ctx),
+                    self.names[0],
+                    qids,
+                ),
+                given,
             )
         else:
             if not isinstance(first, Retriever):
@@ -107,12 +112,27 @@ class Pipeline:
             # Excluded ids and self-hits are dropped after search; fetch that many more so the
             # kept list still reaches run_depth, as BRIGHT drops them before its top-k cut.
             extra = max((len(excluded.get(q, ())) for q in qids), default=0)
-            current = first.search(queries, spec.run_depth + extra + spec.ignore_identical_ids, ctx)
+            current = _checked(
+                first.search(queries, spec.run_depth + extra + spec.ignore_identical_ids, ctx),
+                self.names[0],
+                qids,
+            )
         current = drop_quirks(current, excluded, spec.ignore_identical_ids)
-        for stage in self.stages[1:]:
+        for name, stage in zip(self.names[1:], self.stages[1:]):
             top = cut({q: current.get(q, {}) for q in qids}, spec.rerank_depth)
-            current = merge_tail(stage.rerank(queries, corpus, top, ctx), current)
+            current = merge_tail(
+                _checked(stage.rerank(queries, corpus, top, ctx), name, qids), current
+            )
         return {q: current.get(q, {}) for q in qids}
+
+
+def _checked(run: Run, stage: str, qids: list[str]) -> Run:
+    """A stage's ranking, every score a finite number (a NaN sorts arbitrarily and changes the
+    metrics without a word); else an error naming the stage and the batch."""
+    from ir_harness.run.model_output import check_run, first_ids
+
+    check_run(run, stage, first_ids(qids))
+    return run
 
 
 def cut(run: Run, depth: int) -> Run:

@@ -9,12 +9,25 @@ import ir_harness.eval.family
 from ir_harness.cli import main
 from ir_harness.registry import SYSTEMS, TASKS
 from tests.harness.fakes import OverlapRetriever, TinyTask
-from tests.probe.plugins import EmptyRetriever, StallingRetriever
+from tests.probe.plugins import (
+    BadDense,
+    BadEncoder,
+    BadScorer,
+    BadStoreEncoder,
+    EmptyRetriever,
+    NaNRetriever,
+    StallingRetriever,
+)
 
 TASKS.register("tiny", TinyTask)
 SYSTEMS.register("overlap", OverlapRetriever)
 SYSTEMS.register("stalling", StallingRetriever)
 SYSTEMS.register("empty", EmptyRetriever)
+SYSTEMS.register("badenc", BadEncoder)
+SYSTEMS.register("badstore", BadStoreEncoder)
+SYSTEMS.register("baddense", BadDense)
+SYSTEMS.register("badscore", BadScorer)
+SYSTEMS.register("nanrun", NaNRetriever)
 
 _run_any = ir_harness.eval.family.run_any
 

@@ -53,3 +53,47 @@ def test_iterator_source_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("HARNESS_STORE_MIN_DOCS", "2")
     stored = corpus_from_docs("k", lambda: docs, 2, root=tmp_path)
     assert isinstance(stored, StoredCorpus) and stored.content_hash == Corpus(docs).content_hash
+
+
+def test_same_size_edit_with_mtime_restored_is_not_the_old_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.setenv("HARNESS_STORE_MIN_BYTES", "0")
+    j = tmp_path / "corpus.jsonl"
+    j.write_text(JSONL)
+    first = load_corpus_file(j, root=tmp_path / "cache")
+    assert first["a"].text == "alpha"
+    st = j.stat()
+    j.write_text(JSONL.replace("alpha", "ALPHA"))  # same size
+    os.utime(j, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
+    assert j.stat().st_size == st.st_size and j.stat().st_mtime_ns == st.st_mtime_ns
+    edited = load_corpus_file(j, root=tmp_path / "cache")
+    assert edited["a"].text == "ALPHA" and edited.content_hash != first.content_hash
+
+
+def test_content_hash_is_memoised_per_file_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from ir_harness.corpus import sources as corpus_sources
+
+    j = tmp_path / "corpus.jsonl"
+    j.write_text(JSONL)
+    calls = []
+    real = hashlib.sha256
+
+    def counting(*a: object) -> object:
+        calls.append(1)
+        return real(*a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(corpus_sources.hashlib, "sha256", counting)
+    digest = corpus_sources.content_sha256(j, tmp_path / "cache")
+    assert digest == real(JSONL.encode()).hexdigest()
+    assert corpus_sources.content_sha256(j, tmp_path / "cache") == digest
+    assert len(calls) == 1  # the second call read nothing
+    j.write_text(JSONL + "\n")
+    assert corpus_sources.content_sha256(j, tmp_path / "cache") != digest
+    assert len(calls) == 2

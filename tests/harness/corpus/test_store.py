@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
 
 from ir_harness.corpus.store import StoredCorpus, open_or_build, write_store
 from ir_harness.data.model import Corpus, Document
-from ir_harness.errors import DataFormatError
+from ir_harness.errors import DataFormatError, StoreCorruptError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,3 +76,104 @@ def test_pickles_as_its_folder(tmp_path: Path) -> None:
     stored = StoredCorpus(write_store(tmp_path, iter(DOCS)))
     again = pickle.loads(pickle.dumps(stored))
     assert again.folder == stored.folder and again["d1"] == DOCS[1]
+
+
+# ---------------------------------------------------------------- stores verify what they read
+def _build(tmp_path: Path) -> Path:
+    return open_or_build(tmp_path, "src-key", lambda: DOCS).folder
+
+
+def _flip(path: Path, needle: bytes) -> None:
+    raw = bytearray(path.read_bytes())
+    at = raw.index(needle)
+    raw[at] ^= 0x01
+    path.write_bytes(bytes(raw))
+
+
+def test_meta_records_checksums(tmp_path: Path) -> None:
+    meta = json.loads((_build(tmp_path) / "meta.json").read_text())
+    assert meta["format"] == 2 and set(meta["files"]) == {"docs.arrow", "idhash.npy", "rows.npy"}
+    assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in meta["files"].values())
+    assert [rows for rows, _ in meta["batches"]] == [3]
+
+
+@pytest.mark.parametrize(
+    "damage,file",
+    [
+        ("truncate-docs", "docs.arrow"),
+        ("flip-doc-id", "docs.arrow"),
+        ("wrong-n", "meta.json"),
+        ("flip-idhash", "idhash.npy"),
+        ("old-format", "meta.json"),
+        ("no-meta", "meta.json"),
+        ("malformed-checksums", "meta.json"),
+        ("meta-not-json", "meta.json"),
+    ],
+)
+def test_damage_is_named_and_rebuilt(tmp_path: Path, damage: str, file: str) -> None:
+    folder = _build(tmp_path)
+    docs, meta = folder / "docs.arrow", folder / "meta.json"
+    if damage == "truncate-docs":
+        docs.write_bytes(docs.read_bytes()[:-40])
+    elif damage == "flip-doc-id":
+        _flip(docs, b"d3")  # "d3" -> "e3": same size, a different id
+    elif damage == "wrong-n":
+        m = json.loads(meta.read_text())
+        meta.write_text(json.dumps({**m, "n": 2}))
+    elif damage == "flip-idhash":
+        raw = bytearray((folder / "idhash.npy").read_bytes())
+        raw[-3] ^= 0xFF
+        (folder / "idhash.npy").write_bytes(bytes(raw))
+    elif damage == "old-format":
+        m = json.loads(meta.read_text())
+        meta.write_text(json.dumps({k: m[k] for k in ("content_hash", "n", "source")}))
+    elif damage == "malformed-checksums":
+        m = json.loads(meta.read_text())
+        meta.write_text(json.dumps({**m, "files": {"docs.arrow": 3}, "batches": "x"}))
+    elif damage == "meta-not-json":
+        meta.write_text("{truncated")
+    else:
+        meta.unlink()
+    with pytest.raises(StoreCorruptError, match=re.escape(str(folder / file))):
+        store = StoredCorpus(folder)
+        store.ids()  # the flipped id is found when its batch is first read
+    again = open_or_build(tmp_path, "src-key", lambda: DOCS)  # rebuilt from its source
+    assert again.folder == folder and again.ids() == ["d3", "d1", "d2"]
+    again.verify()
+
+
+def test_flipped_byte_mid_run_marks_the_store_for_a_rebuild(tmp_path: Path) -> None:
+    folder = _build(tmp_path)
+    _flip(folder / "docs.arrow", b"third")
+    store = StoredCorpus(folder)  # the cheap check on open does not read the texts
+    with pytest.raises(StoreCorruptError, match="record batch 0 .* fails its checksum"):
+        store.texts()
+    with pytest.raises(StoreCorruptError, match="fails its checksum"):
+        StoredCorpus(folder)  # marked damaged: never opened again as it is
+    calls = []
+    rebuilt = open_or_build(tmp_path, "src-key", lambda: calls.append(1) or DOCS)
+    assert calls == [1] and rebuilt["d3"].text == "third text"
+
+
+def test_full_verify_finds_what_the_cheap_check_does_not(tmp_path: Path) -> None:
+    folder = _build(tmp_path)
+    _flip(folder / "docs.arrow", b"first")
+    with pytest.raises(StoreCorruptError, match="docs.arrow: sha256 mismatch"):
+        StoredCorpus(folder).verify()
+    meta = folder / "meta.json"
+    folder2 = _build(tmp_path / "b")
+    m = json.loads((folder2 / "meta.json").read_text())
+    (folder2 / "meta.json").write_text(json.dumps({**m, "content_hash": "0" * 64}))
+    with pytest.raises(StoreCorruptError, match="content hash differs"):
+        StoredCorpus(folder2).verify()
+    assert meta.exists()
+
+
+def test_arrow_errors_never_escape(tmp_path: Path) -> None:
+    folder = _build(tmp_path)
+    (folder / "docs.arrow").write_bytes(b"not arrow at all")
+    m = json.loads((folder / "meta.json").read_text())
+    m["files"]["docs.arrow"]["size"] = 16  # sizes agree: the Arrow reader itself must fail
+    (folder / "meta.json").write_text(json.dumps(m))
+    with pytest.raises(StoreCorruptError, match="docs.arrow: not a readable Arrow file"):
+        StoredCorpus(folder)
