@@ -2,12 +2,67 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+import shutil
+import stat
+import sys
+import tempfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: str | Path) -> bool:
+    """Whether a file is gzip-compressed, by its magic bytes (``run.GZ``, ``run.trec.gz``, a
+    plain file named ``.gz`` is plain). A pipe is not peeked at (that would eat its first bytes):
+    its suffix decides."""
+    p = Path(path)
+    try:
+        if not stat.S_ISREG(p.stat().st_mode):
+            return p.suffix.lower() == ".gz"
+        with open(p, "rb") as f:
+            return f.read(2) == GZIP_MAGIC
+    except OSError:
+        return p.suffix.lower() == ".gz"
+
+
+@contextlib.contextmanager
+def regular_file(path: str | Path, what: str) -> Iterator[Path]:
+    """``path`` as a regular file: ``-`` (stdin), a pipe (``<(cat run)``, ``/dev/stdin``) or
+    another stream is copied once into a temporary file (removed afterwards), because the
+    readers open a file more than once (the fast reader, then the line reader on a problem)."""
+    p = Path(path)
+    if str(path) != "-":
+        try:
+            mode = p.stat().st_mode
+        except OSError:
+            yield p  # require_file says what is wrong with it
+            return
+        if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            yield p
+            return
+    name = "stdin" if str(path) == "-" else (p.name or "stream")
+    with tempfile.TemporaryDirectory(prefix="harness-stream-") as tmp:
+        copy = Path(tmp) / name
+        try:
+            with open(copy, "wb") as dst:
+                if str(path) == "-":
+                    shutil.copyfileobj(sys.stdin.buffer, dst, 1 << 20)
+                else:
+                    with open(p, "rb") as src:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+        except OSError as e:
+            raise ConfigError(f"{what} {path}: cannot read it ({e.strerror or e})") from None
+        yield copy
 
 
 def require_file(path: str | Path, what: str) -> None:
@@ -19,7 +74,7 @@ def require_file(path: str | Path, what: str) -> None:
         raise ConfigError(f"{what} {p}: is a folder, expected a file")
     if not os.access(p, os.R_OK):
         raise ConfigError(f"{what} {p}: not readable (permission denied)")
-    if p.suffix == ".gz":
+    if is_gzip(p):
         try:
             with gzip.open(p, "rb") as f:
                 while f.read(1 << 20):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import types
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 _SAVED: dict[str, types.ModuleType] = {}  # the stand-in and ranx.metrics* once imported
+# One caller at a time: the kernels run on numba's workqueue threading layer, which aborts the
+# process ("Concurrent access has been detected") when two threads launch parallel kernels at
+# once, and the stand-in swaps entries of sys.modules that another thread would see half-done.
+_LOCK = threading.Lock()
 
 
 @contextmanager
@@ -60,7 +65,7 @@ def _parse(metric_id: str) -> tuple[str, int, int]:
 def evaluate_lists(qrels: Any, run: Any, metric_ids: list[str]) -> dict[str, Any]:
     """Per-query values of each metric for ranx's typed-list inputs (one entry per query)."""
     out = {}
-    with _ranx_metrics() as switch:
+    with _LOCK, _ranx_metrics() as switch:
         for mid in metric_ids:
             name, k, level = _parse(mid)
             out[mid] = switch(name)(qrels, run, k, level)

@@ -25,6 +25,7 @@ from harness.measures import measure
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import ExclusionAware, Retriever
+from harness.redact import redact_text
 from harness.runopts import RunOptions, make_context, run_batch
 from harness.runtime import RunContext, log
 from harness.store import (
@@ -122,7 +123,9 @@ def store_result(record: ResultRecord) -> RunOutcome:
     meta = RunMetadata(
         task=spec.name,
         system=label,
-        command=opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
+        command=redact_text(
+            opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "")
+        ),
         config=r.config,
         config_hash=config_hash(r.config),
         stages=stages,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from harness.errors import ConfigError, HarnessError
+from harness.redact import install_log_filter, redact_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -83,6 +84,7 @@ def setup_logging(quiet: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("faiss").setLevel(logging.WARNING)
+    install_log_filter()  # no credential in any log line, httpx's request lines silenced
     if quiet:
         os.environ.setdefault("TQDM_DISABLE", "1")
 
@@ -154,7 +156,7 @@ def run_main(app: Callable[..., Any]) -> None:
         print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
         sys.exit(143)
     except HarnessError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {redact_text(str(e))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
