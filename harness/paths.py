@@ -22,17 +22,20 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 def is_gzip(path: str | Path) -> bool:
-    """Whether a file is gzip-compressed, by its magic bytes (``run.GZ``, ``run.trec.gz``, a
-    plain file named ``.gz`` is plain). A pipe is not peeked at (that would eat its first bytes):
-    its suffix decides."""
+    """Whether to read a file as gzip: its magic bytes say so (``run.GZ``, a gzip file with no
+    suffix), or its name ends in ``.gz`` (a file so named that is not gzip then fails as "not a
+    valid gzip file" instead of being read as something else). A pipe is not peeked at (that
+    would eat its first bytes): its suffix decides."""
     p = Path(path)
+    if p.suffix.lower() == ".gz":
+        return True
     try:
         if not stat.S_ISREG(p.stat().st_mode):
-            return p.suffix.lower() == ".gz"
+            return False
         with open(p, "rb") as f:
             return f.read(2) == GZIP_MAGIC
     except OSError:
-        return p.suffix.lower() == ".gz"
+        return False
 
 
 @contextlib.contextmanager

@@ -41,7 +41,10 @@ SECRET_PARAMS = frozenset(
     }
 )
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
-_AUTH = re.compile(r"(?i)\b(authorization\s*[:=]\s*|bearer\s+|basic\s+)([^\s'\",;]+)")
+_AUTH = re.compile(
+    r"(?i)\b(authorization\s*[:=]\s*(?:(?:bearer|basic|token)\s+)?|bearer\s+)"
+    r"([^\s'\",;]+)"
+)
 
 
 def _secret_param(name: str) -> bool:
