@@ -56,6 +56,11 @@ def _write_atomic(path: Path, write: Callable[[Any], None], binary: bool = True)
         with os.fdopen(fd, "wb" if binary else "w") as f:
             write(f)
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.filename is None:  # numpy's short write ("N requested and M written") names no file
+            raise OSError(e.errno, f"writing failed ({e}); is the disk full?", str(path)) from e
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,23 +53,49 @@ def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
         # Workers must import this checkout's plugins; an editable install already provides them.
         if os.environ.get("HARNESS_CACHE_DIR"):
             kw["runtime_env"] = {"env_vars": {"HARNESS_CACHE_DIR": os.environ["HARNESS_CACHE_DIR"]}}
-        if address:
-            ray.init(address=address, **kw)
-        else:
-            ray.init(
-                num_cpus=workers,
-                include_dashboard=False,
-                object_store_memory=256 * 2**20,
-                # Ray runs workers at nice 15 by default: on a busy machine they then get a
-                # fraction of the CPU the local executor gets. Same priority as this process.
-                _system_config={"worker_niceness": 0},
-                **kw,
-            )
+        # ray.init replaces the driver's SIGTERM handler with one that calls sys.exit(15) (a
+        # SIGABRT and native dumps at exit): the CLI's own handler (exit 143, the usual message,
+        # Ray shut down) is put back afterwards.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.getsignal(signal.SIGTERM) if main else None
+        try:
+            _init(ray, address, workers, kw)
+        finally:
+            if main and previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         log.info("ray: %s", ray.cluster_resources())
         import ray.data
 
         ray.data.DataContext.get_current().enable_progress_bars = False
     return ray
+
+
+def shutdown_ray() -> None:
+    """Stop this process's Ray connection (and the local cluster it started, workers included),
+    if Ray was used at all; errors are ignored, this runs while the process is ending."""
+    ray = sys.modules.get("ray")
+    if ray is None:
+        return
+    try:
+        if ray.is_initialized():
+            ray.shutdown()
+    except Exception as e:  # noqa: BLE001 - the exit status is already decided
+        log.debug("ray shutdown failed: %s", e)
+
+
+def _init(ray: Any, address: str | None, workers: int, kw: dict[str, Any]) -> None:
+    if address:
+        ray.init(address=address, **kw)
+    else:
+        ray.init(
+            num_cpus=workers,
+            include_dashboard=False,
+            object_store_memory=256 * 2**20,
+            # Ray runs workers at nice 15 by default: on a busy machine they then get a
+            # fraction of the CPU the local executor gets. Same priority as this process.
+            _system_config={"worker_niceness": 0},
+            **kw,
+        )
 
 
 def _worker_ctx(ctx: RunContext) -> RunContext:
