@@ -106,7 +106,11 @@ def as_pipeline(
         )
     from harness.store import check_name
 
-    label = check_name(name, "name=") if name else check_name(system.meta().name, "meta().name")
+    label = (
+        check_name(name, "name=")
+        if name is not None
+        else check_name(system.meta().name, "meta().name")
+    )
     return Pipeline(names=[label], stages=[system], options=label_options)
 
 
