@@ -51,7 +51,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_under_ray_exits_143_and_leaves_no_ray_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("when", ["starting", "encoding"])
+def test_sigterm_under_ray_exits_143_and_leaves_no_ray_process(tmp_path: Path, when: str) -> None:
+    """``starting``: as soon as Ray runs a worker (often still inside ``ray.init``, whose own
+    handler would exit 15); ``encoding``: once the actors have written a shard."""
     env = probe_env(HARNESS_CACHE_DIR=str(tmp_path / "cache"))
     p = launch(
         "run", "-s", "hashing", "-t", "synthetic/200000", "--device", "cpu", "--quiet",
@@ -66,6 +69,12 @@ def test_sigterm_under_ray_exits_143_and_leaves_no_ray_process(tmp_path: Path) -
         assert time.monotonic() < deadline, "Ray never started a worker"
         seen |= _descendants(p.pid)
         time.sleep(0.2)
+    if when == "encoding":
+        while not any((tmp_path / "cache").rglob("shard-*.npy")):
+            assert p.poll() is None, p.communicate()
+            assert time.monotonic() < deadline, "no shard written"
+            seen |= _descendants(p.pid)
+            time.sleep(0.2)
     time.sleep(1.0)
     seen |= _descendants(p.pid)
     p.send_signal(signal.SIGTERM)
