@@ -26,6 +26,7 @@ import numpy as np
 
 from harness.data import Corpus, Document
 from harness.errors import DataFormatError
+from harness.paths import with_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -104,6 +105,12 @@ def write_store(root: Path, docs: Iterable[Document], source: str = "") -> Path:
                 shutil.rmtree(target)
             tmp.rename(target)
         return target
+    except OSError as e:  # disk full: name the store being written (pyarrow names no file)
+        shutil.rmtree(tmp, ignore_errors=True)
+        named = with_path(e, tmp.parent, "writing the corpus store")
+        if named is e:
+            raise
+        raise named from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harness.errors import ConfigError, DataFormatError
+from harness.paths import with_path
 from harness.runtime import log
 
 if TYPE_CHECKING:
@@ -58,9 +59,10 @@ def _write_atomic(path: Path, write: Callable[[Any], None], binary: bool = True)
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        if e.filename is None:  # numpy's short write ("N requested and M written") names no file
-            raise OSError(e.errno, f"writing failed ({e}); is the disk full?", str(path)) from e
-        raise
+        named = with_path(e, path, "writing")
+        if named is e:
+            raise
+        raise named from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

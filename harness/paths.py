@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import os
 import shutil
@@ -36,6 +37,15 @@ def is_gzip(path: str | Path) -> bool:
             return f.read(2) == GZIP_MAGIC
     except OSError:
         return False
+
+
+def with_path(e: OSError, path: str | Path, doing: str) -> OSError:
+    """``e`` if it names a file, else an OSError naming ``path`` (a short write from numpy,
+    "N requested and M written", or pyarrow's "Error writing bytes" names none)."""
+    if e.filename is not None:
+        return e
+    hint = "; is the disk full?" if e.errno in (None, errno.ENOSPC, errno.EFBIG) else ""
+    return OSError(e.errno, f"{doing} failed ({e}){hint}", str(path))
 
 
 @contextlib.contextmanager
