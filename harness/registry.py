@@ -32,7 +32,7 @@ class _Entry:
     loaded: Any = None
 
     def load(self) -> Any:
-        if self.loaded is None:  # import_module is itself thread-safe; the result is the same
+        if self.loaded is None:
             module, _, attr = self.target.partition(":")
             obj: Any = import_module(module)
             for part in attr.split("."):

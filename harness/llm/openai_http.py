@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from harness.llm.base import Completion, LLMError, Request
-from harness.redact import redact_text
+from harness.redact import filter_http_logs, redact_text, redact_url
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -82,8 +82,6 @@ class OpenAICompatLLM:
         structured: bool = True,
     ) -> None:
         import httpx
-
-        from harness.redact import filter_http_logs, redact_url
 
         filter_http_logs()
         self.model = model
