@@ -104,7 +104,14 @@ def as_pipeline(
             f"system {type(system).__name__}: expected a registered name, a pipeline string, an "
             "object with meta() and index()/search() or rerank(), or a SentenceTransformer"
         )
-    return Pipeline(names=[name or system.meta().name], stages=[system], options=label_options)
+    from ir_harness.store.results import check_name
+
+    label = (
+        check_name(name, "name=")
+        if name is not None
+        else check_name(system.meta().name, "meta().name")
+    )
+    return Pipeline(names=[label], stages=[system], options=label_options)
 
 
 def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str:
@@ -188,14 +195,20 @@ def evaluate(
     from dataclasses import replace
 
     from ir_harness.eval.family import run_any
+    from ir_harness.redact import protect
     from ir_harness.run.context import resolve_device
     from ir_harness.run.runner import RunOptions
 
     names = [tasks] if isinstance(tasks, str) else list(tasks)
+    # A credential in an option (``llm=openai:m@http://user:pw@host/v1``) enters here: from now
+    # on it is a SecretSpec, whose text (label, folder, config, command) is the redacted form.
+    options = {k: protect(v) for k, v in options.items()} if options else options
     if isinstance(system, str) and name:
         raise ConfigError("name= is for objects; a registered system keeps its own name")
     if not names:
         raise ConfigError("evaluate: no task names given")
+    if results is not None and Path(results).exists() and not Path(results).is_dir():
+        raise ConfigError(f"results={str(results)!r}: is a file, expected a folder")
     pipe = None if isinstance(system, str) else as_pipeline(system, options, name)
     label = system if isinstance(system, str) else pipe.label  # type: ignore[union-attr]
     settings = {

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ir_harness.cli.options import DataDir, JsonOut, QrelsFrom, print_metrics, stdout_reserved
-from ir_harness.data.path_checks import require_file
+from ir_harness.data.path_checks import regular_file, require_file
 from ir_harness.errors import ConfigError
 
 
@@ -27,7 +27,22 @@ def eval_cmd(
     ] = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Score an existing TREC run file with the task's official conventions."""
+    """Score an existing TREC run file with the task's official conventions (``-`` or a pipe
+    reads the run from there; gzip is recognised by its magic bytes)."""
+
+    with regular_file(run_file, "RUN_FILE") as readable:
+        _eval(readable, task, data_dir, qrels_from, run_set, json_out, shown=run_file)
+
+
+def _eval(
+    run_file: Path,
+    task: str,
+    data_dir: Path | None,
+    qrels_from: Path | None,
+    run_set: Path | None,
+    json_out: bool,
+    shown: Path,
+) -> None:
     from ir_harness.data.formats import read_trec_run_table
     from ir_harness.eval.coverage import read_judge_qrels_checked, run_coverage
     from ir_harness.eval.metrics import evaluate
@@ -63,7 +78,7 @@ def eval_cmd(
             means, n, extra = ev.means, len(ev.query_ids), {}
     payload: dict[str, Any] = {
         "task": spec.name,
-        "run": str(run_file),
+        "run": str(shown),
         "main_metric": spec.main_metric,
         "main_score": means[spec.main_metric],
         "metrics": means,
@@ -76,4 +91,4 @@ def eval_cmd(
     if json_out:
         print(json.dumps(payload))
     else:
-        print_metrics(spec.name, run_file.name, means, spec.main_metric, n)
+        print_metrics(spec.name, shown.name or str(shown), means, spec.main_metric, n)

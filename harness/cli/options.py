@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ir_harness.errors import ConfigError, HarnessError
+from ir_harness.redact import install_log_filter, redact_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -83,6 +84,7 @@ def setup_logging(quiet: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("faiss").setLevel(logging.WARNING)
+    install_log_filter()  # no credential in any log line, httpx's request lines silenced
     if quiet:
         os.environ.setdefault("TQDM_DISABLE", "1")
 
@@ -122,12 +124,25 @@ INTERRUPTED = (
 )
 
 
+OUT_OF_MEMORY = (
+    "out of memory: the process could not allocate what it needed (check ulimit -v / the "
+    "container's memory limit; a smaller --batch-size or fewer --workers need less)"
+)
+
+
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so the run unwinds like Ctrl-C and exits 143."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated
+
+
+def _stop_ray() -> None:
+    if "ray" in sys.modules:  # only a run with --executor ray imported it
+        from ir_harness.executors.ray_executor import shutdown_ray
+
+        shutdown_ray()
 
 
 def _os_error_message(e: OSError) -> str:
@@ -149,12 +164,15 @@ def run_main(app: Callable[..., Any]) -> None:
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        rv = app(standalone_mode=False)
+        try:
+            rv = app(standalone_mode=False)
+        finally:
+            _stop_ray()  # before the message: no Ray process outlives the command
     except Terminated:
         print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
         sys.exit(143)
     except HarnessError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {redact_text(str(e))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
@@ -168,6 +186,14 @@ def run_main(app: Callable[..., Any]) -> None:
             sys.exit(2)
         print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
+    except MemoryError:
+        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
+        sys.exit(1)
+    except ImportError as e:  # a library's shared object could not be mapped: memory, not install
+        if "failed to map segment" not in str(e) and "cannot allocate memory" not in str(e).lower():
+            raise
+        print(f"error: {OUT_OF_MEMORY} (loading {e.name or 'a library'}: {e})", file=sys.stderr)
+        sys.exit(1)
     except (OSError, UnicodeDecodeError) as e:  # unreadable, missing, not-a-file, bad gzip
         msg = _os_error_message(e) if isinstance(e, OSError) else f"not UTF-8 text: {e}"
         print(f"error: {msg}", file=sys.stderr)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from ir_harness.data.model import Corpus, Document
+from ir_harness.data.path_checks import with_path
 from ir_harness.errors import DataFormatError, StoreCorruptError
 from ir_harness.run.context import log
 
@@ -150,6 +151,12 @@ def write_store(root: Path, docs: Iterable[Document], source: str = "") -> Path:
             if stale is not None:
                 shutil.rmtree(stale, ignore_errors=True)
         return target
+    except OSError as e:  # disk full: name the store being written (pyarrow names no file)
+        shutil.rmtree(tmp, ignore_errors=True)
+        named = with_path(e, tmp.parent, "writing the corpus store")
+        if named is e:
+            raise
+        raise named from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ir_harness.data.model import Corpus, Document, Qrels, Queries, Run, ranked
+from ir_harness.data.path_checks import is_gzip
 from ir_harness.errors import DataFormatError
 from ir_harness.eval.run_table import RunTable
 
@@ -33,7 +34,7 @@ def open_text(path: str | Path) -> IO[str]:
     part of the first id (which silently changed a query's score).
     """
     p = Path(path)
-    if p.suffix == ".gz":
+    if is_gzip(p):
         return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8-sig")
     return open(p, encoding="utf-8-sig")
 
@@ -41,7 +42,7 @@ def open_text(path: str | Path) -> IO[str]:
 def open_bytes(path: str | Path) -> IO[bytes]:
     """Open a file for binary reading, transparently decompressing ``.gz``."""
     p = Path(path)
-    if p.suffix == ".gz":
+    if is_gzip(p):
         return cast("IO[bytes]", gzip.open(p, "rb"))
     return open(p, "rb")
 
@@ -68,15 +69,23 @@ def text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
                 yield n, line
 
 
+# Grades are integers of this range on every reader path: it fits the int32/int64 arrays and is
+# exact in the float64 the metrics use (``1e20`` would wrap to a negative int64 on the fast path).
+MAX_GRADE = 2**31 - 1
+_GRADE_RANGE = f"an integer grade between {-MAX_GRADE - 1} and {MAX_GRADE}"
+
+
 def _grade(path: str | Path, n: int, value: str) -> int:
     try:
         f = float(value)
-    except ValueError:
+    except (TypeError, ValueError):
         raise DataFormatError(
             path, n, f"relevance {value!r} is not a number", "an integer grade"
         ) from None
     if not f.is_integer():
         raise DataFormatError(path, n, f"relevance {value!r} is not an integer", "an integer grade")
+    if not -MAX_GRADE - 1 <= f <= MAX_GRADE:
+        raise DataFormatError(path, n, f"relevance {value!r} is out of range", _GRADE_RANGE)
     return int(f)
 
 
@@ -144,8 +153,11 @@ def read_trec_qrels(path: str | Path) -> Qrels:
 def _qrels_from_columns(
     qids: np.ndarray, q: np.ndarray, dids: np.ndarray, d: np.ndarray, grade: np.ndarray
 ) -> Qrels | None:
-    """Nested qrels, or None when a grade is not an integer or a pair has two grades."""
+    """Nested qrels, or None when a grade is not an integer of the allowed range or a pair has two
+    grades (the line reader then names the line)."""
     if not np.all(np.isfinite(grade)) or np.any(grade != np.round(grade)):
+        return None
+    if len(grade) and (grade.min() < -MAX_GRADE - 1 or grade.max() > MAX_GRADE):
         return None
     qrels: Qrels = {}
     q_names, d_names = qids.tolist(), dids.tolist()
@@ -237,24 +249,26 @@ def _read_columns(
     ids = pa.dictionary(pa.int32(), pa.string())
     types = {names[i]: ids if kind == "id" else pa.float64() for i, kind in wanted.items()}
     try:
-        table = pcsv.read_csv(
-            str(path),
-            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(
-                delimiter=_delimiter(path),
-                quote_char=False,
-                escape_char=False,
-                double_quote=False,
-                ignore_empty_lines=True,
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types=types,
-                include_columns=[names[i] for i in sorted(wanted)],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                null_values=[],
-            ),
-        ).unify_dictionaries()
+        # Compression by magic bytes, not by suffix (pyarrow would go by the suffix).
+        with pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None) as source:
+            table = pcsv.read_csv(
+                source,
+                read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=_delimiter(path),
+                    quote_char=False,
+                    escape_char=False,
+                    double_quote=False,
+                    ignore_empty_lines=True,
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types,
+                    include_columns=[names[i] for i in sorted(wanted)],
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                    null_values=[],
+                ),
+            ).unify_dictionaries()
     except (pa.ArrowException, OSError, ValueError):
         return None
     out: list[np.ndarray] = []

@@ -7,6 +7,7 @@ our modules; see there why). The name -> kernel table is the one ranx's ``metric
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any
 
 # metric name (ranx's) -> (file in ranx/metrics, kernel function)
@@ -27,6 +28,9 @@ _KERNELS = {
     "rbp": ("rank_biased_precision", "rank_biased_precision"),
 }
 _threading_layer_set = False
+# One caller at a time: the kernels run on numba's workqueue threading layer, which aborts the
+# process ("Concurrent access has been detected") when two threads launch parallel kernels at once.
+_LOCK = threading.Lock()
 
 
 def _kernel(name: str) -> Any:
@@ -52,7 +56,8 @@ def _parse(metric_id: str) -> tuple[str, int, int]:
 def evaluate_lists(qrels: Any, run: Any, metric_ids: list[str]) -> dict[str, Any]:
     """Per-query values of each metric for ranx's typed-list inputs (one entry per query)."""
     out = {}
-    for mid in metric_ids:
-        name, k, level = _parse(mid)
-        out[mid] = _kernel(name)(qrels, run, k, level)
+    with _LOCK:
+        for mid in metric_ids:
+            name, k, level = _parse(mid)
+            out[mid] = _kernel(name)(qrels, run, k, level)
     return out

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,23 +53,115 @@ def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
         # Workers must import this checkout's plugins; an editable install already provides them.
         if os.environ.get("HARNESS_CACHE_DIR"):
             kw["runtime_env"] = {"env_vars": {"HARNESS_CACHE_DIR": os.environ["HARNESS_CACHE_DIR"]}}
-        if address:
-            ray.init(address=address, **kw)
-        else:
-            ray.init(
-                num_cpus=workers,
-                include_dashboard=False,
-                object_store_memory=256 * 2**20,
-                # Ray runs workers at nice 15 by default: on a busy machine they then get a
-                # fraction of the CPU the local executor gets. Same priority as this process.
-                _system_config={"worker_niceness": 0},
-                **kw,
-            )
+        # ray.init replaces the driver's SIGTERM handler with one that calls sys.exit(15) (a
+        # SIGABRT and native dumps at exit): the CLI's own handler (exit 143, the usual message,
+        # Ray shut down) is put back afterwards.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.getsignal(signal.SIGTERM) if main else None
+        terminated = False
+        try:
+            _init(ray, address, workers, kw)
+        except SystemExit as e:  # SIGTERM while ray.init ran: Ray's handler called sys.exit(15)
+            if not main or e.code != signal.SIGTERM:
+                raise
+            terminated = True
+        finally:
+            if main and previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        if terminated:
+            shutdown_ray()
+            os.kill(os.getpid(), signal.SIGTERM)  # delivered again, to the handler put back
         log.info("ray: %s", ray.cluster_resources())
         import ray.data
 
         ray.data.DataContext.get_current().enable_progress_bars = False
     return ray
+
+
+def shutdown_ray() -> None:
+    """Stop this process's Ray connection (and the local cluster it started, workers included),
+    if Ray was used at all; errors are ignored, this runs while the process is ending."""
+    ray = sys.modules.get("ray")
+    if ray is None:
+        return
+    # Also after a ray.init that a signal interrupted: it may have started processes without
+    # counting as initialized.
+    ours = _ray_children()
+    try:
+        ray.shutdown()
+    except Exception as e:  # noqa: BLE001 - the exit status is already decided
+        log.debug("ray shutdown failed: %s", e)
+    _end(ours)
+
+
+def _ray_children() -> dict[int, str]:
+    """Ray's processes this process started (a local cluster: GCS, raylet, agents, workers),
+    found through /proc as descendants whose command line is Ray's."""
+    parent: dict[int, int] = {}
+    cmd: dict[int, str] = {}
+    try:
+        entries = [d for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return {}
+    for d in entries:
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                parent[int(d)] = int(f.read().rpartition(")")[2].split()[1])
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd[int(d)] = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+    found: set[int] = set()
+    frontier = {os.getpid()}
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier} - found
+        found |= frontier
+    marks = ("ray::", "/ray/", "raylet", "gcs_server", "default_worker")
+    return {p: cmd[p] for p in found if any(m in cmd.get(p, "") for m in marks)}
+
+
+def _end(pids: dict[int, str], grace_s: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``, to those of ``pids`` still running the same
+    command (Ray's agents outlive ``ray.shutdown`` until they notice the raylet is gone)."""
+    import time
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                same = f.read().replace(b"\0", b" ").decode(errors="replace") == pids[pid]
+            with open(f"/proc/{pid}/stat") as f:
+                return same and f.read().rpartition(")")[2].split()[0] != "Z"
+        except OSError:
+            return False
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = [p for p in pids if alive(p)]
+        for p in left:
+            try:
+                os.kill(p, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace_s
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [p for p in left if alive(p)]
+        if not left:
+            return
+
+
+def _init(ray: Any, address: str | None, workers: int, kw: dict[str, Any]) -> None:
+    if address:
+        ray.init(address=address, **kw)
+    else:
+        ray.init(
+            num_cpus=workers,
+            include_dashboard=False,
+            object_store_memory=256 * 2**20,
+            # Ray runs workers at nice 15 by default: on a busy machine they then get a
+            # fraction of the CPU the local executor gets. Same priority as this process.
+            _system_config={"worker_niceness": 0},
+            **kw,
+        )
 
 
 def _worker_ctx(ctx: RunContext) -> RunContext:

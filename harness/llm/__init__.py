@@ -55,10 +55,14 @@ def make_llm(
 
     ``task`` / ``data_dir`` name the run's task; only the oracle uses them (it answers from
     that task's qrels)."""
-    spec = spec or default_spec()
     from ir_harness.errors import UnknownNameError
     from ir_harness.llm.backends import LLM_BACKENDS, RunTarget
     from ir_harness.llm.oracle.spec import oracle_part
+    from ir_harness.redact import protect, reveal
+
+    # Errors show the redacted spec; only the backend's factory sees the credentials.
+    shown = protect(spec or default_spec())
+    spec = reveal(shown)
 
     if not spec.startswith("openai:") and oracle_part(spec) is not None:
         kind, rest = "oracle", spec
@@ -66,11 +70,11 @@ def make_llm(
         kind, sep, rest = spec.partition(":")
         if not sep or not rest:
             raise ConfigError(
-                f"--llm {spec!r}: expected openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID or oracle"
+                f"--llm {shown!r}: expected openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID or oracle"
             )
     try:
         factory = LLM_BACKENDS.get(kind)
     except UnknownNameError as e:
-        raise ConfigError(f"--llm {spec!r}: {e}") from None
+        raise ConfigError(f"--llm {shown!r}: {e}") from None
     target = RunTarget(cache_dir=cache_dir, task=task, data_dir=data_dir)
-    return factory(rest, spec=spec, run=target, **options)  # type: ignore[no-any-return]
+    return factory(rest, spec=shown, run=target, **options)  # type: ignore[no-any-return]

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from ir_harness.llm.base import Completion, LLMError, Request
+from ir_harness.redact import filter_http_logs, redact_text, redact_url
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -82,8 +83,12 @@ class OpenAICompatLLM:
     ) -> None:
         import httpx
 
+        filter_http_logs()
         self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_URL).rstrip("/")
+        url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_URL).rstrip("/")
+        # Only the HTTP client holds the credentials in the URL; the identity, the metadata and
+        # every message use the redacted form.
+        self.base_url = redact_url(url)
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
         # Defaults 120 s and 6 attempts; ``harness run --llm-timeout/--llm-attempts`` set the env.
         if timeout_s is None:
@@ -100,7 +105,7 @@ class OpenAICompatLLM:
         self.fingerprint = f"{model}@{self.base_url}"
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(
-            base_url=self.base_url,
+            base_url=url,
             headers=headers,
             timeout=httpx.Timeout(timeout_s),
             limits=httpx.Limits(max_connections=max_concurrency),
@@ -152,7 +157,7 @@ class OpenAICompatLLM:
             except _Retryable as e:
                 if attempt >= self.max_retries:
                     raise LLMError(
-                        f"{self.base_url}: giving up after {attempt + 1} attempts: {e}"
+                        redact_text(f"{self.base_url}: giving up after {attempt + 1} attempts: {e}")
                     ) from e
                 wait = e.wait_s
                 if wait is None:
@@ -179,7 +184,7 @@ class OpenAICompatLLM:
                 f"HTTP {r.status_code}: {r.text[:200]}", retry_after_s(r.headers.get("retry-after"))
             )
         if r.status_code >= 400:
-            raise LLMError(f"{self.base_url}: HTTP {r.status_code}: {r.text[:500]}")
+            raise LLMError(redact_text(f"{self.base_url}: HTTP {r.status_code}: {r.text[:500]}"))
         try:
             data = r.json()
             choice = data["choices"][0]

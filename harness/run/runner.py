@@ -23,6 +23,7 @@ from ir_harness.eval.measures import measure
 from ir_harness.eval.metrics import evaluate, prepare_run
 from ir_harness.llm.session import check_llm_faults
 from ir_harness.protocols import ExclusionAware, Retriever
+from ir_harness.redact import redact_text
 from ir_harness.run.checkpoint import Checkpoint
 from ir_harness.run.config import RunOptions, make_context, run_batch
 from ir_harness.run.context import RunContext, log
@@ -122,7 +123,9 @@ def store_result(record: ResultRecord) -> RunOutcome:
     meta = RunMetadata(
         task=spec.name,
         system=label,
-        command=opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
+        command=redact_text(
+            opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "")
+        ),
         config=r.config,
         config_hash=config_hash(r.config),
         stages=stages,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ir_harness.errors import HarnessError
+from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.protocols import SystemMeta
 from ir_harness.run.context import log
 
@@ -93,6 +93,27 @@ class RunMetadata(BaseModel):
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
+def check_name(name: str, what: str = "name") -> str:
+    """``name`` if it can name a stored result, else a ``ConfigError`` saying why.
+
+    A name becomes a folder inside its task's folder, so it must be visible and its own:
+    not empty, not ``.``/``..``, not starting with ``.`` (hidden: never listed), and no empty,
+    ``.`` or ``..`` part between separators (``a//b``, ``../x``, ``/``)."""
+    parts = re.split(r"[/\\]", name) if isinstance(name, str) else [""]
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or name.startswith(".")
+        or any(p.strip() in ("", ".", "..") for p in parts)
+    ):
+        raise ConfigError(
+            f"{what} {name!r}: not a name a result can be stored under (it must not be empty, "
+            "'.' or '..', start with '.', or have empty, '.' or '..' parts between '/'); "
+            "choose a plain name such as 'my-system'"
+        )
+    return name
+
+
 def slug(name: str) -> str:
     """A file-system-safe folder name; a short hash keeps distinct names distinct."""
     s = name.replace("/", "__").replace(">", "+")
@@ -155,7 +176,14 @@ def row_label(system: str, scope: dict[str, Any] | None) -> str:
 
 
 def result_dir(results: Path, task: str, system: str, scope: dict[str, Any] | None = None) -> Path:
-    return results / slug(task) / f"{slug(system)}{scope_suffix(scope)}"
+    """``<results>/<task-slug>/<system-slug>[@scope]``: always two visible folders deep, so a
+    result (and its lock) never replaces the task folder, the results folder or anything above."""
+    folders = (slug(task), f"{slug(system)}{scope_suffix(scope)}")
+    for what, value, folder in zip(("task", "system"), (task, system), folders, strict=True):
+        if folder in ("", ".", "..") or folder.startswith("."):
+            check_name(value, what)  # explains why
+            raise ConfigError(f"{what} {value!r}: cannot be stored as folder {folder!r}")
+    return results.joinpath(*folders)
 
 
 @contextlib.contextmanager
