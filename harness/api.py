@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from harness.pipeline import Pipeline
+    from harness.runconfig import LLMPolicy
     from harness.runner import RunOutcome
     from harness.store import MetricsRecord, RunMetadata
 
@@ -133,6 +134,7 @@ def evaluate(
     executor: str = "local",
     ray_address: str | None = None,
     workers: int = 2,
+    llm_policy: LLMPolicy | None = None,
 ) -> EvalResult: ...
 
 
@@ -155,6 +157,7 @@ def evaluate(
     executor: str = "local",
     ray_address: str | None = None,
     workers: int = 2,
+    llm_policy: LLMPolicy | None = None,
 ) -> list[EvalResult]: ...
 
 
@@ -176,18 +179,23 @@ def evaluate(
     executor: str = "local",
     ray_address: str | None = None,
     workers: int = 2,
+    llm_policy: LLMPolicy | None = None,
 ) -> EvalResult | list[EvalResult]:
     """Run ``system`` on each task, score it with the task's conventions and store the result.
 
     ``results=None`` evaluates in a temporary store that is removed afterwards (results then
     carry ``path=None``). ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
     ``model``/``llm``), for systems given by name; ``name`` labels an object's results;
-    ``executor``/``ray_address``/``workers`` as ``harness run --executor``. One task name returns one ``EvalResult``;
+    ``executor``/``ray_address``/``workers`` as ``harness run --executor``; ``llm_policy``
+    (``harness.LLMPolicy``: timeout, attempts, max failed share, allow failures) for this call
+    only, recorded in the result (default ``LLMPolicy()``; the environment is not read). One task
+    name returns one ``EvalResult``;
     a list of names returns a list. Bad input raises ``harness.errors.HarnessError``.
     """
     from dataclasses import replace
 
     from harness.family import run_any
+    from harness.runconfig import LLMPolicy
     from harness.runner import RunOptions
     from harness.runtime import resolve_device
 
@@ -227,6 +235,7 @@ def evaluate(
         executor=executor,
         ray_address=ray_address,
         workers=workers,
+        llm_policy=llm_policy or LLMPolicy(),
     )
     out: list[EvalResult] = []
     try:

@@ -100,7 +100,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
             f"{spec.name}: the run evaluated zero queries, so nothing was stored "
             f"(data: {r.source or 'unknown'}); check the queries and qrels files"
         )
-    check_llm_faults(ctx.stats)  # too many unusable LLM answers: refuse to store
+    check_llm_faults(ctx.stats, ctx.llm_policy)  # too many unusable LLM answers: refuse to store
     label = pipe.label
     scope = r.scope or make_scope(opts.limit_queries, opts.seed, None, None, r.n)
     stages = pipe.metas()
@@ -135,6 +135,8 @@ def store_result(record: ResultRecord) -> RunOutcome:
         stats={**ctx.stats, "resumed_queries": r.resumed},
         scope=scope,
         data=r.data,
+        # the LLM fault settings the run used, when it asked an LLM
+        llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,
     )
     path = write_result(
         Path(opts.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
@@ -331,7 +333,7 @@ def _run_ranking(
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
     try:
-        check_llm_faults(ctx.stats)
+        check_llm_faults(ctx.stats, ctx.llm_policy)
     except HarnessError:
         ckpt.clear()  # a re-run asks the failed calls again (they were never cached)
         raise

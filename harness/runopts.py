@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
+from harness.runconfig import LLMPolicy
 from harness.runtime import RunContext
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     workers: int = 2
+    # LLM fault settings, handed to the backend and the fault check through the RunContext.
+    llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
     # A pipeline built by the caller (the Python API's in-memory objects); ``system`` is its label.
     pipeline: Pipeline | None = None
     # What the metadata records as the command (default: this process's ``harness`` argv).
@@ -67,5 +70,6 @@ def make_context(opts: RunOptions) -> RunContext:
         executor=opts.executor,
         ray_address=opts.ray_address,
         workers=opts.workers,
+        llm_policy=opts.llm_policy,
         **extra,
     )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.runconfig import LLMPolicy
+
 log = logging.getLogger("harness")
 
 
@@ -49,6 +51,8 @@ class RunContext:
     executor: str = "local"
     ray_address: str | None = None
     workers: int = 2
+    # LLM fault settings (timeout, attempts, failed share): read by the backend and the run.
+    llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
     # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
     stats: dict[str, Any] = field(default_factory=dict)
 

@@ -90,6 +90,11 @@ class RunMetadata(BaseModel):
         default_factory=dict,
         description="data identity: each source's revision or local files' sha256, qrels_sha256",
     )
+    llm_policy: dict[str, Any] | None = Field(
+        None,
+        description="the LLM fault settings of a run that asked an LLM (timeout_s, attempts, "
+        "max_failed_share, allow_failures); None otherwise and in older results",
+    )
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 

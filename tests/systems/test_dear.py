@@ -207,13 +207,13 @@ def test_pipeline_end_to_end_with_mock_llm(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import harness.llm
+    from harness.runconfig import LLMPolicy
     from harness.runner import RunOptions, run
 
     folder = tiny_llama(tmp_path / "llama")
     mock = MockLLM(lambda msgs: "[2] > [1]")
     # the mock's answer names 2 of 20 passages: a repaired answer, counted as failed; this test
     # is about the pipeline's plumbing, so it stores the result anyway
-    monkeypatch.setenv("HARNESS_LLM_ALLOW_FAILURES", "1")
     # --llm arrives as a spec string (kept in the stored config); resolve it to the mock
     real = harness.llm.make_llm
     monkeypatch.setattr(
@@ -231,6 +231,7 @@ def test_pipeline_end_to_end_with_mock_llm(
             system_options={"model": str(folder), "llm": "mock:e2e"},
             cache_dir=tmp_path / "cache",
             progress=False,
+            llm_policy=LLMPolicy(allow_failures=True),
         )
     )
     stats = out.metadata.stats
