@@ -61,19 +61,21 @@ class Sampler:
 
 
 def probe_run(n: int, executor: str, cache: Path, results: Path) -> dict[str, Any]:
-    from harness.runner import RunOptions, run
+    from harness.ray_exec import RayExecutor
+    from harness.runconfig import LocalExecutor
+    from harness.runner import run
+    from harness.runopts import RunJob
 
     with Sampler() as s:
         t0 = time.perf_counter()
         out = run(
-            RunOptions(
+            RunJob.of(
                 system="hashing",
                 task=f"synthetic/{n}",
                 results=results,
                 cache_dir=cache,
                 progress=False,
-                executor=executor,
-                workers=2,
+                executor=RayExecutor(workers=2) if executor == "ray" else LocalExecutor(),
             )
         )
         t_end = time.perf_counter()

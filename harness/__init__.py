@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.api import EvalResult, evaluate
-    from harness.runconfig import LLMPolicy
+    from harness.runconfig import LLMPolicy, RunConfig
 
 __version__ = "0.1.0"
-__all__ = ["EvalResult", "LLMPolicy", "__version__", "evaluate"]
+__all__ = ["EvalResult", "LLMPolicy", "RunConfig", "__version__", "evaluate"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,8 +21,8 @@ def __getattr__(name: str) -> Any:
         from harness import api
 
         return getattr(api, name)
-    if name == "LLMPolicy":
-        from harness.runconfig import LLMPolicy
+    if name in ("LLMPolicy", "RunConfig"):
+        from harness import runconfig
 
-        return LLMPolicy
+        return getattr(runconfig, name)
     raise AttributeError(f"module 'harness' has no attribute {name!r}")

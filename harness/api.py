@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from harness.errors import ConfigError
+from harness.runconfig import RunConfig
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from harness.pipeline import Pipeline
-    from harness.runconfig import LLMPolicy
     from harness.runner import RunOutcome
     from harness.store import MetricsRecord, RunMetadata
 
@@ -119,22 +119,11 @@ def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str
 def evaluate(
     system: Any,
     tasks: str,
+    config: RunConfig | None = None,
     *,
-    data_dir: str | Path | None = None,
-    results: str | Path | None = "results",
-    limit_queries: int | None = None,
-    device: str = "auto",
-    batch_size: int = 64,
     options: dict[str, Any] | None = None,
-    qrels_from: str | Path | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    command: str | None = None,
     name: str | None = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    workers: int = 2,
-    llm_policy: LLMPolicy | None = None,
+    **overrides: Any,
 ) -> EvalResult: ...
 
 
@@ -142,63 +131,43 @@ def evaluate(
 def evaluate(
     system: Any,
     tasks: Sequence[str],
+    config: RunConfig | None = None,
     *,
-    data_dir: str | Path | None = None,
-    results: str | Path | None = "results",
-    limit_queries: int | None = None,
-    device: str = "auto",
-    batch_size: int = 64,
     options: dict[str, Any] | None = None,
-    qrels_from: str | Path | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    command: str | None = None,
     name: str | None = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    workers: int = 2,
-    llm_policy: LLMPolicy | None = None,
+    **overrides: Any,
 ) -> list[EvalResult]: ...
 
 
 def evaluate(
     system: Any,
     tasks: str | Sequence[str],
+    config: RunConfig | None = None,
     *,
-    data_dir: str | Path | None = None,
-    results: str | Path | None = "results",
-    limit_queries: int | None = None,
-    device: str = "auto",
-    batch_size: int = 64,
     options: dict[str, Any] | None = None,
-    qrels_from: str | Path | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    command: str | None = None,
     name: str | None = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    workers: int = 2,
-    llm_policy: LLMPolicy | None = None,
+    **overrides: Any,
 ) -> EvalResult | list[EvalResult]:
     """Run ``system`` on each task, score it with the task's conventions and store the result.
 
+    ``config`` is a ``harness.RunConfig`` (default ``RunConfig()``); ``overrides`` replace its
+    fields for this call: ``data_dir``, ``results``, ``limit_queries``, ``seed``, ``device``,
+    ``batch_size``, ``qrels_from``, ``llm_policy`` (``harness.LLMPolicy``: LLM timeout,
+    attempts, max failed share, allow failures; recorded in the result), ``executor``
+    (``LocalExecutor()``, ``RayExecutor(address, workers)``), ``progress``, ``command`` ...
     ``results=None`` evaluates in a temporary store that is removed afterwards (results then
     carry ``path=None``). ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
-    ``model``/``llm``), for systems given by name; ``name`` labels an object's results;
-    ``executor``/``ray_address``/``workers`` as ``harness run --executor``; ``llm_policy``
-    (``harness.LLMPolicy``: timeout, attempts, max failed share, allow failures) for this call
-    only, recorded in the result (default ``LLMPolicy()``; the environment is not read). One task
-    name returns one ``EvalResult``;
-    a list of names returns a list. Bad input raises ``harness.errors.HarnessError``.
+    ``model``/``llm``), for systems given by name; ``name`` labels an object's results. One task
+    name returns one ``EvalResult``; a list of names returns a list. Bad input raises
+    ``harness.errors.HarnessError``; the environment is not read for settings.
     """
     from dataclasses import replace
 
     from harness.family import run_any
-    from harness.runconfig import LLMPolicy
-    from harness.runner import RunOptions
+    from harness.runopts import RunJob
     from harness.runtime import resolve_device
 
+    cfg = (config if config is not None else RunConfig()).with_overrides(**overrides)
     names = [tasks] if isinstance(tasks, str) else list(tasks)
     if isinstance(system, str) and name:
         raise ConfigError("name= is for objects; a registered system keeps its own name")
@@ -209,38 +178,32 @@ def evaluate(
     settings = {
         k: v
         for k, v in {
-            "data_dir": str(data_dir) if data_dir else None,
-            "limit_queries": limit_queries,
+            "data_dir": str(cfg.data_dir) if cfg.data_dir else None,
+            "limit_queries": cfg.limit_queries,
             "options": options,
-            "qrels_from": str(qrels_from) if qrels_from else None,
-            "seed": seed or None,
+            "qrels_from": str(cfg.qrels_from) if cfg.qrels_from else None,
+            "seed": cfg.seed or None,
         }.items()
         if v
     }
-    tmp = None if results is not None else Path(tempfile.mkdtemp(prefix="harness-eval-"))
-    base = RunOptions(
+    tmp = None if cfg.results is not None else Path(tempfile.mkdtemp(prefix="harness-eval-"))
+    cfg = replace(
+        cfg,
+        results=cfg.results if tmp is None else tmp,
+        device=resolve_device(cfg.device),
+        command=cfg.command or _command(label, names, settings),
+    )
+    base = RunJob(
         system=label,
         task=names[0],
-        data_dir=data_dir,
-        results=Path(results) if results is not None else tmp,  # type: ignore[arg-type]
-        device=resolve_device(device),
-        batch_size=batch_size,
-        limit_queries=limit_queries,
-        system_options=dict(options or {}) if pipe is None else {},
-        progress=progress,
-        seed=seed,
-        qrels_from=Path(qrels_from) if qrels_from else None,
+        config=cfg,
+        options=dict(options or {}) if pipe is None else {},
         pipeline=pipe,
-        command=command or _command(label, names, settings),
-        executor=executor,
-        ray_address=ray_address,
-        workers=workers,
-        llm_policy=llm_policy or LLMPolicy(),
     )
     out: list[EvalResult] = []
     try:
-        for name in names:
-            outcomes = run_any(replace(base, task=name))
+        for task_name in names:
+            outcomes = run_any(base.with_task(task_name))
             keep = tmp is None
             members = [EvalResult.from_outcome(o, keep_path=keep) for o in outcomes[:-1]]
             out.append(EvalResult.from_outcome(outcomes[-1], members, keep_path=keep))

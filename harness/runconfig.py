@@ -1,5 +1,7 @@
 """What a run is configured with, as typed values that travel down with the run.
 
+``RunConfig`` is the whole of it (frozen); ``LLMPolicy`` and the ``Executor`` are parts of it.
+
 ``LLMPolicy`` holds the LLM fault settings. It is built once, by ``harness run`` (which reads
 ``$HARNESS_LLM_*`` there, and only there, as defaults for flags not given) or by the caller of
 ``evaluate``, and handed to the backend and the session through the ``RunContext``, so two
@@ -11,10 +13,14 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 # The environment variables ``harness run`` reads as defaults for its --llm-* flags.
 LLM_ENV = {
@@ -101,3 +107,121 @@ def _parse_env(key: str, raw: str) -> Any:
     if key == "max_failed_share" and not (0.0 <= number <= 1.0):
         raise ConfigError(f"${name}={raw!r}: expected a share between 0 and 1")
     return number
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where corpus encoding, exact search and query batches run. Systems call it (through
+    ``ctx.executor``) instead of asking which executor it is; every executor gives the same
+    bytes, so none is part of a result's config."""
+
+    name: str
+
+    def encode_shards(
+        self, system: Any, corpus: Any, store: Any, todo: list[int], ctx: Any
+    ) -> tuple[int, Any]:
+        """Encode the ``todo`` shards of ``system``'s embedding ``store``; returns the rows
+        encoded and the store to read from afterwards."""
+        ...
+
+    def search_shards(self, queries: Any, store: Any, k: int, ctx: Any) -> tuple[Any, Any]:
+        """Exact top-``k`` (scores, rows) of ``queries`` over the whole ``store``."""
+        ...
+
+    def query_batches(
+        self, job: Any, batches: list[list[str]], ctx: Any, local: Callable[[list[str]], Any]
+    ) -> Iterable[Any]:
+        """The run of each batch of query ids, in batch order; ``local(qids)`` runs one batch
+        in this process."""
+        ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """Everything in this process."""
+
+    name: str = field(default="local", init=False)
+
+    def encode_shards(
+        self, system: Any, corpus: Any, store: Any, todo: list[int], ctx: Any
+    ) -> tuple[int, Any]:
+        rows = 0
+        for i in todo:
+            rows += store.encode_shard(
+                i,
+                corpus,
+                lambda t: system.encode_uncached(t, "document", ctx),
+                max(ctx.batch_size, system.store_batch),
+            )
+        return rows, store
+
+    def search_shards(self, queries: Any, store: Any, k: int, ctx: Any) -> tuple[Any, Any]:
+        from kernels.stream import stream_topk
+
+        return stream_topk(queries, store.shards(), k, device=ctx.device)  # type: ignore[no-any-return]
+
+    def query_batches(
+        self, job: Any, batches: list[list[str]], ctx: Any, local: Callable[[list[str]], Any]
+    ) -> Iterable[Any]:
+        return (local(qids) for qids in batches)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How a run is done, built once (by ``harness run`` or ``evaluate``) and passed down whole:
+    the data, the scope, device and batching, the result store, the LLM policy and the
+    executor. What runs on which task is beside it (``harness.runopts.RunJob``)."""
+
+    # data
+    data_dir: str | Path | None = None
+    # score against judge-made qrels (restricted to the human-judged pairs) instead of the task's
+    qrels_from: Path | None = None
+    # scope
+    limit_queries: int | None = None
+    seed: int = 0
+    # device and batching
+    device: str = "auto"
+    batch_size: int = 64
+    query_batch: int = 256
+    # results and caches
+    results: Path | None = Path("results")
+    cache_dir: Path | None = None
+    # what the metadata records as the command (default: this process's ``harness`` argv)
+    command: str | None = None
+    progress: bool = False
+    llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
+    executor: Executor = field(default_factory=LocalExecutor)
+
+    def __post_init__(self) -> None:
+        for key in ("qrels_from", "results", "cache_dir"):
+            value = getattr(self, key)
+            if isinstance(value, str):
+                object.__setattr__(self, key, Path(value))
+        if not isinstance(self.llm_policy, LLMPolicy):
+            raise ConfigError(f"llm_policy {self.llm_policy!r}: expected a harness.LLMPolicy")
+        if not isinstance(self.executor, Executor):
+            raise ConfigError(
+                f"executor {self.executor!r}: expected an executor object "
+                "(harness.runconfig.LocalExecutor or harness.ray_exec.RayExecutor)"
+            )
+        for key in ("batch_size", "query_batch"):
+            n = getattr(self, key)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ConfigError(f"{key} {n!r}: expected a whole number of at least 1")
+        lim = self.limit_queries
+        if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 0):
+            raise ConfigError(f"limit_queries {lim!r}: expected a whole number of at least 0")
+
+    def with_overrides(self, **overrides: Any) -> RunConfig:
+        """A copy with ``overrides`` (field names); an unknown name is a ConfigError."""
+        names = {f.name for f in fields(self)}
+        if unknown := sorted(set(overrides) - names):
+            raise ConfigError(
+                f"unknown run setting(s) {', '.join(unknown)}; expected: {', '.join(sorted(names))}"
+            )
+        return replace(self, **overrides) if overrides else self

@@ -25,7 +25,7 @@ from harness.measures import measure
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
 from harness.protocols import ExclusionAware, Retriever
-from harness.runopts import RunOptions, make_context, run_batch
+from harness.runopts import RunJob, run_batch
 from harness.runtime import RunContext, log
 from harness.store import (
     MetricsRecord,
@@ -63,11 +63,11 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
 class ResultRecord:
     """Everything one stored result is built from: what ran, on what, and what it scored.
 
-    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items; ``data`` is
+    ``scope`` defaults to the config's limit and seed over ``n`` evaluated items; ``data`` is
     the data identity (``harness.checksum.data_identity``) stored in the metadata.
     """
 
-    opts: RunOptions
+    job: RunJob
     spec: TaskSpec
     pipe: Pipeline
     ctx: RunContext
@@ -94,7 +94,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
     from harness.envinfo import git_sha, hardware, package_versions
 
     r = record
-    opts, spec, pipe, ctx = r.opts, r.spec, r.pipe, r.ctx
+    job, spec, pipe, ctx = r.job, r.spec, r.pipe, r.ctx
     if r.n <= 0:
         raise ConfigError(
             f"{spec.name}: the run evaluated zero queries, so nothing was stored "
@@ -102,7 +102,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
         )
     check_llm_faults(ctx.stats, ctx.llm_policy)  # too many unusable LLM answers: refuse to store
     label = pipe.label
-    scope = r.scope or make_scope(opts.limit_queries, opts.seed, None, None, r.n)
+    scope = r.scope or make_scope(job.config.limit_queries, job.config.seed, None, None, r.n)
     stages = pipe.metas()
     evaluated = set().union(*(set(v) for v in r.per_query.values())) if r.per_query else set()
     metrics = MetricsRecord(
@@ -122,7 +122,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
     meta = RunMetadata(
         task=spec.name,
         system=label,
-        command=opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
+        command=job.config.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else ""),
         config=r.config,
         config_hash=config_hash(r.config),
         stages=stages,
@@ -130,7 +130,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
         git_sha=git_sha(),
         packages=package_versions(),
         hardware=hardware(ctx.device),
-        seed=opts.seed,
+        seed=job.config.seed,
         timings=r.timings,
         stats={**ctx.stats, "resumed_queries": r.resumed},
         scope=scope,
@@ -139,14 +139,14 @@ def store_result(record: ResultRecord) -> RunOutcome:
         llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,
     )
     path = write_result(
-        Path(opts.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
+        Path(job.config.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
     )
     return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=r.resumed)
 
 
 def _identity(
     spec: TaskSpec,
-    opts: RunOptions,
+    job: RunJob,
     ctx: RunContext,
     qrels: Qrels | None,
     qrels_hash: str = "",
@@ -154,7 +154,7 @@ def _identity(
     """Sources (revision or local sha256) and the sha256 of the qrels actually scored against."""
     from harness.checksum import data_identity
 
-    out = data_identity(spec, resolve_data_dir(opts.data_dir), qrels, ctx.cache_dir)
+    out = data_identity(spec, resolve_data_dir(job.config.data_dir), qrels, ctx.cache_dir)
     if qrels_hash:
         out["qrels_sha256"] = qrels_hash
     return out
@@ -178,28 +178,30 @@ def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
     return {"limit_queries": limit}
 
 
-def run(opts: RunOptions) -> RunOutcome:
+def run(job: RunJob) -> RunOutcome:
     """Run under the lock of the result identity, so two runs never write the same result."""
     t0 = time.perf_counter()
-    task, subset = get_task(opts.task)
-    pipe = opts.pipeline or build_pipeline(opts.system, opts.system_options)
-    ctx = make_context(opts)
+    if job.config.results is None:
+        raise ConfigError("the run config names no results folder (results=None)")
+    task, subset = get_task(job.task)
+    pipe = job.pipeline or build_pipeline(job.system, job.options)
+    ctx = RunContext.from_config(job.config, job.task)
     custom = task.runs_itself
-    if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():
-        raise ConfigError(f"--qrels-from {opts.qrels_from}: no such file")
-    qrels_from = None if custom else opts.qrels_from
+    if job.config.qrels_from and not custom and not Path(job.config.qrels_from).is_file():
+        raise ConfigError(f"--qrels-from {job.config.qrels_from}: no such file")
+    qrels_from = None if custom else job.config.qrels_from
     target = result_dir(
-        Path(opts.results),
+        Path(job.config.results),
         scoped_task_name(task.spec(subset).name, qrels_from),
         pipe.label,
-        make_scope(opts.limit_queries, opts.seed, qrels_from),
+        make_scope(job.config.limit_queries, job.config.seed, qrels_from),
     )
     with result_lock(target):
-        return _run_locked(opts, task, subset, pipe, ctx, t0, custom)
+        return _run_locked(job, task, subset, pipe, ctx, t0, custom)
 
 
 def _run_locked(
-    opts: RunOptions,
+    job: RunJob,
     task: Task,
     subset: str,
     pipe: Pipeline,
@@ -209,22 +211,22 @@ def _run_locked(
 ) -> RunOutcome:
     if custom:
         spec: TaskSpec = task.spec(subset)
-        if opts.qrels_from:
+        if job.config.qrels_from:
             raise ConfigError(
                 f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
             )
-        kwargs = _custom_limit(task, spec.name, opts.limit_queries)
-        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx, **kwargs)
+        kwargs = _custom_limit(task, spec.name, job.config.limit_queries)
+        res = task.custom_run(subset, pipe, resolve_data_dir(job.config.data_dir), ctx, **kwargs)
         total = time.perf_counter() - t0
         config = {
             "task": spec.name,
-            "system": opts.system,
-            "options": opts.system_options,
-            "limit_queries": opts.limit_queries,
+            "system": job.system,
+            "options": job.options,
+            "limit_queries": job.config.limit_queries,
         }
         return store_result(
             ResultRecord(
-                opts,
+                job,
                 spec,
                 pipe,
                 ctx,
@@ -237,25 +239,25 @@ def _run_locked(
                 timings={"total_s": total, "per_query_s": total / max(1, res.n_items)},
                 extra=res.extra,
                 artifact_name=res.artifact_name,
-                data=_identity(spec, opts, ctx, None, res.qrels_sha256),
+                data=_identity(spec, job, ctx, None, res.qrels_sha256),
             )
         )
-    return _run_ranking(opts, task, subset, pipe, ctx, t0)
+    return _run_ranking(job, task, subset, pipe, ctx, t0)
 
 
 def _run_ranking(
-    opts: RunOptions, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
+    job: RunJob, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
 ) -> RunOutcome:
     timings: dict[str, float] = {}
-    spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
+    spec, data = task.spec(subset), task.load(subset, resolve_data_dir(job.config.data_dir))
     task_queries = sum(1 for q in data.queries if q in data.qrels)
-    data = limit_queries(data, opts.limit_queries)
-    if opts.qrels_from:
+    data = limit_queries(data, job.config.limit_queries)
+    if job.config.qrels_from:
         from harness.coverage import read_judge_qrels_checked
 
-        data.qrels, counts = read_judge_qrels_checked(opts.qrels_from, data.qrels)
+        data.qrels, counts = read_judge_qrels_checked(job.config.qrels_from, data.qrels)
         ctx.stats.update(counts)  # how much of the pool the judge labelled, in the metadata
-        spec = spec.model_copy(update={"name": scoped_task_name(spec.name, opts.qrels_from)})
+        spec = spec.model_copy(update={"name": scoped_task_name(spec.name, job.config.qrels_from)})
     if not data.queries or not any(q in data.qrels for q in data.queries):
         raise ConfigError(
             f"{spec.name}: no judged queries to evaluate ({len(data.queries)} queries, "
@@ -264,18 +266,18 @@ def _run_ranking(
     timings["load_s"] = time.perf_counter() - t0
     config = {
         "task": spec.name,
-        "system": opts.system,
-        "options": opts.system_options,
-        "limit_queries": opts.limit_queries,
+        "system": job.system,
+        "options": job.options,
+        "limit_queries": job.config.limit_queries,
         "corpus_hash": data.corpus.content_hash,
         "n_queries": len(data.queries),
-        "qrels_from": str(opts.qrels_from) if opts.qrels_from else None,
+        "qrels_from": str(job.config.qrels_from) if job.config.qrels_from else None,
         "run_depth": spec.run_depth,
         "rerank_depth": spec.rerank_depth,
-        "seed": opts.seed,
+        "seed": job.config.seed,
     }
     chash = config_hash(config)
-    results = Path(opts.results)
+    results = Path(job.config.results)
     ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")
     done = ckpt.load(ctx.stats)
     if done:
@@ -299,13 +301,17 @@ def _run_ranking(
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
-    batches = [todo[b : b + opts.query_batch] for b in range(0, len(todo), opts.query_batch)]
-    if opts.executor == "ray" and (data.candidates is not None or len(pipe.stages) > 1):
-        from harness.ray_exec import query_shards  # rerankers and LLM stages: query shards
+    batches = [
+        todo[b : b + job.config.query_batch] for b in range(0, len(todo), job.config.query_batch)
+    ]
 
-        runs = query_shards(opts, batches, ctx)
-    else:
-        runs = (run_batch(pipe, spec, data, qids, ctx) for qids in batches)
+    def local(qids: list[str]) -> Any:
+        return run_batch(pipe, spec, data, qids, ctx)
+
+    if data.candidates is not None or len(pipe.stages) > 1:  # rerankers, LLM stages: shardable
+        runs = ctx.executor.query_batches(job, batches, ctx, local)
+    else:  # one retriever: its executor already shards encoding and search
+        runs = (local(qids) for qids in batches)
     for batch_run in runs:
         batch_run = prepare_run(
             batch_run,
@@ -339,7 +345,7 @@ def _run_ranking(
         raise
     outcome = store_result(
         ResultRecord(
-            opts,
+            job,
             spec,
             pipe,
             ctx,
@@ -353,9 +359,13 @@ def _run_ranking(
             extra=extra,
             resumed=len(data.queries) - len(todo),
             scope=make_scope(
-                opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
+                job.config.limit_queries,
+                job.config.seed,
+                job.config.qrels_from,
+                task_queries,
+                len(ev.query_ids),
             ),
-            data=_identity(spec, opts, ctx, data.qrels),
+            data=_identity(spec, job, ctx, data.qrels),
         )
     )
     ckpt.clear()

@@ -1,4 +1,5 @@
-"""What one run is asked to do (``RunOptions``), the context it runs in, and one batch of it.
+"""What one run is asked to do (``RunJob``: a system on a task under a ``RunConfig``), and one
+batch of it.
 
 Apart from the runner so that executors that run batches elsewhere (``harness.ray_exec``) use
 them without importing the runner that calls them.
@@ -6,46 +7,47 @@ them without importing the runner that calls them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
-from harness.runconfig import LLMPolicy
-from harness.runtime import RunContext
+from harness.runconfig import RunConfig
 
 if TYPE_CHECKING:
     from harness.data import Run, TaskData
     from harness.pipeline import Pipeline
+    from harness.runtime import RunContext
     from harness.spec import TaskSpec
 
 
-@dataclass
-class RunOptions:
+@dataclass(frozen=True)
+class RunJob:
+    """One system on one task: ``system`` is the name or pipeline string (with ``options``, the
+    CLI's ``-o``), or the label of ``pipeline``, a pipeline built by the caller (the Python
+    API's in-memory objects); ``config`` is how it runs."""
+
     system: str
     task: str
-    data_dir: str | Path | None = None
-    results: Path = Path("results")
-    device: str = "cpu"
-    batch_size: int = 64
-    limit_queries: int | None = None
-    system_options: dict[str, Any] = field(default_factory=dict)
-    query_batch: int = 256
-    progress: bool = True
-    seed: int = 0
-    cache_dir: Path | None = None
-    # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
-    qrels_from: Path | None = None
-    # "local" or "ray" (see harness.ray_exec); not part of the config: results are identical.
-    executor: str = "local"
-    ray_address: str | None = None
-    workers: int = 2
-    # LLM fault settings, handed to the backend and the fault check through the RunContext.
-    llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
-    # A pipeline built by the caller (the Python API's in-memory objects); ``system`` is its label.
+    config: RunConfig = field(default_factory=RunConfig)
+    options: dict[str, Any] = field(default_factory=dict)
     pipeline: Pipeline | None = None
-    # What the metadata records as the command (default: this process's ``harness`` argv).
-    command: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        system: str,
+        task: str,
+        *,
+        options: dict[str, Any] | None = None,
+        pipeline: Pipeline | None = None,
+        **config: Any,
+    ) -> RunJob:
+        """A job whose config has the given ``RunConfig`` fields (for scripts and tests)."""
+        return cls(
+            system, task, RunConfig().with_overrides(**config), dict(options or {}), pipeline
+        )
+
+    def with_task(self, task: str) -> RunJob:
+        return replace(self, task=task)
 
 
 def run_batch(
@@ -54,22 +56,3 @@ def run_batch(
     """All stages of the pipeline for one batch of the task's queries (``Pipeline.run``)."""
     queries = {q: data.queries[q] for q in qids}
     return pipe.run(queries, data.corpus, data.candidates, spec, ctx, data.excluded_ids)
-
-
-def make_context(opts: RunOptions) -> RunContext:
-    extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
-    if opts.executor not in ("local", "ray"):
-        raise ConfigError(f"--executor {opts.executor!r}: expected local or ray")
-    return RunContext(
-        device=opts.device,
-        batch_size=opts.batch_size,
-        progress=opts.progress,
-        seed=opts.seed,
-        task=opts.task,
-        data_dir=opts.data_dir,
-        executor=opts.executor,
-        ray_address=opts.ray_address,
-        workers=opts.workers,
-        llm_policy=opts.llm_policy,
-        **extra,
-    )

@@ -14,13 +14,15 @@ import time
 
 t0 = time.perf_counter()
 from harness.metrics import evaluate  # noqa: E402
-from harness.runner import RunOptions, load_task, make_context  # noqa: E402
+from harness.runconfig import RunConfig  # noqa: E402
+from harness.runner import load_task  # noqa: E402
+from harness.runtime import RunContext  # noqa: E402
 from kernels.topk import exact_topk  # noqa: E402
 from systems.dense import DenseRetriever  # noqa: E402
 
 task, data_dir = sys.argv[1], sys.argv[2]
 spec, data = load_task(task, data_dir)
-ctx = make_context(RunOptions(system="dense", task=task, data_dir=data_dir, progress=False))
+ctx = RunContext.from_config(RunConfig(data_dir=data_dir, device="cpu"), task)
 system = DenseRetriever()
 system.index(data.corpus, ctx)
 qids = [q for q in data.queries if q in data.qrels]

@@ -16,12 +16,14 @@ def demo_cmd(
     systems: str = "bm25,dense",
 ) -> None:
     """Run the embedded LIMIT-style task with BM25 and dense retrieval, then build the leaderboard."""
-    from harness.runner import RunOptions, run
+    from harness.runconfig import RunConfig
+    from harness.runner import run
+    from harness.runopts import RunJob
     from leaderboard.build import build
 
     setup_logging(False)
     for s in systems.split(","):
-        o = run(RunOptions(system=s, task="demo", results=results))
+        o = run(RunJob(s, "demo", RunConfig(results=results, device="cpu", progress=True)))
         print_metrics(
             o.metrics.task,
             o.metrics.system,

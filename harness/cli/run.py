@@ -21,6 +21,7 @@ from harness.cli.options import (
     Results,
     Workers,
     console,
+    make_executor,
     parse_options,
     print_metrics,
     setup_logging,
@@ -92,7 +93,7 @@ def run_cmd(
     import shlex
 
     from harness.api import evaluate
-    from harness.runconfig import LLMPolicy
+    from harness.runconfig import LLMPolicy, RunConfig
     from harness.runtime import default_cache_dir
 
     setup_logging(quiet or json_out)
@@ -105,31 +106,26 @@ def run_cmd(
         opts["model"] = model
     if llm:
         opts["llm"] = llm
-    # The one place the environment is read for LLM settings: defaults for flags not given.
-    llm_policy = LLMPolicy.from_env(
-        timeout_s=llm_timeout,
-        attempts=llm_attempts,
-        max_failed_share=llm_max_failed_share,
-        allow_failures=True if allow_llm_failures else None,
+    config = RunConfig(
+        data_dir=data_dir,
+        qrels_from=qrels_from,
+        limit_queries=limit_queries,
+        device=device,
+        batch_size=batch_size,
+        results=results,
+        command=shlex.join(["harness", *sys.argv[1:]]),
+        progress=not (quiet or json_out),
+        # the one place the environment is read for LLM settings: defaults for flags not given
+        llm_policy=LLMPolicy.from_env(
+            timeout_s=llm_timeout,
+            attempts=llm_attempts,
+            max_failed_share=llm_max_failed_share,
+            allow_failures=True if allow_llm_failures else None,
+        ),
+        executor=make_executor(executor, ray_address, workers),
     )
     with stdout_reserved(json_out):
-        res = evaluate(
-            system,
-            task,
-            data_dir=data_dir,
-            results=results,
-            device=device,
-            batch_size=batch_size,
-            limit_queries=limit_queries,
-            options=opts,
-            qrels_from=qrels_from,
-            progress=not (quiet or json_out),
-            command=shlex.join(["harness", *sys.argv[1:]]),
-            executor=executor,
-            ray_address=ray_address,
-            workers=workers,
-            llm_policy=llm_policy,
-        )
+        res = evaluate(system, task, config, options=opts)
     payload = {
         "task": res.task,
         "system": res.system,
@@ -151,4 +147,3 @@ def run_cmd(
         for r in (*res.members, res):
             print_metrics(r.task, r.system, r.metrics, r.main_metric, r.n_queries)
         console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")
-

@@ -47,7 +47,10 @@ def run_grid(
 ) -> RunOutcome:
     from harness.checksum import data_identity
     from harness.pipeline import build_pipeline
-    from harness.runner import ResultRecord, RunOptions, make_context, store_result
+    from harness.runconfig import RunConfig
+    from harness.runner import ResultRecord, store_result
+    from harness.runopts import RunJob
+    from harness.runtime import RunContext
     from harness.task import get_task, resolve_data_dir
 
     t0 = time.perf_counter()
@@ -55,18 +58,20 @@ def run_grid(
     pipe = build_pipeline("starbucks", opts)
     pipe.options = {**opts, "grid": True}
     sb = pipe.stages[0]
-    ro = RunOptions(
+    ro = RunJob(
         system="starbucks",
         task=task,
-        data_dir=data_dir,
-        results=results,
-        device=device,
-        batch_size=batch_size,
-        limit_queries=limit_queries,
-        system_options=pipe.options,
-        progress=progress,
+        config=RunConfig(
+            data_dir=data_dir,
+            results=results,
+            device=device,
+            batch_size=batch_size,
+            limit_queries=limit_queries,
+            progress=progress,
+        ),
+        options=pipe.options,
     )
-    ctx = make_context(ro)
+    ctx = RunContext.from_config(ro.config, task)
     enc = sb.load(device)
     if layers is None or dims is None:
         dl, dd = default_grid(enc.num_layers, enc.hidden_size)

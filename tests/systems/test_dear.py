@@ -208,7 +208,8 @@ def test_pipeline_end_to_end_with_mock_llm(
 ) -> None:
     import harness.llm
     from harness.runconfig import LLMPolicy
-    from harness.runner import RunOptions, run
+    from harness.runner import run
+    from harness.runopts import RunJob
 
     folder = tiny_llama(tmp_path / "llama")
     mock = MockLLM(lambda msgs: "[2] > [1]")
@@ -222,13 +223,13 @@ def test_pipeline_end_to_end_with_mock_llm(
         lambda spec=None, **kw: mock if spec == "mock:e2e" else real(spec, **kw),
     )
     out = run(
-        RunOptions(
+        RunJob.of(
             system="dear-pointwise>dear-listwise",
             task="trec-dl/2019/bm25-top100",
             data_dir=shared_data,
             results=tmp_path / "results",
             limit_queries=1,
-            system_options={"model": str(folder), "llm": "mock:e2e"},
+            options={"model": str(folder), "llm": "mock:e2e"},
             cache_dir=tmp_path / "cache",
             progress=False,
             llm_policy=LLMPolicy(allow_failures=True),

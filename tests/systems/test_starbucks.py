@@ -68,16 +68,17 @@ def test_truncation_restores_the_model(tiny: Path) -> None:
 
 
 def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: Path) -> None:
-    from harness.runner import RunOptions, run
+    from harness.runner import run
+    from harness.runopts import RunJob
     from harness.store import iter_results
     from systems.training.grid import run_grid
 
     o = run(
-        RunOptions(
+        RunJob.of(
             system="starbucks",
             task="demo",
             results=tmp_path / "r",
-            system_options={"model": str(tiny), "layers": 2, "dim": 8},
+            options={"model": str(tiny), "layers": 2, "dim": 8},
             progress=False,
         )
     )

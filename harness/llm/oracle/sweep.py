@@ -51,7 +51,8 @@ def oracle_spec(noise: float, seed: int, flip: float) -> str:
 def sweep(opts: SweepOptions) -> list[tuple[float, int, RunOutcome]]:
     """Run the system once per (noise, seed); each result is stored under its own name."""
     from harness.family import run_any
-    from harness.runner import RunOptions
+    from harness.runconfig import RunConfig
+    from harness.runopts import RunJob
 
     if "llm" in opts.system_options:
         raise ConfigError("oracle-sweep sets --llm itself; do not pass llm as an option")
@@ -66,15 +67,19 @@ def sweep(opts: SweepOptions) -> list[tuple[float, int, RunOutcome]]:
             for sigma in opts.noise:
                 spec = oracle_spec(sigma, seed, opts.flip)
                 llm = f"openai:{spec}@{srv.url}" if srv is not None else spec
+                config = RunConfig(
+                    data_dir=opts.data_dir,
+                    results=opts.results,
+                    limit_queries=opts.limit_queries,
+                    device="cpu",
+                    progress=opts.progress,
+                )
                 outs = run_any(
-                    RunOptions(
+                    RunJob(
                         system=opts.system,
                         task=opts.task,
-                        data_dir=opts.data_dir,
-                        results=opts.results,
-                        limit_queries=opts.limit_queries,
-                        system_options={**opts.system_options, "llm": llm},
-                        progress=opts.progress,
+                        config=config,
+                        options={**opts.system_options, "llm": llm},
                     )
                 )
                 out.append((sigma, seed, outs[-1]))
