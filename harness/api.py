@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from harness.pipeline import Pipeline
-    from harness.runner import RunOutcome
-    from harness.store import MetricsRecord, RunMetadata
+    from harness.store import MetricsRecord, ResultId, RunMetadata, StoredResult
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,20 @@ class EvalResult:
     metadata: RunMetadata = field(repr=False)
     members: tuple[EvalResult, ...] = ()
 
+    @property
+    def stored(self) -> StoredResult:
+        """The stored result this is a view of (the type the store, compare and the site read)."""
+        from harness.store import StoredResult
+
+        return StoredResult(self.record, self.metadata, self.path)
+
+    @property
+    def id(self) -> ResultId:
+        return self.stored.id
+
     @classmethod
     def from_outcome(
-        cls, outcome: RunOutcome, members: Sequence[EvalResult] = (), keep_path: bool = True
+        cls, outcome: StoredResult, members: Sequence[EvalResult] = (), keep_path: bool = True
     ) -> EvalResult:
         m = outcome.metrics
         return cls(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.registry import split_task_name
 from harness.runner import (
     ResultRecord,
     RunJob,
-    RunOutcome,
+    job_config,
     run,
     store_result,
 )
@@ -27,6 +27,7 @@ from harness.task import get_task
 
 if TYPE_CHECKING:
     from harness.pipeline import Pipeline
+    from harness.store import StoredResult
 
 
 def members(task_name: str) -> list[str]:
@@ -39,7 +40,7 @@ def members(task_name: str) -> list[str]:
     return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
 
 
-def run_family(job: RunJob) -> tuple[list[RunOutcome], RunOutcome]:
+def run_family(job: RunJob) -> tuple[list[StoredResult], StoredResult]:
     """Run every member (recursively), then store the macro average over members."""
     from harness.pipeline import build_pipeline
 
@@ -76,13 +77,7 @@ def run_family(job: RunJob) -> tuple[list[RunOutcome], RunOutcome]:
         indent=1,
     )
     total = time.perf_counter() - t0
-    config: dict[str, Any] = {
-        "task": job.task,
-        "system": job.system,
-        "options": job.options,
-        "limit_queries": job.config.limit_queries,
-        "members": names,
-    }
+    config = job_config(job, job.task, members=names)
     agg = store_result(
         ResultRecord(
             job,
@@ -129,7 +124,7 @@ def with_task_defaults(job: RunJob) -> RunJob:
     return replace(job, options=options) if options != job.options else job
 
 
-def run_any(job: RunJob) -> list[RunOutcome]:
+def run_any(job: RunJob) -> list[StoredResult]:
     """One task, or a family: returns member outcomes followed by the aggregate (last)."""
     job = with_task_defaults(job)
     if members(job.task):

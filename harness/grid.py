@@ -52,9 +52,11 @@ class GridOptions:
 
 def identity(task: str, system: str, options: dict[str, Any], limit: int | None) -> str:
     """The part of a result's config that a grid cell determines before loading any data."""
+    from harness.runner import identity_config
+
     task_obj, subset = get_task(task)
     name = task_obj.spec(subset).name
-    return config_hash({"task": name, "system": system, "options": options, "limit_queries": limit})
+    return config_hash(identity_config(name, system, options, limit))
 
 
 def stored_identities(results: Path) -> dict[str, tuple[str, float, str]]:
@@ -63,14 +65,13 @@ def stored_identities(results: Path) -> dict[str, tuple[str, float, str]]:
     if not results.exists():
         return out
     for metrics, meta, path in iter_results(results):
+        from harness.runner import identity_config
+
         c = meta.config
         key = config_hash(
-            {
-                "task": c.get("task"),
-                "system": c.get("system"),
-                "options": c.get("options"),
-                "limit_queries": c.get("limit_queries"),
-            }
+            identity_config(
+                c.get("task"), c.get("system"), c.get("options"), c.get("limit_queries")
+            )  # type: ignore[arg-type]
         )
         out[key] = (metrics.main_metric, metrics.main_score, str(path))
     return out

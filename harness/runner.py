@@ -30,9 +30,10 @@ from harness.runtime import RunContext, log
 from harness.store import (
     MetricsRecord,
     RunMetadata,
+    StoredResult,
     config_hash,
     make_scope,
-    result_dir,
+    result_id,
     result_lock,
     slug,
     write_result,
@@ -43,14 +44,6 @@ from harness.trainrec import training_overlap
 if TYPE_CHECKING:
     from harness.data import Qrels, TaskData
     from harness.spec import TaskSpec
-
-
-@dataclass
-class RunOutcome:
-    metrics: MetricsRecord
-    metadata: RunMetadata
-    path: Path
-    resumed_queries: int
 
 
 def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskData]:
@@ -85,7 +78,27 @@ class ResultRecord:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def store_result(record: ResultRecord) -> RunOutcome:
+def identity_config(
+    task: str, system: str, options: dict[str, Any], limit_queries: int | None, **more: Any
+) -> dict[str, Any]:
+    """The config of a result as the user chose it (task, system, options, query limit), plus
+    ``more`` that follows from the data; stored in the metadata and hashed (checkpoint key, the
+    grid's skip check). Every stored result's config starts here."""
+    return {
+        "task": task,
+        "system": system,
+        "options": options,
+        "limit_queries": limit_queries,
+        **more,
+    }
+
+
+def job_config(job: RunJob, task: str, **more: Any) -> dict[str, Any]:
+    """``identity_config`` of ``job`` on ``task`` (the scoped task name)."""
+    return identity_config(task, job.system, job.options, job.config.limit_queries, **more)
+
+
+def store_result(record: ResultRecord) -> StoredResult:
     """Build the metrics and metadata records and write the result atomically.
 
     A result that evaluated nothing is refused: it would only replace a real one with an empty
@@ -141,7 +154,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
     path = write_result(
         Path(job.config.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
     )
-    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=r.resumed)
+    return StoredResult(metrics, meta, path)
 
 
 def _identity(
@@ -178,7 +191,7 @@ def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
     return {"limit_queries": limit}
 
 
-def run(job: RunJob) -> RunOutcome:
+def run(job: RunJob) -> StoredResult:
     """Run under the lock of the result identity, so two runs never write the same result."""
     t0 = time.perf_counter()
     if job.config.results is None:
@@ -190,12 +203,11 @@ def run(job: RunJob) -> RunOutcome:
     if job.config.qrels_from and not custom and not Path(job.config.qrels_from).is_file():
         raise ConfigError(f"--qrels-from {job.config.qrels_from}: no such file")
     qrels_from = None if custom else job.config.qrels_from
-    target = result_dir(
-        Path(job.config.results),
+    target = result_id(
         scoped_task_name(task.spec(subset).name, qrels_from),
         pipe.label,
         make_scope(job.config.limit_queries, job.config.seed, qrels_from),
-    )
+    ).folder(Path(job.config.results))
     with result_lock(target):
         return _run_locked(job, task, subset, pipe, ctx, t0, custom)
 
@@ -208,7 +220,7 @@ def _run_locked(
     ctx: RunContext,
     t0: float,
     custom: bool,
-) -> RunOutcome:
+) -> StoredResult:
     if custom:
         spec: TaskSpec = task.spec(subset)
         if job.config.qrels_from:
@@ -218,12 +230,7 @@ def _run_locked(
         kwargs = _custom_limit(task, spec.name, job.config.limit_queries)
         res = task.custom_run(subset, pipe, resolve_data_dir(job.config.data_dir), ctx, **kwargs)
         total = time.perf_counter() - t0
-        config = {
-            "task": spec.name,
-            "system": job.system,
-            "options": job.options,
-            "limit_queries": job.config.limit_queries,
-        }
+        config = job_config(job, spec.name)
         return store_result(
             ResultRecord(
                 job,
@@ -247,7 +254,7 @@ def _run_locked(
 
 def _run_ranking(
     job: RunJob, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
-) -> RunOutcome:
+) -> StoredResult:
     timings: dict[str, float] = {}
     spec, data = task.spec(subset), task.load(subset, resolve_data_dir(job.config.data_dir))
     task_queries = sum(1 for q in data.queries if q in data.qrels)
@@ -264,18 +271,16 @@ def _run_ranking(
             f"{len(data.qrels)} with qrels; data: {data.source}); nothing was run or stored"
         )
     timings["load_s"] = time.perf_counter() - t0
-    config = {
-        "task": spec.name,
-        "system": job.system,
-        "options": job.options,
-        "limit_queries": job.config.limit_queries,
-        "corpus_hash": data.corpus.content_hash,
-        "n_queries": len(data.queries),
-        "qrels_from": str(job.config.qrels_from) if job.config.qrels_from else None,
-        "run_depth": spec.run_depth,
-        "rerank_depth": spec.rerank_depth,
-        "seed": job.config.seed,
-    }
+    config = job_config(
+        job,
+        spec.name,
+        corpus_hash=data.corpus.content_hash,
+        n_queries=len(data.queries),
+        qrels_from=str(job.config.qrels_from) if job.config.qrels_from else None,
+        run_depth=spec.run_depth,
+        rerank_depth=spec.rerank_depth,
+        seed=job.config.seed,
+    )
     chash = config_hash(config)
     results = Path(job.config.results)
     ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")

@@ -21,7 +21,7 @@ from harness.sts import SentencePairTask
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from harness.runner import RunOutcome
+    from harness.store import StoredResult
 
 
 def default_grid(num_layers: int, hidden: int) -> tuple[list[int], list[int]]:
@@ -44,11 +44,11 @@ def run_grid(
     limit_queries: int | None = None,
     system_options: dict[str, Any] | None = None,
     progress: bool = False,
-) -> RunOutcome:
+) -> StoredResult:
     from harness.checksum import data_identity
     from harness.pipeline import build_pipeline
     from harness.runconfig import RunConfig
-    from harness.runner import ResultRecord, store_result
+    from harness.runner import ResultRecord, job_config, store_result
     from harness.runopts import RunJob
     from harness.runtime import RunContext
     from harness.task import get_task, resolve_data_dir
@@ -98,14 +98,7 @@ def run_grid(
         "grid_note": "one forward pass over all texts; each cell slices layer n's pooled "
         "vector to its first d dims (normalised after slicing when the model normalises)",
     }
-    config = {
-        "task": spec.name,
-        "system": "starbucks",
-        "options": pipe.options,
-        "grid_layers": layers,
-        "grid_dims": dims,
-        "limit_queries": limit_queries,
-    }
+    config = job_config(ro, spec.name, grid_layers=layers, grid_dims=dims)
     return store_result(
         ResultRecord(
             ro,

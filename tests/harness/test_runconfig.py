@@ -5,19 +5,19 @@ environment."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness import LLMPolicy, evaluate
+from harness import LLMPolicy, RunConfig, evaluate
 from harness.errors import ConfigError
 from harness.llm.base import LLMError
 from harness.registry import SYSTEMS, TASKS
+from harness.runconfig import LocalExecutor
 from tests.harness.fakes import OverlapRetriever, TinyTask
 from tests.harness.test_llm_http import FaultServer, ok_body
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytest.importorskip("httpx")
 
@@ -108,3 +108,53 @@ def test_a_bad_environment_value_names_the_variable(
 def test_a_bad_policy_value_is_a_config_error(field: str, value: object) -> None:
     with pytest.raises(ConfigError, match=field):
         LLMPolicy(**{field: value})  # type: ignore[arg-type]
+
+
+_CALLS: list[str] = []
+
+
+class CountingExecutor(LocalExecutor):
+    """A user's executor: does the local work and notes each call (systems call it)."""
+
+    def encode_shards(self, system: Any, corpus: Any, store: Any, todo: list[int], ctx: Any) -> Any:
+        _CALLS.append(f"encode {len(todo)}")
+        return super().encode_shards(system, corpus, store, todo, ctx)
+
+    def search_shards(self, queries: Any, store: Any, k: int, ctx: Any) -> Any:
+        _CALLS.append("search")
+        return super().search_shards(queries, store, k, ctx)
+
+
+def test_systems_call_the_executor_object_of_the_config(tmp_path: Path) -> None:
+    from harness.runner import run
+    from harness.runopts import RunJob
+    from harness.store import RUN_FILE
+
+    _CALLS.clear()
+    common: dict[str, Any] = {"progress": False, "device": "cpu", "options": {"shard_rows": 300}}
+    local = run(
+        RunJob.of("hashing", "synthetic/1000", results=tmp_path / "a", cache_dir=tmp_path / "ca",
+                  **common)
+    )  # fmt: skip
+    assert _CALLS == []
+    counted = run(
+        RunJob.of("hashing", "synthetic/1000", results=tmp_path / "b", cache_dir=tmp_path / "cb",
+                  executor=CountingExecutor(), **common)
+    )  # fmt: skip
+    assert _CALLS[0] == "encode 4" and "search" in _CALLS
+    assert (counted.path / RUN_FILE).read_bytes() == (local.path / RUN_FILE).read_bytes()
+    assert counted.metadata.config_hash == local.metadata.config_hash  # not part of the config
+
+
+def test_a_run_config_is_frozen_and_checks_its_fields() -> None:
+    cfg = RunConfig(results="r", qrels_from="q.txt")  # type: ignore[arg-type]
+    assert cfg.results == Path("r") and cfg.qrels_from == Path("q.txt")
+    with pytest.raises(FrozenInstanceError):
+        cfg.seed = 3  # type: ignore[misc]
+    with pytest.raises(ConfigError, match="executor 'ray'"):
+        RunConfig(executor="ray")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown run setting.*limit_querys"):
+        cfg.with_overrides(limit_querys=3)
+    with pytest.raises(ConfigError, match="unknown run setting"):
+        evaluate("bm25", "demo", results=None, worker=3)
+    assert cfg.with_overrides(seed=2).seed == 2 and cfg.seed == 0

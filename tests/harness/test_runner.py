@@ -73,7 +73,7 @@ def test_crashed_run_resumes_and_matches_uninterrupted(tmp_path: Path) -> None:
     OverlapRetriever.calls.clear()
     resumed = run(opts(tmp_path / "b", query_batch=1))
     assert OverlapRetriever.calls == [["q3"]]  # only the unfinished query was searched again
-    assert resumed.resumed_queries == 2
+    assert resumed.metadata.stats["resumed_queries"] == 2
     assert (resumed.path / RUN_FILE).read_text() == (clean.path / RUN_FILE).read_text()
     assert resumed.metrics.per_query == clean.metrics.per_query
 

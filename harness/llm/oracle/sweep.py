@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.runner import RunOutcome
+    from harness.store import StoredResult
 
 
 @dataclass
@@ -48,7 +48,7 @@ def oracle_spec(noise: float, seed: int, flip: float) -> str:
     return f"oracle[noise={noise:g},seed={seed}" + (f",flip={flip:g}" if flip else "") + "]"
 
 
-def sweep(opts: SweepOptions) -> list[tuple[float, int, RunOutcome]]:
+def sweep(opts: SweepOptions) -> list[tuple[float, int, StoredResult]]:
     """Run the system once per (noise, seed); each result is stored under its own name."""
     from harness.family import run_any
     from harness.runconfig import RunConfig
@@ -61,7 +61,7 @@ def sweep(opts: SweepOptions) -> list[tuple[float, int, RunOutcome]]:
         from harness.llm.oracle.server import serve_in_thread, task_factory
 
         srv = serve_in_thread(task_factory(opts.task, opts.data_dir))
-    out: list[tuple[float, int, RunOutcome]] = []
+    out: list[tuple[float, int, StoredResult]] = []
     try:
         for seed in opts.seeds:
             for sigma in opts.noise:
