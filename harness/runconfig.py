@@ -99,7 +99,7 @@ def _parse_env(key: str, raw: str) -> Any:
     except ValueError:
         number = math.nan
     if key == "attempts":
-        if not (number >= 1 and number == int(number)):
+        if not (math.isfinite(number) and number >= 1 and number == int(number)):
             raise ConfigError(f"${name}={raw!r}: expected a whole number of at least 1")
         return int(number)
     if key == "timeout_s" and not (0 < number < math.inf):

@@ -88,6 +88,7 @@ def test_the_environment_is_read_only_by_from_env(monkeypatch: pytest.MonkeyPatc
         ("HARNESS_LLM_TIMEOUT_S", "0"),
         ("HARNESS_LLM_TIMEOUT_S", "soon"),
         ("HARNESS_LLM_ATTEMPTS", "1.5"),
+        ("HARNESS_LLM_ATTEMPTS", "inf"),
         ("HARNESS_LLM_MAX_FAILED_SHARE", "2"),
         ("HARNESS_LLM_ALLOW_FAILURES", "yes"),
     ],
