@@ -67,12 +67,11 @@ def stored_identities(results: Path) -> dict[str, tuple[str, float, str]]:
     for metrics, meta, path in iter_results(results):
         from harness.runner import identity_config
 
-        c = meta.config
-        key = config_hash(
-            identity_config(
-                c.get("task"), c.get("system"), c.get("options"), c.get("limit_queries")
-            )  # type: ignore[arg-type]
-        )
+        c: dict[str, Any] = meta.config
+        task: Any = c.get("task")  # as stored (None where an old config lacks it)
+        system: Any = c.get("system")
+        options: Any = c.get("options")
+        key = config_hash(identity_config(task, system, options, c.get("limit_queries")))
         out[key] = (metrics.main_metric, metrics.main_score, str(path))
     return out
 

@@ -115,7 +115,10 @@ class Executor(Protocol):
     ``ctx.executor``) instead of asking which executor it is; every executor gives the same
     bytes, so none is part of a result's config."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """``local``, ``ray`` ...: for logs and records, never to branch on."""
+        ...
 
     def encode_shards(
         self, system: Any, corpus: Any, store: Any, todo: list[int], ctx: Any
@@ -216,6 +219,12 @@ class RunConfig:
         lim = self.limit_queries
         if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 0):
             raise ConfigError(f"limit_queries {lim!r}: expected a whole number of at least 0")
+
+    def results_dir(self) -> Path:
+        """The results folder; a run that stores needs one."""
+        if self.results is None:
+            raise ConfigError("the run config names no results folder (results=None)")
+        return self.results
 
     def with_overrides(self, **overrides: Any) -> RunConfig:
         """A copy with ``overrides`` (field names); an unknown name is a ConfigError."""

@@ -152,7 +152,7 @@ def store_result(record: ResultRecord) -> StoredResult:
         llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,
     )
     path = write_result(
-        Path(job.config.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
+        job.config.results_dir(), r.artifact, metrics, meta, artifact_name=r.artifact_name
     )
     return StoredResult(metrics, meta, path)
 
@@ -194,8 +194,7 @@ def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
 def run(job: RunJob) -> StoredResult:
     """Run under the lock of the result identity, so two runs never write the same result."""
     t0 = time.perf_counter()
-    if job.config.results is None:
-        raise ConfigError("the run config names no results folder (results=None)")
+    results = job.config.results_dir()
     task, subset = get_task(job.task)
     pipe = job.pipeline or build_pipeline(job.system, job.options)
     ctx = RunContext.from_config(job.config, job.task)
@@ -207,7 +206,7 @@ def run(job: RunJob) -> StoredResult:
         scoped_task_name(task.spec(subset).name, qrels_from),
         pipe.label,
         make_scope(job.config.limit_queries, job.config.seed, qrels_from),
-    ).folder(Path(job.config.results))
+    ).folder(results)
     with result_lock(target):
         return _run_locked(job, task, subset, pipe, ctx, t0, custom)
 
@@ -282,7 +281,7 @@ def _run_ranking(
         seed=job.config.seed,
     )
     chash = config_hash(config)
-    results = Path(job.config.results)
+    results = job.config.results_dir()
     ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")
     done = ckpt.load(ctx.stats)
     if done:

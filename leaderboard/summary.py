@@ -339,7 +339,7 @@ def _inside(folder: Path, results: Path) -> bool:
 
 def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     """Read every complete result under ``results`` into the summary document."""
-    loaded = [rec for rec in iter_results(results) if _inside(rec[2], results)]
+    loaded = [r for r in iter_results(results) if r.path is not None and _inside(r.path, results)]
     by_task: dict[str, list[StoredResult]] = defaultdict(list)
     for rec in loaded:
         by_task[rec[0].task].append(rec)

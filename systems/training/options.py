@@ -157,7 +157,8 @@ def command_signature() -> inspect.Signature:
     fields = TrainOptions.model_fields
     head = [_parameter(n, f) for n, f in fields.items() if not (f.json_schema_extra or {})["tail"]]  # type: ignore[index]
     tail = [_parameter(n, f) for n, f in fields.items() if (f.json_schema_extra or {})["tail"]]  # type: ignore[index]
-    dense, rerank = [], []
+    dense: list[inspect.Parameter] = []
+    rerank: list[inspect.Parameter] = []
     for model in _models():
         params = [_parameter(n, f) for n, f in model.model_fields.items()]
         (rerank if model is RerankOptions else dense).extend(params)
