@@ -61,19 +61,21 @@ class Sampler:
 
 
 def probe_run(n: int, executor: str, cache: Path, results: Path) -> dict[str, Any]:
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.executors.ray_executor import RayExecutor
+    from ir_harness.run.config import LocalExecutor
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     with Sampler() as s:
         t0 = time.perf_counter()
         out = run(
-            RunOptions(
+            RunJob.of(
                 system="hashing",
                 task=f"synthetic/{n}",
                 results=results,
                 cache_dir=cache,
                 progress=False,
-                executor=executor,
-                workers=2,
+                executor=RayExecutor(workers=2) if executor == "ray" else LocalExecutor(),
             )
         )
         t_end = time.perf_counter()

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ir_harness.api import EvalResult, evaluate
+    from ir_harness.run.config import LLMPolicy, RunConfig
 
 __version__ = "0.1.0"
-__all__ = ["EvalResult", "__version__", "evaluate"]
+__all__ = ["EvalResult", "LLMPolicy", "RunConfig", "__version__", "evaluate"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +21,8 @@ def __getattr__(name: str) -> Any:
         from ir_harness import api
 
         return getattr(api, name)
+    if name in ("LLMPolicy", "RunConfig"):
+        from ir_harness.run import config
+
+        return getattr(config, name)
     raise AttributeError(f"module 'ir_harness' has no attribute {name!r}")

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from ir_harness.errors import ConfigError
+from ir_harness.run.config import RunConfig
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.run.runner import RunOutcome
-    from ir_harness.store.results import MetricsRecord, RunMetadata
+    from ir_harness.store.results import MetricsRecord, ResultId, RunMetadata, StoredResult
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,20 @@ class EvalResult:
     metadata: RunMetadata = field(repr=False)
     members: tuple[EvalResult, ...] = ()
 
+    @property
+    def stored(self) -> StoredResult:
+        """The stored result this is a view of (the type the store, compare and the site read)."""
+        from ir_harness.store.results import StoredResult
+
+        return StoredResult(self.record, self.metadata, self.path)
+
+    @property
+    def id(self) -> ResultId:
+        return self.stored.id
+
     @classmethod
     def from_outcome(
-        cls, outcome: RunOutcome, members: Sequence[EvalResult] = (), keep_path: bool = True
+        cls, outcome: StoredResult, members: Sequence[EvalResult] = (), keep_path: bool = True
     ) -> EvalResult:
         m = outcome.metrics
         return cls(
@@ -125,21 +136,11 @@ def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str
 def evaluate(
     system: Any,
     tasks: str,
+    config: RunConfig | None = None,
     *,
-    data_dir: str | Path | None = None,
-    results: str | Path | None = "results",
-    limit_queries: int | None = None,
-    device: str = "auto",
-    batch_size: int = 64,
     options: dict[str, Any] | None = None,
-    qrels_from: str | Path | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    command: str | None = None,
     name: str | None = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    workers: int = 2,
+    **overrides: Any,
 ) -> EvalResult: ...
 
 
@@ -147,58 +148,44 @@ def evaluate(
 def evaluate(
     system: Any,
     tasks: Sequence[str],
+    config: RunConfig | None = None,
     *,
-    data_dir: str | Path | None = None,
-    results: str | Path | None = "results",
-    limit_queries: int | None = None,
-    device: str = "auto",
-    batch_size: int = 64,
     options: dict[str, Any] | None = None,
-    qrels_from: str | Path | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    command: str | None = None,
     name: str | None = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    workers: int = 2,
+    **overrides: Any,
 ) -> list[EvalResult]: ...
 
 
 def evaluate(
     system: Any,
     tasks: str | Sequence[str],
+    config: RunConfig | None = None,
     *,
-    data_dir: str | Path | None = None,
-    results: str | Path | None = "results",
-    limit_queries: int | None = None,
-    device: str = "auto",
-    batch_size: int = 64,
     options: dict[str, Any] | None = None,
-    qrels_from: str | Path | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    command: str | None = None,
     name: str | None = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    workers: int = 2,
+    **overrides: Any,
 ) -> EvalResult | list[EvalResult]:
     """Run ``system`` on each task, score it with the task's conventions and store the result.
 
+    ``config`` is a ``harness.RunConfig`` (default ``RunConfig()``); ``overrides`` replace its
+    fields for this call: ``data_dir``, ``results``, ``limit_queries``, ``seed``, ``device``,
+    ``batch_size``, ``qrels_from``, ``llm_policy`` (``harness.LLMPolicy``: LLM timeout,
+    attempts, max failed share, allow failures; recorded in the result), ``executor``
+    (``LocalExecutor()``, ``RayExecutor(address, workers)``), ``progress``, ``command`` ...
     ``results=None`` evaluates in a temporary store that is removed afterwards (results then
     carry ``path=None``). ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
-    ``model``/``llm``), for systems given by name; ``name`` labels an object's results;
-    ``executor``/``ray_address``/``workers`` as ``harness run --executor``. One task name returns one ``EvalResult``;
-    a list of names returns a list. Bad input raises ``ir_harness.errors.HarnessError``.
+    ``model``/``llm``), for systems given by name; ``name`` labels an object's results. One task
+    name returns one ``EvalResult``; a list of names returns a list. Bad input raises
+    ``ir_harness.errors.HarnessError``; the environment is not read for settings.
     """
     from dataclasses import replace
 
     from ir_harness.eval.family import run_any
     from ir_harness.redact import protect
     from ir_harness.run.context import resolve_device
-    from ir_harness.run.runner import RunOptions
+    from ir_harness.run.job import RunJob
 
+    cfg = (config if config is not None else RunConfig()).with_overrides(**overrides)
     names = [tasks] if isinstance(tasks, str) else list(tasks)
     # A credential in an option (``llm=openai:m@http://user:pw@host/v1``) enters here: from now
     # on it is a SecretSpec, whose text (label, folder, config, command) is the redacted form.
@@ -207,44 +194,39 @@ def evaluate(
         raise ConfigError("name= is for objects; a registered system keeps its own name")
     if not names:
         raise ConfigError("evaluate: no task names given")
-    if results is not None and Path(results).exists() and not Path(results).is_dir():
-        raise ConfigError(f"results={str(results)!r}: is a file, expected a folder")
+    if cfg.results is not None and Path(cfg.results).exists() and not Path(cfg.results).is_dir():
+        raise ConfigError(f"results={str(cfg.results)!r}: is a file, expected a folder")
     pipe = None if isinstance(system, str) else as_pipeline(system, options, name)
     label = system if isinstance(system, str) else pipe.label  # type: ignore[union-attr]
     settings = {
         k: v
         for k, v in {
-            "data_dir": str(data_dir) if data_dir else None,
-            "limit_queries": limit_queries,
+            "data_dir": str(cfg.data_dir) if cfg.data_dir else None,
+            "limit_queries": cfg.limit_queries,
             "options": options,
-            "qrels_from": str(qrels_from) if qrels_from else None,
-            "seed": seed or None,
+            "qrels_from": str(cfg.qrels_from) if cfg.qrels_from else None,
+            "seed": cfg.seed or None,
         }.items()
         if v
     }
-    tmp = None if results is not None else Path(tempfile.mkdtemp(prefix="harness-eval-"))
-    base = RunOptions(
+    tmp = None if cfg.results is not None else Path(tempfile.mkdtemp(prefix="harness-eval-"))
+    cfg = replace(
+        cfg,
+        results=cfg.results if tmp is None else tmp,
+        device=resolve_device(cfg.device),
+        command=cfg.command or _command(label, names, settings),
+    )
+    base = RunJob(
         system=label,
         task=names[0],
-        data_dir=data_dir,
-        results=Path(results) if results is not None else tmp,  # type: ignore[arg-type]
-        device=resolve_device(device),
-        batch_size=batch_size,
-        limit_queries=limit_queries,
-        system_options=dict(options or {}) if pipe is None else {},
-        progress=progress,
-        seed=seed,
-        qrels_from=Path(qrels_from) if qrels_from else None,
+        config=cfg,
+        options=dict(options or {}) if pipe is None else {},
         pipeline=pipe,
-        command=command or _command(label, names, settings),
-        executor=executor,
-        ray_address=ray_address,
-        workers=workers,
     )
     out: list[EvalResult] = []
     try:
-        for name in names:
-            outcomes = run_any(replace(base, task=name))
+        for task_name in names:
+            outcomes = run_any(base.with_task(task_name))
             keep = tmp is None
             members = [EvalResult.from_outcome(o, keep_path=keep) for o in outcomes[:-1]]
             out.append(EvalResult.from_outcome(outcomes[-1], members, keep_path=keep))

@@ -22,9 +22,8 @@ from ir_harness.store.results import (
     METADATA_FILE,
     METRICS_FILE,
     RUN_FILE,
+    StoredResult,
     iter_results,
-    row_label,
-    scope_suffix,
     slug,
 )
 
@@ -247,18 +246,18 @@ def _significance(
     return out
 
 
-def _result_entry(
-    results: Path, metrics: MetricsRecord, meta: RunMetadata, folder: Path, task_queries: int
-) -> dict[str, Any]:
-    tslug = slug(metrics.task)
-    suffix = scope_suffix(metrics.scope)
+def _result_entry(results: Path, stored: StoredResult, task_queries: int) -> dict[str, Any]:
+    metrics, meta, folder = stored
+    assert folder is not None  # read from the store
+    rid = stored.id
+    tslug, suffix = rid.task_slug, rid.suffix
     return {
         "task": metrics.task,
         "task_slug": tslug,
         "system": metrics.system,
-        "system_slug": slug(metrics.system),
+        "system_slug": rid.system_slug,
         # one row per result identity: the system plus its scope (e.g. "bm25@limit10")
-        "row": row_label(metrics.system, metrics.scope),
+        "row": rid.row,
         "scope_suffix": suffix,
         "anchor": f"r-{tslug}{re.sub(r'[^A-Za-z0-9._-]', '-', suffix)}",
         "scope": metrics.scope,
@@ -340,8 +339,8 @@ def _inside(folder: Path, results: Path) -> bool:
 
 def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     """Read every complete result under ``results`` into the summary document."""
-    loaded = [rec for rec in iter_results(results) if _inside(rec[2], results)]
-    by_task: dict[str, list[tuple[MetricsRecord, RunMetadata, Path]]] = defaultdict(list)
+    loaded = [r for r in iter_results(results) if r.path is not None and _inside(r.path, results)]
+    by_task: dict[str, list[StoredResult]] = defaultdict(list)
     for rec in loaded:
         by_task[rec[0].task].append(rec)
 
@@ -349,7 +348,7 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     for name in sorted(by_task):
         recs = by_task[name]
         n_task = task_query_count([m for m, _, _ in recs])
-        entries = [_result_entry(results, m, meta, folder, n_task) for m, meta, folder in recs]
+        entries = [_result_entry(results, rec, n_task) for rec in recs]
         # Real systems first: the top row is the best, and oracle results never take its place.
         entries.sort(key=lambda e: (e["simulated"], -e["main_score"], e["row"]))
         # the system's primary row (most queries, then the plain full-scope folder) feeds means
@@ -369,7 +368,7 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 if k not in metric_names:
                     metric_names.append(k)
         main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
-        rows = {row_label(m.system, m.scope): m for m, _, _ in recs}
+        rows = {rec.id.row: rec.metrics for rec in recs}
         simulated = frozenset(e["row"] for e in entries if e["simulated"])
         # Simulated (oracle) runs cost nothing real: they neither sit on nor shape the front.
         costed = [e for e in entries if e["cost"]["per_query_s"] is not None and not e["simulated"]]

@@ -128,13 +128,15 @@ def main() -> None:
 
     # 2. through the embedding store, in this process
     def through_store(executor: str, cache: Path) -> tuple[float, Any]:
+        from ir_harness.executors.ray_executor import RayExecutor
+        from ir_harness.run.config import LocalExecutor
+
         ctx = RunContext(
             device=device,
             batch_size=args.batch_size,
             cache_dir=cache,
             progress=False,
-            executor=executor,
-            workers=workers,
+            executor=RayExecutor(workers=workers) if executor == "ray" else LocalExecutor(),
         )
         dense = DenseRetriever(model=args.model)
         dense.shard_rows = 65536

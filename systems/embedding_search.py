@@ -112,22 +112,8 @@ class EmbeddingSearch:
         store = self.open_store(corpus, ctx)
         todo = store.missing()
         rows = 0
-        if todo and ctx.executor == "ray":
-            from ir_harness.executors.ray_executor import encode_shards
-
-            rows = encode_shards(self, corpus, todo, ctx)
-            store = self.open_store(corpus, ctx)
-        else:
-            from ir_harness.run.model_output import system_name
-
-            for i in todo:
-                rows += store.encode_shard(
-                    i,
-                    corpus,
-                    lambda t: self.encode_uncached(t, "document", ctx),
-                    max(ctx.batch_size, self.store_batch),
-                    system=system_name(self),
-                )
+        if todo:
+            rows, store = ctx.executor.encode_shards(self, corpus, store, todo, ctx)
         store.finish()
         ctx.count("encoded_documents", rows)
         ctx.count("embedding_shards_encoded", len(todo))
@@ -140,14 +126,7 @@ class EmbeddingSearch:
         qids = list(queries)
         if self._store is not None:
             qv = self._encode_checked([queries[q] for q in qids], "query", ctx, self._store.dim)
-            if ctx.executor == "ray":
-                from ir_harness.executors.ray_executor import search_shards
-
-                scores, idx = search_shards(qv, self._store, k, ctx)
-            else:
-                from ir_harness.kernels.stream import stream_topk
-
-                scores, idx = stream_topk(qv, self._store.shards(), k, device=ctx.device)
+            scores, idx = ctx.executor.search_shards(qv, self._store, k, ctx)
             rows = sorted({int(j) for j in idx.ravel() if j >= 0})
             assert self._corpus is not None
             names = dict(zip(rows, self._corpus.ids_at(rows)))

@@ -15,12 +15,14 @@ import time
 t0 = time.perf_counter()
 from ir_harness.eval.metrics import evaluate  # noqa: E402
 from ir_harness.kernels.topk import exact_topk  # noqa: E402
-from ir_harness.run.runner import RunOptions, load_task, make_context  # noqa: E402
+from ir_harness.run.config import RunConfig  # noqa: E402
+from ir_harness.run.context import RunContext  # noqa: E402
+from ir_harness.run.runner import load_task  # noqa: E402
 from ir_harness.systems.dense import DenseRetriever  # noqa: E402
 
 task, data_dir = sys.argv[1], sys.argv[2]
 spec, data = load_task(task, data_dir)
-ctx = make_context(RunOptions(system="dense", task=task, data_dir=data_dir, progress=False))
+ctx = RunContext.from_config(RunConfig(data_dir=data_dir, device="cpu"), task)
 system = DenseRetriever()
 system.index(data.corpus, ctx)
 qids = [q for q in data.queries if q in data.qrels]

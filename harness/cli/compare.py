@@ -32,7 +32,7 @@ def compare_cmd(
     baseline is the best full, held-out row (partial rows and rows scored on their own training
     queries are flagged and never chosen as best)."""
     from ir_harness.eval.compare import best_row, compare, flags, task_query_count
-    from ir_harness.store.results import iter_results, row_label
+    from ir_harness.store.results import iter_results
 
     if not 0.0 < alpha < 1.0:
         raise ConfigError(f"--alpha {alpha}: expected a significance level between 0 and 1")
@@ -40,13 +40,11 @@ def compare_cmd(
         raise ConfigError(f"--test {test!r}: expected 'randomization' or 't-test'")
     require_dir(results, "--results")
 
-    stored = [(m, meta) for m, meta, _ in iter_results(results) if m.task == task]
-    recs = {row_label(m.system, m.scope): m for m, _ in stored}
+    stored = [r for r in iter_results(results) if r.metrics.task == task]
+    recs = {r.id.row: r.metrics for r in stored}
     # oracle (simulated LLM) runs are never the default baseline
     simulated = frozenset(
-        row_label(m.system, m.scope)
-        for m, meta in stored
-        if any(st.kind == "oracle" for st in meta.stages)
+        r.id.row for r in stored if any(st.kind == "oracle" for st in r.metadata.stages)
     )
     if len(recs) < 2:
         raise ConfigError(

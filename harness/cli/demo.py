@@ -17,11 +17,13 @@ def demo_cmd(
 ) -> None:
     """Run the embedded LIMIT-style task with BM25 and dense retrieval, then build the leaderboard."""
     from ir_harness.leaderboard.build import build
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.config import RunConfig
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     setup_logging(False)
     for s in systems.split(","):
-        o = run(RunOptions(system=s, task="demo", results=results))
+        o = run(RunJob(s, "demo", RunConfig(results=results, device="cpu", progress=True)))
         print_metrics(
             o.metrics.task,
             o.metrics.system,

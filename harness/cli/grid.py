@@ -17,10 +17,11 @@ from ir_harness.cli.options import (
     Results,
     SystemOption,
     Workers,
+    make_executor,
     parse_options,
     setup_logging,
 )
-from ir_harness.errors import ConfigError, HarnessError
+from ir_harness.errors import HarnessError
 
 
 def grid_cmd(
@@ -44,36 +45,31 @@ def grid_cmd(
     quiet: Annotated[bool, typer.Option(help="only the final table")] = False,
 ) -> None:
     """Run every system on every task; stored cells are skipped, failed ones reported."""
+    from ir_harness.run.config import RunConfig
     from ir_harness.run.context import resolve_device
     from ir_harness.run.grid_runner import GridOptions, run_grid
-    from ir_harness.run.runner import RunOptions
 
     setup_logging(True)
-    if executor not in ("local", "ray"):
-        raise ConfigError(f"--executor {executor!r}: expected local or ray")
-    base = RunOptions(
-        system="",
-        task="",
+    config = RunConfig(
         data_dir=data_dir,
         results=results,
         device=resolve_device(device),
         batch_size=batch_size,
         limit_queries=limit_queries,
-        system_options=parse_options(option),
         progress=False,
-        ray_address=ray_address,
-        workers=workers,
+        executor=make_executor(executor, ray_address, workers),
     )
     grid = GridOptions(
         systems=[s.strip() for s in systems.split(",") if s.strip()],
         tasks=[t.strip() for t in tasks.split(",") if t.strip()],
-        base=base,
+        config=config,
+        options=parse_options(option),
         retries=retries,
         cpus=cpus_per_cell,
         gpus=gpus_per_cell,
         memory_gb=memory_per_cell,
     )
-    cells = run_grid(grid, executor=executor, live=not quiet)
+    cells = run_grid(grid, live=not quiet)
     failed = [c for c in cells if c.status == "failed"]
     if failed:
         raise HarnessError(

@@ -56,6 +56,21 @@ Workers = Annotated[
 ]
 
 
+def make_executor(name: str, address: str | None, workers: int) -> Any:
+    """The executor object of ``--executor NAME`` (with ``--ray-address``/``--workers``)."""
+    if name == "local":
+        from ir_harness.run.config import LocalExecutor
+
+        return LocalExecutor()
+    if name == "ray":
+        from ir_harness.executors.ray_executor import RayExecutor
+
+        return RayExecutor(address=address, workers=workers)
+    from ir_harness.errors import ConfigError
+
+    raise ConfigError(f"--executor {name!r}: expected local or ray")
+
+
 def console() -> Any:
     """A rich console on stdout (rich loads only when something is printed)."""
     from rich.console import Console

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -23,15 +21,13 @@ from ir_harness.cli.options import (
     Results,
     Workers,
     console,
+    make_executor,
     parse_options,
     print_metrics,
     setup_logging,
     stdout_reserved,
 )
 from ir_harness.data.path_checks import check_writable_dir, require_file
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 
 def run_cmd(
@@ -66,25 +62,38 @@ def run_cmd(
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
     llm_timeout: Annotated[
         float | None,
-        typer.Option(min=0.001, help="seconds per LLM HTTP request (default 120)"),
+        typer.Option(
+            min=0.001, help="seconds per LLM HTTP request (default $HARNESS_LLM_TIMEOUT_S or 120)"
+        ),
     ] = None,
     llm_attempts: Annotated[
-        int | None, typer.Option(min=1, help="attempts per LLM HTTP request (default 6)")
+        int | None,
+        typer.Option(
+            min=1, help="attempts per LLM HTTP request (default $HARNESS_LLM_ATTEMPTS or 6)"
+        ),
     ] = None,
     llm_max_failed_share: Annotated[
-        float,
+        float | None,
         typer.Option(
-            min=0.0, max=1.0, help="refuse to store when more LLM answers than this share failed"
+            min=0.0,
+            max=1.0,
+            help="refuse to store when more LLM answers than this share failed "
+            "(default $HARNESS_LLM_MAX_FAILED_SHARE or 0.5)",
         ),
-    ] = 0.5,
+    ] = None,
     allow_llm_failures: Annotated[
-        bool, typer.Option(help="store the result even above --llm-max-failed-share")
+        bool,
+        typer.Option(
+            help="store the result even above --llm-max-failed-share "
+            "(also $HARNESS_LLM_ALLOW_FAILURES=1)"
+        ),
     ] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
     import shlex
 
     from ir_harness.api import evaluate
+    from ir_harness.run.config import LLMPolicy, RunConfig
     from ir_harness.run.context import default_cache_dir
 
     setup_logging(quiet or json_out)
@@ -97,26 +106,26 @@ def run_cmd(
         opts["model"] = model
     if llm:
         opts["llm"] = llm
-    with (
-        _llm_settings(llm_timeout, llm_attempts, llm_max_failed_share, allow_llm_failures),
-        stdout_reserved(json_out),
-    ):
-        res = evaluate(
-            system,
-            task,
-            data_dir=data_dir,
-            results=results,
-            device=device,
-            batch_size=batch_size,
-            limit_queries=limit_queries,
-            options=opts,
-            qrels_from=qrels_from,
-            progress=not (quiet or json_out),
-            command=shlex.join(["harness", *sys.argv[1:]]),
-            executor=executor,
-            ray_address=ray_address,
-            workers=workers,
-        )
+    config = RunConfig(
+        data_dir=data_dir,
+        qrels_from=qrels_from,
+        limit_queries=limit_queries,
+        device=device,
+        batch_size=batch_size,
+        results=results,
+        command=shlex.join(["harness", *sys.argv[1:]]),
+        progress=not (quiet or json_out),
+        # the one place the environment is read for LLM settings: defaults for flags not given
+        llm_policy=LLMPolicy.from_env(
+            timeout_s=llm_timeout,
+            attempts=llm_attempts,
+            max_failed_share=llm_max_failed_share,
+            allow_failures=True if allow_llm_failures else None,
+        ),
+        executor=make_executor(executor, ray_address, workers),
+    )
+    with stdout_reserved(json_out):
+        res = evaluate(system, task, config, options=opts)
     payload = {
         "task": res.task,
         "system": res.system,
@@ -138,30 +147,3 @@ def run_cmd(
         for r in (*res.members, res):
             print_metrics(r.task, r.system, r.metrics, r.main_metric, r.n_queries)
         console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")
-
-
-@contextlib.contextmanager
-def _llm_settings(
-    timeout: float | None, attempts: int | None, max_failed_share: float, allow: bool
-) -> Iterator[None]:
-    """LLM fault settings reach the backend and the session through the environment (backends
-    are built lazily by the systems, long after option parsing); restored afterwards, so a run
-    inside a longer-lived process (a notebook, a test) leaves no setting behind."""
-    wanted = {
-        "HARNESS_LLM_TIMEOUT_S": None if timeout is None else str(timeout),
-        "HARNESS_LLM_ATTEMPTS": None if attempts is None else str(attempts),
-        "HARNESS_LLM_MAX_FAILED_SHARE": str(max_failed_share),
-        "HARNESS_LLM_ALLOW_FAILURES": "1" if allow else None,
-    }
-    saved = {k: os.environ.get(k) for k in wanted}
-    for k, v in wanted.items():
-        if v is not None:
-            os.environ[k] = v
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

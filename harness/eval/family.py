@@ -11,22 +11,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ir_harness.data.spec import TaskSpec
 from ir_harness.registry import split_task_name
-from ir_harness.run.runner import (
-    ResultRecord,
-    RunOptions,
-    RunOutcome,
-    make_context,
-    run,
-    store_result,
-)
+from ir_harness.run.context import RunContext
+from ir_harness.run.runner import ResultRecord, RunJob, job_config, run, store_result
 from ir_harness.task import get_task
 
 if TYPE_CHECKING:
     from ir_harness.run.pipeline import Pipeline
+    from ir_harness.store.results import StoredResult
 
 
 def members(task_name: str) -> list[str]:
@@ -39,13 +34,13 @@ def members(task_name: str) -> list[str]:
     return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
 
 
-def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
+def run_family(job: RunJob) -> tuple[list[StoredResult], StoredResult]:
     """Run every member (recursively), then store the macro average over members."""
     from ir_harness.run.pipeline import build_pipeline
 
     t0 = time.perf_counter()
-    names = members(opts.task)
-    outcomes = [run_any(replace(opts, task=n))[-1] for n in names]
+    names = members(job.task)
+    outcomes = [run_any(replace(job, task=n))[-1] for n in names]
     first = outcomes[0].metrics
     metric_ids = [m for m in first.metrics if all(m in o.metrics.metrics for o in outcomes)]
     means = {m: sum(o.metrics.metrics[m] for o in outcomes) / len(outcomes) for m in metric_ids}
@@ -57,9 +52,9 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         }
         for m in metric_ids
     }
-    family, _ = split_task_name(opts.task)
+    family, _ = split_task_name(job.task)
     spec = TaskSpec(
-        name=opts.task,
+        name=job.task,
         family=family,
         description=f"mean over {len(names)} tasks",
         metrics=tuple(metric_ids),
@@ -68,24 +63,18 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
         relevance_threshold=first.relevance_threshold,
         average_over=first.average_over,  # type: ignore[arg-type]
     )
-    pipe: Pipeline = opts.pipeline or build_pipeline(opts.system, opts.system_options)
-    ctx = make_context(opts)
+    pipe: Pipeline = job.pipeline or build_pipeline(job.system, job.options)
+    ctx = RunContext.from_config(job.config, job.task)
     member_scores = {o.metrics.task: o.metrics.main_score for o in outcomes}
     artifact = json.dumps(
         {"members": {o.metrics.task: str(o.path) for o in outcomes}, "main_scores": member_scores},
         indent=1,
     )
     total = time.perf_counter() - t0
-    config: dict[str, Any] = {
-        "task": opts.task,
-        "system": opts.system,
-        "options": opts.system_options,
-        "limit_queries": opts.limit_queries,
-        "members": names,
-    }
+    config = job_config(job, job.task, members=names)
     agg = store_result(
         ResultRecord(
-            opts,
+            job,
             spec,
             pipe,
             ctx,
@@ -108,17 +97,17 @@ def run_family(opts: RunOptions) -> tuple[list[RunOutcome], RunOutcome]:
     return outcomes, agg
 
 
-def with_task_defaults(opts: RunOptions) -> RunOptions:
+def with_task_defaults(job: RunJob) -> RunJob:
     """Apply the task family's ``system_defaults`` ({system: {option: value}}) to the stages of
     the pipeline that the user left unset, e.g. BRIGHT's query-side BM25. They become ordinary
     options, so they show in the result's label and config like options the user gave."""
     from ir_harness.run.pipeline import parse_pipeline
 
-    if opts.pipeline is not None:
-        return opts  # an object built by the caller: its settings are its own
-    defaults = get_task(opts.task)[0].system_defaults
-    names = parse_pipeline(opts.system)
-    options = dict(opts.system_options)
+    if job.pipeline is not None:
+        return job  # an object built by the caller: its settings are its own
+    defaults = get_task(job.task)[0].system_defaults
+    names = parse_pipeline(job.system)
+    options = dict(job.options)
     for name, values in defaults.items():
         if name not in names:
             continue
@@ -126,13 +115,13 @@ def with_task_defaults(opts: RunOptions) -> RunOptions:
             if k in options or f"{name}.{k}" in options:
                 continue  # the user's choice wins
             options[k if len(names) == 1 else f"{name}.{k}"] = v
-    return replace(opts, system_options=options) if options != opts.system_options else opts
+    return replace(job, options=options) if options != job.options else job
 
 
-def run_any(opts: RunOptions) -> list[RunOutcome]:
+def run_any(job: RunJob) -> list[StoredResult]:
     """One task, or a family: returns member outcomes followed by the aggregate (last)."""
-    opts = with_task_defaults(opts)
-    if members(opts.task):
-        outs, agg = run_family(opts)
+    job = with_task_defaults(job)
+    if members(job.task):
+        outs, agg = run_family(job)
         return [*outs, agg]
-    return [run(opts)]
+    return [run(job)]

@@ -1,6 +1,7 @@
 """The Ray executor: corpus encoding over a Ray Data actor pool and search over shard groups.
 
-Only imported with ``--executor ray``; ``ray`` itself is imported here, lazily. Workers reopen
+``RayExecutor`` is the object a ``RunConfig`` holds for ``--executor ray``; systems call its
+methods as they call ``LocalExecutor``'s. ``ray`` itself is imported lazily. Workers reopen
 the on-disk stores by path, so on a multi-node cluster the cache folder (``HARNESS_CACHE_DIR`` or
 ``--cache-dir``) must be one shared file system path on every node.
 
@@ -17,20 +18,22 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ir_harness.errors import ConfigError
+from ir_harness.run.config import LocalExecutor
 from ir_harness.run.context import log
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from ir_harness.cache.corpus_embeddings import EmbeddingStore
     from ir_harness.data.model import Corpus
-    from ir_harness.run.config import RunOptions
     from ir_harness.run.context import RunContext
+    from ir_harness.run.job import RunJob
 
 CHUNK = 16384  # ir_harness.kernels.topk's default corpus chunk
 
@@ -164,10 +167,48 @@ def _init(ray: Any, address: str | None, workers: int, kw: dict[str, Any]) -> No
         )
 
 
+@dataclass(frozen=True)
+class RayExecutor:
+    """Work over a Ray cluster at ``address`` (``auto``, ``ray://host:10001``, ``host:6379``), or a
+    local one started for the run, with ``workers`` actors or shard groups."""
+
+    address: str | None = None
+    workers: int = 2
+    name: str = field(default="ray", init=False)
+
+    def __post_init__(self) -> None:
+        w = self.workers
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise ConfigError(f"--workers {w!r}: expected a whole number of at least 1")
+
+    def encode_shards(
+        self, system: Any, corpus: Corpus, store: Any, todo: list[int], ctx: RunContext
+    ) -> tuple[int, Any]:
+        rows = encode_shards(system, corpus, todo, ctx, self)
+        return rows, system.open_store(corpus, ctx)  # the workers wrote the shards to disk
+
+    def search_shards(
+        self, queries: np.ndarray, store: EmbeddingStore, k: int, ctx: RunContext
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return search_shards(queries, store, k, ctx, self)
+
+    def query_batches(
+        self,
+        job: RunJob,
+        batches: list[list[str]],
+        ctx: RunContext,
+        local: Callable[[list[str]], Any],
+    ) -> Iterator[Any]:
+        return query_shards(job, batches, ctx, self)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name, "address": self.address, "workers": self.workers}
+
+
 def _worker_ctx(ctx: RunContext) -> RunContext:
     from dataclasses import replace
 
-    return replace(ctx, stats={}, progress=False, executor="local")
+    return replace(ctx, stats={}, progress=False, executor=LocalExecutor())
 
 
 class _ShardEncoder:
@@ -192,10 +233,12 @@ class _ShardEncoder:
         return {"shard": batch["shard"], "rows": np.array(rows, dtype=np.int64)}
 
 
-def encode_shards(system: Any, corpus: Corpus, todo: list[int], ctx: RunContext) -> int:
-    """Encode the ``todo`` shards with ``ctx.workers`` actors (one GPU each on CUDA); returns
+def encode_shards(
+    system: Any, corpus: Corpus, todo: list[int], ctx: RunContext, ex: RayExecutor
+) -> int:
+    """Encode the ``todo`` shards with ``ex.workers`` actors (one GPU each on CUDA); returns
     the rows encoded."""
-    ray = ensure_ray(ctx.ray_address, ctx.workers)  # also imports ray.data
+    ray = ensure_ray(ex.address, ex.workers)  # also imports ray.data
     gpu = ctx.device.startswith("cuda")
     wctx = _worker_ctx(ctx)
     if gpu:
@@ -205,7 +248,7 @@ def encode_shards(system: Any, corpus: Corpus, todo: list[int], ctx: RunContext)
         _ShardEncoder,
         fn_constructor_kwargs={"system": system, "corpus": corpus, "ctx": wctx},
         batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=max(1, min(ctx.workers, len(todo)))),
+        compute=ray.data.ActorPoolStrategy(size=max(1, min(ex.workers, len(todo)))),
         num_cpus=0 if gpu else 1,
         num_gpus=1 if gpu else 0,
     ).take_all()
@@ -232,17 +275,17 @@ def _search_group(
 
 
 def search_shards(
-    queries: np.ndarray, store: EmbeddingStore, k: int, ctx: RunContext
+    queries: np.ndarray, store: EmbeddingStore, k: int, ctx: RunContext, ex: RayExecutor
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k with the corpus split into ``ctx.workers`` shard groups, one Ray task each."""
+    """Exact top-k with the corpus split into ``ex.workers`` shard groups, one Ray task each."""
     from ir_harness.kernels.stream import merge_topk
 
-    ray = ensure_ray(ctx.ray_address, ctx.workers)
+    ray = ensure_ray(ex.address, ex.workers)
     gpu = ctx.device.startswith("cuda")
     task = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_search_group)
     q = ray.put(np.ascontiguousarray(queries))
     refs = [
-        task.remote(q, store, g, k, "cuda" if gpu else "cpu") for g in _groups(store, ctx.workers)
+        task.remote(q, store, g, k, "cuda" if gpu else "cpu") for g in _groups(store, ex.workers)
     ]
     nq = queries.shape[0]
     best = (np.zeros((nq, 0), np.float32), np.zeros((nq, 0), np.int64))
@@ -257,21 +300,23 @@ class _QueryWorker:
     Retrieval stages re-open what the driver's ``index`` already built (embedding store, Lucene
     index, embedding cache), so nothing is encoded twice."""
 
-    def __init__(self, opts: RunOptions) -> None:
+    def __init__(self, job: RunJob) -> None:
         from dataclasses import replace
 
         from ir_harness.protocols import ExclusionAware, Retriever
-        from ir_harness.run.config import make_context
+        from ir_harness.run.context import RunContext
         from ir_harness.run.pipeline import build_pipeline
         from ir_harness.task import get_task, limit_queries, resolve_data_dir
 
-        task, subset = get_task(opts.task)
+        cfg = job.config
+        task, subset = get_task(job.task)
         self.spec = task.spec(subset)
         self.data = limit_queries(
-            task.load(subset, resolve_data_dir(opts.data_dir)), opts.limit_queries
+            task.load(subset, resolve_data_dir(cfg.data_dir)), cfg.limit_queries
         )
-        self.pipe = build_pipeline(opts.system, opts.system_options)
-        self.ctx = make_context(replace(opts, executor="local", progress=False))
+        self.pipe = build_pipeline(job.system, job.options)
+        local = replace(cfg, executor=LocalExecutor(), progress=False)
+        self.ctx = RunContext.from_config(local, job.task)
         first = self.pipe.stages[0]
         if self.data.candidates is None and isinstance(first, Retriever):
             first.index(self.data.corpus, self.ctx)
@@ -279,7 +324,7 @@ class _QueryWorker:
             first.set_excluded(self.data.excluded_ids)
 
     def run(self, qids: list[str]) -> tuple[Any, dict[str, Any]]:
-        from ir_harness.run.config import run_batch
+        from ir_harness.run.job import run_batch
 
         before = dict(self.ctx.stats)
         out = run_batch(self.pipe, self.spec, self.data, qids, self.ctx)
@@ -291,15 +336,17 @@ class _QueryWorker:
         return out, delta
 
 
-def query_shards(opts: RunOptions, batches: list[list[str]], ctx: RunContext) -> Iterator[Any]:
-    """Query batches over ``ctx.workers`` actors; yields their runs in batch order (so the
+def query_shards(
+    job: RunJob, batches: list[list[str]], ctx: RunContext, ex: RayExecutor
+) -> Iterator[Any]:
+    """Query batches over ``ex.workers`` actors; yields their runs in batch order (so the
     checkpoint and the run file are written exactly as by the local loop)."""
-    ray = ensure_ray(ctx.ray_address, ctx.workers)
+    ray = ensure_ray(ex.address, ex.workers)
     if not batches:
         return
     gpu = ctx.device.startswith("cuda")
     actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_QueryWorker)
-    pool = [actor.remote(opts) for _ in range(max(1, min(ctx.workers, len(batches))))]
+    pool = [actor.remote(job) for _ in range(max(1, min(ex.workers, len(batches))))]
     refs = [pool[i % len(pool)].run.remote(qids) for i, qids in enumerate(batches)]
     try:
         for ref in refs:

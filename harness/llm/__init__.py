@@ -19,6 +19,8 @@ from ir_harness.llm.session import LLMSession
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ir_harness.run.config import LLMPolicy
+
 __all__ = [
     "LLM",
     "Completion",
@@ -49,12 +51,14 @@ def make_llm(
     cache_dir: Path | None = None,
     task: str | None = None,
     data_dir: str | Path | None = None,
+    policy: LLMPolicy | None = None,
     **options: Any,
 ) -> LLM:
     """Build a backend from ``spec``; ``options`` go to the backend's constructor.
 
     ``task`` / ``data_dir`` name the run's task; only the oracle uses them (it answers from
-    that task's qrels)."""
+    that task's qrels). ``policy`` is the run's LLM fault policy (default: ``LLMPolicy()``):
+    an HTTP backend's timeout and attempts come from it unless ``options`` set them."""
     from ir_harness.errors import UnknownNameError
     from ir_harness.llm.backends import LLM_BACKENDS, RunTarget
     from ir_harness.llm.oracle.spec import oracle_part
@@ -76,5 +80,9 @@ def make_llm(
         factory = LLM_BACKENDS.get(kind)
     except UnknownNameError as e:
         raise ConfigError(f"--llm {shown!r}: {e}") from None
-    target = RunTarget(cache_dir=cache_dir, task=task, data_dir=data_dir)
+    from ir_harness.run.config import LLMPolicy
+
+    target = RunTarget(
+        cache_dir=cache_dir, task=task, data_dir=data_dir, policy=policy or LLMPolicy()
+    )
     return factory(rest, spec=shown, run=target, **options)  # type: ignore[no-any-return]

@@ -9,10 +9,11 @@ at a factory with the signature of the ones below.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.registry import Registry
+from ir_harness.run.config import LLMPolicy
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,11 +27,13 @@ LLM_BACKENDS: Registry[Any] = Registry("backend", LLM_BACKEND_GROUP)
 @dataclass(frozen=True)
 class RunTarget:
     """What a backend may need from the run besides its own options: the cache folder (GGUF
-    downloads) and the task with its data folder (the oracle answers from that task's qrels)."""
+    downloads), the task with its data folder (the oracle answers from that task's qrels), and
+    the run's LLM fault policy (an HTTP backend's timeout and attempts)."""
 
     cache_dir: Path | None = None
     task: str | None = None
     data_dir: str | Path | None = None
+    policy: LLMPolicy = field(default_factory=LLMPolicy)
 
 
 _OPENAI = re.compile(r"^(?P<model>.+?)(?:@(?P<url>https?://\S+))?$")
@@ -42,6 +45,8 @@ def openai_backend(rest: str, *, spec: str, run: RunTarget, **options: Any) -> L
 
     m = _OPENAI.match(rest)
     assert m is not None  # the pattern matches any non-empty text
+    options.setdefault("timeout_s", run.policy.timeout_s)
+    options.setdefault("max_retries", run.policy.attempts - 1)
     return OpenAICompatLLM(m.group("model"), m.group("url"), **options)
 
 

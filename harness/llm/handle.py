@@ -48,7 +48,11 @@ class LLMHandle:
             spec = self.given if isinstance(self.given, str) else default_spec()
             self.given = spec
             self._llm = make_llm(
-                spec, cache_dir=ctx.cache_dir, task=ctx.task, data_dir=ctx.data_dir
+                spec,
+                cache_dir=ctx.cache_dir,
+                task=ctx.task,
+                data_dir=ctx.data_dir,
+                policy=ctx.llm_policy,
             )
         return self._llm
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ir_harness.llm.base import Completion, LLMError, Request
 from ir_harness.redact import filter_http_logs, redact_text, redact_url
+from ir_harness.run.config import LLMPolicy
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -41,22 +42,6 @@ def retry_after_s(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def env_number(name: str, default: float) -> float:
-    """A positive number from the environment, or ``default`` when unset."""
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        from ir_harness.errors import ConfigError
-
-        raise ConfigError(f"${name}={raw!r}: expected a positive number")
-    return value
 
 
 class _Retryable(Exception):
@@ -90,11 +75,11 @@ class OpenAICompatLLM:
         # every message use the redacted form.
         self.base_url = redact_url(url)
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
-        # Defaults 120 s and 6 attempts; ``harness run --llm-timeout/--llm-attempts`` set the env.
+        # Defaults 120 s and 6 attempts (``LLMPolicy``); a run passes its policy's values.
         if timeout_s is None:
-            timeout_s = env_number("HARNESS_LLM_TIMEOUT_S", 120.0)
+            timeout_s = LLMPolicy().timeout_s
         if max_retries is None:
-            max_retries = int(env_number("HARNESS_LLM_ATTEMPTS", 6)) - 1
+            max_retries = LLMPolicy().attempts - 1
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_s = backoff_s

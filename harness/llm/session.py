@@ -7,8 +7,8 @@ Counters go to ``ctx.stats`` (and so into result metadata): ``llm_calls`` (backe
 Faults are counted too: ``llm_retries`` (attempts the backend retried), ``llm_answers`` and
 ``llm_failed_answers`` (answers the caller's ``accept`` check rejected: unparsable or repaired).
 A rejected answer is never kept in the response cache, and ``check_llm_faults`` refuses to store a
-result when more than ``$HARNESS_LLM_MAX_FAILED_SHARE`` (default 0.5) of answers failed, unless
-``$HARNESS_LLM_ALLOW_FAILURES=1`` (``harness run --llm-max-failed-share/--allow-llm-failures``).
+result when more than the run's ``LLMPolicy.max_failed_share`` (default 0.5) of answers failed,
+unless it has ``allow_failures`` (``harness run --llm-max-failed-share/--allow-llm-failures``).
 """
 
 from __future__ import annotations
@@ -26,32 +26,24 @@ if TYPE_CHECKING:
 
     from ir_harness.llm.base import LLM
     from ir_harness.llm.progress import LLMProgress
+    from ir_harness.run.config import LLMPolicy
     from ir_harness.run.context import RunContext
 
 
 T = TypeVar("T")
 R = TypeVar("R")
-DEFAULT_MAX_FAILED_SHARE = 0.5
 
 
-def check_llm_faults(stats: dict[str, Any]) -> None:
-    """Record the failed share in ``stats``; raise when it exceeds the allowed share."""
+def check_llm_faults(stats: dict[str, Any], policy: LLMPolicy) -> None:
+    """Record the failed share in ``stats``; raise when it exceeds the policy's share."""
     answers = int(stats.get("llm_answers", 0))
     failed = int(stats.get("llm_failed_answers", 0))
     if not answers:
         return
     share = failed / answers
     stats["llm_failed_share"] = round(share, 6)
-    raw = os.environ.get("HARNESS_LLM_MAX_FAILED_SHARE") or str(DEFAULT_MAX_FAILED_SHARE)
-    try:
-        limit = float(raw)
-    except ValueError:
-        limit = -1.0
-    if not 0.0 <= limit <= 1.0:
-        from ir_harness.errors import ConfigError
-
-        raise ConfigError(f"--llm-max-failed-share {raw!r}: expected a share between 0 and 1")
-    if share > limit and os.environ.get("HARNESS_LLM_ALLOW_FAILURES") != "1":
+    limit = policy.max_failed_share
+    if share > limit and not policy.allow_failures:
         raise LLMError(
             f"{failed} of {answers} LLM answers were unusable or repaired ({share:.0%}, allowed"
             f" {limit:.0%}); the result was not stored (--allow-llm-failures stores it anyway)"

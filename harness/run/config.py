@@ -1,71 +1,239 @@
-"""What one run is asked to do (``RunOptions``), the context it runs in, and one batch of it.
+"""What a run is configured with, as typed values that travel down with the run.
 
-Apart from the runner so that executors that run batches elsewhere (``ir_harness.executors.ray_executor``) use
-them without importing the runner that calls them.
+``RunConfig`` is the whole of it (frozen); ``LLMPolicy`` and the ``Executor`` are parts of it.
+
+``LLMPolicy`` holds the LLM fault settings. It is built once, by ``harness run`` (which reads
+``$HARNESS_LLM_*`` there, and only there, as defaults for flags not given) or by the caller of
+``evaluate``, and handed to the backend and the session through the ``RunContext``, so two
+evaluations in one process can use different settings, and the result records the ones it ran
+under. No layer passes a setting to another through the environment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ir_harness.errors import ConfigError
-from ir_harness.run.context import RunContext
 
 if TYPE_CHECKING:
-    from ir_harness.data.model import Run, TaskData
-    from ir_harness.data.spec import TaskSpec
-    from ir_harness.run.pipeline import Pipeline
+    from collections.abc import Callable, Iterable
+
+# The environment variables ``harness run`` reads as defaults for its --llm-* flags.
+LLM_ENV = {
+    "timeout_s": "HARNESS_LLM_TIMEOUT_S",
+    "attempts": "HARNESS_LLM_ATTEMPTS",
+    "max_failed_share": "HARNESS_LLM_MAX_FAILED_SHARE",
+    "allow_failures": "HARNESS_LLM_ALLOW_FAILURES",
+}
 
 
-@dataclass
-class RunOptions:
-    system: str
-    task: str
+@dataclass(frozen=True)
+class LLMPolicy:
+    """How a run treats LLM faults: the per-request timeout and attempts of HTTP backends, and
+    the share of unusable answers above which the result is not stored (unless allowed)."""
+
+    timeout_s: float = 120.0
+    attempts: int = 6
+    max_failed_share: float = 0.5
+    allow_failures: bool = False
+
+    def __post_init__(self) -> None:
+        t = self.timeout_s
+        if isinstance(t, bool) or not isinstance(t, int | float) or not (0 < t < math.inf):
+            raise ConfigError(f"LLM timeout_s {t!r}: expected a positive number of seconds")
+        a = self.attempts
+        if isinstance(a, bool) or not isinstance(a, int) or a < 1:
+            raise ConfigError(f"LLM attempts {a!r}: expected a whole number of at least 1")
+        s = self.max_failed_share
+        if isinstance(s, bool) or not isinstance(s, int | float) or not (0.0 <= s <= 1.0):
+            raise ConfigError(f"LLM max_failed_share {s!r}: expected a share between 0 and 1")
+        if not isinstance(self.allow_failures, bool):
+            raise ConfigError(f"LLM allow_failures {self.allow_failures!r}: expected True/False")
+
+    def record(self) -> dict[str, Any]:
+        """The settings as stored in a result's metadata."""
+        return asdict(self)
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        timeout_s: float | None = None,
+        attempts: int | None = None,
+        max_failed_share: float | None = None,
+        allow_failures: bool | None = None,
+    ) -> LLMPolicy:
+        """The given values; for each one not given, ``$HARNESS_LLM_TIMEOUT_S`` /
+        ``_ATTEMPTS`` / ``_MAX_FAILED_SHARE`` / ``_ALLOW_FAILURES`` (``1``), else the default.
+        Only the command line calls this: the Python API takes the policy it is given."""
+        given: dict[str, Any] = {
+            "timeout_s": timeout_s,
+            "attempts": attempts,
+            "max_failed_share": max_failed_share,
+            "allow_failures": allow_failures,
+        }
+        values: dict[str, Any] = {}
+        for key, value in given.items():
+            if value is None:
+                raw = os.environ.get(LLM_ENV[key])
+                if not raw:
+                    continue
+                value = _parse_env(key, raw)
+            values[key] = value
+        return cls(**values)
+
+
+def _parse_env(key: str, raw: str) -> Any:
+    """One ``$HARNESS_LLM_*`` value, or a ConfigError naming the variable."""
+    name = LLM_ENV[key]
+    if key == "allow_failures":
+        if raw not in ("0", "1"):
+            raise ConfigError(f"${name}={raw!r}: expected 1 or 0")
+        return raw == "1"
+    try:
+        number = float(raw)
+    except ValueError:
+        number = math.nan
+    if key == "attempts":
+        if not (math.isfinite(number) and number >= 1 and number == int(number)):
+            raise ConfigError(f"${name}={raw!r}: expected a whole number of at least 1")
+        return int(number)
+    if key == "timeout_s" and not (0 < number < math.inf):
+        raise ConfigError(f"${name}={raw!r}: expected a positive number")
+    if key == "max_failed_share" and not (0.0 <= number <= 1.0):
+        raise ConfigError(f"${name}={raw!r}: expected a share between 0 and 1")
+    return number
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where corpus encoding, exact search and query batches run. Systems call it (through
+    ``ctx.executor``) instead of asking which executor it is; every executor gives the same
+    bytes, so none is part of a result's config."""
+
+    @property
+    def name(self) -> str:
+        """``local``, ``ray`` ...: for logs and records, never to branch on."""
+        ...
+
+    def encode_shards(
+        self, system: Any, corpus: Any, store: Any, todo: list[int], ctx: Any
+    ) -> tuple[int, Any]:
+        """Encode the ``todo`` shards of ``system``'s embedding ``store``; returns the rows
+        encoded and the store to read from afterwards."""
+        ...
+
+    def search_shards(self, queries: Any, store: Any, k: int, ctx: Any) -> tuple[Any, Any]:
+        """Exact top-``k`` (scores, rows) of ``queries`` over the whole ``store``."""
+        ...
+
+    def query_batches(
+        self, job: Any, batches: list[list[str]], ctx: Any, local: Callable[[list[str]], Any]
+    ) -> Iterable[Any]:
+        """The run of each batch of query ids, in batch order; ``local(qids)`` runs one batch
+        in this process."""
+        ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """Everything in this process."""
+
+    name: str = field(default="local", init=False)
+
+    def encode_shards(
+        self, system: Any, corpus: Any, store: Any, todo: list[int], ctx: Any
+    ) -> tuple[int, Any]:
+        from ir_harness.run.model_output import system_name
+
+        rows = 0
+        for i in todo:
+            rows += store.encode_shard(
+                i,
+                corpus,
+                lambda t: system.encode_uncached(t, "document", ctx),
+                max(ctx.batch_size, system.store_batch),
+                system=system_name(system),
+            )
+        return rows, store
+
+    def search_shards(self, queries: Any, store: Any, k: int, ctx: Any) -> tuple[Any, Any]:
+        from ir_harness.kernels.stream import stream_topk
+
+        return stream_topk(queries, store.shards(), k, device=ctx.device)  # type: ignore[no-any-return]
+
+    def query_batches(
+        self, job: Any, batches: list[list[str]], ctx: Any, local: Callable[[list[str]], Any]
+    ) -> Iterable[Any]:
+        return (local(qids) for qids in batches)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How a run is done, built once (by ``harness run`` or ``evaluate``) and passed down whole:
+    the data, the scope, device and batching, the result store, the LLM policy and the
+    executor. What runs on which task is beside it (``ir_harness.run.job.RunJob``)."""
+
+    # data
     data_dir: str | Path | None = None
-    results: Path = Path("results")
-    device: str = "cpu"
-    batch_size: int = 64
-    limit_queries: int | None = None
-    system_options: dict[str, Any] = field(default_factory=dict)
-    query_batch: int = 256
-    progress: bool = True
-    seed: int = 0
-    cache_dir: Path | None = None
-    # Score against judge-made qrels (restricted to the human-judged pairs) instead of the task's.
+    # score against judge-made qrels (restricted to the human-judged pairs) instead of the task's
     qrels_from: Path | None = None
-    # "local" or "ray" (see ir_harness.executors.ray_executor); not part of the config: results are identical.
-    executor: str = "local"
-    ray_address: str | None = None
-    workers: int = 2
-    # A pipeline built by the caller (the Python API's in-memory objects); ``system`` is its label.
-    pipeline: Pipeline | None = None
-    # What the metadata records as the command (default: this process's ``harness`` argv).
+    # scope
+    limit_queries: int | None = None
+    seed: int = 0
+    # device and batching
+    device: str = "auto"
+    batch_size: int = 64
+    query_batch: int = 256
+    # results and caches
+    results: Path | None = Path("results")
+    cache_dir: Path | None = None
+    # what the metadata records as the command (default: this process's ``harness`` argv)
     command: str | None = None
+    progress: bool = False
+    llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
+    executor: Executor = field(default_factory=LocalExecutor)
 
+    def __post_init__(self) -> None:
+        for key in ("qrels_from", "results", "cache_dir"):
+            value = getattr(self, key)
+            if isinstance(value, str):
+                object.__setattr__(self, key, Path(value))
+        if not isinstance(self.llm_policy, LLMPolicy):
+            raise ConfigError(f"llm_policy {self.llm_policy!r}: expected a harness.LLMPolicy")
+        if not isinstance(self.executor, Executor):
+            raise ConfigError(
+                f"executor {self.executor!r}: expected an executor object "
+                "(harness.runconfig.LocalExecutor or ir_harness.executors.ray_executor.RayExecutor)"
+            )
+        for key in ("batch_size", "query_batch"):
+            n = getattr(self, key)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ConfigError(f"{key} {n!r}: expected a whole number of at least 1")
+        lim = self.limit_queries
+        if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 0):
+            raise ConfigError(f"limit_queries {lim!r}: expected a whole number of at least 0")
 
-def run_batch(
-    pipe: Pipeline, spec: TaskSpec, data: TaskData, qids: list[str], ctx: RunContext
-) -> Run:
-    """All stages of the pipeline for one batch of the task's queries (``Pipeline.run``)."""
-    queries = {q: data.queries[q] for q in qids}
-    return pipe.run(queries, data.corpus, data.candidates, spec, ctx, data.excluded_ids)
+    def results_dir(self) -> Path:
+        """The results folder; a run that stores needs one."""
+        if self.results is None:
+            raise ConfigError("the run config names no results folder (results=None)")
+        return self.results
 
-
-def make_context(opts: RunOptions) -> RunContext:
-    extra: dict[str, Any] = {"cache_dir": opts.cache_dir} if opts.cache_dir else {}
-    if opts.executor not in ("local", "ray"):
-        raise ConfigError(f"--executor {opts.executor!r}: expected local or ray")
-    return RunContext(
-        device=opts.device,
-        batch_size=opts.batch_size,
-        progress=opts.progress,
-        seed=opts.seed,
-        task=opts.task,
-        data_dir=opts.data_dir,
-        executor=opts.executor,
-        ray_address=opts.ray_address,
-        workers=opts.workers,
-        **extra,
-    )
+    def with_overrides(self, **overrides: Any) -> RunConfig:
+        """A copy with ``overrides`` (field names); an unknown name is a ConfigError."""
+        names = {f.name for f in fields(self)}
+        if unknown := sorted(set(overrides) - names):
+            raise ConfigError(
+                f"unknown run setting(s) {', '.join(unknown)}; expected: {', '.join(sorted(names))}"
+            )
+        return replace(self, **overrides) if overrides else self

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ir_harness.run.config import Executor, LLMPolicy, LocalExecutor, RunConfig
+
 log = logging.getLogger("harness")
 
 
@@ -43,14 +45,29 @@ class RunContext:
     # The task being run and its data folder: what a simulated (oracle) LLM answers from.
     task: str | None = None
     data_dir: Path | str | None = None
-    # Where corpus encoding and search run: "local" (this process) or "ray" (a Ray cluster at
-    # ray_address, or a local one started for the run, with ``workers`` actors). Results are the
-    # same bytes either way, so neither is part of a result's config.
-    executor: str = "local"
-    ray_address: str | None = None
-    workers: int = 2
+    # Where corpus encoding, search and query batches run (``LocalExecutor``, ``RayExecutor``):
+    # systems call it. Results are the same bytes either way, so it is not part of the config.
+    executor: Executor = field(default_factory=LocalExecutor)
+    # LLM fault settings (timeout, attempts, failed share): read by the backend and the run.
+    llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
     # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
     stats: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: RunConfig, task: str | None = None) -> RunContext:
+        """The context of a run of ``task`` under ``config`` (the device resolved)."""
+        extra: dict[str, Any] = {"cache_dir": config.cache_dir} if config.cache_dir else {}
+        return cls(
+            device=resolve_device(config.device),
+            batch_size=config.batch_size,
+            progress=config.progress,
+            seed=config.seed,
+            task=task,
+            data_dir=config.data_dir,
+            executor=config.executor,
+            llm_policy=config.llm_policy,
+            **extra,
+        )
 
     def count(self, key: str, n: int | float = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n

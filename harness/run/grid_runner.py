@@ -20,7 +20,8 @@ from ir_harness.task import get_task
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ir_harness.run.runner import RunOptions
+    from ir_harness.run.config import RunConfig
+    from ir_harness.run.job import RunJob
 
 
 @dataclass
@@ -40,7 +41,8 @@ class Cell:
 class GridOptions:
     systems: list[str]
     tasks: list[str]
-    base: RunOptions  # results, options, limit_queries, device ... shared by all cells
+    config: RunConfig  # results, limit_queries, device, executor ... shared by all cells
+    options: dict[str, Any] = field(default_factory=dict)  # system options of every cell
     retries: int = 1
     cpus: float = 1.0
     gpus: float = 0.0
@@ -50,9 +52,11 @@ class GridOptions:
 
 def identity(task: str, system: str, options: dict[str, Any], limit: int | None) -> str:
     """The part of a result's config that a grid cell determines before loading any data."""
+    from ir_harness.run.runner import identity_config
+
     task_obj, subset = get_task(task)
     name = task_obj.spec(subset).name
-    return config_hash({"task": name, "system": system, "options": options, "limit_queries": limit})
+    return config_hash(identity_config(name, system, options, limit))
 
 
 def stored_identities(results: Path) -> dict[str, tuple[str, float, str]]:
@@ -61,35 +65,33 @@ def stored_identities(results: Path) -> dict[str, tuple[str, float, str]]:
     if not results.exists():
         return out
     for metrics, meta, path in iter_results(results):
-        c = meta.config
-        key = config_hash(
-            {
-                "task": c.get("task"),
-                "system": c.get("system"),
-                "options": c.get("options"),
-                "limit_queries": c.get("limit_queries"),
-            }
-        )
+        from ir_harness.run.runner import identity_config
+
+        c: dict[str, Any] = meta.config
+        task: Any = c.get("task")  # as stored (None where an old config lacks it)
+        system: Any = c.get("system")
+        options: Any = c.get("options")
+        key = config_hash(identity_config(task, system, options, c.get("limit_queries")))
         out[key] = (metrics.main_metric, metrics.main_score, str(path))
     return out
 
 
-def _run_cell(opts: RunOptions) -> tuple[str, float, str]:
+def _run_cell(job: RunJob) -> tuple[str, float, str]:
     """One cell in this process (also the body of the Ray task)."""
     from ir_harness.eval.family import run_any
 
-    out = run_any(opts)[-1]
+    out = run_any(job)[-1]
     return out.metrics.main_metric, out.metrics.main_score, str(out.path)
 
 
 def plan(grid: GridOptions) -> list[Cell]:
-    done = stored_identities(Path(grid.base.results))
+    done = stored_identities(Path(grid.config.results or "results"))
     cells = []
     for task in grid.tasks:
         for system in grid.systems:
             cell = Cell(system=system, task=task)
             try:
-                key = identity(task, system, grid.base.system_options, grid.base.limit_queries)
+                key = identity(task, system, grid.options, grid.config.limit_queries)
             except Exception as e:  # noqa: BLE001 - an unknown task fails its cells, not the grid
                 cell.status, cell.error = "failed", f"{type(e).__name__}: {e}"
             else:
@@ -101,15 +103,18 @@ def plan(grid: GridOptions) -> list[Cell]:
     return cells
 
 
-def _cell_opts(grid: GridOptions, cell: Cell) -> RunOptions:
-    return replace(
-        grid.base,
-        system=cell.system,
-        task=cell.task,
-        results=Path(grid.base.results).resolve(),
+def _cell_job(grid: GridOptions, cell: Cell) -> RunJob:
+    """A cell runs whole in one process: the grid's executor spreads cells, not their work."""
+    from ir_harness.run.config import LocalExecutor
+    from ir_harness.run.job import RunJob
+
+    config = replace(
+        grid.config,
+        results=Path(grid.config.results or "results").resolve(),
         progress=False,
-        executor="local",
+        executor=LocalExecutor(),
     )
+    return RunJob(system=cell.system, task=cell.task, config=config, options=dict(grid.options))
 
 
 def run_local(grid: GridOptions, update: Callable[[], None]) -> None:
@@ -122,7 +127,7 @@ def run_local(grid: GridOptions, update: Callable[[], None]) -> None:
         while True:
             cell.attempts += 1
             try:
-                cell.main_metric, cell.score, cell.path = _run_cell(_cell_opts(grid, cell))
+                cell.main_metric, cell.score, cell.path = _run_cell(_cell_job(grid, cell))
                 cell.status, cell.error = "done", ""
                 break
             except Exception as e:  # noqa: BLE001 - reported per cell
@@ -135,9 +140,10 @@ def run_local(grid: GridOptions, update: Callable[[], None]) -> None:
 
 
 def run_ray(grid: GridOptions, update: Callable[[], None]) -> None:
-    from ir_harness.executors.ray_executor import ensure_ray
+    from ir_harness.executors.ray_executor import RayExecutor, ensure_ray
 
-    ray = ensure_ray(grid.base.ray_address, grid.base.workers)
+    ex = grid.config.executor
+    ray = ensure_ray(ex.address, ex.workers) if isinstance(ex, RayExecutor) else ensure_ray()
     resources: dict[str, Any] = {"num_cpus": grid.cpus, "num_gpus": grid.gpus}
     if grid.memory_gb:
         resources["memory"] = int(grid.memory_gb * 2**30)
@@ -146,7 +152,7 @@ def run_ray(grid: GridOptions, update: Callable[[], None]) -> None:
     started: dict[int, float] = {}
     for cell in grid.cells:
         if cell.status == "pending":
-            ref = task.remote(_cell_opts(grid, cell))
+            ref = task.remote(_cell_job(grid, cell))
             pending[ref] = cell
             cell.status = "running"
             started[id(cell)] = time.perf_counter()
@@ -186,14 +192,15 @@ def table(cells: list[Cell]) -> Any:
     return t
 
 
-def run_grid(grid: GridOptions, executor: str = "local", live: bool = True) -> list[Cell]:
-    """Plan, run the missing cells with a live table, return every cell's outcome."""
+def run_grid(grid: GridOptions, live: bool = True) -> list[Cell]:
+    """Plan, run the missing cells with a live table, return every cell's outcome; cells are
+    Ray tasks when the config's executor is a ``RayExecutor``."""
     from rich.console import Console
     from rich.live import Live
 
     plan(grid)
     console = Console()
-    runner = run_ray if executor == "ray" else run_local
+    runner = run_ray if grid.config.executor.name == "ray" else run_local
     if live and console.is_terminal:
         with Live(table(grid.cells), console=console, refresh_per_second=2) as view:
             runner(grid, lambda: view.update(table(grid.cells)))

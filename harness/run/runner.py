@@ -25,15 +25,16 @@ from ir_harness.llm.session import check_llm_faults
 from ir_harness.protocols import ExclusionAware, Retriever
 from ir_harness.redact import redact_text
 from ir_harness.run.checkpoint import Checkpoint
-from ir_harness.run.config import RunOptions, make_context, run_batch
 from ir_harness.run.context import RunContext, log
+from ir_harness.run.job import RunJob, run_batch
 from ir_harness.run.pipeline import Pipeline, build_pipeline
 from ir_harness.store.results import (
     MetricsRecord,
     RunMetadata,
+    StoredResult,
     config_hash,
     make_scope,
-    result_dir,
+    result_id,
     result_lock,
     slug,
     write_result,
@@ -46,14 +47,6 @@ if TYPE_CHECKING:
     from ir_harness.data.spec import TaskSpec
 
 
-@dataclass
-class RunOutcome:
-    metrics: MetricsRecord
-    metadata: RunMetadata
-    path: Path
-    resumed_queries: int
-
-
 def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskData]:
     task, subset = get_task(name)
     spec = task.spec(subset)
@@ -64,11 +57,11 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
 class ResultRecord:
     """Everything one stored result is built from: what ran, on what, and what it scored.
 
-    ``scope`` defaults to the options' limit and seed over ``n`` evaluated items; ``data`` is
+    ``scope`` defaults to the config's limit and seed over ``n`` evaluated items; ``data`` is
     the data identity (``ir_harness.data.identity.data_identity``) stored in the metadata.
     """
 
-    opts: RunOptions
+    job: RunJob
     spec: TaskSpec
     pipe: Pipeline
     ctx: RunContext
@@ -86,7 +79,27 @@ class ResultRecord:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def store_result(record: ResultRecord) -> RunOutcome:
+def identity_config(
+    task: str, system: str, options: dict[str, Any], limit_queries: int | None, **more: Any
+) -> dict[str, Any]:
+    """The config of a result as the user chose it (task, system, options, query limit), plus
+    ``more`` that follows from the data; stored in the metadata and hashed (checkpoint key, the
+    grid's skip check). Every stored result's config starts here."""
+    return {
+        "task": task,
+        "system": system,
+        "options": options,
+        "limit_queries": limit_queries,
+        **more,
+    }
+
+
+def job_config(job: RunJob, task: str, **more: Any) -> dict[str, Any]:
+    """``identity_config`` of ``job`` on ``task`` (the scoped task name)."""
+    return identity_config(task, job.system, job.options, job.config.limit_queries, **more)
+
+
+def store_result(record: ResultRecord) -> StoredResult:
     """Build the metrics and metadata records and write the result atomically.
 
     A result that evaluated nothing is refused: it would only replace a real one with an empty
@@ -95,15 +108,15 @@ def store_result(record: ResultRecord) -> RunOutcome:
     from ir_harness.store.envinfo import git_sha, hardware, package_versions
 
     r = record
-    opts, spec, pipe, ctx = r.opts, r.spec, r.pipe, r.ctx
+    job, spec, pipe, ctx = r.job, r.spec, r.pipe, r.ctx
     if r.n <= 0:
         raise ConfigError(
             f"{spec.name}: the run evaluated zero queries, so nothing was stored "
             f"(data: {r.source or 'unknown'}); check the queries and qrels files"
         )
-    check_llm_faults(ctx.stats)  # too many unusable LLM answers: refuse to store
+    check_llm_faults(ctx.stats, ctx.llm_policy)  # too many unusable LLM answers: refuse to store
     label = pipe.label
-    scope = r.scope or make_scope(opts.limit_queries, opts.seed, None, None, r.n)
+    scope = r.scope or make_scope(job.config.limit_queries, job.config.seed, None, None, r.n)
     stages = pipe.metas()
     evaluated = set().union(*(set(v) for v in r.per_query.values())) if r.per_query else set()
     metrics = MetricsRecord(
@@ -124,7 +137,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
         task=spec.name,
         system=label,
         command=redact_text(
-            opts.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "")
+            job.config.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "")
         ),
         config=r.config,
         config_hash=config_hash(r.config),
@@ -133,21 +146,23 @@ def store_result(record: ResultRecord) -> RunOutcome:
         git_sha=git_sha(),
         packages=package_versions(),
         hardware=hardware(ctx.device),
-        seed=opts.seed,
+        seed=job.config.seed,
         timings=r.timings,
         stats={**ctx.stats, "resumed_queries": r.resumed},
         scope=scope,
         data=r.data,
+        # the LLM fault settings the run used, when it asked an LLM
+        llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,
     )
     path = write_result(
-        Path(opts.results), r.artifact, metrics, meta, artifact_name=r.artifact_name
+        job.config.results_dir(), r.artifact, metrics, meta, artifact_name=r.artifact_name
     )
-    return RunOutcome(metrics=metrics, metadata=meta, path=path, resumed_queries=r.resumed)
+    return StoredResult(metrics, meta, path)
 
 
 def _identity(
     spec: TaskSpec,
-    opts: RunOptions,
+    job: RunJob,
     ctx: RunContext,
     qrels: Qrels | None,
     qrels_hash: str = "",
@@ -155,7 +170,7 @@ def _identity(
     """Sources (revision or local sha256) and the sha256 of the qrels actually scored against."""
     from ir_harness.data.identity import data_identity
 
-    out = data_identity(spec, resolve_data_dir(opts.data_dir), qrels, ctx.cache_dir)
+    out = data_identity(spec, resolve_data_dir(job.config.data_dir), qrels, ctx.cache_dir)
     if qrels_hash:
         out["qrels_sha256"] = qrels_hash
     return out
@@ -179,53 +194,48 @@ def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
     return {"limit_queries": limit}
 
 
-def run(opts: RunOptions) -> RunOutcome:
+def run(job: RunJob) -> StoredResult:
     """Run under the lock of the result identity, so two runs never write the same result."""
     t0 = time.perf_counter()
-    task, subset = get_task(opts.task)
-    pipe = opts.pipeline or build_pipeline(opts.system, opts.system_options)
-    ctx = make_context(opts)
+    results = job.config.results_dir()
+    task, subset = get_task(job.task)
+    pipe = job.pipeline or build_pipeline(job.system, job.options)
+    ctx = RunContext.from_config(job.config, job.task)
     custom = task.runs_itself
-    if opts.qrels_from and not custom and not Path(opts.qrels_from).is_file():
-        raise ConfigError(f"--qrels-from {opts.qrels_from}: no such file")
-    qrels_from = None if custom else opts.qrels_from
-    target = result_dir(
-        Path(opts.results),
+    if job.config.qrels_from and not custom and not Path(job.config.qrels_from).is_file():
+        raise ConfigError(f"--qrels-from {job.config.qrels_from}: no such file")
+    qrels_from = None if custom else job.config.qrels_from
+    target = result_id(
         scoped_task_name(task.spec(subset).name, qrels_from),
         pipe.label,
-        make_scope(opts.limit_queries, opts.seed, qrels_from),
-    )
+        make_scope(job.config.limit_queries, job.config.seed, qrels_from),
+    ).folder(results)
     with result_lock(target):
-        return _run_locked(opts, task, subset, pipe, ctx, t0, custom)
+        return _run_locked(job, task, subset, pipe, ctx, t0, custom)
 
 
 def _run_locked(
-    opts: RunOptions,
+    job: RunJob,
     task: Task,
     subset: str,
     pipe: Pipeline,
     ctx: RunContext,
     t0: float,
     custom: bool,
-) -> RunOutcome:
+) -> StoredResult:
     if custom:
         spec: TaskSpec = task.spec(subset)
-        if opts.qrels_from:
+        if job.config.qrels_from:
             raise ConfigError(
                 f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
             )
-        kwargs = _custom_limit(task, spec.name, opts.limit_queries)
-        res = task.custom_run(subset, pipe, resolve_data_dir(opts.data_dir), ctx, **kwargs)
+        kwargs = _custom_limit(task, spec.name, job.config.limit_queries)
+        res = task.custom_run(subset, pipe, resolve_data_dir(job.config.data_dir), ctx, **kwargs)
         total = time.perf_counter() - t0
-        config = {
-            "task": spec.name,
-            "system": opts.system,
-            "options": opts.system_options,
-            "limit_queries": opts.limit_queries,
-        }
+        config = job_config(job, spec.name)
         return store_result(
             ResultRecord(
-                opts,
+                job,
                 spec,
                 pipe,
                 ctx,
@@ -238,45 +248,43 @@ def _run_locked(
                 timings={"total_s": total, "per_query_s": total / max(1, res.n_items)},
                 extra=res.extra,
                 artifact_name=res.artifact_name,
-                data=_identity(spec, opts, ctx, None, res.qrels_sha256),
+                data=_identity(spec, job, ctx, None, res.qrels_sha256),
             )
         )
-    return _run_ranking(opts, task, subset, pipe, ctx, t0)
+    return _run_ranking(job, task, subset, pipe, ctx, t0)
 
 
 def _run_ranking(
-    opts: RunOptions, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
-) -> RunOutcome:
+    job: RunJob, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
+) -> StoredResult:
     timings: dict[str, float] = {}
-    spec, data = task.spec(subset), task.load(subset, resolve_data_dir(opts.data_dir))
+    spec, data = task.spec(subset), task.load(subset, resolve_data_dir(job.config.data_dir))
     task_queries = sum(1 for q in data.queries if q in data.qrels)
-    data = limit_queries(data, opts.limit_queries)
-    if opts.qrels_from:
+    data = limit_queries(data, job.config.limit_queries)
+    if job.config.qrels_from:
         from ir_harness.eval.coverage import read_judge_qrels_checked
 
-        data.qrels, counts = read_judge_qrels_checked(opts.qrels_from, data.qrels)
+        data.qrels, counts = read_judge_qrels_checked(job.config.qrels_from, data.qrels)
         ctx.stats.update(counts)  # how much of the pool the judge labelled, in the metadata
-        spec = spec.model_copy(update={"name": scoped_task_name(spec.name, opts.qrels_from)})
+        spec = spec.model_copy(update={"name": scoped_task_name(spec.name, job.config.qrels_from)})
     if not data.queries or not any(q in data.qrels for q in data.queries):
         raise ConfigError(
             f"{spec.name}: no judged queries to evaluate ({len(data.queries)} queries, "
             f"{len(data.qrels)} with qrels; data: {data.source}); nothing was run or stored"
         )
     timings["load_s"] = time.perf_counter() - t0
-    config = {
-        "task": spec.name,
-        "system": opts.system,
-        "options": opts.system_options,
-        "limit_queries": opts.limit_queries,
-        "corpus_hash": data.corpus.content_hash,
-        "n_queries": len(data.queries),
-        "qrels_from": str(opts.qrels_from) if opts.qrels_from else None,
-        "run_depth": spec.run_depth,
-        "rerank_depth": spec.rerank_depth,
-        "seed": opts.seed,
-    }
+    config = job_config(
+        job,
+        spec.name,
+        corpus_hash=data.corpus.content_hash,
+        n_queries=len(data.queries),
+        qrels_from=str(job.config.qrels_from) if job.config.qrels_from else None,
+        run_depth=spec.run_depth,
+        rerank_depth=spec.rerank_depth,
+        seed=job.config.seed,
+    )
     chash = config_hash(config)
-    results = Path(opts.results)
+    results = job.config.results_dir()
     ckpt = Checkpoint(results / ".partial" / slug(spec.name) / f"{slug(pipe.label)}-{chash}")
     done = ckpt.load(ctx.stats)
     if done:
@@ -300,15 +308,17 @@ def _run_ranking(
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
-    batches = [todo[b : b + opts.query_batch] for b in range(0, len(todo), opts.query_batch)]
-    if opts.executor == "ray" and (data.candidates is not None or len(pipe.stages) > 1):
-        from ir_harness.executors.ray_executor import (
-            query_shards,  # rerankers and LLM stages: query shards
-        )
+    batches = [
+        todo[b : b + job.config.query_batch] for b in range(0, len(todo), job.config.query_batch)
+    ]
 
-        runs = query_shards(opts, batches, ctx)
-    else:
-        runs = (run_batch(pipe, spec, data, qids, ctx) for qids in batches)
+    def local(qids: list[str]) -> Any:
+        return run_batch(pipe, spec, data, qids, ctx)
+
+    if data.candidates is not None or len(pipe.stages) > 1:  # rerankers, LLM stages: shardable
+        runs = ctx.executor.query_batches(job, batches, ctx, local)
+    else:  # one retriever: its executor already shards encoding and search
+        runs = (local(qids) for qids in batches)
     for batch_run in runs:
         batch_run = prepare_run(
             batch_run,
@@ -336,13 +346,13 @@ def _run_ranking(
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
     try:
-        check_llm_faults(ctx.stats)
+        check_llm_faults(ctx.stats, ctx.llm_policy)
     except HarnessError:
         ckpt.clear()  # a re-run asks the failed calls again (they were never cached)
         raise
     outcome = store_result(
         ResultRecord(
-            opts,
+            job,
             spec,
             pipe,
             ctx,
@@ -356,9 +366,13 @@ def _run_ranking(
             extra=extra,
             resumed=len(data.queries) - len(todo),
             scope=make_scope(
-                opts.limit_queries, opts.seed, opts.qrels_from, task_queries, len(ev.query_ids)
+                job.config.limit_queries,
+                job.config.seed,
+                job.config.qrels_from,
+                task_queries,
+                len(ev.query_ids),
             ),
-            data=_identity(spec, opts, ctx, data.qrels),
+            data=_identity(spec, job, ctx, data.qrels),
         )
     )
     ckpt.clear()

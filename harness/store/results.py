@@ -20,9 +20,10 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,6 +90,11 @@ class RunMetadata(BaseModel):
     data: dict[str, Any] = Field(
         default_factory=dict,
         description="data identity: each source's revision or local files' sha256, qrels_sha256",
+    )
+    llm_policy: dict[str, Any] | None = Field(
+        None,
+        description="the LLM fault settings of a run that asked an LLM (timeout_s, attempts, "
+        "max_failed_share, allow_failures); None otherwise and in older results",
     )
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -170,20 +176,73 @@ def scope_suffix(scope: dict[str, Any] | None) -> str:
     return "".join(f"@{p}" for p in parts)
 
 
+@dataclass(frozen=True)
+class ResultId:
+    """A result's identity: the task (scoped name), the system label (name with its options)
+    and the scope. Every name of a result (folder, row label, slugs) is derived here, so the
+    store, ``compare`` and the site cannot disagree about which results are the same."""
+
+    task: str
+    system: str
+    scope: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def suffix(self) -> str:
+        """``""`` for a full-scope run, else e.g. ``@limit10``."""
+        return scope_suffix(self.scope)
+
+    @property
+    def row(self) -> str:
+        """How the result is named where several scopes of one system sit side by side."""
+        return f"{self.system}{self.suffix}"
+
+    @property
+    def task_slug(self) -> str:
+        return slug(self.task)
+
+    @property
+    def system_slug(self) -> str:
+        return slug(self.system)
+
+    def folder(self, results: Path) -> Path:
+        """``<results>/<task-slug>/<system-slug>[@scope]``: always two visible folders deep, so a
+        result (and its lock) never replaces the task folder, the results folder or anything
+        above."""
+        folders = (self.task_slug, f"{self.system_slug}{self.suffix}")
+        values = (self.task, self.system)
+        for what, value, folder in zip(("task", "system"), values, folders, strict=True):
+            if folder in ("", ".", "..") or folder.startswith("."):
+                check_name(value, what)  # explains why
+                raise ConfigError(f"{what} {value!r}: cannot be stored as folder {folder!r}")
+        return results.joinpath(*folders)
+
+
+def result_id(task: str, system: str, scope: dict[str, Any] | None = None) -> ResultId:
+    """The identity of the result of ``system`` (its label) on ``task`` in ``scope``."""
+    return ResultId(task, system, dict(scope or {}))
+
+
 def row_label(system: str, scope: dict[str, Any] | None) -> str:
     """How a result is named where several scopes of one system sit side by side."""
-    return f"{system}{scope_suffix(scope)}"
+    return result_id("", system, scope).row
 
 
 def result_dir(results: Path, task: str, system: str, scope: dict[str, Any] | None = None) -> Path:
-    """``<results>/<task-slug>/<system-slug>[@scope]``: always two visible folders deep, so a
-    result (and its lock) never replaces the task folder, the results folder or anything above."""
-    folders = (slug(task), f"{slug(system)}{scope_suffix(scope)}")
-    for what, value, folder in zip(("task", "system"), (task, system), folders, strict=True):
-        if folder in ("", ".", "..") or folder.startswith("."):
-            check_name(value, what)  # explains why
-            raise ConfigError(f"{what} {value!r}: cannot be stored as folder {folder!r}")
-    return results.joinpath(*folders)
+    """Where the result is stored (:meth:`ResultId.folder`)."""
+    return result_id(task, system, scope).folder(results)
+
+
+class StoredResult(NamedTuple):
+    """One stored result as every reader sees it (the store, the API, ``compare``, the site):
+    its metrics record, its metadata and its folder (None for a result kept nowhere)."""
+
+    metrics: MetricsRecord
+    metadata: RunMetadata
+    path: Path | None
+
+    @property
+    def id(self) -> ResultId:
+        return result_id(self.metrics.task, self.metrics.system, self.metrics.scope)
 
 
 @contextlib.contextmanager
@@ -236,7 +295,7 @@ def write_result(
     artifact_name: str = RUN_FILE,
 ) -> Path:
     """Write all three files into a temp folder, then swap it into place."""
-    target = result_dir(results, metrics.task, metrics.system, metrics.scope)
+    target = result_id(metrics.task, metrics.system, metrics.scope).folder(results)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
     try:
@@ -256,7 +315,7 @@ def write_result(
     return target
 
 
-def iter_results(results: Path) -> list[tuple[MetricsRecord, RunMetadata, Path]]:
+def iter_results(results: Path) -> list[StoredResult]:
     """Every complete result under ``results`` (temp and partial folders are skipped)."""
     out = []
     for mpath in sorted(results.glob(f"*/*/{METRICS_FILE}")):
@@ -271,7 +330,7 @@ def iter_results(results: Path) -> list[tuple[MetricsRecord, RunMetadata, Path]]
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             log.warning("skipping result %s: unreadable (%s)", d, first)
             continue
-        out.append((metrics, meta, d))
+        out.append(StoredResult(metrics, meta, d))
     return out
 
 

@@ -48,14 +48,16 @@ def build_tree_command(
     """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
     from ir_harness.cli.options import parse_options, setup_logging
     from ir_harness.errors import ConfigError
-    from ir_harness.run.runner import RunOptions, load_task, make_context
+    from ir_harness.run.config import RunConfig
+    from ir_harness.run.context import RunContext
+    from ir_harness.run.runner import load_task
     from ir_harness.systems.lattice.tree import tree_stats
 
     setup_logging(json_out)
     opts: dict[str, Any] = parse_options(option)
     if llm:
         opts["llm"] = llm
-    ctx = make_context(RunOptions(system="lattice", task=task or "", progress=not json_out))
+    ctx = RunContext.from_config(RunConfig(device="cpu", progress=not json_out), task or "")
     corpus = None
     if task:
         _, data = load_task(task, data_dir)

@@ -44,166 +44,92 @@ def _ints(spec: str | None) -> list[int] | None:
     return [int(x) for x in spec.split(",")] if spec else None
 
 
-def train_command(
-    method: Annotated[
-        str,
-        typer.Option("--method", "-m", help="infonce, mw, pgrank, starbucks, dear-distill or mvp"),
-    ],
-    out: Annotated[Path, typer.Option("--out", help="folder for the trained model")],
-    task: Annotated[
-        str | None,
-        typer.Option("--task", "-t", help="task whose queries+qrels train, e.g. nfcorpus/dev"),
-    ] = None,
-    triples: Annotated[
-        str | None,
-        typer.Option(
-            help="MS MARCO triples: a local TSV (query, positive, negative) or 'msmarco' (ir_datasets, online)"
-        ),
-    ] = None,
-    sts: Annotated[
-        Path | None, typer.Option(help="STS pairs file (STS-B CSV, SICK TSV) for starbucks")
-    ] = None,
-    base_model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", help="model to start from (default: all-MiniLM-L6-v2; t5-base for mvp)"
-        ),
-    ] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="local data folder")] = None,
-    steps: Annotated[int, typer.Option(min=1)] = 100,
-    batch_size: Annotated[int, typer.Option(min=1)] = 16,
-    lr: float = 2e-5,
-    scale: Annotated[float, typer.Option(help="score scale (1/temperature)")] = 20.0,
-    negatives: Annotated[
-        str, typer.Option(help="negative mining: random, bm25, model, none")
-    ] = "random",
-    n_negatives: Annotated[int, typer.Option(help="mined negatives kept per query")] = 8,
-    batch_negatives: Annotated[int, typer.Option(help="negatives per query in each batch")] = 1,
-    min_relevance: Annotated[int, typer.Option(help="qrel grade that counts as positive")] = 1,
-    max_queries: Annotated[
-        int | None, typer.Option(help="sample this many training queries")
-    ] = None,
-    max_examples: Annotated[int, typer.Option(help="cap for triples / STS pairs")] = 20000,
-    mw_chunk: int = 1024,
-    mw_within_query: Annotated[
-        bool, typer.Option(help="MW ablation: pairs within a query only")
-    ] = False,
-    pg_samples: int = 8,
-    pg_candidates: int = 16,
-    pg_k: int = 10,
-    starbucks_pairs: Annotated[
-        str | None, typer.Option(help="LAYERSxDIM list; default scales to the backbone")
-    ] = None,
-    kl_weight: float = 1.0,
-    kl_temperature: float = 1.0,
-    sts_kl: Annotated[
-        str,
-        typer.Option(
-            help="starbucks on STS: embedding (authors': KL over embedding coordinates, "
-            "weight --sts-kl-weight, not detached) or scores (KL over score rows, --kl-weight)"
-        ),
-    ] = "embedding",
-    sts_kl_weight: Annotated[
-        float, typer.Option(help="weight of the embedding KL (authors': 0.3 x 1)")
-    ] = 0.3,
-    max_length: int | None = None,
-    seed: int = 0,
-    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
-    amp: Annotated[bool, typer.Option(help="mixed precision on CUDA")] = True,
-    save_every: Annotated[int, typer.Option(help="checkpoint every N steps (0: never)")] = 50,
-    resume: Annotated[bool, typer.Option(help="continue from a checkpoint in --out")] = True,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="print the training record as JSON")
-    ] = False,
-    quiet: bool = False,
-    teacher_run: Annotated[
-        str | None,
-        typer.Option(
-            help="dear-distill / mvp: teacher scores (TREC run file, result folder or 'candidates')"
-        ),
-    ] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option("-o", "--option", help="dear-distill / mvp settings, KEY=VALUE"),
-    ] = None,
-) -> None:
+def train_command(**values: Any) -> None:
     """Fine-tune a dense retriever (InfoNCE, MW, PG-Rank or Starbucks) into a checkpoint that
     `harness run --system dense --model OUT` (or `--system starbucks`) evaluates."""
     import logging
     import os
 
     from ir_harness.systems.training.loop import TrainConfig, train
+    from ir_harness.systems.training.options import parse_values
 
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO)
-    if quiet or json_out:
+    o, m = parse_values(values)
+    logging.basicConfig(level=logging.WARNING if o.quiet else logging.INFO)
+    if o.quiet or o.json_out:
         os.environ.setdefault("TQDM_DISABLE", "1")
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
     from ir_harness.systems.training.rerank_train import RERANK_METHODS
 
-    base_model = start_model(method, base_model)
+    method = o.method
+    base_model = start_model(method, o.base_model)
     if method in RERANK_METHODS:
         from ir_harness.systems.training.rerank_cli import train_reranker_command
 
         return train_reranker_command(
-            method, out, task, teacher_run, option, base_model, data_dir, steps, batch_size,
-            lr, min_relevance, max_queries, seed, device, amp, json_out, quiet,
+            method, o.out, o.task, m["teacher_run"], m["option"], base_model, o.data_dir,
+            o.steps, o.batch_size, o.lr, o.min_relevance, o.max_queries, o.seed, o.device,
+            o.amp, o.json_out, o.quiet,
         )  # fmt: skip
-    given = [x for x in (task, triples, sts) if x]
+    given = [x for x in (o.task, o.triples, o.sts) if x]
     if len(given) != 1:
         raise ConfigError("give exactly one training source: --task, --triples or --sts")
     data, source, trained_on = _load_examples(
-        task,
-        triples,
-        sts,
-        data_dir,
+        o.task,
+        o.triples,
+        o.sts,
+        o.data_dir,
         base_model,
-        negatives,
-        n_negatives,
-        min_relevance,
-        max_queries,
-        max_examples,
-        seed,
-        device,
+        o.negatives,
+        o.n_negatives,
+        o.min_relevance,
+        o.max_queries,
+        o.max_examples,
+        o.seed,
+        o.device,
         method,
     )
     cfg = TrainConfig(
         method=method,
         base_model=base_model,
-        out=str(out),
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        scale=scale,
-        n_negatives=batch_negatives,
-        mw_chunk=mw_chunk,
-        mw_within_query=mw_within_query,
-        pg_samples=pg_samples,
-        pg_candidates=pg_candidates,
-        pg_k=pg_k,
-        starbucks_pairs=_pairs(starbucks_pairs),
-        kl_weight=kl_weight,
-        kl_temperature=kl_temperature,
-        sts_kl=sts_kl,
-        sts_kl_weight=sts_kl_weight,
-        seed=seed,
-        device=device,
-        amp=amp,
-        save_every=save_every,
-        max_length=max_length,
+        out=str(o.out),
+        steps=o.steps,
+        batch_size=o.batch_size,
+        lr=o.lr,
+        scale=o.scale,
+        n_negatives=o.batch_negatives,
+        mw_chunk=m["mw_chunk"],
+        mw_within_query=m["mw_within_query"],
+        pg_samples=m["pg_samples"],
+        pg_candidates=m["pg_candidates"],
+        pg_k=m["pg_k"],
+        starbucks_pairs=_pairs(m["starbucks_pairs"]),
+        kl_weight=m["kl_weight"],
+        kl_temperature=m["kl_temperature"],
+        sts_kl=m["sts_kl"],
+        sts_kl_weight=m["sts_kl_weight"],
+        seed=o.seed,
+        device=o.device,
+        amp=o.amp,
+        save_every=o.save_every,
+        max_length=o.max_length,
         data_source=source,
         extra={
-            "negatives": negatives,
-            "mined_per_query": n_negatives,
-            "min_relevance": min_relevance,
-            "max_queries": max_queries,
+            "negatives": o.negatives,
+            "mined_per_query": o.n_negatives,
+            "min_relevance": o.min_relevance,
+            "max_queries": o.max_queries,
         },
     )
     rec = train(
-        cfg, data, resume=resume, progress=not (quiet or json_out), training_queries=trained_on
+        cfg,
+        data,
+        resume=o.resume,
+        progress=not (o.quiet or o.json_out),
+        training_queries=trained_on,
     )
-    report(rec, json_out, f"{len(data)} examples", out)
+    report(rec, o.json_out, f"{len(data)} examples", o.out)
 
 
 def _load_examples(
@@ -317,7 +243,11 @@ def grid_command(
 
 
 def register_train(app: typer.Typer) -> None:
-    """Entry point ``harness.commands: train``."""
+    """Entry point ``harness.commands: train``; its flags come from the methods' option models
+    (``ir_harness.systems.training.options``)."""
+    from ir_harness.systems.training.options import command_signature
+
+    train_command.__signature__ = command_signature()  # type: ignore[attr-defined]
     app.command("train")(train_command)
 
 

@@ -21,7 +21,7 @@ from ir_harness.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ir_harness.run.runner import RunOutcome
+    from ir_harness.store.results import StoredResult
 
 
 def default_grid(num_layers: int, hidden: int) -> tuple[list[int], list[int]]:
@@ -44,10 +44,13 @@ def run_grid(
     limit_queries: int | None = None,
     system_options: dict[str, Any] | None = None,
     progress: bool = False,
-) -> RunOutcome:
+) -> StoredResult:
     from ir_harness.data.identity import data_identity
+    from ir_harness.run.config import RunConfig
+    from ir_harness.run.context import RunContext
+    from ir_harness.run.job import RunJob
     from ir_harness.run.pipeline import build_pipeline
-    from ir_harness.run.runner import ResultRecord, RunOptions, make_context, store_result
+    from ir_harness.run.runner import ResultRecord, job_config, store_result
     from ir_harness.task import get_task, resolve_data_dir
 
     t0 = time.perf_counter()
@@ -55,18 +58,20 @@ def run_grid(
     pipe = build_pipeline("starbucks", opts)
     pipe.options = {**opts, "grid": True}
     sb = pipe.stages[0]
-    ro = RunOptions(
+    ro = RunJob(
         system="starbucks",
         task=task,
-        data_dir=data_dir,
-        results=results,
-        device=device,
-        batch_size=batch_size,
-        limit_queries=limit_queries,
-        system_options=pipe.options,
-        progress=progress,
+        config=RunConfig(
+            data_dir=data_dir,
+            results=results,
+            device=device,
+            batch_size=batch_size,
+            limit_queries=limit_queries,
+            progress=progress,
+        ),
+        options=pipe.options,
     )
-    ctx = make_context(ro)
+    ctx = RunContext.from_config(ro.config, task)
     enc = sb.load(device)
     if layers is None or dims is None:
         dl, dd = default_grid(enc.num_layers, enc.hidden_size)
@@ -93,14 +98,7 @@ def run_grid(
         "grid_note": "one forward pass over all texts; each cell slices layer n's pooled "
         "vector to its first d dims (normalised after slicing when the model normalises)",
     }
-    config = {
-        "task": spec.name,
-        "system": "starbucks",
-        "options": pipe.options,
-        "grid_layers": layers,
-        "grid_dims": dims,
-        "limit_queries": limit_queries,
-    }
+    config = job_config(ro, spec.name, grid_layers=layers, grid_dims=dims)
     return store_result(
         ResultRecord(
             ro,

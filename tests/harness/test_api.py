@@ -175,9 +175,9 @@ def test_harness_run_is_a_thin_layer_over_evaluate(
     calls: list[tuple[Any, Any]] = []
     real = api.evaluate
 
-    def spy(system: Any, tasks: Any, **kw: Any) -> Any:
+    def spy(system: Any, tasks: Any, *a: Any, **kw: Any) -> Any:
         calls.append((system, tasks))
-        return real(system, tasks, **kw)
+        return real(system, tasks, *a, **kw)
 
     monkeypatch.setattr(api, "evaluate", spy)
     argv = ["harness", "run", "-s", "overlap", "-t", "tiny", "--results", str(tmp_path / "cli")]

@@ -258,7 +258,8 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     import re
 
     from ir_harness.registry import SYSTEMS, TASKS
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
     from ir_harness.store.results import METRICS_FILE, MetricsRecord
     from tests.harness.fakes import OverlapRetriever, TinyTask
 
@@ -266,10 +267,10 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     SYSTEMS.register("overlap", OverlapRetriever)
     res = tmp_path / "results"
     for limit in (None, 2):
-        run(RunOptions(system="overlap", task="tiny", results=res, progress=False,
+        run(RunJob.of(system="overlap", task="tiny", results=res, progress=False,
                        limit_queries=limit, cache_dir=tmp_path / "c"))  # fmt: skip
     # a stored student scored on its own training queries, with the top score
-    trained = run(RunOptions(system="overlap>overlap", task="tiny", results=res, progress=False,
+    trained = run(RunJob.of(system="overlap>overlap", task="tiny", results=res, progress=False,
                              cache_dir=tmp_path / "c"))  # fmt: skip
     rec = trained.metrics.model_copy(
         update={

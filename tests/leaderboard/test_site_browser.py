@@ -24,11 +24,12 @@ pytestmark = pytest.mark.slow
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("pyserini", reason="BM25 needs the [bm25] extra")
     pytest.importorskip("sentence_transformers", reason="dense needs the [dense] extra")
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     results = tmp_path_factory.mktemp("results")
     for system in ("bm25", "dense"):
-        run(RunOptions(system=system, task="demo", results=results, progress=False))
+        run(RunJob.of(system=system, task="demo", results=results, progress=False))
     return build(results, tmp_path_factory.mktemp("lb") / "site").parent
 
 

@@ -4,6 +4,7 @@ plugins and a query batch size from ``$PROBE_QUERY_BATCH`` (not a CLI option).""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import ir_harness.eval.family
 from ir_harness.cli import main
@@ -32,10 +33,11 @@ SYSTEMS.register("nanrun", NaNRetriever)
 _run_any = ir_harness.eval.family.run_any
 
 
-def _run_any_batched(opts, *a, **kw):  # type: ignore[no-untyped-def]
+def _run_any_batched(job, *a, **kw):  # type: ignore[no-untyped-def]
     if os.environ.get("PROBE_QUERY_BATCH"):
-        opts.query_batch = int(os.environ["PROBE_QUERY_BATCH"])
-    return _run_any(opts, *a, **kw)
+        config = replace(job.config, query_batch=int(os.environ["PROBE_QUERY_BATCH"]))
+        job = replace(job, config=config)
+    return _run_any(job, *a, **kw)
 
 
 ir_harness.eval.family.run_any = _run_any_batched

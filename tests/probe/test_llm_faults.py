@@ -10,6 +10,7 @@ import pytest
 
 from ir_harness.llm import LLMSession, make_llm
 from ir_harness.llm.session import check_llm_faults
+from ir_harness.run.config import LLMPolicy
 from ir_harness.run.context import RunContext
 from tests.harness.llm.test_openai_http import FaultServer, ok_body
 from tests.probe.helpers import assert_clean_error, harness, tree_digest
@@ -41,7 +42,7 @@ def test_unusable_answer_is_counted_and_never_cached(tmp_path: Path) -> None:
         assert len(srv.requests) == 2  # asked again: the failed answer was not cached
     assert ctx.stats["llm_failed_answers"] == 2 and ctx.stats["llm_answers"] == 2
     with pytest.raises(Exception, match="2 of 2 LLM answers"):
-        check_llm_faults(ctx.stats)
+        check_llm_faults(ctx.stats, LLMPolicy())
 
 
 def test_retries_are_recorded(tmp_path: Path) -> None:
@@ -73,11 +74,32 @@ def test_corrupt_response_cache_is_rebuilt(tmp_path: Path, damage: str) -> None:
             assert s.complete("x").text == "fresh"
 
 
-def test_timeout_and_attempts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HARNESS_LLM_TIMEOUT_S", "7.5")
-    monkeypatch.setenv("HARNESS_LLM_ATTEMPTS", "2")
-    llm = make_llm("openai:m@http://127.0.0.1:9/v1")
+def test_timeout_and_attempts_come_from_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_LLM_TIMEOUT_S", "99")  # read by the command line only
+    llm = make_llm("openai:m@http://127.0.0.1:9/v1", policy=LLMPolicy(timeout_s=7.5, attempts=2))
     assert llm.describe()["timeout_s"] == 7.5 and llm.describe()["attempts"] == 2
+    assert make_llm("openai:m@http://127.0.0.1:9/v1").describe()["timeout_s"] == 120.0
+
+
+def test_timeout_and_attempts_come_from_the_environment_on_the_command_line(
+    tmp_path: Path,
+) -> None:
+    with FaultServer(default=_answer("Score: 2")) as srv:
+        a = harness(
+            "run", "-s", "overlap>judge", "-t", "tiny", "--device", "cpu", "--quiet", "--json",
+            "--results", str(tmp_path / "results"), "--llm", f"openai:m@{srv.url}",
+            HARNESS_CACHE_DIR=str(tmp_path / "cache"), HARNESS_LLM_TIMEOUT_S="7.5",
+            HARNESS_LLM_ATTEMPTS="2",
+        )  # fmt: skip
+    assert a.rc == 0, a.err
+    meta = json.loads((Path(json.loads(a.out)["result_dir"]) / "metadata.json").read_text())
+    assert meta["stages"][1]["parameters"]["llm"]["attempts"] == 2
+    assert meta["llm_policy"] == {
+        "timeout_s": 7.5,
+        "attempts": 2,
+        "max_failed_share": 0.5,
+        "allow_failures": False,
+    }
 
 
 def _judge_run(tmp_path: Path, srv: FaultServer, *extra: str):  # type: ignore[no-untyped-def]

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ir_harness.registry import SYSTEMS, TASKS
-from ir_harness.run.runner import RunOptions, run
+from ir_harness.run.job import RunJob
+from ir_harness.run.runner import run
 from ir_harness.store.results import METRICS_FILE
 from tests.harness.fakes import OverlapRetriever, TinyTask
 
@@ -34,7 +35,7 @@ def old_style_result(tmp_path: Path) -> Path:
     """A stored result as written before AUC pools: bare auc keys, no scope."""
     TASKS.register("tiny", TinyTask)
     SYSTEMS.register("overlap", OverlapRetriever)
-    out = run(RunOptions(system="overlap", task="tiny", results=tmp_path / "r", progress=False,
+    out = run(RunJob.of(system="overlap", task="tiny", results=tmp_path / "r", progress=False,
                          cache_dir=tmp_path / "c"))  # fmt: skip
     m = json.loads((out.path / METRICS_FILE).read_text())
     pool = "judged+top100"

@@ -125,12 +125,10 @@ def test_unknown_variant_is_a_config_error() -> None:
 
 def test_bright_tasks_default_to_query_side_bm25_and_the_user_can_override() -> None:
     from ir_harness.eval.family import with_task_defaults
-    from ir_harness.run.runner import RunOptions
+    from ir_harness.run.job import RunJob
 
     def opts(system: str, task: str, **o: str) -> dict:
-        return with_task_defaults(
-            RunOptions(system=system, task=task, system_options=o)
-        ).system_options
+        return with_task_defaults(RunJob.of(system=system, task=task, options=o)).options
 
     assert opts("bm25", "bright/biology") == {"variant": "qs"}
     assert opts("bm25", "bright") == {"variant": "qs"}  # the family, all 12 subsets

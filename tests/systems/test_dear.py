@@ -207,13 +207,14 @@ def test_pipeline_end_to_end_with_mock_llm(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ir_harness.llm
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.config import LLMPolicy
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     folder = tiny_llama(tmp_path / "llama")
     mock = MockLLM(lambda msgs: "[2] > [1]")
     # the mock's answer names 2 of 20 passages: a repaired answer, counted as failed; this test
     # is about the pipeline's plumbing, so it stores the result anyway
-    monkeypatch.setenv("HARNESS_LLM_ALLOW_FAILURES", "1")
     # --llm arrives as a spec string (kept in the stored config); resolve it to the mock
     real = ir_harness.llm.make_llm
     monkeypatch.setattr(
@@ -222,15 +223,16 @@ def test_pipeline_end_to_end_with_mock_llm(
         lambda spec=None, **kw: mock if spec == "mock:e2e" else real(spec, **kw),
     )
     out = run(
-        RunOptions(
+        RunJob.of(
             system="dear-pointwise>dear-listwise",
             task="trec-dl/2019/bm25-top100",
             data_dir=shared_data,
             results=tmp_path / "results",
             limit_queries=1,
-            system_options={"model": str(folder), "llm": "mock:e2e"},
+            options={"model": str(folder), "llm": "mock:e2e"},
             cache_dir=tmp_path / "cache",
             progress=False,
+            llm_policy=LLMPolicy(allow_failures=True),
         )
     )
     stats = out.metadata.stats

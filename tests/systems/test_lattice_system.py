@@ -199,20 +199,21 @@ def test_runner_on_bright_schema_with_excluded_ids(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ir_harness.llm
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     mock = overlap_llm()
     # options travel as strings (as from --llm); the spec resolves to the mock
     monkeypatch.setattr(ir_harness.llm, "make_llm", lambda spec, **kw: mock)
     out = run(
-        RunOptions(
+        RunJob.of(
             system="lattice",
             task="bright/pony",
             data_dir=_bright_dir(tmp_path),
             results=tmp_path / "results",
             cache_dir=tmp_path / "cache",
             progress=False,
-            system_options={
+            options={
                 "llm": "mock:overlap",
                 "summarizer": "extractive",
                 "embedder": "hash",

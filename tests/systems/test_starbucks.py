@@ -68,16 +68,17 @@ def test_truncation_restores_the_model(tiny: Path) -> None:
 
 
 def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: Path) -> None:
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
     from ir_harness.store.results import iter_results
     from ir_harness.systems.training.starbucks_grid import run_grid
 
     o = run(
-        RunOptions(
+        RunJob.of(
             system="starbucks",
             task="demo",
             results=tmp_path / "r",
-            system_options={"model": str(tiny), "layers": 2, "dim": 8},
+            options={"model": str(tiny), "layers": 2, "dim": 8},
             progress=False,
         )
     )

@@ -67,7 +67,8 @@ def _examples() -> list:
 def test_each_method_trains_and_the_checkpoint_runs_as_dense(
     method: str, tiny: Path, tmp_path: Path
 ) -> None:
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
     from ir_harness.systems.training.loop import TrainConfig, train
 
     out = tmp_path / method
@@ -90,11 +91,11 @@ def test_each_method_trains_and_the_checkpoint_runs_as_dense(
     if method == "starbucks":
         assert saved["starbucks_pairs"] == [[1, 4], [2, 8], [3, 16], [4, 32]]
     o = run(
-        RunOptions(
+        RunJob.of(
             system="dense",
             task="demo",
             results=tmp_path / "res",
-            system_options={"model": str(out)},
+            options={"model": str(out)},
             progress=False,
         )
     )
@@ -211,7 +212,8 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
     from typer.testing import CliRunner
 
     from ir_harness.cli import app
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     out = tmp_path / "m"
     r = CliRunner().invoke(
@@ -226,8 +228,8 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
         "demo", "infonce", 5, 5,
     )  # fmt: skip
     res = run(
-        RunOptions(system="dense", task="demo", results=tmp_path / "res", progress=False,
-                   system_options={"model": str(out)}, cache_dir=tmp_path / "cache")
+        RunJob.of(system="dense", task="demo", results=tmp_path / "res", progress=False,
+                   options={"model": str(out)}, cache_dir=tmp_path / "cache")
     )  # fmt: skip
     mark = res.metrics.trained_on_evaluated
     assert mark is not None and mark["label"] == "trained on these queries"

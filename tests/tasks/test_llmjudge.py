@@ -333,11 +333,12 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
 ) -> None:
     """--limit-queries 2 used to judge all 4,423 pairs while recording limit_queries: 2."""
     from ir_harness.registry import SYSTEMS
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     SYSTEMS.register("counting-judge", _CountingJudge)
     out = run(
-        RunOptions(
+        RunJob.of(
             system="counting-judge",
             task="llmjudge",
             data_dir=shared_data,
@@ -366,7 +367,8 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
 def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) -> None:
     from ir_harness.errors import ConfigError
     from ir_harness.registry import SYSTEMS, TASKS
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     class WholeSetTask(LLMJudgeTask):
         limits_queries = False  # declared, not read off the signature
@@ -378,7 +380,7 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
     SYSTEMS.register("counting-judge", _CountingJudge)
     with pytest.raises(ConfigError, match="does not support --limit-queries"):
         run(
-            RunOptions(
+            RunJob.of(
                 system="counting-judge",
                 task="whole-set",
                 results=tmp_path / "results",
@@ -389,7 +391,7 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
         )
     with pytest.raises(ConfigError, match="--qrels-from does not apply"):
         run(
-            RunOptions(
+            RunJob.of(
                 system="counting-judge",
                 task="whole-set",
                 results=tmp_path / "results",

@@ -150,10 +150,11 @@ def test_local_sts_sizes_match_mteb(shared_data: Path) -> None:
 def test_stsbenchmark_end_to_end_matches_mteb_leaderboard(
     shared_data: Path, tmp_path: Path
 ) -> None:
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
 
     out = run(
-        RunOptions(
+        RunJob.of(
             system="dense",
             task="mteb/STSBenchmark",
             data_dir=shared_data,

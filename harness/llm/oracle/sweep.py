@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ir_harness.run.runner import RunOutcome
+    from ir_harness.store.results import StoredResult
 
 
 @dataclass
@@ -48,10 +48,11 @@ def oracle_spec(noise: float, seed: int, flip: float) -> str:
     return f"oracle[noise={noise:g},seed={seed}" + (f",flip={flip:g}" if flip else "") + "]"
 
 
-def sweep(opts: SweepOptions) -> list[tuple[float, int, RunOutcome]]:
+def sweep(opts: SweepOptions) -> list[tuple[float, int, StoredResult]]:
     """Run the system once per (noise, seed); each result is stored under its own name."""
     from ir_harness.eval.family import run_any
-    from ir_harness.run.runner import RunOptions
+    from ir_harness.run.config import RunConfig
+    from ir_harness.run.job import RunJob
 
     if "llm" in opts.system_options:
         raise ConfigError("oracle-sweep sets --llm itself; do not pass llm as an option")
@@ -60,21 +61,25 @@ def sweep(opts: SweepOptions) -> list[tuple[float, int, RunOutcome]]:
         from ir_harness.llm.oracle.server import serve_in_thread, task_factory
 
         srv = serve_in_thread(task_factory(opts.task, opts.data_dir))
-    out: list[tuple[float, int, RunOutcome]] = []
+    out: list[tuple[float, int, StoredResult]] = []
     try:
         for seed in opts.seeds:
             for sigma in opts.noise:
                 spec = oracle_spec(sigma, seed, opts.flip)
                 llm = f"openai:{spec}@{srv.url}" if srv is not None else spec
+                config = RunConfig(
+                    data_dir=opts.data_dir,
+                    results=opts.results,
+                    limit_queries=opts.limit_queries,
+                    device="cpu",
+                    progress=opts.progress,
+                )
                 outs = run_any(
-                    RunOptions(
+                    RunJob(
                         system=opts.system,
                         task=opts.task,
-                        data_dir=opts.data_dir,
-                        results=opts.results,
-                        limit_queries=opts.limit_queries,
-                        system_options={**opts.system_options, "llm": llm},
-                        progress=opts.progress,
+                        config=config,
+                        options={**opts.system_options, "llm": llm},
                     )
                 )
                 out.append((sigma, seed, outs[-1]))

@@ -5,7 +5,8 @@ A method is either ``dense`` (a loss over a batch of training examples, run by
 loss over teacher-scored groups, run by ``ir_harness.systems.training.rerank_train``). Both loops take their
 steps through the shared ``ir_harness.systems.training.engine``. Another package adds a method with one line
 in its ``[project.entry-points."harness.training_methods"]`` table pointing at a
-``DenseMethod`` or ``RerankMethodSpec``.
+``DenseMethod`` or ``RerankMethodSpec``. A method's command-line options are one typed model in
+``ir_harness.systems.training.options.METHOD_OPTIONS``; ``harness train``'s flags are generated from them.
 """
 
 from __future__ import annotations

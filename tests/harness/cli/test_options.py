@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
@@ -43,19 +42,3 @@ def test_parse_options_reads_json_values() -> None:
     }
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         parse_options(["novalue"])
-
-
-def test_llm_settings_are_restored_after_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`harness run --llm-timeout ...` inside a longer-lived process (a notebook, the test suite)
-    must not leave its settings for later runs (a leaked timeout broke an unrelated test)."""
-    from ir_harness.cli.run import _llm_settings
-
-    monkeypatch.delenv("HARNESS_LLM_TIMEOUT_S", raising=False)
-    monkeypatch.setenv("HARNESS_LLM_ATTEMPTS", "3")
-    with _llm_settings(0.5, 9, 0.2, True):
-        assert os.environ["HARNESS_LLM_TIMEOUT_S"] == "0.5"
-        assert os.environ["HARNESS_LLM_ATTEMPTS"] == "9"
-        assert os.environ["HARNESS_LLM_ALLOW_FAILURES"] == "1"
-    assert "HARNESS_LLM_TIMEOUT_S" not in os.environ
-    assert os.environ["HARNESS_LLM_ATTEMPTS"] == "3"
-    assert "HARNESS_LLM_ALLOW_FAILURES" not in os.environ

@@ -67,13 +67,14 @@ def test_sources_identity_pins_local_by_sha256_and_online_by_revision(tmp_path: 
 
 def test_every_stored_result_records_the_qrels_sha256(tmp_path: Path) -> None:
     from ir_harness.registry import SYSTEMS, TASKS
-    from ir_harness.run.runner import RunOptions, run
+    from ir_harness.run.job import RunJob
+    from ir_harness.run.runner import run
     from tests.harness.fakes import OverlapRetriever, TinyTask
 
     TASKS.register("tiny", TinyTask)
     SYSTEMS.register("overlap", OverlapRetriever)
     out = run(
-        RunOptions(
+        RunJob.of(
             system="overlap",
             task="tiny",
             results=tmp_path / "results",

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ir_harness.run.runner import RunOptions, run
+from ir_harness.executors.ray_executor import RayExecutor
+from ir_harness.run.job import RunJob
+from ir_harness.run.runner import run
 from ir_harness.store.results import RUN_FILE
 
 if TYPE_CHECKING:
@@ -25,22 +27,22 @@ def _cluster() -> Iterator[None]:
     ray.shutdown()
 
 
-def _opts(tmp_path: Path, name: str, **kw: Any) -> RunOptions:
+def _opts(tmp_path: Path, name: str, **kw: Any) -> RunJob:
     base: dict[str, Any] = {
         "system": "hashing",
         "task": "synthetic/2500",
         "progress": False,
         "results": tmp_path / name,
         "cache_dir": tmp_path / f"cache-{name}",
-        "system_options": {"shard_rows": 700},
+        "options": {"shard_rows": 700},
     }
     base.update(kw)
-    return RunOptions(**base)
+    return RunJob.of(**base)
 
 
 def test_ray_and_local_write_identical_run_files(tmp_path: Path) -> None:
     local = run(_opts(tmp_path, "local"))
-    remote = run(_opts(tmp_path, "ray", executor="ray"))
+    remote = run(_opts(tmp_path, "ray", executor=RayExecutor(workers=2)))
     assert remote.metadata.stats["embedding_shards_encoded"] == 4
     assert (remote.path / RUN_FILE).read_bytes() == (local.path / RUN_FILE).read_bytes()
     assert remote.metadata.config_hash == local.metadata.config_hash
@@ -48,12 +50,14 @@ def test_ray_and_local_write_identical_run_files(tmp_path: Path) -> None:
 
 
 def test_ray_re_encodes_only_a_corrupt_shard(tmp_path: Path) -> None:
-    first = run(_opts(tmp_path, "a", executor="ray"))
+    first = run(_opts(tmp_path, "a", executor=RayExecutor(workers=2)))
     shard = next((tmp_path / "cache-a" / "embstore").rglob("shard-00002.npy"))
     raw = bytearray(shard.read_bytes())
     raw[-1] ^= 0x55
     shard.write_bytes(bytes(raw))
-    second = run(_opts(tmp_path, "b", executor="ray", cache_dir=tmp_path / "cache-a"))
+    second = run(
+        _opts(tmp_path, "b", executor=RayExecutor(workers=2), cache_dir=tmp_path / "cache-a")
+    )
     assert second.metadata.stats["embedding_shards_encoded"] == 1
     assert second.metadata.stats["encoded_documents"] == 700
     assert (second.path / RUN_FILE).read_bytes() == (first.path / RUN_FILE).read_bytes()
@@ -73,8 +77,8 @@ def test_search_groups_start_at_chunk_boundaries(tmp_path: Path) -> None:
 
 def test_reranking_pipeline_runs_query_shards_on_actors(tmp_path: Path) -> None:
     kw: dict[str, Any] = {"system": "hashing>hashing", "task": "demo", "query_batch": 20}
-    kw["system_options"] = {}
+    kw["options"] = {}
     local = run(_opts(tmp_path, "pl", **kw))
-    remote = run(_opts(tmp_path, "pr", executor="ray", **kw))
+    remote = run(_opts(tmp_path, "pr", executor=RayExecutor(workers=2), **kw))
     assert local.metrics.n_queries > 40  # several query batches, spread over two actors
     assert (remote.path / RUN_FILE).read_bytes() == (local.path / RUN_FILE).read_bytes()

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ir_harness.run.runner import RunOptions, run
+from ir_harness.run.job import RunJob
+from ir_harness.run.runner import run
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,12 +27,12 @@ def test_rankgpt_with_perfect_oracle_reaches_the_ideal_top100(
 ) -> None:
     monkeypatch.setenv("HARNESS_LLM_CACHE", "0")
     out = run(
-        RunOptions(
+        RunJob.of(
             system="rankgpt",
             task=f"trec-dl/{year}/bm25-top100",
             data_dir=shared_data,
             results=tmp_path,
-            system_options={"llm": "oracle"},
+            options={"llm": "oracle"},
             progress=False,
         )
     )

@@ -9,7 +9,8 @@ import pytest
 
 from ir_harness.errors import ConfigError, DataFormatError
 from ir_harness.registry import SYSTEMS, TASKS
-from ir_harness.run.runner import RunOptions, run
+from ir_harness.run.job import RunJob
+from ir_harness.run.runner import run
 from ir_harness.store.results import METADATA_FILE, METRICS_FILE, RUN_FILE, iter_results
 from tests.harness.fakes import OverlapRetriever, TinyTask
 
@@ -24,7 +25,7 @@ def _register() -> None:
     OverlapRetriever.calls.clear()
 
 
-def opts(tmp_path: Path, **kw: object) -> RunOptions:
+def opts(tmp_path: Path, **kw: object) -> RunJob:
     base: dict[str, object] = {
         "system": "overlap",
         "task": "tiny",
@@ -33,7 +34,7 @@ def opts(tmp_path: Path, **kw: object) -> RunOptions:
         "cache_dir": tmp_path / "cache",
     }
     base.update(kw)
-    return RunOptions(**base)  # type: ignore[arg-type]
+    return RunJob.of(**base)  # type: ignore[arg-type]
 
 
 def test_run_stores_three_files_with_metadata(tmp_path: Path) -> None:
@@ -72,7 +73,7 @@ def test_crashed_run_resumes_and_matches_uninterrupted(tmp_path: Path) -> None:
     OverlapRetriever.calls.clear()
     resumed = run(opts(tmp_path / "b", query_batch=1))
     assert OverlapRetriever.calls == [["q3"]]  # only the unfinished query was searched again
-    assert resumed.resumed_queries == 2
+    assert resumed.metadata.stats["resumed_queries"] == 2
     assert (resumed.path / RUN_FILE).read_text() == (clean.path / RUN_FILE).read_text()
     assert resumed.metrics.per_query == clean.metrics.per_query
 
@@ -136,7 +137,7 @@ def test_unknown_names_suggest_close_matches(tmp_path: Path) -> None:
 
 def test_unaccepted_option_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not accepted"):
-        run(opts(tmp_path, system_options={"temperature": 3}))
+        run(opts(tmp_path, options={"temperature": 3}))
 
 
 def test_bad_input_leaves_existing_results_untouched(
@@ -276,13 +277,24 @@ def test_run_with_zero_queries_is_an_error_and_stores_nothing(
 
 
 def test_zero_evaluated_items_are_refused_by_store_result(tmp_path: Path) -> None:
+    from ir_harness.run.context import RunContext
     from ir_harness.run.pipeline import build_pipeline
-    from ir_harness.run.runner import ResultRecord, make_context, store_result
+    from ir_harness.run.runner import ResultRecord, store_result
 
     o = opts(tmp_path)
     pipe = build_pipeline("overlap", {})
     record = ResultRecord(
-        o, TinyTask().spec(""), pipe, make_context(o), {}, "", {"ndcg@10": 0.0}, {}, 0, "x", {}
+        o,
+        TinyTask().spec(""),
+        pipe,
+        RunContext.from_config(o.config, o.task),
+        {},
+        "",
+        {"ndcg@10": 0.0},
+        {},
+        0,
+        "x",
+        {},
     )
     with pytest.raises(ConfigError, match="evaluated zero queries"):
         store_result(record)
