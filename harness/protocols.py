@@ -59,6 +59,16 @@ class ExclusionAware(Protocol):
 
 
 @runtime_checkable
+class OracleInformed(Protocol):
+    """A system whose prompts an oracle LLM answers from more than their text, named by a short
+    tag (``"tree"``: tree nodes graded by their member documents from the tree files). Results
+    with an oracle ``llm`` carry the tag in their name (``oracle[...,sees=tree]``): a different
+    bound from an oracle that reads only the prompt."""
+
+    oracle_sees: str
+
+
+@runtime_checkable
 class RelevanceJudge(Protocol):
     """Labels (query id, passage id) pairs 0-3: what judge meta-evaluation tasks run."""
 
