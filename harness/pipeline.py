@@ -65,9 +65,7 @@ class Pipeline:
 
         base = ">".join(self.names)
         sees = tuple(s.oracle_sees for s in self.stages if isinstance(s, OracleInformed))
-        opts = ",".join(
-            f"{k}={label_value(k, v, sees)}" for k, v in sorted(self.options.items())
-        )
+        opts = ",".join(f"{k}={label_value(k, v, sees)}" for k, v in sorted(self.options.items()))
         return f"{base}[{opts}]" if opts else base
 
     def metas(self) -> list[SystemMeta]:

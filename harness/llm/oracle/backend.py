@@ -138,7 +138,9 @@ class OracleLLM:
         if got is None:
             self._count("unrecognised_prompts")
             head = messages[-1]["content"][:120] if messages else ""
-            raise OracleError(f"oracle: prompt not recognised by any registered prompt reader: {head!r}")
+            raise OracleError(
+                f"oracle: prompt not recognised by any registered prompt reader: {head!r}"
+            )
         reader, case = got
         if isinstance(case, Reply):
             self._count(case.kind, reader)

@@ -92,9 +92,10 @@ class Knowledge:
         self.doc_index = PrefixIndex()
         for d in self.corpus.ids():
             self.doc_index.add(d, self.corpus[d].full_text)
-        self.node_index = PrefixIndex()  # group description -> "n<k>"
-        self.node_leaves: dict[str, set[str]] = {}
-        self._seen_trees: dict[Path, float] = {}
+        # group description -> "n<k>", and "n<k>" -> member document ids
+        self._groups: tuple[PrefixIndex, dict[str, set[str]]] = (PrefixIndex(), {})
+        self._seen_trees: dict[Path, tuple[int, int]] = {}
+        self._file_groups: dict[Path, list[tuple[str, set[str]]]] = {}
         self.group_files: dict[str, str] = {}  # file read -> sha256 of its bytes
         self._lock = threading.Lock()
         self.reload_trees()
@@ -109,15 +110,18 @@ class Knowledge:
         return out
 
     def reload_trees(self) -> bool:
-        """Index the groups of new or changed group files for this corpus; True if any were read."""
+        """Index the groups of new or changed group files for this corpus; True if any were read.
+
+        A changed file replaces its old groups (a rebuilt tree keeps no stale members)."""
         changed = False
         with self._lock:
             for f, sources in self._files():
                 try:
-                    mtime = f.stat().st_mtime
-                    if self._seen_trees.get(f) == mtime:
+                    st = f.stat()
+                    stamp = (st.st_mtime_ns, st.st_size)
+                    if self._seen_trees.get(f) == stamp:
                         continue
-                    self._seen_trees[f] = mtime
+                    self._seen_trees[f] = stamp
                     raw = f.read_bytes()
                 except OSError:
                     continue
@@ -126,13 +130,18 @@ class Knowledge:
                         groups = list(g.read(f, self.corpus.ids()))
                     except (OSError, ValueError, KeyError, TypeError, IndexError):
                         continue
-                    for desc, members in groups:
-                        key = f"n{len(self.node_leaves)}"
-                        self.node_leaves[key] = set(members)
-                        self.node_index.add(key, desc)
+                    self._file_groups[f] = groups
                     self.group_files[str(f)] = hashlib.sha256(raw).hexdigest()
                     changed = True
                     break
+            if changed:
+                index, leaves = PrefixIndex(), {}
+                for groups in self._file_groups.values():
+                    for desc, members in groups:
+                        key = f"n{len(leaves)}"
+                        leaves[key] = set(members)
+                        index.add(key, desc)
+                self._groups = (index, leaves)  # one assignment: readers see old or new
         return changed
 
     @property
@@ -170,9 +179,10 @@ class Knowledge:
                 if docs:
                     return self.grade(qids, docs), True
             else:
-                nodes = self.node_index.find(desc)
+                index, members = self._groups
+                nodes = index.find(desc)
                 if nodes:
-                    leaves = set().union(*(self.node_leaves[n] for n in nodes))
+                    leaves = set().union(*(members[n] for n in nodes))
                     return self.grade(qids, sorted(leaves)), True
         return 0, False
 

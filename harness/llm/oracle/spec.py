@@ -82,9 +82,7 @@ def parse_oracle(spec: str) -> OracleSpec:
     sees = raw.get("sees") or None
     if sees is not None and not all(w.isidentifier() for w in sees.split("+")):
         raise ConfigError(f"--llm {spec!r}: sees must be names joined by '+', e.g. sees=tree")
-    return OracleSpec(
-        noise, seed, flip, raw.get("qrels"), raw.get("task"), raw.get("tree"), sees
-    )
+    return OracleSpec(noise, seed, flip, raw.get("qrels"), raw.get("task"), raw.get("tree"), sees)
 
 
 def is_oracle(spec: object) -> bool:
