@@ -134,3 +134,14 @@ def test_prompts_without_tree_nodes_keep_their_cache_when_a_tree_appears(tmp_pat
         )
         assert s.complete(msgs).text == first
     assert ctx.stats["llm_cache_hits"] == 1
+
+
+def test_served_oracle_results_state_the_rules_the_client_can_know(tmp_path: Path) -> None:
+    from harness.llm.handle import LLMHandle
+
+    h = LLMHandle("openai:oracle[noise=1,seed=2]@http://127.0.0.1:9/v1")
+    h.get(RunContext(cache_dir=tmp_path))  # builds the client; nothing is sent
+    sees = h.meta_fields()["llm"]["sees"]
+    assert "N(0, 1^2)" in sees["noise_model"] and "seed=2" in sees["noise_model"]
+    assert "clipped to 0-3" in sees["readers"]["judge"]
+    assert sees["qrels"]["sha256"] is None and "not visible" in sees["served"]

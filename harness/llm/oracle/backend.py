@@ -45,6 +45,35 @@ def noise_model(spec: OracleSpec) -> str:
     )
 
 
+PROMPT_RULE = (
+    "the query and candidate texts as the system's prompt reader reads them, matched back to "
+    "the task's queries and corpus (whitespace-collapsed, prefix match)"
+)
+UNMATCHED_RULE = "a candidate matched to no document or group is graded 0"
+GROUP_RULE = (
+    "a described group (tree internal node) is graded with the best qrels grade among its "
+    "member documents, read from the tree files, not from its text"
+)
+
+
+def served_sees(spec: str) -> dict[str, Any]:
+    """What an oracle served over HTTP answers from, as far as its client can know: the rules
+    of every registered reader (the server's qrels hash and tree files stay on its side)."""
+    s = parse_oracle(spec)
+    readers = registered_readers()
+    said = {n: d for n in readers.readers if (d := readers.disclosure(n))}
+    return {
+        "prompt": PROMPT_RULE,
+        "qrels": {"source": s.qrels or "the serving process's task qrels", "sha256": None},
+        "noise_model": noise_model(s),
+        "unmatched": UNMATCHED_RULE,
+        "groups": {"rule": GROUP_RULE, "files": None},
+        "readers": said,
+        "served": "answers came over HTTP: the server's qrels hash and tree files are not "
+        "visible to the client",
+    }
+
+
 class OracleLLM:
     backend = "oracle"
     max_concurrency = 8
@@ -102,19 +131,14 @@ class OracleLLM:
     def sees(self, readers: list[str]) -> dict[str, Any]:
         """Exactly what the oracle answered from: stored with every result it produced."""
         out: dict[str, Any] = {
-            "prompt": "the query and candidate texts as the system's prompt reader reads them, "
-            "matched back to the task's queries and corpus (whitespace-collapsed, prefix match)",
+            "prompt": PROMPT_RULE,
             "qrels": {"source": self.k.source, "sha256": self.k.qrels_hash},
             "noise_model": noise_model(self.spec),
-            "unmatched": "a candidate matched to no document or group is graded 0",
+            "unmatched": UNMATCHED_RULE,
         }
         files = dict(sorted(self.k.group_files.items()))
         if files:
-            out["groups"] = {
-                "rule": "a described group (tree internal node) is graded with the best qrels "
-                "grade among its member documents, read from these files, not from its text",
-                "files": files,
-            }
+            out["groups"] = {"rule": GROUP_RULE, "files": files}
         said = {r: d for r in readers if (d := self.readers.disclosure(r))}
         if said:
             out["readers"] = said
