@@ -97,7 +97,7 @@ class JudgePromptReader:
     answered with a 0-3 grade."""
 
     disclosure = (
-        "judge prompts: the noisy latent grade is rounded and clipped to 0-3 (the prompt's "
+        "the noisy latent grade is rounded and clipped to 0-3 (the prompt's "
         "scale); a flipped answer is a uniform 0-3"
     )
 

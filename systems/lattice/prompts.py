@@ -327,7 +327,7 @@ class LatticePromptReader:
     members' own first sentences)."""
 
     disclosure = (
-        "lattice prompts: an internal node is graded with the best qrels grade among its member "
+        "an internal node is graded with the best qrels grade among its member "
         "documents, read from the stored tree files, not from its summary text; slate scores are "
         "100 * latent / top qrels grade, rounded and clipped to 0-100; tree-building prompts are "
         "answered with the members' first sentences (no grades)"
