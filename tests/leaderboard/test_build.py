@@ -11,7 +11,6 @@ import pytest
 
 from harness.compare import compare
 from harness.errors import ConfigError
-from leaderboard import plots
 from leaderboard.build import build
 from leaderboard.serve import make_server
 from leaderboard.summary import SUMMARY_VERSION, pareto_front, summarise
@@ -186,10 +185,14 @@ def test_builds_from_the_repository_results_folder(tmp_path: Path) -> None:
 
 
 def test_plots_omitted_without_data_and_drawn_with_it(store: Path, tmp_path: Path) -> None:
+    from systems.starbucks_plots import starbucks_grids
+    from tasks.limit_plots import limit_recall_vs_dim
+    from tasks.llmjudge.plots import judge_agreement
+
     s = summarise(store)
-    assert plots.starbucks_grids(s) == []
-    assert plots.limit_recall_vs_dim(s) is None
-    assert plots.judge_agreement(s) is None
+    assert starbucks_grids(s) == []
+    assert limit_recall_vs_dim(s) is None
+    assert judge_agreement(s) is None
     grid = [{"layers": n, "dim": d, "score": n * d / 1000} for n in (2, 4) for d in (32, 64)]
     write_fake_result(store, "sts", "starbucks", {"spearman": values(3)}, extra={"grid": grid})
     for dim in (64, 128):
@@ -209,17 +212,17 @@ def test_plots_omitted_without_data_and_drawn_with_it(store: Path, tmp_path: Pat
         metrics={"kendall_tau": 0.8},
     )
     s = summarise(store)
-    ((label, spec),) = plots.starbucks_grids(s)
+    ((label, spec),) = starbucks_grids(s)
     assert {(c["layers"], c["dim"]) for c in spec["data"]["values"]} == {
         (2, 32),
         (2, 64),
         (4, 32),
         (4, 64),
     }
-    lim = plots.limit_recall_vs_dim(s)
+    lim = limit_recall_vs_dim(s)
     assert lim is not None
     assert sorted({r["dimension"] for r in lim["data"]["values"]}) == [64, 128]
-    judge = plots.judge_agreement(s)
+    judge = judge_agreement(s)
     assert judge is not None and judge["data"]["values"][0]["tau"] == 0.8
     site = build(store, tmp_path / "site").parent
     html = (site / "plots.html").read_text()
