@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from harness.data import Corpus, Queries, Run
     from harness.runtime import RunContext
 
@@ -84,3 +86,48 @@ class Embedder(Protocol):
     def meta(self) -> SystemMeta: ...
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> Any: ...
+
+
+# What a counter in a result's ``stats`` measures: the site sums LLM calls and tokens per query
+# and shows each listwise stage's window outcomes by these kinds, never by a counter's name.
+StatKind = Literal[
+    "llm_calls",
+    "llm_tokens",
+    "windows",
+    "windows_repaired",
+    "windows_unchanged",
+    "windows_unusable",
+]
+
+
+class StatTag(BaseModel):
+    """The kind of one stats counter, and the stage it belongs to (window counts are per stage)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: StatKind
+    stage: str = ""
+
+
+@runtime_checkable
+class DeclaresStats(Protocol):
+    """A system whose counters in ``ctx.stats`` the site should read by kind."""
+
+    def stat_tags(self) -> dict[str, StatTag]: ...
+
+
+# The counters every LLM session keeps (harness.llm.session).
+LLM_STATS = {
+    "llm_calls": StatTag(kind="llm_calls"),
+    "llm_prompt_tokens": StatTag(kind="llm_tokens"),
+    "llm_completion_tokens": StatTag(kind="llm_tokens"),
+}
+
+
+def stat_tags(stages: Iterable[object], stats: Mapping[str, Any]) -> dict[str, StatTag]:
+    """The tags of the counters a run kept: the LLM session's and its stages' own."""
+    tags = dict(LLM_STATS)
+    for s in stages:
+        if isinstance(s, DeclaresStats):
+            tags.update(s.stat_tags())
+    return {k: t for k, t in sorted(tags.items()) if k in stats}

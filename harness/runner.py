@@ -24,7 +24,7 @@ from harness.llm.session import check_llm_faults
 from harness.measures import measure
 from harness.metrics import evaluate, prepare_run
 from harness.pipeline import Pipeline, build_pipeline
-from harness.protocols import ExclusionAware, Retriever
+from harness.protocols import ExclusionAware, Retriever, stat_tags
 from harness.runopts import RunOptions, make_context, run_batch
 from harness.runtime import RunContext, log
 from harness.store import (
@@ -133,6 +133,7 @@ def store_result(record: ResultRecord) -> RunOutcome:
         seed=opts.seed,
         timings=r.timings,
         stats={**ctx.stats, "resumed_queries": r.resumed},
+        stat_tags=stat_tags(pipe.stages, ctx.stats),
         scope=scope,
         data=r.data,
     )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
-from harness.protocols import SystemMeta
+from harness.protocols import StatTag, SystemMeta
 from harness.runtime import log
 
 if TYPE_CHECKING:
@@ -85,6 +85,9 @@ class RunMetadata(BaseModel):
     seed: int
     timings: dict[str, float]
     stats: dict[str, Any] = Field(default_factory=dict)
+    stat_tags: dict[str, StatTag] = Field(
+        default_factory=dict, description="what each stats counter measures (by kind, not name)"
+    )
     scope: dict[str, Any] = Field(default_factory=dict, description="as in the metrics record")
     data: dict[str, Any] = Field(
         default_factory=dict,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from harness.data import Corpus, Queries, Run
     from harness.llm.base import LLM, Message
     from harness.llm.oracle.reading import Judgement, Question
-    from harness.protocols import SystemMeta
+    from harness.protocols import StatTag, SystemMeta
     from harness.runtime import RunContext
 
 SYSTEM = (
@@ -208,6 +208,18 @@ class SlidingWindowReranker:
     @property
     def stats_prefix(self) -> str:
         return self.name.replace("-", "_")
+
+    def stat_tags(self) -> dict[str, StatTag]:
+        """The window counters' kinds (``DeclaresStats``): the site shows them per stage."""
+        from harness.protocols import StatTag
+
+        p = self.stats_prefix
+        return {
+            f"{p}_windows": StatTag(kind="windows", stage=p),
+            f"{p}_repaired_windows": StatTag(kind="windows_repaired", stage=p),
+            f"{p}_windows_unchanged": StatTag(kind="windows_unchanged", stage=p),
+            f"{p}_windows_unusable": StatTag(kind="windows_unusable", stage=p),
+        }
 
     def meta(self) -> SystemMeta:
         return self.handle.system_meta(

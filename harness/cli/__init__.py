@@ -15,7 +15,6 @@ import typer
 from typer.core import TyperGroup
 
 from harness.cli.compare import compare_cmd
-from harness.cli.demo import demo_cmd
 from harness.cli.eval import eval_cmd
 from harness.cli.grid import grid_cmd
 from harness.cli.leaderboard import leaderboard_app
@@ -80,7 +79,6 @@ app.command("grid")(grid_cmd)
 app.command("eval")(eval_cmd)
 app.command("compare")(compare_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")
-app.command("demo")(demo_cmd)
 app.command("llm-serve")(llm_serve_command)
 app.command("oracle-sweep")(oracle_sweep_command)
 

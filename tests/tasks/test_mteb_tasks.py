@@ -14,7 +14,6 @@ from harness.protocols import SystemMeta
 from harness.runtime import RunContext
 from harness.sts import (
     LOCAL_STS,
-    MTEB_TEST_SIZE,
     STSPair,
     cosine_pairs,
     load_local_sts,
@@ -23,7 +22,7 @@ from harness.sts import (
     read_stsb_csv,
     spearman,
 )
-from tasks.mteb_tasks import MtebTask, sts_result
+from tasks.mteb_tasks import MTEB_TEST_SIZE, MtebTask, sts_result
 
 if TYPE_CHECKING:
     from pathlib import Path
