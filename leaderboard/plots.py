@@ -71,7 +71,21 @@ PLOTS: Registry[PlotSection] = Registry("plot", PLOT_GROUP)
 
 def registered_sections(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The registered sections that have data, in page order, with their specs drawn."""
-    loaded = [(n, PLOTS.get(n)) for n in PLOTS.names()]
+    from harness.runtime import log
+
+    loaded = []
+    for n in PLOTS.names():
+        try:
+            sec = PLOTS.get(n)
+        except Exception as e:  # a broken plugin must not take the site down with it
+            log.warning(
+                "plot %r (%s) failed to load: %s: %s", n, PLOTS.target(n), type(e).__name__, e
+            )
+            continue
+        if isinstance(sec, PlotSection):
+            loaded.append((n, sec))
+        else:
+            log.warning("plot %r (%s) is not a PlotSection; skipped", n, PLOTS.target(n))
     out = []
     for _, sec in sorted(loaded, key=lambda x: (x[1].position, x[0])):
         specs = sec.draw(summary)

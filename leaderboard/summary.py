@@ -131,19 +131,16 @@ _WINDOW_FIELDS = (
 
 
 def _tags(meta: RunMetadata) -> dict[str, tuple[str, str]]:
-    """Counter -> (kind, stage), from the result's ``stat_tags``. Results stored before tags
-    existed get the tags their counters' fixed names had then (``_LEGACY_TAGS``)."""
+    """Counter -> (kind, stage), from the result's ``stat_tags``; results stored before tags
+    existed are read by their counters' names, as before (``_legacy_tag``)."""
     if meta.stat_tags:
         return {k: (t.kind, t.stage) for k, t in meta.stat_tags.items()}
     return {k: t for k in meta.stats if (t := _legacy_tag(k)) is not None}
 
 
 def _legacy_tag(key: str) -> tuple[str, str] | None:
-    """Untagged (older) results: the LLM session's counters and ``{stage}_windows`` families."""
-    if key == "llm_calls":
-        return ("llm_calls", "")
-    if key in ("llm_prompt_tokens", "llm_completion_tokens"):
-        return ("llm_tokens", "")
+    """Untagged (older) results, read as the summary read them before tags: ``{stage}_windows``
+    families, then any counter whose name holds "call" or "token"."""
     for suffix, kind in (
         ("_repaired_windows", "windows_repaired"),
         ("_windows_unchanged", "windows_unchanged"),
@@ -152,6 +149,10 @@ def _legacy_tag(key: str) -> tuple[str, str] | None:
     ):
         if key.endswith(suffix):
             return (kind, key[: -len(suffix)])
+    if "call" in key:
+        return ("llm_calls", "")
+    if "token" in key:
+        return ("llm_tokens", "")
     return None
 
 

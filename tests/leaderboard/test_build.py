@@ -303,3 +303,28 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     sys_page = (tmp_path / "site" / "system-overlap.html").read_text()
     assert 'id="r-tiny-limit2"' in sys_page and 'href="#r-tiny-limit2"' in sys_page
     assert sys_page.count('<section class="result"') == 2
+
+
+def test_costs_and_windows_are_read_by_the_counters_kind_not_their_name(tmp_path: Path) -> None:
+    r = tmp_path / "results"
+    n = len(values(1))
+    tags = {
+        "asks": {"kind": "llm_calls"},
+        "words_in": {"kind": "llm_tokens"},
+        "pick_rounds": {"kind": "windows", "stage": "pick"},
+        "pick_fixed": {"kind": "windows_repaired", "stage": "pick"},
+    }
+    stats = {"asks": 2 * n, "words_in": 10 * n, "pick_rounds": 7, "pick_fixed": 1}
+    stats |= {"recall_calls": 999, "token_budget": 999, "x_windows": 5}  # untagged: not counted
+    write_fake_result(r, "t", "tagged", {"ndcg@10": values(1)}, stats=stats, stat_tags=tags)
+    # a result stored before tags existed: the LLM session's and window counters' fixed names
+    old = {"llm_calls": 3 * n, "llm_prompt_tokens": n, "rankgpt_windows": 4}
+    write_fake_result(r, "t", "legacy", {"ndcg@10": values(2)}, stats=old)
+    rows = {x["system"]: x for x in summarise(r)["tasks"][0]["results"]}
+    tagged, legacy = rows["tagged"], rows["legacy"]
+    assert tagged["cost"]["llm_calls_per_query"] == 2 and tagged["cost"]["tokens_per_query"] == 10
+    assert tagged["windows"] == [
+        {"stage": "pick", "windows": 7, "repaired": 1, "unchanged": None, "unusable": None}
+    ]
+    assert legacy["cost"]["llm_calls_per_query"] == 3 and legacy["cost"]["tokens_per_query"] == 1
+    assert [w["stage"] for w in legacy["windows"]] == ["rankgpt"]
