@@ -135,7 +135,7 @@ class Knowledge:
                     changed = True
                     break
             if changed:
-                index, leaves = PrefixIndex(), {}
+                index, leaves = PrefixIndex(), dict[str, set[str]]()
                 for groups in self._file_groups.values():
                     for desc, members in groups:
                         key = f"n{len(leaves)}"
