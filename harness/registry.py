@@ -8,6 +8,7 @@ their own package's ``[project.entry-points."harness.tasks"]`` or ``."harness.sy
 from __future__ import annotations
 
 import difflib
+import threading
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -48,13 +49,17 @@ class Registry(Generic[T]):
         self.group = group
         self._entries: dict[str, _Entry] = {}
         self._scanned = group is None
+        self._lock = threading.Lock()
 
     def _scan(self) -> None:
         if self._scanned:
             return
-        self._scanned = True
-        for ep in entry_points(group=self.group or ""):
-            self._entries.setdefault(ep.name, _Entry(ep.name, ep.value))
+        with self._lock:  # threads (the oracle server's) must never see a half-read scan
+            if self._scanned:
+                return
+            for ep in entry_points(group=self.group or ""):
+                self._entries.setdefault(ep.name, _Entry(ep.name, ep.value))
+            self._scanned = True
 
     def register(self, name: str, target: str | Callable[..., T] | type) -> None:
         """Register a ``"module:attr"`` string or an object (tests, notebooks)."""
