@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from ir_harness.data.model import Corpus, Queries, Run
     from ir_harness.run.context import RunContext
 
@@ -59,6 +61,16 @@ class ExclusionAware(Protocol):
 
 
 @runtime_checkable
+class OracleInformed(Protocol):
+    """A system whose prompts an oracle LLM answers from more than their text, named by a short
+    tag (``"tree"``: tree nodes graded by their member documents from the tree files). Results
+    with an oracle ``llm`` carry the tag in their name (``oracle[...,sees=tree]``): a different
+    bound from an oracle that reads only the prompt."""
+
+    oracle_sees: str
+
+
+@runtime_checkable
 class RelevanceJudge(Protocol):
     """Labels (query id, passage id) pairs 0-3: what judge meta-evaluation tasks run."""
 
@@ -74,3 +86,48 @@ class Embedder(Protocol):
     def meta(self) -> SystemMeta: ...
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> Any: ...
+
+
+# What a counter in a result's ``stats`` measures: the site sums LLM calls and tokens per query
+# and shows each listwise stage's window outcomes by these kinds, never by a counter's name.
+StatKind = Literal[
+    "llm_calls",
+    "llm_tokens",
+    "windows",
+    "windows_repaired",
+    "windows_unchanged",
+    "windows_unusable",
+]
+
+
+class StatTag(BaseModel):
+    """The kind of one stats counter, and the stage it belongs to (window counts are per stage)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: StatKind
+    stage: str = ""
+
+
+@runtime_checkable
+class DeclaresStats(Protocol):
+    """A system whose counters in ``ctx.stats`` the site should read by kind."""
+
+    def stat_tags(self) -> dict[str, StatTag]: ...
+
+
+# The counters every LLM session keeps (ir_harness.llm.session).
+LLM_STATS = {
+    "llm_calls": StatTag(kind="llm_calls"),
+    "llm_prompt_tokens": StatTag(kind="llm_tokens"),
+    "llm_completion_tokens": StatTag(kind="llm_tokens"),
+}
+
+
+def stat_tags(stages: Iterable[object], stats: Mapping[str, Any]) -> dict[str, StatTag]:
+    """The tags of the counters a run kept: the LLM session's and its stages' own."""
+    tags = dict(LLM_STATS)
+    for s in stages:
+        if isinstance(s, DeclaresStats):
+            tags.update(s.stat_tags())
+    return {k: t for k, t in sorted(tags.items()) if k in stats}

@@ -70,7 +70,9 @@ class Task:
       ``takes_run_set``: it accepts ``run_set`` (``harness eval --run-set``).
 
     ``system_defaults`` ({system: {option: value}}) are options applied to the pipeline's stages
-    that the user left unset (BRIGHT's query-side BM25).
+    that the user left unset (BRIGHT's query-side BM25). ``subsets_are_datasets``: each subset
+    has its own query ids (BEIR's collections), so training records compare ids per subset
+    rather than per family (``ir_harness.store.training_record.dataset_of``).
     """
 
     family: ClassVar[str]
@@ -81,6 +83,7 @@ class Task:
     limits_queries: ClassVar[bool] = False
     evaluates_files: ClassVar[bool] = False
     takes_run_set: ClassVar[bool] = False
+    subsets_are_datasets: ClassVar[bool] = False
 
     _ABILITY_METHODS: ClassVar[dict[str, str]] = {
         "has_members": "family_members",

@@ -95,19 +95,8 @@ def render(summary: dict[str, Any], out: Path) -> Path:
             "cost": plots.quality_vs_cost(t),
             "dist": {m: plots.distribution(t, m) for m in t["metrics"]},
         }
-    global_plots = {
-        "starbucks": plots.starbucks_grids(summary),
-        "limit": plots.limit_recall_vs_dim(summary),
-        "judge": plots.judge_agreement(summary),
-        "oracle": plots.oracle_sweeps(summary),
-    }
-    has_plots = bool(
-        global_plots["starbucks"]
-        or global_plots["limit"]
-        or global_plots["judge"]
-        or global_plots["oracle"]
-        or any(p["cost"] for p in task_plots.values())
-    )
+    sections = plots.registered_sections(summary)
+    has_plots = bool(sections or any(p["cost"] for p in task_plots.values()))
     common = {
         "summary": summary,
         "kinds": kinds,
@@ -153,7 +142,7 @@ def render(summary: dict[str, Any], out: Path) -> Path:
         rs = [r for r in results if r["system"] == s["system"]]
         write(f"system-{s['slug']}.html", "system.html", system=s, results=rs)
     if has_plots:
-        write("plots.html", "plots.html", plots=global_plots, task_plots=task_plots)
+        write("plots.html", "plots.html", sections=sections, task_plots=task_plots)
     return out / "index.html"
 
 

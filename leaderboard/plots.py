@@ -2,12 +2,22 @@
 
 Each function returns ``None`` when the summary holds no data for that plot, so the pages omit
 it instead of drawing an empty frame. Data is inlined in the spec; nothing is fetched.
+
+The plots page draws the plots that packages register (entry-point group ``harness.plots``,
+name -> ``module:attr`` of a ``PlotSection`` instance): a task or system ships the plot of its
+own statistics, and the site names none of them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ir_harness.registry import Registry
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 Spec = dict[str, Any]
@@ -32,6 +42,71 @@ def _kind_color(kinds: list[str]) -> dict[str, Any]:
         "title": "final stage",
         "scale": {"domain": domain, "range": [KIND_COLORS[k] for k in domain]},
     }
+
+
+PLOT_GROUP = "harness.plots"
+
+
+@dataclass(frozen=True)
+class PlotSection:
+    """One section of the plots page, registered under ``harness.plots``.
+
+    ``draw(summary)`` returns ``(label, spec)`` pairs (empty: the section is omitted). One spec
+    is drawn with element id ``key`` and ``caption``; several (or ``grid``) go side by side as
+    ``key-0``, ``key-1``, ... ``intro_html`` is trusted markup from the registering package.
+    ``position`` orders sections on the page (then the entry-point name).
+    """
+
+    key: str
+    heading: str
+    draw: Callable[[dict[str, Any]], list[tuple[str, Spec]]]
+    caption: str = ""
+    intro_html: str = ""
+    grid: bool = False
+    position: int = 100
+
+
+PLOTS: Registry[PlotSection] = Registry("plot", PLOT_GROUP)
+
+
+def registered_sections(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The registered sections that have data, in page order, with their specs drawn."""
+    from ir_harness.run.context import log
+
+    loaded = []
+    for n in PLOTS.names():
+        try:
+            sec = PLOTS.get(n)
+        except Exception as e:  # a broken plugin must not take the site down with it
+            log.warning(
+                "plot %r (%s) failed to load: %s: %s", n, PLOTS.target(n), type(e).__name__, e
+            )
+            continue
+        if isinstance(sec, PlotSection):
+            loaded.append((n, sec))
+        else:
+            log.warning("plot %r (%s) is not a PlotSection; skipped", n, PLOTS.target(n))
+    out = []
+    for _, sec in sorted(loaded, key=lambda x: (x[1].position, x[0])):
+        specs = sec.draw(summary)
+        if specs:
+            out.append({"section": sec, "specs": specs, "grid": sec.grid or len(specs) > 1})
+    return out
+
+
+def single(fn: Callable[[dict[str, Any]], Spec | None]) -> Callable[[dict[str, Any]], list]:
+    """Adapt a one-plot function (None when no data) to ``PlotSection.draw``."""
+
+    def draw(summary: dict[str, Any]) -> list[tuple[str, Spec]]:
+        spec = fn(summary)
+        return [] if spec is None else [("", spec)]
+
+    return draw
+
+
+def base_spec(title: str, data: list[dict[str, Any]], width: int = 420, height: int = 280) -> Spec:
+    """An empty Vega-Lite spec with inlined data (plugins add ``layer`` or ``mark``)."""
+    return _base(title, data, width, height)
 
 
 def _base(title: str, data: list[dict[str, Any]], width: int = 420, height: int = 280) -> Spec:
@@ -150,139 +225,6 @@ def distribution(task: dict[str, Any], metric: str) -> Spec | None:
     return spec
 
 
-def starbucks_grids(summary: dict[str, Any]) -> list[tuple[str, Spec]]:
-    """One layer x dim heatmap per result whose ``extra["grid"]`` holds such cells."""
-    out = []
-    for t in summary["tasks"]:
-        for r in t["results"]:
-            grid = (r.get("extra") or {}).get("grid")
-            if not isinstance(grid, list):
-                continue
-            cells = [
-                {"layers": c["layers"], "dim": c["dim"], "score": c["score"]}
-                for c in grid
-                if isinstance(c, dict) and {"layers", "dim", "score"} <= c.keys()
-            ]
-            if not cells:
-                continue
-            spec = _base(f"{r['system']} on {t['task']}: score by layers x dim", cells, 360, 260)
-            enc = {
-                "x": {"field": "dim", "type": "ordinal", "title": "embedding dim"},
-                "y": {
-                    "field": "layers",
-                    "type": "ordinal",
-                    "title": "layers",
-                    "sort": "descending",
-                },
-            }
-            spec["layer"] = [
-                {
-                    "mark": "rect",
-                    "encoding": {
-                        **enc,
-                        "color": {"field": "score", "type": "quantitative", "title": "score"},
-                        "tooltip": [
-                            {"field": "layers", "type": "ordinal"},
-                            {"field": "dim", "type": "ordinal"},
-                            {"field": "score", "type": "quantitative", "format": ".4f"},
-                        ],
-                    },
-                },
-                {
-                    "mark": {"type": "text", "fontSize": 10},
-                    "encoding": {**enc, "text": {"field": "score", "format": ".3f"}},
-                },
-            ]
-            out.append((f"{t['task']} / {r['system']}", spec))
-    return out
-
-
-def limit_recall_vs_dim(summary: dict[str, Any]) -> Spec | None:
-    """LIMIT recall@k against embedding dimension, for results that declare a dimension."""
-    rows = []
-    for t in summary["tasks"]:
-        if not t["family"].startswith("limit"):
-            continue
-        for r in t["results"]:
-            if r.get("dimension") is None:
-                continue
-            for m, v in r["metrics"].items():
-                if m.lower().startswith("recall") and v is not None:
-                    rows.append(
-                        {
-                            "task": t["task"],
-                            "system": r["system"],
-                            "dimension": r["dimension"],
-                            "metric": m,
-                            "recall": v,
-                            "series": f"{t['task']} {m}",
-                        }
-                    )
-    if not rows:
-        return None
-    spec = _base("LIMIT: recall against embedding dimension", rows, 460, 300)
-    x = {"field": "dimension", "type": "quantitative", "scale": {"type": "log", "base": 2}}
-    y = {"field": "recall", "type": "quantitative", "scale": {"domain": [0, 1]}}
-    spec["layer"] = [
-        {
-            "mark": {"type": "line", "point": True},
-            "encoding": {
-                "x": x,
-                "y": y,
-                "color": {"field": "series", "type": "nominal", "title": "task / metric"},
-                "detail": {"field": "system", "type": "nominal"},
-                "tooltip": [
-                    {"field": "system", "type": "nominal"},
-                    {"field": "task", "type": "nominal"},
-                    {"field": "metric", "type": "nominal"},
-                    {"field": "dimension", "type": "quantitative"},
-                    {"field": "recall", "type": "quantitative", "format": ".4f"},
-                ],
-            },
-        }
-    ]
-    return spec
-
-
-def judge_agreement(summary: dict[str, Any]) -> Spec | None:
-    """LLMJudge submissions: Cohen's kappa (label agreement) against Kendall's tau (ranking)."""
-    rows = []
-    for t in summary["tasks"]:
-        if t["family"] != "llmjudge":
-            continue
-        for r in t["results"]:
-            if r.get("simulated"):
-                continue  # oracle judges have their own plot (kappa against noise)
-            k, tau = r["metrics"].get("cohen_kappa"), r["metrics"].get("kendall_tau")
-            if k is not None and tau is not None:
-                rows.append({"system": r["system"], "task": t["task"], "kappa": k, "tau": tau})
-    if not rows:
-        return None
-    spec = _base("LLM judges: Cohen's κ against Kendall's τ", rows, 420, 300)
-    x = {"field": "kappa", "type": "quantitative", "title": "Cohen's κ (labels)"}
-    y = {"field": "tau", "type": "quantitative", "title": "Kendall's τ (system ranking)"}
-    spec["layer"] = [
-        {
-            "mark": {"type": "point", "filled": True, "size": 80},
-            "encoding": {
-                "x": x,
-                "y": y,
-                "color": {"field": "task", "type": "nominal"},
-                "tooltip": [
-                    {"field": "system", "type": "nominal"},
-                    {"field": "kappa", "type": "quantitative", "format": ".3f"},
-                    {"field": "tau", "type": "quantitative", "format": ".3f"},
-                ],
-            },
-        },
-        {
-            "mark": {"type": "text", "align": "left", "dx": 6, "dy": -6, "fontSize": 11},
-            "encoding": {"x": x, "y": y, "text": {"field": "system"}},
-        },
-    ]
-    return spec
-
-
 _ORACLE_OPT = re.compile(r"(?<=[\[,])llm=oracle\[[^\]]*\],?")
 REAL_BASELINE_KINDS = frozenset({"lexical", "dense", "trained", "reranker"})
 
@@ -357,3 +299,16 @@ def oracle_sweeps(summary: dict[str, Any]) -> list[tuple[str, Spec]]:
         spec["layer"] = layers
         out.append((t["task"], spec))
     return out
+
+
+ORACLE_SWEEPS = PlotSection(
+    key="oracle",
+    heading="Quality against LLM quality (oracle sweeps)",
+    draw=oracle_sweeps,
+    intro_html='Each LLM system driven by the <span class="kind kind-oracle">oracle</span>, a '
+    "simulated LLM that answers from the qrels with Gaussian noise of σ on the true grade "
+    "(σ = 0: perfect). Lines: mean over oracle seeds; dashed rules: non-LLM results on the same "
+    "task. Oracle results are simulations, never ranked with real systems.",
+    grid=True,
+    position=40,
+)

@@ -102,7 +102,7 @@ def _dimension(meta: RunMetadata) -> int | None:
 
 
 def _cost(metrics: MetricsRecord, meta: RunMetadata) -> dict[str, float | None]:
-    """Time and LLM usage per query; stats keys naming calls or tokens are divided by n."""
+    """Time and LLM usage per query: the counters tagged as LLM calls or tokens, divided by n."""
     n = max(1, metrics.n_queries)
     t = meta.timings
     cost: dict[str, float | None] = {
@@ -113,8 +113,8 @@ def _cost(metrics: MetricsRecord, meta: RunMetadata) -> dict[str, float | None]:
         "llm_calls_per_query": None,
         "tokens_per_query": None,
     }
-    calls = [v for k, v in meta.stats.items() if "call" in k and isinstance(v, int | float)]
-    tokens = [v for k, v in meta.stats.items() if "token" in k and isinstance(v, int | float)]
+    calls = _counters(meta, "llm_calls")
+    tokens = _counters(meta, "llm_tokens")
     if calls:
         cost["llm_calls_per_query"] = sum(calls) / n
     if tokens:
@@ -122,26 +122,62 @@ def _cost(metrics: MetricsRecord, meta: RunMetadata) -> dict[str, float | None]:
     return cost
 
 
-def _windows(meta: RunMetadata) -> list[dict[str, Any]]:
-    """Listwise window outcomes per stage (``{p}_windows`` and its repaired / unchanged /
-    unusable counts), so a stage that moved nothing is visible; empty for other systems."""
-    st = meta.stats
+_WINDOW_FIELDS = (
+    ("repaired", "windows_repaired"),
+    ("unchanged", "windows_unchanged"),
+    ("unusable", "windows_unusable"),
+)
+
+
+def _tags(meta: RunMetadata) -> dict[str, tuple[str, str]]:
+    """Counter -> (kind, stage), from the result's ``stat_tags``; results stored before tags
+    existed are read by their counters' names, as before (``_legacy_tag``)."""
+    if meta.stat_tags:
+        return {k: (t.kind, t.stage) for k, t in meta.stat_tags.items()}
+    return {k: t for k in meta.stats if (t := _legacy_tag(k)) is not None}
+
+
+def _legacy_tag(key: str) -> tuple[str, str] | None:
+    """Untagged (older) results, read as the summary read them before tags: ``{stage}_windows``
+    families, then any counter whose name holds "call" or "token"."""
+    for suffix, kind in (
+        ("_repaired_windows", "windows_repaired"),
+        ("_windows_unchanged", "windows_unchanged"),
+        ("_windows_unusable", "windows_unusable"),
+        ("_windows", "windows"),
+    ):
+        if key.endswith(suffix):
+            return (kind, key[: -len(suffix)])
+    if "call" in key:
+        return ("llm_calls", "")
+    if "token" in key:
+        return ("llm_tokens", "")
+    return None
+
+
+def _counters(meta: RunMetadata, kind: str) -> list[float]:
     return [
-        {
-            "stage": k[: -len("_windows")],
-            "windows": v,
-            **{
-                name: st.get(key.format(p=k[: -len("_windows")]))
-                for name, key in (
-                    ("repaired", "{p}_repaired_windows"),
-                    ("unchanged", "{p}_windows_unchanged"),
-                    ("unusable", "{p}_windows_unusable"),
-                )
-            },
-        }
-        for k, v in sorted(st.items())
-        if k.endswith("_windows") and not k.endswith("_repaired_windows") and isinstance(v, int)
+        v
+        for k, (kd, _) in _tags(meta).items()
+        if kd == kind and isinstance(v := meta.stats.get(k), int | float)
     ]
+
+
+def _windows(meta: RunMetadata) -> list[dict[str, Any]]:
+    """Listwise window outcomes per stage (counters tagged ``windows`` and its repaired /
+    unchanged / unusable counts), so a stage that moved nothing is visible; empty otherwise."""
+    tags = _tags(meta)
+    by_stage = {(st, kind): k for k, (kind, st) in tags.items()}
+    out = []
+    for k, (kind, stage) in sorted(tags.items()):
+        v = meta.stats.get(k)
+        if kind != "windows" or not isinstance(v, int):
+            continue
+        fields = {
+            name: meta.stats.get(by_stage.get((stage, kd), "")) for name, kd in _WINDOW_FIELDS
+        }
+        out.append({"stage": stage, "windows": v, **fields})
+    return out
 
 
 def _distribution(values: dict[str, float]) -> dict[str, float] | None:

@@ -335,6 +335,8 @@ def simulated(meta: dict[str, Any]) -> bool:
 def oracle_table(db: dict) -> list[str]:
     """Main metric against the oracle's noise sigma, per task and LLM system (mean over seeds)."""
     from ir_harness.leaderboard.plots import sweep_name
+    from ir_harness.llm.oracle.backend import GROUP_RULE, PROMPT_RULE, UNMATCHED_RULE
+    from ir_harness.llm.oracle.reading import registered_readers
     from ir_harness.llm.oracle.spec import oracle_part, parse_oracle
 
     cells: dict[tuple[str, str], dict[float, list[float]]] = {}
@@ -354,6 +356,7 @@ def oracle_table(db: dict) -> list[str]:
         cells.setdefault(key, {}).setdefault(o.noise, []).append(m["main_score"])
         i = info.setdefault(key, {"metric": m["main_metric"], "n": m["n_queries"], "seeds": set()})
         i["seeds"].add(o.seed)
+        i.setdefault("sees", set()).add(oracle_sees(llm.get("sees"), system))
         if o.noise == 0:
             calls = (meta.get("stats") or {}).get("llm_calls", 0)
             hits = (meta.get("stats") or {}).get("llm_cache_hits", 0)
@@ -361,6 +364,8 @@ def oracle_table(db: dict) -> list[str]:
     if not cells:
         return ["(no stored oracle results)"]
     sigmas = sorted({s for c in cells.values() for s in c})
+    readers = registered_readers()
+    rules = [f"{n}: {readers.disclosure(n)}" for n in readers.readers if readers.disclosure(n)]
     lines = [
         "### Oracle sweeps: each LLM system driven by a simulated LLM answering from the qrels",
         "The oracle (`--llm oracle[noise=SIGMA,seed=S]`, served over HTTP by `harness "
@@ -369,10 +374,18 @@ def oracle_table(db: dict) -> list[str]:
         "hits (LATTICE's include the tree build's summaries). Simulations: never compared with "
         "real systems.",
         "",
+        f"What the oracle sees: {PROMPT_RULE}; graded from the task's qrels (or `qrels=FILE`); "
+        f"{UNMATCHED_RULE}; {GROUP_RULE}. Each system's prompt reader adds its own rule: "
+        + "; ".join(rules)
+        + ". A system that lets the oracle read more than its prompt says so in its name "
+        "(`sees=tree`): a tree-informed oracle is a different bound from one that reads only "
+        "the prompt. The column *oracle saw* repeats each result's stored record (qrels hash, "
+        "tree files); results stored before these records existed say so.",
+        "",
         "| task | LLM system | metric | queries | seeds | "
         + " | ".join(f"sigma={s:g}" for s in sigmas)
-        + " | LLM calls / query (sigma 0) |",
-        "|---|---|---|---|---|" + "---|" * len(sigmas) + "---|",
+        + " | LLM calls / query (sigma 0) | oracle saw |",
+        "|---|---|---|---|---|" + "---|" * len(sigmas) + "---|---|",
     ]
     for (task, system), by_sigma in cells.items():
         i = info[(task, system)]
@@ -380,9 +393,41 @@ def oracle_table(db: dict) -> list[str]:
         lines.append(
             f"| {task} | {system} | {i['metric']} | {i['n']} | "
             f"{','.join(map(str, sorted(i['seeds'])))} | {' | '.join(vals)} | "
-            f"{fmt(i.get('calls'), 1)} |"
+            f"{fmt(i.get('calls'), 1)} | {'; '.join(sorted(i['sees']))} |"
         )
     return lines
+
+
+def informed_by(system: str) -> list[str]:
+    """What the system's stages let an oracle read beyond the prompt (``oracle_sees``)."""
+    from ir_harness.registry import SYSTEMS
+
+    out = []
+    for stage in system.split("[", 1)[0].split(">"):
+        if stage in SYSTEMS and (tag := getattr(SYSTEMS.get(stage), "oracle_sees", None)):
+            out.append(str(tag))
+    return out
+
+
+def oracle_sees(sees: Any, system: str) -> str:
+    """One cell from a result's stored ``sees`` record (see ``ir_harness.llm.oracle.backend``)."""
+    if not isinstance(sees, dict):
+        tags = informed_by(system)
+        if tags and "sees=" not in system:
+            return (
+                f"not recorded (stored before oracle records); sees {'+'.join(tags)} although "
+                "its name predates `sees=`"
+            )
+        return "not recorded (stored before oracle records)"
+    q = sees.get("qrels") or {}
+    parts = [f"qrels sha256 {q['sha256'][:12]}" if q.get("sha256") else "qrels hash on server"]
+    groups = sees.get("groups") or {}
+    files = groups.get("files")
+    if files:
+        parts.append(f"{len(files)} tree file(s)")
+    elif groups:
+        parts.append("tree files on server")
+    return ", ".join(parts)
 
 
 def main() -> None:

@@ -19,18 +19,42 @@ from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.model import ranked
 from ir_harness.llm.handle import LLMHandle
-from ir_harness.llm.judge_prompt import PROMPT
 from ir_harness.llm.progress import LLMProgress
 from ir_harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Queries, Run
-    from ir_harness.llm.base import LLM
+    from ir_harness.llm.base import LLM, Message
+    from ir_harness.llm.oracle.reading import Judgement, Question
     from ir_harness.protocols import SystemMeta
     from ir_harness.run.context import RunContext
 
 Pair = tuple[str, str]
 Item = tuple[str, str, str, str]
+
+
+# The LLMJudge 2024 reference prompt for grading a (query, passage) pair 0-3.
+PROMPT = """You are a search quality rater evaluating the relevance of passages. Given a query and a passage, you must provide a score on an integer scale of 0 to 3 with the following meanings:
+
+3 = Perfectly relevant: The passage is dedicated to the query and contains the exact answer.
+2 = Highly relevant: The passage has some answer for the query, but the answer may be a bit unclear, or hidden amongst extraneous information.
+1 = Related: The passage seems related to the query but does not answer it.
+0 = Irrelevant: The passage has nothing to do with the query.
+
+Assume that you are writing an answer to the query. If the passage seems to be related to the query but does not include any answer to the query, mark it 1. If you would use any of the information contained in the passage in such an answer, mark it 2. If the passage is primarily about the query, or contains vital information about the topic, mark it 3. Otherwise, mark it 0.
+
+Query
+A person has typed [{query}] into a search engine.
+
+Result
+Consider the following passage.
+—BEGIN Passage CONTENT—
+{passage}
+—END Passage CONTENT—
+
+Instructions
+Consider the underlying intent of the search, and decide on a final score of the relevancy of query to the passage given the context. Answer with the score only.
+Score:"""
 
 
 _GRADE = re.compile(r"(?<![\d.])([0-3])(?![\d.]\d|\d)")
@@ -47,6 +71,43 @@ def build_prompt(query: str, passage: str, max_words: int | None = None) -> str:
     if max_words:
         passage = " ".join(passage.split()[:max_words])
     return PROMPT.replace("{query}", query).replace("{passage}", passage)
+
+
+def read_prompt(text: str) -> tuple[str, str] | None:
+    """(query, passage) of a ``build_prompt`` text, else None: its inverse, for the oracle."""
+    head, rest = PROMPT.split("{query}", 1)
+    mid, tail = rest.split("{passage}", 1)
+    if not (text.startswith(head) and text.endswith(tail) and mid in text):
+        return None
+    body = text[len(head) : len(text) - len(tail)]
+    query, _, passage = body.partition(mid)
+    return query, passage
+
+
+def _write_grade(j: Judgement) -> str:
+    import numpy as np
+
+    if j.flipped:
+        return str(int(j.rng.integers(0, 4)))
+    return str(int(np.clip(np.rint(j.latent[0]), 0, 3)))
+
+
+class JudgePromptReader:
+    """Prompt reader (entry point ``harness.prompt_readers``) of ``build_prompt``: one passage,
+    answered with a 0-3 grade."""
+
+    disclosure = (
+        "the noisy latent grade is rounded and clipped to 0-3 (the prompt's "
+        "scale); a flipped answer is a uniform 0-3"
+    )
+
+    def read(self, messages: list[Message]) -> Question | None:
+        from ir_harness.llm.oracle.reading import Question
+
+        got = read_prompt(messages[-1]["content"])
+        if got is None:
+            return None
+        return Question("judge", got[0], [got[1]], _write_grade)
 
 
 class LLMJudge:

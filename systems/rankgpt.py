@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from ir_harness.data.model import Corpus, Queries, Run
     from ir_harness.llm.base import LLM, Message
-    from ir_harness.protocols import SystemMeta
+    from ir_harness.llm.oracle.reading import Judgement, Question
+    from ir_harness.protocols import StatTag, SystemMeta
     from ir_harness.run.context import RunContext
 
 SYSTEM = (
@@ -78,6 +79,56 @@ def build_messages(query: str, passages: list[str], max_words: int = 300) -> lis
         "do not say any word or explain."
     )
     return conversation(SYSTEM, query, passages, max_words, suffix)
+
+
+_HEAD = re.compile(
+    r"^I will provide you with (?P<n>\d+) passages, each indicated by number identifier \[\]\."
+    r"\s*\nRank the passages based on their relevance to query: (?P<q>.*)\.$",
+    re.S,
+)
+_PASSAGE_TURN = re.compile(r"^\[(?P<i>\d+)\] (?P<text>.*)$", re.S)
+
+
+def read_conversation(msgs: list[Message]) -> tuple[str, list[str]] | None:
+    """(query, passages in prompt order) of a ``conversation`` (RankGPT's or DeAR's), else None.
+
+    The inverse of ``conversation`` above; the oracle LLM reads prompts through it."""
+    if len(msgs) < 4 or msgs[0]["role"] != "system":
+        return None
+    m = _HEAD.match(msgs[1]["content"])
+    if m is None:
+        return None
+    passages: dict[int, str] = {}
+    for turn in msgs[2:]:
+        if turn["role"] != "user":
+            continue
+        p = _PASSAGE_TURN.match(turn["content"])
+        if p is not None:
+            passages[int(p.group("i"))] = p.group("text")
+    n = int(m.group("n"))
+    if sorted(passages) != list(range(1, n + 1)):
+        return None
+    return m.group("q"), [passages[i] for i in range(1, n + 1)]
+
+
+def _write_permutation(j: Judgement) -> str:
+    from ir_harness.llm.oracle.reading import ranking
+
+    order, _ = ranking(j)
+    return " > ".join(f"[{i + 1}]" for i in order)
+
+
+class ConversationReader:
+    """Prompt reader (entry point ``harness.prompt_readers``) of every ``conversation``: RankGPT
+    and DeAR listwise, which builds its prompts with it. The answer is ``[i] > [j] > ...``."""
+
+    def read(self, messages: list[Message]) -> Question | None:
+        from ir_harness.llm.oracle.reading import Question
+
+        got = read_conversation(messages)
+        if got is None:
+            return None
+        return Question("listwise", got[0], got[1], _write_permutation)
 
 
 def parse_permutation(text: str, n: int) -> tuple[list[int], bool]:
@@ -157,6 +208,18 @@ class SlidingWindowReranker:
     @property
     def stats_prefix(self) -> str:
         return self.name.replace("-", "_")
+
+    def stat_tags(self) -> dict[str, StatTag]:
+        """The window counters' kinds (``DeclaresStats``): the site shows them per stage."""
+        from ir_harness.protocols import StatTag
+
+        p = self.stats_prefix
+        return {
+            f"{p}_windows": StatTag(kind="windows", stage=p),
+            f"{p}_repaired_windows": StatTag(kind="windows_repaired", stage=p),
+            f"{p}_windows_unchanged": StatTag(kind="windows_unchanged", stage=p),
+            f"{p}_windows_unusable": StatTag(kind="windows_unusable", stage=p),
+        }
 
     def meta(self) -> SystemMeta:
         return self.handle.system_meta(

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ir_harness.corpus.sources import load_corpus_file
-from ir_harness.data.formats import read_beir_tsv_qrels, read_jsonl_queries
+from ir_harness.data.formats import read_jsonl_queries, read_tsv_qrels
 from ir_harness.data.model import Corpus, TaskData
 from ir_harness.data.spec import DataSourceSpec, TaskSpec
 from ir_harness.errors import ConfigError
@@ -106,7 +106,7 @@ def read_beir_folder(folder: Path, split: str = "test", corpus: bool = True) -> 
     ``corpus=False`` leaves the corpus empty: scoring a run needs only queries and qrels, and
     parsing a large ``corpus.jsonl`` was a second of every ``harness eval`` (issue 16).
     """
-    qrels = read_beir_tsv_qrels(folder / "qrels" / f"{split}.tsv")
+    qrels = read_tsv_qrels(folder / "qrels" / f"{split}.tsv")
     queries = {q: t for q, t in read_jsonl_queries(folder / "queries.jsonl").items() if q in qrels}
     return TaskData(
         corpus=load_corpus_file(folder / "corpus.jsonl") if corpus else Corpus([]),
@@ -158,6 +158,7 @@ class BeirTask(Task):
     )
 
     has_members: ClassVar[bool] = True
+    subsets_are_datasets: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:
         return [*DATASETS, *RESTRICTED]

@@ -9,6 +9,7 @@ functions and ``TYPE_CHECKING`` blocks), so a lazy import cannot hide a dependen
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,3 +232,152 @@ def test_forbidden_edges_are_reported() -> None:
         "ir_harness.systems.s -> ir_harness.tasks.y",
         "ir_harness.x -> ir_harness.tasks.y",
     ]
+
+
+# ---------------------------------------------------------------- the core names no plugin
+CORE = ("core", "kernels", "leaderboard")  # areas (see area())
+# Registered names that are also ordinary words of the core's vocabulary (``limit_queries``,
+# ``@limit10``, "judged"): they count only as a task or system spec inside a string
+# ("limit/...", "judge[...]", "bm25>judge"), not as a word.
+COMMON_WORDS = frozenset({"limit", "judge", "demo", "hashing", "synthetic"})
+# (module, name): what must stay, each with its reason. Kept explicit and small.
+ALLOWED = {
+    # the PyPI distribution "mteb" (an optional dependency), whose version every result records
+    # next to torch's and pyserini's: a package, not the task family of the same name
+    ("ir_harness.store.envinfo", "mteb"),
+}
+
+
+def registered_names() -> set[str]:
+    """Every task and system name the project's pyproject registers, minus the names that are
+    also stage kinds (``SystemKind``: "lexical", "dense" name what a stage is, not a plugin)."""
+    import tomllib
+    from typing import get_args
+
+    from ir_harness.protocols import SystemKind
+
+    eps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "entry-points"
+    ]
+    names = set(eps["harness.tasks"]) | set(eps["harness.systems"])
+    return names - set(get_args(SystemKind))
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
+            out.add(id(body[0].value))
+    return out
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+def names_in(text: str, names: set[str], *, is_string: bool) -> set[str]:
+    """Registered names that ``text`` (an identifier or a string constant) names."""
+    words = _words(text)
+    found = set()
+    for name in names:
+        if name in COMMON_WORDS:
+            spec = rf"(^|>){re.escape(name)}[/\[>]|>{re.escape(name)}$"
+            if is_string and re.search(spec, text.strip(), flags=re.I):
+                found.add(name)
+            continue
+        w = _words(name)
+        if any(words[i : i + len(w)] == w for i in range(len(words) - len(w) + 1)):
+            found.add(name)
+    return found
+
+
+def plugin_names_in_core(names: set[str] | None = None) -> list[str]:
+    """``module:line: name in 'text'`` for every identifier or string constant (docstrings and
+    comments aside) of the core that names a registered task or system."""
+    names = registered_names() if names is None else names
+    out = []
+    for module, path in sorted(project_modules().items()):
+        if area(module) not in CORE:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
+            text, is_string = None, False
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) in docs:
+                    continue
+                text, is_string = node.value, True
+            elif isinstance(node, ast.Name):
+                text = node.id
+            elif isinstance(node, ast.Attribute):
+                text = node.attr
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                text = node.name
+            elif isinstance(node, ast.arg):
+                text = node.arg
+            elif isinstance(node, ast.keyword) and node.arg:
+                text = node.arg
+            elif isinstance(node, ast.alias):
+                text = node.asname or node.name
+            if text is None:
+                continue
+            for name in sorted(names_in(text, names, is_string=is_string)):
+                if (module, name) not in ALLOWED:
+                    out.append(f"{module}:{getattr(node, 'lineno', 0)}: {name} in {text[:60]!r}")
+    return sorted(set(out))
+
+
+def core_imports_plugins(graph: dict[str, set[str]]) -> list[str]:
+    """Imports from the core (``harness``, ``kernels``, ``leaderboard``) of a plugin module."""
+    return [
+        f"{src} -> {t}"
+        for src, targets in sorted(graph.items())
+        if area(src) in CORE
+        for t in sorted(targets)
+        if area(t) in PLUGIN_AREAS
+    ]
+
+
+def test_core_imports_no_plugin() -> None:
+    assert core_imports_plugins(import_graph()) == []
+
+
+def test_core_names_no_registered_task_or_system() -> None:
+    assert plugin_names_in_core() == []
+
+
+def test_registered_names_come_from_the_entry_points() -> None:
+    names = registered_names()
+    assert {"bm25", "rankgpt", "lattice", "trec-dl", "beir", "llmjudge"} <= names
+    assert "dense" not in names  # a stage kind as much as a system: see registered_names
+
+
+def test_name_check_sees_identifiers_strings_and_specs_not_docstrings(tmp_path: Path) -> None:
+    names = {"rankgpt", "trec-dl", "judge"}
+    assert names_in("read_rankgpt_prompt", names, is_string=False) == {"rankgpt"}
+    assert names_in("trec-dl/2019", names, is_string=True) == {"trec-dl"}
+    assert names_in("TREC_DL_YEARS", names, is_string=False) == {"trec-dl"}
+    assert names_in("bm25>judge", names, is_string=True) == {"judge"}
+    assert names_in("judged pairs", names, is_string=True) == set()
+    assert names_in("judge_pairs", names, is_string=False) == set()  # a word, not the system
+    src = tmp_path / "m.py"
+    src.write_text('"""rankgpt in a docstring is fine."""\nX = "rankgpt"  # a comment: rankgpt\n')
+    tree = ast.parse(src.read_text())
+    docs = _docstrings(tree)
+    strings = [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    ]
+    assert strings == ["rankgpt"]
+
+
+def test_core_import_rule_reports_edges() -> None:
+    graph = {"leaderboard.x": {"systems.y"}, "kernels.k": {"tasks.t"}, "tasks.t": set()}
+    assert core_imports_plugins(graph) == ["kernels.k -> tasks.t", "leaderboard.x -> systems.y"]

@@ -39,16 +39,23 @@ def _harness(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_package_is_one_file_per_plugin_and_one_entry_point_line_each() -> None:
     modules = sorted(p.name for p in (PKG / "harness_test_plugin").glob("*.py"))
-    assert modules == ["__init__.py", "system.py", "task.py"]
+    assert modules == ["__init__.py", "pick.py", "system.py", "task.py"]
     toml = (PKG / "pyproject.toml").read_text()
     assert 'plugin-overlap = "harness_test_plugin.system:WordOverlap"' in toml
     assert 'plugin-tiny = "harness_test_plugin.task:TinyTask"' in toml
-    core = Path(__file__).parent.parent / "harness"
-    assert not [p for p in core.rglob("*.py") if "plugin_pkg" in p.read_text()]
+    assert 'plugin-pick = "harness_test_plugin.pick:PickPromptReader"' in toml
+    assert 'plugin-pick = "harness_test_plugin.pick:PICK_PLOT"' in toml
+    root = Path(__file__).parent.parent
+    core = [p for d in ("harness", "kernels", "leaderboard") for p in (root / d).rglob("*.*")]
+    marks = ("plugin_pkg", "harness_test_plugin", "plugin-pick", "plugin-overlap")
+    assert not [p for p in core if p.suffix in (".py", ".html") and any(
+        m in p.read_text(encoding="utf-8") for m in marks
+    )]  # fmt: skip
 
 
 def test_plugins_pass_the_conformance_checks() -> None:
     check_system_plugin(SYSTEMS.get("plugin-overlap"))
+    check_system_plugin(SYSTEMS.get("plugin-pick"))
     check_task_plugin(TASKS.get("plugin-tiny"))
 
 
@@ -78,3 +85,38 @@ def test_harness_run_runs_them(tmp_path: Path) -> None:
         "q1 Q0 d1 2 1 plugin-overlap",
         "q2 Q0 d3 1 1 plugin-overlap",
     ]
+
+
+# ---------------------------------------------------------------- its prompt reader and its plot
+def test_the_oracle_reads_the_plugins_prompt_through_its_reader() -> None:
+    from harness_test_plugin.pick import build_prompt
+
+    from ir_harness.llm.base import Request, as_messages
+    from ir_harness.llm.oracle.backend import OracleLLM
+    from ir_harness.llm.oracle.knowledge import Knowledge
+
+    data = TASKS.get("plugin-tiny")().load("", None)
+    k = Knowledge(data.queries, data.corpus, data.qrels, corpus_hash=data.corpus.content_hash)
+    o = OracleLLM("oracle", k, task="plugin-tiny")
+    texts = [data.corpus[d].full_text for d in ("d1", "d3", "d2")]  # relevant d2 is third
+    prompt = build_prompt(data.queries["q1"], texts)
+    assert o.generate(Request(messages=as_messages(prompt))).text == "3"
+    assert o.counts["pick"] == 1 and "plugin-pick" in o.describe()["sees"]["readers"]
+
+
+def test_a_run_with_the_oracle_uses_the_reader_and_the_site_draws_the_plugins_plot(
+    tmp_path: Path,
+) -> None:
+    r = _harness(
+        "run", "--system", "plugin-overlap>plugin-pick", "--task", "plugin-tiny",
+        "--llm", "oracle", "--results", str(tmp_path / "r"), "--device", "cpu", "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((Path(json.loads(r.stdout)["result_dir"]) / "metadata.json").read_text())
+    stage = meta["stages"][-1]
+    assert stage["kind"] == "oracle" and stage["parameters"]["llm"]["answers"] == {"pick": 2}
+    site = tmp_path / "site"
+    b = _harness("leaderboard", "build", "--results", str(tmp_path / "r"), "--out", str(site))
+    assert b.returncode == 0, b.stderr
+    html = (site / "plots.html").read_text()
+    assert 'data-target="plugin-pick"' in html and "Test plugin: picks" in html

@@ -16,7 +16,6 @@ from typer.core import TyperGroup
 
 from ir_harness.cli.cache import cache_app
 from ir_harness.cli.compare import compare_cmd
-from ir_harness.cli.demo import demo_cmd
 from ir_harness.cli.eval import eval_cmd
 from ir_harness.cli.grid import grid_cmd
 from ir_harness.cli.leaderboard import leaderboard_app
@@ -82,7 +81,6 @@ app.command("eval")(eval_cmd)
 app.command("compare")(compare_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.add_typer(cache_app, name="cache")
-app.command("demo")(demo_cmd)
 app.command("llm-serve")(llm_serve_command)
 app.command("oracle-sweep")(oracle_sweep_command)
 

@@ -22,7 +22,7 @@ def eval_cmd(
         Path | None,
         typer.Option(
             "--run-set",
-            help="folder of TREC runs for tasks that rank systems (llmjudge tau/rho)",
+            help="folder of TREC runs for tasks that rank systems (e.g. judge meta-evaluation: tau/rho)",
         ),
     ] = None,
     json_out: JsonOut = False,

@@ -33,10 +33,19 @@ from ir_harness.data.path_checks import check_writable_dir, require_file
 def run_cmd(
     system: Annotated[
         str,
-        typer.Option("--system", "-s", help="system or pipeline, e.g. bm25, dense, 'bm25>dense'"),
+        typer.Option(
+            "--system",
+            "-s",
+            help="system or pipeline: a name from `harness list`, or FIRST>RERANKER",
+        ),
     ],
     task: Annotated[
-        str, typer.Option("--task", "-t", help="task name, e.g. trec-dl/2019, beir/scifact")
+        str,
+        typer.Option(
+            "--task",
+            "-t",
+            help="task name from `harness list`, with /SUBSET where the task has subsets",
+        ),
     ],
     data_dir: DataDir = None,
     results: Results = Path("results"),

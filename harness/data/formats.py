@@ -404,8 +404,9 @@ def read_tsv_queries(path: str | Path) -> Queries:
     return queries
 
 
-def read_beir_tsv_qrels(path: str | Path) -> Qrels:
-    """BEIR ``qrels/<split>.tsv``: header ``query-id corpus-id score`` then tab-separated rows."""
+def read_tsv_qrels(path: str | Path) -> Qrels:
+    """Tab-separated qrels with an optional header (``query-id corpus-id score``), as BEIR's
+    ``qrels/<split>.tsv``: ``qid<TAB>docid<TAB>grade`` rows."""
     qrels: Qrels = {}
     for n, line in text_lines(path):
         if n == 1 and line.split("\t")[0] in ("query-id", "query_id", "qid"):

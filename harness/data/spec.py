@@ -51,12 +51,13 @@ class TaskSpec(BaseModel):
         1, ge=1, description="minimum grade counted relevant by binary metrics"
     )
     ignore_identical_ids: bool = Field(
-        False, description="drop doc ids equal to the query id (BEIR ArguAna/Quora)"
+        False,
+        description="drop doc ids equal to the query id (collections whose queries are documents)",
     )
     average_over: Literal["qrels", "intersection"] = Field(
         "qrels",
         description="'qrels': every judged query counts, unanswered ones score 0 (trec_eval -c); "
-        "'intersection': only judged queries present in the run (BEIR/pytrec_eval).",
+        "'intersection': only judged queries present in the run (pytrec_eval's default).",
     )
     run_depth: int = Field(1000, ge=1, description="documents kept per query before scoring")
     rerank_depth: int = Field(100, ge=1, description="candidates each reranking stage reorders")

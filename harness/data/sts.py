@@ -168,16 +168,6 @@ LOCAL_STS: dict[str, tuple[str, ...]] = {
         for f in ("answer-answer", "headlines", "plagiarism", "postediting", "question-question")
     ),
 }
-# Pairs in MTEB's test split (mteb descriptive statistics), to flag partial local copies.
-MTEB_TEST_SIZE = {
-    "STSBenchmark": 1379,
-    "SICK-R": 9927,
-    "STS12": 3108,
-    "STS13": 1500,
-    "STS14": 3750,
-    "STS15": 3000,
-    "STS16": 1186,
-}
 
 
 def read_sts_file(path: Path) -> tuple[list[STSPair], int]:

@@ -68,5 +68,13 @@ class LLM(Protocol):
         ...
 
 
+@runtime_checkable
+class ScopedCache(Protocol):
+    """A backend whose answer to a request also depends on state that can change between calls
+    (the oracle's tree files): ``cache_scope`` names that state for the request's cache key."""
+
+    def cache_scope(self, request: Request) -> str: ...
+
+
 class LLMError(HarnessError):
     """A backend failed for good: retries exhausted, bad credentials, unusable responses."""

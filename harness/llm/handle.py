@@ -77,6 +77,11 @@ class LLMHandle:
             return {"backbone": self.spec, "resolved_backbone": "", "backend": "", "llm": info}
         desc = self._llm.describe()
         info.update(desc)
+        if self.simulated and "sees" not in info:  # an oracle served over HTTP
+            from ir_harness.llm.oracle.backend import served_sees
+            from ir_harness.llm.oracle.spec import oracle_part
+
+            info["sees"] = served_sees(oracle_part(self.spec) or "oracle")
         resolved = desc.get("path") or desc.get("resolved") or desc.get("base_url") or ""
         if desc.get("sha256"):
             resolved = f"{resolved} (sha256 {desc['sha256'][:12]})"

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ir_harness.cache.llm_responses import ResponseCache
-from ir_harness.llm.base import Completion, LLMError, Message, Request, as_messages
+from ir_harness.llm.base import Completion, LLMError, Message, Request, ScopedCache, as_messages
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -116,7 +116,10 @@ class LLMSession:
             return list(pool.map(fn, items))
 
     def run(self, req: Request, accept: Callable[[str], bool] | None = None) -> Completion:
-        key = req.key(self.llm.backend, self.llm.fingerprint)
+        fp = self.llm.fingerprint
+        if isinstance(self.llm, ScopedCache):
+            fp = f"{fp}|{self.llm.cache_scope(req)}"
+        key = req.key(self.llm.backend, fp)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None and (accept is None or accept(hit.text)):

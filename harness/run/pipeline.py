@@ -61,9 +61,11 @@ class Pipeline:
     def label(self) -> str:
         """Stable display name: stage names plus the options that were set."""
         from ir_harness.llm.oracle.spec import label_value
+        from ir_harness.protocols import OracleInformed
 
         base = ">".join(self.names)
-        opts = ",".join(f"{k}={label_value(k, v)}" for k, v in sorted(self.options.items()))
+        sees = tuple(s.oracle_sees for s in self.stages if isinstance(s, OracleInformed))
+        opts = ",".join(f"{k}={label_value(k, v, sees)}" for k, v in sorted(self.options.items()))
         return f"{base}[{opts}]" if opts else base
 
     def metas(self) -> list[SystemMeta]:

@@ -22,7 +22,7 @@ from ir_harness.eval.coverage import empty_rankings
 from ir_harness.eval.measures import measure
 from ir_harness.eval.metrics import evaluate, prepare_run
 from ir_harness.llm.session import check_llm_faults
-from ir_harness.protocols import ExclusionAware, Retriever
+from ir_harness.protocols import ExclusionAware, Retriever, stat_tags
 from ir_harness.redact import redact_text
 from ir_harness.run.checkpoint import Checkpoint
 from ir_harness.run.context import RunContext, log
@@ -149,6 +149,7 @@ def store_result(record: ResultRecord) -> StoredResult:
         seed=job.config.seed,
         timings=r.timings,
         stats={**ctx.stats, "resumed_queries": r.resumed},
+        stat_tags=stat_tags(pipe.stages, ctx.stats),
         scope=scope,
         data=r.data,
         # the LLM fault settings the run used, when it asked an LLM

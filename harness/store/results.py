@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from ir_harness.errors import ConfigError, HarnessError
-from ir_harness.protocols import SystemMeta
+from ir_harness.protocols import StatTag, SystemMeta
 from ir_harness.run.context import log
 
 if TYPE_CHECKING:
@@ -86,6 +86,9 @@ class RunMetadata(BaseModel):
     seed: int
     timings: dict[str, float]
     stats: dict[str, Any] = Field(default_factory=dict)
+    stat_tags: dict[str, StatTag] = Field(
+        default_factory=dict, description="what each stats counter measures (by kind, not name)"
+    )
     scope: dict[str, Any] = Field(default_factory=dict, description="as in the metrics record")
     data: dict[str, Any] = Field(
         default_factory=dict,

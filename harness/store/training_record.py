@@ -26,11 +26,16 @@ def query_ids_hash(qids: Iterable[str]) -> str:
 
 
 def dataset_of(task: str) -> str:
-    """The dataset a task name draws its query ids from: ``trec-dl/2019/bm25-top100`` ->
-    ``trec-dl``, ``beir/scifact`` -> ``beir/scifact``, ``nfcorpus/dev`` -> ``nfcorpus``."""
-    base = task.split("[", 1)[0]
-    parts = base.split("/")
-    return "/".join(parts[:2]) if parts[0] == "beir" else parts[0]
+    """The dataset a task name draws its query ids from: the family (``trec-dl/2019/bm25-top100``
+    -> ``trec-dl``, ``nfcorpus/dev`` -> ``nfcorpus``), or family/subset when the task declares
+    ``subsets_are_datasets`` (``beir/scifact`` -> ``beir/scifact``)."""
+    from ir_harness.registry import TASKS
+    from ir_harness.task import Task
+
+    parts = task.split("[", 1)[0].split("/")
+    cls = TASKS.get(parts[0]) if parts[0] in TASKS else None
+    own = isinstance(cls, type) and issubclass(cls, Task) and cls.subsets_are_datasets
+    return "/".join(parts[:2]) if own else parts[0]
 
 
 def training_queries_record(

@@ -45,6 +45,10 @@ def _query_seed(seed: int, qid: str) -> int:
 class Lattice:
     """LLM-guided hierarchical retrieval over a semantic tree; a Retriever."""
 
+    # An oracle LLM grades this system's tree nodes from the tree files (best member grade), not
+    # from their summaries: results say so in their name (``llm=oracle[...,sees=tree]``).
+    oracle_sees = "tree"
+
     def __init__(
         self,
         llm: str | LLM | None = None,

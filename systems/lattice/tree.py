@@ -14,16 +14,81 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ir_harness.data.semtree import Node, leaf_doc_id
 from ir_harness.errors import ConfigError, DataFormatError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from ir_harness.data.model import Corpus
 
 FORMAT = "lattice-tree/1"
 NO_DESCRIPTION = "No Description."
+
+
+@dataclass
+class Node:
+    id: str | int | None = None
+    desc: str = ""
+    child: list[Node] = field(default_factory=list)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.child
+
+    def leaves(self) -> list[Node]:
+        out: list[Node] = []
+        stack = [self]
+        while stack:
+            n = stack.pop()
+            if n.is_leaf:
+                out.append(n)
+            else:
+                stack.extend(reversed(n.child))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "desc": self.desc, "child": [c.to_dict() for c in self.child]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Node:
+        return cls(
+            id=d.get("id"),
+            desc=str(d.get("desc") or ""),
+            child=[cls.from_dict(c) for c in (d.get("child") or [])],
+        )
+
+
+def leaf_doc_id(node_id: str | int | None, corpus_ids: list[str] | None = None) -> str:
+    """The corpus doc id a leaf names: strips a ``"[...] "`` prefix; ints index the corpus order."""
+    if isinstance(node_id, int) and not isinstance(node_id, bool):
+        if corpus_ids is None:
+            raise ConfigError("tree leaf has an integer id but no corpus order to resolve it")
+        return corpus_ids[node_id]
+    s = str(node_id)
+    if s.startswith("["):
+        return s.split("] ", 1)[-1].strip()
+    return s
+
+
+class TreeGroups:
+    """The oracle's ``GroupSource`` for LATTICE trees: the internal nodes of this corpus's stored
+    trees (``<cache>/lattice/trees/<corpus hash>-*.json``, as ``Lattice`` caches them), each with
+    the corpus ids of the leaves below it."""
+
+    def files(self, cache_dir: Path, corpus_hash: str) -> list[Path]:
+        d = cache_dir / "lattice" / "trees"
+        return sorted(d.glob(f"{corpus_hash[:16]}-*.json")) if d.is_dir() else []
+
+    def read(self, path: Path, corpus_ids: list[str]) -> Iterator[tuple[str, set[str]]]:
+        root = Node.from_dict(json.loads(path.read_text(encoding="utf-8"))["root"])
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n.is_leaf:
+                continue
+            stack.extend(n.child)
+            yield n.desc, {leaf_doc_id(x.id, corpus_ids) for x in n.leaves()}
 
 
 def tree_stats(root: Node) -> dict[str, Any]:

@@ -22,7 +22,9 @@ krippendorff_alpha_ordinal = measure("krippendorff_alpha")
 
 
 def kappa_as_submitted(human: dict[Pair, int], labels: Labels) -> float:
-    """4-point kappa with out-of-range grades kept as their own categories (not clipped)."""
+    """4-point kappa on the grades as submitted: a grade above 3 stays its own category (not
+    clipped to 3); a negative grade counts as 0 (kappa's categories start at 0), and a pair the
+    judge did not label counts as 0."""
     keys = sorted(human)
     h = np.array([human[p] for p in keys])
     j = np.array([max(labels.out_of_range.get(p, labels.grades.get(p, 0)), 0) for p in keys])
@@ -30,7 +32,10 @@ def kappa_as_submitted(human: dict[Pair, int], labels: Labels) -> float:
 
 
 def agreement(human: dict[Pair, int], judge: dict[Pair, int]) -> dict[str, float]:
-    """Kappa (4-point and binarised) and ordinal alpha over the human pairs."""
+    """Kappa (4-point and binarised) and ordinal alpha over the human pairs.
+
+    A pair the judge did not label counts as grade 0 in every kappa, and as a missing label
+    (left out of the pairable units) in alpha."""
     keys = sorted(human)
     h = np.array([human[p] for p in keys])
     j_alpha = np.array([judge.get(p, -1) for p in keys])

@@ -48,3 +48,27 @@ def test_listing_never_imports_heavy_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_concurrent_first_use_sees_every_entry_point(monkeypatch) -> None:
+    """The oracle server's threads load the prompt readers at once: none may see half a scan."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    import ir_harness.registry as reg
+
+    def slow_entry_points(group: str):  # yields with a pause, like a slow metadata read
+        for n in ("a", "b", "c"):
+            time.sleep(0.05)
+            yield SimpleNamespace(name=n, value=f"m:{n}")
+
+    monkeypatch.setattr(reg, "entry_points", slow_entry_points)
+    r = reg.Registry("thing", "test.group")
+    seen: list[list[str]] = []
+    threads = [threading.Thread(target=lambda: seen.append(r.names())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [["a", "b", "c"]] * 4

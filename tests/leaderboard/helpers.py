@@ -54,6 +54,7 @@ def write_fake_result(
     metrics: dict[str, float] | None = None,
     per_query_s: float = 0.01,
     stats: dict[str, Any] | None = None,
+    stat_tags: dict[str, Any] | None = None,
     artifact_name: str = "run.trec",
     main_metric: str | None = None,
 ) -> Path:
@@ -95,6 +96,7 @@ def write_fake_result(
         seed=0,
         timings={"total_s": per_query_s * n, "per_query_s": per_query_s, "index_s": 1.0},
         stats=stats or {},
+        stat_tags=stat_tags or {},
     )
     return write_result(results, "q0 Q0 d1 1 1.0 test\n", rec, meta, artifact_name=artifact_name)
 

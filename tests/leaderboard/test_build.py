@@ -11,7 +11,6 @@ import pytest
 
 from ir_harness.errors import ConfigError
 from ir_harness.eval.compare import compare
-from ir_harness.leaderboard import plots
 from ir_harness.leaderboard.build import build
 from ir_harness.leaderboard.serve import make_server
 from ir_harness.leaderboard.summary import SUMMARY_VERSION, pareto_front, summarise
@@ -186,10 +185,14 @@ def test_builds_from_the_repository_results_folder(tmp_path: Path) -> None:
 
 
 def test_plots_omitted_without_data_and_drawn_with_it(store: Path, tmp_path: Path) -> None:
+    from ir_harness.systems.starbucks_plots import starbucks_grids
+    from ir_harness.tasks.limit_plots import limit_recall_vs_dim
+    from ir_harness.tasks.llmjudge.plots import judge_agreement
+
     s = summarise(store)
-    assert plots.starbucks_grids(s) == []
-    assert plots.limit_recall_vs_dim(s) is None
-    assert plots.judge_agreement(s) is None
+    assert starbucks_grids(s) == []
+    assert limit_recall_vs_dim(s) is None
+    assert judge_agreement(s) is None
     grid = [{"layers": n, "dim": d, "score": n * d / 1000} for n in (2, 4) for d in (32, 64)]
     write_fake_result(store, "sts", "starbucks", {"spearman": values(3)}, extra={"grid": grid})
     for dim in (64, 128):
@@ -209,17 +212,17 @@ def test_plots_omitted_without_data_and_drawn_with_it(store: Path, tmp_path: Pat
         metrics={"kendall_tau": 0.8},
     )
     s = summarise(store)
-    ((label, spec),) = plots.starbucks_grids(s)
+    ((label, spec),) = starbucks_grids(s)
     assert {(c["layers"], c["dim"]) for c in spec["data"]["values"]} == {
         (2, 32),
         (2, 64),
         (4, 32),
         (4, 64),
     }
-    lim = plots.limit_recall_vs_dim(s)
+    lim = limit_recall_vs_dim(s)
     assert lim is not None
     assert sorted({r["dimension"] for r in lim["data"]["values"]}) == [64, 128]
-    judge = plots.judge_agreement(s)
+    judge = judge_agreement(s)
     assert judge is not None and judge["data"]["values"][0]["tau"] == 0.8
     site = build(store, tmp_path / "site").parent
     html = (site / "plots.html").read_text()
@@ -301,3 +304,28 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     sys_page = (tmp_path / "site" / "system-overlap.html").read_text()
     assert 'id="r-tiny-limit2"' in sys_page and 'href="#r-tiny-limit2"' in sys_page
     assert sys_page.count('<section class="result"') == 2
+
+
+def test_costs_and_windows_are_read_by_the_counters_kind_not_their_name(tmp_path: Path) -> None:
+    r = tmp_path / "results"
+    n = len(values(1))
+    tags = {
+        "asks": {"kind": "llm_calls"},
+        "words_in": {"kind": "llm_tokens"},
+        "pick_rounds": {"kind": "windows", "stage": "pick"},
+        "pick_fixed": {"kind": "windows_repaired", "stage": "pick"},
+    }
+    stats = {"asks": 2 * n, "words_in": 10 * n, "pick_rounds": 7, "pick_fixed": 1}
+    stats |= {"recall_calls": 999, "token_budget": 999, "x_windows": 5}  # untagged: not counted
+    write_fake_result(r, "t", "tagged", {"ndcg@10": values(1)}, stats=stats, stat_tags=tags)
+    # a result stored before tags existed: the LLM session's and window counters' fixed names
+    old = {"llm_calls": 3 * n, "llm_prompt_tokens": n, "rankgpt_windows": 4}
+    write_fake_result(r, "t", "legacy", {"ndcg@10": values(2)}, stats=old)
+    rows = {x["system"]: x for x in summarise(r)["tasks"][0]["results"]}
+    tagged, legacy = rows["tagged"], rows["legacy"]
+    assert tagged["cost"]["llm_calls_per_query"] == 2 and tagged["cost"]["tokens_per_query"] == 10
+    assert tagged["windows"] == [
+        {"stage": "pick", "windows": 7, "repaired": 1, "unchanged": None, "unusable": None}
+    ]
+    assert legacy["cost"]["llm_calls_per_query"] == 3 and legacy["cost"]["tokens_per_query"] == 1
+    assert [w["stage"] for w in legacy["windows"]] == ["rankgpt"]

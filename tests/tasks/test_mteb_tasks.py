@@ -10,7 +10,6 @@ import pytest
 
 from ir_harness.data.sts import (
     LOCAL_STS,
-    MTEB_TEST_SIZE,
     STSPair,
     cosine_pairs,
     load_local_sts,
@@ -23,7 +22,7 @@ from ir_harness.errors import DataFormatError
 from ir_harness.protocols import SystemMeta
 from ir_harness.run.context import RunContext
 from ir_harness.run.pipeline import Pipeline
-from ir_harness.tasks.mteb_tasks import MtebTask, sts_result
+from ir_harness.tasks.mteb_tasks import MTEB_TEST_SIZE, MtebTask, sts_result
 
 if TYPE_CHECKING:
     from pathlib import Path

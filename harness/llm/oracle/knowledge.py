@@ -2,13 +2,15 @@
 
 The oracle never receives ids: it reads the query and passage texts our prompt builders wrote
 and matches them back to the task's queries and corpus. Text is compared after collapsing
-whitespace; a prompt passage may be a truncated prefix of the corpus text (RankGPT's 300 words,
-LATTICE's ``max_desc_chars``). LATTICE's internal nodes are matched to the nodes of the task's
-stored trees (its tree cache and ``tree=FILE``) and graded with the best grade below them.
+whitespace; a prompt passage may be a truncated prefix of the corpus text (systems cut passages
+to a word or character budget). Described groups of documents (a tree's internal nodes, read
+from the files of the prompt readers' group sources and ``tree=FILE``) are graded with the best
+grade among their member documents, from the tree files, not from the description's text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Qrels, Queries
+    from ir_harness.llm.oracle.reading import GroupSource
 
 KEY_WORDS = 6  # words of a text's start used as its lookup key
 
@@ -53,68 +56,100 @@ class PrefixIndex:
         return [i for full, i in cands if full.startswith(t)]
 
 
+def qrels_hash(qrels: Qrels) -> str:
+    """Order-free sha256 of graded judgements (``qid docid grade`` lines, sorted)."""
+    lines = sorted(f"{q} {d} {int(g)}" for q, r in qrels.items() for d, g in r.items())
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 @dataclass
 class Knowledge:
-    """Queries, passages and graded judgements of one task, indexed for matching."""
+    """Queries, passages and graded judgements of one task, indexed for matching.
+
+    ``groups``: the registered readers' group sources (default: all of them); their files for
+    this corpus are looked up under ``cache_dir``, plus ``tree_files`` given explicitly.
+    """
 
     queries: Queries
     corpus: Corpus
     qrels: Qrels
     source: str = ""
     corpus_hash: str = ""
-    tree_dirs: list[Path] = field(default_factory=list)
+    cache_dir: Path | None = None
     tree_files: list[Path] = field(default_factory=list)
+    groups: list[GroupSource] | None = None
 
     def __post_init__(self) -> None:
         self.max_grade = max((g for r in self.qrels.values() for g in r.values()), default=1) or 1
+        self.qrels_hash = qrels_hash(self.qrels)
+        if self.groups is None:
+            from ir_harness.llm.oracle.reading import registered_readers
+
+            self.groups = registered_readers().group_sources
         self.query_index = PrefixIndex()
         for q, text in self.queries.items():
             self.query_index.add(q, text)
         self.doc_index = PrefixIndex()
         for d in self.corpus.ids():
             self.doc_index.add(d, self.corpus[d].full_text)
-        self.node_index = PrefixIndex()  # LATTICE internal node desc -> "n<k>"
-        self.node_leaves: dict[str, set[str]] = {}
-        self._seen_trees: dict[Path, float] = {}
+        # group description -> "n<k>", and "n<k>" -> member document ids
+        self._groups: tuple[PrefixIndex, dict[str, set[str]]] = (PrefixIndex(), {})
+        self._seen_trees: dict[Path, tuple[int, int]] = {}
+        self._file_groups: dict[Path, list[tuple[str, set[str]]]] = {}
+        self.group_files: dict[str, str] = {}  # file read -> sha256 of its bytes
         self._lock = threading.Lock()
         self.reload_trees()
 
-    # ---------------------------------------------------------------- trees
-    def reload_trees(self) -> bool:
-        """Index internal nodes of new or changed trees for this corpus; True if any were read."""
-        from ir_harness.data.semtree import Node, leaf_doc_id
+    # ---------------------------------------------------------------- groups (tree nodes)
+    def _files(self) -> list[tuple[Path, list[GroupSource]]]:
+        sources = list(self.groups or [])
+        out = [(f, sources) for f in self.tree_files]
+        if self.cache_dir is not None:
+            for g in sources:
+                out += [(f, [g]) for f in g.files(Path(self.cache_dir), self.corpus_hash)]
+        return out
 
-        files = list(self.tree_files)
-        for d in self.tree_dirs:
-            if d.is_dir():
-                files += sorted(d.glob(f"{self.corpus_hash[:16]}-*.json"))
+    def reload_trees(self) -> bool:
+        """Index the groups of new or changed group files for this corpus; True if any were read.
+
+        A changed file replaces its old groups (a rebuilt tree keeps no stale members)."""
         changed = False
         with self._lock:
-            for f in files:
+            for f, sources in self._files():
                 try:
-                    mtime = f.stat().st_mtime
+                    st = f.stat()
+                    stamp = (st.st_mtime_ns, st.st_size)
+                    if self._seen_trees.get(f) == stamp:
+                        continue
+                    self._seen_trees[f] = stamp
+                    raw = f.read_bytes()
                 except OSError:
                     continue
-                if self._seen_trees.get(f) == mtime:
-                    continue
-                self._seen_trees[f] = mtime
-                try:
-                    payload = json.loads(f.read_text(encoding="utf-8"))
-                    root = Node.from_dict(payload["root"])
-                except (OSError, ValueError, KeyError, TypeError):
-                    continue
-                ids = self.corpus.ids()
-                stack = [root]
-                while stack:
-                    n = stack.pop()
-                    if n.is_leaf:
+                for g in sources:
+                    try:
+                        groups = list(g.read(f, self.corpus.ids()))
+                    except (OSError, ValueError, KeyError, TypeError, IndexError):
                         continue
-                    stack.extend(n.child)
-                    key = f"n{len(self.node_leaves)}"
-                    self.node_leaves[key] = {leaf_doc_id(x.id, ids) for x in n.leaves()}
-                    self.node_index.add(key, n.desc)
-                changed = True
+                    self._file_groups[f] = groups
+                    self.group_files[str(f)] = hashlib.sha256(raw).hexdigest()
+                    changed = True
+                    break
+            if changed:
+                index, leaves = PrefixIndex(), dict[str, set[str]]()
+                for groups in self._file_groups.values():
+                    for desc, members in groups:
+                        key = f"n{len(leaves)}"
+                        leaves[key] = set(members)
+                        index.add(key, desc)
+                self._groups = (index, leaves)  # one assignment: readers see old or new
         return changed
+
+    @property
+    def trees_identity(self) -> str:
+        """sha256 over the group files read so far (name and content): a rebuilt tree differs."""
+        with self._lock:
+            items = sorted(self.group_files.items())
+        return hashlib.sha256(json.dumps(items).encode()).hexdigest()
 
     # ---------------------------------------------------------------- matching
     def find_query(self, text: str) -> list[str]:
@@ -132,22 +167,22 @@ class Knowledge:
                 best = max(best, int(r.get(d, 0)))
         return best
 
-    def grade_desc(self, qids: list[str], desc: str, *, nodes_first: bool) -> tuple[int, bool]:
-        """Grade of a LATTICE candidate: a tree node's best leaf grade, or a passage's grade.
+    def grade_desc(self, qids: list[str], desc: str, lookup: tuple[str, ...]) -> tuple[int, bool]:
+        """Grade of a candidate: a passage's grade, or a group's best member grade.
 
-        Returns (grade, matched). Internal nodes are tried first on internal slates, passages
-        first on leaf slates, so a node summary that begins like a passage is not mistaken.
+        Returns (grade, matched). ``lookup`` is the order tried (the reader's: groups first on
+        slates of groups), so a group description that begins like a passage is not mistaken.
         """
-        order = ("node", "doc") if nodes_first else ("doc", "node")
-        for kind in order:
-            if kind == "doc":
+        for kind in lookup:
+            if kind == "passage":
                 docs = self.find_passage(desc)
                 if docs:
                     return self.grade(qids, docs), True
             else:
-                nodes = self.node_index.find(desc)
+                index, members = self._groups
+                nodes = index.find(desc)
                 if nodes:
-                    leaves = set().union(*(self.node_leaves[n] for n in nodes))
+                    leaves = set().union(*(members[n] for n in nodes))
                     return self.grade(qids, sorted(leaves)), True
         return 0, False
 
@@ -165,7 +200,14 @@ def load_knowledge(
     tree: str | None = None,
 ) -> Knowledge:
     """The task's queries, corpus and qrels (or ``qrels_file``), loaded once per process."""
-    key = (task, str(data_dir), qrels_file, str(cache_dir), tree)
+    stamp = None
+    if qrels_file:  # an edited qrels file is new knowledge, also within one process
+        try:
+            st = Path(qrels_file).stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+    key = (task, str(data_dir), qrels_file, stamp, str(cache_dir), tree)
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -187,7 +229,7 @@ def load_knowledge(
         qrels=qrels,
         source=source,
         corpus_hash=data.corpus.content_hash,
-        tree_dirs=[cache / "lattice" / "trees"],
+        cache_dir=cache,
         tree_files=[Path(tree)] if tree else [],
     )
     with _CACHE_LOCK:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ir_harness.errors import ConfigError
 
 _BRACKET = re.compile(r"^oracle\[(?P<opts>[^\]]*)\]$")
-KEYS = ("noise", "seed", "flip", "qrels", "task", "tree")
+KEYS = ("noise", "seed", "flip", "qrels", "task", "tree", "sees")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,11 @@ class OracleSpec:
     flip: float = 0.0  # probability of a uniformly random answer
     qrels: str | None = None  # a TREC qrels file replacing the task's qrels
     task: str | None = None  # the task whose corpus and qrels it knows (default: the run's)
-    tree: str | None = None  # an extra LATTICE tree file whose internal nodes it knows
+    tree: str | None = None  # an extra tree file whose internal nodes (groups) it knows
+    # what it answers from beyond the prompt's text, as the pipeline's systems declare it
+    # (``OracleInformed``; e.g. "tree": groups graded by their members): part of the name,
+    # since such an oracle is a different bound from one that reads only the prompt
+    sees: str | None = None
 
     @property
     def name(self) -> str:
@@ -36,6 +40,8 @@ class OracleSpec:
             parts.append(f"flip={self.flip:g}")
         if self.qrels:
             parts.append(f"qrels={Path(self.qrels).name}")
+        if self.sees:
+            parts.append(f"sees={self.sees}")
         return f"oracle[{','.join(parts)}]"
 
 
@@ -73,7 +79,10 @@ def parse_oracle(spec: str) -> OracleSpec:
         ) from None
     if noise < 0 or not 0.0 <= flip <= 1.0:
         raise ConfigError(f"--llm {spec!r}: noise must be >= 0 and flip in [0, 1]")
-    return OracleSpec(noise, seed, flip, raw.get("qrels"), raw.get("task"), raw.get("tree"))
+    sees = raw.get("sees") or None
+    if sees is not None and not all(w.isidentifier() for w in sees.split("+")):
+        raise ConfigError(f"--llm {spec!r}: sees must be names joined by '+', e.g. sees=tree")
+    return OracleSpec(noise, seed, flip, raw.get("qrels"), raw.get("task"), raw.get("tree"), sees)
 
 
 def is_oracle(spec: object) -> bool:
@@ -91,13 +100,19 @@ def oracle_part(spec: str) -> str | None:
     return None
 
 
-def label_value(key: str, value: object) -> object:
-    """How an option shows in a system's name: an oracle ``llm`` as its canonical label."""
+def label_value(key: str, value: object, sees: tuple[str, ...] = ()) -> object:
+    """How an option shows in a system's name: an oracle ``llm`` as its canonical label, with
+    ``sees=`` what the pipeline's systems let the oracle read beyond the prompt (e.g. a tree)."""
     if (key == "llm" or key.endswith(".llm")) and isinstance(value, str):
         part = oracle_part(value)
         if part is not None:
             try:
-                return parse_oracle(part).name
+                s = parse_oracle(part)
             except ConfigError:
                 return value
+            if sees and not s.sees:
+                from dataclasses import replace
+
+                s = replace(s, sees="+".join(sorted(set(sees))))
+            return s.name
     return value

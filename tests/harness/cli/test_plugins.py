@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def test_installed_plugin_commands_are_entry_points() -> None:
     names = set(cli.plugin_entry_points())
-    assert {"train", "starbucks-grid", "build-tree", "convert-candidates"} <= names
+    assert {"train", "starbucks-grid", "build-tree", "convert-candidates", "demo"} <= names
 
 
 def test_help_lists_core_and_plugin_commands() -> None:

@@ -12,13 +12,13 @@ from ir_harness.data.formats import (
     decode_id,
     encode_id,
     format_trec_run,
-    read_beir_tsv_qrels,
     read_jsonl_corpus,
     read_jsonl_qrels,
     read_jsonl_queries,
     read_trec_qrels,
     read_trec_run,
     read_tsv_corpus,
+    read_tsv_qrels,
 )
 from ir_harness.errors import DataFormatError
 
@@ -99,7 +99,7 @@ def test_ids_with_spaces_survive_trec_files(tmp_path: Path) -> None:
             "duplicate query id",
         ),
         (read_tsv_corpus, "corpus.tsv", "a\tx\nb no tab\n", 2, "no tab"),
-        (read_beir_tsv_qrels, "test.tsv", "query-id\tcorpus-id\tscore\nq\td\n", 2, "2 fields"),
+        (read_tsv_qrels, "test.tsv", "query-id\tcorpus-id\tscore\nq\td\n", 2, "2 fields"),
         (
             read_jsonl_qrels,
             "qrels.jsonl",
@@ -166,7 +166,7 @@ BOM = "\ufeff"
         ),
         (read_trec_qrels, "qrels.txt", "q1 0 d1 1\n", {"q1": {"d1": 1}}),
         (
-            read_beir_tsv_qrels,
+            read_tsv_qrels,
             "test.tsv",
             "query-id\tcorpus-id\tscore\nq1\td1\t1\n",
             {"q1": {"d1": 1}},

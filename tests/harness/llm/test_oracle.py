@@ -13,7 +13,7 @@ from ir_harness.errors import ConfigError
 from ir_harness.llm.base import Request, as_messages
 from ir_harness.llm.oracle.backend import OracleError, OracleLLM
 from ir_harness.llm.oracle.knowledge import Knowledge
-from ir_harness.llm.oracle.prompts import read_case
+from ir_harness.llm.oracle.reading import Question, registered_readers
 from ir_harness.llm.oracle.spec import is_oracle, label_value, parse_oracle
 
 DOCS = {
@@ -35,6 +35,13 @@ def knowledge(tree_files: list | None = None) -> Knowledge:
         corpus_hash=corpus.content_hash,
         tree_files=tree_files or [],
     )
+
+
+def read_case(messages: list) -> Question | None:
+    """What the registered prompt readers make of a prompt (None: no reader claims it)."""
+    got = registered_readers().read(messages)
+    assert got is None or isinstance(got[1], Question)
+    return None if got is None else got[1]  # type: ignore[return-value]
 
 
 def oracle(spec: str = "oracle", k: Knowledge | None = None) -> OracleLLM:
@@ -121,7 +128,7 @@ def test_lattice_slates_leaf_and_internal(tmp_path) -> None:
     p = lp.traversal_prompt(QUERIES["q1"], [tower.desc, rest.desc], leaf=False,
                             definition=lp.STACKEXCHANGE, pid=7)  # fmt: skip
     case = read_case(as_messages(p))
-    assert case is not None and case.kind == "lattice" and not case.leaf
+    assert case is not None and case.kind == "lattice" and case.lookup[0] == "group"
     assert lp.parse_scores(ask(o, p), 2) == {0: 1.0, 1: 0.0}
     # leaf slate with truncated descriptions and the no-reasoning variant
     p = lp.traversal_prompt(QUERIES["q1"], [DOCS["d1"], DOCS["d4"], DOCS["d2"], "No Description."],

@@ -1,4 +1,5 @@
-"""``harness demo``: the embedded LIMIT-style task with BM25 and dense retrieval, then the site."""
+"""``harness demo``: the embedded LIMIT-style task with BM25 and dense retrieval, then the site
+(a command of the ``demo`` task's package, entry point ``harness.commands: demo``)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,8 @@ def demo_cmd(
             o.metrics.n_queries,
         )
     print(f"leaderboard written to {build(results, out)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Entry point ``harness.commands: demo``."""
+    app.command("demo")(demo_cmd)
