@@ -257,6 +257,8 @@ def topk_torch(
     precision: Precision = "fp32",
     use_threshold: bool | None = None,
     cpu_merge: Literal["fused", "prefilter"] = "fused",
+    bf16_prefilter: bool | None = None,
+    stats: dict[str, int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-k by inner product on whatever device the tensors live on. Returns (scores, indices).
 
@@ -271,6 +273,10 @@ def topk_torch(
     On CPU with ``use_threshold=None``, ``cpu_merge="fused"`` (default, when numba is
     installed) selects inside each score block in one compiled pass right after the product
     (:mod:`kernels.topk_select`); ``"prefilter"`` is the torch group pre-filter.
+    ``bf16_prefilter`` (fused CPU path only): None (default) scores each block in bf16 first
+    and re-scores in fp32 only what can be in the top-k (:mod:`kernels.prefilter`; output
+    bit-identical) where the CPU has bf16 units, at least 32 queries and 4 chunks; True forces
+    it on any CPU (tests), False never. ``stats`` receives its candidate and fall-back counts.
     """
     import torch
 
@@ -295,6 +301,10 @@ def topk_torch(
         and n > corpus_chunk  # one block: a single torch.topk, no numba import needed
         and _has("numba")
     ):
+        if _use_bf16(bf16_prefilter, nq, n, corpus.shape[1], corpus_chunk):
+            from kernels.prefilter import topk_cpu_bf16
+
+            return topk_cpu_bf16(queries, corpus, k, corpus_chunk, query_block, stats)
         return _topk_cpu_fused(queries, corpus, k, corpus_chunk, query_block)
     stable_rows = max(1, query_block // 32)
     # The threshold merge saves ~30% on CUDA; on CPU its comparison pass plus nonzero_static
@@ -314,6 +324,19 @@ def topk_torch(
             out_s.append(s)
             out_i.append(i)
     return torch.cat(out_s), torch.cat(out_i)
+
+
+def _use_bf16(want: bool | None, nq: int, n: int, dim: int, corpus_chunk: int) -> bool:
+    """Dispatch of the bf16 prefilter: by capability, size and a start-up bit-equality check."""
+    if want is False:
+        return False
+    from kernels import prefilter
+
+    if want is None and (
+        nq < prefilter.MIN_ROWS or n < 4 * corpus_chunk or not prefilter.bf16_capable()
+    ):
+        return False
+    return prefilter.rescore_reproducible(dim)
 
 
 def _topk_cpu_fused(
@@ -480,6 +503,7 @@ def exact_topk(
     device: str = "cpu",
     backend: Backend = "auto",
     corpus_chunk: int = 16384,
+    bf16_prefilter: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k for float arrays; returns numpy (fp32 scores, int64 indices), best first.
 
@@ -496,7 +520,7 @@ def exact_topk(
     on_cpu = torch.device(device).type == "cpu"
     q = _as_tensor(queries, on_cpu).to(device)
     c = _as_tensor(corpus, on_cpu).to(device)
-    s, i = topk_torch(q, c, k, corpus_chunk=corpus_chunk)
+    s, i = topk_torch(q, c, k, corpus_chunk=corpus_chunk, bf16_prefilter=bf16_prefilter)
     return s.cpu().numpy(), i.cpu().numpy()
 
 

@@ -1,0 +1,391 @@
+"""Exact CPU top-k at bf16 speed: a bf16 prefilter, an fp32 re-score, bit-identical output.
+
+The fp32 path (:func:`kernels.topk._topk_cpu_fused`) is bounded by MKL's fp32 sgemm. Here each
+score block is first computed from bf16-rounded inputs (oneDNN/MKL bf16 GEMM on CPUs with
+``avx512_bf16`` or AMX, several times faster), and only documents that can still be in the fp32
+top-k are re-scored in fp32.
+
+Bound (why nothing is missed). For a query q and a document d of dimension K, with u = 2**-8
+(bf16 unit roundoff) and g = K*2**-24/(1 - K*2**-24) (fp32 summation of K terms in any order):
+
+* rounding the inputs to bf16 moves the exact dot product by at most (2u + u²)‖q‖‖d‖;
+* summing the (exact) bf16 products in fp32 adds at most g(1+u)²‖q‖‖d‖;
+* rounding the fp32 result to the bf16 output adds at most u times its magnitude;
+* the fp32 path's own score is within g‖q‖‖d‖ of the exact dot product;
+* flushed or subnormal values (bf16 dot-product instructions flush them) add at most
+  K*2**-124*(1 + ‖q‖ + ‖d‖) in absolute terms.
+
+So |fp32 score - bf16 score| <= E(q, d) = e‖q‖‖d‖ + A(q, d), e the sum of the relative terms
+(~0.0118 at K = 384), norms computed in float64 and inflated. Let t be the k-th largest bf16
+score of a query; the k documents behind it have fp32 scores >= t - e‖q‖Dmax - A, so the fp32
+k-th score T is at least that, and any document of the fp32 top-k (fp32 score >= T) has a bf16
+score >= t - E(q, top) - E(q, d). Every such document is re-scored (the running k-th bf16 score
+only grows, so recording against it during the pass loses none), then selected under the rule
+of :mod:`kernels.order`.
+
+Same bits as the fp32 path. A candidate's fp32 score must be the very bits the fp32 path's
+sgemm of (query block x 16384-row chunk) wrote. MKL's sgemm gives each element the same
+arithmetic whatever the matrix shape once both the row and column counts are at least ~17 on
+this machine (M or N of 1-2 take other code paths): so candidates are re-scored by an sgemm of
+at least 32 query rows by at least 32 gathered document rows. :func:`rescore_reproducible`
+checks that equality on random data at start-up (per dimension and thread count) and, if it
+fails on some other BLAS or CPU, the prefilter is switched off and the fp32 path runs.
+
+Fallbacks (exact, just slower): a query block under 32 rows, a non-finite or huge query (norm
+product over 2**100: bf16 could overflow), a chunk with a non-finite or huge row or under 32
+rows, or a chunk where some query records more candidates than its buffer holds (degenerate
+data, e.g. many equal scores): that chunk is scored in fp32 by the same call as the fp32 path
+and selected exactly. After half of a block's first chunks fell back the rest go fp32 directly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numba import njit
+
+from kernels.order import key_scores, order_keys, score_keys
+from kernels.topk_select import _key, _sift_down
+
+if TYPE_CHECKING:
+    import torch
+
+MIN_ROWS = 32  # query rows and document columns of every re-scoring sgemm (see module doc)
+MIN_COLS = 32
+_GROUP_ROWS = 64  # query rows per re-scoring sgemm
+_HUGE = 2.0**100  # ‖q‖‖d‖ above this: bf16 or fp32 could overflow, fall back
+_NORM_INFLATE = 1.0 + 2.0**-40  # float64 norms of <= 2**20 terms: relative error < 2**-42
+_GROUP = 32
+
+
+def error_coefficient(dim: int) -> float:
+    """The relative term e of the bound E = e‖q‖‖d‖ + A (module doc), rounded up."""
+    u = 2.0**-8
+    g = dim * 2.0**-24 / (1.0 - dim * 2.0**-24)
+    inputs = 2 * u + u * u
+    acc = g * (1 + u) ** 2
+    out = u * (1 + inputs + acc)
+    return (inputs + acc + out + g) * (1 + 2.0**-20)
+
+
+def absolute_term(dim: int, qnorm: np.ndarray, dmax: float) -> np.ndarray:
+    """The absolute term A of the bound (subnormals and flush-to-zero), per query."""
+    return dim * 2.0**-124 * (1.0 + qnorm + dmax)
+
+
+def bf16_capable() -> bool:
+    """True on CPUs with bf16 dot-product units (avx512_bf16 or AMX) that torch can use."""
+    try:
+        import torch
+
+        cap = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - no torch or an old one: no prefilter
+        return False
+    if "AVX512" not in cap.upper():
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+_REPRO: dict[tuple[int, int], bool] = {}
+
+
+def rescore_reproducible(dim: int) -> bool:
+    """Whether a small gathered sgemm reproduces the full block's bits (cached per dim/threads).
+
+    Compares a 256 x 4096 fp32 product with products of 32- and 64-row subsets by 32- and
+    333-column subsets of it; any difference in any bit switches the prefilter off.
+    """
+    import torch
+
+    key = (dim, torch.get_num_threads())
+    if key not in _REPRO:
+        g = torch.Generator().manual_seed(dim)
+        q = torch.randn(256, dim, generator=g)
+        d = torch.randn(4096, dim, generator=g)
+        full = (q @ d.T).view(torch.int32)
+        ok = True
+        for m, n in ((64, 32), (32, 333), (64, 333)):
+            rows = torch.randperm(256, generator=g)[:m].sort().values
+            cols = torch.randperm(4096, generator=g)[:n].sort().values
+            sub = (q[rows].contiguous() @ d[cols].T).view(torch.int32)
+            ok &= bool((sub == full[rows][:, cols]).all())
+        _REPRO[key] = ok
+    return _REPRO[key]
+
+
+@njit(cache=True, inline="always")
+def _bits_value(key: np.int32) -> np.float32:
+    bits = np.empty(1, dtype=np.int32)
+    bits[0] = key ^ ((key >> np.int32(31)) & np.int32(0x7FFFFFFF))
+    return bits.view(np.float32)[0]
+
+
+@njit(cache=True)
+def _record_key(worst: np.int32, margin: float) -> np.int32:
+    """Key of a float32 at or below value(worst) - margin (rounded down: records a superset)."""
+    f = np.float64(_bits_value(worst)) - margin
+    f -= abs(f) * 2.0**-50 + 1e-300
+    x = np.float32(f)
+    if np.float64(x) > f:
+        x = np.nextafter(x, np.float32(-np.inf))
+    b = np.empty(1, dtype=np.float32)
+    b[0] = x
+    return _key(b.view(np.int32)[0])
+
+
+@njit(cache=True, nogil=True)
+def collect_block(ab, c0, keys, idx, filled, margin, rec_col, rec_key, count):  # type: ignore[no-untyped-def]
+    """Fold one bf16 score block (int16 bits, rows x cols) into the rows' approximate top-k
+    heaps and record every column whose approximate score is within ``margin`` (per row) of
+    the running k-th; returns False when some row's record buffer overflowed."""
+    rows, cols = ab.shape
+    k = keys.shape[1]
+    cap = rec_col.shape[1]
+    ok = True
+    for r in range(rows):
+        row = ab[r]
+        n = filled[r]
+        cnt = count[r]
+        j = 0
+        while n < k and j < cols:  # fill: every element is recorded
+            kv = _key(np.int32(row[j]) << np.int32(16))
+            keys[r, n] = kv
+            idx[r, n] = c0 + j
+            if cnt < cap:
+                rec_col[r, cnt] = j
+                rec_key[r, cnt] = kv
+            cnt += 1
+            n += 1
+            j += 1
+            if n == k:
+                for p in range(k // 2 - 1, -1, -1):
+                    _sift_down(keys, idx, r, p, k)
+        filled[r] = n
+        if n == k:
+            worst = keys[r, 0]
+            rk = _record_key(worst, margin[r])
+            while j < cols:
+                stop = min(j + _GROUP, cols)
+                top = np.int32(-(2**31))
+                for jj in range(j, stop):
+                    kv = _key(np.int32(row[jj]) << np.int32(16))
+                    top = kv if kv > top else top
+                if top >= rk:
+                    for jj in range(j, stop):
+                        kv = _key(np.int32(row[jj]) << np.int32(16))
+                        if kv < rk:
+                            continue
+                        if cnt < cap:
+                            rec_col[r, cnt] = jj
+                            rec_key[r, cnt] = kv
+                        cnt += 1
+                        if kv > worst:
+                            keys[r, 0] = kv
+                            idx[r, 0] = c0 + jj
+                            _sift_down(keys, idx, r, 0, k)
+                            worst = keys[r, 0]
+                            rk = _record_key(worst, margin[r])
+                j = stop
+        if cnt > cap:
+            ok = False
+        count[r] = min(cnt, cap)
+    return ok
+
+
+def topk_cpu_bf16(
+    queries: torch.Tensor,
+    corpus: torch.Tensor,
+    k: int,
+    corpus_chunk: int,
+    query_block: int,
+    stats: dict[str, Any] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Top-k bit-identical to :func:`kernels.topk._topk_cpu_fused`, prefiltered in bf16.
+
+    ``stats`` (optional) receives ``candidates`` (re-scored pairs), ``queries``,
+    ``chunk_blocks`` (query block x chunk pairs) and ``fallback_blocks`` (those scored in fp32).
+    """
+    import torch
+
+    from kernels.topk import _topk_cpu_fused
+
+    nq, n = queries.shape[0], corpus.shape[0]
+    dim = corpus.shape[1]
+    st = stats if stats is not None else {}
+    for name in ("candidates", "queries", "chunk_blocks", "fallback_blocks"):
+        st.setdefault(name, 0)
+    starts = list(range(0, n, corpus_chunk))
+    dn_max = np.zeros(len(starts))  # per chunk: max float64 document norm (inf: not finite)
+    for c, c0 in enumerate(starts):
+        chunk = corpus[c0 : c0 + corpus_chunk]
+        norms = torch.linalg.vector_norm(chunk, dim=1, dtype=torch.float64)
+        m = float(norms.max()) * _NORM_INFLATE
+        dn_max[c] = m if math.isfinite(m) and m <= _HUGE else math.inf
+    usable = np.isfinite(dn_max) & (np.diff([*starts, n]) >= MIN_COLS)
+    d_all = float(dn_max[usable].max()) if usable.any() else 0.0
+    e = error_coefficient(dim)
+    out_s, out_i = [], []
+    for q0 in range(0, nq, query_block):
+        q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
+        qn = torch.linalg.vector_norm(q, dim=1, dtype=torch.float64).numpy() * _NORM_INFLATE
+        rows = q.shape[0]
+        st["queries"] += rows
+        if (
+            rows < MIN_ROWS
+            or not np.isfinite(qn).all()
+            or float(qn.max()) > _HUGE
+            or float(qn.max()) * d_all > _HUGE
+        ):
+            s, i = _topk_cpu_fused(q, corpus, k, corpus_chunk, query_block)
+            st["chunk_blocks"] += len(starts)
+            st["fallback_blocks"] += len(starts)
+            out_s.append(s)
+            out_i.append(i)
+            continue
+        s, i = _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
+        out_s.append(s)
+        out_i.append(i)
+    return torch.cat(out_s), torch.cat(out_i)
+
+
+def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st):  # type: ignore[no-untyped-def]
+    """One query block: bf16 pass with recording, fp32 fall-back chunks, re-score, select."""
+    from functools import partial
+
+    import torch
+
+    from kernels.topk import _select_rows, _thread_pool
+
+    rows, dim = q.shape
+    n = corpus.shape[0]
+    threads = max(1, torch.get_num_threads())
+    pool = _thread_pool(threads)
+    step = -(-rows // threads)
+    slices = [slice(a, a + step) for a in range(0, rows, step)]
+    kk = min(k, n)
+    a_keys = np.empty((rows, kk), np.int32)
+    a_idx = np.empty((rows, kk), np.int64)
+    a_filled = np.zeros(rows, np.int64)
+    x_keys = np.empty((rows, kk), np.int32)  # exact heaps of the fp32 (fall-back) chunks
+    x_idx = np.empty((rows, kk), np.int64)
+    x_filled = np.zeros(rows, np.int64)
+    cap = max(8 * kk, 1024)
+    rec_col = np.empty((rows, cap), np.int32)
+    rec_key = np.empty((rows, cap), np.int32)
+    absterm = absolute_term(dim, qn, d_all)
+    qb16 = q.to(torch.bfloat16)
+    recorded: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+    fell = 0
+    for c, c0 in enumerate(starts):
+        chunk = corpus[c0 : c0 + corpus_chunk]
+        st["chunk_blocks"] += 1
+        exact = not usable[c] or (c >= 4 and fell * 2 > c)
+        if not exact:
+            margin = e * qn * (d_all + dn_max[c]) + 2 * absterm
+            ab = (qb16 @ chunk.to(torch.bfloat16).T).view(torch.int16).numpy()
+            count = np.zeros(rows, np.int64)
+            args = (ab, c0, a_keys, a_idx, a_filled, margin, rec_col, rec_key, count)
+            if pool is None or len(slices) == 1:
+                ok = _collect_rows(args, slice(None))
+            else:
+                ok = all(pool.map(partial(_collect_rows, args), slices))
+            if ok:
+                r = np.repeat(np.arange(rows), count)
+                sel = np.arange(cap)[None, :] < count[:, None]
+                recorded.append((c, r, rec_col[sel].copy(), rec_key[sel].copy()))
+            else:
+                exact = True
+        if exact:
+            fell += 1
+            st["fallback_blocks"] += 1
+            block = (q @ chunk.to(torch.float32).T).numpy()  # the fp32 path's very call
+            args = (block, block.view(np.int32), c0, x_keys, x_idx, x_filled)
+            if pool is None or len(slices) == 1:
+                _select_rows(args, slice(None))
+            else:
+                list(pool.map(partial(_select_rows, args), slices))
+    # prune against each row's final k-th approximate score, then re-score in fp32
+    full = a_filled == kk
+    worst = np.where(full, a_keys.min(axis=1) if kk else 0, np.iinfo(np.int32).min)
+    worst_v = key_scores(worst.astype(np.int32)).astype(np.float64)
+    parts_r, parts_i, parts_s = [], [], []
+    for c, r, col, key in recorded:
+        margin = e * qn[r] * (d_all + dn_max[c]) + 2 * absterm[r]
+        floor = worst_v[r] - margin
+        floor -= np.abs(floor) * 2.0**-50 + 1e-300
+        keep = ~full[r] | (key_scores(key).astype(np.float64) >= floor)
+        r, col = r[keep], col[keep]
+        if not len(r):
+            continue
+        s = _rescore(q, corpus, starts[c], min(corpus_chunk, n - starts[c]), r, col)
+        parts_r.append(r)
+        parts_i.append(col.astype(np.int64) + starts[c])
+        parts_s.append(s)
+    st["candidates"] += int(sum(len(p) for p in parts_r))
+    nx = int(x_filled[0]) if rows else 0
+    if nx:
+        parts_r.append(np.repeat(np.arange(rows), nx))
+        parts_i.append(x_idx[:, :nx].ravel())
+        parts_s.append(key_scores(x_keys[:, :nx].ravel()))
+    r = np.concatenate(parts_r)
+    i = np.concatenate(parts_i)
+    s = np.concatenate(parts_s).astype(np.float32)
+    okey = order_keys(s, i)
+    order = np.lexsort((-okey, r))
+    r, i, s = r[order], i[order], s[order]
+    first = np.searchsorted(r, np.arange(rows))
+    take = first[:, None] + np.arange(kk)[None, :]
+    assert (np.bincount(r, minlength=rows) >= kk).all(), "prefilter lost candidates"
+    out_s = key_scores(score_keys(s[take]))
+    return torch.from_numpy(out_s.reshape(rows, kk)), torch.from_numpy(i[take].reshape(rows, kk))
+
+
+def _collect_rows(args: tuple, rows: slice) -> bool:  # type: ignore[type-arg]
+    ab, c0, keys, idx, filled, margin, rec_col, rec_key, count = args
+    return bool(
+        collect_block(
+            ab[rows],
+            c0,
+            keys[rows],
+            idx[rows],
+            filled[rows],
+            margin[rows],
+            rec_col[rows],
+            rec_key[rows],
+            count[rows],
+        )
+    )
+
+
+def _rescore(q, corpus, c0, width, r, col):  # type: ignore[no-untyped-def]
+    """fp32 scores of (query row, chunk column) pairs, bit-equal to the full-block sgemm.
+
+    Query rows go in groups of 64 (the last group overlaps the previous one so it too has at
+    least 32 rows); each group is one sgemm against the union of its columns, padded to at
+    least 32 columns of the chunk.
+    """
+    import torch
+
+    rows = q.shape[0]
+    out = np.empty(len(r), np.float32)
+    g = min(_GROUP_ROWS, rows)
+    for a in range(0, rows, g):
+        lo = min(a, rows - g)
+        sel = (r >= a) & (r < a + g)
+        if not sel.any():
+            continue
+        cols = np.unique(col[sel])
+        if len(cols) < MIN_COLS:
+            extra = np.setdiff1d(np.arange(min(width, 2 * MIN_COLS)), cols)
+            cols = np.union1d(cols, extra[: MIN_COLS - len(cols)])
+        docs = corpus[c0 + torch.from_numpy(cols.astype(np.int64))].to(torch.float32)
+        block = (q[lo : lo + g] @ docs.T).numpy()
+        out[sel] = block[r[sel] - lo, np.searchsorted(cols, col[sel])]
+    return out
