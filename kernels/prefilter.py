@@ -41,13 +41,14 @@ and selected exactly. After half of a block's first chunks fell back the rest go
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
 
 from kernels.order import key_scores, order_keys, score_keys
-from kernels.topk_select import _key, _sift_down
+from kernels.topk_select import _sift_down
 
 if TYPE_CHECKING:
     import torch
@@ -60,14 +61,32 @@ _NORM_INFLATE = 1.0 + 2.0**-40  # float64 norms of <= 2**20 terms: relative erro
 _GROUP = 32
 
 
+def _norm_bound(computed: float, dim: int) -> float:
+    """An upper bound on a true Euclidean norm from torch's fp32 one.
+
+    Any fp32 summation of the K squares is within g = K*2**-24/(1 - K*2**-24) relative, each
+    square that underflows (or is flushed) loses < 2**-126, the square root and the float64
+    arithmetic here add < 2**-22 relative.
+    """
+    g = dim * 2.0**-24 / (1.0 - dim * 2.0**-24)
+    return math.sqrt(computed * computed * (1 + g) + dim * 2.0**-126) * (1 + 2.0**-22)
+
+
+def _tick(st: dict[str, Any], name: str, t0: float) -> float:
+    """Add the seconds since ``t0`` to ``st[name]``; returns now."""
+    now = time.perf_counter()
+    st[name] = st.get(name, 0.0) + now - t0
+    return now
+
+
 def error_coefficient(dim: int) -> float:
-    """The relative term e of the bound E = e‖q‖‖d‖ + A (module doc), rounded up."""
+    """The relative term e of E = e‖q‖‖d‖ + o|r| + A (module doc), rounded up: input
+    rounding, fp32 sums of both paths. The output rounding o|r| is kept apart (:data:`_OUT`)."""
     u = 2.0**-8
     g = dim * 2.0**-24 / (1.0 - dim * 2.0**-24)
     inputs = 2 * u + u * u
     acc = g * (1 + u) ** 2
-    out = u * (1 + inputs + acc)
-    return (inputs + acc + out + g) * (1 + 2.0**-20)
+    return (inputs + acc + g) * (1 + 2.0**-20)
 
 
 def absolute_term(dim: int, qnorm: np.ndarray, dmax: float) -> np.ndarray:
@@ -111,40 +130,107 @@ def rescore_reproducible(dim: int) -> bool:
         d = torch.randn(4096, dim, generator=g)
         full = (q @ d.T).view(torch.int32)
         ok = True
-        for m, n in ((64, 32), (32, 333), (64, 333)):
-            rows = torch.randperm(256, generator=g)[:m].sort().values
-            cols = torch.randperm(4096, generator=g)[:n].sort().values
-            sub = (q[rows].contiguous() @ d[cols].T).view(torch.int32)
-            ok &= bool((sub == full[rows][:, cols]).all())
+        with _one_thread():  # re-scoring runs its small products single-threaded
+            for m, n in ((64, 32), (32, 333), (64, 333)):
+                rows = torch.randperm(256, generator=g)[:m].sort().values
+                cols = torch.randperm(4096, generator=g)[:n].sort().values
+                sub = (q[rows].contiguous() @ d[cols].T).view(torch.int32)
+                ok &= bool((sub == full[rows][:, cols]).all())
         _REPRO[key] = ok
     return _REPRO[key]
 
 
+class _one_thread:
+    """torch's intra-op threads set to 1 for a block, then restored.
+
+    Small products and gathers with 2 OpenMP threads on a busy 2-core machine waited ~50x
+    longer than single-threaded ones (a descheduled thread stalls the team's barrier); the
+    re-scoring runs them one per pool thread instead.
+    """
+
+    def __enter__(self) -> None:
+        import torch
+
+        self.prev = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        torch.set_num_threads(self.prev)
+
+
+_NO_GMAX = np.zeros((1 << 20, 0), np.int16)  # no precomputed group maxima: scan
+_OUT = 2.0**-8 / (1 - 2.0**-8)  # bf16 output rounding, relative to the rounded score itself
+
+
 @njit(cache=True, inline="always")
-def _bits_value(key: np.int32) -> np.float32:
-    bits = np.empty(1, dtype=np.int32)
-    bits[0] = key ^ ((key >> np.int32(31)) & np.int32(0x7FFFFFFF))
-    return bits.view(np.float32)[0]
+def _k16(b: np.int16) -> np.int32:
+    """Order-preserving key of bf16 bits (finite values; -0.0 lifted to +0.0's key 0)."""
+    x = np.int32(b)
+    t = x ^ ((x >> np.int32(31)) & np.int32(0x7FFF))
+    return t + np.int32(t == -1)
+
+
+@njit(cache=True, inline="always")
+def _k16_value(key: np.int32) -> float:
+    """The bf16 value (as float64) of a :func:`_k16` key."""
+    b = np.empty(1, dtype=np.int32)
+    b[0] = (key ^ ((key >> np.int32(31)) & np.int32(0x7FFF))) << np.int32(16)
+    return np.float64(b.view(np.float32)[0])
+
+
+@njit(cache=True, inline="always")
+def _floor_value(t: float, margin: float) -> float:
+    """Lowest bf16 score a document of the fp32 top-k can have, given the k-th bf16 score t.
+
+    (module doc) r + o|r| >= t - o|t| - margin, o the output rounding term; solved for r and
+    lowered by a few float64 ulps so the float64 arithmetic here never loses a candidate.
+    """
+    y = t - _OUT * abs(t) - margin
+    r = y / (1.0 + _OUT) if y >= 0 else y / (1.0 - _OUT)
+    return r - abs(r) * 2.0**-48 - 1e-300
 
 
 @njit(cache=True)
 def _record_key(worst: np.int32, margin: float) -> np.int32:
-    """Key of a float32 at or below value(worst) - margin (rounded down: records a superset)."""
-    f = np.float64(_bits_value(worst)) - margin
-    f -= abs(f) * 2.0**-50 + 1e-300
+    """A key at or below that of every bf16 value >= the floor of :func:`_floor_value`."""
+    f = _floor_value(_k16_value(worst), margin)
     x = np.float32(f)
     if np.float64(x) > f:
         x = np.nextafter(x, np.float32(-np.inf))
     b = np.empty(1, dtype=np.float32)
     b[0] = x
-    return _key(b.view(np.int32)[0])
+    bits = b.view(np.int32)[0]
+    hi = np.int16(bits >> np.int32(16))  # truncation: down for positive, up for negative
+    return _k16(hi) - np.int32(2)  # two keys below: covers the negative case and -0.0
+
+
+@njit(cache=True, inline="always")
+def _group_top(row, gmax_row, j, stop):  # type: ignore[no-untyped-def]
+    """Key of the largest bf16 in ``row[j:stop]``: precomputed for whole groups."""
+    g = j // _GROUP
+    if stop - j == _GROUP and j % _GROUP == 0 and g < gmax_row.shape[0]:
+        return _k16(gmax_row[g])
+    top = np.int32(-(2**31))
+    for jj in range(j, stop):
+        kv = _k16(row[jj])
+        top = kv if kv > top else top
+    return top
 
 
 @njit(cache=True, nogil=True)
-def collect_block(ab, c0, keys, idx, filled, margin, rec_col, rec_key, count):  # type: ignore[no-untyped-def]
+def collect_block(ab, gmax, c0, keys, idx, filled, margin, rec_col, rec_key, count):  # type: ignore[no-untyped-def]
     """Fold one bf16 score block (int16 bits, rows x cols) into the rows' approximate top-k
-    heaps and record every column whose approximate score is within ``margin`` (per row) of
-    the running k-th; returns False when some row's record buffer overflowed."""
+    heaps (:func:`_k16` keys), then record every column whose bf16 score can still belong to
+    the fp32 top-k given the row's k-th bf16 score after this block (``margin`` per row);
+    returns False when some row's record buffer overflowed.
+
+    Two passes per row (the row is in cache): the heap first, so the record threshold is the
+    highest this block allows; each pass skips groups of 32 columns whose maximum (``gmax``,
+    bf16 bits, one per whole group, when given; else scanned here) cannot pass. A torch
+    ``amax`` for ``gmax`` measured slower than the scan (1.3 s against 0.1 s saved, 100k docs).
+    """
     rows, cols = ab.shape
     k = keys.shape[1]
     cap = rec_col.shape[1]
@@ -152,16 +238,10 @@ def collect_block(ab, c0, keys, idx, filled, margin, rec_col, rec_key, count):  
     for r in range(rows):
         row = ab[r]
         n = filled[r]
-        cnt = count[r]
         j = 0
-        while n < k and j < cols:  # fill: every element is recorded
-            kv = _key(np.int32(row[j]) << np.int32(16))
-            keys[r, n] = kv
+        while n < k and j < cols:  # fill, then heapify once full
+            keys[r, n] = _k16(row[j])
             idx[r, n] = c0 + j
-            if cnt < cap:
-                rec_col[r, cnt] = j
-                rec_key[r, cnt] = kv
-            cnt += 1
             n += 1
             j += 1
             if n == k:
@@ -170,33 +250,53 @@ def collect_block(ab, c0, keys, idx, filled, margin, rec_col, rec_key, count):  
         filled[r] = n
         if n == k:
             worst = keys[r, 0]
-            rk = _record_key(worst, margin[r])
             while j < cols:
-                stop = min(j + _GROUP, cols)
-                top = np.int32(-(2**31))
-                for jj in range(j, stop):
-                    kv = _key(np.int32(row[jj]) << np.int32(16))
-                    top = kv if kv > top else top
-                if top >= rk:
+                stop = min(j - j % _GROUP + _GROUP, cols)  # aligned with gmax's groups
+                top = _group_top(row, gmax[r], j, stop)
+                if top > worst:
                     for jj in range(j, stop):
-                        kv = _key(np.int32(row[jj]) << np.int32(16))
-                        if kv < rk:
-                            continue
-                        if cnt < cap:
-                            rec_col[r, cnt] = jj
-                            rec_key[r, cnt] = kv
-                        cnt += 1
+                        kv = _k16(row[jj])
                         if kv > worst:
                             keys[r, 0] = kv
                             idx[r, 0] = c0 + jj
                             _sift_down(keys, idx, r, 0, k)
                             worst = keys[r, 0]
-                            rk = _record_key(worst, margin[r])
                 j = stop
+            rk = _record_key(worst, margin[r])
+        else:
+            rk = np.int32(-(2**31))  # heap not full yet: every column is a candidate
+        cnt = 0
+        j = 0
+        while j < cols:
+            stop = min(j - j % _GROUP + _GROUP, cols)
+            top = _group_top(row, gmax[r], j, stop)
+            if top >= rk:
+                for jj in range(j, stop):
+                    kv = _k16(row[jj])
+                    if kv >= rk:
+                        if cnt < cap:
+                            rec_col[r, cnt] = jj
+                            rec_key[r, cnt] = kv
+                        cnt += 1
+            j = stop
         if cnt > cap:
             ok = False
         count[r] = min(cnt, cap)
     return ok
+
+
+def _values16(keys: np.ndarray) -> np.ndarray:
+    """float64 values of :func:`_k16` keys (numpy)."""
+    k = keys.astype(np.int32)
+    bits = ((k ^ ((k >> 31) & 0x7FFF)) << 16).astype(np.int32)
+    return bits.view(np.float32).astype(np.float64)
+
+
+def _floors(t: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """:func:`_floor_value` over arrays."""
+    y = t - _OUT * np.abs(t) - margin
+    r = np.where(y >= 0, y / (1.0 + _OUT), y / (1.0 - _OUT))
+    return r - np.abs(r) * 2.0**-48 - 1e-300
 
 
 def topk_cpu_bf16(
@@ -223,11 +323,12 @@ def topk_cpu_bf16(
         st.setdefault(name, 0)
     starts = list(range(0, n, corpus_chunk))
     dn_max = np.zeros(len(starts))  # per chunk: max float64 document norm (inf: not finite)
+    t0 = time.perf_counter()
     for c, c0 in enumerate(starts):
-        chunk = corpus[c0 : c0 + corpus_chunk]
-        norms = torch.linalg.vector_norm(chunk, dim=1, dtype=torch.float64)
-        m = float(norms.max()) * _NORM_INFLATE
+        chunk = corpus[c0 : c0 + corpus_chunk].to(torch.float32)
+        m = _norm_bound(float(torch.linalg.vector_norm(chunk, dim=1).max()), dim)
         dn_max[c] = m if math.isfinite(m) and m <= _HUGE else math.inf
+    _tick(st, "s_norms", t0)
     usable = np.isfinite(dn_max) & (np.diff([*starts, n]) >= MIN_COLS)
     d_all = float(dn_max[usable].max()) if usable.any() else 0.0
     e = error_coefficient(dim)
@@ -235,6 +336,7 @@ def topk_cpu_bf16(
     for q0 in range(0, nq, query_block):
         q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
         qn = torch.linalg.vector_norm(q, dim=1, dtype=torch.float64).numpy() * _NORM_INFLATE
+        qn = qn + math.sqrt(dim) * 2.0**-60  # as in _norm_bound: subnormal components
         rows = q.shape[0]
         st["queries"] += rows
         if (
@@ -289,13 +391,17 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
         exact = not usable[c] or (c >= 4 and fell * 2 > c)
         if not exact:
             margin = e * qn * (d_all + dn_max[c]) + 2 * absterm
+            t0 = time.perf_counter()
             ab = (qb16 @ chunk.to(torch.bfloat16).T).view(torch.int16).numpy()
+            gmax = _NO_GMAX
+            t0 = _tick(st, "s_bf16_mm", t0)
             count = np.zeros(rows, np.int64)
-            args = (ab, c0, a_keys, a_idx, a_filled, margin, rec_col, rec_key, count)
+            args = (ab, gmax, c0, a_keys, a_idx, a_filled, margin, rec_col, rec_key, count)
             if pool is None or len(slices) == 1:
                 ok = _collect_rows(args, slice(None))
             else:
                 ok = all(pool.map(partial(_collect_rows, args), slices))
+            _tick(st, "s_collect", t0)
             if ok:
                 r = np.repeat(np.arange(rows), count)
                 sel = np.arange(cap)[None, :] < count[:, None]
@@ -305,29 +411,39 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
         if exact:
             fell += 1
             st["fallback_blocks"] += 1
+            t0 = time.perf_counter()
             block = (q @ chunk.to(torch.float32).T).numpy()  # the fp32 path's very call
             args = (block, block.view(np.int32), c0, x_keys, x_idx, x_filled)
             if pool is None or len(slices) == 1:
                 _select_rows(args, slice(None))
             else:
                 list(pool.map(partial(_select_rows, args), slices))
+            _tick(st, "s_fp32_chunks", t0)
     # prune against each row's final k-th approximate score, then re-score in fp32
     full = a_filled == kk
-    worst = np.where(full, a_keys.min(axis=1) if kk else 0, np.iinfo(np.int32).min)
-    worst_v = key_scores(worst.astype(np.int32)).astype(np.float64)
+    worst_v = _values16(a_keys.min(axis=1))
     parts_r, parts_i, parts_s = [], [], []
+    jobs = []
     for c, r, col, key in recorded:
         margin = e * qn[r] * (d_all + dn_max[c]) + 2 * absterm[r]
-        floor = worst_v[r] - margin
-        floor -= np.abs(floor) * 2.0**-50 + 1e-300
-        keep = ~full[r] | (key_scores(key).astype(np.float64) >= floor)
+        keep = ~full[r] | (_values16(key) >= _floors(worst_v[r], margin))
         r, col = r[keep], col[keep]
         if not len(r):
             continue
-        s = _rescore(q, corpus, starts[c], min(corpus_chunk, n - starts[c]), r, col)
+        s = np.empty(len(r), np.float32)
+        width = min(corpus_chunk, n - starts[c])
+        jobs += _rescore_jobs(q, corpus, starts[c], width, r, col, s)
         parts_r.append(r)
         parts_i.append(col.astype(np.int64) + starts[c])
         parts_s.append(s)
+    t0 = time.perf_counter()
+    with _one_thread():
+        if pool is None:
+            for job in jobs:
+                job()
+        else:
+            list(pool.map(lambda job: job(), jobs))
+    t0 = _tick(st, "s_rescore", t0)
     st["candidates"] += int(sum(len(p) for p in parts_r))
     nx = int(x_filled[0]) if rows else 0
     if nx:
@@ -344,14 +460,16 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
     take = first[:, None] + np.arange(kk)[None, :]
     assert (np.bincount(r, minlength=rows) >= kk).all(), "prefilter lost candidates"
     out_s = key_scores(score_keys(s[take]))
+    _tick(st, "s_select", t0)
     return torch.from_numpy(out_s.reshape(rows, kk)), torch.from_numpy(i[take].reshape(rows, kk))
 
 
 def _collect_rows(args: tuple, rows: slice) -> bool:  # type: ignore[type-arg]
-    ab, c0, keys, idx, filled, margin, rec_col, rec_key, count = args
+    ab, gmax, c0, keys, idx, filled, margin, rec_col, rec_key, count = args
     return bool(
         collect_block(
             ab[rows],
+            gmax[rows],
             c0,
             keys[rows],
             idx[rows],
@@ -364,8 +482,9 @@ def _collect_rows(args: tuple, rows: slice) -> bool:  # type: ignore[type-arg]
     )
 
 
-def _rescore(q, corpus, c0, width, r, col):  # type: ignore[no-untyped-def]
-    """fp32 scores of (query row, chunk column) pairs, bit-equal to the full-block sgemm.
+def _rescore_jobs(q, corpus, c0, width, r, col, out):  # type: ignore[no-untyped-def]
+    """Jobs writing into ``out`` the fp32 scores of (query row, chunk column) pairs (``r`` is
+    sorted), each bit-equal to the full-block sgemm's.
 
     Query rows go in groups of 64 (the last group overlaps the previous one so it too has at
     least 32 rows); each group is one sgemm against the union of its columns, padded to at
@@ -374,18 +493,23 @@ def _rescore(q, corpus, c0, width, r, col):  # type: ignore[no-untyped-def]
     import torch
 
     rows = q.shape[0]
-    out = np.empty(len(r), np.float32)
     g = min(_GROUP_ROWS, rows)
-    for a in range(0, rows, g):
-        lo = min(a, rows - g)
-        sel = (r >= a) & (r < a + g)
-        if not sel.any():
+    jobs = []
+    bounds = np.searchsorted(r, np.arange(0, rows + g, g))
+    for a, (p0, p1) in zip(range(0, rows, g), zip(bounds[:-1], bounds[1:])):
+        if p0 == p1:
             continue
-        cols = np.unique(col[sel])
-        if len(cols) < MIN_COLS:
-            extra = np.setdiff1d(np.arange(min(width, 2 * MIN_COLS)), cols)
-            cols = np.union1d(cols, extra[: MIN_COLS - len(cols)])
-        docs = corpus[c0 + torch.from_numpy(cols.astype(np.int64))].to(torch.float32)
-        block = (q[lo : lo + g] @ docs.T).numpy()
-        out[sel] = block[r[sel] - lo, np.searchsorted(cols, col[sel])]
-    return out
+
+        def job(a: int = a, p0: int = p0, p1: int = p1) -> None:
+            lo = min(a, rows - g)
+            cc = col[p0:p1]
+            cols = np.unique(cc)
+            if len(cols) < MIN_COLS:
+                extra = np.setdiff1d(np.arange(min(width, 2 * MIN_COLS)), cols)
+                cols = np.union1d(cols, extra[: MIN_COLS - len(cols)])
+            docs = corpus[c0 + torch.from_numpy(cols.astype(np.int64))].to(torch.float32)
+            block = (q[lo : lo + g] @ docs.T).numpy()
+            out[p0:p1] = block[r[p0:p1] - lo, np.searchsorted(cols, cc)]
+
+        jobs.append(job)
+    return jobs
