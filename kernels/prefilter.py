@@ -10,18 +10,20 @@ Bound (why nothing is missed). For a query q and a document d of dimension K, wi
 
 * rounding the inputs to bf16 moves the exact dot product by at most (2u + u²)‖q‖‖d‖;
 * summing the (exact) bf16 products in fp32 adds at most g(1+u)²‖q‖‖d‖;
-* rounding the fp32 result to the bf16 output adds at most u times its magnitude;
 * the fp32 path's own score is within g‖q‖‖d‖ of the exact dot product;
+* rounding the fp32 sum a to the bf16 output r: |r - a| <= u|a| <= o|r|, o = u/(1-u);
 * flushed or subnormal values (bf16 dot-product instructions flush them) add at most
-  K*2**-124*(1 + ‖q‖ + ‖d‖) in absolute terms.
+  K*2**-124*(1 + ‖q‖ + ‖d‖) in absolute terms (A).
 
-So |fp32 score - bf16 score| <= E(q, d) = e‖q‖‖d‖ + A(q, d), e the sum of the relative terms
-(~0.0118 at K = 384), norms computed in float64 and inflated. Let t be the k-th largest bf16
-score of a query; the k documents behind it have fp32 scores >= t - e‖q‖Dmax - A, so the fp32
-k-th score T is at least that, and any document of the fp32 top-k (fp32 score >= T) has a bf16
-score >= t - E(q, top) - E(q, d). Every such document is re-scored (the running k-th bf16 score
-only grows, so recording against it during the pass loses none), then selected under the rule
-of :mod:`kernels.order`.
+So an fp32 score s and its bf16 score r satisfy |s - r| <= e‖q‖‖d‖ + o|r| + A, e the sum of
+the relative terms (:func:`error_coefficient`, ~0.0079 at K = 384). Norms are upper bounds
+(:func:`_norm_bound`; per chunk, their maximum D_c, and D the corpus maximum). Let t be a
+query's k-th largest bf16 score: the k documents at or above it have s >= r - o|r| - e‖q‖D - A
+>= t - o|t| - e‖q‖D - A (r - o|r| grows with r), so the fp32 k-th score T is at least that,
+and a document of the fp32 top-k (s >= T) in chunk c has r + o|r| >= t - o|t| - e‖q‖(D + D_c)
+- 2A. Every such document is recorded (against the k-th bf16 score after its own block, which
+only grows, so none is lost), pruned against the final t, re-scored in fp32 and selected under
+the rule of :mod:`kernels.order`. Thresholds are computed in float64 and lowered by a few ulps.
 
 Same bits as the fp32 path. A candidate's fp32 score must be the very bits the fp32 path's
 sgemm of (query block x 16384-row chunk) wrote. MKL's sgemm gives each element the same
