@@ -99,3 +99,20 @@ def test_bound_constant() -> None:
     e = prefilter.error_coefficient(384)
     assert 2 * 2.0**-8 < e < 2 * 2.0**-8 + 1e-4  # inputs 2u + u², fp32 sums of both ~4.6e-5
     assert prefilter.rescore_reproducible(64) in (True, False)
+
+
+def test_dispatch_by_capability_and_size() -> None:
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((40, 16)).astype(np.float32)
+    c = rng.standard_normal((1100, 16)).astype(np.float32)
+    qt, ct = torch.from_numpy(q), torch.from_numpy(c)
+    small: dict = {}
+    topk_torch(qt, ct[:1000], 5, corpus_chunk=256, stats=small)  # under 4 chunks: fp32
+    assert small == {}
+    auto: dict = {}
+    topk_torch(qt, ct, 5, corpus_chunk=256, stats=auto)
+    on = prefilter.bf16_capable() and prefilter.rescore_reproducible(16)
+    assert bool(auto) == on
+    off: dict = {}
+    topk_torch(qt, ct, 5, corpus_chunk=256, stats=off, bf16_prefilter=False)
+    assert off == {}
