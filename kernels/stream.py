@@ -1,7 +1,8 @@
 """Exact top-k streamed over corpus shards (e.g. memory-mapped embedding-store shards).
 
 Each shard goes through :func:`ir_harness.kernels.topk.exact_topk`; the per-shard winners are merged into
-the running top-k by (score desc, global index asc), the kernel's own tie order. Memory beyond
+the running top-k by the kernel's own order (:mod:`ir_harness.kernels.order`: score desc with NaN lowest,
+then global index asc). Memory beyond
 the shard in flight is the kernel's score block, at most one chunk copied where a chunk straddles
 two shards, and ``queries x 2k`` merge entries, independent of the corpus size.
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ir_harness.kernels.order import rank_rows
 from ir_harness.kernels.topk import exact_topk
 
 if TYPE_CHECKING:
@@ -28,11 +30,11 @@ if TYPE_CHECKING:
 def merge_topk(
     a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k of two (scores, global indices) results, ordered by score desc then index asc."""
+    """Top-k of two (scores, global indices) results under the rule of :mod:`ir_harness.kernels.order`
+    (NaN below -inf, -0.0 = +0.0, equal scores by index asc; canonical scores out)."""
     s = np.concatenate([a[0], b[0]], axis=1)
     i = np.concatenate([a[1], b[1]], axis=1)
-    order = np.lexsort((i, -s), axis=-1)[:, :k]
-    return np.take_along_axis(s, order, 1), np.take_along_axis(i, order, 1)
+    return rank_rows(s, i, k)
 
 
 def stream_topk(

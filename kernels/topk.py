@@ -10,10 +10,13 @@ measured faster than FAISS's exact ``knn`` with the same threads on the 2-core d
 (benchmarks/README.md). So ``backend="auto"`` uses torch, and FAISS only when torch is not
 installed.
 
-Ties: the torch path ranks equal scores by lower corpus index first, on CPU and CUDA alike, and
-when equal scores straddle the k-th place it keeps the lowest indices. It merges candidates as
-single int64 keys (order-preserving score bits, then the inverted index), so one ``torch.topk``
-over unique keys does the merge with no stable sorts.
+Order: every path follows the one rule of :mod:`ir_harness.kernels.order` (NaN below -inf, -0.0 = +0.0,
+equal scores by lower corpus index first, the lowest indices kept when equal scores straddle
+the k-th place; canonical NaN and +0.0 in the output), on CPU and CUDA alike. The torch path
+merges candidates as single int64 keys (order-preserving score bits with NaN lowest, then the
+inverted index), so one ``torch.topk`` over unique keys does the merge with no stable sorts.
+FAISS (used only when torch is missing) selects by its own comparisons and is outside the rule
+for NaN scores.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ _Merge = Literal["topk", "threshold", "prefilter"]
 
 _LOW = 0xFFFFFFFF  # indices live in the low 32 bits of a merge key
 _SIGN_MASK = 0x7FFFFFFF
+_NAN_ORDERED = -(2**31)  # ir_harness.kernels.order.NAN_KEY: a NaN's ordered bits, below -inf's
+_CANON_NAN = 0x7FC00000
 _NO_KEY = -(2**63)  # padding key, below every real (score, index) key
 _TORCH_DTYPES = (np.float16, np.float32, np.float64)
 
@@ -70,11 +75,15 @@ def peak_extra_bytes(
 
 
 def _keys(scores: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """Pack (fp32 score, index) into int64 keys ordered by score desc, then index asc."""
+    """Pack (fp32 score, index) into int64 keys ordered by the rule of :mod:`ir_harness.kernels.order`:
+    score desc with every NaN lowest, then index asc."""
     import torch
 
-    bits = (scores.float() + 0.0).contiguous().view(torch.int32).long()  # + 0.0: -0.0 -> 0.0
+    s = scores.float()
+    bits = s.contiguous().view(torch.int32).long()
     ordered = bits ^ ((bits >> 31) & _SIGN_MASK)  # monotone in the float's value
+    ordered = ordered + (ordered == -1)  # -0.0 (the only bits mapped to -1) -> +0.0's 0
+    ordered = torch.where(torch.isnan(s), _NAN_ORDERED, ordered)
     return ordered * (1 << 32) + (_LOW - idx)
 
 
@@ -82,8 +91,25 @@ def _unkeys(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
 
     ordered = keys >> 32
-    bits = (ordered ^ ((ordered >> 31) & _SIGN_MASK)).int()
+    bits = ordered ^ ((ordered >> 31) & _SIGN_MASK)
+    bits = torch.where(ordered == _NAN_ORDERED, _CANON_NAN, bits).int()
     return bits.view(torch.float32), _LOW - (keys & _LOW)
+
+
+def _entry_bound(best: torch.Tensor) -> torch.Tensor:
+    """Per row, the fp32 value ``t`` with: a later chunk's element ``v`` enters iff ``v >= t``.
+
+    A later element has a higher index, so it enters only with a strictly higher key than the
+    row's k-th. For a number ``w`` at the k-th place that is ``v >= nextafter(w, +inf)``; for
+    ``+inf`` nothing enters (``t`` = NaN compares false); for a NaN every number enters
+    (``t`` = -inf). NaN elements never pass ``>=``, which is right: their key is the lowest.
+    """
+    import torch
+
+    w = _unkeys(best.min(dim=1, keepdim=True).values)[0]
+    up = torch.nextafter(w, torch.full_like(w, float("inf")))
+    up = torch.where(w == float("inf"), float("nan"), up)
+    return torch.where(torch.isnan(w), float("-inf"), up)
 
 
 def _chunk_topk(
@@ -91,9 +117,11 @@ def _chunk_topk(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-``kk`` of each row that contains the lowest-index choice among boundary ties.
 
-    ``torch.topk`` picks tied elements arbitrarily, so it takes one extra element: where the
-    smallest returned value occurs twice, ties straddle the boundary and that row (rare with
-    real-valued scores) is redone with a stable sort, in slices of ``stable_rows`` rows.
+    ``torch.topk`` picks tied elements arbitrarily and ranks NaN above everything, so it takes
+    one extra element: where the smallest returned value occurs twice (ties straddle the
+    boundary) or is NaN (the row holds a NaN, which the rule ranks lowest), that row (rare with
+    real-valued scores) is redone as a ``torch.topk`` over unique merge keys, which follow the
+    rule of :mod:`ir_harness.kernels.order`, in slices of ``stable_rows`` rows.
     """
     import torch
 
@@ -102,12 +130,14 @@ def _chunk_topk(
     s, i = torch.topk(block, take, dim=1, sorted=False)
     if take == n:  # the whole chunk is in: nothing was left out
         return s, i
-    lowest = s.min(dim=1, keepdim=True).values
-    tied = ((s == lowest).sum(dim=1) > 1).nonzero().flatten()
+    lowest = s.min(dim=1, keepdim=True).values  # NaN if the row holds one (topk takes it)
+    redo = ((s == lowest).sum(dim=1) > 1) | torch.isnan(lowest[:, 0])
+    tied = redo.nonzero().flatten()
+    cols = torch.arange(n, device=block.device)
     for r0 in range(0, tied.numel(), stable_rows):
         rows = tied[r0 : r0 + stable_rows]
-        sv, si = torch.sort(block[rows], dim=1, descending=True, stable=True)
-        s[rows], i[rows] = sv[:, :take], si[:, :take]
+        best = torch.topk(_keys(block[rows], cols.expand(rows.numel(), n)), take, dim=1).values
+        s[rows], i[rows] = _unkeys(best)
     return s, i
 
 
@@ -128,8 +158,7 @@ def _merge_above(
 
     qb, dev = block.shape[0], block.device
     width = _width(k)
-    threshold = _unkeys(best.min(dim=1, keepdim=True).values)[0]
-    found = _nonzero_static(block > threshold, qb * width)  # (S, 2) row-major, -1 padded
+    found = _nonzero_static(block >= _entry_bound(best), qb * width)  # (S, 2) row-major, -1 padded
     rows, cols = found.unbind(1)
     rows = torch.where(rows >= 0, rows, qb)  # padding sorts last, into a spare row
     starts = torch.searchsorted(rows, torch.arange(qb + 1, device=dev))
@@ -166,13 +195,14 @@ def _merge_prefiltered(
         return None
     body = n_groups * _GROUP
     width = _width(k)
-    threshold = _unkeys(best.min(dim=1, keepdim=True).values)[0]  # (qb, 1) fp32
+    threshold = _entry_bound(best)  # (qb, 1) fp32: an element enters iff >= it
     groups = block[:, :body].view(qb, n_groups, _GROUP)
-    hit = groups.amax(dim=2) > threshold
+    top = groups.amax(dim=2)  # NaN where a group holds one: look inside
+    hit = (top >= threshold) | torch.isnan(top)
     over = hit.sum(dim=1) > n_groups // 4
     rows, grp = (hit & ~over[:, None]).nonzero().unbind(1)  # row-major
     vals = groups[rows, grp]  # (G, 64)
-    above = vals > threshold[rows]
+    above = vals >= threshold[rows]
     if int(over.sum()) > qb // 4 or int(above.sum()) > qb * width:
         return None
     g_i, col = above.nonzero().unbind(1)  # sorted by g_i, hence by row
@@ -227,6 +257,8 @@ def topk_torch(
     precision: Precision = "fp32",
     use_threshold: bool | None = None,
     cpu_merge: Literal["fused", "prefilter"] = "fused",
+    bf16_prefilter: bool | None = None,
+    stats: dict[str, int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-k by inner product on whatever device the tensors live on. Returns (scores, indices).
 
@@ -241,6 +273,10 @@ def topk_torch(
     On CPU with ``use_threshold=None``, ``cpu_merge="fused"`` (default, when numba is
     installed) selects inside each score block in one compiled pass right after the product
     (:mod:`ir_harness.kernels.topk_select`); ``"prefilter"`` is the torch group pre-filter.
+    ``bf16_prefilter`` (fused CPU path only): None (default) scores each block in bf16 first
+    and re-scores in fp32 only what can be in the top-k (:mod:`ir_harness.kernels.prefilter`; output
+    bit-identical) where the CPU has bf16 units, at least 32 queries and 4 chunks; True forces
+    it on any CPU (tests), False never. ``stats`` receives its candidate and fall-back counts.
     """
     import torch
 
@@ -265,6 +301,10 @@ def topk_torch(
         and n > corpus_chunk  # one block: a single torch.topk, no numba import needed
         and _has("numba")
     ):
+        if _use_bf16(bf16_prefilter, nq, n, corpus.shape[1], corpus_chunk):
+            from ir_harness.kernels.prefilter import topk_cpu_bf16
+
+            return topk_cpu_bf16(queries, corpus, k, corpus_chunk, query_block, stats)
         return _topk_cpu_fused(queries, corpus, k, corpus_chunk, query_block)
     stable_rows = max(1, query_block // 32)
     # The threshold merge saves ~30% on CUDA; on CPU its comparison pass plus nonzero_static
@@ -284,6 +324,19 @@ def topk_torch(
             out_s.append(s)
             out_i.append(i)
     return torch.cat(out_s), torch.cat(out_i)
+
+
+def _use_bf16(want: bool | None, nq: int, n: int, dim: int, corpus_chunk: int) -> bool:
+    """Dispatch of the bf16 prefilter: by capability, size and a start-up bit-equality check."""
+    if want is False:
+        return False
+    from ir_harness.kernels import prefilter
+
+    if want is None and (
+        nq < prefilter.MIN_ROWS or n < 4 * corpus_chunk or not prefilter.bf16_capable()
+    ):
+        return False
+    return prefilter.rescore_reproducible(dim)
 
 
 def _topk_cpu_fused(
@@ -450,6 +503,7 @@ def exact_topk(
     device: str = "cpu",
     backend: Backend = "auto",
     corpus_chunk: int = 16384,
+    bf16_prefilter: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k for float arrays; returns numpy (fp32 scores, int64 indices), best first.
 
@@ -466,7 +520,7 @@ def exact_topk(
     on_cpu = torch.device(device).type == "cpu"
     q = _as_tensor(queries, on_cpu).to(device)
     c = _as_tensor(corpus, on_cpu).to(device)
-    s, i = topk_torch(q, c, k, corpus_chunk=corpus_chunk)
+    s, i = topk_torch(q, c, k, corpus_chunk=corpus_chunk, bf16_prefilter=bf16_prefilter)
     return s.cpu().numpy(), i.cpu().numpy()
 
 

@@ -11,7 +11,9 @@ Tie rule (the same as ``ir_harness.kernels.topk``): equal scores rank lower corp
 ties straddle the k-th place the lowest indices stay. Blocks arrive in ascending corpus order
 and rows are scanned left to right, so an element equal to the current k-th key always has a
 higher index than everything held and is rightly skipped: only strictly greater keys enter.
-Keys order floats by value (-0.0 counts as 0.0; NaN sorts above +inf, as ``torch.topk`` does).
+Keys order floats by the rule of :mod:`ir_harness.kernels.order`: by value, -0.0 counts as 0.0, and every
+NaN (either sign) takes the lowest key, below -inf. A NaN therefore never displaces a held entry
+(its key is never strictly greater), and a row holding a NaN as its k-th entry takes any number.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ import numpy as np
 from numba import njit
 
 _MASK = np.int32(0x7FFFFFFF)
+_INF_BITS = np.int32(0x7F800000)
+_NAN_KEY = np.int32(-(2**31))  # ir_harness.kernels.order.NAN_KEY: below -inf's key
+_CANON_NAN = np.int32(0x7FC00000)
 
 
 _GROUP = 32  # columns reduced per vectorised step before any element-wise work
@@ -30,10 +35,11 @@ def _key(bits: np.int32) -> np.int32:
     """Order-preserving int32 key of fp32 bits; branch-free, so loops over it vectorise.
 
     Negative floats flip their magnitude bits; -0.0 maps to -1, the only bits that do, and is
-    lifted to +0.0's key 0.
+    lifted to +0.0's key 0. Any NaN maps to ``_NAN_KEY`` (rule of :mod:`ir_harness.kernels.order`).
     """
     t = bits ^ ((bits >> np.int32(31)) & _MASK)
-    return t + np.int32(t == -1)
+    t = t + np.int32(t == -1)
+    return _NAN_KEY if (bits & _MASK) > _INF_BITS else t
 
 
 @njit(cache=True, inline="always")
@@ -76,7 +82,8 @@ def select_block(block, block_bits, c0, keys, idx, filled):  # type: ignore[no-u
     ``keys``/``idx`` (rows x k) hold each row's heap, ``filled`` (rows) how many entries each
     holds; column ``j`` of the block is corpus row ``c0 + j``. Each group of columns is first
     reduced to its float maximum (vectorised); only a group whose maximum beats the row's k-th
-    score, or that holds a NaN, is compared element by element on exact integer keys.
+    score is compared element by element on exact integer keys. NaN never enters a full heap
+    (its key is the lowest); while a row's k-th entry is itself a NaN, every number enters.
     """
     rows, cols = block.shape
     k = keys.shape[1]
@@ -97,18 +104,17 @@ def select_block(block, block_bits, c0, keys, idx, filled):  # type: ignore[no-u
             continue
         worst = keys[r, 0]
         threshold = _score(worst)
+        open_ = worst == _NAN_KEY  # the k-th entry is a NaN: every number beats it
         while j < cols:
             stop = min(j + _GROUP, cols)
             top = np.float32(-np.inf)
-            nan = False
             for jj in range(j, stop):
                 v = row[jj]
-                top = v if v > top else top
-                nan |= v != v
-            if top > threshold or nan:
+                top = v if v > top else top  # NaN never wins this comparison
+            if open_ or top > threshold:
                 for jj in range(j, stop):
-                    # a float test first (cheap; exact for non-NaN), then the exact key
-                    if not (row[jj] > threshold or nan):
+                    # a float test first (cheap; exact for numbers), then the exact key
+                    if not (open_ or row[jj] > threshold):
                         continue
                     kv = _key(row_bits[jj])
                     if kv > worst:
@@ -117,12 +123,14 @@ def select_block(block, block_bits, c0, keys, idx, filled):  # type: ignore[no-u
                         _sift_down(keys, idx, r, 0, k)
                         worst = keys[r, 0]
                         threshold = _score(worst)
+                        open_ = worst == _NAN_KEY
             j = stop
 
 
 @njit(cache=True, nogil=True)
 def finish(keys, idx, filled):  # type: ignore[no-untyped-def]
-    """Rows best first: (fp32 scores, int64 indices); every row holds ``filled[0]`` entries."""
+    """Rows best first: (fp32 bits of canonical scores, int64 indices); every row holds
+    ``filled[0]`` entries. NaN comes back as ``0x7FC00000``, -0.0 as +0.0."""
     rows = keys.shape[0]
     n = filled[0] if rows else 0
     bits = np.empty((rows, n), dtype=np.int32)
@@ -130,10 +138,11 @@ def finish(keys, idx, filled):  # type: ignore[no-untyped-def]
     order_key = np.empty(n, dtype=np.int64)
     for r in range(rows):
         for p in range(n):  # one unique int64 per entry: key desc, then index asc
-            order_key[p] = (-np.int64(keys[r, p])) * np.int64(1 << 32) + idx[r, p]
+            # -1 - key, not -key: the NaN key -2**31 would overflow int64 once shifted
+            order_key[p] = (np.int64(-1) - keys[r, p]) * np.int64(1 << 32) + idx[r, p]
         order = np.argsort(order_key)
         for p in range(n):
             kv = keys[r, order[p]]
-            bits[r, p] = kv ^ ((kv >> 31) & _MASK)
+            bits[r, p] = _CANON_NAN if kv == _NAN_KEY else kv ^ ((kv >> 31) & _MASK)
             out_i[r, p] = idx[r, order[p]]
     return bits, out_i

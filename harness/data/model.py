@@ -109,5 +109,14 @@ class TaskData:
 
 
 def ranked(scores: Mapping[str, float]) -> list[tuple[str, float]]:
-    """Documents of one query in trec_eval order: score desc, ties broken by doc id desc."""
-    return sorted(scores.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+    """Documents of one query in trec_eval order: score desc, ties broken by doc id desc.
+
+    Scores follow the top-k kernels' rule (kernels/order.py): NaN, of either sign, ranks below
+    -inf (a bare ``(score, id)`` key leaves NaN's place to the sort's luck), -0.0 equals 0.0.
+    """
+    return sorted(scores.items(), key=_rank_key, reverse=True)
+
+
+def _rank_key(kv: tuple[str, float]) -> tuple[bool, float, str]:
+    s = kv[1]
+    return (s == s, s if s == s else 0.0, kv[0])

@@ -1,0 +1,118 @@
+"""The bf16 prefilter top-k is bit-identical to the fp32 path (kernels/prefilter.py).
+
+Forced on (``bf16_prefilter=True``: it runs on any CPU, slowly where there are no bf16 units)
+and compared bit for bit with the fused fp32 path on random, clustered, duplicate-heavy and
+adversarial inputs: near-ties at the candidate threshold, huge and tiny norms, NaN and inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("numba")
+
+from ir_harness.kernels import prefilter  # noqa: E402
+from ir_harness.kernels.topk import topk_torch  # noqa: E402
+
+CHUNK = 256
+
+
+def _both(q: np.ndarray, c: np.ndarray, k: int, chunk: int = CHUNK) -> dict:
+    qt, ct = torch.from_numpy(q), torch.from_numpy(c)
+    want = topk_torch(qt, ct, k, corpus_chunk=chunk, query_block=64, bf16_prefilter=False)
+    stats: dict = {}
+    got = topk_torch(
+        qt, ct, k, corpus_chunk=chunk, query_block=64, bf16_prefilter=True, stats=stats
+    )
+    np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
+    np.testing.assert_array_equal(
+        got[0].view(torch.int32).numpy(), want[0].view(torch.int32).numpy()
+    )
+    return stats
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_and_clustered(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    d = int(rng.choice([24, 64, 96]))
+    c = _unit(rng.standard_normal((3000, d)))
+    q = _unit(rng.standard_normal((70, d)))
+    stats = _both(q, c, int(rng.choice([1, 10, 40])))
+    assert stats["fallback_blocks"] == 12 and stats["candidates"] > 0  # the 6-query block
+    centers = rng.standard_normal((5, d))
+    c = _unit(centers[rng.integers(0, 5, 3000)] + 0.05 * rng.standard_normal((3000, d)))
+    q = _unit(centers[rng.integers(0, 5, 40)] + 0.05 * rng.standard_normal((40, d)))
+    _both(q, c, 25)
+
+
+def test_duplicates_and_near_ties_at_the_threshold() -> None:
+    rng = np.random.default_rng(3)
+    base = _unit(rng.standard_normal((200, 32)))
+    c = base[rng.integers(0, 200, 3000)].copy()  # every row repeated ~15 times: exact ties
+    c[::7] = np.nextafter(c[::7], np.float32(2))  # one-ulp neighbours of the duplicates
+    q = _unit(rng.standard_normal((40, 32)))
+    q[:8] = base[:8]
+    for k in (1, 15, 16, 100):
+        _both(q, c, k)
+    # scores spaced far below the bf16 resolution around the k-th place
+    c2 = np.zeros((2048, 8), np.float32)
+    c2[:, 0] = 1.0 + np.arange(2048, dtype=np.float32) * 2.0**-22
+    q2 = np.tile(np.eye(8, dtype=np.float32)[:1], (33, 1))
+    _both(q2, c2, 30)
+
+
+def test_huge_tiny_norms_and_degenerate_data_fall_back_exactly() -> None:
+    rng = np.random.default_rng(4)
+    c = rng.standard_normal((2500, 16)).astype(np.float32)
+    c[::11] *= 1e-30  # tiny: the absolute term of the bound
+    c[5::13] *= 1e15
+    with np.errstate(over="ignore"):
+        c[300:400] *= 1e31  # a chunk with huge (some infinite) rows: scored in fp32
+    q = rng.standard_normal((40, 16)).astype(np.float32)
+    q[3] *= 1e-20
+    stats = _both(q, c, 20)
+    assert 0 < stats["fallback_blocks"] < stats["chunk_blocks"]
+    same = np.ones((9000, 16), np.float32)  # every score equal: candidate buffers overflow
+    stats = _both(np.ones((40, 16), np.float32), same, 10, chunk=2048)
+    assert stats["fallback_blocks"] > 0
+
+
+def test_nan_inf_and_small_blocks() -> None:
+    rng = np.random.default_rng(5)
+    c = rng.standard_normal((1500, 16)).astype(np.float32)
+    c[[7, 900]] = np.inf
+    c[450, 3] = np.nan
+    q = rng.standard_normal((40, 16)).astype(np.float32)
+    _both(q, c, 12)
+    q[0, 0] = np.inf  # a non-finite query: its block goes the fp32 way
+    _both(q, c, 12)
+    _both(q[:5], c, 12)  # under 32 queries
+
+
+def test_bound_constant() -> None:
+    e = prefilter.error_coefficient(384)
+    assert 2 * 2.0**-8 < e < 2 * 2.0**-8 + 1e-4  # inputs 2u + u², fp32 sums of both ~4.6e-5
+    assert prefilter.rescore_reproducible(64) in (True, False)
+
+
+def test_dispatch_by_capability_and_size() -> None:
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((40, 16)).astype(np.float32)
+    c = rng.standard_normal((1100, 16)).astype(np.float32)
+    qt, ct = torch.from_numpy(q), torch.from_numpy(c)
+    small: dict = {}
+    topk_torch(qt, ct[:1000], 5, corpus_chunk=256, stats=small)  # under 4 chunks: fp32
+    assert small == {}
+    auto: dict = {}
+    topk_torch(qt, ct, 5, corpus_chunk=256, stats=auto)
+    on = prefilter.bf16_capable() and prefilter.rescore_reproducible(16)
+    assert bool(auto) == on
+    off: dict = {}
+    topk_torch(qt, ct, 5, corpus_chunk=256, stats=off, bf16_prefilter=False)
+    assert off == {}
