@@ -18,7 +18,7 @@ How we match trec_eval (``trec_eval -c -l T``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -64,8 +64,13 @@ def evaluate(
     spec: TaskSpec,
     data: TaskData | None = None,
     metrics: tuple[str, ...] | None = None,
+    depth: int | Literal["task"] | None = "task",
 ) -> Evaluation:
     """Score ``run`` with the task's conventions. Does not modify ``run``.
+
+    ``depth``: documents kept per query before scoring. ``"task"`` (the default, for the task's
+    own runs) cuts at ``spec.run_depth``; None keeps every document, as ``trec_eval`` does with a
+    submitted run file; an integer cuts there.
 
     The run is ordered and truncated as arrays (:class:`RunTable`), and ranx gets its numba
     inputs built once per relevance threshold with every metric of that threshold in one call.
@@ -73,7 +78,7 @@ def evaluate(
     parsed = [parse_metric(m) for m in (metrics or spec.metrics)]
     table = run if isinstance(run, RunTable) else RunTable.from_dict(run)
     prepared = table.prepared(
-        depth=spec.run_depth,
+        depth=spec.run_depth if depth == "task" else depth,
         excluded_ids=data.excluded_ids if data else None,
         ignore_identical_ids=spec.ignore_identical_ids,
     )

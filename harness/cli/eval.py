@@ -25,9 +25,21 @@ def eval_cmd(
             help="folder of TREC runs for tasks that rank systems (llmjudge tau/rho)",
         ),
     ] = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            min=1,
+            help="score only the first N documents of each query (default: all, as trec_eval)",
+        ),
+    ] = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Score an existing TREC run file with the task's official conventions."""
+    """Score an existing TREC run file with the task's official conventions.
+
+    Every document of each query counts unless ``--depth`` cuts, as ``trec_eval`` scores a run
+    file (a task's own runs are cut at its documented depth when they are made).
+    """
     from harness.coverage import read_judge_qrels_checked, run_coverage
     from harness.io import read_trec_run_table
     from harness.metrics import evaluate
@@ -41,6 +53,8 @@ def eval_cmd(
         task_obj, subset = get_task(task)
         spec = task_obj.spec(subset)
         if task_obj.evaluates_files:
+            if depth is not None:
+                raise ConfigError(f"task {spec.name!r} scores judgments, not rankings: no --depth")
             kw: dict[str, Path] = {}
             if run_set is not None:
                 if not task_obj.takes_run_set:
@@ -59,7 +73,7 @@ def eval_cmd(
             qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
             ranked = run.rows_per_query()  # what run_coverage reads: query -> truthy if ranked
             coverage.update(run_coverage(ranked, qrels, run_file, qname, known=data.queries))
-            ev = evaluate(run, qrels, spec, data)
+            ev = evaluate(run, qrels, spec, data, depth=depth)
             means, n, extra = ev.means, len(ev.query_ids), {}
     payload: dict[str, Any] = {
         "task": spec.name,
@@ -69,6 +83,8 @@ def eval_cmd(
         "metrics": means,
         "n_queries": n,
     }
+    if not task_obj.evaluates_files:  # documents scored per query: N, or "all" (trec_eval's rule)
+        payload["depth"] = depth if depth is not None else "all"
     if extra:
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
     if coverage:
@@ -76,4 +92,5 @@ def eval_cmd(
     if json_out:
         print(json.dumps(payload))
     else:
-        print_metrics(spec.name, run_file.name, means, spec.main_metric, n)
+        label = run_file.name + (f", depth {depth}" if depth is not None else "")
+        print_metrics(spec.name, label, means, spec.main_metric, n)
