@@ -129,3 +129,22 @@ def test_per_query_values_match_pytrec_eval(bench_dir: Path, tmp_path: Path) -> 
         worst = max(abs(ours.per_query[metric][q] - theirs[name][q]) for q in ours.query_ids)
         assert worst <= 1e-6, (metric, worst)
     assert len(ours.query_ids) == len(theirs["ndcg_cut_10"])
+
+
+def test_per_query_values_equal_ranx_kernels(
+    bench_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Untimed: at full size, the numpy metrics (harness/rank_metrics.py) give the per-query
+    values ranx's numba kernels give (the engine before issue 22), bit for bit."""
+    from harness import rank_metrics
+    from harness.io import read_trec_run_table
+    from harness.metrics import evaluate
+    from tasks.beir import BeirTask
+
+    task, subset = BeirTask(), TASK.split("/", 1)[1]
+    data = task.load_judgments(subset, bench_dir)
+    table = read_trec_run_table(bench_dir / "run.trec")
+    ours = evaluate(table, data.qrels, task.spec(subset), data)
+    monkeypatch.setattr(rank_metrics, "SUPPORTED", set())
+    ranx = evaluate(table, data.qrels, task.spec(subset), data)
+    assert ours.per_query == ranx.per_query
