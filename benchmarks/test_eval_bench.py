@@ -7,7 +7,8 @@ passages, five metrics, three-decimal scores with ties). ``BENCH_BEFORE_ROOT`` m
 checkout of older code (e.g. ``git archive main | tar -x -C /tmp/before``): its ``harness eval``
 then joins the rounds as ``harness_before``. Nothing is asserted on time; the per-query
 agreement with pytrec_eval is asserted (1e-6) in an untimed check.
-Run: ``.venv/bin/pytest benchmarks/test_eval_bench.py --benchmark-only -s``.
+``BENCH_CONTENDERS=harness`` keeps only the named contenders (pytrec_eval, the baseline, always
+runs). Run: ``.venv/bin/pytest benchmarks/test_eval_bench.py --benchmark-only -s``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ def contenders(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     if before:
         old_env = {**env, "PYTHONPATH": before, "HARNESS_CACHE_DIR": str(root / "cache_before")}
         out["harness_before"] = ([*harness, *args], old_env)
+    only = os.environ.get("BENCH_CONTENDERS")  # e.g. "harness,pytrec_eval" (the ratio's pair)
+    if only:
+        keep = {"pytrec_eval", *only.split(",")}
+        out = {name: v for name, v in out.items() if name in keep}
     return out
 
 
