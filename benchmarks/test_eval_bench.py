@@ -38,8 +38,11 @@ def bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stdout) of one fresh process.
+def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(wall seconds, peak RSS in MB, CPU seconds user + system, stdout) of one fresh process.
+
+    CPU time is kept beside wall time because on a machine loaded far beyond its cores the
+    wall time mostly measures the scheduler.
 
     It runs in a neutral folder: ``python -c`` puts the working directory first on sys.path,
     which would shadow ``BENCH_BEFORE_ROOT`` with this checkout's code.
@@ -52,7 +55,7 @@ def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode:
         raise RuntimeError(f"{cmd[:3]} exited {p.returncode}")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out
 
 
 def contenders(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
@@ -85,15 +88,18 @@ def test_eval_processes(benchmark, bench_dir: Path) -> None:
     procs = contenders(bench_dir)
     for cmd, env in procs.values():  # untimed warm-up: file cache, numba caches
         run_process(cmd, env)
-    rows: dict[str, dict[str, list[float]]] = {n: {"wall_s": [], "rss_mb": []} for n in procs}
+    rows: dict[str, dict[str, list[float]]] = {
+        n: {"wall_s": [], "rss_mb": [], "cpu_s": []} for n in procs
+    }
     loads: list[float] = []
 
     def one_round() -> None:
         loads.append(os.getloadavg()[0])
         for name, (cmd, env) in procs.items():
-            wall, rss, _ = run_process(cmd, env)
+            wall, rss, cpu, _ = run_process(cmd, env)
             rows[name]["wall_s"].append(round(wall, 2))
             rows[name]["rss_mb"].append(round(rss))
+            rows[name]["cpu_s"].append(round(cpu, 2))
 
     benchmark.group = "eval 5000x1000"
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1, warmup_rounds=0)
@@ -102,6 +108,7 @@ def test_eval_processes(benchmark, bench_dir: Path) -> None:
         f"{name}/pytrec_eval": {
             "wall": statistics.median(a / b for a, b in zip(r["wall_s"], base["wall_s"])),
             "rss": statistics.median(a / b for a, b in zip(r["rss_mb"], base["rss_mb"])),
+            "cpu": statistics.median(a / b for a, b in zip(r["cpu_s"], base["cpu_s"])),
         }
         for name, r in rows.items()
         if name != "pytrec_eval"
