@@ -7,7 +7,8 @@ passages, five metrics, three-decimal scores with ties). ``BENCH_BEFORE_ROOT`` m
 checkout of older code (e.g. ``git archive main | tar -x -C /tmp/before``): its ``harness eval``
 then joins the rounds as ``harness_before``. Nothing is asserted on time; the per-query
 agreement with pytrec_eval is asserted (1e-6) in an untimed check.
-Run: ``.venv/bin/pytest benchmarks/test_eval_bench.py --benchmark-only -s``.
+``BENCH_CONTENDERS=harness`` keeps only the named contenders (pytrec_eval, the baseline, always
+runs). Run: ``.venv/bin/pytest benchmarks/test_eval_bench.py --benchmark-only -s``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ def bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stdout) of one fresh process.
+def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(wall seconds, peak RSS in MB, CPU seconds user + system, stdout) of one fresh process.
+
+    CPU time is kept beside wall time because on a machine loaded far beyond its cores the
+    wall time mostly measures the scheduler.
 
     It runs in a neutral folder: ``python -c`` puts the working directory first on sys.path,
     which would shadow ``BENCH_BEFORE_ROOT`` with this checkout's code.
@@ -51,7 +55,7 @@ def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode:
         raise RuntimeError(f"{cmd[:3]} exited {p.returncode}")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out
 
 
 def contenders(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
@@ -76,6 +80,10 @@ def contenders(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     if before:
         old_env = {**env, "PYTHONPATH": before, "HARNESS_CACHE_DIR": str(root / "cache_before")}
         out["harness_before"] = ([*harness, *args], old_env)
+    only = os.environ.get("BENCH_CONTENDERS")  # e.g. "harness,pytrec_eval" (the ratio's pair)
+    if only:
+        keep = {"pytrec_eval", *only.split(",")}
+        out = {name: v for name, v in out.items() if name in keep}
     return out
 
 
@@ -84,15 +92,18 @@ def test_eval_processes(benchmark, bench_dir: Path) -> None:
     procs = contenders(bench_dir)
     for cmd, env in procs.values():  # untimed warm-up: file cache, numba caches
         run_process(cmd, env)
-    rows: dict[str, dict[str, list[float]]] = {n: {"wall_s": [], "rss_mb": []} for n in procs}
+    rows: dict[str, dict[str, list[float]]] = {
+        n: {"wall_s": [], "rss_mb": [], "cpu_s": []} for n in procs
+    }
     loads: list[float] = []
 
     def one_round() -> None:
         loads.append(os.getloadavg()[0])
         for name, (cmd, env) in procs.items():
-            wall, rss, _ = run_process(cmd, env)
+            wall, rss, cpu, _ = run_process(cmd, env)
             rows[name]["wall_s"].append(round(wall, 2))
             rows[name]["rss_mb"].append(round(rss))
+            rows[name]["cpu_s"].append(round(cpu, 2))
 
     benchmark.group = "eval 5000x1000"
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1, warmup_rounds=0)
@@ -101,6 +112,7 @@ def test_eval_processes(benchmark, bench_dir: Path) -> None:
         f"{name}/pytrec_eval": {
             "wall": statistics.median(a / b for a, b in zip(r["wall_s"], base["wall_s"])),
             "rss": statistics.median(a / b for a, b in zip(r["rss_mb"], base["rss_mb"])),
+            "cpu": statistics.median(a / b for a, b in zip(r["cpu_s"], base["cpu_s"])),
         }
         for name, r in rows.items()
         if name != "pytrec_eval"
@@ -133,3 +145,22 @@ def test_per_query_values_match_pytrec_eval(bench_dir: Path, tmp_path: Path) -> 
         worst = max(abs(ours.per_query[metric][q] - theirs[name][q]) for q in ours.query_ids)
         assert worst <= 1e-6, (metric, worst)
     assert len(ours.query_ids) == len(theirs["ndcg_cut_10"])
+
+
+def test_per_query_values_equal_ranx_kernels(
+    bench_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Untimed: at full size, the numpy metrics (harness/eval/rank_metrics.py) give the per-query
+    values ranx's numba kernels give (the engine before issue 22), bit for bit."""
+    from ir_harness.data.formats import read_trec_run_table
+    from ir_harness.eval import rank_metrics
+    from ir_harness.eval.metrics import evaluate
+    from ir_harness.tasks.beir import BeirTask
+
+    task, subset = BeirTask(), TASK.split("/", 1)[1]
+    data = task.load_judgments(subset, bench_dir)
+    table = read_trec_run_table(bench_dir / "run.trec")
+    ours = evaluate(table, data.qrels, task.spec(subset), data)
+    monkeypatch.setattr(rank_metrics, "SUPPORTED", set())
+    ranx = evaluate(table, data.qrels, task.spec(subset), data)
+    assert ours.per_query == ranx.per_query

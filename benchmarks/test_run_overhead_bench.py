@@ -52,9 +52,9 @@ def test_run_overhead(benchmark, tmp_path: Path) -> None:
 
     def one_round() -> None:
         rows["load_1min"].append(os.getloadavg()[0])
-        wall, _, out = run_process(run_cmd(), env)
+        wall, _, _, out = run_process(run_cmd(), env)
         rows["run_s"].append(round(wall, 2))
-        wall, _, out = run_process(parts_cmd, env)
+        wall, _, _, out = run_process(parts_cmd, env)
         rows["parts_s"].append(round(wall, 2))
         rows["parts"].append(json.loads(out.strip().splitlines()[-1]))
 

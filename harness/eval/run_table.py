@@ -81,15 +81,16 @@ class RunTable:
     def prepared(
         self,
         *,
-        depth: int,
+        depth: int | None,
         excluded_ids: dict[str, set[str]] | None = None,
         ignore_identical_ids: bool = False,
     ) -> RunTable:
         """Quirks, then trec_eval order and truncation, as array operations.
 
         Drops NaN scores, the task's excluded ids and (if asked) self-hits *before* truncating
-        to ``depth`` (BRIGHT, BEIR); orders each query by float32 score desc, then doc id desc;
-        scores come back as the float32 values. Queries keep their order of first appearance.
+        to ``depth`` (BRIGHT, BEIR; None keeps every document, as trec_eval does); orders each
+        query by float32 score desc, then doc id desc; scores come back as the float32 values.
+        Queries keep their order of first appearance.
         """
         keep = ~np.isnan(self.score)
         if ignore_identical_ids:
@@ -102,7 +103,7 @@ class RunTable:
             q, d, s32 = self.q, self.d, self.score.astype(np.float32)
         order = _trec_order(q, s32, self._did_rank()[d], len(self.dids))
         q, d, s32 = q[order], d[order], s32[order]
-        if len(q):
+        if len(q) and depth is not None:
             pos = np.arange(len(q)) - _group_starts(q)[np.cumsum(_new_group(q)) - 1]
             top = pos < depth
             q, d, s32 = q[top], d[top], s32[top]

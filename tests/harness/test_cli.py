@@ -202,3 +202,24 @@ def test_run_on_zero_queries_exits_2_with_a_message(
     )  # fmt: skip
     assert code == 2 and "no judged queries to evaluate" in err and "Traceback" not in err
     assert not (tmp_path / "r" / "tiny").exists()
+
+
+def test_eval_scores_every_document_unless_depth_cuts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user's run is scored whole (trec_eval's rule), not at the task's depth (3 for tiny):
+    the relevant document at rank 4 counts; ``--depth 3`` cuts it; the JSON says which."""
+    rf = tmp_path / "deep.run"
+    rf.write_text("".join(f"q1 Q0 x{i} {i} {10 - i} t\n" for i in range(1, 4)) + "q1 Q0 d1 4 6 t\n")
+    code, out, _ = run_main(monkeypatch, capsys, "eval", str(rf), "--task", "tiny", "--json")
+    assert code == 0
+    whole = json.loads(out)
+    assert whole["depth"] == "all" and whole["metrics"]["ndcg@10"] > 0
+    code, out, _ = run_main(
+        monkeypatch, capsys, "eval", str(rf), "--task", "tiny", "--depth", "3", "--json"
+    )
+    assert code == 0
+    cut = json.loads(out)
+    assert cut["depth"] == 3 and cut["metrics"]["ndcg@10"] == 0.0
+    code, _, err = run_main(monkeypatch, capsys, "eval", str(rf), "--task", "tiny", "--depth", "0")
+    assert code == 2 and "--depth" in err

@@ -229,3 +229,56 @@ def test_one_metric_alone() -> None:
         {"q1": {"a": 2.0, "b": 1.0}}, QRELS, spec(metrics=("recall@1",), main_metric="recall@1")
     )
     assert ev.per_query == {"recall@1": {"q1": 0.5, "q2": 0.0}}
+
+
+def _deep_run_and_qrels() -> tuple[dict, dict]:
+    """20 queries x 1,500 documents, judged documents spread over all ranks (some past 1,000),
+    three-decimal scores so ties are frequent."""
+    rng = random.Random(11)
+    run: dict[str, dict[str, float]] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    for i in range(20):
+        docs = rng.sample(range(3000), 1500)
+        run[f"q{i}"] = {f"d{j}": round(rng.random() * 10, 3) for j in docs}
+        judged = rng.sample(docs, 12) + rng.sample(range(3000, 3100), 2)  # 2 never retrieved
+        qrels[f"q{i}"] = {f"d{j}": rng.choice([0, 1, 2, 3]) for j in judged}
+    return run, qrels
+
+
+def test_every_document_of_a_1500_deep_run_counts_like_trec_eval(tmp_path: Path) -> None:
+    """``depth=None`` (what ``harness eval`` uses for a run file) scores all 1,500 documents per
+    query and agrees with pytrec_eval per query, read from a TREC file as the CLI reads it; the
+    task's depth of 1,000 gives other values for the uncut metrics."""
+    from ir_harness.data.formats import format_trec_run, read_trec_run_table
+
+    run, qrels = _deep_run_and_qrels()
+    rf = tmp_path / "deep.trec"
+    rf.write_text(format_trec_run(run, "t"))
+    s = spec(
+        metrics=("ndcg", "map", "recall@1500", "recall@1000", "ndcg@10", "mrr"),
+        relevance_threshold=1,
+        run_depth=1000,
+    )
+    ours = evaluate(read_trec_run_table(rf), qrels, s, depth=None)
+    theirs = _trec_eval(
+        qrels, run, {"ndcg", "map", "recall.1000,1500", "ndcg_cut_10", "recip_rank"}, 1
+    )
+    pairs = {
+        "ndcg": "ndcg",
+        "map": "map",
+        "recall@1500": "recall_1500",
+        "recall@1000": "recall_1000",
+        "ndcg@10": "ndcg_cut_10",
+        "mrr": "recip_rank",
+    }
+    assert ours.query_ids == sorted(qrels)
+    for metric, name in pairs.items():
+        for q in ours.query_ids:
+            assert ours.per_query[metric][q] == pytest.approx(theirs[q][name], abs=1e-6), (
+                metric,
+                q,
+            )
+    cut = evaluate(read_trec_run_table(rf), qrels, s)  # the task's depth: 1,000
+    assert cut.means["map"] < ours.means["map"]
+    assert cut.means["recall@1500"] < ours.means["recall@1500"]
+    assert evaluate(read_trec_run_table(rf), qrels, s, depth=1000).per_query == cut.per_query

@@ -91,15 +91,19 @@ def test_columnar_reader_rejects_infinite_scores_like_the_line_reader(tmp_path: 
 
 
 def test_numba_cache_goes_to_the_harness_cache(tmp_path: Path) -> None:
-    """ranx's compiled kernels are cached under <cache>/numba, not recompiled per process."""
+    """ranx's compiled kernels are cached under <cache>/numba, not recompiled per process;
+    the numpy metrics (the default set) load no numba at all."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["HARNESS_CACHE_DIR"] = str(tmp_path)
     code = (
-        "from ir_harness.eval.metrics import evaluate; from ir_harness.data.spec import TaskSpec;"
-        "evaluate({'q': {'a': 1.0}}, {'q': {'a': 1}}, TaskSpec(name='t', family='t'))"
+        "import sys; from ir_harness.eval.metrics import evaluate; from ir_harness.data.spec import TaskSpec;"
+        "evaluate({'q': {'a': 1.0}}, {'q': {'a': 1}}, TaskSpec(name='t', family='t'));"
+        "assert 'numba' not in sys.modules, 'the default metrics imported numba';"
+        "evaluate({'q': {'a': 1.0}}, {'q': {'a': 1}},"
+        " TaskSpec(name='t', family='t', metrics=('bpref',), main_metric='bpref'))"
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
-    assert any((tmp_path / "numba").rglob("*.nbi"))
+    assert any((tmp_path / "numba").rglob("*.nbi"))  # bpref: ranx's kernel, cached
 
 
 def test_rows_per_query_counts_ranked_queries_only() -> None:
