@@ -1,6 +1,6 @@
 """Exact CPU top-k at bf16 speed: a bf16 prefilter, an fp32 re-score, bit-identical output.
 
-The fp32 path (:func:`ir_harness.kernels.topk._topk_cpu_fused`) is bounded by MKL's fp32 sgemm. Here each
+The fp32 path (:func:`ir_harness.kernels.topk_select.topk_cpu_fused`) is bounded by MKL's fp32 sgemm. Here each
 score block is first computed from bf16-rounded inputs (oneDNN/MKL bf16 GEMM on CPUs with
 ``avx512_bf16`` or AMX, several times faster), and only documents that can still be in the fp32
 top-k are re-scored in fp32.
@@ -50,7 +50,7 @@ import numpy as np
 from numba import njit
 
 from ir_harness.kernels.order import key_scores, order_keys, score_keys
-from ir_harness.kernels.topk_select import _sift_down
+from ir_harness.kernels.topk_select import _sift_down, select_rows, thread_pool, topk_cpu_fused
 
 if TYPE_CHECKING:
     import torch
@@ -317,14 +317,12 @@ def topk_cpu_bf16(
     query_block: int,
     stats: dict[str, Any] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Top-k bit-identical to :func:`ir_harness.kernels.topk._topk_cpu_fused`, prefiltered in bf16.
+    """Top-k bit-identical to :func:`ir_harness.kernels.topk_select.topk_cpu_fused`, prefiltered in bf16.
 
     ``stats`` (optional) receives ``candidates`` (re-scored pairs), ``queries``,
     ``chunk_blocks`` (query block x chunk pairs) and ``fallback_blocks`` (those scored in fp32).
     """
     import torch
-
-    from ir_harness.kernels.topk import _topk_cpu_fused
 
     nq, n = queries.shape[0], corpus.shape[0]
     dim = corpus.shape[1]
@@ -355,7 +353,7 @@ def topk_cpu_bf16(
             or float(qn.max()) > _HUGE
             or float(qn.max()) * d_all > _HUGE
         ):
-            s, i = _topk_cpu_fused(q, corpus, k, corpus_chunk, query_block)
+            s, i = topk_cpu_fused(q, corpus, k, corpus_chunk, query_block)
             st["chunk_blocks"] += len(starts)
             st["fallback_blocks"] += len(starts)
             out_s.append(s)
@@ -373,12 +371,10 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
 
     import torch
 
-    from ir_harness.kernels.topk import _select_rows, _thread_pool
-
     rows, dim = q.shape
     n = corpus.shape[0]
     threads = max(1, torch.get_num_threads())
-    pool = _thread_pool(threads)
+    pool = thread_pool(threads)
     step = -(-rows // threads)
     slices = [slice(a, a + step) for a in range(0, rows, step)]
     kk = min(k, n)
@@ -424,9 +420,9 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
             block = (q @ chunk.to(torch.float32).T).numpy()  # the fp32 path's very call
             args = (block, block.view(np.int32), c0, x_keys, x_idx, x_filled)
             if pool is None or len(slices) == 1:
-                _select_rows(args, slice(None))
+                select_rows(args, slice(None))
             else:
-                list(pool.map(partial(_select_rows, args), slices))
+                list(pool.map(partial(select_rows, args), slices))
             _tick(st, "s_fp32_chunks", t0)
     # prune against each row's final k-th approximate score, then re-score in fp32
     full = a_filled == kk
@@ -468,12 +464,10 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
     first = np.searchsorted(r, np.arange(rows))
     take = first[:, None] + np.arange(kk)[None, :]
     if not (np.bincount(r, minlength=rows) >= kk).all():  # cannot happen (module doc); if it
-        from ir_harness.kernels.topk import (
-            _topk_cpu_fused,  # ever did, the fp32 path answers instead
-        )
+        # ever did, the fp32 path answers instead
 
         st["fallback_blocks"] += len(starts) - fell
-        return _topk_cpu_fused(q, corpus, k, corpus_chunk, rows)
+        return topk_cpu_fused(q, corpus, k, corpus_chunk, rows)
     out_s = key_scores(score_keys(s[take]))
     _tick(st, "s_select", t0)
     return torch.from_numpy(out_s.reshape(rows, kk)), torch.from_numpy(i[take].reshape(rows, kk))

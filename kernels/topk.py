@@ -305,7 +305,9 @@ def topk_torch(
             from ir_harness.kernels.prefilter import topk_cpu_bf16
 
             return topk_cpu_bf16(queries, corpus, k, corpus_chunk, query_block, stats)
-        return _topk_cpu_fused(queries, corpus, k, corpus_chunk, query_block)
+        from ir_harness.kernels.topk_select import topk_cpu_fused
+
+        return topk_cpu_fused(queries, corpus, k, corpus_chunk, query_block)
     stable_rows = max(1, query_block // 32)
     # The threshold merge saves ~30% on CUDA; on CPU its comparison pass plus nonzero_static
     # is slower than torch.topk (4x on 2 cores), so CPU uses the group pre-filter by default.
@@ -337,75 +339,6 @@ def _use_bf16(want: bool | None, nq: int, n: int, dim: int, corpus_chunk: int) -
     ):
         return False
     return prefilter.rescore_reproducible(dim)
-
-
-def _topk_cpu_fused(
-    queries: torch.Tensor, corpus: torch.Tensor, k: int, corpus_chunk: int, query_block: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """CPU top-k: each score block goes straight from sgemm into the compiled selection.
-
-    One score buffer is reused for every block (no fresh 64 MiB allocation, and its page
-    faults, per chunk); the selection splits the block's rows over torch's thread count
-    (numba releases the GIL), so it takes a few percent of the product's time.
-    """
-    from functools import partial
-
-    import torch
-
-    from ir_harness.kernels.topk_select import finish
-
-    nq, n = queries.shape[0], corpus.shape[0]
-    threads = max(1, torch.get_num_threads())
-    pool = _thread_pool(threads)
-    rows_max = min(query_block, nq)
-    buf = torch.empty(rows_max * min(corpus_chunk, n), dtype=torch.float32)
-    out_s, out_i = [], []
-    for q0 in range(0, nq, query_block):
-        q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
-        rows = q.shape[0]
-        keys = np.empty((rows, k), np.int32)
-        idx = np.empty((rows, k), np.int64)
-        filled = np.zeros(rows, np.int64)
-        slices = [slice(a, a + -(-rows // threads)) for a in range(0, rows, -(-rows // threads))]
-        for c0 in range(0, n, corpus_chunk):
-            chunk = corpus[c0 : c0 + corpus_chunk].to(torch.float32)
-            block_t = buf[: rows * chunk.shape[0]].view(rows, chunk.shape[0])
-            torch.mm(q, chunk.T, out=block_t)
-            del chunk
-            block = block_t.numpy()
-            bits = block.view(np.int32)
-
-            args = (block, bits, c0, keys, idx, filled)
-            if pool is None or len(slices) == 1:
-                _select_rows(args, slice(None))
-            else:
-                list(pool.map(partial(_select_rows, args), slices))
-        s_bits, i = finish(keys, idx, filled)
-        out_s.append(torch.from_numpy(s_bits.view(np.float32)))
-        out_i.append(torch.from_numpy(i))
-    return torch.cat(out_s), torch.cat(out_i)
-
-
-def _select_rows(args: tuple, rows: slice) -> None:  # type: ignore[type-arg]
-    """:func:`ir_harness.kernels.topk_select.select_block` on a slice of the block's rows (a thread's share)."""
-    from ir_harness.kernels.topk_select import select_block
-
-    block, bits, c0, keys, idx, filled = args
-    select_block(block[rows], bits[rows], c0, keys[rows], idx[rows], filled[rows])
-
-
-_POOLS: dict[int, object] = {}
-
-
-def _thread_pool(threads: int):  # type: ignore[no-untyped-def]
-    """A shared thread pool for the selection, or None for one thread."""
-    if threads == 1:
-        return None
-    if threads not in _POOLS:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="topk-select")
-    return _POOLS[threads]
 
 
 def _best_keys(

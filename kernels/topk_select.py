@@ -18,8 +18,13 @@ NaN (either sign) takes the lowest key, below -inf. A NaN therefore never displa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
+
+if TYPE_CHECKING:
+    import torch
 
 _MASK = np.int32(0x7FFFFFFF)
 _INF_BITS = np.int32(0x7F800000)
@@ -146,3 +151,68 @@ def finish(keys, idx, filled):  # type: ignore[no-untyped-def]
             bits[r, p] = _CANON_NAN if kv == _NAN_KEY else kv ^ ((kv >> 31) & _MASK)
             out_i[r, p] = idx[r, order[p]]
     return bits, out_i
+
+
+def topk_cpu_fused(
+    queries: torch.Tensor, corpus: torch.Tensor, k: int, corpus_chunk: int, query_block: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """CPU top-k: each score block goes straight from sgemm into the compiled selection.
+
+    One score buffer is reused for every block (no fresh 64 MiB allocation, and its page
+    faults, per chunk); the selection splits the block's rows over torch's thread count
+    (numba releases the GIL), so it takes a few percent of the product's time.
+    """
+    from functools import partial
+
+    import torch
+
+    nq, n = queries.shape[0], corpus.shape[0]
+    threads = max(1, torch.get_num_threads())
+    pool = thread_pool(threads)
+    rows_max = min(query_block, nq)
+    buf = torch.empty(rows_max * min(corpus_chunk, n), dtype=torch.float32)
+    out_s, out_i = [], []
+    for q0 in range(0, nq, query_block):
+        q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
+        rows = q.shape[0]
+        keys = np.empty((rows, k), np.int32)
+        idx = np.empty((rows, k), np.int64)
+        filled = np.zeros(rows, np.int64)
+        slices = [slice(a, a + -(-rows // threads)) for a in range(0, rows, -(-rows // threads))]
+        for c0 in range(0, n, corpus_chunk):
+            chunk = corpus[c0 : c0 + corpus_chunk].to(torch.float32)
+            block_t = buf[: rows * chunk.shape[0]].view(rows, chunk.shape[0])
+            torch.mm(q, chunk.T, out=block_t)
+            del chunk
+            block = block_t.numpy()
+            bits = block.view(np.int32)
+
+            args = (block, bits, c0, keys, idx, filled)
+            if pool is None or len(slices) == 1:
+                select_rows(args, slice(None))
+            else:
+                list(pool.map(partial(select_rows, args), slices))
+        s_bits, i = finish(keys, idx, filled)
+        out_s.append(torch.from_numpy(s_bits.view(np.float32)))
+        out_i.append(torch.from_numpy(i))
+    return torch.cat(out_s), torch.cat(out_i)
+
+
+def select_rows(args: tuple, rows: slice) -> None:  # type: ignore[type-arg]
+    """:func:`select_block` on a slice of the block's rows (a thread's share)."""
+    block, bits, c0, keys, idx, filled = args
+    select_block(block[rows], bits[rows], c0, keys[rows], idx[rows], filled[rows])
+
+
+_POOLS: dict[int, object] = {}
+
+
+def thread_pool(threads: int):  # type: ignore[no-untyped-def]
+    """A shared thread pool for the selection, or None for one thread."""
+    if threads == 1:
+        return None
+    if threads not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="topk-select")
+    return _POOLS[threads]

@@ -54,7 +54,14 @@ def check_one_namespace() -> None:
         "assert hasattr(kernels, 'get_kernel'), kernels.__file__;"
         "assert 'ir_harness' in t.__name__; print(kernels.__file__)"
     )
-    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    # from another folder: the checkout's own kernels/ folder would shadow the installed one
+    r = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tempfile.gettempdir(),
+    )
     if r.returncode != 0:
         sys.exit(f"FAIL: kernels and ir_harness side by side:\n{r.stderr[-2000:]}")
     print(

@@ -333,21 +333,6 @@ def plugin_names_in_core(names: set[str] | None = None) -> list[str]:
     return sorted(set(out))
 
 
-def core_imports_plugins(graph: dict[str, set[str]]) -> list[str]:
-    """Imports from the core (``harness``, ``kernels``, ``leaderboard``) of a plugin module."""
-    return [
-        f"{src} -> {t}"
-        for src, targets in sorted(graph.items())
-        if area(src) in CORE
-        for t in sorted(targets)
-        if area(t) in PLUGIN_AREAS
-    ]
-
-
-def test_core_imports_no_plugin() -> None:
-    assert core_imports_plugins(import_graph()) == []
-
-
 def test_core_names_no_registered_task_or_system() -> None:
     assert plugin_names_in_core() == []
 
@@ -376,8 +361,3 @@ def test_name_check_sees_identifiers_strings_and_specs_not_docstrings(tmp_path: 
         if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
     ]
     assert strings == ["rankgpt"]
-
-
-def test_core_import_rule_reports_edges() -> None:
-    graph = {"leaderboard.x": {"systems.y"}, "kernels.k": {"tasks.t"}, "tasks.t": set()}
-    assert core_imports_plugins(graph) == ["kernels.k -> tasks.t", "leaderboard.x -> systems.y"]
