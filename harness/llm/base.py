@@ -58,8 +58,11 @@ class LLM(Protocol):
     model: str
     # How many requests may run at once (1 for in-process models).
     max_concurrency: int
-    # What determines the outputs besides the request (weights hash, model name): the cache key.
-    fingerprint: str
+    @property
+    def fingerprint(self) -> str:
+        """What determines the outputs besides the request (weights hash, model name, the
+        oracle's qrels): the cache key. An attribute or a property."""
+        ...
 
     def generate(self, request: Request) -> Completion: ...
 
