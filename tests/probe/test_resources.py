@@ -38,7 +38,7 @@ def _limited(limit: str, tmp_path: Path, *args: str) -> Answer:
     "limit_kb,names",
     [
         (150, ("cache/corpora", "writing the corpus store failed", "disk full")),
-        (400, ("cache/embstore", "shard-00000.npy", "writing failed", "disk full")),
+        (400, ("cache/embstore", "cannot write", "shard-00000.npy", "disk full")),
     ],
     ids=["corpus-store", "embedding-shard"],
 )
