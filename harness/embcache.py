@@ -138,8 +138,12 @@ class EmbeddingCache:
         encode_batch: Callable[[list[str]], np.ndarray],
         batch_size: int,
         progress: Callable[[int], None] | None = None,
+        by_length: bool = False,
     ) -> tuple[np.ndarray, int, int]:
-        """Embeddings for ``texts`` in order; returns (matrix, encoded now, cache hits)."""
+        """Embeddings for ``texts`` in order; returns (matrix, encoded now, cache hits).
+
+        ``by_length``: encode the missing texts longest first, so each ``batch_size`` group
+        holds texts of similar length (a model pads a batch to its longest text)."""
         keys = [text_key(t, role) for t in texts]
         found = self.get_many(list(dict.fromkeys(keys)))
         todo = [i for i, k in enumerate(keys) if k not in found]
@@ -148,6 +152,8 @@ class EmbeddingCache:
         for i in todo:
             seen.setdefault(keys[i], i)
         missing = list(seen.values())
+        if by_length:
+            missing.sort(key=lambda i: -len(texts[i]))
         for b in range(0, len(missing), batch_size):
             idx = missing[b : b + batch_size]
             vecs = encode_batch([texts[i] for i in idx])
