@@ -247,7 +247,11 @@ def encode_sorted(
 
     n = len(texts)
     if n == 0:
-        dim = model.get_sentence_embedding_dimension() or 0
+        get_dim = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        dim = get_dim() or 0
         return numpy.zeros((0, dim), dtype=numpy.float32)
     order = sorted(range(n), key=lambda i: -len(texts[i]))
     batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
