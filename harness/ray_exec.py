@@ -96,33 +96,94 @@ def encode_shards(system: Any, corpus: Corpus, todo: list[int], ctx: RunContext)
 
     Plain actors fed from a queue, one shard in flight per actor (a shard is seconds of work,
     so the round trip is noise): no Ray Data, whose streaming executor, import and scheduling
-    loop cost a busy machine more than the work they distribute."""
-    ray = ensure_ray(ctx.ray_address, ctx.workers)
+    loop cost a busy machine more than the work they distribute. When this process starts a
+    local CPU cluster, the driver encodes shards from the same queue in a thread while the
+    cluster and the actors start (seconds to tens of seconds on a busy machine) and stops once
+    the first actor delivers; each shard is still written by the same code, so the store is
+    the same whoever wrote which shard."""
+    import threading
+    import time
+
+    queue = list(todo)
+    lock = threading.Lock()
+    actors_up = threading.Event()
+    helper_rows, helper_shards, errors = [0], [0], []
+
+    def take() -> int | None:
+        with lock:
+            return queue.pop(0) if queue else None
+
+    def help_locally() -> None:
+        try:
+            store = system.open_store(corpus, ctx)
+            wctx = _worker_ctx(ctx)
+            size = max(ctx.batch_size, system.store_batch)
+            while not actors_up.is_set():
+                i = take()
+                if i is None:
+                    return
+                helper_rows[0] += store.encode_shard(
+                    i, corpus, lambda t: system.encode_uncached(t, "document", wctx), size
+                )
+                helper_shards[0] += 1
+        except BaseException as e:  # re-raised by the caller
+            errors.append(e)
+
     gpu = ctx.device.startswith("cuda")
+    helper = None
+    if not gpu and not ctx.ray_address and len(todo) > 1:
+        try:
+            import ray as _ray
+
+            local_start = not _ray.is_initialized()
+        except ImportError:
+            local_start = False  # ensure_ray says what to install
+        if local_start:
+            helper = threading.Thread(target=help_locally, name="encode-helper", daemon=True)
+            helper.start()
+    t0 = time.perf_counter()
+    ray = ensure_ray(ctx.ray_address, ctx.workers)
+    t_ray = time.perf_counter()
     wctx = _worker_ctx(ctx)
     if gpu:
         wctx.device = "cuda"  # each actor sees its own GPU as cuda:0
     n = max(1, min(ctx.workers, len(todo)))
     actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_ShardEncoder)
     pool = [actor.remote(system, corpus, wctx) for _ in range(n)]  # small: no model, no vectors
-    queue = list(todo)
     running: dict[Any, Any] = {}
     rows = 0
     try:
         for a in pool:
-            if queue:
-                running[a.encode.remote(queue.pop(0))] = a
+            i = take()
+            if i is not None:
+                running[a.encode.remote(i)] = a
         while running:
             [done], _ = ray.wait(list(running), num_returns=1)
+            actors_up.set()
             a = running.pop(done)
             rows += int(ray.get(done))
-            if queue:
-                running[a.encode.remote(queue.pop(0))] = a
+            i = take()
+            if i is not None:
+                running[a.encode.remote(i)] = a
     finally:
+        actors_up.set()
+        if helper is not None:
+            helper.join()
         for a in pool:
             ray.kill(a)
+    if errors:
+        raise errors[0]
     ctx.count("ray_encode_actors", n)
-    return rows
+    ctx.count("ray_encode_shards_on_driver", helper_shards[0])
+    log.info(
+        "ray encode: cluster %.2f s, %d shards (%d on the driver) on %d actors %.2f s",
+        t_ray - t0,
+        len(todo),
+        helper_shards[0],
+        n,
+        time.perf_counter() - t_ray,
+    )
+    return rows + helper_rows[0]
 
 
 def _groups(store: EmbeddingStore, parts: int) -> list[list[int]]:
