@@ -2,7 +2,8 @@
 
 Each contender is a fresh process (``benchmarks/encode_procs/encode.py``: the packaged
 all-MiniLM-L6-v2 on CPU, batch size 64, the first ``BENCH_ENCODE_N`` TREC DL judged passages),
-interleaved round by round so the machine's load hits all alike:
+interleaved round by round, the order rotated each round, so the machine's load hits all
+alike:
 
 - ``st``: ``SentenceTransformer.encode`` on the whole list (the anchor);
 - ``ours``: ``DenseRetriever.index`` with a fresh embedding cache (fp32, the default);
@@ -58,11 +59,17 @@ def test_encode_processes(benchmark: Any, tmp_path: Path) -> None:
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in CONTENDERS}
     first = {"done": False}
 
+    names = list(CONTENDERS)
+    turn = {"r": 0}
+
     def one_round() -> None:
-        for name, (mode, precision) in CONTENDERS.items():
+        r = turn["r"]  # each round starts with the next contender: load drift hits all alike
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            mode, precision = CONTENDERS[name]
             save = "" if first["done"] else str(tmp_path / f"{name}.npy")
             rows[name].append(encode_process(mode, precision, save))
         first["done"] = True
+        turn["r"] += 1
 
     benchmark.group = f"encode {N} passages"
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1, warmup_rounds=0)
