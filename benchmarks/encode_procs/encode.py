@@ -73,8 +73,8 @@ def main() -> None:
         from harness.runtime import RunContext
         from systems.dense import DenseRetriever
 
-        cache = Path(tempfile.mkdtemp(prefix="encbench-"))
-        ctx = RunContext(cache_dir=cache, progress=False, batch_size=BATCH)
+        tmp = tempfile.TemporaryDirectory(prefix="encbench-")  # removed at exit
+        ctx = RunContext(cache_dir=Path(tmp.name), progress=False, batch_size=BATCH)
         system = DenseRetriever(MODEL, precision=precision)
         system._load(ctx)
         system.encode_uncached(texts[:BATCH], "document", ctx)  # warm-up, not cached
