@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,54 @@ def test_scale_throughput(benchmark: Any, n: int) -> None:
     benchmark.extra_info.update(res)
     print(json.dumps(res))
     assert res["topk_identical"]
+
+
+PAIRED_ROUNDS = int(os.environ.get("BENCH_ROUNDS") or 2)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_ray_over_local_paired(benchmark: Any, n: int) -> None:
+    """Local then Ray, each a fresh process with a fresh embedding store, round after round
+    (interleaved, so the machine's load hits both alike); per-stage ratios per round and their
+    medians. Run files must be byte-identical."""
+    pytest.importorskip("ray")
+    rounds: list[dict[str, Any]] = []
+
+    def one_round() -> None:
+        local = probe("run", str(n), "local")
+        remote = probe("run", str(n), "ray")
+        assert remote["run_sha256"] == local["run_sha256"], "Ray and local run files differ"
+        row: dict[str, Any] = {"local": local, "ray": remote}
+        for stage in ("encode", "search"):
+            row[f"{stage}_ratio"] = round(
+                remote["stages"][stage]["seconds"] / local["stages"][stage]["seconds"], 3
+            )
+        es = ("encode", "search")
+        row["encode_search_ratio"] = round(
+            sum(remote["stages"][s]["seconds"] for s in es)
+            / sum(local["stages"][s]["seconds"] for s in es),
+            3,
+        )
+        row["total_ratio"] = round(remote["total_s"] / local["total_s"], 3)
+        rounds.append(row)
+
+    benchmark.group = f"ray vs local N={n}"
+    benchmark.pedantic(one_round, rounds=PAIRED_ROUNDS, iterations=1, warmup_rounds=0)
+    keys = ("encode_ratio", "search_ratio", "encode_search_ratio", "total_ratio")
+    summary = {k: round(statistics.median(r[k] for r in rounds), 3) for k in keys}
+    per_round = [
+        {
+            **{k: r[k] for k in keys},
+            **{
+                f"{ex}_{s}_s": r[ex]["stages"][s]["seconds"]
+                for ex in ("local", "ray")
+                for s in ("load", "encode", "search", "evaluate")
+            },
+            "ray_stats": r["ray"]["stats"],
+            "load_before": r["local"]["loadavg_before"][0],
+            "load_after": r["ray"]["loadavg_after"][0],
+        }
+        for r in rounds
+    ]
+    benchmark.extra_info.update(median=summary, rounds=per_round)
+    print(json.dumps({"n": n, "median": summary, "rounds": per_round}, indent=1))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ir_harness.run.context import RunContext
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def model_fingerprint(model_id: str, resolved: str, extra: dict[str, Any]) -> str:
@@ -67,8 +68,10 @@ class DenseRetriever(EmbeddingSearch):
     (the Python API's notebook case): it is used as given, cached by a hash of its weights."""
 
     # Through the embedding store (stored corpora only) each model call gets 8192 texts, which
-    # sentence-transformers sorts by length into --batch-size batches (less padding on a GPU).
+    # are sorted by length into --batch-size batches (less padding).
     store_batch = 8192
+    # Through the SQLite cache (in-memory corpora) each model call gets this many texts.
+    cache_group = 2048
 
     def __init__(
         self,
@@ -77,7 +80,13 @@ class DenseRetriever(EmbeddingSearch):
         normalize: bool = True,
         query_prefix: str = "",
         doc_prefix: str = "",
+        precision: str = "fp32",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ConfigError(
+                f"dense: precision {precision!r}: expected one of {', '.join(PRECISIONS)}"
+            )
+        self.precision = precision
         self._given = None if isinstance(model, str) else model
         # Hashed now, so the name says which weights were evaluated: two fine-tuned states of
         # one model are stored apart (no hash, no caching, when the object has no weights).
@@ -122,12 +131,15 @@ class DenseRetriever(EmbeddingSearch):
         log.info("dense: model %s loaded from %s on %s", self.model_id, self._resolved, ctx.device)
 
     def _options(self) -> dict[str, Any]:
-        return {
+        opts = {
             "max_len": getattr(self._model, "max_seq_length", None),
             "norm": self.normalize,
             "qp": self.query_prefix,
             "dp": self.doc_prefix,
         }
+        if self.precision != "fp32":  # fp32 keys stay as they were (existing caches stay valid)
+            opts["precision"] = self.precision
+        return opts
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
         from ir_harness.cache.text_embeddings import EmbeddingCache
@@ -160,8 +172,16 @@ class DenseRetriever(EmbeddingSearch):
         cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)
         try:
             bar = _progress(len(texts), f"encode {plural}", ctx.progress)
+            # Groups of many batches: one model call (length-sorted batches inside) and one
+            # SQLite commit per group, not per batch; the cache sorts what is missing by length.
             vecs, encoded, hits = cache.encode(
-                texts, role, batch, ctx.batch_size, bar.update if bar else None, self._width
+                texts,
+                role,
+                batch,
+                max(ctx.batch_size, self.cache_group),
+                bar.update if bar else None,
+                self._width,
+                by_length=True,
             )
             if bar:
                 bar.close()
@@ -178,12 +198,17 @@ class DenseRetriever(EmbeddingSearch):
         """The model alone (the embedding store and the SQLite cache both call this)."""
         self._load(ctx)
         prefix = self.query_prefix if role == "query" else self.doc_prefix
-        return self._model.encode(  # type: ignore[no-any-return]
-            [prefix + t for t in texts],
-            batch_size=ctx.batch_size,
-            normalize_embeddings=self.normalize,
-            convert_to_numpy=True,
-            show_progress_bar=False,
+        texts = [prefix + t for t in texts]
+        if self._given is not None:  # a user's object: its own encode(), whatever it does
+            return self._model.encode(  # type: ignore[no-any-return]
+                texts,
+                batch_size=ctx.batch_size,
+                normalize_embeddings=self.normalize,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return encode_sorted(
+            self._model, texts, ctx.batch_size, self.normalize, self._device, self.precision
         )
 
     def embedding_fingerprint(self, ctx: RunContext) -> str:
@@ -204,6 +229,7 @@ class DenseRetriever(EmbeddingSearch):
             "query_prefix": self.query_prefix,
             "doc_prefix": self.doc_prefix,
             "similarity": "cosine" if self.normalize else "dot",
+            "precision": self.precision,
         }
         rec = training_record(self._resolved) if self._resolved and not self._given else None
         if rec:  # a `harness train` checkpoint
@@ -217,6 +243,63 @@ class DenseRetriever(EmbeddingSearch):
             backend="sentence-transformers",
             device=self._device,
         )
+
+
+def encode_sorted(
+    model: Any,
+    texts: list[str],
+    batch_size: int,
+    normalize: bool,
+    device: str,
+    precision: str = "fp32",
+) -> np.ndarray:
+    """What ``SentenceTransformer.encode`` does, with less around the model: batches sorted by
+    length (less padding), the next batch tokenised in a thread while the model runs (the fast
+    tokenizer releases the GIL), vectors written into one preallocated float32 matrix, and
+    bf16/fp16 autocast when asked for (matrix products in low precision, layer norms and
+    softmax in fp32). Rows come back in the order of ``texts``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy
+    import torch
+
+    n = len(texts)
+    if n == 0:
+        get_dim = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        dim = get_dim() or 0
+        return numpy.zeros((0, dim), dtype=numpy.float32)
+    order = sorted(range(n), key=lambda i: -len(texts[i]))
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    dev_type = "cuda" if device.startswith("cuda") else "cpu"
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    out: numpy.ndarray | None = None
+
+    def tokenize(b: list[int]) -> dict[str, Any]:
+        return model.tokenize([texts[i] for i in b])  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(1) as pool, torch.inference_mode():
+        nxt = pool.submit(tokenize, batches[0])
+        for j, b in enumerate(batches):
+            feats = nxt.result()
+            if j + 1 < len(batches):
+                nxt = pool.submit(tokenize, batches[j + 1])
+            feats = {k: v.to(device) if hasattr(v, "to") else v for k, v in feats.items()}
+            if low is not None:
+                with torch.autocast(device_type=dev_type, dtype=low):
+                    emb = model(feats)["sentence_embedding"]
+            else:
+                emb = model(feats)["sentence_embedding"]
+            emb = emb.float()
+            if normalize:
+                emb = torch.nn.functional.normalize(emb, p=2, dim=1)
+            if out is None:
+                out = numpy.empty((n, emb.shape[1]), dtype=numpy.float32)
+            out[b] = emb.cpu().numpy()
+    assert out is not None
+    return out
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:

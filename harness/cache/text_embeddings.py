@@ -151,10 +151,13 @@ class EmbeddingCache:
         batch_size: int,
         progress: Callable[[int], None] | None = None,
         dim: int | None = None,
+        by_length: bool = False,
     ) -> tuple[np.ndarray, int, int]:
         """Embeddings for ``texts`` in order; returns (matrix, encoded now, cache hits).
 
-        ``dim``: the model's width when known (stored rows of another width are re-encoded)."""
+        ``dim``: the model's width when known (stored rows of another width are re-encoded).
+        ``by_length``: encode the missing texts longest first, so each ``batch_size`` group
+        holds texts of similar length (a model pads a batch to its longest text)."""
         keys = [text_key(t, role) for t in texts]
         found = self.get_many(list(dict.fromkeys(keys)), dim)
         todo = [i for i, k in enumerate(keys) if k not in found]
@@ -163,6 +166,8 @@ class EmbeddingCache:
         for i in todo:
             seen.setdefault(keys[i], i)
         missing = list(seen.values())
+        if by_length:
+            missing.sort(key=lambda i: -len(texts[i]))
         for b in range(0, len(missing), batch_size):
             idx = missing[b : b + batch_size]
             vecs = encode_batch([texts[i] for i in idx])

@@ -1,4 +1,4 @@
-"""The Ray executor: corpus encoding over a Ray Data actor pool and search over shard groups.
+"""The Ray executor: corpus encoding over a pool of Ray actors and search over shard groups.
 
 ``RayExecutor`` is the object a ``RunConfig`` holds for ``--executor ray``; systems call its
 methods as they call ``LocalExecutor``'s. ``ray`` itself is imported lazily. Workers reopen
@@ -75,9 +75,6 @@ def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
             shutdown_ray()
             os.kill(os.getpid(), signal.SIGTERM)  # delivered again, to the handler put back
         log.info("ray: %s", ray.cluster_resources())
-        import ray.data
-
-        ray.data.DataContext.get_current().enable_progress_bars = False
     return ray
 
 
@@ -212,47 +209,126 @@ def _worker_ctx(ctx: RunContext) -> RunContext:
 
 
 class _ShardEncoder:
-    """A Ray Data actor: keeps one system (model loaded once) and writes whole shards."""
+    """A Ray actor: keeps one system (model loaded once) and writes whole shards."""
 
     def __init__(self, system: Any, corpus: Corpus, ctx: RunContext) -> None:
         self.system, self.corpus, self.ctx = system, corpus, ctx
         self.store = system.open_store(corpus, ctx)
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        rows = []
-        for i in batch["shard"].tolist():
-            rows.append(
-                self.store.encode_shard(
-                    int(i),
-                    self.corpus,
-                    lambda t: self.system.encode_uncached(t, "document", self.ctx),
-                    max(self.ctx.batch_size, self.system.store_batch),
-                    system=type(self.system).__name__,
-                )
+    def encode(self, shard: int) -> int:
+        return int(
+            self.store.encode_shard(
+                int(shard),
+                self.corpus,
+                lambda t: self.system.encode_uncached(t, "document", self.ctx),
+                max(self.ctx.batch_size, self.system.store_batch),
+                system=type(self.system).__name__,
             )
-        return {"shard": batch["shard"], "rows": np.array(rows, dtype=np.int64)}
+        )
 
 
 def encode_shards(
     system: Any, corpus: Corpus, todo: list[int], ctx: RunContext, ex: RayExecutor
 ) -> int:
     """Encode the ``todo`` shards with ``ex.workers`` actors (one GPU each on CUDA); returns
-    the rows encoded."""
-    ray = ensure_ray(ex.address, ex.workers)  # also imports ray.data
+    the rows encoded.
+
+    Plain actors fed from a queue, one shard in flight per actor (a shard is seconds of work,
+    so the round trip is noise): no Ray Data, whose streaming executor, import and scheduling
+    loop cost a busy machine more than the work they distribute. When this process starts a
+    local CPU cluster, the driver encodes shards from the same queue in a thread while the
+    cluster and the actors start (seconds to tens of seconds on a busy machine) and stops once
+    the first actor delivers; each shard is still written by the same code, so the store is
+    the same whoever wrote which shard."""
+    import threading
+    import time
+
+    from ir_harness.run.model_output import system_name
+
+    queue = list(todo)
+    lock = threading.Lock()
+    actors_up = threading.Event()
+    helper_rows, helper_shards, errors = [0], [0], []
+
+    def take() -> int | None:
+        with lock:
+            return queue.pop(0) if queue else None
+
+    def help_locally() -> None:
+        try:
+            store = system.open_store(corpus, ctx)
+            wctx = _worker_ctx(ctx)
+            size = max(ctx.batch_size, system.store_batch)
+            while not actors_up.is_set():
+                i = take()
+                if i is None:
+                    return
+                helper_rows[0] += store.encode_shard(
+                    i,
+                    corpus,
+                    lambda t: system.encode_uncached(t, "document", wctx),
+                    size,
+                    system=system_name(system),
+                )
+                helper_shards[0] += 1
+        except BaseException as e:  # re-raised by the caller
+            errors.append(e)
+
     gpu = ctx.device.startswith("cuda")
+    helper = None
+    if not gpu and not ex.address and len(todo) > 1:
+        try:
+            import ray as _ray
+
+            local_start = not _ray.is_initialized()
+        except ImportError:
+            local_start = False  # ensure_ray says what to install
+        if local_start:
+            helper = threading.Thread(target=help_locally, name="encode-helper", daemon=True)
+            helper.start()
+    t0 = time.perf_counter()
+    ray = ensure_ray(ex.address, ex.workers)
+    t_ray = time.perf_counter()
     wctx = _worker_ctx(ctx)
     if gpu:
         wctx.device = "cuda"  # each actor sees its own GPU as cuda:0
-    ds = ray.data.from_items([{"shard": i} for i in todo])
-    out = ds.map_batches(
-        _ShardEncoder,
-        fn_constructor_kwargs={"system": system, "corpus": corpus, "ctx": wctx},
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=max(1, min(ex.workers, len(todo)))),
-        num_cpus=0 if gpu else 1,
-        num_gpus=1 if gpu else 0,
-    ).take_all()
-    return int(sum(int(r["rows"]) for r in out))
+    n = max(1, min(ex.workers, len(todo)))
+    actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_ShardEncoder)
+    pool = [actor.remote(system, corpus, wctx) for _ in range(n)]  # small: no model, no vectors
+    running: dict[Any, Any] = {}
+    rows = 0
+    try:
+        for a in pool:
+            i = take()
+            if i is not None:
+                running[a.encode.remote(i)] = a
+        while running:
+            [done], _ = ray.wait(list(running), num_returns=1)
+            actors_up.set()
+            a = running.pop(done)
+            rows += int(ray.get(done))
+            i = take()
+            if i is not None:
+                running[a.encode.remote(i)] = a
+    finally:
+        actors_up.set()
+        if helper is not None:
+            helper.join()
+        for a in pool:
+            ray.kill(a)
+    if errors:
+        raise errors[0]
+    ctx.count("ray_encode_actors", n)
+    ctx.count("ray_encode_shards_on_driver", helper_shards[0])
+    log.info(
+        "ray encode: cluster %.2f s, %d shards (%d on the driver) on %d actors %.2f s",
+        t_ray - t0,
+        len(todo),
+        helper_shards[0],
+        n,
+        time.perf_counter() - t_ray,
+    )
+    return rows + helper_rows[0]
 
 
 def _groups(store: EmbeddingStore, parts: int) -> list[list[int]]:
@@ -284,9 +360,9 @@ def search_shards(
     gpu = ctx.device.startswith("cuda")
     task = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_search_group)
     q = ray.put(np.ascontiguousarray(queries))
-    refs = [
-        task.remote(q, store, g, k, "cuda" if gpu else "cpu") for g in _groups(store, ex.workers)
-    ]
+    groups = _groups(store, ex.workers)
+    refs = [task.remote(q, store, g, k, "cuda" if gpu else "cpu") for g in groups]
+    ctx.stats["ray_search_groups"] = len(groups)  # per search call (one per query batch)
     nq = queries.shape[0]
     best = (np.zeros((nq, 0), np.float32), np.zeros((nq, 0), np.int64))
     for part in ray.get(refs):

@@ -58,6 +58,7 @@ class LLM(Protocol):
     model: str
     # How many requests may run at once (1 for in-process models).
     max_concurrency: int
+
     @property
     def fingerprint(self) -> str:
         """What determines the outputs besides the request (weights hash, model name, the

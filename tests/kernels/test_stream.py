@@ -56,5 +56,7 @@ def test_aligned_chunks_cut_at_chunk_multiples() -> None:
         (4, [4, 5, 6, 7]),
         (8, [8, 9]),
     ]
+    big = list(aligned_chunks(_shards(c, 9), 4))  # whole chunks of one shard: one piece
+    assert [(o, list(p[:, 0])) for o, p in big] == [(0, list(range(8))), (8, [8, 9])]
     with pytest.raises(ValueError, match="not consecutive"):
         list(aligned_chunks([(0, c[:3]), (5, c[5:])], 4))

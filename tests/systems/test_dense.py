@@ -91,3 +91,50 @@ def test_stored_corpus_goes_through_the_embedding_store(tmp_path: Path) -> None:
     d2.shard_rows = 2
     d2.index(stored, again)
     assert again.stats["encoded_documents"] == 0 and again.stats["embedding_shards_reused"] == 2
+
+
+@pytest.mark.skipif(
+    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+)
+def test_sorted_encoding_matches_sentence_transformers_in_input_order(tmp_path: Path) -> None:
+    """Length-sorted batches with prefetched tokenisation give ST's own vectors, row for row."""
+    from ir_harness.systems.dense import DenseRetriever
+
+    texts = ["a", "a much longer text about cats, dogs and the sea " * 3, "", "mid length text"] * 3
+    ctx = RunContext(cache_dir=tmp_path, progress=False, batch_size=2)
+    d = DenseRetriever()
+    ours = d.encode_uncached(texts, "document", ctx)
+    want = d._model.encode(texts, batch_size=2, normalize_embeddings=True, convert_to_numpy=True)
+    assert ours.dtype == np.float32 and ours.shape == want.shape
+    assert np.abs(ours - want).max() < 1e-5
+    assert d.encode_uncached([], "document", ctx).shape == (0, want.shape[1])
+
+
+@pytest.mark.skipif(
+    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+)
+def test_bf16_is_its_own_cache_key_result_name_and_parameter(tmp_path: Path) -> None:
+    from ir_harness.run.pipeline import build_pipeline
+    from ir_harness.systems.dense import DenseRetriever
+
+    ctx = RunContext(cache_dir=tmp_path, progress=False)
+    fp32, bf16 = DenseRetriever(), DenseRetriever(precision="bf16")
+    assert fp32.embedding_fingerprint(ctx) != bf16.embedding_fingerprint(ctx)
+    bf16.index(CORPUS, ctx)
+    assert ctx.stats["encoded_documents"] == 3
+    fp32.index(CORPUS, ctx)  # bf16 vectors in the cache are never served as fp32 ones
+    assert ctx.stats["encoded_documents"] == 6
+    close = (fp32._doc_vecs * bf16._doc_vecs).sum(1)
+    assert close.min() > 0.99 and not np.array_equal(fp32._doc_vecs, bf16._doc_vecs)
+    assert bf16.meta().parameters["precision"] == "bf16"
+    assert fp32.meta().parameters["precision"] == "fp32"
+    pipe = build_pipeline("dense", {"dense.precision": "bf16"})
+    assert pipe.label != build_pipeline("dense").label and "precision=bf16" in pipe.label
+
+
+def test_unknown_precision_is_a_config_error() -> None:
+    from ir_harness.errors import ConfigError
+    from ir_harness.run.pipeline import build_pipeline
+
+    with pytest.raises(ConfigError, match="precision 'int8'"):
+        build_pipeline("dense", {"dense.precision": "int8"})

@@ -112,3 +112,18 @@ def test_legacy_rows_without_checksum_are_still_used(tmp_path: Path) -> None:
     calls: list[list[str]] = []
     m, enc, hits = EmbeddingCache(tmp_path, "fp").encode(["a"], "document", fake_encoder(calls), 8)
     assert (enc, hits) == (0, 1) and m.tolist() == [[1.0, 1.0]]
+
+
+def test_by_length_groups_longest_first_and_returns_input_order(tmp_path: Path) -> None:
+    texts = ["bb", "a", "dddd", "ccc", "eeeee", "a"]
+    calls: list[list[str]] = []
+
+    def enc(batch: list[str]) -> np.ndarray:
+        calls.append(batch)
+        return np.array([[len(t), 1.0] for t in batch], dtype=np.float32)
+
+    cache = EmbeddingCache(tmp_path, "fp")
+    vecs, encoded, hits = cache.encode(texts, "document", enc, 2, by_length=True)
+    cache.close()
+    assert calls == [["eeeee", "dddd"], ["ccc", "bb"], ["a"]]  # each group: similar lengths
+    assert vecs[:, 0].tolist() == [2, 1, 4, 3, 5, 1] and (encoded, hits) == (5, 0)

@@ -22,7 +22,7 @@ ray = pytest.importorskip("ray")
 def _cluster() -> Iterator[None]:
     from ir_harness.executors.ray_executor import ensure_ray
 
-    ensure_ray(None, workers=2)
+    ensure_ray(None, workers=3)  # three CPUs declared (on however many cores): 3 actors fit
     yield
     ray.shutdown()
 
@@ -44,6 +44,20 @@ def test_ray_and_local_write_identical_run_files(tmp_path: Path) -> None:
     local = run(_opts(tmp_path, "local"))
     remote = run(_opts(tmp_path, "ray", executor=RayExecutor(workers=2)))
     assert remote.metadata.stats["embedding_shards_encoded"] == 4
+    assert (remote.path / RUN_FILE).read_bytes() == (local.path / RUN_FILE).read_bytes()
+    assert remote.metadata.config_hash == local.metadata.config_hash
+    assert remote.metrics.metrics == local.metrics.metrics
+
+
+def test_ray_merges_three_search_groups_and_two_encode_actors(tmp_path: Path) -> None:
+    """Shards over three actors and a corpus of three kernel chunks (16,384 rows) searched as
+    three groups whose winners are merged: the run file equals the local one byte for byte."""
+    kw: dict[str, Any] = {"task": "synthetic/40000", "system_options": {"shard_rows": 8192}}
+    local = run(_opts(tmp_path, "local", **kw))
+    remote = run(_opts(tmp_path, "ray", executor="ray", workers=3, **kw))
+    stats = remote.metadata.stats
+    assert stats["embedding_shards_encoded"] == 5
+    assert stats["ray_encode_actors"] == 3 and stats["ray_search_groups"] == 3
     assert (remote.path / RUN_FILE).read_bytes() == (local.path / RUN_FILE).read_bytes()
     assert remote.metadata.config_hash == local.metadata.config_hash
     assert remote.metrics.metrics == local.metrics.metrics
