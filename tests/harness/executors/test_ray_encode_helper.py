@@ -3,6 +3,7 @@ actors take the rest, and the store equals the one the local loop writes."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,7 @@ def test_driver_encodes_while_the_cluster_starts(tmp_path: Path, monkeypatch: An
 
     corpus = _corpus(tmp_path, 1000)
     emb = HashingEmbedder(shard_rows=100)
-    ctx = RunContext(cache_dir=tmp_path / "ray", progress=False, executor="ray")
+    ctx = RunContext(cache_dir=tmp_path / "ray", progress=False, executor=rx.RayExecutor())
     store = emb.open_store(corpus, ctx)
 
     def slow_start(*_: Any) -> _FakeRay:
@@ -84,6 +85,16 @@ def test_driver_encodes_while_the_cluster_starts(tmp_path: Path, monkeypatch: An
         return _FakeRay(True)
 
     monkeypatch.setattr(rx, "ensure_ray", slow_start)
+    # The driver's thread is slowed down so that, once the (fake) cluster is up, the actors
+    # take the remaining shards: without it the thread could drain the queue first (a race).
+    plain = emb.encode_uncached
+
+    def paced(texts: Any, role: str, c: Any) -> Any:
+        if threading.current_thread().name == "encode-helper":
+            time.sleep(0.3)
+        return plain(texts, role, c)
+
+    monkeypatch.setattr(emb, "encode_uncached", paced)
     emb.index(corpus, ctx)
     assert ctx.stats["encoded_documents"] == 1000
     assert ctx.stats["embedding_shards_encoded"] == 10

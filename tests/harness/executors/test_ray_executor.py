@@ -52,9 +52,9 @@ def test_ray_and_local_write_identical_run_files(tmp_path: Path) -> None:
 def test_ray_merges_three_search_groups_and_two_encode_actors(tmp_path: Path) -> None:
     """Shards over three actors and a corpus of three kernel chunks (16,384 rows) searched as
     three groups whose winners are merged: the run file equals the local one byte for byte."""
-    kw: dict[str, Any] = {"task": "synthetic/40000", "system_options": {"shard_rows": 8192}}
+    kw: dict[str, Any] = {"task": "synthetic/40000", "options": {"shard_rows": 8192}}
     local = run(_opts(tmp_path, "local", **kw))
-    remote = run(_opts(tmp_path, "ray", executor="ray", workers=3, **kw))
+    remote = run(_opts(tmp_path, "ray", executor=RayExecutor(workers=3), **kw))
     stats = remote.metadata.stats
     assert stats["embedding_shards_encoded"] == 5
     assert stats["ray_encode_actors"] == 3 and stats["ray_search_groups"] == 3
