@@ -129,7 +129,7 @@ def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str
     args = ", ".join(
         [repr(system), repr(list(tasks))] + [f"{k}={v!r}" for k, v in settings.items()]
     )
-    return f"harness.evaluate({args})"
+    return f"ir_harness.evaluate({args})"
 
 
 @overload
@@ -167,9 +167,9 @@ def evaluate(
 ) -> EvalResult | list[EvalResult]:
     """Run ``system`` on each task, score it with the task's conventions and store the result.
 
-    ``config`` is a ``harness.RunConfig`` (default ``RunConfig()``); ``overrides`` replace its
+    ``config`` is a ``ir_harness.RunConfig`` (default ``RunConfig()``); ``overrides`` replace its
     fields for this call: ``data_dir``, ``results``, ``limit_queries``, ``seed``, ``device``,
-    ``batch_size``, ``qrels_from``, ``llm_policy`` (``harness.LLMPolicy``: LLM timeout,
+    ``batch_size``, ``qrels_from``, ``llm_policy`` (``ir_harness.LLMPolicy``: LLM timeout,
     attempts, max failed share, allow failures; recorded in the result), ``executor``
     (``LocalExecutor()``, ``RayExecutor(address, workers)``), ``progress``, ``command`` ...
     ``results=None`` evaluates in a temporary store that is removed afterwards (results then

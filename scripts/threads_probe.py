@@ -1,4 +1,4 @@
-"""``harness.evaluate`` from four threads at once, in a loop, in a fresh interpreter.
+"""``ir_harness.evaluate`` from four threads at once, in a loop, in a fresh interpreter.
 
 Issue 23.6: the first calls race on the registry scan (an entry-point task, nothing registered
 by hand first) and every call runs ranx's numba kernels, whose workqueue threading layer aborts

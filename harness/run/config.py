@@ -209,7 +209,7 @@ class RunConfig:
             if isinstance(value, str):
                 object.__setattr__(self, key, Path(value))
         if not isinstance(self.llm_policy, LLMPolicy):
-            raise ConfigError(f"llm_policy {self.llm_policy!r}: expected a harness.LLMPolicy")
+            raise ConfigError(f"llm_policy {self.llm_policy!r}: expected a ir_harness.LLMPolicy")
         if not isinstance(self.executor, Executor):
             raise ConfigError(
                 f"executor {self.executor!r}: expected an executor object "

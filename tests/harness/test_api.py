@@ -93,7 +93,7 @@ def test_in_memory_retriever_is_evaluated_and_stored_like_the_cli(tmp_path: Path
     assert stored["metrics"] == res.metrics
     assert stored["per_query"] == res.per_query
     meta = json.loads((res.path / METADATA_FILE).read_text())
-    assert meta["command"].startswith("harness.evaluate('notebook-overlap', ['demo']")
+    assert meta["command"].startswith("ir_harness.evaluate('notebook-overlap', ['demo']")
     assert meta["stages"][0]["name"] == "notebook-overlap"
 
 
@@ -192,4 +192,4 @@ def test_harness_run_is_a_thin_layer_over_evaluate(
     assert (cli["metrics"], cli["n_queries"]) == (res.metrics, res.n_queries)
     cli_meta = json.loads((tmp_path / "cli" / "tiny" / "overlap" / METADATA_FILE).read_text())
     assert cli_meta["command"].startswith("harness run -s overlap -t tiny")
-    assert res.metadata.command.startswith("harness.evaluate('overlap', ['tiny']")
+    assert res.metadata.command.startswith("ir_harness.evaluate('overlap', ['tiny']")
