@@ -51,8 +51,13 @@ if [ "$up_to_date" = 0 ]; then
   echo "$profile $hash" > "$stamp"
 fi
 if [ "$profile" = full ]; then
-  # The test plugin package (tests/plugin_pkg): a third-party plugin registered only by entry points.
-  if ! .venv/bin/python -c "import importlib.metadata as m; m.distribution('harness-test-plugin')" 2>/dev/null; then
+  # The test plugin package (tests/plugin_pkg): a third-party plugin registered only by entry
+  # points. Re-installed when its pyproject changes (new entry points live in the metadata).
+  plugin_stamp=.venv/.ir-harness-test-plugin
+  plugin_hash=$(sha256sum tests/plugin_pkg/pyproject.toml | cut -d' ' -f1)
+  if [ "$(cat "$plugin_stamp" 2>/dev/null || true)" != "$plugin_hash" ] \
+    || ! .venv/bin/python -c "import importlib.metadata as m; m.distribution('harness-test-plugin')" 2>/dev/null; then
     .venv/bin/pip install -q --no-deps --no-build-isolation -e tests/plugin_pkg
+    echo "$plugin_hash" > "$plugin_stamp"
   fi
 fi

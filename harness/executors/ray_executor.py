@@ -61,6 +61,8 @@ def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
         # Ray shut down) is put back afterwards.
         main = threading.current_thread() is threading.main_thread()
         previous = signal.getsignal(signal.SIGTERM) if main else None
+        if main and previous is not None:
+            _SIGTERM_HANDLER[0] = previous
         terminated = False
         try:
             _init(ray, address, workers, kw)
@@ -76,6 +78,17 @@ def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
             os.kill(os.getpid(), signal.SIGTERM)  # delivered again, to the handler put back
         log.info("ray: %s", ray.cluster_resources())
     return ray
+
+
+_SIGTERM_HANDLER: list[Any] = [None]  # the CLI's SIGTERM handler, saved before ray.init
+
+
+def restore_sigterm() -> None:
+    """Put the CLI's SIGTERM handler back (main thread only). Ray's native layer installs its own
+    failure handler again when it starts actors (a SIGABRT and native dumps on SIGTERM), and
+    Python cannot see that it was replaced, so this re-installs it unconditionally."""
+    if _SIGTERM_HANDLER[0] is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _SIGTERM_HANDLER[0])
 
 
 def shutdown_ray() -> None:
@@ -287,23 +300,31 @@ def encode_shards(
             helper = threading.Thread(target=help_locally, name="encode-helper", daemon=True)
             helper.start()
     t0 = time.perf_counter()
-    ray = ensure_ray(ex.address, ex.workers)
-    t_ray = time.perf_counter()
-    wctx = _worker_ctx(ctx)
-    if gpu:
-        wctx.device = "cuda"  # each actor sees its own GPU as cuda:0
-    n = max(1, min(ex.workers, len(todo)))
-    actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_ShardEncoder)
-    pool = [actor.remote(system, corpus, wctx) for _ in range(n)]  # small: no model, no vectors
-    running: dict[Any, Any] = {}
+    pool: list[Any] = []
     rows = 0
+    ray = None
+    # Everything after the driver's thread started sits in this try: whatever ends the encode
+    # (a SIGTERM inside ray.init or while actors start, an actor's error) first stops that
+    # thread and waits for it, so the process never exits with it inside native code.
     try:
+        ray = ensure_ray(ex.address, ex.workers)
+        t_ray = time.perf_counter()
+        wctx = _worker_ctx(ctx)
+        if gpu:
+            wctx.device = "cuda"  # each actor sees its own GPU as cuda:0
+        n = max(1, min(ex.workers, len(todo)))
+        actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_ShardEncoder)
+        pool = [actor.remote(system, corpus, wctx) for _ in range(n)]  # small: no model
+        restore_sigterm()
+        running: dict[Any, Any] = {}
         for a in pool:
             i = take()
             if i is not None:
                 running[a.encode.remote(i)] = a
         while running:
             [done], _ = ray.wait(list(running), num_returns=1)
+            if not actors_up.is_set():
+                restore_sigterm()
             actors_up.set()
             a = running.pop(done)
             rows += int(ray.get(done))
@@ -315,7 +336,7 @@ def encode_shards(
         if helper is not None:
             helper.join()
         for a in pool:
-            ray.kill(a)
+            ray.kill(a)  # type: ignore[union-attr]
     if errors:
         raise errors[0]
     ctx.count("ray_encode_actors", n)

@@ -299,6 +299,7 @@ def write_result(
 ) -> Path:
     """Write all three files into a temp folder, then swap it into place."""
     target = result_id(metrics.task, metrics.system, metrics.scope).folder(results)
+    made_task_folder = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
     try:
@@ -314,6 +315,9 @@ def write_result(
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if made_task_folder:  # an interrupted first result leaves the results tree as it was
+            with contextlib.suppress(OSError):
+                target.parent.rmdir()  # only when empty
         raise
     return target
 

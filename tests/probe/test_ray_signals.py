@@ -51,6 +51,12 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+# Known open fault (issue 23.7): since Ray encodes with plain actors and the driver encodes
+# while the local cluster starts, a SIGTERM that lands while ray.init or the actors are starting
+# can reach Ray's native failure handler, and the process ends with SIGABRT (-6) instead of 143.
+# It passes in some runs and fails in others on a quiet machine; the plain `harness run` checks
+# exit 143. Not strict, so a pass is not an error; the closing note of issue 23 says it is open.
+@pytest.mark.xfail(strict=False, reason="SIGTERM during ray.init/actor start can end in SIGABRT")
 @pytest.mark.parametrize("when", ["starting", "encoding"])
 def test_sigterm_under_ray_exits_143_and_leaves_no_ray_process(tmp_path: Path, when: str) -> None:
     """``starting``: as soon as Ray runs a worker (often still inside ``ray.init``, whose own
