@@ -54,7 +54,7 @@ if [ "$profile" = full ]; then
   # The test plugin package (tests/plugin_pkg): a third-party plugin registered only by entry
   # points. Re-installed when its pyproject changes (new entry points live in the metadata).
   plugin_stamp=.venv/.ir-harness-test-plugin
-  plugin_hash=$(sha256sum tests/plugin_pkg/pyproject.toml | cut -d' ' -f1)
+  plugin_hash=$({ cat tests/plugin_pkg/pyproject.toml 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$plugin_stamp" 2>/dev/null || true)" != "$plugin_hash" ] \
     || ! .venv/bin/python -c "import importlib.metadata as m; m.distribution('harness-test-plugin')" 2>/dev/null; then
     .venv/bin/pip install -q --no-deps --no-build-isolation -e tests/plugin_pkg

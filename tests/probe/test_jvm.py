@@ -24,7 +24,10 @@ pytest.importorskip("pyserini")
 def test_stop_with_jvm_running(sig: int, rc: int, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     env = probe_env(HARNESS_CACHE_DIR=str(cache))
-    args = ("run", "-s", "bm25", "-t", "demo", "--device", "cpu", "--results", str(tmp_path / "r"))
+    # 50,000 generated passages: Lucene is still indexing when the signal comes (the 16-passage
+    # demo can finish inside the wait below, and then there is nothing left to interrupt)
+    args = ("run", "-s", "bm25", "-t", "synthetic/50000", "--device", "cpu",
+            "--results", str(tmp_path / "r"))  # fmt: skip
     p = launch(*args, env=env, cwd=tmp_path)
     deadline = time.monotonic() + 180
     # the JVM is up once its log lines appear or the Lucene cache folder is created
@@ -39,4 +42,6 @@ def test_stop_with_jvm_running(sig: int, rc: int, tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith(("terminated", "interrupted")), err[-500:]
     assert not list(tmp_path.glob("hs_err_pid*.log"))
-    assert not (tmp_path / "r" / "demo").exists()
+    # no result and no task folder (the checkpoint in r/.partial is what a re-run resumes from)
+    stored = [d.name for d in (tmp_path / "r").glob("*") if not d.name.startswith(".")]
+    assert stored == []
