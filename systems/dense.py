@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -280,12 +281,20 @@ def encode_sorted(
     def tokenize(b: list[int]) -> dict[str, Any]:
         return model.tokenize([texts[i] for i in b])  # type: ignore[no-any-return]
 
+    # Tokenise the next batch in a thread only where a core is free for it: on a GPU, or when
+    # torch uses fewer threads than the process may run on. Where torch's threads already fill
+    # every core, the overlap only preempts them (measured on 2 cores: 2,000 passages in
+    # 45.9/46.9 s overlapped, 40.6/44.8 s in line).
+    overlap = dev_type == "cuda" or _usable_cores() > torch.get_num_threads()
     with ThreadPoolExecutor(1) as pool, torch.inference_mode():
-        nxt = pool.submit(tokenize, batches[0])
+        nxt = pool.submit(tokenize, batches[0]) if overlap else None
         for j, b in enumerate(batches):
-            feats = nxt.result()
-            if j + 1 < len(batches):
-                nxt = pool.submit(tokenize, batches[j + 1])
+            if nxt is None:
+                feats = tokenize(b)
+            else:
+                feats = nxt.result()
+                if j + 1 < len(batches):
+                    nxt = pool.submit(tokenize, batches[j + 1])
             feats = {k: v.to(device) if hasattr(v, "to") else v for k, v in feats.items()}
             if low is not None:
                 with torch.autocast(device_type=dev_type, dtype=low):
@@ -300,6 +309,14 @@ def encode_sorted(
             out[b] = emb.cpu().numpy()
     assert out is not None
     return out
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (its affinity mask, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:

@@ -18,6 +18,7 @@ import typer
 
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.redact import install_log_filter, redact_text
+from ir_harness.run.signals import Terminated, on_sigterm
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -145,19 +146,25 @@ OUT_OF_MEMORY = (
 )
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so the run unwinds like Ctrl-C and exits 143."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated
-
-
 def _stop_ray() -> None:
     if "ray" in sys.modules:  # only a run with --executor ray imported it
         from ir_harness.executors.ray_executor import shutdown_ray
 
         shutdown_ray()
+
+
+def _exit_after_signal(code: int) -> None:
+    """Exit with ``code`` after a signal unwound the run. When the run used Ray (already shut
+    down by then), skip the interpreter's finalisation: Ray's C++ core, stopped mid-start by the
+    signal, can abort there (SIGABRT) in a few runs in a hundred, after the message was printed.
+    Nothing is lost: results are written by rename, temp folders were removed while unwinding."""
+    if "ray" not in sys.modules:
+        sys.exit(code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def _os_error_message(e: OSError) -> str:
@@ -177,7 +184,7 @@ def run_main(app: Callable[..., Any]) -> None:
     from typer import _click as tclick
     from typer.exceptions import Abort
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         try:
             rv = app(standalone_mode=False)
@@ -185,13 +192,13 @@ def run_main(app: Callable[..., Any]) -> None:
             _stop_ray()  # before the message: no Ray process outlives the command
     except Terminated:
         print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
-        sys.exit(143)
+        _exit_after_signal(143)
     except HarnessError as e:
         print(f"error: {redact_text(str(e))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
-        sys.exit(130)
+        _exit_after_signal(130)
     except tclick.exceptions.ClickException as e:
         e.show()
         sys.exit(e.exit_code)

@@ -72,7 +72,9 @@ def run_cmd(
     llm_timeout: Annotated[
         float | None,
         typer.Option(
-            min=0.001, help="seconds per LLM HTTP request (default $HARNESS_LLM_TIMEOUT_S or 120)"
+            min=0.001,
+            help="seconds per LLM call: an HTTP request, or a whole in-process GGUF call "
+            "(default $HARNESS_LLM_TIMEOUT_S or 120)",
         ),
     ] = None,
     llm_attempts: Annotated[

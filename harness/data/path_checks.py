@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ir_harness.errors import ConfigError
+from ir_harness.errors import ConfigError, DataFormatError, HarnessError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -75,7 +75,27 @@ def regular_file(path: str | Path, what: str) -> Iterator[Path]:
                         shutil.copyfileobj(src, dst, 1 << 20)
         except OSError as e:
             raise ConfigError(f"{what} {path}: cannot read it ({e.strerror or e})") from None
-        yield copy
+        try:
+            yield copy
+        except HarnessError as e:
+            raise _renamed(e, str(copy), "<stdin>" if str(path) == "-" else str(path)) from None
+
+
+def _renamed(e: HarnessError, temp: str, shown: str) -> HarnessError:
+    """``e`` with the temporary copy's path replaced by what the user gave (``-`` shows as
+    ``<stdin>``), so an error in a piped run names the user's input, not a file that is gone."""
+    if temp not in str(e):
+        return e
+    if isinstance(e, DataFormatError):
+        out: HarnessError = type(e)(
+            e.path.replace(temp, shown), e.line, e.problem.replace(temp, shown), e.expected
+        )
+    else:
+        try:
+            out = type(e)(str(e).replace(temp, shown))
+        except TypeError:  # an error class with another constructor: keep it as it is
+            return e
+    return out
 
 
 def require_file(path: str | Path, what: str) -> None:

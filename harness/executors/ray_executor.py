@@ -26,6 +26,7 @@ import numpy as np
 from ir_harness.errors import ConfigError
 from ir_harness.run.config import LocalExecutor
 from ir_harness.run.context import log
+from ir_harness.run.signals import deferred_sigterm, raise_if_terminated
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -41,12 +42,7 @@ CHUNK = 16384  # ir_harness.kernels.topk's default corpus chunk
 def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
     """Connect to ``address`` (``auto``, ``ray://host:10001``, ``host:6379``) or start a local
     cluster with ``workers`` CPUs, once per process."""
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError(
-            "--executor ray needs Ray: pip install 'ir-harness[ray]' (or pip install 'ray[data]')"
-        ) from None
+    ray = import_ray()
     if not ray.is_initialized():
         kw: dict[str, Any] = {
             "ignore_reinit_error": True,
@@ -76,7 +72,25 @@ def ensure_ray(address: str | None = None, workers: int = 2) -> Any:
         if terminated:
             shutdown_ray()
             os.kill(os.getpid(), signal.SIGTERM)  # delivered again, to the handler put back
+            raise_if_terminated()  # that handler only noted it (inside deferred_sigterm)
         log.info("ray: %s", ray.cluster_resources())
+    return ray
+
+
+def import_ray() -> Any:
+    """``ray``, imported the one way this package does it (see the comment inside)."""
+    if "ray" not in sys.modules:
+        # Ray's C++ core installs Abseil's failure-signal handler in the driver, SIGTERM included:
+        # a SIGTERM that lands before the CLI's handler is put back then dumps native stacks and
+        # ends in SIGABRT instead of exit 143. Ray reads this once, at import; a user's own
+        # setting wins. (C++ stack traces of a crashing Ray process are lost with it.)
+        os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(
+            "--executor ray needs Ray: pip install 'ir-harness[ray]' (or pip install 'ray[data]')"
+        ) from None
     return ray
 
 
@@ -291,10 +305,8 @@ def encode_shards(
     helper = None
     if not gpu and not ex.address and len(todo) > 1:
         try:
-            import ray as _ray
-
-            local_start = not _ray.is_initialized()
-        except ImportError:
+            local_start = not import_ray().is_initialized()
+        except ConfigError:
             local_start = False  # ensure_ray says what to install
         if local_start:
             helper = threading.Thread(target=help_locally, name="encode-helper", daemon=True)
@@ -304,33 +316,38 @@ def encode_shards(
     rows = 0
     ray = None
     # Everything after the driver's thread started sits in this try: whatever ends the encode
-    # (a SIGTERM inside ray.init or while actors start, an actor's error) first stops that
-    # thread and waits for it, so the process never exits with it inside native code.
+    # (a SIGTERM, an actor's error) first stops that thread and waits for it, so the process
+    # never exits with it inside native code. A SIGTERM is only noted while Ray's own code runs
+    # (deferred_sigterm) and raised between Ray calls, never inside ray.init or an actor's start.
     try:
-        ray = ensure_ray(ex.address, ex.workers)
-        t_ray = time.perf_counter()
-        wctx = _worker_ctx(ctx)
-        if gpu:
-            wctx.device = "cuda"  # each actor sees its own GPU as cuda:0
-        n = max(1, min(ex.workers, len(todo)))
-        actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_ShardEncoder)
-        pool = [actor.remote(system, corpus, wctx) for _ in range(n)]  # small: no model
-        restore_sigterm()
-        running: dict[Any, Any] = {}
-        for a in pool:
-            i = take()
-            if i is not None:
-                running[a.encode.remote(i)] = a
-        while running:
-            [done], _ = ray.wait(list(running), num_returns=1)
-            if not actors_up.is_set():
-                restore_sigterm()
-            actors_up.set()
-            a = running.pop(done)
-            rows += int(ray.get(done))
-            i = take()
-            if i is not None:
-                running[a.encode.remote(i)] = a
+        with deferred_sigterm():
+            ray = ensure_ray(ex.address, ex.workers)
+            raise_if_terminated()
+            t_ray = time.perf_counter()
+            wctx = _worker_ctx(ctx)
+            if gpu:
+                wctx.device = "cuda"  # each actor sees its own GPU as cuda:0
+            n = max(1, min(ex.workers, len(todo)))
+            actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_ShardEncoder)
+            for _ in range(n):
+                pool.append(actor.remote(system, corpus, wctx))  # small: no model
+                raise_if_terminated()
+            restore_sigterm()
+            running: dict[Any, Any] = {}
+            for a in pool:
+                i = take()
+                if i is not None:
+                    running[a.encode.remote(i)] = a
+            while running:
+                done = _wait_one(ray, list(running))
+                if not actors_up.is_set():
+                    restore_sigterm()
+                actors_up.set()
+                a = running.pop(done)
+                rows += int(ray.get(done))
+                i = take()
+                if i is not None:
+                    running[a.encode.remote(i)] = a
     finally:
         actors_up.set()
         if helper is not None:
@@ -377,18 +394,34 @@ def search_shards(
     """Exact top-k with the corpus split into ``ex.workers`` shard groups, one Ray task each."""
     from ir_harness.kernels.stream import merge_topk
 
-    ray = ensure_ray(ex.address, ex.workers)
-    gpu = ctx.device.startswith("cuda")
-    task = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_search_group)
-    q = ray.put(np.ascontiguousarray(queries))
-    groups = _groups(store, ex.workers)
-    refs = [task.remote(q, store, g, k, "cuda" if gpu else "cpu") for g in groups]
-    ctx.stats["ray_search_groups"] = len(groups)  # per search call (one per query batch)
+    with deferred_sigterm():
+        ray = ensure_ray(ex.address, ex.workers)
+        restore_sigterm()
+        raise_if_terminated()
+        gpu = ctx.device.startswith("cuda")
+        task = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_search_group)
+        q = ray.put(np.ascontiguousarray(queries))
+        groups = _groups(store, ex.workers)
+        refs = [task.remote(q, store, g, k, "cuda" if gpu else "cpu") for g in groups]
+        ctx.stats["ray_search_groups"] = len(groups)  # per search call (one per query batch)
+        for ref in refs:
+            _wait_one(ray, [ref])
+        parts = ray.get(refs)
     nq = queries.shape[0]
     best = (np.zeros((nq, 0), np.float32), np.zeros((nq, 0), np.int64))
-    for part in ray.get(refs):
+    for part in parts:
         best = merge_topk(best, part, k)
     return best
+
+
+def _wait_one(ray: Any, refs: list[Any], poll_s: float = 0.25) -> Any:
+    """The first of ``refs`` to finish, waiting in short slices so that a SIGTERM noted by
+    ``deferred_sigterm`` is raised here, between Ray calls, within ``poll_s``."""
+    while True:
+        done, _ = ray.wait(refs, num_returns=1, timeout=poll_s)
+        raise_if_terminated()
+        if done:
+            return done[0]
 
 
 class _QueryWorker:
@@ -438,16 +471,24 @@ def query_shards(
 ) -> Iterator[Any]:
     """Query batches over ``ex.workers`` actors; yields their runs in batch order (so the
     checkpoint and the run file are written exactly as by the local loop)."""
-    ray = ensure_ray(ex.address, ex.workers)
+    with deferred_sigterm():  # no SIGTERM inside Ray's code (see ir_harness.run.signals)
+        ray = ensure_ray(ex.address, ex.workers)
+        restore_sigterm()
     if not batches:
         return
     gpu = ctx.device.startswith("cuda")
     actor = ray.remote(num_cpus=0 if gpu else 1, num_gpus=1 if gpu else 0)(_QueryWorker)
-    pool = [actor.remote(job) for _ in range(max(1, min(ex.workers, len(batches))))]
-    refs = [pool[i % len(pool)].run.remote(qids) for i, qids in enumerate(batches)]
+    pool: list[Any] = []
     try:
+        with deferred_sigterm():
+            for _ in range(max(1, min(ex.workers, len(batches)))):
+                pool.append(actor.remote(job))
+                raise_if_terminated()
+            refs = [pool[i % len(pool)].run.remote(qids) for i, qids in enumerate(batches)]
         for ref in refs:
-            run, stats = ray.get(ref)
+            with deferred_sigterm():
+                _wait_one(ray, [ref])
+                run, stats = ray.get(ref)
             for k, v in stats.items():
                 ctx.count(k, v)
             yield run

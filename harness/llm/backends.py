@@ -61,6 +61,7 @@ def gguf_backend(rest: str, *, spec: str, run: RunTarget, **options: Any) -> LLM
     """``gguf:PATH_OR_KNOWN_ID``: llama-cpp-python."""
     from ir_harness.llm.gguf import LlamaCppLLM
 
+    options.setdefault("timeout_s", run.policy.timeout_s)  # the whole call, prompt included
     return LlamaCppLLM(rest, cache_dir=run.cache_dir, **options)
 
 

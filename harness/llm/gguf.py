@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ir_harness.errors import ConfigError
-from ir_harness.llm.base import Completion, Request
+from ir_harness.llm.base import Completion, LLMError, Request
 from ir_harness.run.context import default_cache_dir, log
 
 
@@ -132,7 +132,12 @@ def resolve_gguf(spec: str, cache_dir: Path | None = None) -> tuple[Path, str, s
 
 
 class LlamaCppLLM:
-    """An in-process llama.cpp model; one request at a time (the model is not thread-safe)."""
+    """An in-process llama.cpp model; one request at a time (the model is not thread-safe).
+
+    ``timeout_s`` bounds each call, prompt processing included: llama.cpp asks an abort
+    callback between the operations of its compute graph, and once the call's deadline has
+    passed the callback stops it, so a call ends within one graph operation of its limit with
+    an ``LLMError`` (an in-process call has no transient faults: it is not retried)."""
 
     backend = "llama-cpp"
     max_concurrency = 1
@@ -144,8 +149,12 @@ class LlamaCppLLM:
         n_ctx: int = 8192,
         n_threads: int | None = None,
         cache_dir: Path | None = None,
+        timeout_s: float | None = None,
     ) -> None:
+        if timeout_s is not None and not (0 < timeout_s < float("inf")):
+            raise ConfigError(f"gguf timeout_s {timeout_s!r}: expected a positive number")
         self.spec = spec
+        self.timeout_s = timeout_s
         self.path, self.sha256, self.source = resolve_gguf(spec, cache_dir)
         name = canonical_id(spec)
         self.model = KNOWN_GGUF[name].hf_id if name else self.path.name
@@ -154,6 +163,9 @@ class LlamaCppLLM:
         self.n_threads = n_threads or min(4, os.cpu_count() or 1)
         self._llm: Any = None
         self._lock = threading.Lock()
+        self._deadline = float("inf")  # monotonic time after which the abort callback fires
+        self._aborted = False
+        self._abort_cb: Any = None  # the ctypes callback, kept alive as long as the model
 
     def describe(self) -> dict[str, Any]:
         import importlib.metadata as md
@@ -170,6 +182,7 @@ class LlamaCppLLM:
             "source": self.source,
             "n_ctx": self.n_ctx,
             "n_threads": self.n_threads,
+            "timeout_s": self.timeout_s,
             "llama_cpp_python": version,
         }
 
@@ -187,7 +200,33 @@ class LlamaCppLLM:
                 n_threads=self.n_threads,
                 verbose=False,
             )
+            if self.timeout_s is not None:
+                self._install_abort(self._llm)
         return self._llm
+
+    def _install_abort(self, llm: Any) -> None:
+        """Register the deadline check with the model's context (llama.cpp's abort callback)."""
+        import llama_cpp
+
+        def should_abort(_data: Any) -> bool:
+            if time.monotonic() > self._deadline:
+                self._aborted = True
+                return True
+            return False
+
+        self._abort_cb = llama_cpp.ggml_abort_callback(should_abort)
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_cb, None)
+
+    def _timed_out(self, llm: Any, t0: float) -> LLMError:
+        """The call's error after the abort callback stopped it; the model's token state is
+        reset, since the aborted batch may have left part of the prompt in its cache."""
+        llm.reset()
+        return LLMError(
+            f"gguf:{self.model}: no answer within {self.timeout_s:g} s "
+            f"(stopped after {time.perf_counter() - t0:.1f} s); a larger model or a long prompt "
+            "on this CPU needs a longer limit: --llm-timeout SECONDS "
+            "(or LLMPolicy(timeout_s=...))"
+        )
 
     def generate(self, req: Request) -> Completion:
         with self._lock:
@@ -203,7 +242,19 @@ class LlamaCppLLM:
             if req.json_schema is not None:
                 kw["response_format"] = {"type": "json_object", "schema": req.json_schema}
             t0 = time.perf_counter()
-            out = llm.create_chat_completion(**kw)
+            if self.timeout_s is not None:
+                self._deadline = time.monotonic() + self.timeout_s
+            self._aborted = False
+            try:
+                out = llm.create_chat_completion(**kw)
+            except RuntimeError as e:  # llama_decode's non-zero return, abort included
+                if self._aborted:
+                    raise self._timed_out(llm, t0) from e
+                raise
+            finally:
+                self._deadline = float("inf")
+            if self._aborted:  # aborted while sampling: llama-cpp may return what it had
+                raise self._timed_out(llm, t0)
             latency = time.perf_counter() - t0
         choice = out["choices"][0]
         usage = out.get("usage") or {}

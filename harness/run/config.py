@@ -33,8 +33,9 @@ LLM_ENV = {
 
 @dataclass(frozen=True)
 class LLMPolicy:
-    """How a run treats LLM faults: the per-request timeout and attempts of HTTP backends, and
-    the share of unusable answers above which the result is not stored (unless allowed)."""
+    """How a run treats LLM faults: the per-call timeout (an HTTP request; a whole in-process
+    GGUF call), the attempts of HTTP backends, and the share of unusable answers above which
+    the result is not stored (unless allowed)."""
 
     timeout_s: float = 120.0
     attempts: int = 6

@@ -140,10 +140,13 @@ def run_local(grid: GridOptions, update: Callable[[], None]) -> None:
 
 
 def run_ray(grid: GridOptions, update: Callable[[], None]) -> None:
-    from ir_harness.executors.ray_executor import RayExecutor, ensure_ray
+    from ir_harness.executors.ray_executor import RayExecutor, ensure_ray, restore_sigterm
+    from ir_harness.run.signals import deferred_sigterm
 
     ex = grid.config.executor
-    ray = ensure_ray(ex.address, ex.workers) if isinstance(ex, RayExecutor) else ensure_ray()
+    with deferred_sigterm():  # a SIGTERM is raised after ray.init, not inside it
+        ray = ensure_ray(ex.address, ex.workers) if isinstance(ex, RayExecutor) else ensure_ray()
+        restore_sigterm()
     resources: dict[str, Any] = {"num_cpus": grid.cpus, "num_gpus": grid.gpus}
     if grid.memory_gb:
         resources["memory"] = int(grid.memory_gb * 2**30)

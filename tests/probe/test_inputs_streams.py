@@ -92,7 +92,16 @@ def test_run_from_a_pipe(tmp_path: Path, how: str) -> None:
 
 def test_bad_line_from_a_pipe_is_still_named(tmp_path: Path) -> None:
     a = _shell(f"{LAUNCH} eval - -t tiny", stdin="q1 Q0 d1 1 high t\n")
-    assert_clean_error(a, ":1", "not a number")
+    assert_clean_error(a, "<stdin>:1", "not a number")
+    assert "harness-stream-" not in a.err  # the temporary copy is gone: never named
+
+
+def test_bad_line_from_a_process_substitution_names_it(tmp_path: Path) -> None:
+    src = tmp_path / "bad.trec"
+    src.write_text(GOOD_RUN + "q1 Q0 d9 1 high t\n")
+    a = _shell(f"{LAUNCH} eval <(cat {src}) -t tiny")
+    assert_clean_error(a, "/dev/fd/", "not a number")
+    assert "harness-stream-" not in a.err
 
 
 @pytest.mark.parametrize("name", ["run.GZ", "run", "run.trec.gzip"])

