@@ -53,7 +53,9 @@ class _FakeRay:
 
         return wrap
 
-    def wait(self, refs: list[Any], num_returns: int) -> tuple[list[Any], list[Any]]:
+    def wait(
+        self, refs: list[Any], num_returns: int, timeout: float | None = None
+    ) -> tuple[list[Any], list[Any]]:
         return refs[:num_returns], refs[num_returns:]
 
     def get(self, ref: _Ref) -> Any:
