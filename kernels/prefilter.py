@@ -5,25 +5,32 @@ score block is first computed from bf16-rounded inputs (oneDNN/MKL bf16 GEMM on 
 ``avx512_bf16`` or AMX, several times faster), and only documents that can still be in the fp32
 top-k are re-scored in fp32.
 
-Bound (why nothing is missed). For a query q and a document d of dimension K, with u = 2**-8
-(bf16 unit roundoff) and g = K*2**-24/(1 - K*2**-24) (fp32 summation of K terms in any order):
+Bound (why nothing is missed). For a query q and a document d of dimension K, write q~, d~ for
+their bf16 roundings and dq = q - q~, dd = d - d~ (exact in fp32); u = 2**-8 (bf16 unit
+roundoff), g = K*2**-24/(1 - K*2**-24) (fp32 summation of K terms in any order):
 
-* rounding the inputs to bf16 moves the exact dot product by at most (2u + u²)‖q‖‖d‖;
+* q.d - q~.d~ = dq.d + q~.dd exactly, so rounding the inputs moves the dot product by at most
+  ‖dq‖‖d‖ + ‖q~‖‖dd‖. The kernel measures the residual norms (per query, and per chunk the
+  largest document residual, :func:`chunk_square_norms`); on real and random data they are
+  about half the worst case u‖q‖, u‖d‖ (:func:`error_coefficient` keeps the worst case, 2u + u²);
 * summing the (exact) bf16 products in fp32 adds at most g(1+u)²‖q‖‖d‖;
-* the fp32 path's own score is within g‖q‖‖d‖ of the exact dot product;
-* rounding the fp32 sum a to the bf16 output r: |r - a| <= u|a| <= o|r|, o = u/(1-u);
+* the fp32 path's own score is within g‖q‖‖d‖ of the exact dot product (these two:
+  :func:`accumulation_coefficient`, a = ~4.6e-5 at K = 384);
+* rounding the fp32 sum b to the bf16 output r: |r - b| <= u|b| <= o|r|, o = u/(1-u);
 * flushed or subnormal values (bf16 dot-product instructions flush them) add at most
   K*2**-124*(1 + ‖q‖ + ‖d‖) in absolute terms (A).
 
-So an fp32 score s and its bf16 score r satisfy |s - r| <= e‖q‖‖d‖ + o|r| + A, e the sum of
-the relative terms (:func:`error_coefficient`, ~0.0079 at K = 384). Norms are upper bounds
-(:func:`_norm_bound`; per chunk, their maximum D_c, and D the corpus maximum). Let t be a
-query's k-th largest bf16 score: the k documents at or above it have s >= r - o|r| - e‖q‖D - A
->= t - o|t| - e‖q‖D - A (r - o|r| grows with r), so the fp32 k-th score T is at least that,
-and a document of the fp32 top-k (s >= T) in chunk c has r + o|r| >= t - o|t| - e‖q‖(D + D_c)
-- 2A. Every such document is recorded (against the k-th bf16 score after its own block, which
-only grows, so none is lost), pruned against the final t, re-scored in fp32 and selected under
-the rule of :mod:`ir_harness.kernels.order`. Thresholds are computed in float64 and lowered by a few ulps.
+So an fp32 score s and its bf16 score r satisfy |s - r| <= E(q, d) + o|r|, with
+E(q, d) = ‖dq‖‖d‖ + ‖q~‖‖dd‖ + a‖q‖‖d‖ + A. Every norm is an upper bound (float64 sums of exact
+squares for queries, :func:`_sq_norm_bound` for documents); per chunk c the largest document
+norm D_c and residual R_c, over the corpus D and R. Let t be a query's k-th largest bf16 score:
+the k documents at or above it have s >= r - o|r| - E(q, D, R) >= t - o|t| - E(q, D, R) (r - o|r|
+grows with r), so the fp32 k-th score T is at least that, and a document of the fp32 top-k
+(s >= T) in chunk c has r + o|r| >= t - o|t| - m_c, m_c = ‖dq‖(D + D_c) + ‖q~‖(R + R_c) +
+a‖q‖(D + D_c) + 2A (:meth:`QueryNorms.margin`). Every such document is recorded (against the
+k-th bf16 score after its own block, which only grows, so none is lost), pruned against the
+final t, re-scored in fp32 and selected under the rule of :mod:`ir_harness.kernels.order`.
+Thresholds are computed in float64 and lowered by a few ulps.
 
 Same bits as the fp32 path. A candidate's fp32 score must be the very bits the fp32 path's
 sgemm of (query block x 16384-row chunk) wrote. MKL's sgemm gives each element the same
@@ -44,7 +51,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -57,21 +64,53 @@ if TYPE_CHECKING:
 
 MIN_ROWS = 32  # query rows and document columns of every re-scoring sgemm (see module doc)
 MIN_COLS = 32
-_GROUP_ROWS = 64  # query rows per re-scoring sgemm
+_GROUP_ROWS = 64  # query rows per re-scoring sgemm (32 and 128 measured no faster)
 _HUGE = 2.0**100  # ‖q‖‖d‖ above this: bf16 or fp32 could overflow, fall back
 _NORM_INFLATE = 1.0 + 2.0**-40  # float64 norms of <= 2**20 terms: relative error < 2**-42
-_GROUP = 32
 
 
-def _norm_bound(computed: float, dim: int) -> float:
-    """An upper bound on a true Euclidean norm from torch's fp32 one.
+def _sq_norm_bound(sq: float, dim: int) -> float:
+    """An upper bound on a true Euclidean norm from an fp32 sum of K fp32 squares ``sq``.
 
-    Any fp32 summation of the K squares is within g = K*2**-24/(1 - K*2**-24) relative, each
-    square that underflows (or is flushed) loses < 2**-126, the square root and the float64
-    arithmetic here add < 2**-22 relative.
+    Rounding the K squares and summing them in any order (the kernel lets the compiler
+    reassociate) is within g = (K+1)*2**-24/(1 - (K+1)*2**-24) relative; each square that
+    underflows (or is flushed) loses < 2**-126; the float64 square root here adds < 2**-50.
     """
-    g = dim * 2.0**-24 / (1.0 - dim * 2.0**-24)
-    return math.sqrt(computed * computed * (1 + g) + dim * 2.0**-126) * (1 + 2.0**-22)
+    g = (dim + 1) * 2.0**-24 / (1.0 - (dim + 1) * 2.0**-24)
+    return math.sqrt(sq * (1 + g) + dim * 2.0**-126) * (1 + 2.0**-40)
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc"})
+def chunk_square_norms(x, bits):  # type: ignore[no-untyped-def]
+    """The largest fp32 sum of squares of a row of ``x`` (inf if some row is not finite) and
+    the largest of its bf16 rounding residual, x - bf16(x); ``bits`` is x's int32 view.
+
+    bf16(x) is rounded to nearest even on the bits. torch rounds the same way, and where it
+    differs (subnormals flushed) a component moves by < 2**-126, which
+    :func:`_sq_norm_bound` covers; the residual is exact in fp32 (Sterbenz). Only the sums
+    are reassociated (so they vectorise): no other expression here has a second order.
+    """
+    rows, dim = x.shape
+    rb = np.empty(dim, np.int32)
+    rf = rb.view(np.float32)
+    smax = np.float32(0.0)
+    tmax = np.float32(0.0)
+    for i in range(rows):
+        for j in range(dim):
+            b = bits[i, j]
+            rb[j] = (b + np.int32(0x7FFF) + ((b >> np.int32(16)) & np.int32(1))) & np.int32(-65536)
+        s = np.float32(0.0)
+        t = np.float32(0.0)
+        for j in range(dim):
+            v = x[i, j]
+            d = v - rf[j]
+            s += v * v
+            t += d * d
+        if not s <= smax:
+            smax = s if s == s else np.float32(np.inf)  # NaN: not finite
+        if t > tmax:
+            tmax = t
+    return smax, tmax
 
 
 def _tick(st: dict[str, Any], name: str, t0: float) -> float:
@@ -81,19 +120,106 @@ def _tick(st: dict[str, Any], name: str, t0: float) -> float:
     return now
 
 
-def error_coefficient(dim: int) -> float:
-    """The relative term e of E = e‖q‖‖d‖ + o|r| + A (module doc), rounded up: input
-    rounding, fp32 sums of both paths. The output rounding o|r| is kept apart (:data:`_OUT`)."""
+def accumulation_coefficient(dim: int) -> float:
+    """The relative part of the bound that rounding the inputs does not cover, rounded up: the
+    bf16 path's fp32 sum of K exact products, g(1+u)^2, and the fp32 path's own, g."""
     u = 2.0**-8
     g = dim * 2.0**-24 / (1.0 - dim * 2.0**-24)
-    inputs = 2 * u + u * u
-    acc = g * (1 + u) ** 2
-    return (inputs + acc + g) * (1 + 2.0**-20)
+    return (g * (1 + u) ** 2 + g) * (1 + 2.0**-20)
+
+
+def error_coefficient(dim: int) -> float:
+    """The worst-case relative term e of E <= e‖q‖‖d‖ + o|r| + A: inputs rounded to bf16 move
+    a dot product by at most (2u + u²)‖q‖‖d‖, plus :func:`accumulation_coefficient`. The kernel
+    uses the measured rounding residuals instead (module doc), about half of this."""
+    u = 2.0**-8
+    return (2 * u + u * u) * (1 + 2.0**-20) + accumulation_coefficient(dim)
 
 
 def absolute_term(dim: int, qnorm: np.ndarray, dmax: float) -> np.ndarray:
     """The absolute term A of the bound (subnormals and flush-to-zero), per query."""
     return dim * 2.0**-124 * (1.0 + qnorm + dmax)
+
+
+class ChunkNorms(NamedTuple):
+    """Per corpus chunk: upper bounds on the largest document norm (``d``, inf where some row
+    is not finite or huge) and on the largest bf16 rounding residual ‖d - bf16(d)‖ (``r``);
+    ``usable``: chunks the bf16 pass may score; ``d_all``/``r_all``: maxima over those."""
+
+    d: np.ndarray
+    r: np.ndarray
+    usable: np.ndarray
+    d_all: float
+    r_all: float
+
+
+def _chunk_norms(corpus: torch.Tensor, starts: list[int], width: int) -> ChunkNorms:
+    import torch
+
+    n, dim = corpus.shape
+    d = np.zeros(len(starts))
+    r = np.zeros(len(starts))
+
+    def one(c: int) -> None:
+        x = corpus[starts[c] : starts[c] + width].to(torch.float32).contiguous().numpy()
+        sq, rsq = chunk_square_norms(x, x.view(np.int32))
+        m = _sq_norm_bound(float(sq), dim)
+        d[c] = m if math.isfinite(m) and m <= _HUGE else math.inf
+        r[c] = _sq_norm_bound(float(rsq), dim)
+
+    pool = thread_pool(max(1, torch.get_num_threads()))
+    if pool is None:
+        for c in range(len(starts)):
+            one(c)
+    else:
+        list(pool.map(one, range(len(starts))))
+    usable = np.isfinite(d) & (np.diff([*starts, n]) >= MIN_COLS)
+    d_all = float(d[usable].max()) if usable.any() else 0.0
+    r_all = float(r[usable].max()) if usable.any() else 0.0
+    return ChunkNorms(d, r, usable, d_all, r_all)
+
+
+class QueryNorms(NamedTuple):
+    """Per query of a block: upper bounds on ‖q‖ (``norm``), ‖q - bf16(q)‖ (``res``) and
+    ‖bf16(q)‖ (``rounded``), the absolute term A and the accumulation coefficient."""
+
+    norm: np.ndarray
+    res: np.ndarray
+    rounded: np.ndarray
+    absterm: np.ndarray
+    acc: float
+
+    def margin(self, cn: ChunkNorms, c: int, rows: Any) -> np.ndarray:
+        """How far below the k-th bf16 score (beyond the output rounding) a document of chunk
+        ``c`` may score in bf16 and still be in the fp32 top-k, for the given rows."""
+        d = cn.d_all + cn.d[c]
+        return (
+            self.res[rows] * d
+            + self.rounded[rows] * (cn.r_all + cn.r[c])
+            + self.acc * self.norm[rows] * d
+            + 2 * self.absterm[rows]
+        )
+
+
+def _query_norms(q: torch.Tensor, cn: ChunkNorms) -> QueryNorms:
+    """Float64 norms of fp32 values (each square exact), inflated for the float64 sum; plus
+    sqrt(K)*2**-60 for components a flush could drop."""
+    import torch
+
+    dim = q.shape[1]
+    tiny = math.sqrt(dim) * 2.0**-60
+
+    def norm(x: torch.Tensor) -> np.ndarray:
+        return (
+            torch.linalg.vector_norm(x, dim=1, dtype=torch.float64).numpy() * _NORM_INFLATE + tiny
+        )
+
+    qn = norm(q)
+    with np.errstate(invalid="ignore", over="ignore"):
+        rounded = q.to(torch.bfloat16).to(torch.float32)
+        res, rn = norm(q - rounded), norm(rounded)
+    acc = accumulation_coefficient(dim)
+    return QueryNorms(qn, res, rn, absolute_term(dim, qn, cn.d_all), acc)
 
 
 def bf16_capable() -> bool:
@@ -207,26 +333,36 @@ def _record_key(worst: np.int32, margin: float) -> np.int32:
     return _k16(hi) - np.int32(2)  # two keys below: covers the negative case and -0.0
 
 
-@njit(cache=True, inline="always")
-def _group_top(row, j, stop, raw):  # type: ignore[no-untyped-def]
-    """Largest key in ``row[j:stop]``; with ``raw``, the largest raw int16 instead.
+_LANES = 32  # groups per row scan: column i, i + G, ..., i + 31G (G = cols // 32)
 
-    The raw maximum equals the largest key whenever that key is positive (positive bf16 bits
-    order like their values and negative ones are negative as int16), so a caller comparing
-    against a positive threshold can use it: int16 lanes vectorise 4x wider than the keys,
-    which numba widens to int64.
+
+@njit(cache=True, inline="always")
+def _strided_max(row, gmax, stride):  # type: ignore[no-untyped-def]
+    """``gmax[i]`` = the largest raw int16 of ``row[i], row[i + stride], ..., row[i + 31*stride]``.
+
+    Strided groups make this an element-wise maximum of 32 contiguous slices, which vectorises
+    fully (32 int16 lanes per instruction); contiguous groups of 32 need a horizontal reduction
+    per group and measured 9x slower. ``max(gmax[i], 0)`` bounds the group's largest key from
+    above: positive bf16 bits order like their values, and a group whose raw maximum is
+    negative holds only negative values (keys <= 0).
     """
-    if raw:
-        t16 = np.int16(-(2**15))
-        for jj in range(j, stop):
-            v = row[jj]
-            t16 = v if v > t16 else t16
-        return np.int32(t16)
-    top = np.int32(-(2**31))
-    for jj in range(j, stop):
-        kv = _k16(row[jj])
-        top = kv if kv > top else top
-    return top
+    for i in range(stride):
+        gmax[i] = row[i]
+    for t in range(1, _LANES):
+        base = t * stride
+        for i in range(stride):
+            v = row[base + i]
+            m = gmax[i]
+            gmax[i] = v if v > m else m
+
+
+@njit(cache=True, inline="always")
+def _push(keys, idx, r, kv, col, k):  # type: ignore[no-untyped-def]
+    """Replace the heap's worst entry by (kv, col); returns the new worst key."""
+    keys[r, 0] = kv
+    idx[r, 0] = col
+    _sift_down(keys, idx, r, 0, k)
+    return keys[r, 0]
 
 
 @njit(cache=True, nogil=True)
@@ -236,14 +372,17 @@ def collect_block(ab, c0, keys, idx, filled, margin, rec_col, rec_key, count):  
     the fp32 top-k given the row's k-th bf16 score after this block (``margin`` per row);
     returns False when some row's record buffer overflowed.
 
-    Two passes per row (the row is in cache): the heap first, so the record threshold is the
-    highest this block allows; each pass skips groups of 32 columns whose maximum cannot pass
-    (on raw int16 bits while the threshold is positive, see :func:`_group_top`). A torch
-    ``amax`` for the group maxima measured slower than this scan (1.3 s against 0.1 s saved).
+    Per row (it stays in cache): the strided group maxima (:func:`_strided_max`) once, then
+    the heap pass and the record pass each visit only the groups whose bound can pass. The
+    heap's k-th key is the k-th largest key of all columns folded so far whatever the order
+    they come in, so the strided order changes no threshold; recorded columns are not sorted.
     """
     rows, cols = ab.shape
     k = keys.shape[1]
     cap = rec_col.shape[1]
+    stride = cols // _LANES
+    body = stride * _LANES  # columns covered by the groups; the rest is scanned one by one
+    gmax = np.empty(max(stride, 1), np.int16)
     ok = True
     for r in range(rows):
         row = ab[r]
@@ -258,37 +397,38 @@ def collect_block(ab, c0, keys, idx, filled, margin, rec_col, rec_key, count):  
                 for p in range(k // 2 - 1, -1, -1):
                     _sift_down(keys, idx, r, p, k)
         filled[r] = n
+        _strided_max(row, gmax, stride)
         if n == k:
             worst = keys[r, 0]
-            while j < cols:
-                stop = min(j + _GROUP, cols)
-                top = _group_top(row, j, stop, worst >= 0)
-                if top > worst:
-                    for jj in range(j, stop):
-                        kv = _k16(row[jj])
-                        if kv > worst:
-                            keys[r, 0] = kv
-                            idx[r, 0] = c0 + jj
-                            _sift_down(keys, idx, r, 0, k)
-                            worst = keys[r, 0]
-                j = stop
+            for i in range(stride):
+                if max(np.int32(gmax[i]), np.int32(0)) > worst:
+                    for jj in range(i, body, stride):
+                        if jj >= j:
+                            kv = _k16(row[jj])
+                            if kv > worst:
+                                worst = _push(keys, idx, r, kv, c0 + jj, k)
+            for jj in range(max(body, j), cols):
+                kv = _k16(row[jj])
+                if kv > worst:
+                    worst = _push(keys, idx, r, kv, c0 + jj, k)
             rk = _record_key(worst, margin[r])
         else:
             rk = np.int32(-(2**31))  # heap not full yet: every column is a candidate
         cnt = 0
-        j = 0
-        while j < cols:
-            stop = min(j + _GROUP, cols)
-            top = _group_top(row, j, stop, rk >= 1)  # rk 0 would admit -0.0 (raw < 0)
-            if top >= rk:
-                for jj in range(j, stop):
-                    kv = _k16(row[jj])
-                    if kv >= rk:
-                        if cnt < cap:
-                            rec_col[r, cnt] = jj
-                            rec_key[r, cnt] = kv
-                        cnt += 1
-            j = stop
+        for i in range(stride + 1):
+            if i < stride:
+                if max(np.int32(gmax[i]), np.int32(0)) < rk:
+                    continue
+                lo, hi, step = i, body, stride
+            else:
+                lo, hi, step = body, cols, 1
+            for jj in range(lo, hi, step):
+                kv = _k16(row[jj])
+                if kv >= rk:
+                    if cnt < cap:
+                        rec_col[r, cnt] = jj
+                        rec_key[r, cnt] = kv
+                    cnt += 1
         if cnt > cap:
             ok = False
         count[r] = min(cnt, cap)
@@ -325,33 +465,25 @@ def topk_cpu_bf16(
     import torch
 
     nq, n = queries.shape[0], corpus.shape[0]
-    dim = corpus.shape[1]
     st = stats if stats is not None else {}
     for name in ("candidates", "queries", "chunk_blocks", "fallback_blocks"):
         st.setdefault(name, 0)
     starts = list(range(0, n, corpus_chunk))
-    dn_max = np.zeros(len(starts))  # per chunk: max float64 document norm (inf: not finite)
     t0 = time.perf_counter()
-    for c, c0 in enumerate(starts):
-        chunk = corpus[c0 : c0 + corpus_chunk].to(torch.float32)
-        m = _norm_bound(float(torch.linalg.vector_norm(chunk, dim=1).max()), dim)
-        dn_max[c] = m if math.isfinite(m) and m <= _HUGE else math.inf
+    cn = _chunk_norms(corpus, starts, corpus_chunk)
     _tick(st, "s_norms", t0)
-    usable = np.isfinite(dn_max) & (np.diff([*starts, n]) >= MIN_COLS)
-    d_all = float(dn_max[usable].max()) if usable.any() else 0.0
-    e = error_coefficient(dim)
     out_s, out_i = [], []
     for q0 in range(0, nq, query_block):
         q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
-        qn = torch.linalg.vector_norm(q, dim=1, dtype=torch.float64).numpy() * _NORM_INFLATE
-        qn = qn + math.sqrt(dim) * 2.0**-60  # as in _norm_bound: subnormal components
+        qs = _query_norms(q, cn)
+        qn = qs.norm
         rows = q.shape[0]
         st["queries"] += rows
         if (
             rows < MIN_ROWS
             or not np.isfinite(qn).all()
             or float(qn.max()) > _HUGE
-            or float(qn.max()) * d_all > _HUGE
+            or float(qn.max()) * cn.d_all > _HUGE
         ):
             s, i = topk_cpu_fused(q, corpus, k, corpus_chunk, query_block)
             st["chunk_blocks"] += len(starts)
@@ -359,13 +491,13 @@ def topk_cpu_bf16(
             out_s.append(s)
             out_i.append(i)
             continue
-        s, i = _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
+        s, i = _block(q, qs, corpus, k, starts, corpus_chunk, cn, st)
         out_s.append(s)
         out_i.append(i)
     return torch.cat(out_s), torch.cat(out_i)
 
 
-def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st):  # type: ignore[no-untyped-def]
+def _block(q, qs, corpus, k, starts, corpus_chunk, cn, st):  # type: ignore[no-untyped-def]
     """One query block: bf16 pass with recording, fp32 fall-back chunks, re-score, select."""
     from functools import partial
 
@@ -387,18 +519,21 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
     cap = max(8 * kk, 1024)
     rec_col = np.empty((rows, cap), np.int32)
     rec_key = np.empty((rows, cap), np.int32)
-    absterm = absolute_term(dim, qn, d_all)
     qb16 = q.to(torch.bfloat16)
+    out_buf = torch.empty(rows * min(corpus_chunk, n), dtype=torch.bfloat16)  # reused: no page
+    # faults of a fresh block per chunk
     recorded: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     fell = 0
     for c, c0 in enumerate(starts):
         chunk = corpus[c0 : c0 + corpus_chunk]
         st["chunk_blocks"] += 1
-        exact = not usable[c] or (c >= 4 and fell * 2 > c)
+        exact = not cn.usable[c] or (c >= 4 and fell * 2 > c)
         if not exact:
-            margin = e * qn * (d_all + dn_max[c]) + 2 * absterm
+            margin = qs.margin(cn, c, slice(None))
             t0 = time.perf_counter()
-            ab = (qb16 @ chunk.to(torch.bfloat16).T).view(torch.int16).numpy()
+            out = out_buf[: rows * chunk.shape[0]].view(rows, chunk.shape[0])
+            torch.mm(qb16, chunk.to(torch.bfloat16).T, out=out)
+            ab = out.view(torch.int16).numpy()
             t0 = _tick(st, "s_bf16_mm", t0)
             count = np.zeros(rows, np.int64)
             args = (ab, c0, a_keys, a_idx, a_filled, margin, rec_col, rec_key, count)
@@ -430,7 +565,7 @@ def _block(q, qn, corpus, k, starts, corpus_chunk, dn_max, usable, d_all, e, st)
     parts_r, parts_i, parts_s = [], [], []
     jobs = []
     for c, r, col, key in recorded:
-        margin = e * qn[r] * (d_all + dn_max[c]) + 2 * absterm[r]
+        margin = qs.margin(cn, c, r)
         keep = ~full[r] | (_values16(key) >= _floors(worst_v[r], margin))
         r, col = r[keep], col[keep]
         if not len(r):

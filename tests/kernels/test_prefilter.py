@@ -98,6 +98,7 @@ def test_nan_inf_and_small_blocks() -> None:
 def test_bound_constant() -> None:
     e = prefilter.error_coefficient(384)
     assert 2 * 2.0**-8 < e < 2 * 2.0**-8 + 1e-4  # inputs 2u + u², fp32 sums of both ~4.6e-5
+    assert 4e-5 < prefilter.accumulation_coefficient(384) < 5e-5
     assert prefilter.rescore_reproducible(64) in (True, False)
 
 
@@ -116,3 +117,65 @@ def test_dispatch_by_capability_and_size() -> None:
     off: dict = {}
     topk_torch(qt, ct, 5, corpus_chunk=256, stats=off, bf16_prefilter=False)
     assert off == {}
+
+
+def _worst_rounding(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """Components just under a bf16 tie: each rounds down by almost half a bf16 ulp, the
+    largest residual bf16 rounding can leave (relative to the component, about u)."""
+    mant = np.float32(1.0 + 2.0**-8 - 2.0**-22)
+    expo = rng.integers(-3, 3, (n, d))
+    return (np.where(rng.random((n, d)) < 0.5, -1, 1) * mant * 2.0**expo).astype(np.float32)
+
+
+@pytest.mark.parametrize("worst", [False, True])
+def test_every_pair_within_the_measured_bound(worst: bool) -> None:
+    """|fp32 score - bf16 score| <= E(q, d) + o|r| for every pair, E from the measured
+    residuals (module doc); per-document norms here (a chunk of width 1 per document)."""
+    rng = np.random.default_rng(7)
+    d = 64
+    if worst:
+        c, q = _worst_rounding(rng, 600, d), _worst_rounding(rng, 40, d)
+    else:
+        c = _unit(rng.standard_normal((600, d)))
+        q = _unit(rng.standard_normal((40, d)))
+    ct, qt = torch.from_numpy(c), torch.from_numpy(q)
+    cn = prefilter._chunk_norms(ct, list(range(len(c))), 1)
+    qs = prefilter._query_norms(qt, cn)
+    s = (qt @ ct.T).double().numpy()
+    r = (qt.to(torch.bfloat16) @ ct.to(torch.bfloat16).T).double().numpy()
+    bound = (
+        qs.res[:, None] * cn.d[None, :]
+        + qs.rounded[:, None] * cn.r[None, :]
+        + qs.acc * qs.norm[:, None] * cn.d[None, :]
+        + qs.absterm[:, None]
+        + prefilter._OUT * np.abs(r)
+    )
+    assert (np.abs(s - r) <= bound).all()
+    worst_case = prefilter.error_coefficient(d) * qs.norm[:, None] * cn.d[None, :]
+    measured = bound - prefilter._OUT * np.abs(r)
+    if worst:  # the measured residuals reach the worst case's input term
+        assert np.median(measured / worst_case) > 0.9
+    else:  # and on ordinary data they are about half of it: the narrower candidate window
+        assert np.median(measured / worst_case) < 0.7
+
+
+def test_residual_norms_match_torch_rounding() -> None:
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((300, 48)).astype(np.float32) * np.float32(3.0)
+    x[0, :4] = [1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8, -(1.0 + 2.0**-8), 2.0**-130]  # ties, subnormal
+    sq, rsq = prefilter.chunk_square_norms(x, x.view(np.int32))
+    xt = torch.from_numpy(x)
+    res = xt - xt.to(torch.bfloat16).to(torch.float32)
+    np.testing.assert_allclose(float(rsq), float((res.double() ** 2).sum(1).max()), rtol=1e-5)
+    np.testing.assert_allclose(float(sq), float((xt.double() ** 2).sum(1).max()), rtol=1e-5)
+    x[5, 7] = np.nan
+    assert prefilter.chunk_square_norms(x, x.view(np.int32))[0] == np.inf
+
+
+def test_worst_case_rounding_is_still_bit_identical() -> None:
+    rng = np.random.default_rng(9)
+    c = _worst_rounding(rng, 2500, 32)
+    c[1000:1300] = c[:300]  # duplicates: exact ties
+    q = _worst_rounding(rng, 40, 32)
+    for k in (1, 20, 64):
+        _both(q, c, k)
