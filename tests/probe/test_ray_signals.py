@@ -3,6 +3,7 @@ Ray process (GCS, raylet, workers) outlives the run (issue 23.7)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -57,10 +58,14 @@ def _alive(pid: int) -> bool:
 # Ray's calls and exits with os._exit after Ray is shut down: 0 failures in 30 runs, too few to
 # call it fixed, so the mark stays, not strict: a pass is not an error.
 @pytest.mark.xfail(strict=False, reason="SIGTERM during ray.init/actor start can end in SIGABRT")
+@pytest.mark.parametrize("attempt", range(int(os.environ.get("PROBE_RAY_REPEAT") or 1)))
 @pytest.mark.parametrize("when", ["starting", "encoding"])
-def test_sigterm_under_ray_exits_143_and_leaves_no_ray_process(tmp_path: Path, when: str) -> None:
+def test_sigterm_under_ray_exits_143_and_leaves_no_ray_process(
+    tmp_path: Path, when: str, attempt: int
+) -> None:
     """``starting``: as soon as Ray runs a worker (often still inside ``ray.init``, whose own
-    handler would exit 15); ``encoding``: once the actors have written a shard."""
+    handler would exit 15); ``encoding``: once the actors have written a shard.
+    ``PROBE_RAY_REPEAT=N`` runs each N times (a rare fault needs many tries)."""
     env = probe_env(HARNESS_CACHE_DIR=str(tmp_path / "cache"))
     p = launch(
         "run", "-s", "hashing", "-t", "synthetic/200000", "--device", "cpu", "--quiet",

@@ -138,3 +138,27 @@ def test_unknown_precision_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="precision 'int8'"):
         build_pipeline("dense", {"dense.precision": "int8"})
+
+
+def test_length_order_sorts_by_tokens_then_characters() -> None:
+    from ir_harness.systems.dense import length_order
+
+    class Tok:
+        def __call__(self, texts: list[str], **kw: object) -> dict:
+            assert kw["truncation"] and kw["max_length"] == 3
+            return {"input_ids": [t.split()[:3] for t in texts]}  # one token per word
+
+    class Model:
+        tokenizer = Tok()
+        max_seq_length = 3
+
+    texts = ["aaaaaaaaaaaaaaaa", "b b", "c c c c c", "dd dd", "e"]
+    # tokens 1, 2, 3 (5 truncated to 3), 2, 1; characters break ties, longer first
+    assert length_order(Model(), texts) == [2, 3, 1, 0, 4]
+
+    class Broken(Model):
+        def tokenizer(self, *a: object, **k: object) -> dict:  # type: ignore[override]
+            raise RuntimeError("no fast tokenizer")
+
+    assert length_order(Broken(), texts) == [0, 2, 3, 1, 4]  # characters only
+    assert length_order(object(), texts) == [0, 2, 3, 1, 4]
