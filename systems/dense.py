@@ -69,7 +69,7 @@ class DenseRetriever(EmbeddingSearch):
     (the Python API's notebook case): it is used as given, cached by a hash of its weights."""
 
     # Through the embedding store (stored corpora only) each model call gets 8192 texts, which
-    # are sorted by length into --batch-size batches (less padding).
+    # are sorted by token count into --batch-size batches (less padding).
     store_batch = 8192
     # Through the SQLite cache (in-memory corpora) each model call gets this many texts.
     cache_group = 2048
