@@ -132,6 +132,36 @@ def test_bf16_is_its_own_cache_key_result_name_and_parameter(tmp_path: Path) -> 
     assert pipe.label != build_pipeline("dense").label and "precision=bf16" in pipe.label
 
 
+def test_cpu_has_units_reads_the_cpu_flags() -> None:
+    from ir_harness.systems.dense import cpu_has_units
+
+    avx2 = "flags : fpu sse2 avx avx2 fma"
+    assert cpu_has_units("fp32", avx2)
+    assert not cpu_has_units("bf16", avx2) and not cpu_has_units("fp16", avx2)
+    assert cpu_has_units("bf16", avx2 + " avx512f avx512_bf16")
+    assert not cpu_has_units("fp16", avx2 + " avx512f avx512_bf16")
+    assert cpu_has_units("fp16", avx2 + " amx_bf16 amx_fp16")
+    assert cpu_has_units("bf16", "Features : fp asimd asimdhp bf16")  # aarch64
+
+
+def test_low_precision_on_a_cpu_without_its_units_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """bf16 autocast without bf16 units is emulated (about 6x slower than fp32 on AVX2)."""
+    import ir_harness.systems.dense as dense
+
+    monkeypatch.setattr(dense, "cpu_has_units", lambda precision, cpuinfo=None: False)
+    ctx = RunContext(cache_dir=tmp_path, progress=False)
+    with caplog.at_level("WARNING", logger="harness"):
+        dense.DenseRetriever(precision="bf16")._load(ctx)
+    assert "precision bf16 on a CPU without bf16 units is emulated" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(dense, "cpu_has_units", lambda precision, cpuinfo=None: True)
+    with caplog.at_level("WARNING", logger="harness"):
+        dense.DenseRetriever(precision="bf16")._load(ctx)
+    assert "emulated" not in caplog.text
+
+
 def test_unknown_precision_is_a_config_error() -> None:
     from ir_harness.errors import ConfigError
     from ir_harness.run.pipeline import build_pipeline
