@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from numba import njit
 
+from ir_harness.kernels.cpu_units import cpu_flags, has_units
 from ir_harness.kernels.order import key_scores, order_keys, score_keys
 from ir_harness.kernels.topk_select import _sift_down, select_rows, thread_pool, topk_cpu_fused
 
@@ -232,12 +233,8 @@ def bf16_capable() -> bool:
         return False
     if "AVX512" not in cap.upper():
         return False
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    flags = cpu_flags()
+    return flags is not None and has_units("bf16", flags)
 
 
 _REPRO: dict[tuple[int, int], bool] = {}

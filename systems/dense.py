@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.errors import ConfigError
+from ir_harness.kernels.cpu_units import cpu_has_units
 from ir_harness.models import resolve_model
 from ir_harness.protocols import SystemMeta
 from ir_harness.run.context import log
@@ -253,25 +254,6 @@ class DenseRetriever(EmbeddingSearch):
         )
 
 
-def cpu_has_units(precision: str, cpuinfo: str | None = None) -> bool:
-    """Whether this CPU multiplies ``precision`` natively (``fp32`` always; ``bf16`` with
-    ``avx512_bf16`` or AMX; ``fp16`` with ``avx512_fp16`` or AMX-FP16). Elsewhere torch emulates
-    bf16/fp16 autocast, which is several times slower than fp32. ``cpuinfo``: for tests."""
-    if precision == "fp32":
-        return True
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-        except OSError:
-            return True  # not Linux: cannot tell, so no warning
-    flags = set(cpuinfo.split())
-    need = {  # x86 flags, then aarch64 ones
-        "bf16": ("avx512_bf16", "amx_bf16", "bf16"),
-        "fp16": ("avx512_fp16", "amx_fp16", "asimdhp"),
-    }
-    return any(f in flags for f in need.get(precision, ()))
-
-
 def encode_sorted(
     model: Any,
     texts: list[str],
@@ -281,10 +263,11 @@ def encode_sorted(
     precision: str = "fp32",
 ) -> np.ndarray:
     """What ``SentenceTransformer.encode`` does, with less around the model: batches sorted by
-    token count (:func:`length_order`: less padding than sorting by characters), the next batch tokenised in a thread while the model runs (the fast
-    tokenizer releases the GIL), vectors written into one preallocated float32 matrix, and
-    bf16/fp16 autocast when asked for (matrix products in low precision, layer norms and
-    softmax in fp32). Rows come back in the order of ``texts``."""
+    token count (:func:`length_order`: less padding than sorting by characters), the next
+    batch tokenised in a thread while the model runs (the fast tokenizer releases the GIL),
+    vectors written into one preallocated float32 matrix, and bf16/fp16 autocast when asked
+    for (matrix products in low precision, layer norms and softmax in fp32). Rows come back in
+    the order of ``texts``."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy

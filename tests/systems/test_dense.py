@@ -132,18 +132,6 @@ def test_bf16_is_its_own_cache_key_result_name_and_parameter(tmp_path: Path) -> 
     assert pipe.label != build_pipeline("dense").label and "precision=bf16" in pipe.label
 
 
-def test_cpu_has_units_reads_the_cpu_flags() -> None:
-    from ir_harness.systems.dense import cpu_has_units
-
-    avx2 = "flags : fpu sse2 avx avx2 fma"
-    assert cpu_has_units("fp32", avx2)
-    assert not cpu_has_units("bf16", avx2) and not cpu_has_units("fp16", avx2)
-    assert cpu_has_units("bf16", avx2 + " avx512f avx512_bf16")
-    assert not cpu_has_units("fp16", avx2 + " avx512f avx512_bf16")
-    assert cpu_has_units("fp16", avx2 + " amx_bf16 amx_fp16")
-    assert cpu_has_units("bf16", "Features : fp asimd asimdhp bf16")  # aarch64
-
-
 def test_low_precision_on_a_cpu_without_its_units_warns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
