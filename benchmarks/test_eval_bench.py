@@ -150,7 +150,7 @@ def test_per_query_values_match_pytrec_eval(bench_dir: Path, tmp_path: Path) -> 
 def test_per_query_values_equal_ranx_kernels(
     bench_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Untimed: at full size, the numpy metrics (harness/eval/rank_metrics.py) give the per-query
+    """Untimed: at full size, the numpy metrics (harness/ir_harness/eval/rank_metrics.py) give the per-query
     values ranx's numba kernels give (the engine before issue 22), bit for bit."""
     from ir_harness.data.formats import read_trec_run_table
     from ir_harness.eval import rank_metrics

@@ -1,5 +1,5 @@
 """Dependencies point one way: no import cycles among the project's modules, the core
-(``ir_harness`` from ``harness/``, with ``kernels`` and ``leaderboard``) never imports the plugins
+(``ir_harness`` from ``harness/ir_harness/``, with ``kernels`` and ``leaderboard``) never imports the plugins
 (``ir_harness.tasks``, ``ir_harness.systems``), and systems never import tasks.
 
 The graph is built from the source with ``ast`` (every import statement, including those inside
@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# folder -> installed import name (pyproject.toml's package-dir)
+# folder -> installed import name (harness/ is the source root; the other folders are linked into it)
 PACKAGES = {
-    "harness": "ir_harness",
+    "harness/ir_harness": "ir_harness",
     "tasks": "ir_harness.tasks",
     "systems": "ir_harness.systems",
     "kernels": "ir_harness.kernels",
@@ -25,7 +25,8 @@ PLUGIN_AREAS = ("tasks", "systems")
 
 
 def _module_name(path: Path) -> str:
-    folder, *parts = path.relative_to(ROOT).with_suffix("").parts
+    folder = next(f for f in PACKAGES if path.is_relative_to(ROOT / f))
+    parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join([PACKAGES[folder], *parts])
@@ -175,7 +176,8 @@ def old_namespace_imports() -> list[str]:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and not node.level:
                 names = [node.module or ""]
-            bad += [f"{module} -> {n}" for n in names if n.split(".")[0] in PACKAGES]
+            bare = {folder.split("/")[0] for folder in PACKAGES}
+            bad += [f"{module} -> {n}" for n in names if n.split(".")[0] in bare]
     return bad
 
 

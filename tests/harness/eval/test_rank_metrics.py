@@ -1,4 +1,4 @@
-"""The numpy metrics (harness/eval/rank_metrics.py) against ranx's kernels, bit for bit."""
+"""The numpy metrics (harness/ir_harness/eval/rank_metrics.py) against ranx's kernels, bit for bit."""
 
 from __future__ import annotations
 

@@ -1,1 +1,0 @@
-"""Static leaderboard: summarise the result store to JSON, then render HTML from that JSON."""
