@@ -21,6 +21,7 @@ by corpus content hash, so re-runs do not re-index.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ir_harness.protocols import SystemMeta
 from ir_harness.run.context import log
+from ir_harness.run.progress import phase_bar
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Queries, Run
@@ -62,6 +64,8 @@ def prepare_jvm(cache_dir: Path | None = None) -> None:
         # -Xrs: the JVM leaves SIGINT/SIGTERM to Python, which unwinds and exits cleanly
         # instead of the JVM exiting under Python threads still inside native calls.
         jnius_config.add_options("-Xrs", f"-XX:ErrorFile={crash_dir}/hs_err_pid%p.log")
+        if not log.isEnabledFor(logging.INFO):  # quiet unless -v: no Anserini/Lucene INFO lines
+            jnius_config.add_options(*_quiet_jvm_logging(crash_dir))
         original = jnius_config.add_options
 
         def add_options(*opts: str) -> None:
@@ -80,6 +84,30 @@ def prepare_jvm(cache_dir: Path | None = None) -> None:
         if placeholder:
             os.environ.pop("OPENAI_API_KEY", None)
     _JVM_READY = True
+
+
+def _quiet_jvm_logging(folder: Path) -> list[str]:
+    """JVM options that keep Anserini's log4j2 and Lucene's java.util.logging at WARN: the
+    Lucene INFO lines (``index.SimpleIndexer ...``, ``MemorySegmentIndexInputProvider``) are
+    what ``-v`` shows."""
+    log4j = folder / "log4j2-warn.properties"
+    log4j.write_text(
+        "status = error\n"
+        "appender.err.type = Console\n"
+        "appender.err.name = err\n"
+        "appender.err.target = SYSTEM_ERR\n"
+        "appender.err.layout.type = PatternLayout\n"
+        "appender.err.layout.pattern = %p %c: %m%n\n"
+        "rootLogger.level = warn\n"
+        "rootLogger.appenderRef.err.ref = err\n"
+    )
+    jul = folder / "jul-warn.properties"
+    jul.write_text(
+        "handlers = java.util.logging.ConsoleHandler\n"
+        ".level = WARNING\n"
+        "java.util.logging.ConsoleHandler.level = WARNING\n"
+    )
+    return [f"-Dlog4j2.configurationFile={log4j}", f"-Djava.util.logging.config.file={jul}"]
 
 
 def _has_vector_module() -> bool:
@@ -172,8 +200,10 @@ class BM25:
             indexer = LuceneIndexer(str(tmp), threads=self.threads)
             # Streams from the corpus in batches (a stored corpus is read from disk), so memory
             # holds one batch of texts; Lucene indexes each batch on ``threads`` threads.
-            for ids, texts in corpus.batches(5000):
-                indexer.add_batch_dict([{"id": d, "contents": t} for d, t in zip(ids, texts)])
+            with phase_bar(ctx, "index (bm25)", len(corpus), "doc") as bar:
+                for ids, texts in corpus.batches(5000):
+                    indexer.add_batch_dict([{"id": d, "contents": t} for d, t in zip(ids, texts)])
+                    bar.update(len(ids))
             indexer.close()
             (tmp / ".complete").write_text(corpus.content_hash)
             if target.exists():

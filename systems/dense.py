@@ -18,6 +18,7 @@ from ir_harness.kernels.cpu_units import cpu_has_units
 from ir_harness.models import resolve_model
 from ir_harness.protocols import SystemMeta
 from ir_harness.run.context import log
+from ir_harness.run.progress import phase_bar
 from ir_harness.systems.embedding_search import EmbeddingSearch, training_record
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ class DenseRetriever(EmbeddingSearch):
             return vecs
         cache = EmbeddingCache(ctx.cache_dir / "embeddings", self._fp)
         try:
-            bar = _progress(len(texts), f"encode {plural}", ctx.progress)
+            bar = phase_bar(ctx, f"encode {plural}", len(texts), "text")
             # Groups of many batches: one model call (length-sorted batches inside) and one
             # SQLite commit per group, not per batch; the cache sorts what is missing by length.
             vecs, encoded, hits = cache.encode(
@@ -188,12 +189,11 @@ class DenseRetriever(EmbeddingSearch):
                 role,
                 batch,
                 max(ctx.batch_size, self.cache_group),
-                bar.update if bar else None,
+                bar.update,
                 self._width,
                 by_length=True,
             )
-            if bar:
-                bar.close()
+            bar.close()
         finally:
             cache.close()
         if len(texts) and self._width is None:
@@ -354,11 +354,3 @@ def _usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def _progress(total: int, desc: str, enabled: bool) -> Any:
-    if not enabled or total == 0:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="text", leave=False)

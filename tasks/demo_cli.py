@@ -8,13 +8,22 @@ from typing import Annotated
 
 import typer
 
-from ir_harness.cli.options import Results, print_metrics, setup_logging
+from ir_harness.cli.options import (
+    Results,
+    Verbose,
+    Wide,
+    print_metrics,
+    setup_logging,
+    show_progress,
+)
 
 
 def demo_cmd(
     results: Results = Path("demo-results"),
     out: Annotated[Path, typer.Option("--out")] = Path("demo-site"),
     systems: str = "bm25,dense",
+    verbose: Verbose = False,
+    wide: Wide = False,
 ) -> None:
     """Run the embedded LIMIT-style task with BM25 and dense retrieval, then build the leaderboard."""
     from ir_harness.leaderboard.build import build
@@ -22,15 +31,17 @@ def demo_cmd(
     from ir_harness.run.job import RunJob
     from ir_harness.run.runner import run
 
-    setup_logging(False)
+    setup_logging(False, verbose)
+    config = RunConfig(results=results, device="cpu", progress=show_progress(False))
     for s in systems.split(","):
-        o = run(RunJob(s, "demo", RunConfig(results=results, device="cpu", progress=True)))
+        o = run(RunJob(s, "demo", config))
         print_metrics(
             o.metrics.task,
             o.metrics.system,
             o.metrics.metrics,
             o.metrics.main_metric,
             o.metrics.n_queries,
+            wide=wide,
         )
     print(f"leaderboard written to {build(results, out)}")
 

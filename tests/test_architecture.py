@@ -51,8 +51,12 @@ def project_modules() -> dict[str, Path]:
 
 
 def _resolve(name: str, modules: dict[str, Path]) -> str | None:
-    """The project module ``name`` refers to (the longest known prefix), or None if external."""
-    while name:
+    """The project module ``name`` refers to (the longest known prefix), or None if external.
+
+    ``ir_harness.kernels`` and the other linked folders are namespace packages (no module of
+    their own): ``from ir_harness.kernels import topk`` imports ``topk`` and nothing above it."""
+    namespaces = {v for v in PACKAGES.values() if v != "ir_harness"}
+    while name and name not in namespaces:
         if name in modules:
             return name
         name = name.rpartition(".")[0]

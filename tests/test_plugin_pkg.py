@@ -46,7 +46,9 @@ def test_the_package_is_one_file_per_plugin_and_one_entry_point_line_each() -> N
     assert 'plugin-pick = "harness_test_plugin.pick:PickPromptReader"' in toml
     assert 'plugin-pick = "harness_test_plugin.pick:PICK_PLOT"' in toml
     root = Path(__file__).parent.parent
-    core = [p for d in ("harness/ir_harness", "kernels", "leaderboard") for p in (root / d).rglob("*.*")]
+    core = [
+        p for d in ("harness/ir_harness", "kernels", "leaderboard") for p in (root / d).rglob("*.*")
+    ]
     marks = ("plugin_pkg", "harness_test_plugin", "plugin-pick", "plugin-overlap")
     assert not [p for p in core if p.suffix in (".py", ".html") and any(
         m in p.read_text(encoding="utf-8") for m in marks

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ir_harness.cli.options import JsonOut, Results, console
+from ir_harness.cli.options import JsonOut, Results, Wide  # noqa: TC001 (typer reads them)
 from ir_harness.data.path_checks import require_dir
 from ir_harness.errors import ConfigError
 
@@ -25,6 +25,7 @@ def compare_cmd(
     test: Annotated[str, typer.Option(help="randomization or t-test")] = "randomization",
     alpha: float = 0.05,
     json_out: JsonOut = False,
+    wide: Wide = False,
 ) -> None:
     """Paired significance tests (Holm-corrected) of every stored system against a baseline.
 
@@ -67,21 +68,17 @@ def compare_cmd(
     if json_out:
         print(json.dumps([{**c.__dict__, "flags": notes[c.system]} for c in comps]))
         return
-    from rich.markup import escape
-    from rich.table import Table
+    from ir_harness.cli.tables import TextTable, print_table
 
-    # names like "dense[model=x]" are text, not rich markup
-    t = Table(
-        title=escape(
-            f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha}); "
-            "means over the queries each pair shares"
-        )
+    t = TextTable(
+        f"{task}: {metric}, {test} test vs {base} (Holm-corrected, alpha={alpha}); "
+        "means over the queries each pair shares",
+        ["system", "mean", "baseline", "p", "p (Holm)", "W/T/L", "queries", "", "flags"],
+        justify_right={"mean", "baseline", "p", "p (Holm)"},
     )
-    for col in ("system", "mean", "baseline", "p", "p (Holm)", "W/T/L", "queries", "", "flags"):
-        t.add_column(col)
     for c in comps:
         t.add_row(
-            escape(c.system),
+            c.system,
             f"{c.mean:.4f}",
             f"{c.baseline_mean:.4f}",
             f"{c.p_value:.4g}",
@@ -89,6 +86,6 @@ def compare_cmd(
             f"{c.wins}/{c.ties}/{c.losses}",
             f"{c.n_queries}/{n_task}",
             "significant" if c.significant else "",
-            escape("; ".join(notes[c.system].values())),
+            "; ".join(notes[c.system].values()),
         )
-    console().print(t)
+    print_table(t, wide=wide)

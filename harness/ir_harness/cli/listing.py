@@ -7,15 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from ir_harness.cli.options import JsonOut, console
+from ir_harness.cli.options import JsonOut, Wide  # noqa: TC001 (typer reads them)
 from ir_harness.errors import ConfigError
 
 
 def list_cmd(
     what: Annotated[str, typer.Argument(help="tasks or systems")] = "tasks",
+    name: Annotated[
+        str | None, typer.Argument(help="one task family: its subsets and data sources")
+    ] = None,
     json_out: JsonOut = False,
+    wide: Wide = False,
 ) -> None:
-    """List registered tasks (with subsets, main metric and data sources) or systems."""
+    """List registered tasks (name, main metric, description) or systems; `harness list tasks
+    NAME` shows one family's subsets and data sources."""
     from ir_harness.registry import SYSTEMS, TASKS
 
     if what not in ("tasks", "systems"):
@@ -55,17 +60,39 @@ def list_cmd(
                     "sources": [f"{s.kind}:{s.location}" for s in spec.sources] if spec else [],
                 }
             )
+    if name is not None:
+        rows = [r for r in rows if r["name"] == name]
+        if not rows:
+            raise ConfigError(f"harness list {what} {name!r}: no such {what[:-1]} registered")
     if json_out:
         print(json.dumps(rows))
         return
-    from rich.markup import escape
-    from rich.table import Table
+    from ir_harness.cli.tables import TextTable, print_table, terminal_width
 
-    table = Table(title=f"registered {what}")
-    for col in rows[0] if rows else []:
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            *[escape(", ".join(v) if isinstance(v, list) else str(v)) for v in r.values()]
-        )
-    console().print(table)
+    if what == "systems":
+        table = TextTable("registered systems", ["name", "target"])
+        for r in rows:
+            table.add_row(r["name"], r["target"])
+    elif name is not None:
+        r = rows[0]
+        table = TextTable(f"task family {r['name']}", ["field", "value"])
+        table.add_row("main metric", r["main_metric"])
+        table.add_row("description", r["description"])
+        table.add_row("sources", "\n".join(r["sources"]))
+        table.add_row("subsets", "\n".join(r["subsets"]) or "(none)")
+    else:
+        table = TextTable("registered tasks", ["name", "main metric", "description"])
+        used = max(len(r["name"]) for r in rows) + max(len(r["main_metric"]) for r in rows)
+        room = max(terminal_width() - used - 3 * 3 - 1, 20)
+        for r in rows:
+            table.add_row(r["name"], r["main_metric"], _first_line(r["description"], room, wide))
+        table.caption = "harness list tasks NAME: a family's subsets and data sources"
+    print_table(table, wide=wide)
+
+
+def _first_line(text: str, room: int, wide: bool) -> str:
+    """The description's first sentence, cut to the room the row leaves (descriptions are
+    prose, never a value: ``--wide`` or ``harness list tasks NAME`` shows it whole)."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    line = line.split(". ")[0].rstrip(".")
+    return line if wide or len(line) <= room else line[: room - 1] + "\u2026"

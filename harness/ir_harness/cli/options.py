@@ -35,6 +35,16 @@ QrelsFrom = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")]
+Wide = Annotated[
+    bool,
+    typer.Option("--wide", help="print tables at full width (default: fit the terminal)"),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="show INFO logs, the JVM's and libraries' lines and their bars"
+    ),
+]
 Device = Annotated[str, typer.Option(help="cpu, cuda or auto")]
 BatchSize = Annotated[int, typer.Option(min=1)]
 LimitQueries = Annotated[int | None, typer.Option(min=1, help="keep the first N judged queries")]
@@ -93,28 +103,59 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def setup_logging(quiet: bool) -> None:
-    """INFO logs on stderr, or only warnings (and no tqdm bars) when quiet or printing JSON."""
+def setup_logging(quiet: bool, verbose: bool = False) -> None:
+    """Warnings only by default; INFO logs, the JVM's INFO lines and libraries' progress bars
+    (model weights, ...) with ``verbose``; not even the harness's own bars when ``quiet``.
+
+    The harness's own progress bars (index, encode, search, LLM calls) are the run's business
+    (``RunConfig.progress``): shown only when stdout is a terminal."""
     logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
+        level=logging.INFO if verbose and not quiet else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("faiss").setLevel(logging.WARNING)
     install_log_filter()  # no credential in any log line, httpx's request lines silenced
     if quiet:
         os.environ.setdefault("TQDM_DISABLE", "1")
+    if not verbose or quiet:
+        quiet_libraries()
 
 
-def print_metrics(task: str, system: str, metrics: dict[str, float], main: str, n: int) -> None:
-    """One table row of metric means; the main metric is starred."""
-    from rich.markup import escape
-    from rich.table import Table
+def quiet_libraries() -> None:
+    """No weight-loading bars or INFO chatter from Hugging Face libraries (set before they load;
+    the environment is how they read it)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
 
-    t = Table(title=escape(f"{system} on {task} ({n} queries)"))
-    for m in metrics:
-        t.add_column(m + (" *" if m == main else ""), justify="right")
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+
+
+def show_progress(quiet: bool) -> bool:
+    """The harness's own progress bars: on a terminal, unless quiet or printing JSON."""
+    return not quiet and sys.stdout.isatty()
+
+
+def print_metrics(
+    task: str,
+    system: str,
+    metrics: dict[str, float],
+    main: str,
+    n: int,
+    *,
+    wide: bool = False,
+) -> None:
+    """The metric means of one result; the main metric is starred. One metric per line when
+    the row does not fit the terminal: no name or value is ever cut."""
+    from ir_harness.cli.tables import TextTable, print_table
+
+    cols = [m + (" *" if m == main else "") for m in metrics]
+    t = TextTable(f"{system} on {task} ({n} queries)", cols, justify_right=set(cols))
     t.add_row(*[f"{v:.4f}" for v in metrics.values()])
-    console().print(t)
+    print_table(t, wide=wide)
 
 
 @contextlib.contextmanager

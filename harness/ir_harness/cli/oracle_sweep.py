@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ir_harness.cli.options import console, parse_options, stdout_reserved
+from ir_harness.cli.options import parse_options, stdout_reserved
 from ir_harness.errors import ConfigError
 
 
@@ -79,18 +79,20 @@ def oracle_sweep_command(
     if json_out:
         print(json.dumps(rows))
         return
-    from rich.markup import escape
-    from rich.table import Table
+    from ir_harness.cli.tables import TextTable, print_table
 
-    t = Table(title=escape(f"{system} on {task}: oracle sweep"))
-    for col in ("noise", "seed", rows[0]["main_metric"] if rows else "score", "calls", "system"):
-        t.add_column(col)
+    metric = rows[0]["main_metric"] if rows else "score"
+    t = TextTable(
+        f"{system} on {task}: oracle sweep",
+        ["noise", "seed", metric, "calls", "system"],
+        justify_right={metric, "calls"},
+    )
     for r in rows:
         t.add_row(
             f"{r['noise']:g}",
             str(r["seed"]),
             f"{r['main_score']:.4f}",
             str(r["llm_calls"]),
-            escape(r["system"]),
+            r["system"],
         )
-    console().print(t)
+    print_table(t)

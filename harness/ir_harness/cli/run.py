@@ -19,12 +19,15 @@ from ir_harness.cli.options import (
     QrelsFrom,
     RayAddress,
     Results,
+    Verbose,
+    Wide,
     Workers,
     console,
     make_executor,
     parse_options,
     print_metrics,
     setup_logging,
+    show_progress,
     stdout_reserved,
 )
 from ir_harness.data.path_checks import check_writable_dir, require_file
@@ -69,6 +72,8 @@ def run_cmd(
     workers: Workers = 2,
     json_out: JsonOut = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars or logs")] = False,
+    verbose: Verbose = False,
+    wide: Wide = False,
     llm_timeout: Annotated[
         float | None,
         typer.Option(
@@ -107,7 +112,7 @@ def run_cmd(
     from ir_harness.run.config import LLMPolicy, RunConfig
     from ir_harness.run.context import default_cache_dir
 
-    setup_logging(quiet or json_out)
+    setup_logging(quiet or json_out, verbose)
     check_writable_dir(results, "--results")
     check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
     if qrels_from is not None:
@@ -125,7 +130,7 @@ def run_cmd(
         batch_size=batch_size,
         results=results,
         command=shlex.join(["harness", *sys.argv[1:]]),
-        progress=not (quiet or json_out),
+        progress=show_progress(quiet or json_out),
         # the one place the environment is read for LLM settings: defaults for flags not given
         llm_policy=LLMPolicy.from_env(
             timeout_s=llm_timeout,
@@ -156,5 +161,5 @@ def run_cmd(
         print(json.dumps(payload))
     else:
         for r in (*res.members, res):
-            print_metrics(r.task, r.system, r.metrics, r.main_metric, r.n_queries)
+            print_metrics(r.task, r.system, r.metrics, r.main_metric, r.n_queries, wide=wide)
         console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")

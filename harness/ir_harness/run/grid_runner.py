@@ -176,23 +176,25 @@ def run_ray(grid: GridOptions, update: Callable[[], None]) -> None:
 
 
 def table(cells: list[Cell]) -> Any:
-    from rich.markup import escape
-    from rich.table import Table
+    """The grid's cells as a table that fits the terminal (one block per cell when it cannot)."""
+    from ir_harness.cli.tables import TextTable, render
 
-    t = Table(title="harness grid")
-    for col in ("task", "system", "status", "main metric", "score", "seconds", "error"):
-        t.add_column(col)
+    t = TextTable(
+        "harness grid",
+        ["task", "system", "status", "main metric", "score", "seconds", "error"],
+        justify_right={"score", "seconds"},
+    )
     for c in cells:
         t.add_row(
-            escape(c.task),
-            escape(c.system),
+            c.task,
+            c.system,
             c.status,
             c.main_metric,
             "" if c.score is None else f"{c.score:.4f}",
             f"{c.seconds:.1f}" if c.seconds else "",
-            escape(c.error[:120]),
+            c.error[:120],
         )
-    return t
+    return render(t)
 
 
 def run_grid(grid: GridOptions, live: bool = True) -> list[Cell]:

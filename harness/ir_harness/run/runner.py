@@ -28,6 +28,7 @@ from ir_harness.run.checkpoint import Checkpoint
 from ir_harness.run.context import RunContext, log
 from ir_harness.run.job import RunJob, run_batch
 from ir_harness.run.pipeline import Pipeline, build_pipeline
+from ir_harness.run.progress import phase_bar
 from ir_harness.store.results import (
     MetricsRecord,
     RunMetadata,
@@ -320,14 +321,16 @@ def _run_ranking(
         runs = ctx.executor.query_batches(job, batches, ctx, local)
     else:  # one retriever: its executor already shards encoding and search
         runs = (local(qids) for qids in batches)
-    for batch_run in runs:
-        batch_run = prepare_run(
-            batch_run,
-            depth=spec.run_depth,
-            excluded_ids=data.excluded_ids,
-            ignore_identical_ids=spec.ignore_identical_ids,
-        )
-        ckpt.commit(format_trec_run(batch_run, slug(pipe.label)), ctx.stats)
+    with phase_bar(ctx, f"search ({pipe.label})", len(todo), "query") as bar:
+        for batch_run in runs:
+            batch_run = prepare_run(
+                batch_run,
+                depth=spec.run_depth,
+                excluded_ids=data.excluded_ids,
+                ignore_identical_ids=spec.ignore_identical_ids,
+            )
+            ckpt.commit(format_trec_run(batch_run, slug(pipe.label)), ctx.stats)
+            bar.update(len(batch_run))
     timings["search_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

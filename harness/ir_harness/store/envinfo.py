@@ -39,7 +39,9 @@ def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def git_sha() -> str:
     """The harness checkout's commit (with ``-dirty`` when it has changes), or '' outside git."""
-    root = Path(__file__).resolve().parents[3]  # harness/ir_harness/store/envinfo.py -> the checkout
+    root = (
+        Path(__file__).resolve().parents[3]
+    )  # harness/ir_harness/store/envinfo.py -> the checkout
     try:
         sha = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
