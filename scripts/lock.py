@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements" / "lock.txt"
-OWN = {"ir-harness", "harness-test-plugin"}
+OWN = {"ir-harness", "harness-test-plugin", "pip"}  # pip: whatever the venv came with
 UNHASHED = {"torch"}
 
 
