@@ -80,9 +80,7 @@ app.command("list")(list_cmd)
 app.command("run")(run_cmd)
 app.command("grid")(grid_cmd)
 app.command("eval")(eval_cmd)
-app.command("trec-eval", context_settings=TREC_EVAL_CONTEXT, add_help_option=False)(
-    trec_eval_cmd
-)
+app.command("trec-eval", context_settings=TREC_EVAL_CONTEXT, add_help_option=False)(trec_eval_cmd)
 app.command("compare")(compare_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.add_typer(cache_app, name="cache")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-import typer
+import typer  # noqa: TC002 (typer reads the Context annotation at run time)
 
 CONTEXT = {
     "allow_extra_args": True,

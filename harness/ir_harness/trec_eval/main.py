@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_harness.trec_eval import params as P
 from ir_harness.trec_eval.errors import TrecEvalError, TrecEvalInputError, TrecEvalUsageError
@@ -21,6 +20,9 @@ from ir_harness.trec_eval.measures import (
 )
 from ir_harness.trec_eval.options import USAGE, VERSION, Options, parse_args
 from ir_harness.trec_eval.readers import Qrels, Run, find_line, read_qrels, read_run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BOGUS_DOCNO = "ceci_nest_pas_un_docno"
 KNOWN = {m.name for m in MEASURES} | UNSUPPORTED
@@ -39,7 +41,7 @@ def fmt_double(v: float) -> str:
     """C ``%6.4f`` (NaN keeps its sign, as glibc prints it)."""
     if math.isnan(v):
         return ("-nan" if math.copysign(1.0, v) < 0 else "nan").rjust(6)
-    return "%6.4f" % v
+    return f"{v:6.4f}"
 
 
 def fmt_long(v: float) -> str:
@@ -50,7 +52,7 @@ def fmt_long(v: float) -> str:
 
 
 def line(name: str, qid: str, value: str) -> str:
-    return "%-22s\t%s\t%s\n" % (name, qid, value)
+    return f"{name:<22}\t{qid}\t{value}\n"
 
 
 def mark_measures(specs: list[str]) -> tuple[set[str], list[tuple[str, str]]]:
@@ -108,8 +110,9 @@ def evaluate(opts: Options, write: Callable[[str], None]) -> None:
     marked, meas_args = mark_measures(opts.measures)
     if len(opts.files) != 2:
         raise TrecEvalUsageError(
-            f"expected two files, rel_info_file and results_file, got {len(opts.files)}\n{USAGE}"
-            .rstrip("\n")
+            f"expected two files, rel_info_file and results_file, got {len(opts.files)}\n{USAGE}".rstrip(
+                "\n"
+            )
         )
     if opts.rel_format != "qrels":
         raise TrecEvalError(

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Any
 
-from ir_harness.trec_eval import params as P
 from ir_harness.trec_eval.cmath_ops import clog, clog2, fdiv
 from ir_harness.trec_eval.cnum import lround
 from ir_harness.trec_eval.judged import NONPOOL, UNJUDGED, Judged

@@ -5,7 +5,10 @@ queries missing from the run or from the qrels, odd whitespace."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SCORES = ["1", "1.0", "1.00000001", "0.5", "-0.5", "2e-3", "0.002", "3", "10", "-1e1",
           "0.1234567890123456789012345678901234567890", "0.12345678901234567", "7", "0"]  # fmt: skip
