@@ -27,6 +27,11 @@ def atol(text: str) -> int:
 
 def atof(text: str) -> float:
     """``strtod(text, NULL)``: decimal, hexadecimal, ``inf`` and ``nan`` forms."""
+    if "_" not in text and text[:1] not in C_SPACE:
+        try:  # Python's float agrees with strtod on every string it accepts without "_"
+            return float(text)
+        except ValueError:
+            pass
     m = _HEX.match(text)
     if m is not None:
         body = m.group(2)

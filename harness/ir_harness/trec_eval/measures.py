@@ -215,82 +215,63 @@ def _11pt_avg(ctx: Ctx, jr: Judged, fractions: list[float]) -> list[float]:
     return [total / len(fractions)]
 
 
-def _cut_scan(
-    jr: Judged, cuts: list[int], at_cut: Callable[[int], float], step: Callable[[int, int], None]
-) -> list[float]:
-    """trec_eval's cutoff loop: ``at_cut(i)`` records a value when rank ``i`` reaches a cutoff
-    (before rank i+1 is read); cutoffs past the ranking get ``at_cut(cutoff)``."""
-    out = [0.0] * len(cuts)
-    k = 0
-    for i, r in enumerate(jr.rel_list):
-        if i == cuts[k]:
-            out[k] = at_cut(i)
-            k += 1
-            if k == len(cuts):
-                return out
-        step(i, r)
-    while k < len(cuts):
-        out[k] = at_cut(cuts[k])
-        k += 1
-    return out
-
-
-def _counting(level: int) -> tuple[list[int], Callable[[int, int], None]]:
-    box = [0]
-
-    def step(_i: int, r: int) -> None:
-        if r >= level:
-            box[0] += 1
-
-    return box, step
+def _prefix_counts(jr: Judged, cuts: list[int], hit: Callable[[int], bool]) -> list[int]:
+    """For each cutoff, how many of the first min(cutoff, num_ret) documents satisfy ``hit``."""
+    marks = [0]
+    total = 0
+    for r in jr.rel_list:
+        if hit(r):
+            total += 1
+        marks.append(total)
+    n = jr.num_ret
+    return [marks[min(c, n)] for c in cuts]
 
 
 def _P(ctx: Ctx, jr: Judged, cuts: list[int]) -> list[float]:
-    box, step = _counting(ctx.relevance_level)
-    return _cut_scan(jr, cuts, lambda i: box[0] / i, step)
+    level = ctx.relevance_level
+    counts = _prefix_counts(jr, cuts, lambda r: r >= level)
+    return [k / c for k, c in zip(counts, cuts, strict=True)]
 
 
 def _recall(ctx: Ctx, jr: Judged, cuts: list[int]) -> list[float]:
     if jr.num_rel == 0:
         return [0.0] * len(cuts)
-    box, step = _counting(ctx.relevance_level)
-    return _cut_scan(jr, cuts, lambda i: box[0] / jr.num_rel, step)
+    level = ctx.relevance_level
+    return [k / jr.num_rel for k in _prefix_counts(jr, cuts, lambda r: r >= level)]
 
 
 def _relative_P(ctx: Ctx, jr: Judged, cuts: list[int]) -> list[float]:
     if jr.num_rel == 0:
         return [0.0] * len(cuts)
-    box, step = _counting(ctx.relevance_level)
-    return _cut_scan(jr, cuts, lambda i: box[0] / min(i, jr.num_rel), step)
+    level = ctx.relevance_level
+    counts = _prefix_counts(jr, cuts, lambda r: r >= level)
+    return [k / min(c, jr.num_rel) for k, c in zip(counts, cuts, strict=True)]
 
 
 def _success(ctx: Ctx, jr: Judged, cuts: list[int]) -> list[float]:
-    box, step = _counting(ctx.relevance_level)
-    return _cut_scan(jr, cuts, lambda i: 1.0 if box[0] else 0.0, step)
+    level = ctx.relevance_level
+    return [1.0 if k else 0.0 for k in _prefix_counts(jr, cuts, lambda r: r >= level)]
 
 
 def _map_cut(ctx: Ctx, jr: Judged, cuts: list[int]) -> list[float]:
     if jr.num_rel == 0:
         return [0.0] * len(cuts)
     level = ctx.relevance_level
-    st = [0, 0.0]
-
-    def step(i: int, r: int) -> None:
+    sums = [0.0]
+    found = 0
+    total = 0.0
+    for i, r in enumerate(jr.rel_list):
         if r >= level:
-            st[0] += 1
-            st[1] += st[0] / (i + 1)
-
-    return _cut_scan(jr, cuts, lambda i: st[1] / jr.num_rel, step)
+            found += 1
+            total += found / (i + 1)
+        sums.append(total)
+    n = jr.num_ret
+    return [sums[min(c, n)] / jr.num_rel for c in cuts]
 
 
 def _unj(ctx: Ctx, jr: Judged, cuts: list[int]) -> list[float]:
-    box = [0]
-
-    def step(_i: int, r: int) -> None:
-        if r == NONPOOL or r == UNJUDGED:
-            box[0] += 1
-
-    return _cut_scan(jr, cuts, lambda i: box[0] / i, step)
+    counts = _prefix_counts(jr, cuts, lambda r: r == NONPOOL or r == UNJUDGED)
+    return [k / c for k, c in zip(counts, cuts, strict=True)]
 
 
 def _rprec_mult(ctx: Ctx, jr: Judged, fractions: list[float]) -> list[float]:
@@ -428,11 +409,13 @@ def setup_gains(jr: Judged, pairs: list[tuple[str, float]] | None) -> list[_Gain
     return sorted(gains, key=cmp_to_key(_cmp_gain))
 
 
-def _get_gain(rel: int, gains: list[_Gain]) -> float:
+def _gain_of(gains: list[_Gain]) -> Callable[[int], float]:
+    """Gain lookup by grade: the first entry for a grade wins, unknown grades gain 0."""
+    table: dict[int, float] = {}
     for g in gains:
-        if g.level == rel:
-            return g.gain
-    return 0.0
+        table.setdefault(g.level, g.gain)
+    get = table.get
+    return lambda rel: get(rel, 0.0)
 
 
 class _Ideal:
@@ -455,13 +438,14 @@ class _Ideal:
 
 def _dcg_pair(jr: Judged, pairs: list[tuple[str, float]] | None) -> tuple[float, float]:
     gains = setup_gains(jr, pairs)
+    gain = _gain_of(gains)
     ideal = _Ideal(gains)
     dcg = idcg = 0.0
     rl = jr.rel_list
     i = 0
     n = jr.num_ret
     while i < n and ideal.gain > 0.0:
-        g = _get_gain(rl[i], gains)
+        g = gain(rl[i])
         if g != 0:
             dcg += g / math.log2(i + 2)
         ig = ideal.advance()
@@ -469,7 +453,7 @@ def _dcg_pair(jr: Judged, pairs: list[tuple[str, float]] | None) -> tuple[float,
             idcg += ig / math.log2(i + 2)
         i += 1
     while i < n:
-        g = _get_gain(rl[i], gains)
+        g = gain(rl[i])
         if g != 0:
             dcg += g / math.log2(i + 2)
         i += 1
@@ -496,6 +480,7 @@ def _ideal_dcg(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
 
 def _ndcg_rel(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     gains = setup_gains(jr, pairs)
+    gain = _gain_of(gains)
     ideal = _Ideal(gains)
     dcg = idcg = 0.0
     total = 0.0
@@ -504,7 +489,7 @@ def _ndcg_rel(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     i = 0
     n = jr.num_ret
     while i < n and ideal.gain > 0.0:
-        g = _get_gain(rl[i], gains)
+        g = gain(rl[i])
         if g != 0:
             dcg += g / math.log2(i + 2)
         ig = ideal.advance()
@@ -516,7 +501,7 @@ def _ndcg_rel(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
             num_rel_ret += 1
         i += 1
     while i < n:
-        g = _get_gain(rl[i], gains)
+        g = gain(rl[i])
         if g != 0:
             dcg += g / math.log2(i + 2)
         if g > 0:
@@ -537,6 +522,7 @@ def _rndcg(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     gains = setup_gains(jr, pairs)
     if jr.num_rel == 0:
         return [0.0]
+    gain = _gain_of(gains)
     ideal = _Ideal(gains)
     old = ideal.gain
     changes = 0
@@ -546,7 +532,7 @@ def _rndcg(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     i = 0
     n = jr.num_ret
     while i < n and ideal.gain > 0.0:
-        g = _get_gain(rl[i], gains)
+        g = gain(rl[i])
         ig = ideal.advance()
         if old != ig:
             if idcg > 0.0:
@@ -560,7 +546,7 @@ def _rndcg(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
         i += 1
     if i < n:
         while i < n:
-            g = _get_gain(rl[i], gains)
+            g = gain(rl[i])
             if g != 0:
                 dcg += g / math.log2(i + 2)
             i += 1
@@ -582,6 +568,7 @@ def _rndcg(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
 
 def _G(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     gains = setup_gains(jr, pairs)
+    gain = _gain_of(gains)
     ideal = _Ideal(gains)
     results_g = sum_results = sum_ideal = sum_cost = 0.0
     min_cost = 1.0
@@ -589,7 +576,7 @@ def _G(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     i = 0
     n = jr.num_ret
     while i < n and ideal.gain > 0.0:
-        g = _get_gain(rl[i], gains)
+        g = gain(rl[i])
         sum_results += g
         ig = ideal.advance()
         if ig > 0.0:
@@ -599,7 +586,7 @@ def _G(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
             results_g += fdiv(g, clog2(2 + sum_cost - sum_results))
         i += 1
     while i < n:
-        g = _get_gain(rl[i], gains)
+        g = gain(rl[i])
         sum_results += g
         sum_cost += min_cost
         if g != 0:
@@ -614,13 +601,13 @@ def _G(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
 
 
 def _ndcg_cut(ctx: Ctx, jr: Judged, cuts: list[int]) -> list[float]:
-    st = [0.0]
-
-    def step(i: int, r: int) -> None:
+    sums = [0.0]
+    total = 0.0
+    for i, r in enumerate(jr.rel_list):
         if r > 0:
-            st[0] += r / math.log2(i + 2)
-
-    out = _cut_scan(jr, cuts, lambda i: st[0], step)
+            total += r / math.log2(i + 2)
+        sums.append(total)
+    out = [sums[min(c, jr.num_ret)] for c in cuts]
     k = 0
     lvl = jr.num_rel_levels - 1
     count = 0
@@ -675,10 +662,11 @@ def _rbp(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     if lo < 0 or hi > 1:
         for g in gains:
             g.gain = (g.gain - lo) / (hi - lo)
+    gain = _gain_of(gains)
     total = 0.0
     cur = 1.0
     for r in jr.rel_list:
-        g = _get_gain(r, gains)
+        g = gain(r)
         if g != 0:
             total += g * cur
         cur = cur * p
