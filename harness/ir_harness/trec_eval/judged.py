@@ -95,13 +95,15 @@ def form_judged(
     rel_list: list[int] = []
     num_nonpool = num_unjudged = num_rel_ret = 0
     for d in ranked:
-        r = judgments.get(d)
-        if r is None:
+        found = judgments.get(d)
+        if found is None:
             if judged_only:
                 continue
             rel_list.append(NONPOOL)
             num_nonpool += 1
-        elif r < 0:
+            continue
+        r = found
+        if r < 0:
             if judged_only:
                 continue
             rel_list.append(UNJUDGED)

@@ -153,9 +153,9 @@ def _run_queries(
     for qid in qrels.qids:
         if opts.debug_query is not None and qid != opts.debug_query:
             continue
-        docs = run.docs.get(qid)
-        bogus = docs is None
-        if bogus:
+        found = run.docs.get(qid)
+        bogus = found is None
+        if found is None:
             if not opts.complete:
                 raise TrecEvalError(
                     f"{qrels.path}: query '{qid}' is judged but has no results in "
@@ -164,7 +164,7 @@ def _run_queries(
                 )
             docs, sims = [BOGUS_DOCNO], [1.0]
         else:
-            sims = run.sims[qid]
+            docs, sims = found, run.sims[qid]
         ranked = rank(docs, sims, opts.max_docs)
         try:
             jr = form_judged(

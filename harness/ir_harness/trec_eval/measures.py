@@ -666,9 +666,9 @@ def _rbp(ctx: Ctx, jr: Judged, pairs: Any) -> list[float]:
     total = 0.0
     cur = 1.0
     for r in jr.rel_list:
-        g = gain(r)
-        if g != 0:
-            total += g * cur
+        gr = gain(r)
+        if gr != 0:
+            total += gr * cur
         cur = cur * p
     return [(1.0 - p) * total]
 
