@@ -51,13 +51,13 @@ class JudgedState:
 class DuplicateDocError(TrecEvalError):
     """A docno appears twice in one query's ranking (within ``-M``) or in its qrels."""
 
-    def __init__(self, docno: str, in_qrels: bool) -> None:
-        self.docno = docno
+    def __init__(self, docno: bytes, in_qrels: bool) -> None:
+        self.docno = docno.decode("latin-1")
         self.in_qrels = in_qrels
         super().__init__(f"duplicate docs {docno}", 4)
 
 
-def rank(docs: list[str], sims: list[float], max_docs: int) -> list[str]:
+def rank(docs: list[bytes], sims: list[float], max_docs: int) -> list[bytes]:
     """Docnos in trec_eval's rank order, cut at ``max_docs``."""
     order = sorted(zip(sims, docs, strict=True), reverse=True)
     if len(order) > max_docs:
@@ -66,8 +66,8 @@ def rank(docs: list[str], sims: list[float], max_docs: int) -> list[str]:
 
 
 def form_judged(
-    ranked: list[str],
-    qrel_docs: list[str],
+    ranked: list[bytes],
+    qrel_docs: list[bytes],
     qrel_rels: list[int],
     relevance_level: int,
     judged_only: bool,
@@ -75,7 +75,7 @@ def form_judged(
 ) -> Judged:
     """Join a ranked list with the query's judgments (docnos sorted, as the reader leaves them)."""
     if len(set(ranked)) != len(ranked):
-        seen: set[str] = set()
+        seen: set[bytes] = set()
         dups = sorted({d for d in ranked if d in seen or seen.add(d)})  # type: ignore[func-returns-value]
         raise DuplicateDocError(dups[0], in_qrels=False)
     for i in range(1, len(qrel_docs)):

@@ -24,7 +24,7 @@ from ir_harness.trec_eval.readers import Qrels, Run, find_line, read_qrels, read
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-BOGUS_DOCNO = "ceci_nest_pas_un_docno"
+BOGUS_DOCNO = b"ceci_nest_pas_un_docno"
 KNOWN = {m.name for m in MEASURES} | UNSUPPORTED
 
 

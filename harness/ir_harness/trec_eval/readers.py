@@ -26,7 +26,7 @@ class Qrels:
 
     path: str
     qids: list[str] = field(default_factory=list)
-    docs: dict[str, list[str]] = field(default_factory=dict)
+    docs: dict[str, list[bytes]] = field(default_factory=dict)
     rels: dict[str, list[int]] = field(default_factory=dict)
 
 
@@ -36,7 +36,7 @@ class Run:
 
     path: str
     runid: str = ""
-    docs: dict[str, list[str]] = field(default_factory=dict)
+    docs: dict[str, list[bytes]] = field(default_factory=dict)
     sims: dict[str, list[float]] = field(default_factory=dict)
 
 
@@ -63,7 +63,7 @@ def _lines(data: bytes) -> list[bytes]:
 def read_qrels(path: str) -> Qrels:
     """Parse a qrels file (``-`` is not stdin here: trec_eval opens it by name)."""
     data = _read_bytes_file(path, "qrels")
-    per_q: dict[str, list[tuple[str, int]]] = {}
+    per_q: dict[str, list[tuple[bytes, int]]] = {}
     after_comment = False
     for lineno, raw in enumerate(_lines(data), 1):
         if raw.startswith(b"#") and not after_comment:
@@ -77,8 +77,7 @@ def read_qrels(path: str) -> Qrels:
                 "(expected 4: qid iteration docno relevance)"
             )
         qid = fields[0].decode("latin-1")
-        docno = fields[2].decode("latin-1")
-        per_q.setdefault(qid, []).append((docno, atol(fields[3].decode("latin-1"))))
+        per_q.setdefault(qid, []).append((fields[2], atol(fields[3].decode("latin-1"))))
     if not per_q:
         raise TrecEvalInputError(f"{path}: no judgments in qrels file")
     q = Qrels(path)
@@ -103,29 +102,36 @@ def _read_bytes_file(path: str, what: str) -> bytes:
 def read_run(path: str) -> Run:
     """Parse a TREC run; a path starting with ``-`` reads standard input, as trec_eval does."""
     data = _read_bytes(path, "results")
-    run = Run(path)
-    docs = run.docs
-    sims = run.sims
-    runid = None
+    per_q: dict[bytes, tuple[list[bytes], list[float]]] = {}
+    last: list[bytes] | None = None
     for lineno, raw in enumerate(_lines(data), 1):
         fields = raw.split()
-        if not fields or fields[0].startswith(b"#"):
-            continue
-        if len(fields) < 6:
+        if len(fields) < 6 or fields[0][:1] == b"#":
+            if not fields or fields[0][:1] == b"#":
+                continue
             raise TrecEvalInputError(
                 f"{path}:{lineno}: malformed run line, {len(fields)} fields "
                 "(expected at least 6: qid iteration docno rank score run_tag)"
             )
-        qid = fields[0].decode("latin-1")
-        d = docs.get(qid)
-        if d is None:
-            d = docs[qid] = []
-            sims[qid] = []
-        d.append(fields[2].decode("latin-1"))
-        sims[qid].append(atof(fields[4].decode("latin-1")))
-        runid = fields[5]
-    if runid is None:
+        entry = per_q.get(fields[0])
+        if entry is None:
+            entry = per_q[fields[0]] = ([], [])
+        entry[0].append(fields[2])
+        tok = fields[4]
+        try:  # Python's float agrees with strtod on every token it accepts without "_"
+            sim = float(tok) if b"_" not in tok else atof(tok.decode("latin-1"))
+        except ValueError:
+            sim = atof(tok.decode("latin-1"))
+        entry[1].append(sim)
+        last = fields
+    if last is None:
         raise TrecEvalInputError(f"{path}: no result lines in run file")
+    run = Run(path)
+    for qb, (docs, sims) in per_q.items():
+        qid = qb.decode("latin-1")
+        run.docs[qid] = docs
+        run.sims[qid] = sims
+    runid = last[5]
     run.runid = runid.decode("latin-1")
     return run
 

@@ -38,7 +38,7 @@ def test_comment_rules(tmp_path: Path) -> None:
     r = tmp_path / "r"
     r.write_bytes(b"\n   \n # skipped\n1 Q0 a 1 0.5 first extra fields\n1 Q0 b 2 x last")
     run = read_run(str(r))
-    assert run.runid == "last" and run.docs["1"] == ["a", "b"] and run.sims["1"] == [0.5, 0.0]
+    assert run.runid == "last" and run.docs["1"] == [b"a", b"b"] and run.sims["1"] == [0.5, 0.0]
 
 
 def test_number_format() -> None:
