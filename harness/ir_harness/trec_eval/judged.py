@@ -54,7 +54,7 @@ class DuplicateDocError(TrecEvalError):
     def __init__(self, docno: bytes, in_qrels: bool) -> None:
         self.docno = docno.decode("latin-1")
         self.in_qrels = in_qrels
-        super().__init__(f"duplicate docs {docno}", 4)
+        super().__init__(f"duplicate docs {self.docno}", 4)
 
 
 def rank(docs: list[bytes], sims: list[float], max_docs: int) -> list[bytes]:

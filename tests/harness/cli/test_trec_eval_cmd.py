@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
