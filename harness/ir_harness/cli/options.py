@@ -106,14 +106,39 @@ def setup_logging(quiet: bool) -> None:
 
 
 def print_metrics(task: str, system: str, metrics: dict[str, float], main: str, n: int) -> None:
-    """One table row of metric means; the main metric is starred."""
+    """One table row of metric means; the main metric is starred, Judged@10 (when present) beside
+    it, and a warning line under the table when the run's top 10 is less than 80% judged."""
     from rich.markup import escape
     from rich.table import Table
 
+    from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
+
+    names = list(metrics)
+    if JUDGED_AT_10 in metrics and main in metrics and main != JUDGED_AT_10:
+        names.remove(JUDGED_AT_10)
+        names.insert(names.index(main) + 1, JUDGED_AT_10)
     t = Table(title=escape(f"{system} on {task} ({n} queries)"))
-    for m in metrics:
-        t.add_column(m + (" *" if m == main else ""), justify="right")
-    t.add_row(*[f"{v:.4f}" for v in metrics.values()])
+    for m in names:
+        t.add_column(escape(m) + (" *" if m == main else ""), justify="right")
+    t.add_row(*[f"{metrics[m]:.4f}" for m in names])
+    console().print(t)
+    low = low_judged(metrics)
+    if low is not None:
+        console().print(f"warning: {escape(hole_warning(low))}", style="yellow", soft_wrap=True)
+
+
+def print_per_query(per_query: dict[str, dict[str, float]]) -> None:
+    """One row per query (sorted ids), one column per measure."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table()
+    t.add_column("query")
+    for m in per_query:
+        t.add_column(escape(m), justify="right")
+    qids = sorted({q for values in per_query.values() for q in values})
+    for q in qids:
+        t.add_row(escape(q), *[f"{v[q]:.4f}" if q in v else "" for v in per_query.values()])
     console().print(t)
 
 

@@ -15,6 +15,7 @@ Metrics: ``ndcg``, ``dcg``, ``map``, ``recall``, ``precision``, ``mrr``, ``hits`
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,14 @@ class Hits:
         self.ideal_col = np.arange(len(ideal)) - np.searchsorted(self.ideal_qi, self.ideal_qi)
         self.ideal_grade = np.array(ideal, dtype=np.float64)
         self.qi, self.rank, self.grade = self._join(prepared, spans, q_of, d_of, g_of)
+
+    def condensed(self) -> Hits:
+        """The same judgments over the condensed lists (unjudged documents removed): each judged
+        row moves up to its position among the judged rows (Sakai's nDCG')."""
+        out = copy.copy(self)
+        out.rank = _nth(self.qi)
+        out.n_ranked = np.bincount(self.qi, minlength=len(self.n_ranked)).astype(np.int64)
+        return out
 
     @staticmethod
     def _join(
