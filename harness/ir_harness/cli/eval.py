@@ -166,9 +166,7 @@ def _report(
     label += f", depth {depth}" if depth is not None else ""
     if per_query is not None:
         print_per_query(per_query)
-    print_metrics(
-        against, label, payload["metrics"], payload["main_metric"], payload["n_queries"]
-    )
+    print_metrics(against, label, payload["metrics"], payload["main_metric"], payload["n_queries"])
 
 
 def _eval(

@@ -9,8 +9,8 @@
   (grade >= the level), with its residual: the most RBP could still rise if every unjudged
   document of the list and everything past its end were relevant, ``1 - (1-p) sum of p**(i-1)
   over the judged ranks i``.
-* ``ndcg(judged_only)``: Sakai's nDCG' on the condensed list (unjudged documents removed before
-  the cut-off), computed by :func:`ir_harness.eval.rank_metrics.metric_values` on
+* ``ndcg(judged_only)``: Sakai's nDCG' on the condensed list (unjudged documents, and those
+  judged with a negative grade as trec_eval's ``-J`` has it, removed before the cut-off), computed by :func:`ir_harness.eval.rank_metrics.metric_values` on
   :meth:`Hits.condensed`.
 """
 

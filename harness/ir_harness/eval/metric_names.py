@@ -71,7 +71,7 @@ _TREC_DEFAULT_CUTOFFS = {
     "success": (1, 5, 10),
 }
 _IRM_RE = re.compile(
-    r"^(?P<name>[a-z_'\-]+?)(?:\((?P<p1>[^()]*)\))?(?:@(?P<k>\d+))?(?:\((?P<p2>[^()]*)\))?$"
+    r"^(?P<name>[a-z][a-z0-9_'\-]*?)(?:\((?P<p1>[^()]*)\))?(?:@(?P<k>\d+))?(?:\((?P<p2>[^()]*)\))?$"
 )
 _TREC_RE = re.compile(r"^(?P<name>[a-z_]+?)[._](?P<ks>\d+(?:,\d+)*)$")
 _PARAMS = {"rel", "judged_only", "p"}
@@ -148,7 +148,9 @@ def _params(metric: str, name: str, text: str) -> tuple[tuple[str, str], ...]:
             raise _bad(metric, f"unknown parameter {key!r} (known: rel=N, judged_only, p=X)")
         if key == "judged_only":
             if eq and value not in ("true", "1"):
-                raise _bad(metric, f"judged_only={value!r} (expected judged_only or judged_only=True)")
+                raise _bad(
+                    metric, f"judged_only={value!r} (expected judged_only or judged_only=True)"
+                )
             if name not in ("ndcg", "dcg"):
                 raise _bad(metric, "judged_only applies to nDCG only")
             out[key] = "true"
@@ -197,7 +199,7 @@ def _make(metric: str, spelled: str, k: int | None, params: str) -> Metric:
     name = _ALIASES.get(spelled, spelled)
     if name not in KNOWN:
         raise ConfigError(
-            f"unknown measure {metric!r}; known: {', '.join(sorted(KNOWN))}, as {ACCEPTED}"
+            f"unknown metric {metric!r}; known: {', '.join(sorted(KNOWN))}, as {ACCEPTED}"
         )
     if k is not None and name in _NO_CUTOFF:
         raise _bad(metric, f"{name} takes no cut-off")

@@ -138,8 +138,7 @@ def evaluate_measures(
         qs = [
             q
             for q in qids
-            if q in answered
-            and (every_answered or any(g >= rel_min for g in qrels[q].values()))
+            if q in answered and (every_answered or any(g >= rel_min for g in qrels[q].values()))
         ]
         if not qs:
             continue

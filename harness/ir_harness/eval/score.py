@@ -171,7 +171,9 @@ def _number(qid: Any, did: Any, value: Any, what: str) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"query {qid!r}, document {did!r}: {what} {value!r} is not a number") from None
+        raise ConfigError(
+            f"query {qid!r}, document {did!r}: {what} {value!r} is not a number"
+        ) from None
     if np.isnan(out) and what == "grade":
         raise ConfigError(f"query {qid!r}, document {did!r}: grade is NaN")
     return out
@@ -249,4 +251,3 @@ def _grade(qid: Any, did: Any, value: Any) -> int:
     if g != round(g):
         raise ConfigError(f"query {qid!r}, document {did!r}: grade {value!r} is not an integer")
     return int(g)
-
