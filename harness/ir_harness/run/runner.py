@@ -19,8 +19,8 @@ from ir_harness.data.formats import format_trec_run
 from ir_harness.data.model import TaskData
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.eval.coverage import empty_rankings
-from ir_harness.eval.measures import measure
 from ir_harness.eval.holes import JUDGED_AT_10
+from ir_harness.eval.measures import measure
 from ir_harness.eval.metrics import prepare_run
 from ir_harness.eval.score import score_run
 from ir_harness.llm.session import check_llm_faults
