@@ -8,7 +8,9 @@ checkout of older code (e.g. ``git archive main | tar -x -C /tmp/before``): its 
 then joins the rounds as ``harness_before``. Nothing is asserted on time; the per-query
 agreement with pytrec_eval is asserted (1e-6) in an untimed check.
 ``BENCH_CONTENDERS=harness`` keeps only the named contenders (pytrec_eval, the baseline, always
-runs). Run: ``.venv/bin/pytest benchmarks/test_eval_bench.py --benchmark-only -s``.
+runs). ``TREC_EVAL_BIN`` names a trec_eval binary (10.0, built with its own Makefile from a
+copy of its source outside the repository): it joins as ``trec_eval`` and the harness rows get
+ratios against it; ``harness_qrels`` is ``harness eval --qrels`` with no task. Run: ``.venv/bin/pytest benchmarks/test_eval_bench.py --benchmark-only -s``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,24 @@ def contenders(root: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
             {**env, "NUMBA_CACHE_DIR": str(root / "cache" / "numba")},
         ),
     }
+    trec_qrels = root / "qrels.trec"  # trec_eval and --qrels read TREC qrels, not BEIR's TSV
+    if not trec_qrels.exists():
+        lines = Path(qrels).read_text(encoding="utf-8").splitlines()[1:]
+        trec_qrels.write_text(
+            "".join(f"{q} 0 {d} {g}\n" for q, d, g in (ln.split("\t") for ln in lines))
+        )
+    out["harness_qrels"] = (
+        [*harness, "eval", run, "--qrels", str(trec_qrels), "--json",
+         "-m", "ndcg@10", "-m", "recall@100", "-m", "recall@1000", "-m", "map@100", "-m", "mrr"],
+        env,
+    )  # fmt: skip
+    trec_eval = os.environ.get("TREC_EVAL_BIN")  # trec_eval 10.0 built from its own Makefile
+    if trec_eval:
+        measures = ["ndcg_cut.10", "recall.100,1000", "map_cut.100", "recip_rank"]
+        out["trec_eval"] = (
+            [trec_eval, "-c", *(a for m in measures for a in ("-m", m)), str(trec_qrels), run],
+            env,
+        )
     before = os.environ.get("BENCH_BEFORE_ROOT")
     if before:
         old_env = {**env, "PYTHONPATH": before, "HARNESS_CACHE_DIR": str(root / "cache_before")}
@@ -108,6 +128,16 @@ def test_eval_processes(benchmark, bench_dir: Path) -> None:
     benchmark.group = "eval 5000x1000"
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1, warmup_rounds=0)
     base = rows["pytrec_eval"]
+    if "trec_eval" in rows:  # the issue's targets: <= 0.25x trec_eval's wall, <= 1.0x its memory
+        te = rows["trec_eval"]
+        benchmark.extra_info["vs_trec_eval"] = {
+            name: {
+                "wall": statistics.median(a / b for a, b in zip(r["wall_s"], te["wall_s"])),
+                "rss": statistics.median(a / b for a, b in zip(r["rss_mb"], te["rss_mb"])),
+            }
+            for name, r in rows.items()
+            if name.startswith("harness")
+        }
     ratios = {
         f"{name}/pytrec_eval": {
             "wall": statistics.median(a / b for a, b in zip(r["wall_s"], base["wall_s"])),
