@@ -17,6 +17,7 @@ import numpy as np
 
 from ir_harness.errors import ConfigError
 from ir_harness.eval.compare import best_basis, compare, flags, task_query_count
+from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
 from ir_harness.run.context import log
 from ir_harness.store.results import (
     METADATA_FILE,
@@ -282,6 +283,12 @@ def _significance(
     return out
 
 
+def _hole_warning(metrics: dict[str, float]) -> str | None:
+    """The warning shown on a result whose top 10 is less than 80% judged, else None."""
+    low = low_judged(metrics)
+    return hole_warning(low) if low is not None else None
+
+
 def _result_entry(results: Path, stored: StoredResult, task_queries: int) -> dict[str, Any]:
     metrics, meta, folder = stored
     assert folder is not None  # read from the store
@@ -305,6 +312,9 @@ def _result_entry(results: Path, stored: StoredResult, task_queries: int) -> dic
         "oracle": _oracle(meta),
         "main_metric": metrics.main_metric,
         "main_score": metrics.main_score,
+        # the hole rate of the run's top 10; None for results stored before it was kept
+        "judged_at_10": metrics.metrics.get(JUDGED_AT_10),
+        "hole_warning": _hole_warning(metrics.metrics),
         "metrics": metrics.metrics,
         "n_queries": metrics.n_queries,
         "relevance_threshold": metrics.relevance_threshold,
@@ -404,6 +414,9 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 if k not in metric_names:
                     metric_names.append(k)
         main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
+        if JUDGED_AT_10 in metric_names and main in metric_names:  # beside the main metric
+            metric_names.remove(JUDGED_AT_10)
+            metric_names.insert(metric_names.index(main) + 1, JUDGED_AT_10)
         rows = {rec.id.row: rec.metrics for rec in recs}
         simulated = frozenset(e["row"] for e in entries if e["simulated"])
         # Simulated (oracle) runs cost nothing real: they neither sit on nor shape the front.

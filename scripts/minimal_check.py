@@ -95,7 +95,9 @@ def main() -> None:
             harness("eval", str(run), "--task", rec["task"], "--data-dir", data, "--json")
         )
         diff = {
-            m: (v, rec["metrics"][m]) for m, v in out["metrics"].items() if v != rec["metrics"][m]
+            m: (v, rec["metrics"][m])
+            for m, v in out["metrics"].items()
+            if m in rec["metrics"] and v != rec["metrics"][m]  # older results lack judged@10
         }
         if diff or out["n_queries"] != rec["n_queries"]:
             sys.exit(

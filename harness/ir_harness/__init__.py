@@ -1,7 +1,8 @@
 """ir-harness: an evaluation harness for information retrieval research.
 
-``from ir_harness import evaluate`` is the Python API (``ir_harness.api``); it is imported on first
-use, so ``import ir_harness`` (and ``harness list``) stays instant.
+``from ir_harness import evaluate`` is the Python API (``ir_harness.api``) and
+``from ir_harness import score`` scores any run against any qrels (``ir_harness.eval.score``);
+both are imported on first use, so ``import ir_harness`` (and ``harness list``) stays instant.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ir_harness.api import EvalResult, evaluate
+    from ir_harness.eval.score import score
     from ir_harness.run.config import LLMPolicy, RunConfig
 
 __version__ = "0.1.0"
-__all__ = ["EvalResult", "LLMPolicy", "RunConfig", "__version__", "evaluate"]
+__all__ = ["EvalResult", "LLMPolicy", "RunConfig", "__version__", "evaluate", "score"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,6 +23,10 @@ def __getattr__(name: str) -> Any:
         from ir_harness import api
 
         return getattr(api, name)
+    if name == "score":
+        from ir_harness.eval.score import score
+
+        return score
     if name in ("LLMPolicy", "RunConfig"):
         from ir_harness.run import config
 

@@ -1,21 +1,57 @@
-"""``harness eval``: score an existing run file with the task's official conventions."""
+"""``harness eval``: score a run file against a qrels file, or with a task's official conventions.
+
+Parsing and printing only: the numbers come from :func:`ir_harness.eval.score.score_run`.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
 from typing import Annotated, Any
 
 import typer
 
-from ir_harness.cli.options import DataDir, JsonOut, QrelsFrom, print_metrics, stdout_reserved
+from ir_harness.cli.options import (
+    DataDir,
+    JsonOut,
+    QrelsFrom,
+    print_metrics,
+    print_per_query,
+    stdout_reserved,
+)
 from ir_harness.data.path_checks import regular_file, require_file
 from ir_harness.errors import ConfigError
 
 
 def eval_cmd(
     run_file: Annotated[Path, typer.Argument(help="TREC run file (six columns)")],
-    task: Annotated[str, typer.Option("--task", "-t")],
+    task: Annotated[
+        str | None,
+        typer.Option("--task", "-t", help="score with this task's conventions (and qrels)"),
+    ] = None,
+    qrels: Annotated[
+        Path | None,
+        typer.Option(
+            "--qrels",
+            help="TREC qrels file (qid iter docid grade): with no --task, trec_eval's conventions "
+            "(every judged query counts, grade >= 1 relevant); with --task, instead of its qrels",
+        ),
+    ] = None,
+    measures: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-m",
+            "--measure",
+            help="measure (repeatable): trec_eval names (map, P.5, ndcg_cut.10, recall.100, "
+            "Rprec, bpref, recip_rank, set_F, success.5) or ir_measures' (nDCG@10, AP, RR, "
+            "Judged@10, ERR@20, RBP(p=0.8), AP(rel=2), nDCG@10(judged_only)); default: the "
+            "task's, or ndcg@10, map, P@10, recall@1000, mrr",
+        ),
+    ] = None,
+    per_query: Annotated[
+        bool, typer.Option("--per-query", "-q", help="also print every query's values")
+    ] = False,
     data_dir: DataDir = None,
     qrels_from: QrelsFrom = None,
     run_set: Annotated[
@@ -35,19 +71,110 @@ def eval_cmd(
     ] = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Score an existing TREC run file with the task's official conventions.
+    """Score a TREC run file against ``--qrels``, or with a task's official conventions.
 
-    Every document of each query counts unless ``--depth`` cuts, as ``trec_eval`` scores a run
+    Judged@10 (the share of each top 10 that is judged) is reported beside every ranking
+    result, with a warning under 80%. Every document of each query counts unless ``--depth`` cuts, as ``trec_eval`` scores a run
     file (a task's own runs are cut at its documented depth when they are made). ``-`` or a pipe
     reads the run from there; gzip is recognised by its magic bytes.
     """
+    if task is None and qrels is None:
+        raise ConfigError("harness eval needs --qrels QRELS_FILE or --task TASK")
+    if task is None and (qrels_from is not None or run_set is not None):
+        raise ConfigError("--qrels-from and --run-set need --task")
     with regular_file(run_file, "RUN_FILE") as readable:
-        _eval(readable, task, data_dir, qrels_from, run_set, depth, json_out, shown=run_file)
+        if task is None:
+            assert qrels is not None
+            _eval_qrels(readable, qrels, measures, depth, per_query, json_out, shown=run_file)
+        else:
+            _eval(
+                readable,
+                task,
+                qrels,
+                measures,
+                per_query,
+                data_dir,
+                qrels_from,
+                run_set,
+                depth,
+                json_out,
+                shown=run_file,
+            )
+
+
+def _ranking_measures(measures: list[str] | None, default: tuple[str, ...]) -> list[str]:
+    """The measures asked for (or the default), Judged@10 added after them unless present."""
+    from ir_harness.eval.holes import JUDGED_AT_10
+    from ir_harness.eval.score import measures_of
+
+    chosen = list(measures) if measures else list(default)
+    ids = [m.id for m in measures_of(chosen)]
+    return ids if JUDGED_AT_10 in ids else [*ids, JUDGED_AT_10]
+
+
+def _eval_qrels(
+    run_file: Path,
+    qrels_file: Path,
+    measures: list[str] | None,
+    depth: int | None,
+    per_query: bool,
+    json_out: bool,
+    shown: Path,
+) -> None:
+    from ir_harness.data.formats import read_trec_qrels, read_trec_run_table
+    from ir_harness.eval.score import DEFAULT_MEASURES, score_run
+
+    require_file(run_file, "RUN_FILE")
+    require_file(qrels_file, "--qrels")
+    ids = _ranking_measures(measures, DEFAULT_MEASURES)
+    with stdout_reserved(json_out):
+        run = read_trec_run_table(run_file)
+        ev = score_run(run, read_trec_qrels(qrels_file), ids, depth=depth)
+    main = ids[0]
+    payload: dict[str, Any] = {
+        "run": str(shown),
+        "qrels": str(qrels_file),
+        "main_metric": main,
+        "main_score": ev.means[main],
+        "metrics": ev.means,
+        "n_queries": len(ev.query_ids),
+        "depth": depth if depth is not None else "all",
+    }
+    _report(payload, ev.per_query if per_query else None, json_out, shown, depth, qrels_file.name)
+
+
+def _report(
+    payload: dict[str, Any],
+    per_query: dict[str, dict[str, float]] | None,
+    json_out: bool,
+    shown: Path,
+    depth: int | None,
+    against: str,
+) -> None:
+    """Print the result: one JSON object, or the table (and the per-query table)."""
+    from ir_harness.eval.holes import hole_warning, low_judged
+
+    if per_query is not None:
+        payload["per_query"] = per_query
+    if json_out:
+        print(json.dumps(payload))
+        low = low_judged(payload["metrics"])
+        if low is not None:
+            print(f"warning: {hole_warning(low)}", file=sys.stderr)
+        return
+    label = shown.name or str(shown)
+    label += f", depth {depth}" if depth is not None else ""
+    if per_query is not None:
+        print_per_query(per_query)
+    print_metrics(against, label, payload["metrics"], payload["main_metric"], payload["n_queries"])
 
 
 def _eval(
     run_file: Path,
     task: str,
+    qrels_file: Path | None,
+    measures: list[str] | None,
+    per_query: bool,
     data_dir: Path | None,
     qrels_from: Path | None,
     run_set: Path | None,
@@ -55,15 +182,20 @@ def _eval(
     json_out: bool,
     shown: Path,
 ) -> None:
-    from ir_harness.data.formats import read_trec_run_table
+    from ir_harness.data.formats import read_trec_qrels, read_trec_run_table
     from ir_harness.eval.coverage import read_judge_qrels_checked, run_coverage
-    from ir_harness.eval.metrics import evaluate
+    from ir_harness.eval.score import score_run
     from ir_harness.task import get_task, resolve_data_dir
 
     require_file(run_file, "RUN_FILE")
     if qrels_from is not None:
         require_file(qrels_from, "--qrels-from")
+    if qrels_file is not None:
+        require_file(qrels_file, "--qrels")
+        if qrels_from is not None:
+            raise ConfigError("--qrels and --qrels-from both replace the task's qrels: give one")
     coverage: dict[str, int] = {}
+    pq: dict[str, dict[str, float]] | None = None
     with stdout_reserved(json_out):
         task_obj, subset = get_task(task)
         spec = task_obj.spec(subset)
@@ -80,21 +212,31 @@ def _eval(
         else:
             if run_set is not None:
                 raise ConfigError(f"task {spec.name!r} takes no --run-set")
+            if spec.metric_engine != "ranx" and measures:
+                raise ConfigError(f"task {spec.name!r} computes its own metrics: no -m")
             run = read_trec_run_table(run_file)
             data = task_obj.load_judgments(subset, resolve_data_dir(data_dir))
             qrels = data.qrels
             if qrels_from:
                 qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
-            qname = str(qrels_from) if qrels_from else f"task {spec.name}'s qrels"
+            elif qrels_file is not None:
+                qrels = read_trec_qrels(qrels_file)
+            given = qrels_from or qrels_file
+            qname = str(given) if given else f"task {spec.name}'s qrels"
             ranked = run.rows_per_query()  # what run_coverage reads: query -> truthy if ranked
             coverage.update(run_coverage(ranked, qrels, run_file, qname, known=data.queries))
-            ev = evaluate(run, qrels, spec, data, depth=depth)
+            ids = _ranking_measures(measures, spec.metrics)
+            ev = score_run(run, qrels, ids, spec=spec, data=data, depth=depth)
             means, n, extra = ev.means, len(ev.query_ids), {}
+            pq = ev.per_query if per_query else None
+    main = spec.main_metric
+    if measures and not task_obj.evaluates_files and main not in means:
+        main = _ranking_measures(measures, spec.metrics)[0]
     payload: dict[str, Any] = {
         "task": spec.name,
         "run": str(shown),
-        "main_metric": spec.main_metric,
-        "main_score": means[spec.main_metric],
+        "main_metric": main,
+        "main_score": means[main],
         "metrics": means,
         "n_queries": n,
     }
@@ -104,9 +246,4 @@ def _eval(
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
     if coverage:
         payload["coverage"] = coverage
-    if json_out:
-        print(json.dumps(payload))
-    else:
-        label = shown.name or str(shown)
-        label += f", depth {depth}" if depth is not None else ""
-        print_metrics(spec.name, label, means, spec.main_metric, n)
+    _report(payload, pq, json_out, shown, depth, spec.name)

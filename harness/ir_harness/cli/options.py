@@ -148,13 +148,36 @@ def print_metrics(
     *,
     wide: bool = False,
 ) -> None:
-    """The metric means of one result; the main metric is starred. One metric per line when
-    the row does not fit the terminal: no name or value is ever cut."""
+    """The metric means of one result; the main metric is starred, Judged@10 (when present)
+    beside it, and a warning line under the table when the run's top 10 is less than 80%
+    judged. One metric per line when the row does not fit the terminal: no name or value is
+    ever cut."""
+    from ir_harness.cli.tables import TextTable, print_table
+    from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
+
+    names = list(metrics)
+    if JUDGED_AT_10 in metrics and main in metrics and main != JUDGED_AT_10:
+        names.remove(JUDGED_AT_10)
+        names.insert(names.index(main) + 1, JUDGED_AT_10)
+    cols = [m + (" *" if m == main else "") for m in names]
+    t = TextTable(f"{system} on {task} ({n} queries)", cols, justify_right=set(cols))
+    t.add_row(*[f"{metrics[m]:.4f}" for m in names])
+    print_table(t, wide=wide)
+    low = low_judged(metrics)
+    if low is not None:
+        from rich.markup import escape
+
+        console().print(f"warning: {escape(hole_warning(low))}", style="yellow", soft_wrap=True)
+
+
+def print_per_query(per_query: dict[str, dict[str, float]], *, wide: bool = False) -> None:
+    """One row per query (sorted ids), one column per measure."""
     from ir_harness.cli.tables import TextTable, print_table
 
-    cols = [m + (" *" if m == main else "") for m in metrics]
-    t = TextTable(f"{system} on {task} ({n} queries)", cols, justify_right=set(cols))
-    t.add_row(*[f"{v:.4f}" for v in metrics.values()])
+    t = TextTable("per query", ["query", *per_query], justify_right=set(per_query))
+    qids = sorted({q for values in per_query.values() for q in values})
+    for q in qids:
+        t.add_row(q, *[f"{v[q]:.4f}" if q in v else "" for v in per_query.values()])
     print_table(t, wide=wide)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ir_harness.eval.metric_names import BINARY, Metric, parse_metric
+from ir_harness.eval.metric_names import Metric, parse_measures
 from ir_harness.eval.rank_metrics import Hits, metric_values
 from ir_harness.eval.run_table import RunTable
 
@@ -72,18 +72,43 @@ def evaluate(
     ``depth``: documents kept per query before scoring. ``"task"`` (the default, for the task's
     own runs) cuts at ``spec.run_depth``; None keeps every document, as ``trec_eval`` does with a
     submitted run file; an integer cuts there.
-
-    The run is ordered and truncated as arrays (:class:`RunTable`); the usual metrics are
-    numpy operations over the judged rows (:mod:`ir_harness.eval.rank_metrics`, equal to ranx's kernels
-    bit for bit), and ranx's numba kernels compute the rest, their inputs built once per
-    relevance threshold.
     """
-    parsed = [parse_metric(m) for m in (metrics or spec.metrics)]
-    table = run if isinstance(run, RunTable) else RunTable.from_dict(run)
-    prepared = table.prepared(
+    parsed = [m for name in (metrics or spec.metrics) for m in parse_measures(name)]
+    return evaluate_measures(
+        run,
+        qrels,
+        parsed,
+        threshold=spec.relevance_threshold,
+        average_over=spec.average_over,
         depth=spec.run_depth if depth == "task" else depth,
         excluded_ids=data.excluded_ids if data else None,
         ignore_identical_ids=spec.ignore_identical_ids,
+    )
+
+
+def evaluate_measures(
+    run: Run | RunTable,
+    qrels: Qrels,
+    measures: list[Metric],
+    *,
+    threshold: int = 1,
+    average_over: str = "qrels",
+    depth: int | None = None,
+    excluded_ids: dict[str, set[str]] | None = None,
+    ignore_identical_ids: bool = False,
+) -> Evaluation:
+    """Score ``run`` on parsed measures: the providers behind every scoring path.
+
+    The run is ordered and truncated as arrays (:class:`RunTable`); each measure goes to its
+    provider: numpy operations over the judged rows (:mod:`ir_harness.eval.rank_metrics`, equal
+    to ranx's kernels bit for bit, and :mod:`ir_harness.eval.beyond_trec`), or ranx's numba
+    kernels (f1, bpref, Burges' gains), their inputs built once. RBP adds its residual as a
+    second value (``rbp_residual(p=X)``).
+    """
+    parsed = list({m.id: m for m in measures}.values())
+    table = run if isinstance(run, RunTable) else RunTable.from_dict(run)
+    prepared = table.prepared(
+        depth=depth, excluded_ids=excluded_ids, ignore_identical_ids=ignore_identical_ids
     )
     codes, bounds = prepared.groups()
     answered = {
@@ -91,22 +116,30 @@ def evaluate(
         for i, qid in enumerate(prepared.qids[codes].tolist())
     }
     judged = [q for q in qrels if qrels[q]]
-    if spec.average_over == "intersection":
+    if average_over == "intersection":
         qids = [q for q in judged if q in answered]
     else:
         qids = judged
     qids.sort()
-    per_query: dict[str, dict[str, float]] = {m.id: dict.fromkeys(qids, 0.0) for m in parsed}
-
-    by_level: dict[int, list[Metric]] = {}
+    per_query: dict[str, dict[str, float]] = {}
     for m in parsed:
-        by_level.setdefault(spec.relevance_threshold if m.name in BINARY else 1, []).append(m)
+        per_query[m.id] = dict.fromkeys(qids, 0.0)
+        if m.name == "rbp":  # an unanswered query could still be anything: residual 1
+            per_query[m.residual_id] = dict.fromkeys(qids, 1.0)
+
+    groups: dict[tuple[int, bool], list[Metric]] = {}
+    for m in parsed:
+        groups.setdefault((m.level(threshold), m.name in _EVERY_ANSWERED), []).append(m)
     inputs: _RanxInputs | None = None
     doc_code: dict[str, int] | None = None
-    for rel_min, group in by_level.items():
+    for (rel_min, every_answered), group in groups.items():
         # ranx needs at least one positive judgment and one retrieved doc per query: the rest
         # score 0 by definition (nothing relevant can be found / nothing was returned).
-        qs = [q for q in qids if q in answered and any(g >= rel_min for g in qrels[q].values())]
+        qs = [
+            q
+            for q in qids
+            if q in answered and (every_answered or any(g >= rel_min for g in qrels[q].values()))
+        ]
         if not qs:
             continue
         if doc_code is None:
@@ -114,23 +147,41 @@ def evaluate(
         spans = np.array([answered[q] for q in qs], dtype=np.int64).reshape(-1, 2)
         hits = Hits(prepared, spans, qs, qrels, doc_code)
         scores: dict[str, np.ndarray] = {}
-        for m in group:  # numpy, equal to ranx's kernels bit for bit (ir_harness.eval.rank_metrics)
-            values = metric_values(hits, m.name, m.k or 0, rel_min)
-            if values is not None:
-                scores[m.id] = values
+        for m in group:
+            scores.update(_numpy_provider(hits, m, rel_min))
         rest = [m for m in group if m.id not in scores]
-        if rest:  # metrics only ranx computes (f1, bpref, Burges' gains)
+        if rest:  # measures only ranx computes (f1, bpref, Burges' gains)
             if inputs is None:
                 inputs = _RanxInputs(prepared, answered, qrels, doc_code)
-            ids = [m.ranx_id(spec.relevance_threshold) for m in rest]
+            ids = [m.ranx_id(threshold) for m in rest]
             out = inputs.evaluate(qs, ids)
             scores.update({m.id: out[rid] for m, rid in zip(rest, ids, strict=True)})
-        for m in group:
-            values = np.nan_to_num(np.asarray(scores[m.id], dtype=np.float64), nan=0.0)
-            per_query[m.id].update(zip(qs, values.tolist(), strict=True))
+        for key, raw in scores.items():
+            values = np.nan_to_num(np.asarray(raw, dtype=np.float64), nan=0.0)
+            per_query[key].update(zip(qs, values.tolist(), strict=True))
 
     means = {m: (float(np.mean(list(v.values()))) if v else 0.0) for m, v in per_query.items()}
     return Evaluation(means=means, per_query=per_query, query_ids=qids)
+
+
+# Measures defined for every answered query, relevant documents or not.
+_EVERY_ANSWERED = {"judged", "rbp"}
+
+
+def _numpy_provider(hits: Hits, m: Metric, level: int) -> dict[str, np.ndarray]:
+    """Per-query values of ``m`` from numpy over the judged rows; empty where ranx must."""
+    from ir_harness.eval import beyond_trec
+
+    k = m.k or 0
+    if m.name == "judged":
+        return {m.id: beyond_trec.judged(hits, k)}
+    if m.name == "err":
+        return {m.id: beyond_trec.err(hits, k)}
+    if m.name == "rbp":
+        value, residual = beyond_trec.rbp(hits, m.persistence, level)
+        return {m.id: value, m.residual_id: residual}
+    values = metric_values(hits.condensed() if m.judged_only else hits, m.name, k, level)
+    return {} if values is None else {m.id: values}
 
 
 class _RanxInputs:

@@ -15,6 +15,7 @@ Metrics: ``ndcg``, ``dcg``, ``map``, ``recall``, ``precision``, ``mrr``, ``hits`
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ class Hits:
     ) -> None:
         nq = len(qs)
         self.n_ranked = (spans[:, 1] - spans[:, 0]).astype(np.int64)
-        q_of, d_of, g_of = [], [], []
+        q_of, d_of, g_of, raw_of = [], [], [], []
         ideal: list[float] = []
         self.n_judged = np.zeros(nq, dtype=np.int64)
         for i, q in enumerate(qs):
@@ -54,16 +55,31 @@ class Hits:
             grades = [max(float(g), 0.0) for g in docs.values()]
             ideal += sorted(grades, reverse=True)
             self.n_judged[i] = len(grades)
-            for did, g in zip(docs, grades, strict=True):
+            for did, g, raw in zip(docs, grades, docs.values(), strict=True):
                 code = doc_code.get(did)
                 if code is not None:  # judged but never retrieved: no row can match it
                     q_of.append(i)
                     d_of.append(code)
                     g_of.append(g)
+                    raw_of.append(raw < 0)
         self.ideal_qi = np.repeat(np.arange(nq, dtype=np.int64), self.n_judged)
         self.ideal_col = np.arange(len(ideal)) - np.searchsorted(self.ideal_qi, self.ideal_qi)
         self.ideal_grade = np.array(ideal, dtype=np.float64)
-        self.qi, self.rank, self.grade = self._join(prepared, spans, q_of, d_of, g_of)
+        self.qi, self.rank, self.grade, self.negative = self._join(
+            prepared, spans, q_of, d_of, g_of, raw_of
+        )
+
+    def condensed(self) -> Hits:
+        """The same judgments over the condensed lists (Sakai's nDCG'): unjudged documents
+        removed, and those judged with a negative grade, as trec_eval's ``-J`` (and so
+        ir_measures' ``judged_only``) treats them; each kept row moves up to its position among
+        the kept rows. The ideal list is unchanged."""
+        out = copy.copy(self)
+        keep = ~self.negative
+        out.qi, out.grade, out.negative = self.qi[keep], self.grade[keep], self.negative[keep]
+        out.rank = _nth(out.qi)
+        out.n_ranked = np.bincount(out.qi, minlength=len(self.n_ranked)).astype(np.int64)
+        return out
 
     @staticmethod
     def _join(
@@ -72,12 +88,14 @@ class Hits:
         q_of: list[int],
         d_of: list[int],
         g_of: list[float],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Run rows whose (query, document) pair is judged: (query index, rank, grade)."""
+        negative_of: list[bool],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Run rows whose (query, document) pair is judged: (query index, rank, grade, whether
+        the judgment is negative)."""
         n_docs = max(len(prepared.dids), 1)
         if not q_of:
             empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, np.zeros(0, dtype=np.float64)
+            return empty, empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
         jq, jd = np.array(q_of, dtype=np.int64), np.array(d_of, dtype=np.int64)
         judged_doc = np.zeros(n_docs, dtype=bool)
         judged_doc[jd] = True
@@ -91,13 +109,15 @@ class Hits:
         key = jq * n_docs + jd
         order = np.argsort(key, kind="stable")
         key, grade = key[order], np.array(g_of, dtype=np.float64)[order]
+        negative = np.array(negative_of, dtype=bool)[order]
         row_key = row_qi * n_docs + prepared.d[rows]
         pos = np.minimum(np.searchsorted(key, row_key), len(key) - 1)
         match = key[pos] == row_key
         rows, row_qi, pos = rows[match], row_qi[match], pos[match]
         rank = rows - spans[row_qi, 0]
         by_query = np.lexsort((rank, row_qi))
-        return row_qi[by_query], rank[by_query], grade[pos[by_query]]
+        at = pos[by_query]
+        return row_qi[by_query], rank[by_query], grade[at], negative[at]
 
 
 def _cut(k: int, n: np.ndarray) -> np.ndarray:

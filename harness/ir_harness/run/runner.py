@@ -19,8 +19,10 @@ from ir_harness.data.formats import format_trec_run
 from ir_harness.data.model import TaskData
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.eval.coverage import empty_rankings
+from ir_harness.eval.holes import JUDGED_AT_10
 from ir_harness.eval.measures import measure
-from ir_harness.eval.metrics import evaluate, prepare_run
+from ir_harness.eval.metrics import prepare_run
+from ir_harness.eval.score import score_run
 from ir_harness.llm.session import check_llm_faults
 from ir_harness.protocols import ExclusionAware, Retriever, stat_tags
 from ir_harness.redact import redact_text
@@ -339,7 +341,9 @@ def _run_ranking(
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
     if n_empty := empty_rankings(final, pipe.label):
         ctx.stats["queries_without_results"] = n_empty
-    ev = evaluate(final, data.qrels, spec, data)
+    # Judged@10 beside the task's metrics: a low one says a drop may be a hole in the judgments.
+    ev = score_run(final, data.qrels, [*spec.metrics, JUDGED_AT_10], spec=spec, data=data,
+                   depth="task")  # fmt: skip
     # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
     auc_means, auc_pq, extra = measure("auc_by_pool")(
         final, data.qrels, min_relevance=spec.relevance_threshold
