@@ -100,6 +100,11 @@ class RunMetadata(BaseModel):
         "max_failed_share, allow_failures); None otherwise and in older results",
     )
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    artifact: str | None = Field(
+        None,
+        description="the name of the run or label file the harness wrote beside this record "
+        "(None in older results: the leaderboard then knows only the built-in names)",
+    )
 
 
 def check_name(name: str, what: str = "name") -> str:
@@ -302,6 +307,7 @@ def write_result(
     made_task_folder = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
+    meta = meta.model_copy(update={"artifact": artifact_name})
     try:
         (tmp / artifact_name).write_text(run_text, encoding="utf-8")
         (tmp / METRICS_FILE).write_text(metrics.model_dump_json(indent=1), encoding="utf-8")
