@@ -327,7 +327,7 @@ def _run_ranking(
             excluded_ids=data.excluded_ids,
             ignore_identical_ids=spec.ignore_identical_ids,
         )
-        ckpt.commit(format_trec_run(batch_run, slug(pipe.label)), ctx.stats)
+        ckpt.commit(batch_run, ctx.stats)
     timings["search_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
