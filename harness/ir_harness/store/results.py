@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.protocols import StatTag, SystemMeta
@@ -67,6 +67,16 @@ class MetricsRecord(BaseModel):
         description="set when a stage's model was trained on some of the evaluated queries: "
         "label, overlap count, training task",
     )
+
+    @field_validator("trained_on_evaluated")
+    @classmethod
+    def _complete_training_record(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The pages and ``compare`` print "overlap of evaluated_queries": both must be counts."""
+        if v is not None:
+            for key in ("overlap", "evaluated_queries"):
+                if not isinstance(v.get(key), int) or isinstance(v.get(key), bool):
+                    raise ValueError(f"field {key!r} is missing or not a whole number")
+        return v
 
 
 class RunMetadata(BaseModel):
@@ -341,6 +351,10 @@ def iter_results(results: Path) -> list[StoredResult]:
         except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
             # One damaged result must not hide every other one; say which folder was skipped.
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if isinstance(e, ValidationError) and e.errors():
+                err = e.errors()[0]
+                where = ".".join(str(x) for x in err["loc"]) or "record"
+                first = f"{e.title} field {where}: {err['msg']}"
             log.warning("skipping result %s: unreadable (%s)", d, first)
             continue
         out.append(StoredResult(metrics, meta, d))
