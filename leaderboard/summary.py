@@ -385,7 +385,9 @@ def _family_scores(
                 continue  # scoped reruns stay on the task page; family means use one per task
             if r["trained_on_evaluated"]:
                 trained[r["system"]].update(["main", *r["metrics"]])
-            scores[r["system"]]["main"].append(r["main_score"])
+            main = r["metrics"].get(t["main_metric"])  # the task's column, whatever the row's
+            if main is not None and math.isfinite(main):
+                scores[r["system"]]["main"].append(main)
             for m, v in r["metrics"].items():
                 if v is not None and math.isfinite(v):
                     scores[r["system"]][m].append(v)
@@ -421,7 +423,10 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
         n_task = task_query_count([m for m, _, _ in recs])
         entries = [_result_entry(results, rec, n_task) for rec in recs]
         # Real systems first: the top row is the best, and oracle results never take its place.
-        entries.sort(key=lambda e: (e["simulated"], -e["main_score"], e["row"]))
+        main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
+        entries.sort(
+            key=lambda e: (e["simulated"], -(e["metrics"].get(main) or -math.inf), e["row"])
+        )
         # the system's primary row (most queries, then the plain full-scope folder) feeds means
         primary: dict[str, dict[str, Any]] = {}
         for e in entries:
