@@ -3,7 +3,8 @@
 The pages are rendered only from the summary JSON written first (HELM's split), so the website
 computes no scores. Names are escaped by Jinja2's autoescaping and JSON inside pages by
 ``tojson``; the browser script only sorts, filters and toggles prepared views. Every script,
-style and result file is copied into the site, so it opens from disk or any static host offline.
+style and harness-written result file (metrics, metadata, artefact; never another file of the
+folder) is copied into the site, so it opens from disk or any static host offline.
 """
 
 from __future__ import annotations

@@ -29,3 +29,15 @@ def test_an_incomplete_training_record_is_skipped_naming_folder_and_field(tmp_pa
     assert c.rc == 0 and "Traceback" not in c.err, c.err
     assert str(bad) in c.err and "evaluated_queries" in c.err, c.err
     assert '"rer"' not in c.out
+
+
+def test_a_newer_schema_version_is_refused_naming_it(tmp_path: Path) -> None:
+    r = tmp_path / "results"
+    write_fake_result(r, "solo", "lex", {"ndcg@10": values(1)})
+    bad = write_fake_result(r, "solo", "den", {"ndcg@10": values(2)})
+    rec = json.loads((bad / "metrics.json").read_text())
+    rec["schema_version"] = 99
+    (bad / "metrics.json").write_text(json.dumps(rec))
+    c = harness("compare", "-t", "solo", "--results", str(r), "--json")
+    assert "Traceback" not in c.err and str(bad) in c.err and "schema_version 99" in c.err, c.err
+    assert '"den"' not in c.out

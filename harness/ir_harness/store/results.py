@@ -35,6 +35,17 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SCHEMA_VERSION = 1
+
+
+def _known_schema(v: int) -> int:
+    """A record written by a newer harness may mean something this one cannot read."""
+    if v > SCHEMA_VERSION:
+        raise ValueError(
+            f"schema_version {v} is newer than this harness knows ({SCHEMA_VERSION}); upgrade"
+        )
+    return v
+
+
 RUN_FILE, METRICS_FILE, METADATA_FILE = "run.trec", "metrics.json", "metadata.json"
 
 
@@ -45,6 +56,7 @@ class MetricsRecord(BaseModel):
     model_config = ConfigDict(ser_json_inf_nan="constants")
 
     schema_version: int = SCHEMA_VERSION
+    _schema = field_validator("schema_version")(_known_schema)
     task: str
     system: str
     main_metric: str
@@ -83,6 +95,7 @@ class RunMetadata(BaseModel):
     """Everything the result depends on, to reproduce it."""
 
     schema_version: int = SCHEMA_VERSION
+    _schema = field_validator("schema_version")(_known_schema)
     task: str
     system: str
     command: str
