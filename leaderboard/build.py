@@ -3,7 +3,8 @@
 The pages are rendered only from the summary JSON written first (HELM's split), so the website
 computes no scores. Names are escaped by Jinja2's autoescaping and JSON inside pages by
 ``tojson``; the browser script only sorts, filters and toggles prepared views. Every script,
-style and result file is copied into the site, so it opens from disk or any static host offline.
+style and harness-written result file (metrics, metadata, artefact; never another file of the
+folder) is copied into the site, so it opens from disk or any static host offline.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from urllib.parse import quote
 
 from ir_harness.errors import ConfigError
 from ir_harness.leaderboard import plots
-from ir_harness.leaderboard.summary import summarise
+from ir_harness.leaderboard.summary import published_files, summarise
 from ir_harness.run.context import log
-from ir_harness.store.results import METRICS_FILE
+from ir_harness.store.results import METADATA_FILE, METRICS_FILE, RunMetadata
 
 STATIC = Path(__file__).parent / "static"
 SUMMARY_FILE = "summary.json"
@@ -184,12 +185,17 @@ def _check_results(results: Path, out: Path) -> None:
         )
 
 
-def _no_links(folder: str, names: list[str]) -> list[str]:
-    """copytree filter: never copy a symlink's target (it may point anywhere, e.g. /etc)."""
-    skipped = [n for n in names if (Path(folder) / n).is_symlink()]
-    for n in skipped:
-        log.warning("not copying %s into the site: it is a symbolic link", Path(folder) / n)
-    return skipped
+def _publish(folder: Path, task_dir: Path) -> None:
+    """Copy the files the harness wrote for one result (never a link's target, never a file
+    someone else put in the folder) under the names the site links to."""
+    meta = RunMetadata.model_validate_json((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    dst = task_dir / folder.name
+    dst.mkdir(parents=True, exist_ok=True)
+    for src, name in published_files(folder, meta).items():
+        if (folder / src).is_symlink():
+            log.warning("not copying %s into the site: it is a symbolic link", folder / src)
+            continue
+        shutil.copyfile(folder / src, dst / name)
 
 
 def build(results: Path, out: Path) -> Path:
@@ -204,8 +210,7 @@ def build(results: Path, out: Path) -> Path:
         summary = summarise(results)
         for t in summary["tasks"]:
             for r in t["results"]:
-                dst = tmp / "files" / t["slug"] / Path(r["source_folder"]).name
-                shutil.copytree(results / r["source_folder"], dst, ignore=_no_links)
+                _publish(results / r["source_folder"], tmp / "files" / t["slug"])
         shutil.copytree(STATIC, tmp / "static", ignore=shutil.ignore_patterns("*.md"))
         (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1), encoding="utf-8")
         # Render from the file just written, so the pages can only show what the summary holds.

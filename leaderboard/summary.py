@@ -197,17 +197,52 @@ def _distribution(values: dict[str, float]) -> dict[str, float] | None:
     }
 
 
-def _files(folder: Path, task_slug: str) -> dict[str, Any]:
-    """Site-relative links to every file of a result (custom tasks name their artefact freely)."""
+# Artefact names the built-in tasks write, for results stored before metadata named its artefact.
+KNOWN_ARTIFACTS = (RUN_FILE, "labels.txt", "sts_scores.tsv", "members.json")
+# Suffixes a browser shows as text or data, never runs; any other artefact is published with
+# ".txt" appended, so an unknown type is never sniffed into a page of the site.
+INERT_SUFFIXES = (".txt", ".json")
+
+
+def published_name(name: str) -> str:
+    """The name a harness-written file has in the site: one a browser only displays."""
+    return name if name.endswith(INERT_SUFFIXES) else f"{name}.txt"
+
+
+def _artifact(folder: Path, meta: RunMetadata) -> str | None:
+    """The run/label file the harness wrote for this result (a plain file, not a link), if any.
+
+    Only a name recorded in the metadata (or, for older results, a built-in name) counts:
+    any other file in the folder was put there by someone else and is never published."""
+    names = [meta.artifact] if meta.artifact else list(KNOWN_ARTIFACTS)
+    for n in names:
+        if (
+            n not in (METRICS_FILE, METADATA_FILE)
+            and "/" not in n
+            and (folder / n).is_file()
+            and not (folder / n).is_symlink()
+        ):
+            return n
+    return None
+
+
+def published_files(folder: Path, meta: RunMetadata) -> dict[str, str]:
+    """Source name -> site name of every file of a result the site publishes."""
+    names = [METRICS_FILE, METADATA_FILE]
+    if (art := _artifact(folder, meta)) is not None:
+        names.append(art)
+    return {n: published_name(n) for n in names}
+
+
+def _files(folder: Path, task_slug: str, meta: RunMetadata) -> dict[str, Any]:
+    """Site-relative links to the files the harness wrote for a result (nothing else)."""
     base = f"files/{task_slug}/{folder.name}"
-    names = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink())
-    others = [n for n in names if n not in (METRICS_FILE, METADATA_FILE)]
-    run = RUN_FILE if RUN_FILE in names else (others[0] if others else None)
+    art = _artifact(folder, meta)
     return {
-        "run": f"{base}/{run}" if run else None,
+        "run": f"{base}/{published_name(art)}" if art else None,
         "metrics": f"{base}/{METRICS_FILE}",
         "metadata": f"{base}/{METADATA_FILE}",
-        "all": [f"{base}/{n}" for n in names],
+        "all": [f"{base}/{n}" for n in sorted(published_files(folder, meta).values())],
     }
 
 
@@ -335,7 +370,7 @@ def _result_entry(results: Path, stored: StoredResult, task_queries: int) -> dic
         "cost": _cost(metrics, meta),
         "windows": _windows(meta),
         "created_at": meta.created_at,
-        "files": _files(folder, tslug),
+        "files": _files(folder, tslug, meta),
         "source_folder": folder.relative_to(results).as_posix(),
     }
 
@@ -360,7 +395,9 @@ def _family_scores(
                 continue  # scoped reruns stay on the task page; family means use one per task
             if r["trained_on_evaluated"]:
                 trained[r["system"]].update(["main", *r["metrics"]])
-            scores[r["system"]]["main"].append(r["main_score"])
+            main = r["metrics"].get(t["main_metric"])  # the task's column, whatever the row's
+            if main is not None and math.isfinite(main):
+                scores[r["system"]]["main"].append(main)
             for m, v in r["metrics"].items():
                 if v is not None and math.isfinite(v):
                     scores[r["system"]][m].append(v)
@@ -396,7 +433,10 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
         n_task = task_query_count([m for m, _, _ in recs])
         entries = [_result_entry(results, rec, n_task) for rec in recs]
         # Real systems first: the top row is the best, and oracle results never take its place.
-        entries.sort(key=lambda e: (e["simulated"], -e["main_score"], e["row"]))
+        main = Counter(m.main_metric for m, _, _ in recs).most_common(1)[0][0]
+        entries.sort(
+            key=lambda e: (e["simulated"], -(e["metrics"].get(main) or -math.inf), e["row"])
+        )
         # the system's primary row (most queries, then the plain full-scope folder) feeds means
         primary: dict[str, dict[str, Any]] = {}
         for e in entries:

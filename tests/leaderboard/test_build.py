@@ -103,7 +103,7 @@ def test_build_copies_every_file_and_renders_pages(store: Path, tmp_path: Path) 
     summary = json.loads((site / "summary.json").read_text())
     assert summary["summary_version"] == SUMMARY_VERSION
     custom = next(t for t in summary["tasks"] if t["task"] == "custom")["results"][0]
-    assert custom["files"]["run"].endswith("labels.tsv")
+    assert custom["files"]["run"].endswith("labels.tsv.txt")  # published as text
     assert (site / custom["files"]["run"]).read_text() == "q0 Q0 d1 1 1.0 test\n"
     assert custom["cost"]["llm_calls_per_query"] == pytest.approx(2.0)
     assert custom["cost"]["tokens_per_query"] == pytest.approx(200.0)
@@ -300,7 +300,7 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     assert "partial 2/3" in page and "trained on these queries (3 of 3)" in page
     best_cells = re.findall(r'<tr data-name="([^"]+)"(?:(?!</tr>).)*?class="best"', page, re.S)
     assert best_cells and set(best_cells) == {"overlap"}
-    assert (tmp_path / "site" / "files" / "tiny" / "overlap@limit2" / "run.trec").exists()
+    assert (tmp_path / "site" / "files" / "tiny" / "overlap@limit2" / "run.trec.txt").exists()
     sys_page = (tmp_path / "site" / "system-overlap.html").read_text()
     assert 'id="r-tiny-limit2"' in sys_page and 'href="#r-tiny-limit2"' in sys_page
     assert sys_page.count('<section class="result"') == 2

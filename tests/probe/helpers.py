@@ -21,7 +21,13 @@ class Answer:
 
 def probe_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)})
+    env.update(
+        {
+            "OMP_NUM_THREADS": "1",
+            "TQDM_DISABLE": "1",
+            "PYTHONPATH": os.pathsep.join([str(REPO / "harness"), str(REPO)]),
+        }
+    )
     env.update(extra)
     return env
 

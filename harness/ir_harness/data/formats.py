@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -76,12 +77,7 @@ _GRADE_RANGE = f"an integer grade between {-MAX_GRADE - 1} and {MAX_GRADE}"
 
 
 def _grade(path: str | Path, n: int, value: str) -> int:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise DataFormatError(
-            path, n, f"relevance {value!r} is not a number", "an integer grade"
-        ) from None
+    f = c_number(path, n, value, "relevance", "an integer grade")
     if not f.is_integer():
         raise DataFormatError(path, n, f"relevance {value!r} is not an integer", "an integer grade")
     if not -MAX_GRADE - 1 <= f <= MAX_GRADE:
@@ -101,21 +97,38 @@ def _add_qrel(qrels: Qrels, path: str | Path, n: int, qid: str, did: str, grade:
 
 
 # ---------------------------------------------------------------- TREC qrels and runs
-# TREC files are whitespace-separated, but some benchmarks use ids with spaces (LIMIT's ids are
-# person names). Such ids are written percent-encoded (space -> %20, tab -> %09, % -> %25)
-# and decoded on reading; ids without whitespace or '%' are written unchanged.
+# TREC files are split on ASCII whitespace, as trec_eval splits them (C's isspace: a no-break
+# space or any other Unicode space is part of a field). Ids are read exactly as written: nothing
+# is decoded. Only an id that itself holds whitespace (LIMIT's ids are person names) cannot be
+# written as one field: the harness writes it percent-encoded (its '%' as %25, each whitespace
+# character as %XX), so qrels written the same way score the same with trec_eval.
+
+_ASCII_SPACE = " \t\n\v\f\r"
+_FIELDS = re.compile(f"[^{re.escape(_ASCII_SPACE)}]+")
+# A number as C's strtod reads it whole, in decimal (hex, inf and nan are refused elsewhere).
+_C_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def encode_id(i: str) -> str:
-    if " " in i or "\t" in i or "%" in i:
-        return i.replace("%", "%25").replace(" ", "%20").replace("\t", "%09")
-    return i
+    """The id as one field of a TREC file: unchanged unless it holds ASCII whitespace."""
+    if not any(c in i for c in _ASCII_SPACE):
+        return i
+    out = i.replace("%", "%25")
+    for c in _ASCII_SPACE:
+        out = out.replace(c, f"%{ord(c):02X}")
+    return out
 
 
-def decode_id(i: str) -> str:
-    if "%" in i:
-        return i.replace("%20", " ").replace("%09", "\t").replace("%25", "%")
-    return i
+def c_number(path: str | Path, n: int, value: str, what: str, expected: str) -> float:
+    """``value`` as a number if C's ``strtod`` would read all of it, else a DataFormatError.
+
+    Python's ``float`` also reads ``1_000``, non-ASCII digits and surrounding spaces, where
+    trec_eval reads a prefix (``1``) or nothing: such a field is refused, never read differently."""
+    if _C_NUMBER.fullmatch(value) is None:
+        raise DataFormatError(
+            path, n, f"{what} {value!r} is not a number as trec_eval reads one", expected
+        )
+    return float(value)
 
 
 def split_fields(
@@ -127,9 +140,9 @@ def split_fields(
     expected: str,
     sep: str | None = None,
 ) -> list[str]:
-    """``line`` split on ``sep`` (whitespace when None) into exactly ``count`` fields, or a
-    DataFormatError naming the file, the line and the expected layout."""
-    parts = line.split(sep)
+    """``line`` split on ``sep`` (ASCII whitespace, as trec_eval splits, when None) into exactly
+    ``count`` fields, or a DataFormatError naming the file, the line and the expected layout."""
+    parts = _FIELDS.findall(line) if sep is None else line.split(sep)
     if len(parts) != count:
         raise DataFormatError(path, n, f"{kind} line has {len(parts)} fields", expected)
     return parts
@@ -176,7 +189,7 @@ def _read_trec_qrels_lines(path: str | Path) -> Qrels:
         qid, _, did, g = split_fields(
             path, n, line, 4, "qrels", "4 fields: query-id iteration doc-id grade"
         )
-        _add_qrel(qrels, path, n, decode_id(qid), decode_id(did), _grade(path, n, g))
+        _add_qrel(qrels, path, n, qid, did, _grade(path, n, g))
     return qrels
 
 
@@ -206,13 +219,11 @@ def _read_trec_run_lines(path: str | Path) -> Run:
     run: Run = {}
     for n, line in text_lines(path):
         parts = split_fields(path, n, line, 6, "run", "6 fields: query-id Q0 doc-id rank score tag")
-        qid, did, score_s = decode_id(parts[0]), decode_id(parts[2]), parts[4]
-        try:
+        qid, did, score_s = parts[0], parts[2], parts[4]
+        if score_s.lower().lstrip("+-") in ("inf", "infinity", "nan"):
             score = float(score_s)
-        except ValueError:
-            raise DataFormatError(
-                path, n, f"score {score_s!r} is not a number", "a numeric score"
-            ) from None
+        else:
+            score = c_number(path, n, score_s, "score", "a numeric score")
         if not math.isfinite(score):
             what = "NaN" if math.isnan(score) else f"infinite ({score_s})"
             raise DataFormatError(path, n, f"score is {what}", "a finite score")
@@ -282,14 +293,8 @@ def _read_columns(
             out += [np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)]
             continue
         vocab = col.chunk(0).dictionary.to_pylist()
-        if any("%" in v for v in vocab):  # a scan is cheaper than a call per id
-            vocab = [decode_id(v) for v in vocab]
         codes = _concat_primitive([c.indices for c in col.chunks], np.int32)
-        uniq, remap = np.unique(np.array(vocab, dtype=object), return_inverse=True)
-        if len(uniq) == len(vocab):  # decoding merged nothing: keep the codes as they are
-            out += [np.array(vocab, dtype=object), codes.astype(np.int64)]
-        else:
-            out += [uniq, remap.astype(np.int64)[codes]]
+        out += [np.array(vocab, dtype=object), codes.astype(np.int64)]
     return tuple(out)
 
 

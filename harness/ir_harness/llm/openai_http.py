@@ -28,6 +28,10 @@ DEFAULT_URL = "https://api.openai.com/v1"
 DIALECTS: tuple[str | None, ...] = ("json_schema", "json_object", None)
 
 
+# An answer larger than this is refused (a chat completion is kilobytes; a huge body is a fault).
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
 def retry_after_s(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (delta seconds or an HTTP date)."""
     if not value:
@@ -157,7 +161,7 @@ class OpenAICompatLLM:
         dialect = self.dialects[0] if req.json_schema is not None else None
         t0 = time.perf_counter()
         try:
-            r = self._client.post("/chat/completions", json=self._body(req, dialect))
+            r = self._post(req, dialect, t0)
         except (httpx.TimeoutException, httpx.TransportError) as e:
             raise _Retryable(f"{type(e).__name__}: {e}") from e
         latency = time.perf_counter() - t0
@@ -184,6 +188,31 @@ class OpenAICompatLLM:
             latency_s=latency,
             finish_reason=str(choice.get("finish_reason") or ""),
         )
+
+    def _post(self, req: Request, dialect: str | None, t0: float) -> Any:
+        """The response with its body read, within ``timeout_s`` of ``t0`` for the whole call.
+
+        httpx's timeout bounds each read; a server trickling bytes would keep a call alive for
+        ever, so the body is read in chunks and the call abandoned once the deadline passes."""
+        import httpx
+
+        deadline = t0 + self.timeout_s
+        with self._client.stream("POST", "/chat/completions", json=self._body(req, dialect)) as r:
+            body = bytearray()
+            for chunk in r.iter_raw():
+                body += chunk
+                if time.perf_counter() > deadline:
+                    raise httpx.ReadTimeout(
+                        f"no complete answer within the {self.timeout_s:g} s limit of one call"
+                    )
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise LLMError(
+                        redact_text(
+                            f"{self.base_url}: answer larger than {MAX_ANSWER_BYTES:,} bytes"
+                        )
+                    )
+            r._content = bytes(body)  # the body as read, for .text/.json()
+        return r
 
     def close(self) -> None:
         self._client.close()

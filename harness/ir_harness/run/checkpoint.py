@@ -1,6 +1,7 @@
 """Resumable run checkpoints whose every batch is committed atomically.
 
-A checkpoint is a folder with one TREC file per finished query batch. Each batch file is written
+A checkpoint is a folder with one JSON file per finished query batch (query -> document ->
+score: ids of any characters and scores round-trip exactly, which a TREC file cannot promise). Each batch file is written
 under a temp name and renamed into place, so it either holds all of its batch's lines or does not
 exist: a kill at any moment can lose the batch in progress, never leave a query half-recorded.
 Only renamed batch files count as done; temp files left by a kill are removed on the next start.
@@ -16,7 +17,7 @@ import json
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from ir_harness.data.formats import atomic_write_text, read_trec_run
+from ir_harness.data.formats import atomic_write_text
 from ir_harness.errors import DataFormatError
 from ir_harness.run.context import log
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
     from ir_harness.data.model import Run
 
-BATCH_SUFFIX = ".trec"
+BATCH_SUFFIX = ".run.json"
+LEGACY_SUFFIX = ".trec"
 STATS_SUFFIX = ".stats.json"
 
 
@@ -36,6 +38,22 @@ def _carried(stats: dict[str, Any]) -> dict[str, float]:
         for k, v in stats.items()
         if k.startswith("llm_") and isinstance(v, int | float) and not isinstance(v, bool)
     }
+
+
+def _read_batch(path: Path) -> Run:
+    """One batch file as a run, or a DataFormatError when it is not what ``commit`` writes."""
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DataFormatError(path, None, f"unreadable batch ({e})", "a JSON run") from None
+    ok = isinstance(run, dict) and all(
+        isinstance(docs, dict)
+        and all(isinstance(s, float | int) and not isinstance(s, bool) for s in docs.values())
+        for docs in run.values()
+    )
+    if not ok:
+        raise DataFormatError(path, None, "not a query -> document -> score object", "a JSON run")
+    return {q: {d: float(s) for d, s in docs.items()} for q, docs in run.items()}
 
 
 class Checkpoint:
@@ -56,7 +74,7 @@ class Checkpoint:
         )
 
     def _discard_legacy(self) -> None:
-        legacy = self.folder.with_name(self.folder.name + BATCH_SUFFIX)
+        legacy = self.folder.with_name(self.folder.name + LEGACY_SUFFIX)
         if legacy.is_file():
             log.warning(
                 "discarding old-style checkpoint %s: it cannot show which queries were complete;"
@@ -78,7 +96,7 @@ class Checkpoint:
         batches = self._batches()
         for p in batches:
             try:
-                part = read_trec_run(p)
+                part = _read_batch(p)
             except DataFormatError as e:  # never written by us: distrust the whole checkpoint
                 log.warning("checkpoint batch unreadable (%s); starting over", e)
                 self.clear()
@@ -98,7 +116,7 @@ class Checkpoint:
             self._seen = _carried(stats)
         return done
 
-    def commit(self, trec_text: str, stats: dict[str, Any] | None = None) -> None:
+    def commit(self, run: Run, stats: dict[str, Any] | None = None) -> None:
         """Record one finished batch: all its lines appear at once, or none do. With ``stats``,
         the LLM counters added since the last commit are kept beside it (written first)."""
         name = f"{self._next:06d}"
@@ -107,7 +125,7 @@ class Checkpoint:
             delta = {k: v - self._seen.get(k, 0) for k, v in now.items()}
             atomic_write_text(self.folder / f"{name}{STATS_SUFFIX}", json.dumps(delta))
             self._seen = now
-        atomic_write_text(self.folder / f"{name}{BATCH_SUFFIX}", trec_text)
+        atomic_write_text(self.folder / f"{name}{BATCH_SUFFIX}", json.dumps(run))
         self._next += 1
 
     def clear(self) -> None:

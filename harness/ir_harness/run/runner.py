@@ -331,7 +331,7 @@ def _run_ranking(
                 excluded_ids=data.excluded_ids,
                 ignore_identical_ids=spec.ignore_identical_ids,
             )
-            ckpt.commit(format_trec_run(batch_run, slug(pipe.label)), ctx.stats)
+            ckpt.commit(batch_run, ctx.stats)
             bar.update(len(batch_run))
     timings["search_s"] = time.perf_counter() - t
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.protocols import StatTag, SystemMeta
@@ -35,6 +35,17 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SCHEMA_VERSION = 1
+
+
+def _known_schema(v: int) -> int:
+    """A record written by a newer harness may mean something this one cannot read."""
+    if v > SCHEMA_VERSION:
+        raise ValueError(
+            f"schema_version {v} is newer than this harness knows ({SCHEMA_VERSION}); upgrade"
+        )
+    return v
+
+
 RUN_FILE, METRICS_FILE, METADATA_FILE = "run.trec", "metrics.json", "metadata.json"
 
 
@@ -45,6 +56,7 @@ class MetricsRecord(BaseModel):
     model_config = ConfigDict(ser_json_inf_nan="constants")
 
     schema_version: int = SCHEMA_VERSION
+    _schema = field_validator("schema_version")(_known_schema)
     task: str
     system: str
     main_metric: str
@@ -68,11 +80,22 @@ class MetricsRecord(BaseModel):
         "label, overlap count, training task",
     )
 
+    @field_validator("trained_on_evaluated")
+    @classmethod
+    def _complete_training_record(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The pages and ``compare`` print "overlap of evaluated_queries": both must be counts."""
+        if v is not None:
+            for key in ("overlap", "evaluated_queries"):
+                if not isinstance(v.get(key), int) or isinstance(v.get(key), bool):
+                    raise ValueError(f"field {key!r} is missing or not a whole number")
+        return v
+
 
 class RunMetadata(BaseModel):
     """Everything the result depends on, to reproduce it."""
 
     schema_version: int = SCHEMA_VERSION
+    _schema = field_validator("schema_version")(_known_schema)
     task: str
     system: str
     command: str
@@ -100,6 +123,11 @@ class RunMetadata(BaseModel):
         "max_failed_share, allow_failures); None otherwise and in older results",
     )
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    artifact: str | None = Field(
+        None,
+        description="the name of the run or label file the harness wrote beside this record "
+        "(None in older results: the leaderboard then knows only the built-in names)",
+    )
 
 
 def check_name(name: str, what: str = "name") -> str:
@@ -302,6 +330,7 @@ def write_result(
     made_task_folder = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
+    meta = meta.model_copy(update={"artifact": artifact_name})
     try:
         (tmp / artifact_name).write_text(run_text, encoding="utf-8")
         (tmp / METRICS_FILE).write_text(metrics.model_dump_json(indent=1), encoding="utf-8")
@@ -335,6 +364,10 @@ def iter_results(results: Path) -> list[StoredResult]:
         except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
             # One damaged result must not hide every other one; say which folder was skipped.
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if isinstance(e, ValidationError) and e.errors():
+                err = e.errors()[0]
+                where = ".".join(str(x) for x in err["loc"]) or "record"
+                first = f"{e.title} field {where}: {err['msg']}"
             log.warning("skipping result %s: unreadable (%s)", d, first)
             continue
         out.append(StoredResult(metrics, meta, d))

@@ -9,7 +9,6 @@ import pytest
 
 from ir_harness.data.formats import (
     atomic_write_text,
-    decode_id,
     encode_id,
     format_trec_run,
     read_jsonl_corpus,
@@ -55,13 +54,14 @@ def test_run_round_trip_orders_like_trec_eval(tmp_path: Path) -> None:
     assert read_trec_run(write(tmp_path, "r", text)) == {"q": {"a": 1.0, "b": 2.0, "c": 1.0}}
 
 
-def test_ids_with_spaces_survive_trec_files(tmp_path: Path) -> None:
-    ids = ["Geneva Durben", "50%", "tab\there"]
-    for i in ids:
-        assert decode_id(encode_id(i)) == i
-        assert " " not in encode_id(i)
-    text = format_trec_run({"query 1": {"Geneva Durben": 1.0}}, "t")
-    assert read_trec_run(write(tmp_path, "r", text)) == {"query 1": {"Geneva Durben": 1.0}}
+def test_only_ids_with_whitespace_are_encoded_and_nothing_is_decoded(tmp_path: Path) -> None:
+    assert encode_id("50%") == "50%"  # written as is: trec_eval reads the same id
+    assert encode_id("Geneva Durben") == "Geneva%20Durben"
+    assert encode_id("tab\there 5%") == "tab%09here%205%25"
+    text = format_trec_run({"query 1": {"Geneva Durben": 1.0, "a%20b": 0.5}}, "t")
+    assert read_trec_run(write(tmp_path, "r", text)) == {
+        "query%201": {"Geneva%20Durben": 1.0, "a%20b": 0.5}
+    }
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def test_columnar_run_reader_imports_no_pandas(tmp_path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ("[('q1', {'d 1': 2.5, 'd2': 1.5}), ('q2', {'d2': 0.5})] False")
+    assert out.stdout.strip() == ("[('q1', {'d%201': 2.5, 'd2': 1.5}), ('q2', {'d2': 0.5})] False")
 
 
 def test_public_line_readers_name_the_line(tmp_path: Path) -> None:

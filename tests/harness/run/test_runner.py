@@ -84,8 +84,8 @@ def test_interrupted_batch_write_is_not_counted(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         run(opts(tmp_path, query_batch=1))
     (folder,) = (tmp_path / "results" / ".partial" / "tiny").iterdir()
-    assert sorted(p.name for p in folder.iterdir()) == ["000000.stats.json", "000000.trec"]
-    (folder / ".000001.trec.abc.tmp").write_text("q2 Q0 d2 1 0.5")  # killed mid-write
+    assert sorted(p.name for p in folder.iterdir()) == ["000000.run.json", "000000.stats.json"]
+    (folder / ".000001.run.json.abc.tmp").write_text("q2 Q0 d2 1 0.5")  # killed mid-write
     SYSTEMS.register("overlap", OverlapRetriever)
     OverlapRetriever.calls.clear()
     out = run(opts(tmp_path, query_batch=1))
