@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")]
+    cmd += ["--cache-dir", str(ROOT / ".mypy_cache")]  # not in harness/, the source root
     return subprocess.call([*cmd, "-p", "ir_harness", *sys.argv[1:]], cwd=ROOT / "harness")
 
 

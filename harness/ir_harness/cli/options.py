@@ -167,7 +167,7 @@ def print_metrics(
     if low is not None:
         from rich.markup import escape
 
-        console().print(f"warning: {escape(hole_warning(low))}", style="yellow", soft_wrap=True)
+        console().print(f"warning: {escape(hole_warning(low))}", style="yellow")
 
 
 def print_per_query(per_query: dict[str, dict[str, float]], *, wide: bool = False) -> None:
