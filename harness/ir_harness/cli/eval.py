@@ -103,13 +103,11 @@ def eval_cmd(
 
 
 def _ranking_measures(measures: list[str] | None, default: tuple[str, ...]) -> list[str]:
-    """The measures asked for (or the default), Judged@10 added after them unless present."""
-    from ir_harness.eval.holes import JUDGED_AT_10
+    """The measures asked for (or the default), as measure ids."""
     from ir_harness.eval.score import measures_of
 
     chosen = list(measures) if measures else list(default)
-    ids = [m.id for m in measures_of(chosen)]
-    return ids if JUDGED_AT_10 in ids else [*ids, JUDGED_AT_10]
+    return [m.id for m in measures_of(chosen)]
 
 
 def _eval_qrels(
@@ -126,10 +124,13 @@ def _eval_qrels(
 
     require_file(run_file, "RUN_FILE")
     require_file(qrels_file, "--qrels")
+    from ir_harness.eval.holes import with_judged_at_10
+
     ids = _ranking_measures(measures, DEFAULT_MEASURES)
     with stdout_reserved(json_out):
         run = read_trec_run_table(run_file)
-        ev = score_run(run, read_trec_qrels(qrels_file), ids, depth=depth)
+        qrels = read_trec_qrels(qrels_file)
+        ev = score_run(run, qrels, with_judged_at_10(ids, qrels), depth=depth)
     main = ids[0]
     payload: dict[str, Any] = {
         "run": str(shown),
@@ -225,7 +226,9 @@ def _eval(
             qname = str(given) if given else f"task {spec.name}'s qrels"
             ranked = run.rows_per_query()  # what run_coverage reads: query -> truthy if ranked
             coverage.update(run_coverage(ranked, qrels, run_file, qname, known=data.queries))
-            ids = _ranking_measures(measures, spec.metrics)
+            from ir_harness.eval.holes import with_judged_at_10
+
+            ids = with_judged_at_10(_ranking_measures(measures, spec.metrics), qrels)
             ev = score_run(run, qrels, ids, spec=spec, data=data, depth=depth)
             means, n, extra = ev.means, len(ev.query_ids), {}
             pq = ev.per_query if per_query else None

@@ -16,6 +16,20 @@ JUDGED_AT_10 = "judged@10"
 LOW_JUDGED = 0.8  # below this share of the top 10 judged, the main metric is suspect
 
 
+def judges_nonrelevant(qrels: Mapping[str, Mapping[str, int]]) -> bool:
+    """True when the qrels judge some document non-relevant (grade <= 0), as pooled TREC
+    judgments do. Positives-only qrels (LIMIT, most BEIR test sets) leave every other document
+    unjudged by construction, so Judged@10 says nothing about holes there and is not reported."""
+    return any(g <= 0 for docs in qrels.values() for g in docs.values())
+
+
+def with_judged_at_10(ids: list[str], qrels: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """``ids`` with Judged@10 after them when the qrels make it informative (and not asked)."""
+    if JUDGED_AT_10 in ids or not judges_nonrelevant(qrels):
+        return ids
+    return [*ids, JUDGED_AT_10]
+
+
 def low_judged(metrics: Mapping[str, float]) -> float | None:
     """The run's Judged@10 when it is below :data:`LOW_JUDGED`; None otherwise or when absent."""
     value = metrics.get(JUDGED_AT_10)

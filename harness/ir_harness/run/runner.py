@@ -19,7 +19,7 @@ from ir_harness.data.formats import format_trec_run
 from ir_harness.data.model import TaskData
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.eval.coverage import empty_rankings
-from ir_harness.eval.holes import JUDGED_AT_10
+from ir_harness.eval.holes import with_judged_at_10
 from ir_harness.eval.measures import measure
 from ir_harness.eval.metrics import prepare_run
 from ir_harness.eval.score import score_run
@@ -342,7 +342,7 @@ def _run_ranking(
     if n_empty := empty_rankings(final, pipe.label):
         ctx.stats["queries_without_results"] = n_empty
     # Judged@10 beside the task's metrics: a low one says a drop may be a hole in the judgments.
-    ev = score_run(final, data.qrels, [*spec.metrics, JUDGED_AT_10], spec=spec, data=data,
+    ev = score_run(final, data.qrels, with_judged_at_10(list(spec.metrics), data.qrels), spec=spec, data=data,
                    depth="task")  # fmt: skip
     # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
     auc_means, auc_pq, extra = measure("auc_by_pool")(
