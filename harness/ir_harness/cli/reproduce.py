@@ -75,7 +75,11 @@ def reproduce_cmd(
         moved = {q: v for q, v in rep.spread.items() if v != 0}
         out.print(
             f"  determinism over {repeat} runs: {len(moved)} queries with a non-zero spread"
-            + (f" (max {max(moved.values()):.4g}); recorded in the stored metadata" if moved else ""),
+            + (
+                f" (max {max(moved.values()):.4g}); recorded in the stored metadata"
+                if moved
+                else ""
+            ),
             markup=False,
         )
     raise typer.Exit(0 if rep.identical else 1)

@@ -73,7 +73,9 @@ def compare_llm_answers(used: Path, fresh: Path) -> StageCheck:
     shared = [k for k in new if k in old]
     changed = [k for k in shared if old[k] != new[k]]
     if not shared:
-        return StageCheck("llm answers", "not checked", "the used cache holds none of these answers")
+        return StageCheck(
+            "llm answers", "not checked", "the used cache holds none of these answers"
+        )
     return StageCheck(
         "llm answers",
         "moved" if changed else "identical",

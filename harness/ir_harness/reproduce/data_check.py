@@ -25,7 +25,9 @@ def _short(h: object) -> str:
     return str(h)[:12] if h else "(not recorded)"
 
 
-def data_differences(stored: RunMetadata, config: dict[str, Any], data: dict[str, Any]) -> list[str]:
+def data_differences(
+    stored: RunMetadata, config: dict[str, Any], data: dict[str, Any]
+) -> list[str]:
     """One line per recorded identity that ``config``/``data`` (of the data at hand) contradict;
     identities the stored result did not record are not compared."""
     out = []
@@ -42,8 +44,13 @@ def data_differences(stored: RunMetadata, config: dict[str, Any], data: dict[str
     for key, what in (("queries_sha256", "queries"), ("qrels_sha256", "qrels")):
         old = stored.data.get(key)
         if old and data.get(key) and data[key] != old:
-            out.append(f"{what} ({source}): sha256 {_short(old)} recorded, {_short(data[key])} at hand")
-    new_sources = {(s.get("kind"), s.get("location"), Path(s.get("root", "")).name): s for s in data.get("sources", [])}
+            out.append(
+                f"{what} ({source}): sha256 {_short(old)} recorded, {_short(data[key])} at hand"
+            )
+    new_sources = {
+        (s.get("kind"), s.get("location"), Path(s.get("root", "")).name): s
+        for s in data.get("sources", [])
+    }
     for s in stored.data.get("sources", []):
         if "sha256" not in s:
             continue

@@ -159,7 +159,9 @@ def rerun_settings(meta: RunMetadata, data_dir: Path | None, device: str | None)
     task = re.sub(r"\[qrels=[^\]]*\]$", "", str(cfg["task"]))
     qrels_from = cfg.get("qrels_from")
     if qrels_from and not Path(qrels_from).is_file():
-        raise NotReproducibleError(f"it was scored against --qrels-from {qrels_from}, not found here")
+        raise NotReproducibleError(
+            f"it was scored against --qrels-from {qrels_from}, not found here"
+        )
     options = {k: _in_process(v) for k, v in (cfg.get("options") or {}).items()}
     stored_device = str(meta.hardware.get("device") or "auto")
     return {
@@ -187,7 +189,10 @@ def check_data_before(meta: RunMetadata, settings: dict[str, Any], result_dir: P
     data = limit_queries(task.load(subset, settings["data_dir"]), settings["limit_queries"])
     config = {"corpus_hash": data.corpus.content_hash, "n_queries": len(data.queries)}
     ident = data_identity(
-        spec, settings["data_dir"], None if settings["qrels_from"] else data.qrels, default_cache_dir()
+        spec,
+        settings["data_dir"],
+        None if settings["qrels_from"] else data.qrels,
+        default_cache_dir(),
     )
     ident["queries_sha256"] = queries_sha256(data.queries)
     refuse_on_differences(result_dir, data_differences(meta, config, ident))
@@ -204,7 +209,9 @@ def _evaluate(settings: dict[str, Any], results: Path, cache_dir: Path | None, c
     )
 
 
-def _compare_artifacts(artifact: str, stored: Path, new: Path) -> tuple[list[StageCheck], dict[str, Any]]:
+def _compare_artifacts(
+    artifact: str, stored: Path, new: Path
+) -> tuple[list[StageCheck], dict[str, Any]]:
     if artifact == "run.trec":
         return compare_runs(stored / artifact, new / artifact)
     if artifact == "sts_scores.tsv":
@@ -218,8 +225,10 @@ def _spread(runs: list[MetricsRecord], metric: str) -> dict[str, float]:
     for q in sorted(set().union(*(set(r.per_query.get(metric, {})) for r in runs))):
         vals = [r.per_query.get(metric, {}).get(q, math.nan) for r in runs]
         finite = [v for v in vals if not math.isnan(v)]
-        out[q] = (max(finite) - min(finite)) if len(finite) == len(vals) else (
-            0.0 if not finite else math.inf
+        out[q] = (
+            (max(finite) - min(finite))
+            if len(finite) == len(vals)
+            else (0.0 if not finite else math.inf)
         )
     return out
 
@@ -249,14 +258,18 @@ def reproduce(
         raise ConfigError(f"--repeat {repeat}: expected at least 1")
     scratch = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="harness-reproduce-"))
     stored_root = result_dir.resolve()
-    if scratch.resolve() == stored_root.parent.parent or stored_root.is_relative_to(scratch.resolve()):
+    if scratch.resolve() == stored_root.parent.parent or stored_root.is_relative_to(
+        scratch.resolve()
+    ):
         raise ConfigError(f"--results {scratch}: holds the stored result; choose an empty folder")
     settings = rerun_settings(meta, data_dir, device)
     check_data_before(meta, settings, result_dir)
     command = shlex.join(["harness", "reproduce", str(result_dir)])
     runs = [_evaluate(settings, scratch / f"run-{i + 1}", None, command) for i in range(repeat)]
     first = runs[0]
-    refuse_on_differences(result_dir, data_differences(meta, first.metadata.config, first.metadata.data))
+    refuse_on_differences(
+        result_dir, data_differences(meta, first.metadata.config, first.metadata.data)
+    )
     checks, agreement = _compare_artifacts(artifact, result_dir, first.path)
     metric = metrics.main_metric
     deltas = metric_deltas(metrics.per_query, first.per_query, metric)
