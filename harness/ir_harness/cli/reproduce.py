@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - typer reads the annotations at runtime
 from typing import Annotated
 
 import typer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from pathlib import Path
+from pathlib import Path  # noqa: TC003
 
 import numpy as np
 import pytest
