@@ -23,6 +23,7 @@ from ir_harness.cli.listing import list_cmd
 from ir_harness.cli.llm_serve import llm_serve_command
 from ir_harness.cli.options import run_main
 from ir_harness.cli.oracle_sweep import oracle_sweep_command
+from ir_harness.cli.reproduce import reproduce_cmd
 from ir_harness.cli.run import run_cmd
 from ir_harness.cli.trec_eval import CONTEXT as TREC_EVAL_CONTEXT
 from ir_harness.cli.trec_eval import trec_eval_cmd
@@ -82,6 +83,7 @@ app.command("grid")(grid_cmd)
 app.command("eval")(eval_cmd)
 app.command("trec-eval", context_settings=TREC_EVAL_CONTEXT, add_help_option=False)(trec_eval_cmd)
 app.command("compare")(compare_cmd)
+app.command("reproduce")(reproduce_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.add_typer(cache_app, name="cache")
 app.command("llm-serve")(llm_serve_command)

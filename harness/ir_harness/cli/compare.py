@@ -64,6 +64,11 @@ def compare_cmd(
         )
     n_task = task_query_count(list(recs.values()))
     notes = {k: flags(m, n_task) for k, m in recs.items()}
+    from ir_harness.reproduce.determinism import nondeterminism_warning
+
+    for r in stored:
+        if warning := nondeterminism_warning(r.id.row, r.metadata):
+            typer.echo(warning, err=True)
     comps = compare(per_query, base, metric, test=test, alpha=alpha)  # type: ignore[arg-type]
     if json_out:
         print(json.dumps([{**c.__dict__, "flags": notes[c.system]} for c in comps]))

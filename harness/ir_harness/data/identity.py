@@ -28,6 +28,14 @@ def qrels_sha256(qrels: Mapping[str, Mapping[str, int]]) -> str:
     return h.hexdigest()
 
 
+def queries_sha256(queries: Mapping[str, str]) -> str:
+    """sha256 over ``qid\\ttext\\n`` lines sorted by query id (the queries a run was asked)."""
+    h = hashlib.sha256()
+    for q in sorted(queries):
+        h.update(f"{q}\t{queries[q]}\n".encode())
+    return h.hexdigest()
+
+
 def _file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

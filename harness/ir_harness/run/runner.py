@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.formats import format_trec_run
+from ir_harness.data.identity import queries_sha256
 from ir_harness.data.model import TaskData
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.eval.coverage import empty_rankings
@@ -380,7 +381,10 @@ def _run_ranking(
                 task_queries,
                 len(ev.query_ids),
             ),
-            data=_identity(spec, job, ctx, data.qrels),
+            data={
+                **_identity(spec, job, ctx, data.qrels),
+                "queries_sha256": queries_sha256(data.queries),
+            },
         )
     )
     ckpt.clear()

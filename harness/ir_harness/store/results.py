@@ -122,6 +122,11 @@ class RunMetadata(BaseModel):
         description="the LLM fault settings of a run that asked an LLM (timeout_s, attempts, "
         "max_failed_share, allow_failures); None otherwise and in older results",
     )
+    determinism: dict[str, Any] | None = Field(
+        None,
+        description="set by `harness reproduce --repeat N`: runs, metric, deterministic, "
+        "queries_with_spread, max_spread; None when never audited",
+    )
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     artifact: str | None = Field(
         None,

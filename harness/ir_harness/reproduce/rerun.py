@@ -1,0 +1,318 @@
+"""``reproduce``: re-run a stored result from its metadata in a scratch folder and compare.
+
+The stored folder is only read (``--repeat`` adds its determinism record to the metadata); every
+re-run is written under the scratch folder. The outputs are compared stage by stage
+(``artifacts``, ``caches``), the data first (``data_check``: other data is refused, not
+"different"). A result is *identical* when its artifact and every per-query value are; the
+environment (versions, hardware, git sha) is reported beside, since it differs on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ir_harness.errors import ConfigError, HarnessError
+from ir_harness.reproduce.artifacts import (
+    StageCheck,
+    compare_labels,
+    compare_runs,
+    compare_sts,
+    metric_deltas,
+)
+from ir_harness.reproduce.data_check import data_differences, refuse_on_differences
+from ir_harness.reproduce.environment import environment_changes, stage_config_changes
+from ir_harness.store.results import METADATA_FILE, METRICS_FILE, MetricsRecord, RunMetadata
+
+# Artifact file -> what kind of result it is (a family aggregate stores members.json).
+ARTIFACTS = {
+    "run.trec": "ranking",
+    "sts_scores.tsv": "sts",
+    "labels.txt": "judge",
+    "members.json": "family aggregate",
+}
+
+
+class NotReproducibleError(HarnessError):
+    """This stored result cannot be re-run here (the reason is the message)."""
+
+
+@dataclass
+class Reproduction:
+    """What a reproduction found; ``identical`` when no output and no per-query value moved."""
+
+    result_dir: Path
+    scratch: Path
+    kind: str
+    metric: str
+    stored_score: float
+    new_score: float
+    environment: list[str]
+    settings: list[str]
+    checks: list[StageCheck]
+    deltas: list[tuple[str, float, float, float]]
+    agreement: dict[str, Any] = field(default_factory=dict)
+    spread: dict[str, float] | None = None
+
+    @property
+    def first_moved(self) -> str | None:
+        return next((c.stage for c in self.checks if c.moved), None)
+
+    @property
+    def identical(self) -> bool:
+        return self.first_moved is None and not self.deltas and not self.spread_nonzero
+
+    @property
+    def spread_nonzero(self) -> bool:
+        return bool(self.spread) and any(v > 0 for v in (self.spread or {}).values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result_dir": str(self.result_dir),
+            "scratch": str(self.scratch),
+            "kind": self.kind,
+            "identical": self.identical,
+            "metric": self.metric,
+            "stored_score": self.stored_score,
+            "new_score": self.new_score,
+            "first_moved": self.first_moved,
+            "environment": self.environment,
+            "settings": self.settings,
+            "checks": [c.__dict__ for c in self.checks],
+            "deltas": [
+                {"query": q, "stored": a, "new": b, "delta": d} for q, a, b, d in self.deltas
+            ],
+            "agreement": self.agreement,
+            "spread": self.spread,
+        }
+
+
+def load_stored(result_dir: Path) -> tuple[MetricsRecord, RunMetadata, str]:
+    """The metrics, metadata and artifact file name of a stored result folder."""
+    if not result_dir.is_dir():
+        raise ConfigError(f"{result_dir}: no such result folder")
+    records = []
+    for name, model in ((METRICS_FILE, MetricsRecord), (METADATA_FILE, RunMetadata)):
+        path = result_dir / name
+        try:
+            records.append(model.model_validate_json(path.read_text(encoding="utf-8")))
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot be read ({e.strerror or e})") from None
+        except ValueError as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ConfigError(f"{path}: not a stored result record ({first})") from None
+    artifact = next((a for a in ARTIFACTS if (result_dir / a).is_file()), None)
+    if artifact is None:
+        raise ConfigError(f"{result_dir}: holds no artifact ({', '.join(ARTIFACTS)})")
+    return records[0], records[1], artifact  # type: ignore[return-value]
+
+
+def result_kind(meta: RunMetadata, artifact: str) -> str:
+    kind = ARTIFACTS[artifact]
+    options = meta.config.get("options") or {}
+    if kind == "sts" and options.get("grid") in (True, "true", "True"):
+        return "starbucks grid"
+    if kind == "ranking":
+        if any(k == "llm" or k.endswith(".llm") for k in options):
+            return "llm"
+        if len(meta.stages) > 1:
+            return "pipeline"
+    return kind
+
+
+def _in_process(value: Any) -> Any:
+    """An oracle served over HTTP (its server is gone) becomes the same oracle in process."""
+    from ir_harness.llm.oracle.spec import oracle_part
+
+    if isinstance(value, str) and value.startswith("openai:") and oracle_part(value):
+        return oracle_part(value)
+    return value
+
+
+def stored_data_dir(meta: RunMetadata) -> Path | None:
+    """``--data-dir`` of the stored command if that folder exists here, else the environment's."""
+    try:
+        argv = shlex.split(meta.command)
+    except ValueError:
+        argv = []
+    for i, a in enumerate(argv):
+        value = argv[i + 1] if a == "--data-dir" and i + 1 < len(argv) else None
+        if a.startswith("--data-dir="):
+            value = a.split("=", 1)[1]
+        if value and Path(value).expanduser().is_dir():
+            return Path(value).expanduser()
+    env = os.environ.get("HARNESS_DATA_DIR")
+    return Path(env) if env else None
+
+
+def rerun_settings(meta: RunMetadata, data_dir: Path | None, device: str | None) -> dict[str, Any]:
+    """The ``evaluate`` arguments that make the stored result again."""
+    cfg = meta.config
+    if "system" not in cfg or "task" not in cfg:
+        raise NotReproducibleError("its metadata records no task and system to re-run")
+    task = re.sub(r"\[qrels=[^\]]*\]$", "", str(cfg["task"]))
+    qrels_from = cfg.get("qrels_from")
+    if qrels_from and not Path(qrels_from).is_file():
+        raise NotReproducibleError(
+            f"it was scored against --qrels-from {qrels_from}, not found here"
+        )
+    options = {k: _in_process(v) for k, v in (cfg.get("options") or {}).items()}
+    stored_device = str(meta.hardware.get("device") or "auto")
+    return {
+        "system": cfg["system"],
+        "task": task,
+        "options": options,
+        "limit_queries": cfg.get("limit_queries"),
+        "seed": meta.seed,
+        "qrels_from": Path(qrels_from) if qrels_from else None,
+        "data_dir": data_dir if data_dir is not None else stored_data_dir(meta),
+        "device": device or stored_device,
+    }
+
+
+def check_data_before(meta: RunMetadata, settings: dict[str, Any], result_dir: Path) -> None:
+    """Refuse before running when the task's data at hand is not the recorded data."""
+    from ir_harness.data.identity import data_identity, queries_sha256
+    from ir_harness.run.context import default_cache_dir
+    from ir_harness.task import get_task, limit_queries
+
+    task, subset = get_task(settings["task"])
+    if task.runs_itself:
+        return  # checked after the run, from the identity the task records
+    spec = task.spec(subset)
+    data = limit_queries(task.load(subset, settings["data_dir"]), settings["limit_queries"])
+    config = {"corpus_hash": data.corpus.content_hash, "n_queries": len(data.queries)}
+    ident = data_identity(
+        spec,
+        settings["data_dir"],
+        None if settings["qrels_from"] else data.qrels,
+        default_cache_dir(),
+    )
+    ident["queries_sha256"] = queries_sha256(data.queries)
+    refuse_on_differences(result_dir, data_differences(meta, config, ident))
+
+
+def _evaluate(settings: dict[str, Any], results: Path, cache_dir: Path | None, command: str) -> Any:
+    from ir_harness.api import evaluate
+
+    s = dict(settings)
+    system, task, options = s.pop("system"), s.pop("task"), s.pop("options")
+    extra = {"cache_dir": cache_dir} if cache_dir else {}
+    return evaluate(
+        system, task, options=options or None, results=results, command=command, **s, **extra
+    )
+
+
+def _compare_artifacts(
+    artifact: str, stored: Path, new: Path
+) -> tuple[list[StageCheck], dict[str, Any]]:
+    if artifact == "run.trec":
+        return compare_runs(stored / artifact, new / artifact)
+    if artifact == "sts_scores.tsv":
+        return compare_sts(stored / artifact, new / artifact), {}
+    return compare_labels(stored / artifact, new / artifact), {}
+
+
+def _spread(runs: list[MetricsRecord], metric: str) -> dict[str, float]:
+    """Per query: the largest minus the smallest value over the runs (NaN counts as a value)."""
+    out = {}
+    for q in sorted(set().union(*(set(r.per_query.get(metric, {})) for r in runs))):
+        vals = [r.per_query.get(metric, {}).get(q, math.nan) for r in runs]
+        finite = [v for v in vals if not math.isnan(v)]
+        out[q] = (
+            (max(finite) - min(finite))
+            if len(finite) == len(vals)
+            else (0.0 if not finite else math.inf)
+        )
+    return out
+
+
+def reproduce(
+    result_dir: Path,
+    scratch: Path | None = None,
+    repeat: int = 1,
+    data_dir: Path | None = None,
+    device: str | None = None,
+) -> Reproduction:
+    """Re-run ``result_dir`` (``repeat`` times) under ``scratch`` and compare with the stored one.
+
+    Raises ``NotReproducibleError`` (with the reason) for a result that cannot be re-run here and
+    ``DataMismatchError`` when the data at hand is not the recorded data."""
+    from ir_harness.run.context import default_cache_dir
+
+    result_dir = Path(result_dir)
+    metrics, meta, artifact = load_stored(result_dir)
+    kind = result_kind(meta, artifact)
+    if kind == "family aggregate":
+        raise NotReproducibleError(
+            "a family aggregate is the mean of its member results: reproduce each member "
+            f"result (listed in {result_dir / artifact}) instead"
+        )
+    if repeat < 1:
+        raise ConfigError(f"--repeat {repeat}: expected at least 1")
+    scratch = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="harness-reproduce-"))
+    stored_root = result_dir.resolve()
+    if scratch.resolve() == stored_root.parent.parent or stored_root.is_relative_to(
+        scratch.resolve()
+    ):
+        raise ConfigError(f"--results {scratch}: holds the stored result; choose an empty folder")
+    settings = rerun_settings(meta, data_dir, device)
+    check_data_before(meta, settings, result_dir)
+    command = shlex.join(["harness", "reproduce", str(result_dir)])
+    runs = [_evaluate(settings, scratch / f"run-{i + 1}", None, command) for i in range(repeat)]
+    first = runs[0]
+    refuse_on_differences(
+        result_dir, data_differences(meta, first.metadata.config, first.metadata.data)
+    )
+    checks, agreement = _compare_artifacts(artifact, result_dir, first.path)
+    metric = metrics.main_metric
+    deltas = metric_deltas(metrics.per_query, first.per_query, metric)
+    moved = any(c.moved for c in checks) or bool(deltas)
+    upstream: list[StageCheck] = []
+    if moved:
+        upstream = _diagnose_caches(settings, scratch, command, default_cache_dir())
+    rep = Reproduction(
+        result_dir=result_dir,
+        scratch=scratch,
+        kind=kind,
+        metric=metric,
+        stored_score=metrics.main_score,
+        new_score=first.main_score,
+        environment=environment_changes(meta, first.metadata),
+        settings=stage_config_changes(meta, first.metadata),
+        checks=upstream + checks,
+        deltas=deltas,
+        agreement=agreement,
+        spread=_spread([r.record for r in runs], metric) if repeat > 1 else None,
+    )
+    if repeat > 1:
+        from ir_harness.reproduce.determinism import record_determinism
+
+        record_determinism(result_dir, repeat, metric, rep.spread or {})
+    return rep
+
+
+def _diagnose_caches(
+    settings: dict[str, Any], scratch: Path, command: str, used_cache: Path
+) -> list[StageCheck]:
+    """Re-run with an empty cache and compare the caches: did an upstream output move?"""
+    from ir_harness.llm.oracle.spec import is_oracle
+    from ir_harness.reproduce.caches import compare_embeddings, compare_llm_answers
+
+    llms = [v for k, v in settings["options"].items() if k == "llm" or k.endswith(".llm")]
+    real = [v for v in llms if not is_oracle(v)]
+    if real:
+        note = f"a fresh answer would ask {real[0]} again; cached answers were used"
+        return [StageCheck("llm answers", "not checked", note)]
+    fresh_cache = scratch / "fresh-cache"
+    _evaluate(settings, scratch / "fresh", fresh_cache, command)
+    checks = [compare_embeddings(used_cache, fresh_cache)]
+    if llms:
+        checks.append(compare_llm_answers(used_cache, fresh_cache))
+    return checks
