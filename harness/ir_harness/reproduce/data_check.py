@@ -54,8 +54,8 @@ def data_differences(
     for s in stored.data.get("sources", []):
         if "sha256" not in s:
             continue
-        key = (s.get("kind"), s.get("location"), Path(s.get("root", "")).name)
-        now = new_sources.get(key)
+        source_key = (s.get("kind"), s.get("location"), Path(s.get("root", "")).name)
+        now = new_sources.get(source_key)
         if now is None:
             out.append(f"data folder {s.get('root')} ({s.get('location')}): recorded, not at hand")
         elif now.get("sha256") != s["sha256"]:

@@ -117,7 +117,7 @@ def result_kind(meta: RunMetadata, artifact: str) -> str:
     kind = ARTIFACTS[artifact]
     options = meta.config.get("options") or {}
     if kind == "sts" and options.get("grid") in (True, "true", "True"):
-        return "starbucks grid"
+        return "2D Matryoshka grid"
     if kind == "ranking":
         if any(k == "llm" or k.endswith(".llm") for k in options):
             return "llm"
@@ -204,7 +204,7 @@ def _evaluate(settings: dict[str, Any], results: Path, cache_dir: Path | None, c
     s = dict(settings)
     system, task, options = s.pop("system"), s.pop("task"), s.pop("options")
     extra = {"cache_dir": cache_dir} if cache_dir else {}
-    return evaluate(
+    return evaluate(  # type: ignore[call-overload]
         system, task, options=options or None, results=results, command=command, **s, **extra
     )
 
