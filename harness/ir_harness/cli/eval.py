@@ -183,7 +183,7 @@ def _eval(
     json_out: bool,
     shown: Path,
 ) -> None:
-    from ir_harness.data.formats import read_trec_qrels, read_trec_run_table
+    from ir_harness.data.formats import encode_id, read_trec_qrels, read_trec_run_table
     from ir_harness.eval.coverage import read_judge_qrels_checked, run_coverage
     from ir_harness.eval.score import score_run
     from ir_harness.task import get_task, resolve_data_dir
@@ -217,7 +217,12 @@ def _eval(
                 raise ConfigError(f"task {spec.name!r} computes its own metrics: no -m")
             run = read_trec_run_table(run_file)
             data = task_obj.load_judgments(subset, resolve_data_dir(data_dir))
-            qrels = data.qrels
+            # a run file holds ids as the harness writes them (whitespace percent-encoded: LIMIT's
+            # names), so the task's own qrels are compared in that written form
+            qrels = {
+                encode_id(q): {encode_id(d): g for d, g in docs.items()}
+                for q, docs in data.qrels.items()
+            }
             if qrels_from:
                 qrels, coverage = read_judge_qrels_checked(qrels_from, data.qrels)
             elif qrels_file is not None:
