@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
 import ir_harness
-from ir_harness.cli import main
 from ir_harness.registry import SYSTEMS, TASKS
 from tests.harness.fakes import OverlapRetriever, TinyTask
+from tests.harness.test_cli import (
+    run_main as harness,  # the CLI in-process, its exit code and output
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,17 +31,6 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     run.write_text(RUN)
     qrels.write_text(QRELS)
     return run, qrels
-
-
-def harness(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["harness", *args])
-    with pytest.raises(SystemExit) as e:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
 
 
 def test_json_matches_score_and_carries_judged_at_10(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from pathlib import Path  # noqa: TC003
 
 import numpy as np
 import pytest
 
 from ir_harness.api import evaluate
-from ir_harness.cli import main
 from ir_harness.errors import HarnessError
 from ir_harness.registry import SYSTEMS, TASKS
 from ir_harness.reproduce.data_check import DataMismatchError
@@ -19,6 +17,7 @@ from ir_harness.reproduce.rerun import NotReproducibleError, reproduce
 from ir_harness.store.results import RunMetadata
 from ir_harness.systems.hashing import HashingEmbedder
 from tests.harness.fakes import OverlapRetriever, TinyFamily, TinyTask
+from tests.harness.test_cli import run_main  # the CLI in-process, its exit code and output
 
 
 class StoredHashing(HashingEmbedder):
@@ -34,17 +33,6 @@ def _register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     SYSTEMS.register("overlap", OverlapRetriever)
     SYSTEMS.register("hashing-stored", StoredHashing)
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))  # a cache of its own
-
-
-def run_main(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["harness", *args])
-    with pytest.raises(SystemExit) as e:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
 
 
 def edit_metadata(folder: Path, **changes: object) -> None:
