@@ -287,8 +287,11 @@ def encode_sorted(
     low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
     out: numpy.ndarray | None = None
 
+    # sentence-transformers 6 renamed ``tokenize`` to ``preprocess`` (the old name warns).
+    features = getattr(model, "preprocess", None) or model.tokenize
+
     def tokenize(b: list[int]) -> dict[str, Any]:
-        return model.tokenize([texts[i] for i in b])  # type: ignore[no-any-return]
+        return features([texts[i] for i in b])  # type: ignore[no-any-return]
 
     # Tokenise the next batch in a thread only where a core is free for it: on a GPU, or when
     # torch uses fewer threads than the process may run on. Where torch's threads already fill
