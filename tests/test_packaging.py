@@ -3,6 +3,7 @@ installed distribution, whatever directory a Python process starts in."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -64,6 +65,21 @@ def _where_imports_resolve(cwd: Path, names: list[str]) -> dict[str, str | None]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def in_checkout(where: str) -> bool:
+    """Whether a module path (or a namespace's list of paths) lies in the checkout's own files,
+    not in an installed venv (the checkout's .venv and tox's .tox/*-venv live under it too)."""
+    if where.startswith("ImportError"):
+        return False
+    paths = ast.literal_eval(where) if where.startswith("[") else [where]
+    venv = Path(sys.prefix).resolve()
+    return any(
+        (p := Path(raw).resolve()).is_relative_to(ROOT)
+        and "site-packages" not in p.parts
+        and not p.is_relative_to(venv)
+        for raw in paths
+    )
+
+
 @pytest.mark.parametrize("start", ["checkout root", "tests", "notebook folder"])
 def test_third_party_libraries_import_from_any_start_folder(start: str, tmp_path: Path) -> None:
     installed = [n for n in THIRD_PARTY if importlib.util.find_spec(n) is not None]
@@ -77,9 +93,7 @@ def test_third_party_libraries_import_from_any_start_folder(start: str, tmp_path
     found = _where_imports_resolve(cwd, installed)
     for name, where in found.items():
         assert where is not None and not where.startswith("ImportError"), (name, where)
-        assert str(ROOT) not in where or ".venv" in where, (
-            f"{name} resolved into the checkout: {where}"
-        )
+        assert not in_checkout(where), f"{name} resolved into the checkout: {where}"
 
 
 def test_no_design_folder_is_importable_as_a_package_by_its_bare_name() -> None:
@@ -87,5 +101,5 @@ def test_no_design_folder_is_importable_as_a_package_by_its_bare_name() -> None:
     for name, where in found.items():
         # an installed distribution of that name wins; otherwise at most an empty namespace
         # portion of the folder, with no code (no __init__.py) and no module of ours loaded
-        if where is not None and str(ROOT) in where and ".venv" not in where:
+        if where is not None and in_checkout(where):
             assert where.startswith("ImportError") or "__init__" not in where, (name, where)

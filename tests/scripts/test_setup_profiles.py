@@ -6,6 +6,7 @@ would make CI fail on missing packages, and a full venv must not be re-installed
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,11 +31,17 @@ def checkout(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def clean_env() -> dict[str, str]:
+    """The caller's environment without HARNESS_* settings: under ``tox -e newest``
+    HARNESS_VENV names tox's real venv, which the stand-in checkout must never install into."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+
+
 def setup(checkout: Path, *args: str) -> list[str]:
     """Run setup.sh; return the pip/python calls it made."""
     log = checkout / ".venv" / "log"
     log.unlink(missing_ok=True)
-    subprocess.run(["bash", "scripts/setup.sh", *args], cwd=checkout, check=True)
+    subprocess.run(["bash", "scripts/setup.sh", *args], cwd=checkout, check=True, env=clean_env())
     return log.read_text().splitlines() if log.exists() else []
 
 
@@ -133,7 +140,6 @@ def test_harness_lock_none_resolves_the_newest_and_a_bad_mode_is_refused(
 
 def test_the_lock_pins_every_distribution_of_this_venv() -> None:
     """The lock is what CI passed with: a dependency added without refreshing it fails here."""
-    import os
     import sys
 
     if os.environ.get("HARNESS_LOCK") == "none":

@@ -47,6 +47,12 @@ class TaskSpec(BaseModel):
     )
     metrics: tuple[str, ...] = ("ndcg@10", "recall@100")
     main_metric: str = "ndcg@10"
+    run_measures: tuple[str, ...] = Field(
+        ("auc_by_pool",),
+        description="registered measures (ir_harness.eval.measures) computed from the final run "
+        "and the qrels beside the ranking metrics, each storing its values under the names it "
+        "returns; ranking tasks report AUC by pool unless they declare otherwise, () for none",
+    )
     relevance_threshold: int = Field(
         1, ge=1, description="minimum grade counted relevant by binary metrics"
     )
@@ -71,6 +77,14 @@ class TaskSpec(BaseModel):
         if self.metric_engine == "ranx":
             for m in self.metrics:
                 parse_metric(m)
+        if self.run_measures:
+            from ir_harness.eval.measures import MEASURES
+
+            for name in self.run_measures:
+                if name not in MEASURES:
+                    raise ValueError(
+                        f"run_measures: unknown measure {name!r}; known: {MEASURES.names()}"
+                    )
         if self.main_metric not in self.metrics:
             raise ValueError(
                 f"main_metric {self.main_metric!r} is not among metrics {list(self.metrics)}"

@@ -21,7 +21,7 @@ from ir_harness.data.model import TaskData
 from ir_harness.errors import ConfigError, HarnessError
 from ir_harness.eval.coverage import empty_rankings
 from ir_harness.eval.holes import with_judged_at_10
-from ir_harness.eval.measures import measure
+from ir_harness.eval.measures import run_measures
 from ir_harness.eval.metrics import prepare_run
 from ir_harness.eval.score import score_run
 from ir_harness.llm.session import check_llm_faults
@@ -345,12 +345,12 @@ def _run_ranking(
     # Judged@10 beside the task's metrics: a low one says a drop may be a hole in the judgments.
     ev = score_run(final, data.qrels, with_judged_at_10(list(spec.metrics), data.qrels), spec=spec, data=data,
                    depth="task")  # fmt: skip
-    # AUC beside the ranking metrics, one value per named pool (MW-loss papers report it).
-    auc_means, auc_pq, extra = measure("auc_by_pool")(
-        final, data.qrels, min_relevance=spec.relevance_threshold
+    # The measures the task declares beside its ranking metrics (AUC by pool by default).
+    m_means, m_pq, extra = run_measures(
+        spec.run_measures, final, data.qrels, min_relevance=spec.relevance_threshold
     )
-    means = {**ev.means, **auc_means}
-    per_query = {**ev.per_query, **auc_pq}
+    means = {**ev.means, **m_means}
+    per_query = {**ev.per_query, **m_pq}
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ir_harness.data.spec import TaskSpec
 from ir_harness.errors import ConfigError, DataFormatError
 from ir_harness.registry import SYSTEMS, TASKS
 from ir_harness.run.job import RunJob
@@ -344,3 +345,29 @@ def test_judged_at_10_is_stored_only_where_the_qrels_judge_non_relevant_document
     metrics = json.loads((out.path / METRICS_FILE).read_text())
     assert "judged@10" not in metrics["metrics"]
     assert "judged@10" not in metrics["per_query"]
+
+
+class _NoAucTask(TinyTask):
+    """TinyTask declaring no measures beyond its ranking metrics."""
+
+    def spec(self, subset: str) -> TaskSpec:
+        return super().spec(subset).model_copy(update={"name": "no-auc", "run_measures": ()})
+
+
+def test_the_measures_beside_the_ranking_metrics_are_the_tasks_declaration(
+    tmp_path: Path,
+) -> None:
+    """AUC by pool is stored because the spec declares it (its default), not because the runner
+    adds it: a task declaring ``run_measures=()`` stores its ranking metrics only."""
+    with_auc = json.loads((run(opts(tmp_path)).path / METRICS_FILE).read_text())
+    assert "auc_global(top100)" in with_auc["metrics"] and "auc_pools" in with_auc["extra"]
+    TASKS.register("no-auc", _NoAucTask)
+    bare = json.loads((run(opts(tmp_path, task="no-auc")).path / METRICS_FILE).read_text())
+    assert not [k for k in bare["metrics"] if k.startswith("auc")]
+    assert "auc_pools" not in bare.get("extra", {})
+    assert bare["metrics"]["ndcg@10"] == with_auc["metrics"]["ndcg@10"]
+
+
+def test_a_spec_declaring_an_unknown_measure_is_refused() -> None:
+    with pytest.raises(ValueError, match="run_measures: unknown measure 'auc_by_pol'"):
+        TaskSpec(name="t", family="t", run_measures=("auc_by_pol",))

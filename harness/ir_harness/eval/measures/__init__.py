@@ -42,3 +42,21 @@ for _name in ("auc_by_pool", "cohen_kappa", "krippendorff_alpha", "spearman", "k
 def measure(name: str) -> Measure:
     """The measure called ``name``; an unknown name is an error listing the known ones."""
     return MEASURES.get(name)
+
+
+def run_measures(
+    names: tuple[str, ...], run: Any, qrels: Any, min_relevance: int = 1
+) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Any]]:
+    """Every measure a task spec declares in ``run_measures``, merged: (means, per-query values,
+    ``extra``). Each measure takes ``(run, qrels, min_relevance=...)`` and returns that triple;
+    two measures returning the same name are an error, not a silent overwrite."""
+    means: dict[str, float] = {}
+    per_query: dict[str, dict[str, float]] = {}
+    extra: dict[str, Any] = {}
+    for name in names:
+        m, pq, ex = measure(name)(run, qrels, min_relevance=min_relevance)
+        for have, new in ((means, m), (per_query, pq), (extra, ex)):
+            if clash := have.keys() & new.keys():
+                raise ValueError(f"measure {name!r} returns {sorted(clash)}, already returned")
+            have.update(new)
+    return means, per_query, extra

@@ -44,3 +44,14 @@ def test_kappa_and_alpha_ignore_empty_trailing_categories() -> None:
     h, j = np.array([0, 1, 2, 1, 0]), np.array([0, 2, 2, 1, 1])
     assert measure("cohen_kappa")(h, j, 4) == measure("cohen_kappa")(h, j)
     assert measure("krippendorff_alpha")(h, j, 4) == measure("krippendorff_alpha")(h, j)
+
+
+def test_declared_run_measures_merge_and_refuse_a_name_returned_twice() -> None:
+    from ir_harness.eval.measures import run_measures
+
+    run, qrels = {"q": {"d1": 2.0, "d2": 1.0}}, {"q": {"d1": 1, "d2": 0}}
+    means, per_query, extra = run_measures(("auc_by_pool",), run, qrels)
+    assert means["auc_global(top100)"] == 1.0 and per_query["auc(top100)"] == {"q": 1.0}
+    assert run_measures((), run, qrels) == ({}, {}, {})
+    with pytest.raises(ValueError, match="already returned"):
+        run_measures(("auc_by_pool", "auc_by_pool"), run, qrels)
