@@ -22,6 +22,7 @@ from ir_harness.cli.options import (
     setup_logging,
 )
 from ir_harness.errors import HarnessError
+from ir_harness.run.config import DEFAULT_BATCH_SIZE
 
 
 def grid_cmd(
@@ -30,7 +31,7 @@ def grid_cmd(
     data_dir: DataDir = None,
     results: Results = Path("results"),
     device: Device = "auto",
-    batch_size: BatchSize = 64,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     limit_queries: LimitQueries = None,
     option: SystemOption = None,
     executor: Executor = "local",

@@ -31,6 +31,7 @@ from ir_harness.cli.options import (
     stdout_reserved,
 )
 from ir_harness.data.path_checks import check_writable_dir, require_file
+from ir_harness.run.config import DEFAULT_BATCH_SIZE
 
 
 def run_cmd(
@@ -53,7 +54,7 @@ def run_cmd(
     data_dir: DataDir = None,
     results: Results = Path("results"),
     device: Device = "auto",
-    batch_size: BatchSize = 64,
+    batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     limit_queries: LimitQueries = None,
     model: Annotated[
         str | None, typer.Option(help="model id or path for model-based systems")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One corpus entry. ``text_for_index`` follows BEIR: title + " " + text."""
+    """One corpus entry. ``full_text`` follows BEIR: title + " " + text."""
 
     doc_id: str
     text: str

@@ -178,6 +178,10 @@ class LocalExecutor:
         return {"executor": self.name}
 
 
+# Texts per model call (encoding, reranking): the one default of ``--batch-size``.
+DEFAULT_BATCH_SIZE = 64
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """How a run is done, built once (by ``harness run`` or ``evaluate``) and passed down whole:
@@ -193,7 +197,7 @@ class RunConfig:
     seed: int = 0
     # device and batching
     device: str = "auto"
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_SIZE
     query_batch: int = 256
     # results and caches
     results: Path | None = Path("results")
@@ -214,7 +218,7 @@ class RunConfig:
         if not isinstance(self.executor, Executor):
             raise ConfigError(
                 f"executor {self.executor!r}: expected an executor object "
-                "(harness.runconfig.LocalExecutor or ir_harness.executors.ray_executor.RayExecutor)"
+                "(ir_harness.run.config.LocalExecutor or ir_harness.executors.ray_executor.RayExecutor)"
             )
         for key in ("batch_size", "query_batch"):
             n = getattr(self, key)

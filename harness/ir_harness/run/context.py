@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ir_harness.run.config import Executor, LLMPolicy, LocalExecutor, RunConfig
+from ir_harness.run.config import (
+    DEFAULT_BATCH_SIZE,
+    Executor,
+    LLMPolicy,
+    LocalExecutor,
+    RunConfig,
+)
 
 log = logging.getLogger("harness")
 
@@ -38,7 +44,7 @@ class RunContext:
     """What every system call may need besides its inputs."""
 
     device: str = "cpu"
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_SIZE
     cache_dir: Path = field(default_factory=default_cache_dir)
     progress: bool = True
     seed: int = 0
