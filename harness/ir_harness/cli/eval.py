@@ -16,6 +16,7 @@ from ir_harness.cli.options import (
     DataDir,
     JsonOut,
     QrelsFrom,
+    Wide,
     print_metrics,
     print_per_query,
     stdout_reserved,
@@ -70,6 +71,7 @@ def eval_cmd(
         ),
     ] = None,
     json_out: JsonOut = False,
+    wide: Wide = False,
 ) -> None:
     """Score a TREC run file against ``--qrels``, or with a task's official conventions.
 
@@ -85,7 +87,9 @@ def eval_cmd(
     with regular_file(run_file, "RUN_FILE") as readable:
         if task is None:
             assert qrels is not None
-            _eval_qrels(readable, qrels, measures, depth, per_query, json_out, shown=run_file)
+            _eval_qrels(
+                readable, qrels, measures, depth, per_query, json_out, shown=run_file, wide=wide
+            )
         else:
             _eval(
                 readable,
@@ -99,6 +103,7 @@ def eval_cmd(
                 depth,
                 json_out,
                 shown=run_file,
+                wide=wide,
             )
 
 
@@ -118,6 +123,7 @@ def _eval_qrels(
     per_query: bool,
     json_out: bool,
     shown: Path,
+    wide: bool = False,
 ) -> None:
     from ir_harness.data.formats import read_trec_qrels, read_trec_run_table
     from ir_harness.eval.score import DEFAULT_MEASURES, score_run
@@ -141,7 +147,8 @@ def _eval_qrels(
         "n_queries": len(ev.query_ids),
         "depth": depth if depth is not None else "all",
     }
-    _report(payload, ev.per_query if per_query else None, json_out, shown, depth, qrels_file.name)
+    pq = ev.per_query if per_query else None
+    _report(payload, pq, json_out, shown, depth, qrels_file.name, wide=wide)
 
 
 def _report(
@@ -151,6 +158,7 @@ def _report(
     shown: Path,
     depth: int | None,
     against: str,
+    wide: bool = False,
 ) -> None:
     """Print the result: one JSON object, or the table (and the per-query table)."""
     from ir_harness.eval.holes import hole_warning, low_judged
@@ -166,8 +174,9 @@ def _report(
     label = shown.name or str(shown)
     label += f", depth {depth}" if depth is not None else ""
     if per_query is not None:
-        print_per_query(per_query)
-    print_metrics(against, label, payload["metrics"], payload["main_metric"], payload["n_queries"])
+        print_per_query(per_query, wide=wide)
+    metrics, main, n = payload["metrics"], payload["main_metric"], payload["n_queries"]
+    print_metrics(against, label, metrics, main, n, wide=wide)
 
 
 def _eval(
@@ -182,6 +191,7 @@ def _eval(
     depth: int | None,
     json_out: bool,
     shown: Path,
+    wide: bool = False,
 ) -> None:
     from ir_harness.data.formats import encode_id, read_trec_qrels, read_trec_run_table
     from ir_harness.eval.coverage import read_judge_qrels_checked, run_coverage
@@ -254,4 +264,4 @@ def _eval(
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes
     if coverage:
         payload["coverage"] = coverage
-    _report(payload, pq, json_out, shown, depth, spec.name)
+    _report(payload, pq, json_out, shown, depth, spec.name, wide=wide)

@@ -147,3 +147,19 @@ def test_task_conventions_still_apply_with_measures(
     chosen = json.loads(out)
     assert list(chosen["metrics"]) == ["map", "judged@10"] and chosen["main_metric"] == "map"
     assert chosen["n_queries"] == task_default["n_queries"]
+
+
+def test_tables_fit_the_terminal_unless_wide(
+    files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run, qrels = files
+    monkeypatch.setenv("COLUMNS", "40")
+    args = ("eval", str(run), "--qrels", str(qrels), "-m", "nDCG@10", "-m", "P.5,10", "-m", "map")
+    code, fitted, err = harness(monkeypatch, capsys, *args, "--per-query")
+    assert code == 0, err
+    assert max(map(len, fitted.splitlines())) <= 40
+    code, wide, err = harness(monkeypatch, capsys, *args, "--per-query", "--wide")
+    assert code == 0, err
+    assert max(map(len, wide.splitlines())) > 40
+    for name in ("ndcg@10", "precision@5", "precision@10", "map"):
+        assert name in fitted and name in wide
