@@ -1,6 +1,6 @@
 """Fused CPU top-k selection over a score block, in numba: one pass per row, a k-entry heap.
 
-The matrix product of a query block and a corpus chunk is the bar (issue 16); selecting from
+The matrix product of a query block and a corpus chunk is the bar; selecting from
 its output with torch ops (topk, group maxima, nonzero) read the block several times and cost
 0.3-1x the product on 2 cores. Here each row is read once, right after the product wrote it:
 an element is compared, as an order-preserving integer key, with the row's current k-th key

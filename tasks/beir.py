@@ -104,7 +104,7 @@ def read_beir_folder(folder: Path, split: str = "test", corpus: bool = True) -> 
     """The official BEIR layout; queries without judgments in ``split`` are dropped, as BEIR does.
 
     ``corpus=False`` leaves the corpus empty: scoring a run needs only queries and qrels, and
-    parsing a large ``corpus.jsonl`` was a second of every ``harness eval`` (issue 16).
+    parsing a large ``corpus.jsonl`` was a second of every ``harness eval``.
     """
     qrels = read_tsv_qrels(folder / "qrels" / f"{split}.tsv")
     queries = {q: t for q, t in read_jsonl_queries(folder / "queries.jsonl").items() if q in qrels}
