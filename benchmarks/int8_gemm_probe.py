@@ -13,7 +13,9 @@ process, each on the same shapes, its output block written each call:
 * ``onednn``: ``torch.ops.onednn.qlinear_pointwise`` (u8 x s8, fp32 out);
 * ``int_mm``: ``torch._int_mm`` (s8 x s8 -> int32), once, at a sixteenth of the rows (slow), scaled up.
 
-Runnable by hand: ``python -m benchmarks.int8_gemm_probe [ROUNDS] [CHUNKS]``.
+Runnable by hand: ``python -m benchmarks.int8_gemm_probe [ROUNDS] [CHUNKS]``;
+``python -m benchmarks.int8_gemm_probe window [N]`` instead measures how many documents per
+query a proven int8 bound would leave to re-score (:func:`candidate_window`).
 """
 
 from __future__ import annotations
@@ -105,5 +107,48 @@ def main(
     }
 
 
+def candidate_window(
+    n: int = 100_000, nq: int = 200, dim: int = 384, k: int = 100
+) -> dict[str, Any]:
+    """Candidates per query an int8 prefilter would re-score, on random unit vectors.
+
+    Per-vector symmetric quantization (queries to 7 bits, as FBGEMM's AVX2 path needs, or 8;
+    documents to 8), scores of the dequantized vectors in float64. A document can be in the
+    fp32 top-k only if its int8 score is at least the k-th int8 score t minus the bound at the
+    k-th place and its own, |q.d - q~.d~| <= ‖q - q~‖‖d‖ + ‖q~‖‖d - d~‖ (the fp32 rounding
+    terms, ~5e-5, left out: they only widen the window).
+    """
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    d = torch.nn.functional.normalize(torch.randn(n, dim, generator=g), dim=1).double()
+    q = torch.nn.functional.normalize(torch.randn(nq, dim, generator=g), dim=1).double()
+
+    def rounded(x: torch.Tensor, levels: int) -> torch.Tensor:
+        s = x.abs().amax(dim=1, keepdim=True) / levels
+        return torch.round(x / s) * s
+
+    dt = rounded(d, 127)
+    rd = (d - dt).norm(dim=1)
+    out: dict[str, Any] = {"n": n, "queries": nq, "k": k, "doc_residual_max": float(rd.max())}
+    for bits, levels in ((7, 63), (8, 127)):
+        qt = rounded(q, levels)
+        rq = (q - qt).norm(dim=1)
+        approx = qt @ dt.T
+        err = rq[:, None] + qt.norm(dim=1)[:, None] * rd[None, :]  # ‖d‖ = 1
+        t = approx.topk(k, dim=1).values[:, -1]
+        worst = rq + qt.norm(dim=1) * rd.max()
+        cand = (approx >= (t - worst)[:, None] - err).sum(dim=1).double()
+        out[f"query_{bits}bit"] = {
+            "query_residual_mean": float(rq.mean()),
+            "window_mean": float((worst + err.mean(dim=1)).mean()),
+            "candidates_per_query": float(cand.mean()),
+        }
+    return out
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(*(int(a) for a in sys.argv[1:3]))))
+    if sys.argv[1:2] == ["window"]:
+        print(json.dumps(candidate_window(*(int(a) for a in sys.argv[2:3]))))
+    else:
+        print(json.dumps(main(*(int(a) for a in sys.argv[1:3]))))
