@@ -421,6 +421,14 @@ def _read_records(d: Path) -> tuple[str, str]:
     raise AssertionError("unreachable")
 
 
+def _own_folder(results: Path, metrics: MetricsRecord) -> Path | str:
+    """The folder a record's identity names (or why it names none)."""
+    try:
+        return result_id(metrics.task, metrics.system, metrics.scope).folder(results)
+    except ConfigError as e:
+        return f"none ({e})"
+
+
 def iter_results(results: Path) -> list[StoredResult]:
     """Every complete result under ``results`` (temp and partial folders are skipped)."""
     out = []
@@ -440,6 +448,18 @@ def iter_results(results: Path) -> list[StoredResult]:
                 where = ".".join(str(x) for x in err["loc"]) or "record"
                 first = f"{e.title} field {where}: {err['msg']}"
             log.warning("skipping result %s: unreadable (%s)", d, first)
+            continue
+        if (own := _own_folder(results, metrics)) != d:
+            # A copy of another result's files would show that result twice (or under the
+            # wrong task): a record is read only from the folder its identity names.
+            log.warning(
+                "skipping result %s: its record is task %r, system %r, whose folder is %s "
+                "(copied from there?)",
+                d,
+                metrics.task,
+                metrics.system,
+                own,
+            )
             continue
         out.append(StoredResult(metrics, meta, d))
     return out
