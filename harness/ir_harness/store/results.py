@@ -449,9 +449,10 @@ def iter_results(results: Path) -> list[StoredResult]:
                 first = f"{e.title} field {where}: {err['msg']}"
             log.warning("skipping result %s: unreadable (%s)", d, first)
             continue
-        if (own := _own_folder(results, metrics)) != d:
+        if not d.is_symlink() and (own := _own_folder(results, metrics)) != d:
             # A copy of another result's files would show that result twice (or under the
-            # wrong task): a record is read only from the folder its identity names.
+            # wrong task): a record is read only from the folder its identity names. (A linked
+            # folder is judged by where it leads, by the leaderboard's link rule.)
             log.warning(
                 "skipping result %s: its record is task %r, system %r, whose folder is %s "
                 "(copied from there?)",
