@@ -184,3 +184,26 @@ def test_int_ids_from_a_systems_search_are_read_as_their_text(tmp_path: Path) ->
     assert p.returncode == 0, p.stderr[-3000:]
     text, ints = json.loads(p.stdout.strip().splitlines()[-1])
     assert ints == text and text["ndcg@10"] > 0
+
+
+def test_documents_not_in_the_corpus_are_counted_in_a_warning(tmp_path: Path) -> None:
+    """A system ranking ids the corpus does not hold (a typo, another corpus's ids) is stored
+    as before (they count as non-relevant) but said: how many, and a few of them."""
+    code = f"""
+    import logging
+    from tests.harness.fakes import OverlapRetriever
+
+    class Strays(OverlapRetriever):
+        def search(self, queries, k, ctx):
+            run = super().search(queries, k, ctx)
+            for i, q in enumerate(sorted(run)):
+                run[q][f"ghost{{i}}"] = 99.0
+            return run
+
+    logging.basicConfig(level=logging.WARNING)
+    api.evaluate(Strays(), "tiny", results=Path({str(tmp_path / "results")!r}), name="strays")
+    """
+    p = _python(code)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "3 " in p.stderr and "not in the corpus" in p.stderr, p.stderr[-3000:]
+    assert "'ghost0', 'ghost1', 'ghost2'" in p.stderr, p.stderr[-3000:]
