@@ -207,3 +207,16 @@ def test_documents_not_in_the_corpus_are_counted_in_a_warning(tmp_path: Path) ->
     assert p.returncode == 0, p.stderr[-3000:]
     assert "3 " in p.stderr and "not in the corpus" in p.stderr, p.stderr[-3000:]
     assert "'ghost0', 'ghost1', 'ghost2'" in p.stderr, p.stderr[-3000:]
+
+
+def test_a_partial_result_says_how_many_queries_it_covers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A score over 29 of a task's 120 queries says so in the table, not only "29 queries"."""
+    from ir_harness.cli.options import print_metrics
+
+    print_metrics("t", "s", {"recall@2": 0.517}, "recall@2", 29, task_queries=120)
+    assert "covers 29 of 120 queries" in " ".join(capsys.readouterr().out.split())
+    print_metrics("t", "s", {"recall@2": 0.5}, "recall@2", 120, task_queries=120)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(120 queries)" in out and "covers" not in out
