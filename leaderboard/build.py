@@ -10,6 +10,7 @@ folder) is copied into the site, so it opens from disk or any static host offlin
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -199,8 +200,13 @@ def _publish(folder: Path, task_dir: Path) -> None:
 
 
 def build(results: Path, out: Path) -> Path:
-    """Summarise ``results`` into ``out/summary.json``, then render the site from that file."""
-    results, out = Path(results), Path(out)
+    """Summarise ``results`` into ``out/summary.json``, then render the site from that file.
+
+    An ``out`` that is a symbolic link stays that link: the site is swapped in at the folder it
+    points to (the end of a chain of links), so a web root linked to a site folder keeps
+    serving through its link and nothing is left beside either."""
+    results, given = Path(results), Path(out)
+    out = Path(os.path.realpath(given)) if given.is_symlink() else given
     _check_out(out)
     _check_results(results, out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -219,4 +225,4 @@ def build(results: Path, out: Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out / "index.html"
+    return given / "index.html"

@@ -297,7 +297,7 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     build(res, tmp_path / "site")
     page = (tmp_path / "site" / "task-tiny.html").read_text()
     assert 'data-name="overlap@limit2"' in page and 'data-name="overlap"' in page
-    assert "partial 2/3" in page and "trained on these queries (3 of 3)" in page
+    assert "partial: covers 2 of 3 queries" in page and "trained on these queries (3 of 3)" in page
     best_cells = re.findall(r'<tr data-name="([^"]+)"(?:(?!</tr>).)*?class="best"', page, re.S)
     assert best_cells and set(best_cells) == {"overlap"}
     assert (tmp_path / "site" / "files" / "tiny" / "overlap@limit2" / "run.trec.txt").exists()

@@ -152,3 +152,71 @@ def test_evaluate_from_four_threads(tmp_path: Path, iterations: int) -> None:
     report = json.loads(p.stdout.strip().splitlines()[-1])
     assert report["calls"] == 4 * iterations and report["errors"] == []
     assert len(set(report["scores"])) == 1  # every thread got the same number
+
+
+def test_int_ids_from_a_systems_search_are_read_as_their_text(tmp_path: Path) -> None:
+    """A system answering with ``{11: {1: 2.0}}`` for query "11" and document "1" scores as if
+    it had written the ids as text (they are the same ids in a run file)."""
+    code = f"""
+    import json
+    from ir_harness.data.model import Corpus, Document, TaskData
+    from tests.harness.fakes import OverlapRetriever
+
+    class NumTask(TinyTask):
+        def load(self, subset, data_dir):
+            corpus = Corpus(Document(str(i + 1), t) for i, (_, t) in enumerate(self.corpus_lines))
+            queries = {{"11": "red apples", "12": "green apples", "13": "sky"}}
+            qrels = {{"11": {{"1": 2}}, "12": {{"2": 1}}, "13": {{"3": 1}}}}
+            return TaskData(corpus=corpus, queries=queries, qrels=qrels, source="inline")
+
+    class IntIds(OverlapRetriever):
+        def search(self, queries, k, ctx):
+            run = super().search(queries, k, ctx)
+            return {{int(q): {{int(d): s for d, s in docs.items()}} for q, docs in run.items()}}
+
+    TASKS.register("numtiny", NumTask)
+    R = Path({str(tmp_path / "results")!r})
+    text = api.evaluate(OverlapRetriever(), "numtiny", results=R, name="text")
+    ints = api.evaluate(IntIds(), "numtiny", results=R, name="ints")
+    print(json.dumps([text.metrics, ints.metrics]))
+    """
+    p = _python(code)
+    assert p.returncode == 0, p.stderr[-3000:]
+    text, ints = json.loads(p.stdout.strip().splitlines()[-1])
+    assert ints == text and text["ndcg@10"] > 0
+
+
+def test_documents_not_in_the_corpus_are_counted_in_a_warning(tmp_path: Path) -> None:
+    """A system ranking ids the corpus does not hold (a typo, another corpus's ids) is stored
+    as before (they count as non-relevant) but said: how many, and a few of them."""
+    code = f"""
+    import logging
+    from tests.harness.fakes import OverlapRetriever
+
+    class Strays(OverlapRetriever):
+        def search(self, queries, k, ctx):
+            run = super().search(queries, k, ctx)
+            for i, q in enumerate(sorted(run)):
+                run[q][f"ghost{{i}}"] = 99.0
+            return run
+
+    logging.basicConfig(level=logging.WARNING)
+    api.evaluate(Strays(), "tiny", results=Path({str(tmp_path / "results")!r}), name="strays")
+    """
+    p = _python(code)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "3 " in p.stderr and "not in the corpus" in p.stderr, p.stderr[-3000:]
+    assert "'ghost0', 'ghost1', 'ghost2'" in p.stderr, p.stderr[-3000:]
+
+
+def test_a_partial_result_says_how_many_queries_it_covers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A score over 29 of a task's 120 queries says so in the table, not only "29 queries"."""
+    from ir_harness.cli.options import print_metrics
+
+    print_metrics("t", "s", {"recall@2": 0.517}, "recall@2", 29, task_queries=120)
+    assert "covers 29 of 120 queries" in " ".join(capsys.readouterr().out.split())
+    print_metrics("t", "s", {"recall@2": 0.5}, "recall@2", 120, task_queries=120)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(120 queries)" in out and "covers" not in out

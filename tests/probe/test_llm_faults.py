@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ir_harness.llm import LLMSession, make_llm
+from ir_harness.llm import LLMError, LLMSession, make_llm
 from ir_harness.llm.session import check_llm_faults
 from ir_harness.run.config import LLMPolicy
 from ir_harness.run.context import RunContext
@@ -175,3 +175,44 @@ def test_persistent_server_faults_are_one_clean_line(
         a = _judge_run(tmp_path, srv, "--llm-attempts", "2")
     assert_clean_error(a, *names)
     assert tree_digest(tmp_path / "results" / "tiny") == {}
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_redirect_says_so_and_where_to_with_secrets_masked(status: int) -> None:
+    """Never followed (the key would go with it); the error names the status and the target."""
+    from tests.harness.llm.test_openai_http import client, req
+
+    to = "http://other.example:8080/v1/chat/completions?api_key=sk-live-123&x=1"
+    with FaultServer([(status, {"Location": to}, "", 0.0)]) as srv:
+        with pytest.raises(LLMError) as e:
+            req(client(srv))
+    msg = str(e.value)
+    assert f"HTTP {status}" in msg and "redirect" in msg, msg
+    assert "other.example:8080/v1/chat/completions" in msg and "sk-live-123" not in msg, msg
+    assert "malformed" not in msg and len(srv.requests) == 1
+
+
+def _bad_answer(content: object, usage: dict[str, object]) -> str:
+    choice = {"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+    return json.dumps({"choices": [choice], "usage": usage})
+
+
+@pytest.mark.parametrize(
+    ("content", "usage", "named"),
+    [
+        ({"grade": 2}, {"prompt_tokens": 1, "completion_tokens": 1}, "content"),
+        (["Score: 2"], {"prompt_tokens": 1, "completion_tokens": 1}, "content"),
+        ("Score: 2", {"prompt_tokens": "seven", "completion_tokens": 1}, "prompt_tokens"),
+        ("Score: 2", {"prompt_tokens": 1, "completion_tokens": float("nan")}, "completion_tokens"),
+    ],
+    ids=["content-object", "content-list", "tokens-text", "tokens-nan"],
+)
+def test_an_answer_of_the_wrong_type_is_a_clear_error(
+    content: object, usage: dict[str, object], named: str
+) -> None:
+    from tests.harness.llm.test_openai_http import client, req
+
+    with FaultServer(default=lambda b: (200, {}, _bad_answer(content, usage), 0.0)) as srv:
+        with pytest.raises(LLMError) as e:
+            req(client(srv, max_retries=1))
+    assert named in str(e.value) and "expected" in str(e.value), str(e.value)

@@ -147,11 +147,13 @@ def print_metrics(
     n: int,
     *,
     wide: bool = False,
+    task_queries: int | None = None,
 ) -> None:
     """The metric means of one result; the main metric is starred, Judged@10 (when present)
     beside it, and a warning line under the table when the run's top 10 is less than 80%
     judged. One metric per line when the row does not fit the terminal: no name or value is
-    ever cut."""
+    ever cut. A result over fewer queries than its task has (``task_queries``) says how many
+    it covers, so its mean is not read as the task's."""
     from ir_harness.cli.tables import TextTable, print_table
     from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
 
@@ -160,7 +162,12 @@ def print_metrics(
         names.remove(JUDGED_AT_10)
         names.insert(names.index(main) + 1, JUDGED_AT_10)
     cols = [m + (" *" if m == main else "") for m in names]
-    t = TextTable(f"{system} on {task} ({n} queries)", cols, justify_right=set(cols))
+    covers = (
+        f"partial: covers {n} of {task_queries} queries"
+        if task_queries is not None and n < task_queries
+        else f"{n} queries"
+    )
+    t = TextTable(f"{system} on {task} ({covers})", cols, justify_right=set(cols))
     t.add_row(*[f"{metrics[m]:.4f}" for m in names])
     print_table(t, wide=wide)
     low = low_judged(metrics)

@@ -162,5 +162,8 @@ def run_cmd(
         print(json.dumps(payload))
     else:
         for r in (*res.members, res):
-            print_metrics(r.task, r.system, r.metrics, r.main_metric, r.n_queries, wide=wide)
+            print_metrics(
+                r.task, r.system, r.metrics, r.main_metric, r.n_queries, wide=wide,
+                task_queries=r.record.scope.get("task_queries"),
+            )  # fmt: skip
         console().print(f"stored in {res.path} ({res.metadata.timings['total_s']:.1f}s)")

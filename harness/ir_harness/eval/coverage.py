@@ -14,7 +14,7 @@ from ir_harness.errors import DataFormatError
 from ir_harness.run.context import log
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Container, Iterable, Mapping
     from pathlib import Path
 
     from ir_harness.data.model import Qrels, Run
@@ -113,3 +113,18 @@ def empty_rankings(run: Run, system: str) -> int:
             "%s returned no documents for %d of %d queries (they score 0)", system, empty, len(run)
         )
     return empty
+
+
+def unknown_documents(run: Run, corpus: Container[str], system: str) -> int:
+    """How many ranked documents the corpus does not hold (another corpus's ids, a typo): kept
+    as ranked (they count as non-relevant, as trec_eval counts them) but said, with examples."""
+    strays = [d for docs in run.values() for d in docs if d not in corpus]
+    if strays:
+        log.warning(
+            "%s ranked %d documents that are not in the corpus (e.g. %s); they count as "
+            "non-relevant",
+            system,
+            len(strays),
+            _examples(set(strays)),
+        )
+    return len(strays)

@@ -174,20 +174,48 @@ class OpenAICompatLLM:
             )
         if r.status_code >= 400:
             raise LLMError(redact_text(f"{self.base_url}: HTTP {r.status_code}: {r.text[:500]}"))
+        if 300 <= r.status_code < 400:
+            # Never followed: the API key would go with the request to wherever it points.
+            to = r.headers.get("location")
+            where = f"to {redact_url(to)}" if to else "with no Location header"
+            raise LLMError(
+                f"{redact_url(self.base_url)}: HTTP {r.status_code}: the server redirects {where};"
+                " redirects are not followed (the API key would go with them): use the final"
+                " URL as the endpoint"
+            )
         try:
             data = r.json()
             choice = data["choices"][0]
             text = choice["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise _Retryable(f"malformed response body: {r.text[:200]!r}") from e
+        if not isinstance(text, str):
+            raise LLMError(
+                f"{redact_url(self.base_url)}: answer field choices[0].message.content is a "
+                f"{type(text).__name__}, expected a string"
+            )
         usage = data.get("usage") or {}
+        if not isinstance(usage, dict):
+            usage = {}
         return Completion(
             text=text,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+            prompt_tokens=self._token_count(usage, "prompt_tokens"),
+            completion_tokens=self._token_count(usage, "completion_tokens"),
             latency_s=latency,
             finish_reason=str(choice.get("finish_reason") or ""),
         )
+
+    def _token_count(self, usage: dict[str, Any], key: str) -> int:
+        """A usage count as a whole number (absent or null: 0); anything else is a server fault."""
+        v = usage.get(key)
+        if v is None:
+            return 0
+        if isinstance(v, bool) or not isinstance(v, int | float) or not float(v).is_integer():
+            raise LLMError(
+                f"{redact_url(self.base_url)}: answer field usage.{key} is {v!r}, expected a "
+                "whole number of tokens"
+            )
+        return int(v)
 
     def _post(self, req: Request, dialect: str | None, t0: float) -> Any:
         """The response with its body read, within ``timeout_s`` of ``t0`` for the whole call.

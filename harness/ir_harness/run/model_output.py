@@ -10,7 +10,7 @@ changes a score. So each result is checked before it is used or stored, and a fa
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,15 +112,51 @@ def check_scores(out: Any, n: int, system: str, batch: str) -> list[float]:
     return vals.tolist()  # type: ignore[no-any-return]
 
 
-def check_run(run: Any, system: str, batch: str) -> None:
-    """Every score of a stage's ranking is a finite number: a NaN or infinite score would sort
-    arbitrarily and change the metrics without a word."""
+def _text_id(value: Any, what: str, where: str) -> str:
+    """An id as text: a string as is, a whole number as its digits (the same id in a run file);
+    anything else is refused naming the system and the id."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return str(int(value))
+    raise ModelOutputError(
+        f"{where}: {what} id {value!r} is a {type(value).__name__}, expected a string"
+    )
+
+
+def check_run(run: Any, system: str, batch: str) -> dict[str, dict[str, float]]:
+    """A stage's ranking with every id as text and every score a finite number: a NaN or
+    infinite score would sort arbitrarily and change the metrics without a word. Whole-number
+    ids (``{11: {1: 2.0}}``) are read as their digits, as a run file would write them; two ids
+    that become the same text are refused."""
     where = f"system {system!r}, {batch}"
     if not isinstance(run, dict):
         raise ModelOutputError(
             f"{where}: returned {_describe(run)}, expected query -> {{doc: score}}"
         )
-    for q, docs in run.items():
+    if all(type(q) is str for q in run) and all(
+        isinstance(docs, dict) and all(type(d) is str for d in docs) for docs in run.values()
+    ):
+        out: dict[str, dict[str, float]] = run
+    else:
+        out = {}
+        for q, docs in run.items():
+            qid = _text_id(q, "query", where)
+            if qid in out:
+                raise ModelOutputError(f"{where}: query id {q!r} is given twice (as {qid!r})")
+            if not isinstance(docs, dict):
+                out[qid] = docs
+                continue
+            mapped: dict[str, float] = {}
+            for d, sc in docs.items():
+                did = _text_id(d, f"query {qid!r}: document", where)
+                if did in mapped:
+                    raise ModelOutputError(
+                        f"{where}: query {qid!r}: document id {d!r} is given twice (as {did!r})"
+                    )
+                mapped[did] = sc
+            out[qid] = mapped
+    for q, docs in out.items():
         if not isinstance(docs, dict):
             raise ModelOutputError(f"{where}: query {q!r} has {_describe(docs)}, expected a dict")
         for d, s in docs.items():
@@ -129,6 +165,7 @@ def check_run(run: Any, system: str, batch: str) -> None:
                     f"{where}: query {q!r}, document {d!r} has score {s!r}, expected a finite"
                     " number"
                 )
+    return out
 
 
 def first_ids(ids: Mapping[str, Any] | list[str], k: int = 3) -> str:

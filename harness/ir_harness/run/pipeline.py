@@ -129,12 +129,11 @@ class Pipeline:
 
 
 def _checked(run: Run, stage: str, qids: list[str]) -> Run:
-    """A stage's ranking, every score a finite number (a NaN sorts arbitrarily and changes the
+    """A stage's ranking, ids as text and every score a finite number (a NaN sorts arbitrarily and changes the
     metrics without a word); else an error naming the stage and the batch."""
     from ir_harness.run.model_output import check_run, first_ids
 
-    check_run(run, stage, first_ids(qids))
-    return run
+    return check_run(run, stage, first_ids(qids))
 
 
 def cut(run: Run, depth: int) -> Run:

@@ -19,7 +19,7 @@ from ir_harness.data.formats import format_trec_run
 from ir_harness.data.identity import queries_sha256
 from ir_harness.data.model import TaskData
 from ir_harness.errors import ConfigError, HarnessError
-from ir_harness.eval.coverage import empty_rankings
+from ir_harness.eval.coverage import empty_rankings, unknown_documents
 from ir_harness.eval.holes import with_judged_at_10
 from ir_harness.eval.measures import run_measures
 from ir_harness.eval.metrics import prepare_run
@@ -342,6 +342,8 @@ def _run_ranking(
     final = {q: done.get(q, {}) for q in sorted(data.queries)}
     if n_empty := empty_rankings(final, pipe.label):
         ctx.stats["queries_without_results"] = n_empty
+    if n_strays := unknown_documents(final, data.corpus, pipe.label):
+        ctx.stats["documents_not_in_corpus"] = n_strays
     # Judged@10 beside the task's metrics: a low one says a drop may be a hole in the judgments.
     ev = score_run(final, data.qrels, with_judged_at_10(list(spec.metrics), data.qrels), spec=spec, data=data,
                    depth="task")  # fmt: skip

@@ -13,6 +13,8 @@ per identity stops two runs from writing the same one.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import fcntl
 import hashlib
 import json
@@ -286,13 +288,20 @@ def result_lock(target: Path) -> Iterator[None]:
     """Hold the lock of one result identity (non-blocking ``flock``) while a run writes it.
 
     The lock file lives under ``<results>/.locks/`` (skipped by ``iter_results``), so a second
-    run of the same identity fails at once instead of sharing the first one's checkpoint.
+    run of the same identity fails at once instead of sharing the first one's checkpoint. The
+    holder removes the file and its empty folders when done, so the results tree keeps no trace
+    of a run; a taker racing with that cleanup (its folder removed between ``mkdir`` and
+    ``open``, or its file unlinked once locked) starts the take again, so a take only ever
+    ends holding the lock or with ``ResultLockedError``.
     """
     results, rel = target.parent.parent, f"{target.parent.name}/{target.name}"
     lock = results / ".locks" / target.parent.name / f"{target.name}.lock"
     while True:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        f = open(lock, "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            f = open(lock, "a+")  # noqa: SIM115 - held for the whole block
+        except (FileNotFoundError, FileExistsError):
+            continue  # a holder's cleanup removed a folder under us: make it again
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -323,6 +332,25 @@ def result_lock(target: Path) -> Iterator[None]:
         f.close()
 
 
+_RENAME_EXCHANGE, _AT_FDCWD = 2, -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or file system cannot, so the caller falls back to two renames."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
 def write_result(
     results: Path,
     run_text: str,
@@ -330,7 +358,12 @@ def write_result(
     meta: RunMetadata,
     artifact_name: str = RUN_FILE,
 ) -> Path:
-    """Write all three files into a temp folder, then swap it into place."""
+    """Write all three files into a temp folder, then swap it into place.
+
+    An existing result is exchanged with the new folder in one step where Linux allows it
+    (``renameat2(RENAME_EXCHANGE)``), so a reader at any instant finds the old copy or the new
+    one, never neither. Elsewhere (other systems, file systems without the call) the old folder
+    is renamed aside first, and a reader in the instant between the two renames misses it."""
     target = result_id(metrics.task, metrics.system, metrics.scope).folder(results)
     made_task_folder = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -342,9 +375,14 @@ def write_result(
         (tmp / METADATA_FILE).write_text(meta.model_dump_json(indent=1), encoding="utf-8")
         old = None
         if target.exists():
-            old = target.parent / f".{target.name}.old-{tmp.name[-8:]}"
-            target.rename(old)
-        tmp.rename(target)
+            if _exchange(tmp, target):
+                old = tmp  # holds the previous result now
+            else:
+                old = target.parent / f".{target.name}.old-{tmp.name[-8:]}"
+                target.rename(old)
+                tmp.rename(target)
+        else:
+            tmp.rename(target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
@@ -356,6 +394,41 @@ def write_result(
     return target
 
 
+_READ_TRIES = 20
+
+
+def _read_at(folder_fd: int, name: str) -> str:
+    fd = os.open(name, os.O_RDONLY, dir_fd=folder_fd)
+    with os.fdopen(fd, "rb") as f:
+        return f.read().decode("utf-8")
+
+
+def _read_records(d: Path) -> tuple[str, str]:
+    """metrics.json and metadata.json of one copy of a result folder.
+
+    Both are opened through one handle on the folder, so a rewrite swapping a new copy in
+    never pairs one copy's metrics with the other's metadata; a copy removed while being read
+    (the old one, once swapped out) is read again from the copy now at ``d``."""
+    for attempt in range(_READ_TRIES):
+        folder_fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            return _read_at(folder_fd, METRICS_FILE), _read_at(folder_fd, METADATA_FILE)
+        except FileNotFoundError:
+            if attempt == _READ_TRIES - 1:
+                raise
+        finally:
+            os.close(folder_fd)
+    raise AssertionError("unreachable")
+
+
+def _own_folder(results: Path, metrics: MetricsRecord) -> Path | str:
+    """The folder a record's identity names (or why it names none)."""
+    try:
+        return result_id(metrics.task, metrics.system, metrics.scope).folder(results)
+    except ConfigError as e:
+        return f"none ({e})"
+
+
 def iter_results(results: Path) -> list[StoredResult]:
     """Every complete result under ``results`` (temp and partial folders are skipped)."""
     out = []
@@ -364,8 +437,9 @@ def iter_results(results: Path) -> list[StoredResult]:
         if d.name.startswith(".") or d.parent.name.startswith("."):
             continue
         try:
-            metrics = MetricsRecord.model_validate_json(mpath.read_text(encoding="utf-8"))
-            meta = RunMetadata.model_validate_json((d / METADATA_FILE).read_text(encoding="utf-8"))
+            metrics_text, meta_text = _read_records(d)
+            metrics = MetricsRecord.model_validate_json(metrics_text)
+            meta = RunMetadata.model_validate_json(meta_text)
         except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
             # One damaged result must not hide every other one; say which folder was skipped.
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -374,6 +448,19 @@ def iter_results(results: Path) -> list[StoredResult]:
                 where = ".".join(str(x) for x in err["loc"]) or "record"
                 first = f"{e.title} field {where}: {err['msg']}"
             log.warning("skipping result %s: unreadable (%s)", d, first)
+            continue
+        if not d.is_symlink() and (own := _own_folder(results, metrics)) != d:
+            # A copy of another result's files would show that result twice (or under the
+            # wrong task): a record is read only from the folder its identity names. (A linked
+            # folder is judged by where it leads, by the leaderboard's link rule.)
+            log.warning(
+                "skipping result %s: its record is task %r, system %r, whose folder is %s "
+                "(copied from there?)",
+                d,
+                metrics.task,
+                metrics.system,
+                own,
+            )
             continue
         out.append(StoredResult(metrics, meta, d))
     return out

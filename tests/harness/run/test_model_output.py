@@ -70,9 +70,14 @@ def test_scores_and_runs() -> None:
         ({"q": {"d": True}}, "score True"),
         ({"q": None}, "has None"),
         ([], "returned list"),
+        ({"q": {1.5: 1.0}}, "document id 1.5 is a float, expected a string"),
+        ({None: {"d": 1.0}}, "query id None is a NoneType"),
+        ({"q": {1: 1.0, "1": 2.0}}, "document id '1' is given twice"),
+        ({7: {"d": 1.0}, "7": {"d": 2.0}}, "query id '7' is given twice"),
     ):
         with pytest.raises(ModelOutputError, match=msg):
             check_run(run, "s", "b")
+    assert check_run({7: {np.int64(1): 1.0}}, "s", "b") == {"7": {"1": 1.0}}
 
 
 CORPUS = Corpus(Document(f"d{i}", f"word{i} common text {i}") for i in range(5))

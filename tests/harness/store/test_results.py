@@ -86,6 +86,26 @@ def test_rewrite_replaces_result(tmp_path: Path) -> None:
     assert m.main_score == 0.7 and (d / "run.trec").read_text() == "run v2"
 
 
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])
+def test_rewrite_swaps_the_new_copy_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
+) -> None:
+    """Where the one-step exchange is unavailable, two renames still replace the result."""
+    if not exchange:
+        monkeypatch.setattr(store, "_exchange", lambda a, b: False)
+    else:
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b" / "inner").mkdir(parents=True)
+        if not store._exchange(tmp_path / "a", tmp_path / "b"):
+            pytest.skip("renameat2(RENAME_EXCHANGE) is not available here")
+        assert (tmp_path / "a" / "inner").is_dir() and not any((tmp_path / "b").iterdir())
+        tmp_path = tmp_path / "results"
+    write_result(tmp_path, "run v1", *records(0.5))
+    target = write_result(tmp_path, "run v2", *records(0.7))
+    assert (target / "run.trec").read_text() == "run v2"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
 def test_nan_metric_round_trips(tmp_path: Path) -> None:
     m, meta = records(0.5)
     m.metrics["spearman"] = float("nan")
