@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ir_harness.cli.tables import TextTable, print_table
-from ir_harness.plan.estimate import Plan
+
+if TYPE_CHECKING:
+    from ir_harness.plan.estimate import Plan
 
 
 def _s(x: float | None) -> str:
