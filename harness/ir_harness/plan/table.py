@@ -32,5 +32,6 @@ def plan_table(plan: Plan) -> TextTable:
     return table
 
 
-def print_plan(plan: Plan, wide: bool = False) -> None:
-    print_table(plan_table(plan), wide=wide)
+def print_plan(plan: Plan, wide: bool = False, stderr: bool = False) -> None:
+    """On stderr for ``harness run``, whose stdout may carry only its JSON."""
+    print_table(plan_table(plan), wide=wide, stderr=stderr)

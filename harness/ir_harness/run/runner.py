@@ -274,7 +274,7 @@ def _preflight(
     from ir_harness.plan.table import print_plan
 
     plan = make_plan(pipe, spec, data, ctx, load_s)
-    print_plan(plan)
+    print_plan(plan, stderr=True)
     check_fits(plan, job.config.force)
     return plan.record()
 

@@ -76,7 +76,7 @@ def test_run_records_plan_beside_actual(tmp_path: Path, monkeypatch: pytest.Monk
     args = ["run", "-s", "hashing", "-t", TASK, "--results", str(tmp_path / "r"), "--quiet"]
     res = CliRunner().invoke(app, [*args, "--force"])
     assert res.exit_code == 0, res.stderr
-    assert "plan: hashing" in res.stdout  # the table, quiet mode included
+    assert "plan: hashing" in res.stderr  # the table, quiet mode included
     (meta_path,) = (tmp_path / "r").rglob("metadata.json")
     meta = json.loads(meta_path.read_text())
     assert set(meta["plan"]["phases"]) >= {"load", "index", "search", "evaluate"}
