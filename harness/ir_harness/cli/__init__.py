@@ -24,6 +24,7 @@ from ir_harness.cli.llm_serve import llm_serve_command
 from ir_harness.cli.options import run_main
 from ir_harness.cli.oracle_sweep import oracle_sweep_command
 from ir_harness.cli.reproduce import reproduce_cmd
+from ir_harness.cli.plan import plan_cmd
 from ir_harness.cli.run import run_cmd
 from ir_harness.cli.trec_eval import CONTEXT as TREC_EVAL_CONTEXT
 from ir_harness.cli.trec_eval import trec_eval_cmd
@@ -79,6 +80,7 @@ app = typer.Typer(
 )
 app.command("list")(list_cmd)
 app.command("run")(run_cmd)
+app.command("plan")(plan_cmd)
 app.command("grid")(grid_cmd)
 app.command("eval")(eval_cmd)
 app.command("trec-eval", context_settings=TREC_EVAL_CONTEXT, add_help_option=False)(trec_eval_cmd)

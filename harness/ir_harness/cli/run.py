@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from types import SimpleNamespace
+from typing import Annotated, Any
 
 import typer
 
@@ -105,44 +106,63 @@ def run_cmd(
             "(also $HARNESS_LLM_ALLOW_FAILURES=1)"
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="run even when the plan's estimated peak memory exceeds what is free"),
+    ] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
+    from ir_harness.api import evaluate
+
+    config, opts = prepare_run(dict(locals()))
+    with stdout_reserved(json_out):
+        res = evaluate(system, task, config, options=opts)
+    _report(res, json_out, wide)
+
+
+def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The run config and system options from ``harness run``'s flags (``harness plan`` too)."""
     import shlex
 
-    from ir_harness.api import evaluate
     from ir_harness.run.config import LLMPolicy, RunConfig
     from ir_harness.run.context import default_cache_dir
 
-    setup_logging(quiet or json_out, verbose)
-    check_writable_dir(results, "--results")
+    a = SimpleNamespace(**kw)
+
+    setup_logging(a.quiet or a.json_out, a.verbose)
+    check_writable_dir(a.results, "--results")
     check_writable_dir(default_cache_dir(), "cache folder ($HARNESS_CACHE_DIR)")
-    if qrels_from is not None:
-        require_file(qrels_from, "--qrels-from")
-    opts = parse_options(option)
-    if model:
-        opts["model"] = model
-    if llm:
-        opts["llm"] = llm
+    if a.qrels_from is not None:
+        require_file(a.qrels_from, "--qrels-from")
+    opts = parse_options(a.option)
+    if a.model:
+        opts["model"] = a.model
+    if a.llm:
+        opts["llm"] = a.llm
     config = RunConfig(
-        data_dir=data_dir,
-        qrels_from=qrels_from,
-        limit_queries=limit_queries,
-        device=device,
-        batch_size=batch_size,
-        results=results,
+        data_dir=a.data_dir,
+        qrels_from=a.qrels_from,
+        limit_queries=a.limit_queries,
+        device=a.device,
+        batch_size=a.batch_size,
+        results=a.results,
         command=shlex.join(["harness", *sys.argv[1:]]),
-        progress=show_progress(quiet or json_out),
+        progress=show_progress(a.quiet or a.json_out),
         # the one place the environment is read for LLM settings: defaults for flags not given
         llm_policy=LLMPolicy.from_env(
-            timeout_s=llm_timeout,
-            attempts=llm_attempts,
-            max_failed_share=llm_max_failed_share,
-            allow_failures=True if allow_llm_failures else None,
+            timeout_s=a.llm_timeout,
+            attempts=a.llm_attempts,
+            max_failed_share=a.llm_max_failed_share,
+            allow_failures=True if a.allow_llm_failures else None,
         ),
-        executor=make_executor(executor, ray_address, workers),
+        executor=make_executor(a.executor, a.ray_address, a.workers),
+        plan=True,
+        force=a.force,
     )
-    with stdout_reserved(json_out):
-        res = evaluate(system, task, config, options=opts)
+    return config, opts
+
+
+def _report(res: Any, json_out: bool, wide: bool) -> None:
     payload = {
         "task": res.task,
         "system": res.system,

@@ -63,13 +63,14 @@ def render(table: TextTable, *, wide: bool = False, width: int | None = None) ->
     return _records(table, width)
 
 
-def print_table(table: TextTable, *, wide: bool = False) -> None:
-    """Print ``table`` on stdout, fitted to the terminal (or at full width with ``wide``)."""
+def print_table(table: TextTable, *, wide: bool = False, stderr: bool = False) -> None:
+    """Print ``table`` on stdout (or stderr), fitted to the terminal (or at full width with
+    ``wide``)."""
     from rich.console import Console
 
     width = terminal_width()
     need = table.natural_width()
-    console = Console(width=max(width, need) if wide else width, soft_wrap=False)
+    console = Console(width=max(width, need) if wide else width, soft_wrap=False, stderr=stderr)
     console.print(render(table, wide=wide, width=width))
 
 

@@ -207,6 +207,9 @@ class RunConfig:
     progress: bool = False
     llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
     executor: Executor = field(default_factory=LocalExecutor)
+    # pre-flight plan (``ir_harness.plan``): print it, record it, refuse a run that cannot fit
+    plan: bool = False
+    force: bool = False
 
     def __post_init__(self) -> None:
         for key in ("qrels_from", "results", "cache_dir"):

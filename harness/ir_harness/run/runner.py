@@ -81,6 +81,8 @@ class ResultRecord:
     resumed: int = 0
     scope: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    plan: dict[str, Any] | None = None
+    memory: dict[str, int] | None = None
 
 
 def identity_config(
@@ -158,6 +160,8 @@ def store_result(record: ResultRecord) -> StoredResult:
         data=r.data,
         # the LLM fault settings the run used, when it asked an LLM
         llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,
+        plan=r.plan,
+        memory=r.memory,
     )
     path = write_result(
         job.config.results_dir(), r.artifact, metrics, meta, artifact_name=r.artifact_name
@@ -259,10 +263,41 @@ def _run_locked(
     return _run_ranking(job, task, subset, pipe, ctx, t0)
 
 
+def _preflight(
+    job: RunJob, pipe: Pipeline, spec: TaskSpec, data: TaskData, ctx: RunContext, load_s: float
+) -> dict[str, Any] | None:
+    """Estimate, print and check the run before it starts (``RunConfig.plan``)."""
+    if not job.config.plan:
+        return None
+    from ir_harness.plan.estimate import make_plan
+    from ir_harness.plan.fit import check_fits
+    from ir_harness.plan.table import print_plan
+
+    plan = make_plan(pipe, spec, data, ctx, load_s)
+    print_plan(plan, stderr=True)
+    check_fits(plan, job.config.force)
+    return plan.record()
+
+
 def _run_ranking(
     job: RunJob, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
 ) -> StoredResult:
+    from ir_harness.plan.memory import AnonPeak
+
+    mem = AnonPeak().start()
+    try:
+        return _run_ranking_measured(job, task, subset, pipe, ctx, t0, mem)
+    finally:
+        mem.stop()
+
+
+def _run_ranking_measured(
+    job: RunJob, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float, mem: Any
+) -> StoredResult:
+    from ir_harness.plan.memory import peak_rss_bytes
+
     timings: dict[str, float] = {}
+    memory: dict[str, int] = {}
     spec, data = task.spec(subset), task.load(subset, resolve_data_dir(job.config.data_dir))
     task_queries = sum(1 for q in data.queries if q in data.qrels)
     data = limit_queries(data, job.config.limit_queries)
@@ -278,6 +313,9 @@ def _run_ranking(
             f"{len(data.qrels)} with qrels; data: {data.source}); nothing was run or stored"
         )
     timings["load_s"] = time.perf_counter() - t0
+    memory["load_anon"] = mem.mark()
+    plan = _preflight(job, pipe, spec, data, ctx, timings["load_s"])
+    mem.mark()
     config = job_config(
         job,
         spec.name,
@@ -310,6 +348,7 @@ def _run_ranking(
     if isinstance(pipe.stages[0], ExclusionAware):  # must not even show excluded ids
         pipe.stages[0].set_excluded(data.excluded_ids)
     timings["index_s"] = time.perf_counter() - t
+    memory["index_anon"] = mem.mark()
 
     t = time.perf_counter()
     todo = [q for q in sorted(data.queries) if q not in done]
@@ -335,6 +374,7 @@ def _run_ranking(
             ckpt.commit(batch_run, ctx.stats)
             bar.update(len(batch_run))
     timings["search_s"] = time.perf_counter() - t
+    memory["search_anon"] = mem.mark()
 
     t = time.perf_counter()
     # Read the checkpoint back so a resumed run and an uninterrupted one score identical bytes.
@@ -354,6 +394,9 @@ def _run_ranking(
     means = {**ev.means, **m_means}
     per_query = {**ev.per_query, **m_pq}
     timings["evaluate_s"] = time.perf_counter() - t
+    memory["evaluate_anon"] = mem.mark()
+    memory["peak_anon"] = max(memory.values())
+    memory["peak_rss"] = peak_rss_bytes()
     timings["total_s"] = time.perf_counter() - t0
     timings["per_query_s"] = timings["search_s"] / max(1, len(todo))
     try:
@@ -387,6 +430,8 @@ def _run_ranking(
                 **_identity(spec, job, ctx, data.qrels),
                 "queries_sha256": queries_sha256(data.queries),
             },
+            plan=plan,
+            memory=memory,
         )
     )
     ckpt.clear()

@@ -124,6 +124,14 @@ class RunMetadata(BaseModel):
         description="the LLM fault settings of a run that asked an LLM (timeout_s, attempts, "
         "max_failed_share, allow_failures); None otherwise and in older results",
     )
+    plan: dict[str, Any] | None = Field(
+        None, description="the pre-flight estimate (seconds, memory, disk per phase), when made"
+    )
+    memory: dict[str, int] | None = Field(
+        None,
+        description="measured bytes: peak_rss (ru_maxrss, file pages included) and the peak "
+        "anonymous RSS per phase (<phase>_anon) and overall (peak_anon)",
+    )
     determinism: dict[str, Any] | None = Field(
         None,
         description="set by `harness reproduce --repeat N`: runs, metric, deterministic, "
