@@ -56,7 +56,7 @@ def minimum_detectable_effect(
     best row was scored on. None when no row shares two or more queries with the best.
     """
     base = per_query[best]
-    num = den = 0
+    num, den = 0.0, 0
     for name in sorted(per_query if rows is None else rows):
         if name == best or name not in per_query:
             continue
