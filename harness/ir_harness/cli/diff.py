@@ -116,8 +116,8 @@ def diff_cmd(
     if task is None and len(tasks) == 1:
         task = next(iter(tasks))
     if len(tasks) > 1 or (task is not None and tasks and task not in tasks):
-        named = sorted(tasks | ({task} if task else set()))
-        raise ConfigError(f"A and B are not of one task: {', '.join(named)}")
+        which = sorted(tasks | ({task} if task else set()))
+        raise ConfigError(f"A and B are not of one task: {', '.join(which)}")
     if (rec_a is None or rec_b is None) and task is None and qrels is None:
         raise ConfigError("a run file needs --task TASK or --qrels QRELS_FILE to be scored")
     spec, qrels_map, queries, source = _judgments(task, qrels, data_dir, named)
