@@ -199,6 +199,52 @@ def _publish(folder: Path, task_dir: Path) -> None:
         shutil.copyfile(folder / src, dst / name)
 
 
+DIFF_BASELINE = "bm25"
+
+
+def _diff_pages(summary: dict[str, Any], site: Path) -> None:
+    """One ``harness diff`` page per row against its task's BM25 row, from the published files.
+
+    Read from the copies in the site (metrics JSON and run file), so a page shows only what the
+    site publishes; the task's data is not loaded, so top lists carry no judgments. The page
+    names go into the summary (``task["diffs"]``: row -> page) before it is written.
+    """
+    from ir_harness.eval.run_diff import diff_runs
+    from ir_harness.eval.run_diff_page import diff_page
+    from ir_harness.reproduce.artifacts import read_ranked
+
+    for t in summary["tasks"]:
+        t["diffs"] = {}
+        base = next(
+            (r for r in t["results"] if r["system"] == DIFF_BASELINE and r["primary"]), None
+        )
+        if base is None or not str(base["files"]["run"] or "").endswith(".trec.txt"):
+            continue
+        m = t["main_metric"]
+
+        def load(
+            r: dict[str, Any], m: str = m
+        ) -> tuple[dict[str, float], dict[str, list[str]]] | None:
+            pq = json.loads((site / r["files"]["metrics"]).read_text(encoding="utf-8"))
+            values = (pq.get("per_query") or {}).get(m)
+            if not values or not str(r["files"]["run"] or "").endswith(".trec.txt"):
+                return None
+            ranked = read_ranked(site / r["files"]["run"])
+            return values, {q: [d for d, _ in docs] for q, docs in ranked.items()}
+
+        b = load(base)
+        if b is None:
+            continue
+        for r in t["results"]:
+            if r is base or (other := load(r)) is None:
+                continue
+            d = diff_runs((base["row"], r["row"]), (b[0], other[0]), (b[1], other[1]), m)
+            scope = r["anchor"][len(f"r-{t['slug']}") :]
+            name = f"diff-{t['slug']}--{r['system_slug']}{scope}.html"
+            (site / name).write_text(diff_page(d), encoding="utf-8")
+            t["diffs"][r["row"]] = name
+
+
 def build(results: Path, out: Path) -> Path:
     """Summarise ``results`` into ``out/summary.json``, then render the site from that file.
 
@@ -218,6 +264,7 @@ def build(results: Path, out: Path) -> Path:
             for r in t["results"]:
                 _publish(results / r["source_folder"], tmp / "files" / t["slug"])
         shutil.copytree(STATIC, tmp / "static", ignore=shutil.ignore_patterns("*.md"))
+        _diff_pages(summary, tmp)
         (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1), encoding="utf-8")
         # Render from the file just written, so the pages can only show what the summary holds.
         render(json.loads((tmp / SUMMARY_FILE).read_text(encoding="utf-8")), tmp)

@@ -17,6 +17,12 @@ import numpy as np
 
 from ir_harness.errors import ConfigError
 from ir_harness.eval.compare import best_basis, compare, flags, task_query_count
+from ir_harness.eval.confidence import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    bootstrap_interval,
+    minimum_detectable_effect,
+)
 from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
 from ir_harness.run.context import log
 from ir_harness.store.results import (
@@ -318,6 +324,37 @@ def _significance(
     return out
 
 
+def _confidence(
+    records: dict[str, MetricsRecord],
+    significance: dict[str, Any],
+    metric: str,
+    simulated: frozenset[str],
+) -> dict[str, Any]:
+    """The main metric's tier and minimum detectable effect, and how the intervals were drawn.
+
+    Tier: the best row and every row the paired test (``significance``'s test against the best,
+    Holm-corrected) cannot separate from it. MDE: ``minimum_detectable_effect`` over the real
+    (not simulated) rows' differences against the best.
+    """
+    out: dict[str, Any] = {
+        "metric": metric,
+        "tier": None,
+        "mde": None,
+        "bootstrap": {"resamples": BOOTSTRAP_RESAMPLES, "seed": BOOTSTRAP_SEED, "level": 0.95},
+    }
+    entry = significance["by_metric"].get(metric)
+    best = entry["best"] if entry else None
+    if best is None or best not in entry["baselines"]:
+        return out
+    comps = entry["baselines"][best]
+    out["tier"] = [best, *sorted(s for s, c in comps.items() if not c["significant"])]
+    pq = {k: r.per_query[metric] for k, r in records.items() if r.per_query.get(metric)}
+    out["mde"] = minimum_detectable_effect(
+        pq, best, rows=[k for k in pq if k not in simulated], alpha=significance["alpha"]
+    )
+    return out
+
+
 def _hole_warning(metrics: dict[str, float]) -> str | None:
     """The warning shown on a result whose top 10 is less than 80% judged, else None."""
     low = low_judged(metrics)
@@ -355,6 +392,8 @@ def _result_entry(results: Path, stored: StoredResult, task_queries: int) -> dic
         "relevance_threshold": metrics.relevance_threshold,
         "average_over": metrics.average_over,
         "distribution": {m: _distribution(v) for m, v in metrics.per_query.items()},
+        # seeded 95% percentile bootstrap interval of each mean over resampled queries
+        "ci": {m: bootstrap_interval(v.values()) for m, v in metrics.per_query.items() if v},
         "extra": metrics.extra,
         "dimension": _dimension(meta),
         "stages": [s.model_dump() for s in meta.stages],
@@ -466,6 +505,11 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
             pareto_front([(e["cost"]["per_query_s"], e["main_score"]) for e in costed]),
         ):
             e["pareto"] = on_front
+        significance = _significance(rows, metric_names, alpha, simulated)
+        confidence = _confidence(rows, significance, main, simulated)
+        in_tier = set(confidence["tier"] or ())
+        for e in entries:
+            e["tier"] = e["row"] in in_tier if confidence["tier"] is not None else None
         tasks.append(
             {
                 "task": name,
@@ -475,7 +519,8 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                 "metrics": metric_names,
                 "n_queries": n_task,
                 "results": entries,
-                "significance": _significance(rows, metric_names, alpha, simulated),
+                "significance": significance,
+                "confidence": confidence,
                 # best on the main metric, also where no per-query values allow tests
                 "best": (best_basis(rows, main, simulated) or {}).get("row"),
                 "best_basis": best_basis(rows, main, simulated),

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from ir_harness.cli.cache import cache_app
 from ir_harness.cli.compare import compare_cmd
+from ir_harness.cli.diff import diff_cmd
 from ir_harness.cli.eval import eval_cmd
 from ir_harness.cli.grid import grid_cmd
 from ir_harness.cli.leaderboard import leaderboard_app
@@ -86,6 +87,7 @@ app.command("eval")(eval_cmd)
 app.command("trec-eval", context_settings=TREC_EVAL_CONTEXT, add_help_option=False)(trec_eval_cmd)
 app.command("compare")(compare_cmd)
 app.command("reproduce")(reproduce_cmd)
+app.command("diff")(diff_cmd)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.add_typer(cache_app, name="cache")
 app.command("llm-serve")(llm_serve_command)
