@@ -49,7 +49,8 @@ if os.environ.get("BENCH_ENCODE_CONTENDERS"):  # e.g. "st,onnx": the ratio's pai
 def encode_process(mode: str, arg: str, n: int, onnx_dir: Path, save: str = "") -> dict[str, Any]:
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        # the checkout's own package first (a worktree beside another editable install)
+        "PYTHONPATH": os.pathsep.join([str(REPO / "harness"), str(REPO)]),
         "HF_HUB_OFFLINE": "1",
         "BENCH_ONNX_DIR": str(onnx_dir),
     }
