@@ -84,12 +84,29 @@ class DenseRetriever(EmbeddingSearch):
         query_prefix: str = "",
         doc_prefix: str = "",
         precision: str = "fp32",
+        backend: str = "torch",
     ) -> None:
+        from ir_harness.systems.dense_onnx import BACKENDS
+
         if precision not in PRECISIONS:
             raise ConfigError(
                 f"dense: precision {precision!r}: expected one of {', '.join(PRECISIONS)}"
             )
+        if backend not in BACKENDS:
+            raise ConfigError(f"dense: backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+        if backend != "torch" and precision != "fp32":
+            raise ConfigError(
+                f"dense: backend {backend} runs in fp32 only (precision {precision!r} given); "
+                "use backend=onnx-int8 for a quantised model"
+            )
+        if backend != "torch" and not isinstance(model, str):
+            raise ConfigError(
+                f"dense: backend {backend} needs a model id or path; an in-memory model runs "
+                "through its own encode() (backend=torch)"
+            )
         self.precision = precision
+        self.backend = backend
+        self._onnx: Any = None  # the ONNX Runtime encoder, when backend is not torch
         self._given = None if isinstance(model, str) else model
         # Hashed now, so the name says which weights were evaluated: two fine-tuned states of
         # one model are stored apart (no hash, no caching, when the object has no weights).
@@ -131,6 +148,13 @@ class DenseRetriever(EmbeddingSearch):
         if self.max_length:
             self._model.max_seq_length = self.max_length
         self._fp = model_fingerprint(self.model_id, self._resolved, self._options())
+        if self.backend != "torch":
+            from ir_harness.systems.dense_onnx import OnnxEncoder
+
+            weights = model_fingerprint(self.model_id, self._resolved, {})
+            self._onnx = OnnxEncoder(
+                self._model, self.model_id, weights, self.backend, ctx.cache_dir
+            )
         log.info("dense: model %s loaded from %s on %s", self.model_id, self._resolved, ctx.device)
         if not ctx.device.startswith("cuda") and not cpu_has_units(self.precision):
             log.warning(
@@ -149,6 +173,8 @@ class DenseRetriever(EmbeddingSearch):
         }
         if self.precision != "fp32":  # fp32 keys stay as they were (existing caches stay valid)
             opts["precision"] = self.precision
+        if self.backend != "torch":  # likewise: torch keys stay as they were
+            opts["backend"] = self.backend
         return opts
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
@@ -217,7 +243,13 @@ class DenseRetriever(EmbeddingSearch):
                 show_progress_bar=False,
             )
         return encode_sorted(
-            self._model, texts, ctx.batch_size, self.normalize, self._device, self.precision
+            self._model,
+            texts,
+            ctx.batch_size,
+            self.normalize,
+            self._device,
+            self.precision,
+            self._onnx,
         )
 
     def embedding_fingerprint(self, ctx: RunContext) -> str:
@@ -239,6 +271,7 @@ class DenseRetriever(EmbeddingSearch):
             "doc_prefix": self.doc_prefix,
             "similarity": "cosine" if self.normalize else "dot",
             "precision": self.precision,
+            "backend": self.backend,
         }
         rec = training_record(self._resolved) if self._resolved and not self._given else None
         if rec:  # a `harness train` checkpoint
@@ -249,7 +282,7 @@ class DenseRetriever(EmbeddingSearch):
             backbone=self.model_id,
             resolved_backbone=self._resolved,
             parameters=params,
-            backend="sentence-transformers",
+            backend="sentence-transformers" if self.backend == "torch" else "onnxruntime",
             device=self._device,
         )
 
@@ -261,13 +294,15 @@ def encode_sorted(
     normalize: bool,
     device: str,
     precision: str = "fp32",
+    forward: Any = None,
 ) -> np.ndarray:
     """What ``SentenceTransformer.encode`` does, with less around the model: batches sorted by
     token count (:func:`length_order`: less padding than sorting by characters), the next
     batch tokenised in a thread while the model runs (the fast tokenizer releases the GIL),
     vectors written into one preallocated float32 matrix, and bf16/fp16 autocast when asked
-    for (matrix products in low precision, layer norms and softmax in fp32). Rows come back in
-    the order of ``texts``."""
+    for (matrix products in low precision, layer norms and softmax in fp32). ``forward``, when
+    given, replaces the model's forward: features in, sentence embeddings (numpy) out (the ONNX
+    backend). Rows come back in the order of ``texts``."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy
@@ -307,12 +342,13 @@ def encode_sorted(
                 feats = nxt.result()
                 if j + 1 < len(batches):
                     nxt = pool.submit(tokenize, batches[j + 1])
-            feats = {k: v.to(device) if hasattr(v, "to") else v for k, v in feats.items()}
-            if low is not None:
+            if forward is not None:
+                emb = torch.from_numpy(forward(feats))
+            elif low is not None:
                 with torch.autocast(device_type=dev_type, dtype=low):
-                    emb = model(feats)["sentence_embedding"]
+                    emb = model(_on(feats, device))["sentence_embedding"]
             else:
-                emb = model(feats)["sentence_embedding"]
+                emb = model(_on(feats, device))["sentence_embedding"]
             emb = emb.float()
             if normalize:
                 emb = torch.nn.functional.normalize(emb, p=2, dim=1)
@@ -321,6 +357,10 @@ def encode_sorted(
             out[b] = emb.cpu().numpy()
     assert out is not None
     return out
+
+
+def _on(feats: dict[str, Any], device: str) -> dict[str, Any]:
+    return {k: v.to(device) if hasattr(v, "to") else v for k, v in feats.items()}
 
 
 def length_order(model: Any, texts: list[str]) -> list[int]:

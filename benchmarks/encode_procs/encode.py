@@ -1,6 +1,6 @@
 """One encoding contender in a fresh process; prints one ``ENCODE_RESULT {json}`` line.
 
-``python encode.py st|ours N [fp32|bf16] [vectors.npy]``: the first N passages (by file order,
+``python encode.py st|ours N [fp32|bf16|onnx|onnx-int8] [vectors.npy]``: the first N passages (by file order,
 ids de-duplicated) of the TREC DL 2019 and 2020 judged-passage files, encoded with the packaged
 all-MiniLM-L6-v2 at batch size ``BENCH_BATCH`` (64, the harness default):
 
@@ -8,7 +8,8 @@ all-MiniLM-L6-v2 at batch size ``BENCH_BATCH`` (64, the harness default):
   writes; it sorts by length itself).
 - ``ours``: the harness's path for an in-memory corpus, ``DenseRetriever.index`` with a fresh
   embedding cache (so every passage is encoded and written to the SQLite cache, as a first
-  run does), at the given precision.
+  run does), at the given precision, or fp32 through the given ONNX backend
+  (``-o dense.backend=onnx`` / ``onnx-int8``; the export is made before the clock starts).
 
 Timed: the encoding alone, after loading the model and one untimed warm-up batch.
 """
@@ -74,8 +75,15 @@ def main() -> None:
         from ir_harness.systems.dense import DenseRetriever
 
         tmp = tempfile.TemporaryDirectory(prefix="encbench-")  # removed at exit
-        ctx = RunContext(cache_dir=Path(tmp.name), progress=False, batch_size=BATCH)
-        system = DenseRetriever(MODEL, precision=precision)
+        cache = Path(tmp.name)
+        if os.environ.get("BENCH_ONNX_DIR"):  # the exported model kept between processes
+            (cache / "models").mkdir()
+            (cache / "models" / "onnx").symlink_to(os.environ["BENCH_ONNX_DIR"])
+        ctx = RunContext(cache_dir=cache, progress=False, batch_size=BATCH)
+        backend = precision if precision.startswith("onnx") else "torch"
+        system = DenseRetriever(
+            MODEL, precision="fp32" if backend != "torch" else precision, backend=backend
+        )
         system._load(ctx)
         system.encode_uncached(texts[:BATCH], "document", ctx)  # warm-up, not cached
         load_s = time.perf_counter() - t_load
