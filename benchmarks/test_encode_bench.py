@@ -37,12 +37,26 @@ N = int(os.environ.get("BENCH_ENCODE_N") or 20000)
 ROUNDS = int(os.environ.get("BENCH_ROUNDS") or 3)
 CONTENDERS = {"st": ("st", "fp32"), "ours": ("ours", "fp32"), "ours_bf16": ("ours", "bf16")}
 if os.environ.get("BENCH_ENCODE_CONTENDERS"):  # e.g. "st,ours": the ratio's pair only
-    CONTENDERS = {k: CONTENDERS[k] for k in os.environ["BENCH_ENCODE_CONTENDERS"].split(",")}
+    CONTENDERS = {
+        k: CONTENDERS[k]
+        for k in os.environ["BENCH_ENCODE_CONTENDERS"].split(",")
+        if k in CONTENDERS
+    }
 
 
-def encode_process(mode: str, precision: str, save: str = "") -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, str(HERE / "encode_procs" / "encode.py"), mode, str(N), precision]
+def encode_process(
+    mode: str, arg: str, save: str = "", n: int = N, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One contender in a fresh process (``encode_procs/encode.py MODE N ARG [SAVE]``): its
+    ``ENCODE_RESULT`` JSON. The checkout's own package comes first on the path (a worktree
+    beside another editable install); ``env`` adds variables."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "harness"), str(REPO)]),
+        "HF_HUB_OFFLINE": "1",
+        **(env or {}),
+    }
+    cmd = [sys.executable, str(HERE / "encode_procs" / "encode.py"), mode, str(n), arg]
     out = subprocess.run(
         [*cmd, *([save] if save else [])],
         env=env,

@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,8 @@ import pytest
 
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("onnxruntime")
+
+from benchmarks.test_encode_bench import encode_process as shared_encode_process  # noqa: E402
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -43,30 +43,16 @@ CONTENDERS = {
     "onnx_int8": ("ours", "onnx-int8"),
 }
 if os.environ.get("BENCH_ENCODE_CONTENDERS"):  # e.g. "st,onnx": the ratio's pair only
-    CONTENDERS = {k: CONTENDERS[k] for k in os.environ["BENCH_ENCODE_CONTENDERS"].split(",")}
+    CONTENDERS = {
+        k: CONTENDERS[k]
+        for k in os.environ["BENCH_ENCODE_CONTENDERS"].split(",")
+        if k in CONTENDERS
+    }
 
 
 def encode_process(mode: str, arg: str, n: int, onnx_dir: Path, save: str = "") -> dict[str, Any]:
-    env = {
-        **os.environ,
-        # the checkout's own package first (a worktree beside another editable install)
-        "PYTHONPATH": os.pathsep.join([str(REPO / "harness"), str(REPO)]),
-        "HF_HUB_OFFLINE": "1",
-        "BENCH_ONNX_DIR": str(onnx_dir),
-    }
-    cmd = [sys.executable, str(HERE / "encode_procs" / "encode.py"), mode, str(n), arg]
-    out = subprocess.run(
-        [*cmd, *([save] if save else [])],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("ENCODE_RESULT ")]
-    if out.returncode or not lines:
-        raise RuntimeError(f"{cmd[2:]} failed ({out.returncode}):\n{out.stderr[-3000:]}")
-    return json.loads(lines[-1].removeprefix("ENCODE_RESULT "))  # type: ignore[no-any-return]
+    """test_encode_bench's contender process, with the shared folder of exported models."""
+    return shared_encode_process(mode, arg, save, n=n, env={"BENCH_ONNX_DIR": str(onnx_dir)})
 
 
 def test_encode_onnx_processes(benchmark: Any, tmp_path: Path) -> None:

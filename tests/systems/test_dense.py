@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ir_harness.data.model import Corpus, Document
+from ir_harness.models import model_available
 from ir_harness.run.context import RunContext
 
 if TYPE_CHECKING:
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("sentence_transformers")
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 
 CORPUS = Corpus(
     [
@@ -25,19 +28,8 @@ CORPUS = Corpus(
 )
 
 
-def _model_available() -> bool:
-    from ir_harness.errors import ConfigError
-    from ir_harness.models import resolve_model
-
-    try:
-        resolve_model("sentence-transformers/all-MiniLM-L6-v2")
-        return True
-    except ConfigError:
-        return False
-
-
 @pytest.mark.skipif(
-    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+    not model_available(MINILM), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
 )
 def test_semantic_search_and_cache(tmp_path: Path) -> None:
     from ir_harness.systems.dense import DenseRetriever
@@ -67,7 +59,7 @@ def test_semantic_search_and_cache(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+    not model_available(MINILM), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
 )
 def test_stored_corpus_goes_through_the_embedding_store(tmp_path: Path) -> None:
     from ir_harness.corpus.store import StoredCorpus, write_store
@@ -94,7 +86,7 @@ def test_stored_corpus_goes_through_the_embedding_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+    not model_available(MINILM), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
 )
 def test_sorted_encoding_matches_sentence_transformers_in_input_order(tmp_path: Path) -> None:
     """Length-sorted batches with prefetched tokenisation give ST's own vectors, row for row."""
@@ -111,7 +103,7 @@ def test_sorted_encoding_matches_sentence_transformers_in_input_order(tmp_path: 
 
 
 @pytest.mark.skipif(
-    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+    not model_available(MINILM), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
 )
 def test_bf16_is_its_own_cache_key_result_name_and_parameter(tmp_path: Path) -> None:
     from ir_harness.run.pipeline import build_pipeline

@@ -11,6 +11,7 @@ import pytest
 
 from ir_harness.data.model import Corpus, Document
 from ir_harness.errors import ConfigError
+from ir_harness.models import model_available
 from ir_harness.run.context import RunContext
 
 if TYPE_CHECKING:
@@ -20,19 +21,11 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("onnxruntime")
 
-
-def _model_available() -> bool:
-    from ir_harness.models import resolve_model
-
-    try:
-        resolve_model("sentence-transformers/all-MiniLM-L6-v2")
-        return True
-    except ConfigError:
-        return False
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 needs_model = pytest.mark.skipif(
-    not _model_available(), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
+    not model_available(MINILM), reason="all-MiniLM-L6-v2 not installed and the Hub is unreachable"
 )
 
 
