@@ -24,8 +24,8 @@ from ir_harness.cli.listing import list_cmd
 from ir_harness.cli.llm_serve import llm_serve_command
 from ir_harness.cli.options import run_main
 from ir_harness.cli.oracle_sweep import oracle_sweep_command
-from ir_harness.cli.reproduce import reproduce_cmd
 from ir_harness.cli.plan import plan_cmd
+from ir_harness.cli.reproduce import reproduce_cmd
 from ir_harness.cli.run import run_cmd
 from ir_harness.cli.trec_eval import CONTEXT as TREC_EVAL_CONTEXT
 from ir_harness.cli.trec_eval import trec_eval_cmd
