@@ -32,7 +32,9 @@ def test_html_in_names_is_text_not_code(tmp_path: Path) -> None:
         )
     site = build(results, tmp_path / "site").parent
     pages = sorted(p.name for p in site.glob("*.html"))
-    assert "plots.html" in pages and len(pages) == 5  # index, plots, 1 task, 2 systems
+    # index, plots, 1 task, 2 systems, 1 diff page (the evil system against bm25)
+    assert "plots.html" in pages and len(pages) == 6
+    assert sum(name.startswith("diff-") for name in pages) == 1
     with chromium_page() as b:
         for name in pages:
             b.page.goto((site / name).as_uri())

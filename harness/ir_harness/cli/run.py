@@ -106,9 +106,16 @@ def run_cmd(
             "(also $HARNESS_LLM_ALLOW_FAILURES=1)"
         ),
     ] = False,
+    plan: Annotated[
+        bool,
+        typer.Option(
+            help="estimate time, memory and disk per phase first (what `harness plan` prints), "
+            "record it, and stop when the peak will not fit"
+        ),
+    ] = False,
     force: Annotated[
         bool,
-        typer.Option(help="run even when the plan's estimated peak memory exceeds what is free"),
+        typer.Option(help="with --plan: run even when the estimated peak exceeds what is free"),
     ] = False,
 ) -> None:
     """Run a system on a task and store run file, metrics and metadata."""
@@ -156,7 +163,7 @@ def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             allow_failures=True if a.allow_llm_failures else None,
         ),
         executor=make_executor(a.executor, a.ray_address, a.workers),
-        plan=True,
+        plan=a.plan,
         force=a.force,
     )
     return config, opts

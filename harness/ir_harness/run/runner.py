@@ -273,7 +273,11 @@ def _preflight(
     from ir_harness.plan.fit import check_fits
     from ir_harness.plan.table import print_plan
 
-    plan = make_plan(pipe, spec, data, ctx, load_s)
+    try:
+        plan = make_plan(pipe, spec, data, ctx, load_s)
+    except Exception as e:  # a probe must never break the run: the run's own checks report it
+        log.warning("no plan: a probe failed (%s: %s)", type(e).__name__, e)
+        return {"error": f"{type(e).__name__}: {e}"}
     print_plan(plan, stderr=True)
     check_fits(plan, job.config.force)
     return plan.record()

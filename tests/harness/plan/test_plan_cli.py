@@ -64,7 +64,17 @@ def test_run_refuses_before_it_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HARNESS_MEM_AVAILABLE", str(50_000_000))
-    args = ["run", "-s", "hashing", "-t", TASK, "--results", str(tmp_path / "r"), "--quiet"]
+    args = [
+        "run",
+        "-s",
+        "hashing",
+        "-t",
+        TASK,
+        "--results",
+        str(tmp_path / "r"),
+        "--quiet",
+        "--plan",
+    ]
     code, _, err = run_main(monkeypatch, capsys, *args)
     assert code == 2
     assert "exceeds the available" in err
@@ -73,7 +83,17 @@ def test_run_refuses_before_it_starts(
 
 def test_run_records_plan_beside_actual(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_MEM_AVAILABLE", str(50_000_000))
-    args = ["run", "-s", "hashing", "-t", TASK, "--results", str(tmp_path / "r"), "--quiet"]
+    args = [
+        "run",
+        "-s",
+        "hashing",
+        "-t",
+        TASK,
+        "--results",
+        str(tmp_path / "r"),
+        "--quiet",
+        "--plan",
+    ]
     res = CliRunner().invoke(app, [*args, "--force"])
     assert res.exit_code == 0, res.stderr
     assert "plan: hashing" in res.stderr  # the table, quiet mode included
