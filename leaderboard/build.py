@@ -199,11 +199,14 @@ def _publish(folder: Path, task_dir: Path) -> None:
         shutil.copyfile(folder / src, dst / name)
 
 
-DIFF_BASELINE = "bm25"
+# The row each diff page compares against: the task's lexical baseline (a one-stage lexical
+# retriever, the first by row name), named by its kind so no system is named here.
+DIFF_BASELINE_KINDS = ["lexical"]
 
 
 def _diff_pages(summary: dict[str, Any], site: Path) -> None:
-    """One ``harness diff`` page per row against its task's BM25 row, from the published files.
+    """One ``harness diff`` page per row against its task's lexical baseline (BM25 where it ran),
+    from the published files.
 
     Read from the copies in the site (metrics JSON and run file), so a page shows only what the
     site publishes; the task's data is not loaded, so top lists carry no judgments. The page
@@ -215,9 +218,9 @@ def _diff_pages(summary: dict[str, Any], site: Path) -> None:
 
     for t in summary["tasks"]:
         t["diffs"] = {}
-        base = next(
-            (r for r in t["results"] if r["system"] == DIFF_BASELINE and r["primary"]), None
-        )
+        lexical = [r for r in t["results"] if r["kinds"] == DIFF_BASELINE_KINDS and r["primary"]]
+        base = min(lexical, key=lambda r: r["row"], default=None)
+        t["diff_baseline"] = base["row"] if base is not None else None
         if base is None or not str(base["files"]["run"] or "").endswith(".trec.txt"):
             continue
         m = t["main_metric"]
