@@ -60,11 +60,9 @@ def test_plan_force_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 0
 
 
-def test_run_refuses_before_it_starts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("HARNESS_MEM_AVAILABLE", str(50_000_000))
-    args = [
+def planned_run_args(tmp_path: Path) -> list[str]:
+    """``harness run --plan`` of the hashing system on the test task, results in tmp_path."""
+    return [
         "run",
         "-s",
         "hashing",
@@ -75,6 +73,13 @@ def test_run_refuses_before_it_starts(
         "--quiet",
         "--plan",
     ]
+
+
+def test_run_refuses_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HARNESS_MEM_AVAILABLE", str(50_000_000))
+    args = planned_run_args(tmp_path)
     code, _, err = run_main(monkeypatch, capsys, *args)
     assert code == 2
     assert "exceeds the available" in err
@@ -83,17 +88,7 @@ def test_run_refuses_before_it_starts(
 
 def test_run_records_plan_beside_actual(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_MEM_AVAILABLE", str(50_000_000))
-    args = [
-        "run",
-        "-s",
-        "hashing",
-        "-t",
-        TASK,
-        "--results",
-        str(tmp_path / "r"),
-        "--quiet",
-        "--plan",
-    ]
+    args = planned_run_args(tmp_path)
     res = CliRunner().invoke(app, [*args, "--force"])
     assert res.exit_code == 0, res.stderr
     assert "plan: hashing" in res.stderr  # the table, quiet mode included
