@@ -255,17 +255,15 @@ ALLOWED = {
 
 
 def registered_names() -> set[str]:
-    """Every task and system name the project's pyproject registers, minus the names that are
-    also stage kinds (``SystemKind``: "lexical", "dense" name what a stage is, not a plugin)."""
-    import tomllib
+    """Every task and system name the project's plugin tables register, minus the names that
+    are also stage kinds (``SystemKind``: "lexical", "dense" name what a stage is, not a plugin)."""
     from typing import get_args
 
+    from ir_harness.plugin_tables import builtin_plugins
     from ir_harness.protocols import SystemKind
+    from ir_harness.registry import SYSTEM_GROUP, TASK_GROUP
 
-    eps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "entry-points"
-    ]
-    names = set(eps["harness.tasks"]) | set(eps["harness.systems"])
+    names = set(builtin_plugins(TASK_GROUP)) | set(builtin_plugins(SYSTEM_GROUP))
     return names - set(get_args(SystemKind))
 
 
@@ -343,7 +341,7 @@ def test_core_names_no_registered_task_or_system() -> None:
     assert plugin_names_in_core() == []
 
 
-def test_registered_names_come_from_the_entry_points() -> None:
+def test_registered_names_come_from_the_plugin_tables() -> None:
     names = registered_names()
     assert {"bm25", "rankgpt", "lattice", "trec-dl", "beir", "llmjudge"} <= names
     assert "dense" not in names  # a stage kind as much as a system: see registered_names

@@ -1,20 +1,21 @@
-"""Lazy registries of tasks and systems, filled from entry points.
+"""Lazy registries of tasks and systems, filled from our plugin tables and entry points.
 
-Entry points are read from metadata only; a plugin module is imported when its name is used,
-so ``harness list`` never imports torch or pyserini. Third parties register by adding a line to
-their own package's ``[project.entry-points."harness.tasks"]`` or ``."harness.systems"`` table.
+Our own plugins come from the plugin folders' ``plugins.toml`` (``ir_harness.plugin_tables``);
+third parties register by adding a line to their own package's
+``[project.entry-points."harness.tasks"]`` or ``."harness.systems"`` table. Both are read as
+text only; a plugin module is imported when its name is used, so ``harness list`` never imports
+torch or pyserini.
 """
 
 from __future__ import annotations
 
 import difflib
 import threading
-from dataclasses import dataclass
-from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ir_harness.errors import UnknownNameError
+from ir_harness.plugin_tables import PluginTarget, builtin_plugins
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,29 +26,13 @@ TASK_GROUP = "harness.tasks"
 SYSTEM_GROUP = "harness.systems"
 
 
-@dataclass
-class _Entry:
-    name: str
-    target: str  # "module:attr"
-    loaded: Any = None
-
-    def load(self) -> Any:
-        if self.loaded is None:
-            module, _, attr = self.target.partition(":")
-            obj: Any = import_module(module)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-            self.loaded = obj
-        return self.loaded
-
-
 class Registry(Generic[T]):
     """Name -> lazily imported object, with "did you mean" errors."""
 
     def __init__(self, kind: str, group: str | None = None) -> None:
         self.kind = kind
         self.group = group
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, PluginTarget] = {}
         self._scanned = group is None
         # Threads calling the API at once: the scan is filled completely before it is marked
         # done, under a lock, so no caller ever sees a scanned but empty registry.
@@ -59,17 +44,20 @@ class Registry(Generic[T]):
         with self._lock:
             if self._scanned:
                 return
-            for ep in entry_points(group=self.group or ""):
-                self._entries.setdefault(ep.name, _Entry(ep.name, ep.value))
+            group = self.group or ""
+            for name, target in builtin_plugins(group).items():
+                self._entries[name] = PluginTarget(name, target)
+            for ep in entry_points(group=group):
+                self._entries.setdefault(ep.name, PluginTarget(ep.name, ep.value))
             self._scanned = True
 
     def register(self, name: str, target: str | Callable[..., T] | type) -> None:
         """Register a ``"module:attr"`` string or an object (tests, notebooks)."""
         self._scan()
         if isinstance(target, str):
-            self._entries[name] = _Entry(name, target)
+            self._entries[name] = PluginTarget(name, target)
         else:
-            self._entries[name] = _Entry(
+            self._entries[name] = PluginTarget(
                 name,
                 f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', name)}",
                 target,
@@ -80,9 +68,9 @@ class Registry(Generic[T]):
         return sorted(self._entries)
 
     def target(self, name: str) -> str:
-        return self._entry(name).target
+        return self._entry(name).value
 
-    def _entry(self, name: str) -> _Entry:
+    def _entry(self, name: str) -> PluginTarget:
         self._scan()
         if name not in self._entries:
             close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.5)

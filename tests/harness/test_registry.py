@@ -12,7 +12,7 @@ from ir_harness.errors import UnknownNameError
 from ir_harness.registry import SYSTEMS, TASKS, Registry, split_task_name
 
 
-def test_builtin_plugins_are_discovered_from_entry_points() -> None:
+def test_builtin_plugins_are_discovered_from_the_plugin_tables() -> None:
     assert {"bm25", "dense"} <= set(SYSTEMS.names())
     assert {"trec-dl", "beir", "limit-small", "nfcorpus", "noveleval", "demo"} <= set(TASKS.names())
 

@@ -1,8 +1,8 @@
 """The ``harness`` command line: one module per core command, shared options in ``options``.
 
-Commands implemented by plugins (``train``, ``build-tree``, ...) come from the
-``harness.commands`` entry-point group: each entry point is named after its command and points
-at a callable that adds the command to a typer app. They are loaded only when that command is
+Commands implemented by plugins (``train``, ``build-tree``, ...) come from the ``[commands]``
+tables of our plugin folders and the ``harness.commands`` entry-point group: each is named after
+its command and points at a callable that adds the command to a typer app. They are loaded only when that command is
 called or the command list is shown, so ``harness list`` imports neither them nor heavy libraries.
 """
 
@@ -34,10 +34,11 @@ COMMAND_GROUP = "harness.commands"
 
 
 def plugin_entry_points() -> dict[str, Any]:
-    """Installed plugin commands by name (reading the metadata imports no plugin)."""
-    from importlib.metadata import entry_points
+    """Plugin commands by name: our plugin tables', then installed packages' entry points
+    (reading either imports no plugin)."""
+    from ir_harness.plugin_tables import plugins
 
-    return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+    return plugins(COMMAND_GROUP)
 
 
 def load_plugin_command(name: str, ep: Any) -> Any:
