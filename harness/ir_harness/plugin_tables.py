@@ -61,9 +61,7 @@ def _tables() -> dict[str, dict[str, str]]:
             if not isinstance(entries, dict) or not all(
                 isinstance(v, str) and ":" in v for v in entries.values()
             ):
-                raise ConfigError(
-                    f"{path}: [{table}] must map names to \"module:attribute\" strings"
-                )
+                raise ConfigError(f'{path}: [{table}] must map names to "module:attribute" strings')
             group = groups.setdefault(GROUP_PREFIX + table, {})
             for name, target in entries.items():
                 if name in group and group[name] != target:

@@ -17,12 +17,12 @@ from typer.core import TyperGroup
 from ir_harness.cli.cache import cache_app
 from ir_harness.cli.compare import compare_cmd
 from ir_harness.cli.diff import diff_cmd
+from ir_harness.cli.entry import run_main
 from ir_harness.cli.eval import eval_cmd
 from ir_harness.cli.grid import grid_cmd
 from ir_harness.cli.leaderboard import leaderboard_app
 from ir_harness.cli.listing import list_cmd
 from ir_harness.cli.llm_serve import llm_serve_command
-from ir_harness.cli.options import run_main
 from ir_harness.cli.oracle_sweep import oracle_sweep_command
 from ir_harness.cli.plan import plan_cmd
 from ir_harness.cli.reproduce import reproduce_cmd
