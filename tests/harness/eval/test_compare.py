@@ -13,6 +13,18 @@ def test_holm_matches_hand_computation() -> None:
     assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_holm_gives_statsmodels_bits(seed: int) -> None:
+    """Same values as statsmodels' multipletests(method="holm"), ties and p = 1 included."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    p = rng.choice([*rng.uniform(0, 1, 8), 0.0, 1.0, 0.05, 1e-300], size=n).tolist()
+    expected = [float(v) for v in multipletests(p, method="holm")[1]]
+    assert holm(p) == expected
+
+
 def test_randomization_detects_a_consistent_gain_and_not_noise() -> None:
     rng = np.random.default_rng(0)
     base = rng.uniform(0, 1, 50)
