@@ -17,7 +17,6 @@ def test_small_cpu_run(tmp_path: Path, shared_data: Path) -> None:
     """One run covers both paths: the local store encode, then Ray's (``--no-ray`` only drops
     the second)."""
     pytest.importorskip("sentence_transformers")
-    ray = True
     pytest.importorskip("ray")
     out = tmp_path / "out.json"
     cmd = [
@@ -38,11 +37,8 @@ def test_small_cpu_run(tmp_path: Path, shared_data: Path) -> None:
         "--out",
         str(out),
     ]
-    if not ray:
-        cmd.append("--no-ray")
     subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=900)
     res = json.loads(out.read_text())
     assert res["n"] == 256 and res["plain_texts_per_s"] > 0 and res["store_texts_per_s"] > 0
     assert res["max_abs_diff_store_vs_plain"] < 1e-4  # same model, same texts
-    if ray:
-        assert res["ray_shards_identical_to_local"] is True
+    assert res["ray_shards_identical_to_local"] is True
