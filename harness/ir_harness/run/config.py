@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ir_harness.errors import ConfigError
+from ir_harness.errors import ArgumentTypeError, ConfigError, check_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -44,16 +44,18 @@ class LLMPolicy:
 
     def __post_init__(self) -> None:
         t = self.timeout_s
-        if isinstance(t, bool) or not isinstance(t, int | float) or not (0 < t < math.inf):
+        check_type("LLM timeout_s", t, (int, float), "a positive number of seconds")
+        if not (0 < t < math.inf):
             raise ConfigError(f"LLM timeout_s {t!r}: expected a positive number of seconds")
         a = self.attempts
-        if isinstance(a, bool) or not isinstance(a, int) or a < 1:
+        check_type("LLM attempts", a, int, "a whole number of at least 1")
+        if a < 1:
             raise ConfigError(f"LLM attempts {a!r}: expected a whole number of at least 1")
         s = self.max_failed_share
-        if isinstance(s, bool) or not isinstance(s, int | float) or not (0.0 <= s <= 1.0):
+        check_type("LLM max_failed_share", s, (int, float), "a share between 0 and 1")
+        if not (0.0 <= s <= 1.0):
             raise ConfigError(f"LLM max_failed_share {s!r}: expected a share between 0 and 1")
-        if not isinstance(self.allow_failures, bool):
-            raise ConfigError(f"LLM allow_failures {self.allow_failures!r}: expected True/False")
+        check_type("LLM allow_failures", self.allow_failures, bool, "True or False")
 
     def record(self) -> dict[str, Any]:
         """The settings as stored in a result's metadata."""
@@ -212,24 +214,36 @@ class RunConfig:
     force: bool = False
 
     def __post_init__(self) -> None:
-        for key in ("qrels_from", "results", "cache_dir"):
+        for key in ("data_dir", "qrels_from", "results", "cache_dir"):
             value = getattr(self, key)
-            if isinstance(value, str):
+            if value is not None:
+                check_type(key, value, (str, os.PathLike), "a path (str or pathlib.Path) or None")
+            if key != "data_dir" and isinstance(value, str | os.PathLike):
                 object.__setattr__(self, key, Path(value))
-        if not isinstance(self.llm_policy, LLMPolicy):
-            raise ConfigError(f"llm_policy {self.llm_policy!r}: expected a ir_harness.LLMPolicy")
+        check_type("seed", self.seed, int, "a whole number")
+        check_type("device", self.device, str, "'auto', 'cpu', 'cuda' or 'cuda:N'")
+        if self.command is not None:
+            check_type("command", self.command, str, "the command line as one string, or None")
+        for key in ("progress", "plan", "force"):
+            check_type(key, getattr(self, key), bool, "True or False")
+        check_type("llm_policy", self.llm_policy, LLMPolicy, "an ir_harness.LLMPolicy")
         if not isinstance(self.executor, Executor):
-            raise ConfigError(
-                f"executor {self.executor!r}: expected an executor object "
-                "(ir_harness.run.config.LocalExecutor or ir_harness.executors.ray_executor.RayExecutor)"
+            raise ArgumentTypeError(
+                "executor",
+                self.executor,
+                "an executor object (ir_harness.run.config.LocalExecutor or "
+                "ir_harness.executors.ray_executor.RayExecutor)",
             )
         for key in ("batch_size", "query_batch"):
             n = getattr(self, key)
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            check_type(key, n, int, "a whole number of at least 1")
+            if n < 1:
                 raise ConfigError(f"{key} {n!r}: expected a whole number of at least 1")
         lim = self.limit_queries
-        if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 0):
-            raise ConfigError(f"limit_queries {lim!r}: expected a whole number of at least 0")
+        if lim is not None:
+            check_type("limit_queries", lim, int, "a whole number of at least 0, or None")
+            if lim < 0:
+                raise ConfigError(f"limit_queries {lim!r}: expected a whole number of at least 0")
 
     def results_dir(self) -> Path:
         """The results folder; a run that stores needs one."""

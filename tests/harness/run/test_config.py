@@ -152,7 +152,7 @@ def test_a_run_config_is_frozen_and_checks_its_fields() -> None:
     assert cfg.results == Path("r") and cfg.qrels_from == Path("q.txt")
     with pytest.raises(FrozenInstanceError):
         cfg.seed = 3  # type: ignore[misc]
-    with pytest.raises(ConfigError, match="executor 'ray'"):
+    with pytest.raises(ConfigError, match=r"executor='ray' \(str\): expected an executor"):
         RunConfig(executor="ray")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="unknown run setting.*limit_querys"):
         cfg.with_overrides(limit_querys=3)
