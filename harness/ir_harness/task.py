@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -174,9 +173,10 @@ def get_task(name: str) -> tuple[Task, str]:
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
-    """``--data-dir`` wins, then ``HARNESS_DATA_DIR``; None means online only."""
-    d = data_dir or os.environ.get("HARNESS_DATA_DIR")
-    return Path(d).expanduser() if d else None
+    """The local data folder as a path (``~`` expanded); None means online only. The command
+    line fills ``--data-dir`` from ``$HARNESS_DATA_DIR``; below it nothing reads the
+    environment."""
+    return Path(data_dir).expanduser() if data_dir else None
 
 
 def load_local_or_online(

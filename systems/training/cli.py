@@ -50,10 +50,12 @@ def train_command(**values: Any) -> None:
     import logging
     import os
 
+    from ir_harness.cli.env import data_dir_default
     from ir_harness.systems.training.loop import TrainConfig, train
     from ir_harness.systems.training.options import parse_values
 
     o, m = parse_values(values)
+    data_dir = o.data_dir or data_dir_default()
     logging.basicConfig(level=logging.WARNING if o.quiet else logging.INFO)
     if o.quiet or o.json_out:
         os.environ.setdefault("TQDM_DISABLE", "1")
@@ -68,7 +70,7 @@ def train_command(**values: Any) -> None:
         from ir_harness.systems.training.rerank_cli import train_reranker_command
 
         return train_reranker_command(
-            method, o.out, o.task, m["teacher_run"], m["option"], base_model, o.data_dir,
+            method, o.out, o.task, m["teacher_run"], m["option"], base_model, data_dir,
             o.steps, o.batch_size, o.lr, o.min_relevance, o.max_queries, o.seed, o.device,
             o.amp, o.json_out, o.quiet,
         )  # fmt: skip
@@ -79,7 +81,7 @@ def train_command(**values: Any) -> None:
         o.task,
         o.triples,
         o.sts,
-        o.data_dir,
+        data_dir,
         base_model,
         o.negatives,
         o.n_negatives,
@@ -190,7 +192,9 @@ def grid_command(
     dims: Annotated[
         str | None, typer.Option(help="comma list; default: the scaled Starbucks list")
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="HARNESS_DATA_DIR", show_envvar=False)
+    ] = None,
     results: Annotated[Path, typer.Option("--results")] = Path("results"),
     device: str = "auto",
     batch_size: int = 64,

@@ -46,6 +46,7 @@ def grid_cmd(
     quiet: Annotated[bool, typer.Option(help="only the final table")] = False,
 ) -> None:
     """Run every system on every task; stored cells are skipped, failed ones reported."""
+    from ir_harness.cli import env
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import resolve_device
     from ir_harness.run.grid_runner import GridOptions, run_grid
@@ -58,6 +59,7 @@ def grid_cmd(
         batch_size=batch_size,
         limit_queries=limit_queries,
         progress=False,
+        llm_cache=env.llm_cache(),
         executor=make_executor(executor, ray_address, workers),
     )
     grid = GridOptions(

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="local data folder (default: $HARNESS_DATA_DIR)")
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="HARNESS_DATA_DIR",
+        show_envvar=False,
+        help="local data folder (default: $HARNESS_DATA_DIR)",
+    ),
 ]
 Results = Annotated[Path, typer.Option("--results", help="result store folder")]
 QrelsFrom = Annotated[

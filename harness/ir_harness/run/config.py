@@ -3,7 +3,7 @@
 ``RunConfig`` is the whole of it (frozen); ``LLMPolicy`` and the ``Executor`` are parts of it.
 
 ``LLMPolicy`` holds the LLM fault settings. It is built once, by ``harness run`` (which reads
-``$HARNESS_LLM_*`` there, and only there, as defaults for flags not given) or by the caller of
+``$HARNESS_LLM_*`` in ``ir_harness.cli.env``, as defaults for flags not given) or by the caller of
 ``evaluate``, and handed to the backend and the session through the ``RunContext``, so two
 evaluations in one process can use different settings, and the result records the ones it ran
 under. No layer passes a setting to another through the environment.
@@ -21,14 +21,6 @@ from ir_harness.errors import ArgumentTypeError, ConfigError, check_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-
-# The environment variables ``harness run`` reads as defaults for its --llm-* flags.
-LLM_ENV = {
-    "timeout_s": "HARNESS_LLM_TIMEOUT_S",
-    "attempts": "HARNESS_LLM_ATTEMPTS",
-    "max_failed_share": "HARNESS_LLM_MAX_FAILED_SHARE",
-    "allow_failures": "HARNESS_LLM_ALLOW_FAILURES",
-}
 
 
 @dataclass(frozen=True)
@@ -60,56 +52,6 @@ class LLMPolicy:
     def record(self) -> dict[str, Any]:
         """The settings as stored in a result's metadata."""
         return asdict(self)
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        timeout_s: float | None = None,
-        attempts: int | None = None,
-        max_failed_share: float | None = None,
-        allow_failures: bool | None = None,
-    ) -> LLMPolicy:
-        """The given values; for each one not given, ``$HARNESS_LLM_TIMEOUT_S`` /
-        ``_ATTEMPTS`` / ``_MAX_FAILED_SHARE`` / ``_ALLOW_FAILURES`` (``1``), else the default.
-        Only the command line calls this: the Python API takes the policy it is given."""
-        given: dict[str, Any] = {
-            "timeout_s": timeout_s,
-            "attempts": attempts,
-            "max_failed_share": max_failed_share,
-            "allow_failures": allow_failures,
-        }
-        values: dict[str, Any] = {}
-        for key, value in given.items():
-            if value is None:
-                raw = os.environ.get(LLM_ENV[key])
-                if not raw:
-                    continue
-                value = _parse_env(key, raw)
-            values[key] = value
-        return cls(**values)
-
-
-def _parse_env(key: str, raw: str) -> Any:
-    """One ``$HARNESS_LLM_*`` value, or a ConfigError naming the variable."""
-    name = LLM_ENV[key]
-    if key == "allow_failures":
-        if raw not in ("0", "1"):
-            raise ConfigError(f"${name}={raw!r}: expected 1 or 0")
-        return raw == "1"
-    try:
-        number = float(raw)
-    except ValueError:
-        number = math.nan
-    if key == "attempts":
-        if not (math.isfinite(number) and number >= 1 and number == int(number)):
-            raise ConfigError(f"${name}={raw!r}: expected a whole number of at least 1")
-        return int(number)
-    if key == "timeout_s" and not (0 < number < math.inf):
-        raise ConfigError(f"${name}={raw!r}: expected a positive number")
-    if key == "max_failed_share" and not (0.0 <= number <= 1.0):
-        raise ConfigError(f"${name}={raw!r}: expected a share between 0 and 1")
-    return number
 
 
 @runtime_checkable
@@ -208,6 +150,8 @@ class RunConfig:
     command: str | None = None
     progress: bool = False
     llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
+    # reuse LLM answers from (and add them to) the cache folder's response cache
+    llm_cache: bool = True
     executor: Executor = field(default_factory=LocalExecutor)
     # pre-flight plan (``ir_harness.plan``): print it, record it, refuse a run that cannot fit
     plan: bool = False
@@ -224,7 +168,7 @@ class RunConfig:
         check_type("device", self.device, str, "'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.command is not None:
             check_type("command", self.command, str, "the command line as one string, or None")
-        for key in ("progress", "plan", "force"):
+        for key in ("progress", "llm_cache", "plan", "force"):
             check_type(key, getattr(self, key), bool, "True or False")
         check_type("llm_policy", self.llm_policy, LLMPolicy, "an ir_harness.LLMPolicy")
         if not isinstance(self.executor, Executor):

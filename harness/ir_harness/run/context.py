@@ -56,6 +56,8 @@ class RunContext:
     executor: Executor = field(default_factory=LocalExecutor)
     # LLM fault settings (timeout, attempts, failed share): read by the backend and the run.
     llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
+    # Whether LLM sessions read and write the response cache (``RunConfig.llm_cache``).
+    llm_cache: bool = True
     # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -72,6 +74,7 @@ class RunContext:
             data_dir=config.data_dir,
             executor=config.executor,
             llm_policy=config.llm_policy,
+            llm_cache=config.llm_cache,
             **extra,
         )
 

@@ -1,0 +1,50 @@
+"""Only the command line reads the environment: ``$HARNESS_*`` values become the defaults of
+flags and explicit parameters, and the Python API below ignores them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from ir_harness.cli import env
+from ir_harness.cli.options import DataDir
+from ir_harness.run.config import RunConfig
+from ir_harness.run.context import RunContext
+from ir_harness.task import resolve_data_dir
+
+
+def test_the_data_dir_variable_fills_the_flag_not_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(tmp_path))
+    assert resolve_data_dir(None) is None  # the API: no --data-dir means online only
+    assert resolve_data_dir(tmp_path) == tmp_path
+    app = typer.Typer()
+
+    @app.command()
+    def show(data_dir: DataDir = None) -> None:
+        print(data_dir)
+
+    assert CliRunner().invoke(app, []).output.strip() == str(tmp_path)
+    other = tmp_path / "other"
+    assert CliRunner().invoke(app, ["--data-dir", str(other)]).output.strip() == str(other)
+    monkeypatch.delenv("HARNESS_DATA_DIR")
+    assert CliRunner().invoke(app, []).output.strip() == "None"
+    assert env.data_dir_default() is None
+
+
+def test_the_llm_cache_switch_travels_in_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ir_harness.llm.session import LLMSession
+
+    monkeypatch.setenv("HARNESS_LLM_CACHE", "0")
+    assert env.llm_cache() is False
+    assert RunConfig().llm_cache is True  # the API's default ignores the variable
+    on = RunContext.from_config(RunConfig())
+    off = RunContext.from_config(RunConfig(llm_cache=False))
+    assert (on.llm_cache, off.llm_cache) == (True, False)
+    assert LLMSession(object(), off).cache is None  # type: ignore[arg-type]
+    monkeypatch.setenv("HARNESS_LLM_CACHE", "1")
+    assert env.llm_cache() is True
