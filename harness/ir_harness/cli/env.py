@@ -30,6 +30,20 @@ def llm_cache() -> bool:
     return os.environ.get("HARNESS_LLM_CACHE", "1") != "0"
 
 
+def memory_available() -> int | None:
+    """``$HARNESS_MEM_AVAILABLE`` (bytes the plan may count on), or None: the machine's."""
+    raw = os.environ.get("HARNESS_MEM_AVAILABLE")
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"$HARNESS_MEM_AVAILABLE={raw!r}: expected a number of bytes")
+    return value
+
+
 # The environment variables ``harness run`` reads as defaults for its --llm-* flags.
 LLM_ENV = {
     "timeout_s": "HARNESS_LLM_TIMEOUT_S",

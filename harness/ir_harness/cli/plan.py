@@ -44,7 +44,7 @@ def plan_cmd(**kw: Any) -> None:
     else:
         print_plan(plan, wide=kw["wide"])
     try:
-        check_fits(plan, kw["force"])
+        check_fits(plan, kw["force"], config.memory_available)
     except PlanDoesNotFit as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None

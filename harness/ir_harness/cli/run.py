@@ -167,6 +167,7 @@ def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         executor=make_executor(a.executor, a.ray_address, a.workers),
         plan=a.plan,
         force=a.force,
+        memory_available=env.memory_available(),
     )
     return config, opts
 

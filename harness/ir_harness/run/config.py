@@ -156,6 +156,8 @@ class RunConfig:
     # pre-flight plan (``ir_harness.plan``): print it, record it, refuse a run that cannot fit
     plan: bool = False
     force: bool = False
+    # bytes the plan may count on (None: MemAvailable or the cgroup's room)
+    memory_available: int | None = None
 
     def __post_init__(self) -> None:
         for key in ("data_dir", "qrels_from", "results", "cache_dir"):
@@ -183,6 +185,8 @@ class RunConfig:
             check_type(key, n, int, "a whole number of at least 1")
             if n < 1:
                 raise ConfigError(f"{key} {n!r}: expected a whole number of at least 1")
+        if self.memory_available is not None:
+            check_type("memory_available", self.memory_available, int, "a number of bytes")
         lim = self.limit_queries
         if lim is not None:
             check_type("limit_queries", lim, int, "a whole number of at least 0, or None")

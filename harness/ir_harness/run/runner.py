@@ -279,7 +279,7 @@ def _preflight(
         log.warning("no plan: a probe failed (%s: %s)", type(e).__name__, e)
         return {"error": f"{type(e).__name__}: {e}"}
     print_plan(plan, stderr=True)
-    check_fits(plan, job.config.force)
+    check_fits(plan, job.config.force, job.config.memory_available)
     return plan.record()
 
 

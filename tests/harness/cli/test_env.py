@@ -3,17 +3,20 @@ flags and explicit parameters, and the Python API below ignores them."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from ir_harness.cli import env
-from ir_harness.cli.options import DataDir
+from ir_harness.cli.options import DataDir  # noqa: TC001 (typer reads it)
 from ir_harness.run.config import RunConfig
 from ir_harness.run.context import RunContext
 from ir_harness.task import resolve_data_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_the_data_dir_variable_fills_the_flag_not_the_api(
@@ -48,3 +51,20 @@ def test_the_llm_cache_switch_travels_in_the_config(monkeypatch: pytest.MonkeyPa
     assert LLMSession(object(), off).cache is None  # type: ignore[arg-type]
     monkeypatch.setenv("HARNESS_LLM_CACHE", "1")
     assert env.llm_cache() is True
+
+
+def test_the_memory_variable_becomes_the_configs_memory_available(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ir_harness.errors import ConfigError
+    from ir_harness.plan.memory import available_bytes
+
+    monkeypatch.setenv("HARNESS_MEM_AVAILABLE", "50000000")
+    assert env.memory_available() == 50_000_000
+    assert available_bytes(123) == 123
+    assert available_bytes() != 50_000_000  # below the command line the variable is not read
+    monkeypatch.setenv("HARNESS_MEM_AVAILABLE", "lots")
+    with pytest.raises(ConfigError, match=r"\$HARNESS_MEM_AVAILABLE='lots'"):
+        env.memory_available()
+    monkeypatch.delenv("HARNESS_MEM_AVAILABLE")
+    assert env.memory_available() is None
