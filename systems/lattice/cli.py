@@ -51,8 +51,9 @@ def build_tree_command(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
-    from ir_harness.cli.env import llm_cache
+    from ir_harness.cli.env import llm_cache, store_policy
     from ir_harness.cli.options import parse_options, setup_logging
+    from ir_harness.corpus.policy import using
     from ir_harness.errors import ConfigError
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import RunContext
@@ -68,7 +69,8 @@ def build_tree_command(
     )
     corpus = None
     if task:
-        _, data = load_task(task, data_dir)
+        with using(store_policy()):
+            _, data = load_task(task, data_dir)
         corpus = data.corpus
     if from_pickle is not None:
         from ir_harness.systems.lattice.convert import convert_pickle

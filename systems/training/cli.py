@@ -50,12 +50,14 @@ def train_command(**values: Any) -> None:
     import logging
     import os
 
-    from ir_harness.cli.env import data_dir_default
+    from ir_harness.cli.env import data_dir_default, store_policy
+    from ir_harness.corpus.policy import adopt
     from ir_harness.systems.training.loop import TrainConfig, train
     from ir_harness.systems.training.options import parse_values
 
     o, m = parse_values(values)
     data_dir = o.data_dir or data_dir_default()
+    adopt(store_policy())
     logging.basicConfig(level=logging.WARNING if o.quiet else logging.INFO)
     if o.quiet or o.json_out:
         os.environ.setdefault("TQDM_DISABLE", "1")
@@ -206,10 +208,13 @@ def grid_command(
 ) -> None:
     """Evaluate a whole (layers x dim) grid of a 2D Matryoshka model from one forward pass and
     store it as one result (extra["grid"], drawn as a heatmap on the leaderboard)."""
+    from ir_harness.cli.env import store_policy
     from ir_harness.cli.options import parse_options
+    from ir_harness.corpus.policy import adopt
     from ir_harness.run.context import resolve_device
     from ir_harness.systems.training.starbucks_grid import run_grid
 
+    adopt(store_policy())
     opts = parse_options(option)
     o = run_grid(
         model,

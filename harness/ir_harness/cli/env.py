@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ir_harness.corpus.policy import StorePolicy
 from ir_harness.errors import ConfigError
 from ir_harness.run.config import LLMPolicy
 
@@ -42,6 +43,26 @@ def memory_available() -> int | None:
     if value < 0:
         raise ConfigError(f"$HARNESS_MEM_AVAILABLE={raw!r}: expected a number of bytes")
     return value
+
+
+def store_policy() -> StorePolicy:
+    """``$HARNESS_STORE_MIN_BYTES`` / ``$HARNESS_STORE_MIN_DOCS`` (0 stores every corpus), each
+    the default where unset."""
+    values: dict[str, int] = {}
+    for key, name in (
+        ("min_bytes", "HARNESS_STORE_MIN_BYTES"),
+        ("min_docs", "HARNESS_STORE_MIN_DOCS"),
+    ):
+        raw = os.environ.get(name)
+        if not raw:
+            continue
+        try:
+            values[key] = int(raw)
+        except ValueError:
+            values[key] = -1
+        if values[key] < 0:
+            raise ConfigError(f"${name}={raw!r}: expected a whole number")
+    return StorePolicy(**values)
 
 
 # The environment variables ``harness run`` reads as defaults for its --llm-* flags.

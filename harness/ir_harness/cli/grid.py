@@ -60,6 +60,7 @@ def grid_cmd(
         limit_queries=limit_queries,
         progress=False,
         llm_cache=env.llm_cache(),
+        corpus_store=env.store_policy(),
         executor=make_executor(executor, ray_address, workers),
     )
     grid = GridOptions(

@@ -164,6 +164,7 @@ def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             allow_failures=True if a.allow_llm_failures else None,
         ),
         llm_cache=env.llm_cache(),
+        corpus_store=env.store_policy(),
         executor=make_executor(a.executor, a.ray_address, a.workers),
         plan=a.plan,
         force=a.force,

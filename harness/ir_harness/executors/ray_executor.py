@@ -433,6 +433,7 @@ class _QueryWorker:
     def __init__(self, job: RunJob) -> None:
         from dataclasses import replace
 
+        from ir_harness.corpus.policy import using as store_policy
         from ir_harness.protocols import ExclusionAware, Retriever
         from ir_harness.run.context import RunContext
         from ir_harness.run.pipeline import build_pipeline
@@ -441,9 +442,9 @@ class _QueryWorker:
         cfg = job.config
         task, subset = get_task(job.task)
         self.spec = task.spec(subset)
-        self.data = limit_queries(
-            task.load(subset, resolve_data_dir(cfg.data_dir)), cfg.limit_queries
-        )
+        with store_policy(cfg.corpus_store):
+            data = task.load(subset, resolve_data_dir(cfg.data_dir))
+        self.data = limit_queries(data, cfg.limit_queries)
         self.pipe = build_pipeline(job.system, job.options)
         local = replace(cfg, executor=LocalExecutor(), progress=False)
         self.ctx = RunContext.from_config(local, job.task)

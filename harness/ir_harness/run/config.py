@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from ir_harness.corpus.policy import StorePolicy
 from ir_harness.errors import ArgumentTypeError, ConfigError, check_type
 
 if TYPE_CHECKING:
@@ -146,6 +147,8 @@ class RunConfig:
     # results and caches
     results: Path | None = Path("results")
     cache_dir: Path | None = None
+    # which corpora go to the on-disk store instead of memory
+    corpus_store: StorePolicy = field(default_factory=StorePolicy)
     # what the metadata records as the command (default: this process's ``harness`` argv)
     command: str | None = None
     progress: bool = False
@@ -173,6 +176,12 @@ class RunConfig:
         for key in ("progress", "llm_cache", "plan", "force"):
             check_type(key, getattr(self, key), bool, "True or False")
         check_type("llm_policy", self.llm_policy, LLMPolicy, "an ir_harness.LLMPolicy")
+        check_type(
+            "corpus_store",
+            self.corpus_store,
+            StorePolicy,
+            "an ir_harness.corpus.policy.StorePolicy",
+        )
         if not isinstance(self.executor, Executor):
             raise ArgumentTypeError(
                 "executor",

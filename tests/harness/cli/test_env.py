@@ -68,3 +68,22 @@ def test_the_memory_variable_becomes_the_configs_memory_available(
         env.memory_available()
     monkeypatch.delenv("HARNESS_MEM_AVAILABLE")
     assert env.memory_available() is None
+
+
+def test_the_store_thresholds_become_the_configs_corpus_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ir_harness.corpus import policy
+    from ir_harness.errors import ConfigError
+
+    monkeypatch.setenv("HARNESS_STORE_MIN_BYTES", "0")
+    monkeypatch.setenv("HARNESS_STORE_MIN_DOCS", "5")
+    assert env.store_policy() == policy.StorePolicy(min_bytes=0, min_docs=5)
+    assert policy.current() == policy.StorePolicy()  # below the command line: not read
+    assert RunConfig().corpus_store == policy.StorePolicy()
+    with policy.using(env.store_policy()):
+        assert policy.current().min_bytes == 0
+    assert policy.current() == policy.StorePolicy()
+    monkeypatch.setenv("HARNESS_STORE_MIN_DOCS", "many")
+    with pytest.raises(ConfigError, match=r"\$HARNESS_STORE_MIN_DOCS='many'"):
+        env.store_policy()
