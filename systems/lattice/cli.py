@@ -51,7 +51,7 @@ def build_tree_command(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
-    from ir_harness.cli.env import llm_cache, store_policy
+    from ir_harness.cli.env import llm_cache, progress_disabled, store_policy
     from ir_harness.cli.options import parse_options, setup_logging
     from ir_harness.corpus.policy import using
     from ir_harness.errors import ConfigError
@@ -65,7 +65,10 @@ def build_tree_command(
     if llm:
         opts["llm"] = llm
     ctx = RunContext.from_config(
-        RunConfig(device="cpu", progress=not json_out, llm_cache=llm_cache()), task or ""
+        RunConfig(
+            device="cpu", progress=not (json_out or progress_disabled()), llm_cache=llm_cache()
+        ),
+        task or "",
     )
     corpus = None
     if task:

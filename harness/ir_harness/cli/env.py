@@ -26,6 +26,11 @@ def data_dir_default() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def progress_disabled() -> bool:
+    """``$TQDM_DISABLE`` (tqdm's own switch) turns off every progress bar and line."""
+    return os.environ.get("TQDM_DISABLE", "") not in ("", "0")
+
+
 def llm_cache() -> bool:
     """``$HARNESS_LLM_CACHE=0`` turns the LLM response cache off (default on)."""
     return os.environ.get("HARNESS_LLM_CACHE", "1") != "0"

@@ -141,8 +141,11 @@ def quiet_libraries() -> None:
 
 
 def show_progress(quiet: bool) -> bool:
-    """The harness's own progress bars: on a terminal, unless quiet or printing JSON."""
-    return not quiet and sys.stdout.isatty()
+    """The harness's own progress bars: on a terminal, unless quiet, printing JSON or
+    ``$TQDM_DISABLE`` is set."""
+    from ir_harness.cli.env import progress_disabled
+
+    return not quiet and not progress_disabled() and sys.stdout.isatty()
 
 
 def print_metrics(

@@ -37,7 +37,7 @@ def oracle_sweep_command(
     import json
     import logging
 
-    from ir_harness.cli.env import llm_cache
+    from ir_harness.cli.env import llm_cache, progress_disabled
     from ir_harness.llm.oracle.sweep import SweepOptions, parse_floats
     from ir_harness.llm.oracle.sweep import sweep as _run_sweep
 
@@ -63,7 +63,7 @@ def oracle_sweep_command(
                 http=not in_process,
                 limit_queries=limit_queries,
                 system_options=parse_options(option),
-                progress=not json_out,
+                progress=not json_out and not progress_disabled(),
                 llm_cache=llm_cache(),
             )
         )

@@ -87,3 +87,21 @@ def test_the_store_thresholds_become_the_configs_corpus_store(
     monkeypatch.setenv("HARNESS_STORE_MIN_DOCS", "many")
     with pytest.raises(ConfigError, match=r"\$HARNESS_STORE_MIN_DOCS='many'"):
         env.store_policy()
+
+
+def test_tqdm_disable_turns_progress_off_at_the_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ir_harness.llm.progress import progress_enabled
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert env.progress_disabled()
+    # below the command line the run's own switch decides
+    assert progress_enabled(RunContext(progress=True), Tty())  # type: ignore[arg-type]
+    assert not progress_enabled(RunContext(progress=False), Tty())  # type: ignore[arg-type]
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    assert not env.progress_disabled()
