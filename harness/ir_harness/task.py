@@ -71,7 +71,10 @@ class Task:
     ``system_defaults`` ({system: {option: value}}) are options applied to the pipeline's stages
     that the user left unset (BRIGHT's query-side BM25). ``subsets_are_datasets``: each subset
     has its own query ids (BEIR's collections), so training records compare ids per subset
-    rather than per family (``ir_harness.store.training_record.dataset_of``).
+    rather than per family (``ir_harness.store.training_record.dataset_of``). ``settings``: the
+    names of the task's own settings; the command line reads ``$HARNESS_<FAMILY>_<NAME>`` for
+    each and hands the text to the task (``RunContext.task_settings[family]``, or the
+    ``settings`` argument of ``evaluate_file``).
     """
 
     family: ClassVar[str]
@@ -83,6 +86,7 @@ class Task:
     evaluates_files: ClassVar[bool] = False
     takes_run_set: ClassVar[bool] = False
     subsets_are_datasets: ClassVar[bool] = False
+    settings: ClassVar[tuple[str, ...]] = ()
 
     _ABILITY_METHODS: ClassVar[dict[str, str]] = {
         "has_members": "family_members",

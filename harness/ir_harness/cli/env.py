@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_harness.corpus.policy import StorePolicy
 from ir_harness.errors import ConfigError
 from ir_harness.run.config import LLMPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # ``--data-dir``'s default (typer reads it for the commands taking ``options.DataDir``)
 DATA_DIR_ENV = "HARNESS_DATA_DIR"
@@ -24,6 +28,22 @@ def data_dir_default() -> Path | None:
     """``$HARNESS_DATA_DIR``, for a command whose ``--data-dir`` default is not only it."""
     value = os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser() if value else None
+
+
+def task_settings(task_names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``$HARNESS_<FAMILY>_<NAME>`` for each setting the named tasks declare
+    (``Task.settings``), as ``{family: {name: text}}``."""
+    from ir_harness.task import get_task
+
+    out: dict[str, dict[str, str]] = {}
+    for name in task_names:
+        task, _ = get_task(name)
+        prefix = "HARNESS_" + re.sub(r"[^A-Z0-9]", "_", task.family.upper()) + "_"
+        for setting in task.settings:
+            value = os.environ.get(prefix + setting.upper())
+            if value is not None:
+                out.setdefault(task.family, {})[setting] = value
+    return out
 
 
 def progress_disabled() -> bool:

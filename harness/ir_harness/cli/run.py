@@ -131,7 +131,7 @@ def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The run config and system options from ``harness run``'s flags (``harness plan`` too)."""
     import shlex
 
-    from ir_harness.cli import env
+    import ir_harness.cli.env as env
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import default_cache_dir
 
@@ -164,6 +164,7 @@ def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             allow_failures=True if a.allow_llm_failures else None,
         ),
         llm_cache=env.llm_cache(),
+        task_settings=env.task_settings([a.task]),
         corpus_store=env.store_policy(),
         executor=make_executor(a.executor, a.ray_address, a.workers),
         plan=a.plan,

@@ -155,6 +155,8 @@ class RunConfig:
     llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
     # reuse LLM answers from (and add them to) the cache folder's response cache
     llm_cache: bool = True
+    # a task's own settings, as text: {family: {name: value}} (``Task.settings``)
+    task_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     executor: Executor = field(default_factory=LocalExecutor)
     # pre-flight plan (``ir_harness.plan``): print it, record it, refuse a run that cannot fit
     plan: bool = False
@@ -196,6 +198,9 @@ class RunConfig:
                 raise ConfigError(f"{key} {n!r}: expected a whole number of at least 1")
         if self.memory_available is not None:
             check_type("memory_available", self.memory_available, int, "a number of bytes")
+        check_type("task_settings", self.task_settings, dict, "{family: {name: text}}")
+        for family, values in self.task_settings.items():
+            check_type(f"task_settings[{family!r}]", values, dict, "{name: text}")
         lim = self.limit_queries
         if lim is not None:
             check_type("limit_queries", lim, int, "a whole number of at least 0, or None")

@@ -58,6 +58,8 @@ class RunContext:
     llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
     # Whether LLM sessions read and write the response cache (``RunConfig.llm_cache``).
     llm_cache: bool = True
+    # A task's own settings ({family: {name: text}}, ``RunConfig.task_settings``).
+    task_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     # Counters systems fill in (encoded texts, cache hits, LLM calls ...); stored in metadata.
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -75,6 +77,7 @@ class RunContext:
             executor=config.executor,
             llm_policy=config.llm_policy,
             llm_cache=config.llm_cache,
+            task_settings=config.task_settings,
             **extra,
         )
 

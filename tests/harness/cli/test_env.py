@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ir_harness.cli import env
+import ir_harness.cli.env as env
 from ir_harness.cli.options import DataDir  # noqa: TC001 (typer reads it)
 from ir_harness.run.config import RunConfig
 from ir_harness.run.context import RunContext
@@ -105,3 +105,24 @@ def test_tqdm_disable_turns_progress_off_at_the_command_line(
     assert not progress_enabled(RunContext(progress=False), Tty())  # type: ignore[arg-type]
     monkeypatch.setenv("TQDM_DISABLE", "0")
     assert not env.progress_disabled()
+
+
+def test_a_tasks_own_settings_are_read_by_name_at_the_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typing import ClassVar
+
+    from ir_harness.registry import TASKS
+    from tests.harness.fakes import TinyTask
+
+    class Tunable(TinyTask):
+        family: ClassVar[str] = "tiny-tune"
+        settings: ClassVar[tuple[str, ...]] = ("depth", "mode")
+
+    TASKS.register("tiny-tune", Tunable)
+    monkeypatch.setenv("HARNESS_TINY_TUNE_DEPTH", "7")
+    monkeypatch.setenv("HARNESS_TINY_TUNE_OTHER", "ignored")  # not a declared setting
+    assert env.task_settings(["tiny-tune"]) == {"tiny-tune": {"depth": "7"}}
+    cfg = RunConfig(task_settings=env.task_settings(["tiny-tune"]))
+    assert RunContext.from_config(cfg).task_settings == {"tiny-tune": {"depth": "7"}}
+    assert RunConfig().task_settings == {}  # the API's default ignores the environment
