@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ir_harness.errors import ConfigError
+from ir_harness.run.config import DEFAULT_BATCH_SIZE
 from ir_harness.systems.training.report import report
 
 
@@ -199,7 +200,7 @@ def grid_command(
     ] = None,
     results: Annotated[Path, typer.Option("--results")] = Path("results"),
     device: str = "auto",
-    batch_size: int = 64,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     limit_queries: int | None = None,
     option: Annotated[
         list[str] | None, typer.Option("-o", "--option", help="KEY=VALUE for starbucks")

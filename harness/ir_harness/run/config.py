@@ -87,6 +87,12 @@ class Executor(Protocol):
     def describe(self) -> dict[str, Any]: ...
 
 
+def store_read_rows(system: Any, ctx: Any) -> int:
+    """Texts read from the corpus store per encode call: the system's ``store_batch``, and never
+    fewer than one model batch (``batch_size``, the texts per model call)."""
+    return max(int(ctx.batch_size), int(system.store_batch))
+
+
 @dataclass(frozen=True)
 class LocalExecutor:
     """Everything in this process."""
@@ -104,7 +110,7 @@ class LocalExecutor:
                 i,
                 corpus,
                 lambda t: system.encode_uncached(t, "document", ctx),
-                max(ctx.batch_size, system.store_batch),
+                store_read_rows(system, ctx),
                 system=system_name(system),
             )
         return rows, store
