@@ -19,6 +19,7 @@ import numpy as np
 
 from ir_harness.models import resolve_model
 from ir_harness.protocols import SystemMeta
+from ir_harness.run.config import DEFAULT_BATCH_SIZE
 from ir_harness.run.context import log
 from ir_harness.systems.embedding_search import EmbeddingSearch, training_record
 
@@ -36,7 +37,7 @@ def grid_vectors(
     texts: Sequence[str],
     layers: Sequence[int],
     dims: Sequence[int],
-    batch_size: int = 64,
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[tuple[int, int], np.ndarray]:
     """(layers, dim) -> vectors for every text, from one forward pass per batch."""
     import torch

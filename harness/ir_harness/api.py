@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from ir_harness.errors import ConfigError
+from ir_harness.errors import ConfigError, check_type
 from ir_harness.run.config import RunConfig
 
 if TYPE_CHECKING:
@@ -92,6 +92,9 @@ def as_pipeline(
     from ir_harness.protocols import Reranker, Retriever
     from ir_harness.run.pipeline import Pipeline, build_pipeline
 
+    check_options(options)
+    if name is not None:
+        check_type("name", name, str, "the label to store an object's results under, or None")
     if isinstance(system, str):
         if name:
             raise ConfigError("name= is for objects; a registered system keeps its own name")
@@ -123,6 +126,24 @@ def as_pipeline(
         else check_name(system.meta().name, "meta().name")
     )
     return Pipeline(names=[label], stages=[system], options=label_options)
+
+
+def check_options(options: Any) -> None:
+    """``options`` is None or a dict of ``-o KEY=VALUE`` settings with text keys."""
+    if options is None:
+        return
+    check_type("options", options, dict, "a dict of system options such as {'model': 'x'}")
+    for key in options:
+        check_type("options key", key, str, "option names as text, such as 'model'")
+
+
+def check_tasks(tasks: Any) -> list[str]:
+    """``tasks`` as a list of names: one name, or a list or tuple of names."""
+    check_type("tasks", tasks, (str, list, tuple), "a task name or a list of task names")
+    names = [tasks] if isinstance(tasks, str) else list(tasks)
+    for n in names:
+        check_type("tasks", n, str, "task names as text")
+    return names
 
 
 def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str:
@@ -185,8 +206,13 @@ def evaluate(
     from ir_harness.run.context import resolve_device
     from ir_harness.run.job import RunJob
 
+    names = check_tasks(tasks)
+    if config is not None:
+        check_type("config", config, RunConfig, "an ir_harness.RunConfig or None")
+    check_options(options)
+    if name is not None:
+        check_type("name", name, str, "the label to store an object's results under, or None")
     cfg = (config if config is not None else RunConfig()).with_overrides(**overrides)
-    names = [tasks] if isinstance(tasks, str) else list(tasks)
     # A credential in an option (``llm=openai:m@http://user:pw@host/v1``) enters here: from now
     # on it is a SecretSpec, whose text (label, folder, config, command) is the redacted form.
     options = {k: protect(v) for k, v in options.items()} if options else options

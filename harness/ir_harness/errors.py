@@ -48,3 +48,26 @@ class UnknownNameError(HarnessError):
 
 class ConfigError(HarnessError):
     """A flag, option or spec value is invalid."""
+
+
+class ArgumentTypeError(ConfigError, TypeError):
+    """A value handed to the Python API has the wrong type; the message names the argument,
+    the type it got and what was expected (a ``TypeError`` too, as Python code expects)."""
+
+    def __init__(self, argument: str, value: object, expected: str) -> None:
+        self.argument = argument
+        self.expected = expected
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(f"{argument}={shown} ({type(value).__name__}): expected {expected}")
+
+
+def check_type(argument: str, value: object, types: type | tuple[type, ...], expected: str) -> None:
+    """Refuse ``value`` unless it is one of ``types``; ``True``/``False`` count as numbers
+    only where ``bool`` is named, since ``seed=True`` is a mistake, not the seed 1."""
+    allowed = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, bool) and bool not in allowed:
+        raise ArgumentTypeError(argument, value, expected)
+    if not isinstance(value, allowed):
+        raise ArgumentTypeError(argument, value, expected)

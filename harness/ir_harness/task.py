@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -72,7 +71,10 @@ class Task:
     ``system_defaults`` ({system: {option: value}}) are options applied to the pipeline's stages
     that the user left unset (BRIGHT's query-side BM25). ``subsets_are_datasets``: each subset
     has its own query ids (BEIR's collections), so training records compare ids per subset
-    rather than per family (``ir_harness.store.training_record.dataset_of``).
+    rather than per family (``ir_harness.store.training_record.dataset_of``). ``settings``: the
+    names of the task's own settings; the command line reads ``$HARNESS_<FAMILY>_<NAME>`` for
+    each and hands the text to the task (``RunContext.task_settings[family]``, or the
+    ``settings`` argument of ``evaluate_file``).
     """
 
     family: ClassVar[str]
@@ -84,6 +86,7 @@ class Task:
     evaluates_files: ClassVar[bool] = False
     takes_run_set: ClassVar[bool] = False
     subsets_are_datasets: ClassVar[bool] = False
+    settings: ClassVar[tuple[str, ...]] = ()
 
     _ABILITY_METHODS: ClassVar[dict[str, str]] = {
         "has_members": "family_members",
@@ -174,9 +177,10 @@ def get_task(name: str) -> tuple[Task, str]:
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
-    """``--data-dir`` wins, then ``HARNESS_DATA_DIR``; None means online only."""
-    d = data_dir or os.environ.get("HARNESS_DATA_DIR")
-    return Path(d).expanduser() if d else None
+    """The local data folder as a path (``~`` expanded); None means online only. The command
+    line fills ``--data-dir`` from ``$HARNESS_DATA_DIR``; below it nothing reads the
+    environment."""
+    return Path(data_dir).expanduser() if data_dir else None
 
 
 def load_local_or_online(

@@ -22,7 +22,12 @@ def build_tree_command(
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir", help="local data folder (default: $HARNESS_DATA_DIR)"),
+        typer.Option(
+            "--data-dir",
+            envvar="HARNESS_DATA_DIR",
+            show_envvar=False,
+            help="local data folder (default: $HARNESS_DATA_DIR)",
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="also write the tree JSON here")] = None,
     llm: Annotated[
@@ -46,7 +51,9 @@ def build_tree_command(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Build a LATTICE tree (bottom-up or top-down) for a task's corpus, or convert a pickle."""
+    from ir_harness.cli.env import llm_cache, progress_disabled, store_policy
     from ir_harness.cli.options import parse_options, setup_logging
+    from ir_harness.corpus.policy import using
     from ir_harness.errors import ConfigError
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import RunContext
@@ -57,10 +64,16 @@ def build_tree_command(
     opts: dict[str, Any] = parse_options(option)
     if llm:
         opts["llm"] = llm
-    ctx = RunContext.from_config(RunConfig(device="cpu", progress=not json_out), task or "")
+    ctx = RunContext.from_config(
+        RunConfig(
+            device="cpu", progress=not (json_out or progress_disabled()), llm_cache=llm_cache()
+        ),
+        task or "",
+    )
     corpus = None
     if task:
-        _, data = load_task(task, data_dir)
+        with using(store_policy()):
+            _, data = load_task(task, data_dir)
         corpus = data.corpus
     if from_pickle is not None:
         from ir_harness.systems.lattice.convert import convert_pickle

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ir_harness.errors import ConfigError
+from ir_harness.run.config import DEFAULT_BATCH_SIZE
 from ir_harness.systems.training.report import report
 
 
@@ -50,10 +51,14 @@ def train_command(**values: Any) -> None:
     import logging
     import os
 
+    from ir_harness.cli.env import data_dir_default, store_policy
+    from ir_harness.corpus.policy import adopt
     from ir_harness.systems.training.loop import TrainConfig, train
     from ir_harness.systems.training.options import parse_values
 
     o, m = parse_values(values)
+    data_dir = o.data_dir or data_dir_default()
+    adopt(store_policy())
     logging.basicConfig(level=logging.WARNING if o.quiet else logging.INFO)
     if o.quiet or o.json_out:
         os.environ.setdefault("TQDM_DISABLE", "1")
@@ -68,7 +73,7 @@ def train_command(**values: Any) -> None:
         from ir_harness.systems.training.rerank_cli import train_reranker_command
 
         return train_reranker_command(
-            method, o.out, o.task, m["teacher_run"], m["option"], base_model, o.data_dir,
+            method, o.out, o.task, m["teacher_run"], m["option"], base_model, data_dir,
             o.steps, o.batch_size, o.lr, o.min_relevance, o.max_queries, o.seed, o.device,
             o.amp, o.json_out, o.quiet,
         )  # fmt: skip
@@ -79,7 +84,7 @@ def train_command(**values: Any) -> None:
         o.task,
         o.triples,
         o.sts,
-        o.data_dir,
+        data_dir,
         base_model,
         o.negatives,
         o.n_negatives,
@@ -190,10 +195,12 @@ def grid_command(
     dims: Annotated[
         str | None, typer.Option(help="comma list; default: the scaled Starbucks list")
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="HARNESS_DATA_DIR", show_envvar=False)
+    ] = None,
     results: Annotated[Path, typer.Option("--results")] = Path("results"),
     device: str = "auto",
-    batch_size: int = 64,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     limit_queries: int | None = None,
     option: Annotated[
         list[str] | None, typer.Option("-o", "--option", help="KEY=VALUE for starbucks")
@@ -202,10 +209,13 @@ def grid_command(
 ) -> None:
     """Evaluate a whole (layers x dim) grid of a 2D Matryoshka model from one forward pass and
     store it as one result (extra["grid"], drawn as a heatmap on the leaderboard)."""
+    from ir_harness.cli.env import store_policy
     from ir_harness.cli.options import parse_options
+    from ir_harness.corpus.policy import adopt
     from ir_harness.run.context import resolve_device
     from ir_harness.systems.training.starbucks_grid import run_grid
 
+    adopt(store_policy())
     opts = parse_options(option)
     o = run_grid(
         model,

@@ -17,6 +17,7 @@ import numpy as np
 
 from ir_harness.data.sts import SentencePairTask
 from ir_harness.errors import ConfigError
+from ir_harness.run.config import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,7 +41,7 @@ def run_grid(
     layers: Sequence[int] | None = None,
     dims: Sequence[int] | None = None,
     device: str = "cpu",
-    batch_size: int = 64,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     limit_queries: int | None = None,
     system_options: dict[str, Any] | None = None,
     progress: bool = False,

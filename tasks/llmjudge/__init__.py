@@ -29,6 +29,10 @@ scorer does (llm4eval/LLMJudge-benchmark):
   ``extra["run_set"]`` describes it and ``extra["run_set_files"]`` lists every run by name with
   the sha256 of its TREC text. ``HARNESS_LLMJUDGE_RANKING=0`` skips this part.
 
+The ``HARNESS_LLMJUDGE_*`` variables are read by the command line only; in Python the same
+settings are ``RunConfig(task_settings={"llmjudge": {"ranking": "0", "run_set": DIR,
+"strict": "1"}})`` or ``evaluate_file(..., settings={...})``.
+
 ``llmjudge-pool`` is the retrieval task over the same data: rank the 4,414 test passages for the
 25 test queries, human qrels, TREC DL conventions (graded nDCG@10, relevance >= 2 for binary
 metrics). Runs stored for it join the ranking run set.

@@ -3,26 +3,52 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ir_harness.errors import DataFormatError
+from ir_harness.errors import ConfigError, DataFormatError
 from ir_harness.tasks.llmjudge.agreement import agreement, kappa_as_submitted
 from ir_harness.tasks.llmjudge.data import human_labels, load_pool
 from ir_harness.tasks.llmjudge.labels import Labels, Pair, labels_to_qrels, read_labels
 from ir_harness.tasks.llmjudge.runset import (
-    RUN_SET_ENV,
     offline_run_set,
     ranking_agreement,
     run_fingerprints,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ir_harness.data.model import Run
 
 log = logging.getLogger("ir_harness.tasks.llmjudge")
+
+# The task's own settings (``$HARNESS_LLMJUDGE_<NAME>`` at the command line).
+SETTINGS = ("ranking", "run_set", "strict")
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    """``ranking``: score the system ranking (tau/rho) on test; ``run_set``: a folder of extra
+    runs for it; ``strict``: reject grades outside 0-3 with the line instead of clipping."""
+
+    ranking: bool = True
+    run_set: Path | None = None
+    strict: bool = False
+
+    @classmethod
+    def parse(cls, text: Mapping[str, str]) -> JudgeSettings:
+        """From the settings as text (``{"ranking": "0", "run_set": "DIR", "strict": "1"}``)."""
+        if unknown := sorted(set(text) - set(SETTINGS)):
+            raise ConfigError(f"llmjudge: unknown setting(s) {', '.join(unknown)}")
+        run_set = text.get("run_set")
+        return cls(
+            ranking=text.get("ranking", "1") != "0",
+            run_set=Path(run_set) if run_set else None,
+            strict=text.get("strict", "0") == "1",
+        )
 
 
 def score_labels(
@@ -30,7 +56,7 @@ def score_labels(
     human: dict[Pair, int],
     data_dir: Path | None,
     subset: str,
-    ranking: bool | None = None,
+    ranking: bool = True,
     runs: dict[str, Run] | None = None,
     extra_pairs: int = 0,
     source: str = "",
@@ -40,7 +66,8 @@ def score_labels(
 
     ``extra_pairs``: labels the judge gave for pairs outside the evaluation set (dropped).
     ``source``: where the labels came from, for warnings and errors.
-    ``run_set``: a folder of extra runs for tau/rho (default: ``$HARNESS_LLMJUDGE_RUN_SET``).
+    ``ranking``: also score the system ranking (test only); ``run_set``: a folder of extra
+    runs for tau/rho (default: none; the command line passes ``$HARNESS_LLMJUDGE_RUN_SET``).
     """
     labelled = sum(1 for p in human if p in labels.grades)
     if human and labelled == 0:
@@ -79,14 +106,10 @@ def score_labels(
     extra["warnings"] = warnings
     for w in warnings:
         log.warning("llmjudge%s: %s", f" ({source})" if source else "", w)
-    if ranking is None:
-        ranking = os.environ.get("HARNESS_LLMJUDGE_RANKING", "1") != "0"
     if ranking and subset == "":
         data = load_pool(data_dir)
         desc = "given runs"
         if runs is None:
-            if run_set is None and os.environ.get(RUN_SET_ENV):
-                run_set = Path(os.environ[RUN_SET_ENV])
             runs, desc = offline_run_set(data, run_set)
         ra = ranking_agreement(runs, data.qrels, labels_to_qrels(labels.grades))
         metrics["kendall_tau"] = ra["kendall_tau"]
@@ -104,11 +127,11 @@ def score_label_file(
     path: Path,
     data_dir: Path | None,
     subset: str = "",
-    ranking: bool | None = None,
+    ranking: bool = True,
     run_set: Path | None = None,
+    strict: bool = False,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     human, src = human_labels(data_dir, subset)
-    strict = os.environ.get("HARNESS_LLMJUDGE_STRICT", "0") == "1"
     labels = read_labels(path, pairs=set(human), strict=strict)
     metrics, extra = score_labels(
         labels, human, data_dir, subset, ranking, source=str(path), run_set=run_set

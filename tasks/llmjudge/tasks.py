@@ -14,9 +14,15 @@ from ir_harness.tasks.llmjudge.agreement import AGREEMENT_METRICS
 from ir_harness.tasks.llmjudge.data import FOLDER, LABELS, human_labels, load_pool, pool_spec
 from ir_harness.tasks.llmjudge.labels import GRADES, Labels, labels_to_qrels
 from ir_harness.tasks.llmjudge.runset import RANKING_METRICS
-from ir_harness.tasks.llmjudge.scoring import score_label_file, score_labels
+from ir_harness.tasks.llmjudge.scoring import (
+    SETTINGS,
+    JudgeSettings,
+    score_label_file,
+    score_labels,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from ir_harness.data.model import TaskData
@@ -59,6 +65,7 @@ class LLMJudgeTask(Task):
     limits_queries: ClassVar[bool] = True
     evaluates_files: ClassVar[bool] = True
     takes_run_set: ClassVar[bool] = True
+    settings: ClassVar[tuple[str, ...]] = SETTINGS
 
     def subsets(self) -> list[str]:
         return ["", "dev"]
@@ -74,12 +81,21 @@ class LLMJudgeTask(Task):
         return load_pool(data_dir)
 
     def evaluate_file(
-        self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
+        self,
+        subset: str,
+        path: Path,
+        data_dir: Path | None,
+        run_set: Path | None = None,
+        settings: Mapping[str, str] | None = None,
     ) -> CustomResult:
-        """Score a label file; ``run_set``: folder of extra runs for tau/rho (``--run-set``)."""
+        """Score a label file; ``run_set``: folder of extra runs for tau/rho (``--run-set``,
+        else the ``run_set`` setting); ``settings``: the task's settings as text."""
         from ir_harness.task import CustomResult
 
-        metrics, extra = score_label_file(path, data_dir, subset, run_set=run_set)
+        s = JudgeSettings.parse(settings or {})
+        metrics, extra = score_label_file(
+            path, data_dir, subset, s.ranking, run_set or s.run_set, s.strict
+        )
         return CustomResult(
             metrics=metrics, n_items=extra["n_pairs"], source=extra["human_labels"], extra=extra
         )
@@ -104,6 +120,7 @@ class LLMJudgeTask(Task):
             )
         if subset:
             raise ConfigError("llmjudge/dev has no passage texts; a judge can only run on test")
+        s = JudgeSettings.parse(ctx.task_settings.get(self.family, {}))
         data = load_pool(data_dir)
         human, src = human_labels(data_dir, subset)
         scope: dict[str, Any] = {}
@@ -126,9 +143,10 @@ class LLMJudgeTask(Task):
             human,
             data_dir,
             subset,
-            ranking=False if scope else None,
+            ranking=False if scope else s.ranking,
             extra_pairs=outside,
             source=pipeline.names[0],
+            run_set=s.run_set,
         )
         if scope:  # system ranking needs every query's labels: not computed on a subset
             extra["scope"] = scope

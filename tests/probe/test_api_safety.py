@@ -1,5 +1,5 @@
 """The Python API in a real interpreter: names that cannot delete, results= a file, and
-``evaluate`` from several threads at once (issue 23.2 and 23.6)."""
+``evaluate`` from several threads at once, wrong argument types, a partial result."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ir_harness.protocols import SystemMeta
+from tests.harness.fakes import OverlapRetriever
 from tests.probe.helpers import REPO, probe_env, tree_digest
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from ir_harness.data.model import Queries, Run
+    from ir_harness.run.context import RunContext
 
 _SETUP = """
 from pathlib import Path
@@ -220,3 +225,144 @@ def test_a_partial_result_says_how_many_queries_it_covers(
     print_metrics("t", "s", {"recall@2": 0.5}, "recall@2", 120, task_queries=120)
     out = " ".join(capsys.readouterr().out.split())
     assert "(120 queries)" in out and "covers" not in out
+
+
+# ---------------------------------------------------------------- argument types at the boundary
+def _evaluate(where: Path, **kw: object) -> object:
+    from ir_harness import evaluate
+
+    args: dict[str, object] = {"system": OverlapRetriever(), "tasks": "tiny", "results": where}
+    args.update(kw)
+    return evaluate(**args)  # type: ignore[arg-type]
+
+
+def _score(**kw: object) -> object:
+    from ir_harness import score
+
+    args: dict[str, object] = {"run": {"q1": {"d1": 1.0}}, "qrels": {"q1": {"d1": 1}}}
+    args.update(kw)
+    return score(**args)  # type: ignore[arg-type]
+
+
+def _run_config(**kw: object) -> object:
+    from ir_harness import RunConfig
+
+    return RunConfig(**kw)  # type: ignore[arg-type]
+
+
+def _as_pipeline(**kw: object) -> object:
+    from ir_harness.api import as_pipeline
+
+    args: dict[str, object] = {"system": OverlapRetriever()}
+    args.update(kw)
+    return as_pipeline(**args)  # type: ignore[arg-type]
+
+
+# (call, keyword arguments, the argument the error must name, the type it must name)
+WRONG_TYPES: list[tuple[str, dict[str, object], str, str]] = [
+    ("evaluate", {"system": 42}, "system", "int"),
+    ("evaluate", {"tasks": 7}, "tasks", "int"),
+    ("evaluate", {"tasks": ["tiny", 7]}, "tasks", "int"),
+    ("evaluate", {"tasks": {"tiny"}}, "tasks", "set"),
+    ("evaluate", {"config": {"seed": 1}}, "config", "dict"),
+    ("evaluate", {"system": "overlap", "options": "model=x"}, "options", "str"),
+    ("evaluate", {"options": {1: "x"}, "system": "overlap"}, "options", "int"),
+    ("evaluate", {"name": 5}, "name", "int"),
+    ("evaluate", {"seed": "1"}, "seed", "str"),
+    ("evaluate", {"device": 0}, "device", "int"),
+    ("evaluate", {"results": 5}, "results", "int"),
+    ("evaluate", {"data_dir": 3.5}, "data_dir", "float"),
+    ("evaluate", {"qrels_from": 1}, "qrels_from", "int"),
+    ("evaluate", {"progress": "yes"}, "progress", "str"),
+    ("evaluate", {"command": ["harness", "run"]}, "command", "list"),
+    ("evaluate", {"cache_dir": 0}, "cache_dir", "int"),
+    ("evaluate", {"plan": "no"}, "plan", "str"),
+    ("score", {"measures": 10}, "measures", "int"),
+    ("score", {"measures": ["ndcg@10", None]}, "measures", "NoneType"),
+    ("score", {"per_query": "yes"}, "per_query", "str"),
+    ("score", {"depth": "10"}, "depth", "str"),
+    ("score", {"relevance_threshold": "2"}, "relevance_threshold", "str"),
+    ("score", {"spec": "tiny"}, "spec", "str"),
+    ("score", {"data": {"q1": "x"}}, "data", "dict"),
+    ("score", {"threshold": 2}, "threshold", "expected: spec"),
+    ("RunConfig", {"seed": 1.5}, "seed", "float"),
+    ("RunConfig", {"force": 1}, "force", "int"),
+    ("as_pipeline", {"options": ["model=x"], "system": "overlap"}, "options", "list"),
+    ("as_pipeline", {"name": 3}, "name", "int"),
+]
+_CALLS = {"score": _score, "RunConfig": _run_config, "as_pipeline": _as_pipeline}
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs", "argument", "got"),
+    WRONG_TYPES,
+    ids=[f"{c}-{a}-{i}" for i, (c, _, a, _) in enumerate(WRONG_TYPES)],
+)
+def test_a_wrong_argument_type_is_a_harness_error_naming_it(
+    tmp_path: Path, call: str, kwargs: dict[str, object], argument: str, got: str
+) -> None:
+    """Each public function checks its arguments where the user hands them over: the error is
+    a ``HarnessError`` naming the argument, the type it got and what was expected, and nothing
+    is written."""
+    from ir_harness.errors import HarnessError
+
+    results = tmp_path / "results"
+    with pytest.raises(HarnessError) as caught:
+        if call == "evaluate":
+            _evaluate(results, **kwargs)
+        else:
+            _CALLS[call](**kwargs)
+    message = str(caught.value)
+    assert argument in message and got in message and "expected" in message, message
+    assert not results.exists()
+
+
+class _SilentOnMost(OverlapRetriever):
+    """Answers only the queries in ``answered``; an empty ranking for every other one."""
+
+    def __init__(self, answered: set[str]) -> None:
+        super().__init__()
+        self.answered = answered
+
+    def meta(self) -> SystemMeta:
+        return SystemMeta(name="silent91", kind="lexical", backend="python")
+
+    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        full = super().search(queries, k, ctx)
+        return {q: (docs if q in self.answered else {}) for q, docs in full.items()}
+
+
+def test_an_api_result_over_29_of_120_queries_says_so_in_the_table_and_on_the_site(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A system that returns nothing for 91 of the demo task's 120 queries, evaluated through
+    ``evaluate``: the result is stored over 29 queries and flagged partial; ``harness compare``
+    and the leaderboard built from that folder say the score covers 29 of 120."""
+    from typer.testing import CliRunner
+
+    from ir_harness import evaluate
+    from ir_harness.cli import app
+    from ir_harness.leaderboard.build import build
+
+    results = tmp_path / "results"
+    full = evaluate(OverlapRetriever(), "demo", results=results, name="full")
+    answered = set(sorted(full.per_query[full.main_metric])[:29])
+    part = evaluate(_SilentOnMost(answered), "demo", results=results)
+    assert full.n_queries == 120 and part.n_queries == 29
+    assert part.main_metric == "recall@2"
+    assert part.record.scope["partial"] is True
+    assert part.record.scope["task_queries"] == 120
+    assert part.record.scope["evaluated_queries"] == 29
+    assert set(part.per_query["recall@2"]) == answered
+    mean = sum(part.per_query["recall@2"].values()) / 29
+    assert part.main_score == pytest.approx(mean)  # the mean over the 29, not the 120
+
+    out = CliRunner().invoke(app, ["compare", "--task", "demo", "--results", str(results)])
+    assert out.exit_code == 0, out.output
+    table = " ".join(out.output.split())
+    assert "partial: 29 of 120 queries" in table, table
+
+    build(results, tmp_path / "site")
+    page = " ".join((tmp_path / "site" / "task-demo.html").read_text().split())
+    assert "partial: covers 29 of 120 queries" in page
+    assert 'data-name="silent91"' in page

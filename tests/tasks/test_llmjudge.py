@@ -196,14 +196,11 @@ def test_published_numbers_from_the_33_team_files(shared_data: Path) -> None:
     assert rows[0]["run"] == "willia-umbrela1"  # best kappa overall
 
 
-def test_out_of_range_labels_are_counted_and_warned_not_hidden(
-    shared_data: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_out_of_range_labels_are_counted_and_warned_not_hidden(shared_data: Path) -> None:
     """RMITIR-llama70B holds two 5s: the published 0.2654 is kappa after clipping; the result
     says so, with the count and kappa on the labels as submitted (0.26546)."""
-    monkeypatch.setenv("HARNESS_LLMJUDGE_RANKING", "0")
     f = shared_data / "llmjudge" / "submissions" / "scores" / "RMITIR-llama70B.txt"
-    res = LLMJudgeTask().evaluate_file("", f, shared_data)
+    res = LLMJudgeTask().evaluate_file("", f, shared_data, settings={"ranking": "0"})
     assert f"{res.metrics['cohen_kappa']:.4f}" == "0.2654"
     assert res.extra["clipped_labels"] == 2
     assert res.extra["out_of_range_grades"] == {5: 2}
@@ -211,30 +208,25 @@ def test_out_of_range_labels_are_counted_and_warned_not_hidden(
     assert any("2 label(s) outside 0-3" in w for w in res.extra["warnings"])
 
 
-def test_half_missing_file_warns_with_counts_and_empty_file_is_an_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_half_missing_file_warns_with_counts_and_empty_file_is_an_error(tmp_path: Path) -> None:
     from ir_harness.tasks.llmjudge import Labels, score_labels
 
-    monkeypatch.setenv("HARNESS_LLMJUDGE_RANKING", "0")
     human = {("q1", "p1"): 3, ("q1", "p2"): 0, ("q2", "p3"): 1, ("q2", "p4"): 2}
-    _, extra = score_labels(Labels({("q1", "p1"): 3, ("q2", "p3"): 1}), human, None, "")
+    labels = Labels({("q1", "p1"): 3, ("q2", "p3"): 1})
+    _, extra = score_labels(labels, human, None, "", ranking=False)
     assert extra["missing_pairs"] == 2
     assert extra["warnings"] == [
         "2 of 4 pairs have no label (grade 0 for kappa, missing for alpha)"
     ]
     empty = _write(tmp_path, "")
     with pytest.raises(DataFormatError, match="labels none of the 4 evaluation pairs") as e:
-        score_labels(read_labels(empty), human, None, "", source=str(empty))
+        score_labels(read_labels(empty), human, None, "", ranking=False, source=str(empty))
     assert str(empty) in str(e.value)
 
 
-def test_evaluate_file_reports_policy_and_run_set(
-    shared_data: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HARNESS_LLMJUDGE_RANKING", "0")
+def test_evaluate_file_reports_policy_and_run_set(shared_data: Path) -> None:
     f = shared_data / "llmjudge" / "submissions" / "scores" / "willia-umbrela1.txt"
-    res = LLMJudgeTask().evaluate_file("", f, shared_data)
+    res = LLMJudgeTask().evaluate_file("", f, shared_data, settings={"ranking": "0"})
     assert round(res.metrics["cohen_kappa"], 4) == 0.2863
     assert res.n_items == 4423
     assert res.extra["missing_pairs"] == 0 and res.extra["alpha_level"] == "ordinal"
@@ -273,7 +265,6 @@ def test_system_ranking_run_set_is_explicit_not_the_results_folder(
 
     stored = Path(__file__).resolve().parents[2] / "results"
     monkeypatch.setenv("HARNESS_RESULTS_DIR", str(stored))  # holds llmjudge-pool runs: ignored
-    monkeypatch.delenv("HARNESS_LLMJUDGE_RUN_SET", raising=False)
     f = shared_data / "llmjudge" / "submissions" / "scores" / "willia-umbrela1.txt"
     res = LLMJudgeTask().evaluate_file("", f, shared_data)
     assert -1 <= res.metrics["kendall_tau"] <= 1
@@ -400,3 +391,20 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
                 qrels_from=tmp_path / "judge.txt",
             )
         )
+
+
+def test_the_judge_settings_come_from_the_command_line_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ir_harness.cli.env import task_settings
+    from ir_harness.errors import ConfigError
+    from ir_harness.tasks.llmjudge.scoring import JudgeSettings
+
+    monkeypatch.setenv("HARNESS_LLMJUDGE_RANKING", "0")
+    monkeypatch.setenv("HARNESS_LLMJUDGE_RUN_SET", str(tmp_path))
+    monkeypatch.setenv("HARNESS_LLMJUDGE_STRICT", "1")
+    text = task_settings(["llmjudge"])["llmjudge"]
+    assert JudgeSettings.parse(text) == JudgeSettings(False, tmp_path, True)
+    assert JudgeSettings.parse({}) == JudgeSettings(True, None, False)  # the API's defaults
+    with pytest.raises(ConfigError, match="unknown setting"):
+        JudgeSettings.parse({"rank": "0"})

@@ -213,11 +213,15 @@ def _eval(
         if task_obj.evaluates_files:
             if depth is not None:
                 raise ConfigError(f"task {spec.name!r} scores judgments, not rankings: no --depth")
-            kw: dict[str, Path] = {}
+            kw: dict[str, Any] = {}
             if run_set is not None:
                 if not task_obj.takes_run_set:
                     raise ConfigError(f"task {spec.name!r} takes no --run-set")
                 kw["run_set"] = run_set
+            if task_obj.settings:
+                from ir_harness.cli.env import task_settings
+
+                kw["settings"] = task_settings([task]).get(task_obj.family, {})
             res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)
             means, n, extra = res.metrics, res.n_items, res.extra
         else:

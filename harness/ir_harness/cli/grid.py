@@ -46,11 +46,13 @@ def grid_cmd(
     quiet: Annotated[bool, typer.Option(help="only the final table")] = False,
 ) -> None:
     """Run every system on every task; stored cells are skipped, failed ones reported."""
+    import ir_harness.cli.env as env
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import resolve_device
     from ir_harness.run.grid_runner import GridOptions, run_grid
 
     setup_logging(True)
+    task_names = [t.strip() for t in tasks.split(",") if t.strip()]
     config = RunConfig(
         data_dir=data_dir,
         results=results,
@@ -58,11 +60,14 @@ def grid_cmd(
         batch_size=batch_size,
         limit_queries=limit_queries,
         progress=False,
+        llm_cache=env.llm_cache(),
+        corpus_store=env.store_policy(),
+        task_settings=env.task_settings(task_names),
         executor=make_executor(executor, ray_address, workers),
     )
     grid = GridOptions(
         systems=[s.strip() for s in systems.split(",") if s.strip()],
-        tasks=[t.strip() for t in tasks.split(",") if t.strip()],
+        tasks=task_names,
         config=config,
         options=parse_options(option),
         retries=retries,

@@ -14,7 +14,9 @@ def llm_serve_command(
     backend: Annotated[str, typer.Argument(help="what to serve: only 'oracle' for now")],
     task: Annotated[str, typer.Option("--task", "-t", help="task whose qrels answer")],
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8765,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="HARNESS_DATA_DIR", show_envvar=False)
+    ] = None,
 ) -> None:
     """Serve the oracle LLM over the OpenAI chat-completions API on 127.0.0.1 (Ctrl-C stops).
 

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="local data folder (default: $HARNESS_DATA_DIR)")
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="HARNESS_DATA_DIR",
+        show_envvar=False,
+        help="local data folder (default: $HARNESS_DATA_DIR)",
+    ),
 ]
 Results = Annotated[Path, typer.Option("--results", help="result store folder")]
 QrelsFrom = Annotated[
@@ -133,8 +139,11 @@ def quiet_libraries() -> None:
 
 
 def show_progress(quiet: bool) -> bool:
-    """The harness's own progress bars: on a terminal, unless quiet or printing JSON."""
-    return not quiet and sys.stdout.isatty()
+    """The harness's own progress bars: on a terminal, unless quiet, printing JSON or
+    ``$TQDM_DISABLE`` is set."""
+    from ir_harness.cli.env import progress_disabled
+
+    return not quiet and not progress_disabled() and sys.stdout.isatty()
 
 
 def print_metrics(

@@ -20,7 +20,9 @@ def oracle_sweep_command(
     ),
     seeds: Annotated[str, typer.Option(help="oracle seeds, comma-separated")] = "0",
     flip: Annotated[float, typer.Option(help="probability of a random answer")] = 0.0,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="HARNESS_DATA_DIR", show_envvar=False)
+    ] = None,
     results: Annotated[Path, typer.Option("--results")] = Path("results"),
     in_process: Annotated[
         bool, typer.Option("--in-process", help="call the oracle directly instead of over HTTP")
@@ -35,6 +37,7 @@ def oracle_sweep_command(
     import json
     import logging
 
+    from ir_harness.cli.env import llm_cache, progress_disabled
     from ir_harness.llm.oracle.sweep import SweepOptions, parse_floats
     from ir_harness.llm.oracle.sweep import sweep as _run_sweep
 
@@ -60,7 +63,8 @@ def oracle_sweep_command(
                 http=not in_process,
                 limit_queries=limit_queries,
                 system_options=parse_options(option),
-                progress=not json_out,
+                progress=not json_out and not progress_disabled(),
+                llm_cache=llm_cache(),
             )
         )
     rows = [

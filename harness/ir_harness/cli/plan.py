@@ -16,6 +16,7 @@ from ir_harness.cli.run import prepare_run, run_cmd
 
 def estimate(system: str, task: str, config: Any, opts: dict[str, Any]) -> Any:
     """Load the task, build the pipeline and probe it as the run would (nothing is stored)."""
+    from ir_harness.corpus.policy import using as store_policy
     from ir_harness.plan.estimate import make_plan
     from ir_harness.run.context import RunContext
     from ir_harness.run.pipeline import build_pipeline
@@ -24,8 +25,9 @@ def estimate(system: str, task: str, config: Any, opts: dict[str, Any]) -> Any:
     t0 = time.perf_counter()
     task_obj, subset = get_task(task)
     spec = task_obj.spec(subset)
-    data = limit_queries(task_obj.load(subset, resolve_data_dir(config.data_dir)),
-                         config.limit_queries)  # fmt: skip
+    with store_policy(config.corpus_store):
+        data = limit_queries(task_obj.load(subset, resolve_data_dir(config.data_dir)),
+                             config.limit_queries)  # fmt: skip
     load_s = time.perf_counter() - t0
     pipe = build_pipeline(system, opts)
     return make_plan(pipe, spec, data, RunContext.from_config(config, task), load_s)
@@ -44,7 +46,7 @@ def plan_cmd(**kw: Any) -> None:
     else:
         print_plan(plan, wide=kw["wide"])
     try:
-        check_fits(plan, kw["force"])
+        check_fits(plan, kw["force"], config.memory_available)
     except PlanDoesNotFit as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None

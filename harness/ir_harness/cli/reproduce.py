@@ -41,11 +41,14 @@ def reproduce_cmd(
     moved, per-query deltas, RBO@10 and Kendall's tau@100 are shown); 2: refused (other data
     at hand, or a kind of result that cannot be re-run here). Environment differences are
     listed either way."""
+    from ir_harness.cli.env import data_dir_default
     from ir_harness.reproduce.rerun import reproduce
 
     setup_logging(True)
     with stdout_reserved(json_out):
-        rep = reproduce(result_dir, results, repeat, data_dir, device)
+        rep = reproduce(
+            result_dir, results, repeat, data_dir, device, default_data_dir=data_dir_default()
+        )
     if json_out:
         print(json.dumps(rep.to_json(), default=str))
         raise typer.Exit(0 if rep.identical else 1)

@@ -131,7 +131,8 @@ def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The run config and system options from ``harness run``'s flags (``harness plan`` too)."""
     import shlex
 
-    from ir_harness.run.config import LLMPolicy, RunConfig
+    import ir_harness.cli.env as env
+    from ir_harness.run.config import RunConfig
     from ir_harness.run.context import default_cache_dir
 
     a = SimpleNamespace(**kw)
@@ -156,15 +157,19 @@ def prepare_run(kw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         command=shlex.join(["harness", *sys.argv[1:]]),
         progress=show_progress(a.quiet or a.json_out),
         # the one place the environment is read for LLM settings: defaults for flags not given
-        llm_policy=LLMPolicy.from_env(
+        llm_policy=env.llm_policy(
             timeout_s=a.llm_timeout,
             attempts=a.llm_attempts,
             max_failed_share=a.llm_max_failed_share,
             allow_failures=True if a.allow_llm_failures else None,
         ),
+        llm_cache=env.llm_cache(),
+        task_settings=env.task_settings([a.task]),
+        corpus_store=env.store_policy(),
         executor=make_executor(a.executor, a.ray_address, a.workers),
         plan=a.plan,
         force=a.force,
+        memory_available=env.memory_available(),
     )
     return config, opts
 

@@ -3,8 +3,9 @@
 Each reader yields :class:`Document` objects one by one (jsonl(.gz), tsv, ir_datasets iterators),
 with the same fields and the same clear errors as the in-memory readers of :mod:`ir_harness.data.formats`.
 :func:`load_corpus_file` and :func:`corpus_from_docs` keep small corpora in memory, exactly as
-before, and stream large ones into :mod:`ir_harness.corpus.store` (``HARNESS_STORE_MIN_BYTES`` /
-``HARNESS_STORE_MIN_DOCS`` set the thresholds; 0 stores everything).
+before, and stream large ones into :mod:`ir_harness.corpus.store` (the thresholds are the
+run's :class:`ir_harness.corpus.policy.StorePolicy`; the command line reads
+``$HARNESS_STORE_MIN_BYTES`` / ``$HARNESS_STORE_MIN_DOCS`` into it; 0 stores everything).
 
 A stored corpus file is found again by the sha256 of its full content, never by its path, size
 or mtime (an edit that keeps the size and restores the mtime must not reuse the old store). The
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ir_harness.corpus import policy
 from ir_harness.data.formats import (
     _field,
     _json_line,
@@ -33,20 +34,6 @@ from ir_harness.run.context import default_cache_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
-
-# Above these a corpus goes to the store: ~1M MS MARCO-sized passages.
-DEFAULT_MIN_BYTES = 512 * 2**20
-DEFAULT_MIN_DOCS = 1_000_000
-
-
-def _threshold(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    try:
-        return int(value) if value else default
-    except ValueError:
-        from ir_harness.errors import ConfigError
-
-        raise ConfigError(f"${name}={value!r}: expected a whole number") from None
 
 
 def iter_jsonl_docs(
@@ -118,7 +105,7 @@ def load_corpus_file(
     stored corpus (streamed once; later runs reopen it by the file's content hash)."""
     p = Path(path)
     tsv = p.name.removesuffix(".gz").endswith(".tsv")
-    if p.stat().st_size < _threshold("HARNESS_STORE_MIN_BYTES", DEFAULT_MIN_BYTES):
+    if p.stat().st_size < policy.current().min_bytes:
         return read_tsv_corpus(p) if tsv else read_jsonl_corpus(p, id_fields)
     from ir_harness.corpus.store import open_or_build
 
@@ -139,7 +126,7 @@ def corpus_from_docs(
 ) -> Corpus:
     """Documents from an iterator (e.g. ir_datasets ``docs_iter``): stored when ``n_hint``
     reaches the threshold, else an in-memory corpus as before."""
-    if n_hint is None or n_hint < _threshold("HARNESS_STORE_MIN_DOCS", DEFAULT_MIN_DOCS):
+    if n_hint is None or n_hint < policy.current().min_docs:
         return Corpus(docs())
     from ir_harness.corpus.store import open_or_build
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from ir_harness.errors import ConfigError
+from ir_harness.errors import ConfigError, check_type
 from ir_harness.eval.metric_names import Metric, parse_measures
 
 if TYPE_CHECKING:
@@ -31,13 +31,19 @@ _QUERY_COLS = ("query_id", "q_id", "qid")
 _DOC_COLS = ("doc_id", "docid", "d_id", "did")
 _RUN_SCORE_COLS = ("score",)
 _GRADE_COLS = ("relevance", "rel", "grade", "label", "score")
+# the keywords of ``score`` besides run, qrels, measures and per_query
+CONVENTIONS = ("spec", "data", "relevance_threshold", "average_over", "depth")
 
 
 def measures_of(names: str | Metric | Sequence[str | Metric]) -> list[Metric]:
     """Parsed measures, each once, in the order given (trec_eval's ``P.5,10`` is two)."""
+    what = "a measure name, a Metric, or a list of them (e.g. ['ndcg@10', 'map'])"
+    check_type("measures", names, (str, Metric, list, tuple), what)
     items = [names] if isinstance(names, str | Metric) else list(names)
     if not items:
         raise ConfigError("no measures given")
+    for item in items:
+        check_type("measures", item, (str, Metric), what)
     out: dict[str, Metric] = {}
     for item in items:
         for m in [item] if isinstance(item, Metric) else parse_measures(str(item)):
@@ -74,6 +80,11 @@ def score(
     or ``relevance_threshold``, ``average_over`` ("qrels" or "intersection") and ``depth``.
     RBP adds its residual as ``rbp_residual(p=X)``.
     """
+    check_type("per_query", per_query, bool, "True or False")
+    if unknown := sorted(set(conventions) - set(CONVENTIONS)):
+        raise ConfigError(
+            f"score: unknown keyword(s) {', '.join(unknown)}; expected: {', '.join(CONVENTIONS)}"
+        )
     ev = score_run(run, qrels, measures, **conventions)
     return ev.per_query if per_query else ev.means
 
@@ -96,6 +107,7 @@ def score_run(
     """
     from ir_harness.eval.metrics import evaluate_measures
 
+    _check_conventions(spec, data, relevance_threshold, average_over, depth)
     chosen = measures if measures is not None else (spec.metrics if spec else DEFAULT_MEASURES)
     threshold = relevance_threshold or (spec.relevance_threshold if spec else 1)
     if threshold < 1:
@@ -117,6 +129,25 @@ def score_run(
         excluded_ids=data.excluded_ids if data else None,
         ignore_identical_ids=spec.ignore_identical_ids if spec else False,
     )
+
+
+def _check_conventions(
+    spec: Any, data: Any, relevance_threshold: Any, average_over: Any, depth: Any
+) -> None:
+    """The convention keywords' types, checked before anything is read."""
+    from ir_harness.data.model import TaskData
+    from ir_harness.data.spec import TaskSpec
+
+    if spec is not None:
+        check_type("spec", spec, TaskSpec, "a TaskSpec (a task's .spec(subset)) or None")
+    if data is not None:
+        check_type("data", data, TaskData, "a TaskData (a task's .load(...)) or None")
+    if relevance_threshold is not None:
+        check_type("relevance_threshold", relevance_threshold, int, "a whole number >= 1")
+    if average_over is not None:
+        check_type("average_over", average_over, str, "'qrels' or 'intersection'")
+    if depth is not None and depth != "task":
+        check_type("depth", depth, int, "a whole number of documents, 'task' or None")
 
 
 def _is_ranx(obj: Any, name: str) -> bool:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ir_harness.errors import ConfigError
-from ir_harness.run.config import LocalExecutor
+from ir_harness.run.config import LocalExecutor, store_read_rows
 from ir_harness.run.context import log
 from ir_harness.run.signals import deferred_sigterm, raise_if_terminated
 
@@ -230,9 +230,7 @@ class RayExecutor:
 
 
 def _worker_ctx(ctx: RunContext) -> RunContext:
-    from dataclasses import replace
-
-    return replace(ctx, stats={}, progress=False, executor=LocalExecutor())
+    return ctx.derived(progress=False, executor=LocalExecutor())
 
 
 class _ShardEncoder:
@@ -248,7 +246,7 @@ class _ShardEncoder:
                 int(shard),
                 self.corpus,
                 lambda t: self.system.encode_uncached(t, "document", self.ctx),
-                max(self.ctx.batch_size, self.system.store_batch),
+                store_read_rows(self.system, self.ctx),
                 system=type(self.system).__name__,
             )
         )
@@ -285,7 +283,7 @@ def encode_shards(
         try:
             store = system.open_store(corpus, ctx)
             wctx = _worker_ctx(ctx)
-            size = max(ctx.batch_size, system.store_batch)
+            size = store_read_rows(system, ctx)
             while not actors_up.is_set():
                 i = take()
                 if i is None:
@@ -433,6 +431,7 @@ class _QueryWorker:
     def __init__(self, job: RunJob) -> None:
         from dataclasses import replace
 
+        from ir_harness.corpus.policy import using as store_policy
         from ir_harness.protocols import ExclusionAware, Retriever
         from ir_harness.run.context import RunContext
         from ir_harness.run.pipeline import build_pipeline
@@ -441,9 +440,9 @@ class _QueryWorker:
         cfg = job.config
         task, subset = get_task(job.task)
         self.spec = task.spec(subset)
-        self.data = limit_queries(
-            task.load(subset, resolve_data_dir(cfg.data_dir)), cfg.limit_queries
-        )
+        with store_policy(cfg.corpus_store):
+            data = task.load(subset, resolve_data_dir(cfg.data_dir))
+        self.data = limit_queries(data, cfg.limit_queries)
         self.pipe = build_pipeline(job.system, job.options)
         local = replace(cfg, executor=LocalExecutor(), progress=False)
         self.ctx = RunContext.from_config(local, job.task)

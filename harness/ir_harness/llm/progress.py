@@ -9,7 +9,6 @@ so piped output and JSON consumers never see it.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -23,9 +22,10 @@ if TYPE_CHECKING:
 
 
 def progress_enabled(ctx: RunContext, stream: TextIO | None = None) -> bool:
-    """True when the run wants progress and ``stream`` (stderr) is a terminal."""
+    """True when the run wants progress (the command line turns it off for ``$TQDM_DISABLE``)
+    and ``stream`` (stderr) is a terminal."""
     stream = stream or sys.stderr
-    if not getattr(ctx, "progress", False) or os.environ.get("TQDM_DISABLE", "") not in ("", "0"):
+    if not getattr(ctx, "progress", False):
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

@@ -13,7 +13,6 @@ unless it has ``allow_failures`` (``harness run --llm-max-failed-share/--allow-l
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -50,15 +49,11 @@ def check_llm_faults(stats: dict[str, Any], policy: LLMPolicy) -> None:
         )
 
 
-def cache_enabled() -> bool:
-    return os.environ.get("HARNESS_LLM_CACHE", "1") != "0"
-
-
 class LLMSession:
     def __init__(self, llm: LLM, ctx: RunContext, *, cache: bool | None = None) -> None:
         self.llm = llm
         self.ctx = ctx
-        use_cache = cache_enabled() if cache is None else cache
+        use_cache = bool(getattr(ctx, "llm_cache", True)) if cache is None else cache
         self.cache = (
             ResponseCache(ctx.cache_dir / "llm" / "responses.sqlite") if use_cache else None
         )

@@ -35,8 +35,10 @@ def fitting_setting(plan: Plan, room: int) -> str:
     return "--executor ray with --ray-address of a cluster with more memory per worker"
 
 
-def check_fits(plan: Plan, force: bool) -> None:
-    room = available_bytes()
+def check_fits(plan: Plan, force: bool, memory_available: int | None = None) -> None:
+    """Refuse ``plan`` unless ``force`` or it fits the available memory (``memory_available``
+    bytes when given, else what the machine reports)."""
+    room = available_bytes(memory_available)
     if force or room is None or plan.peak_memory_bytes <= room:
         return
     raise PlanDoesNotFit(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import threading
 import time
@@ -37,12 +36,13 @@ def _cgroup_room() -> int | None:
     return None
 
 
-def available_bytes() -> int | None:
+def available_bytes(override: int | None = None) -> int | None:
     """MemAvailable, or the cgroup's room when a limit is set and smaller.
 
-    ``$HARNESS_MEM_AVAILABLE`` (bytes) overrides both (tests; a user reserving memory)."""
-    if env := os.environ.get("HARNESS_MEM_AVAILABLE"):
-        return int(env)
+    ``override`` (bytes; ``RunConfig.memory_available``, which the command line fills from
+    ``$HARNESS_MEM_AVAILABLE``) replaces both (tests; a user reserving memory)."""
+    if override is not None:
+        return override
     found = [v for v in (_meminfo("MemAvailable"), _cgroup_room()) if v is not None]
     return min(found) if found else None
 

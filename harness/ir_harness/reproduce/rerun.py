@@ -10,7 +10,6 @@ environment (versions, hardware, git sha) is reported beside, since it differs o
 from __future__ import annotations
 
 import math
-import os
 import re
 import shlex
 import tempfile
@@ -135,8 +134,9 @@ def _in_process(value: Any) -> Any:
     return value
 
 
-def stored_data_dir(meta: RunMetadata) -> Path | None:
-    """``--data-dir`` of the stored command if that folder exists here, else the environment's."""
+def stored_data_dir(meta: RunMetadata, default: Path | None = None) -> Path | None:
+    """``--data-dir`` of the stored command if that folder exists here, else ``default`` (the
+    command line passes ``$HARNESS_DATA_DIR``)."""
     try:
         argv = shlex.split(meta.command)
     except ValueError:
@@ -147,12 +147,17 @@ def stored_data_dir(meta: RunMetadata) -> Path | None:
             value = a.split("=", 1)[1]
         if value and Path(value).expanduser().is_dir():
             return Path(value).expanduser()
-    env = os.environ.get("HARNESS_DATA_DIR")
-    return Path(env) if env else None
+    return default
 
 
-def rerun_settings(meta: RunMetadata, data_dir: Path | None, device: str | None) -> dict[str, Any]:
-    """The ``evaluate`` arguments that make the stored result again."""
+def rerun_settings(
+    meta: RunMetadata,
+    data_dir: Path | None,
+    device: str | None,
+    default_data_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The ``evaluate`` arguments that make the stored result again (``data_dir`` None: the
+    stored command's, else ``default_data_dir``)."""
     cfg = meta.config
     if "system" not in cfg or "task" not in cfg:
         raise NotReproducibleError("its metadata records no task and system to re-run")
@@ -171,7 +176,7 @@ def rerun_settings(meta: RunMetadata, data_dir: Path | None, device: str | None)
         "limit_queries": cfg.get("limit_queries"),
         "seed": meta.seed,
         "qrels_from": Path(qrels_from) if qrels_from else None,
-        "data_dir": data_dir if data_dir is not None else stored_data_dir(meta),
+        "data_dir": data_dir if data_dir is not None else stored_data_dir(meta, default_data_dir),
         "device": device or stored_device,
     }
 
@@ -239,8 +244,12 @@ def reproduce(
     repeat: int = 1,
     data_dir: Path | None = None,
     device: str | None = None,
+    default_data_dir: Path | None = None,
 ) -> Reproduction:
     """Re-run ``result_dir`` (``repeat`` times) under ``scratch`` and compare with the stored one.
+
+    ``data_dir`` None reads the stored command's ``--data-dir`` when it exists here, else
+    ``default_data_dir``.
 
     Raises ``NotReproducibleError`` (with the reason) for a result that cannot be re-run here and
     ``DataMismatchError`` when the data at hand is not the recorded data."""
@@ -262,7 +271,7 @@ def reproduce(
         scratch.resolve()
     ):
         raise ConfigError(f"--results {scratch}: holds the stored result; choose an empty folder")
-    settings = rerun_settings(meta, data_dir, device)
+    settings = rerun_settings(meta, data_dir, device, default_data_dir)
     check_data_before(meta, settings, result_dir)
     command = shlex.join(["harness", "reproduce", str(result_dir)])
     runs = [_evaluate(settings, scratch / f"run-{i + 1}", None, command) for i in range(repeat)]

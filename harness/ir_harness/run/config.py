@@ -3,7 +3,7 @@
 ``RunConfig`` is the whole of it (frozen); ``LLMPolicy`` and the ``Executor`` are parts of it.
 
 ``LLMPolicy`` holds the LLM fault settings. It is built once, by ``harness run`` (which reads
-``$HARNESS_LLM_*`` there, and only there, as defaults for flags not given) or by the caller of
+``$HARNESS_LLM_*`` in ``ir_harness.cli.env``, as defaults for flags not given) or by the caller of
 ``evaluate``, and handed to the backend and the session through the ``RunContext``, so two
 evaluations in one process can use different settings, and the result records the ones it ran
 under. No layer passes a setting to another through the environment.
@@ -17,18 +17,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ir_harness.errors import ConfigError
+from ir_harness.corpus.policy import StorePolicy
+from ir_harness.errors import ArgumentTypeError, ConfigError, check_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-
-# The environment variables ``harness run`` reads as defaults for its --llm-* flags.
-LLM_ENV = {
-    "timeout_s": "HARNESS_LLM_TIMEOUT_S",
-    "attempts": "HARNESS_LLM_ATTEMPTS",
-    "max_failed_share": "HARNESS_LLM_MAX_FAILED_SHARE",
-    "allow_failures": "HARNESS_LLM_ALLOW_FAILURES",
-}
 
 
 @dataclass(frozen=True)
@@ -44,70 +37,22 @@ class LLMPolicy:
 
     def __post_init__(self) -> None:
         t = self.timeout_s
-        if isinstance(t, bool) or not isinstance(t, int | float) or not (0 < t < math.inf):
+        check_type("LLM timeout_s", t, (int, float), "a positive number of seconds")
+        if not (0 < t < math.inf):
             raise ConfigError(f"LLM timeout_s {t!r}: expected a positive number of seconds")
         a = self.attempts
-        if isinstance(a, bool) or not isinstance(a, int) or a < 1:
+        check_type("LLM attempts", a, int, "a whole number of at least 1")
+        if a < 1:
             raise ConfigError(f"LLM attempts {a!r}: expected a whole number of at least 1")
         s = self.max_failed_share
-        if isinstance(s, bool) or not isinstance(s, int | float) or not (0.0 <= s <= 1.0):
+        check_type("LLM max_failed_share", s, (int, float), "a share between 0 and 1")
+        if not (0.0 <= s <= 1.0):
             raise ConfigError(f"LLM max_failed_share {s!r}: expected a share between 0 and 1")
-        if not isinstance(self.allow_failures, bool):
-            raise ConfigError(f"LLM allow_failures {self.allow_failures!r}: expected True/False")
+        check_type("LLM allow_failures", self.allow_failures, bool, "True or False")
 
     def record(self) -> dict[str, Any]:
         """The settings as stored in a result's metadata."""
         return asdict(self)
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        timeout_s: float | None = None,
-        attempts: int | None = None,
-        max_failed_share: float | None = None,
-        allow_failures: bool | None = None,
-    ) -> LLMPolicy:
-        """The given values; for each one not given, ``$HARNESS_LLM_TIMEOUT_S`` /
-        ``_ATTEMPTS`` / ``_MAX_FAILED_SHARE`` / ``_ALLOW_FAILURES`` (``1``), else the default.
-        Only the command line calls this: the Python API takes the policy it is given."""
-        given: dict[str, Any] = {
-            "timeout_s": timeout_s,
-            "attempts": attempts,
-            "max_failed_share": max_failed_share,
-            "allow_failures": allow_failures,
-        }
-        values: dict[str, Any] = {}
-        for key, value in given.items():
-            if value is None:
-                raw = os.environ.get(LLM_ENV[key])
-                if not raw:
-                    continue
-                value = _parse_env(key, raw)
-            values[key] = value
-        return cls(**values)
-
-
-def _parse_env(key: str, raw: str) -> Any:
-    """One ``$HARNESS_LLM_*`` value, or a ConfigError naming the variable."""
-    name = LLM_ENV[key]
-    if key == "allow_failures":
-        if raw not in ("0", "1"):
-            raise ConfigError(f"${name}={raw!r}: expected 1 or 0")
-        return raw == "1"
-    try:
-        number = float(raw)
-    except ValueError:
-        number = math.nan
-    if key == "attempts":
-        if not (math.isfinite(number) and number >= 1 and number == int(number)):
-            raise ConfigError(f"${name}={raw!r}: expected a whole number of at least 1")
-        return int(number)
-    if key == "timeout_s" and not (0 < number < math.inf):
-        raise ConfigError(f"${name}={raw!r}: expected a positive number")
-    if key == "max_failed_share" and not (0.0 <= number <= 1.0):
-        raise ConfigError(f"${name}={raw!r}: expected a share between 0 and 1")
-    return number
 
 
 @runtime_checkable
@@ -142,6 +87,12 @@ class Executor(Protocol):
     def describe(self) -> dict[str, Any]: ...
 
 
+def store_read_rows(system: Any, ctx: Any) -> int:
+    """Texts read from the corpus store per encode call: the system's ``store_batch``, and never
+    fewer than one model batch (``batch_size``, the texts per model call)."""
+    return max(int(ctx.batch_size), int(system.store_batch))
+
+
 @dataclass(frozen=True)
 class LocalExecutor:
     """Everything in this process."""
@@ -159,7 +110,7 @@ class LocalExecutor:
                 i,
                 corpus,
                 lambda t: system.encode_uncached(t, "document", ctx),
-                max(ctx.batch_size, system.store_batch),
+                store_read_rows(system, ctx),
                 system=system_name(system),
             )
         return rows, store
@@ -202,34 +153,65 @@ class RunConfig:
     # results and caches
     results: Path | None = Path("results")
     cache_dir: Path | None = None
+    # which corpora go to the on-disk store instead of memory
+    corpus_store: StorePolicy = field(default_factory=StorePolicy)
     # what the metadata records as the command (default: this process's ``harness`` argv)
     command: str | None = None
     progress: bool = False
     llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
+    # reuse LLM answers from (and add them to) the cache folder's response cache
+    llm_cache: bool = True
+    # a task's own settings, as text: {family: {name: value}} (``Task.settings``)
+    task_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     executor: Executor = field(default_factory=LocalExecutor)
     # pre-flight plan (``ir_harness.plan``): print it, record it, refuse a run that cannot fit
     plan: bool = False
     force: bool = False
+    # bytes the plan may count on (None: MemAvailable or the cgroup's room)
+    memory_available: int | None = None
 
     def __post_init__(self) -> None:
-        for key in ("qrels_from", "results", "cache_dir"):
+        for key in ("data_dir", "qrels_from", "results", "cache_dir"):
             value = getattr(self, key)
-            if isinstance(value, str):
+            if value is not None:
+                check_type(key, value, (str, os.PathLike), "a path (str or pathlib.Path) or None")
+            if key != "data_dir" and isinstance(value, str | os.PathLike):
                 object.__setattr__(self, key, Path(value))
-        if not isinstance(self.llm_policy, LLMPolicy):
-            raise ConfigError(f"llm_policy {self.llm_policy!r}: expected a ir_harness.LLMPolicy")
+        check_type("seed", self.seed, int, "a whole number")
+        check_type("device", self.device, str, "'auto', 'cpu', 'cuda' or 'cuda:N'")
+        if self.command is not None:
+            check_type("command", self.command, str, "the command line as one string, or None")
+        for key in ("progress", "llm_cache", "plan", "force"):
+            check_type(key, getattr(self, key), bool, "True or False")
+        check_type("llm_policy", self.llm_policy, LLMPolicy, "an ir_harness.LLMPolicy")
+        check_type(
+            "corpus_store",
+            self.corpus_store,
+            StorePolicy,
+            "an ir_harness.corpus.policy.StorePolicy",
+        )
         if not isinstance(self.executor, Executor):
-            raise ConfigError(
-                f"executor {self.executor!r}: expected an executor object "
-                "(ir_harness.run.config.LocalExecutor or ir_harness.executors.ray_executor.RayExecutor)"
+            raise ArgumentTypeError(
+                "executor",
+                self.executor,
+                "an executor object (ir_harness.run.config.LocalExecutor or "
+                "ir_harness.executors.ray_executor.RayExecutor)",
             )
         for key in ("batch_size", "query_batch"):
             n = getattr(self, key)
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            check_type(key, n, int, "a whole number of at least 1")
+            if n < 1:
                 raise ConfigError(f"{key} {n!r}: expected a whole number of at least 1")
+        if self.memory_available is not None:
+            check_type("memory_available", self.memory_available, int, "a number of bytes")
+        check_type("task_settings", self.task_settings, dict, "{family: {name: text}}")
+        for family, values in self.task_settings.items():
+            check_type(f"task_settings[{family!r}]", values, dict, "{name: text}")
         lim = self.limit_queries
-        if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 0):
-            raise ConfigError(f"limit_queries {lim!r}: expected a whole number of at least 0")
+        if lim is not None:
+            check_type("limit_queries", lim, int, "a whole number of at least 0, or None")
+            if lim < 0:
+                raise ConfigError(f"limit_queries {lim!r}: expected a whole number of at least 0")
 
     def results_dir(self) -> Path:
         """The results folder; a run that stores needs one."""

@@ -7,7 +7,6 @@ is a terminal and neither ``--quiet`` nor ``--json`` was given) and ``TQDM_DISAB
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,8 +30,9 @@ class _NoBar:
 
 
 def phase_bar(ctx: RunContext, phase: str, total: int, unit: str) -> Any:
-    """A bar for ``phase`` over ``total`` units (a tqdm bar, or one that shows nothing)."""
-    if not ctx.progress or total <= 0 or os.environ.get("TQDM_DISABLE", "") not in ("", "0"):
+    """A bar for ``phase`` over ``total`` units (a tqdm bar, or one that shows nothing; the
+    command line turns progress off for ``$TQDM_DISABLE``, which tqdm honours too)."""
+    if not ctx.progress or total <= 0:
         return _NoBar()
     from tqdm import tqdm
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ir_harness.corpus.policy import using as store_policy
 from ir_harness.data.formats import format_trec_run
 from ir_harness.data.identity import queries_sha256
 from ir_harness.data.model import TaskData
@@ -219,7 +220,7 @@ def run(job: RunJob) -> StoredResult:
         pipe.label,
         make_scope(job.config.limit_queries, job.config.seed, qrels_from),
     ).folder(results)
-    with result_lock(target):
+    with result_lock(target), store_policy(job.config.corpus_store):
         return _run_locked(job, task, subset, pipe, ctx, t0, custom)
 
 
@@ -279,7 +280,7 @@ def _preflight(
         log.warning("no plan: a probe failed (%s: %s)", type(e).__name__, e)
         return {"error": f"{type(e).__name__}: {e}"}
     print_plan(plan, stderr=True)
-    check_fits(plan, job.config.force)
+    check_fits(plan, job.config.force, job.config.memory_available)
     return plan.record()
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ir_harness.corpus.policy import StorePolicy, using
 from ir_harness.corpus.sources import corpus_from_docs, iter_tsv_docs, load_corpus_file
 from ir_harness.corpus.store import StoredCorpus
 from ir_harness.data.formats import read_jsonl_corpus, read_tsv_corpus
@@ -31,9 +32,11 @@ def test_jsonl_gz_and_tsv_stored_when_large(
     t = tmp_path / "corpus.tsv"
     t.write_text("x\tone\ny\ttwo\n")
     assert not isinstance(load_corpus_file(j, root=tmp_path), StoredCorpus)  # small: as before
-    monkeypatch.setenv("HARNESS_STORE_MIN_BYTES", "0")
+    monkeypatch.setenv("HARNESS_STORE_MIN_BYTES", "0")  # read by the command line only
+    assert not isinstance(load_corpus_file(j, root=tmp_path), StoredCorpus)
     for path, reader in ((j, read_jsonl_corpus), (t, read_tsv_corpus)):
-        stored = load_corpus_file(path, root=tmp_path)
+        with using(StorePolicy(min_bytes=0)):
+            stored = load_corpus_file(path, root=tmp_path)
         mem = reader(path)
         assert isinstance(stored, StoredCorpus)
         assert stored.content_hash == mem.content_hash
@@ -47,30 +50,28 @@ def test_bad_line_names_file_and_line(tmp_path: Path) -> None:
         list(iter_tsv_docs(t))
 
 
-def test_iterator_source_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_iterator_source_threshold(tmp_path: Path) -> None:
     docs = [Document("a", "x"), Document("b", "y")]
     assert type(corpus_from_docs("k", lambda: docs, 2, root=tmp_path)) is Corpus
-    monkeypatch.setenv("HARNESS_STORE_MIN_DOCS", "2")
-    stored = corpus_from_docs("k", lambda: docs, 2, root=tmp_path)
+    with using(StorePolicy(min_docs=2)):
+        stored = corpus_from_docs("k", lambda: docs, 2, root=tmp_path)
     assert isinstance(stored, StoredCorpus) and stored.content_hash == Corpus(docs).content_hash
 
 
-def test_same_size_edit_with_mtime_restored_is_not_the_old_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_same_size_edit_with_mtime_restored_is_not_the_old_store(tmp_path: Path) -> None:
     import os
 
-    monkeypatch.setenv("HARNESS_STORE_MIN_BYTES", "0")
-    j = tmp_path / "corpus.jsonl"
-    j.write_text(JSONL)
-    first = load_corpus_file(j, root=tmp_path / "cache")
-    assert first["a"].text == "alpha"
-    st = j.stat()
-    j.write_text(JSONL.replace("alpha", "ALPHA"))  # same size
-    os.utime(j, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
-    assert j.stat().st_size == st.st_size and j.stat().st_mtime_ns == st.st_mtime_ns
-    edited = load_corpus_file(j, root=tmp_path / "cache")
-    assert edited["a"].text == "ALPHA" and edited.content_hash != first.content_hash
+    with using(StorePolicy(min_bytes=0)):
+        j = tmp_path / "corpus.jsonl"
+        j.write_text(JSONL)
+        first = load_corpus_file(j, root=tmp_path / "cache")
+        assert first["a"].text == "alpha"
+        st = j.stat()
+        j.write_text(JSONL.replace("alpha", "ALPHA"))  # same size
+        os.utime(j, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
+        assert j.stat().st_size == st.st_size and j.stat().st_mtime_ns == st.st_mtime_ns
+        edited = load_corpus_file(j, root=tmp_path / "cache")
+        assert edited["a"].text == "ALPHA" and edited.content_hash != first.content_hash
 
 
 def test_content_hash_is_memoised_per_file_version(

@@ -293,8 +293,9 @@ def test_systems_report_calls_to_the_progress_line(monkeypatch) -> None:
     tty = _Tty()
     monkeypatch.setattr("sys.stderr", tty)
     k = knowledge()
-    ctx = RunContext(progress=True, cache_dir=__import__("pathlib").Path("/nonexistent"))
-    monkeypatch.setenv("HARNESS_LLM_CACHE", "0")
+    ctx = RunContext(
+        progress=True, cache_dir=__import__("pathlib").Path("/nonexistent"), llm_cache=False
+    )
     r = RankGPT(llm=OracleLLM("oracle", k), window=2, step=1, depth=4)
     run = r.rerank(QUERIES, k.corpus, {"q1": {d: 1.0 for d in DOCS}}, ctx)
     assert max(run["q1"], key=run["q1"].get) == "d4"

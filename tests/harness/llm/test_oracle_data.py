@@ -23,9 +23,8 @@ pytestmark = pytest.mark.shared_data
 
 @pytest.mark.parametrize(("year", "ideal"), [("2019", 0.8922), ("2020", 0.8707)])
 def test_rankgpt_with_perfect_oracle_reaches_the_ideal_top100(
-    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, year: str, ideal: float
+    shared_data: Path, tmp_path: Path, year: str, ideal: float
 ) -> None:
-    monkeypatch.setenv("HARNESS_LLM_CACHE", "0")
     out = run(
         RunJob.of(
             system="rankgpt",
@@ -34,6 +33,7 @@ def test_rankgpt_with_perfect_oracle_reaches_the_ideal_top100(
             results=tmp_path,
             options={"llm": "oracle"},
             progress=False,
+            llm_cache=False,
         )
     )
     assert round(out.metrics.main_score, 4) == ideal

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ir_harness import LLMPolicy, RunConfig, evaluate
+from ir_harness.cli.env import llm_policy as llm_policy_from_env
 from ir_harness.errors import ConfigError
 from ir_harness.llm.base import LLMError
 from ir_harness.registry import SYSTEMS, TASKS
@@ -72,14 +73,14 @@ def test_a_result_without_llm_calls_records_no_llm_policy(
     assert res.metadata.llm_policy is None
 
 
-def test_the_environment_is_read_only_by_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_is_read_only_by_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_LLM_TIMEOUT_S", "7.5")
     monkeypatch.setenv("HARNESS_LLM_ATTEMPTS", "2")
     monkeypatch.setenv("HARNESS_LLM_MAX_FAILED_SHARE", "0.25")
     monkeypatch.setenv("HARNESS_LLM_ALLOW_FAILURES", "1")
     assert LLMPolicy() == LLMPolicy(120.0, 6, 0.5, False)  # the Python API's default ignores it
-    assert LLMPolicy.from_env() == LLMPolicy(7.5, 2, 0.25, True)
-    assert LLMPolicy.from_env(attempts=9, max_failed_share=0.0) == LLMPolicy(7.5, 9, 0.0, True)
+    assert llm_policy_from_env() == LLMPolicy(7.5, 2, 0.25, True)
+    assert llm_policy_from_env(attempts=9, max_failed_share=0.0) == LLMPolicy(7.5, 9, 0.0, True)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_a_bad_environment_value_names_the_variable(
 ) -> None:
     monkeypatch.setenv(var, raw)
     with pytest.raises(ConfigError, match=f"\\${var}={raw!r}"):
-        LLMPolicy.from_env()
+        llm_policy_from_env()
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,7 @@ def test_a_run_config_is_frozen_and_checks_its_fields() -> None:
     assert cfg.results == Path("r") and cfg.qrels_from == Path("q.txt")
     with pytest.raises(FrozenInstanceError):
         cfg.seed = 3  # type: ignore[misc]
-    with pytest.raises(ConfigError, match="executor 'ray'"):
+    with pytest.raises(ConfigError, match=r"executor='ray' \(str\): expected an executor"):
         RunConfig(executor="ray")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="unknown run setting.*limit_querys"):
         cfg.with_overrides(limit_querys=3)

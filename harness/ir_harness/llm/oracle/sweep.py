@@ -32,6 +32,7 @@ class SweepOptions:
     limit_queries: int | None = None
     system_options: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    llm_cache: bool = True
 
 
 def parse_floats(text: str, what: str) -> list[float]:
@@ -73,6 +74,7 @@ def sweep(opts: SweepOptions) -> list[tuple[float, int, StoredResult]]:
                     limit_queries=opts.limit_queries,
                     device="cpu",
                     progress=opts.progress,
+                    llm_cache=opts.llm_cache,
                 )
                 outs = run_any(
                     RunJob(
