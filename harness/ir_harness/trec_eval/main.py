@@ -19,7 +19,14 @@ from ir_harness.trec_eval.measures import (
     relstring_text,
 )
 from ir_harness.trec_eval.options import USAGE, VERSION, Options, parse_args
-from ir_harness.trec_eval.readers import Qrels, Run, find_line, read_qrels, read_run
+from ir_harness.trec_eval.readers import (
+    Qrels,
+    Run,
+    find_line,
+    parse_run,
+    read_qrels,
+    read_run_bytes,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -105,8 +112,17 @@ def _bogus_cleanup(active: Active, values: list[float]) -> None:
             values[k] = 0.0
 
 
-def evaluate(opts: Options, write: Callable[[str], None]) -> None:
-    """Evaluate and write trec_eval's output through ``write``; raises ``TrecEvalError``."""
+def _fast_covers(opts: Options, marked: set[str], meas_args: list[tuple[str, str]]) -> bool:
+    from ir_harness.trec_eval.fast_main import covers
+
+    return covers(opts, marked, meas_args)
+
+
+def evaluate(opts: Options, write: Callable[[str], None], *, fast: bool = True) -> None:
+    """Evaluate and write trec_eval's output through ``write``; raises ``TrecEvalError``.
+
+    With ``fast`` the vectorised engine (``fast_main``) runs where it covers the command line
+    and the input; the pure-Python engine (``_run_queries``) is the reference it matches."""
     marked, meas_args = mark_measures(opts.measures)
     if len(opts.files) != 2:
         raise TrecEvalUsageError(
@@ -128,7 +144,14 @@ def evaluate(opts: Options, write: Callable[[str], None]) -> None:
         raise TrecEvalError("-D with a debug level above 0 is not supported", 2)
     qrels_path, run_path = opts.files
     qrels = read_qrels(qrels_path)
-    run = read_run(run_path)
+    data = read_run_bytes(run_path)
+    fast_run = None
+    if fast and _fast_covers(opts, marked, meas_args):
+        from ir_harness.trec_eval.fast_read import parse_run_fast
+
+        width = max(len(d) for docs in qrels.docs.values() for d in docs)
+        fast_run = parse_run_fast(data, width)
+    run = parse_run(run_path, data) if fast_run is None else None
     unsupported = sorted(marked & UNSUPPORTED)
     if unsupported:
         raise TrecEvalError(
@@ -140,6 +163,13 @@ def evaluate(opts: Options, write: Callable[[str], None]) -> None:
     for name, p in meas_args:
         given.setdefault(name, p)
     actives = [setup(m, given.get(m.name)) for m in MEASURES if m.name in marked]
+    if fast_run is not None:
+        from ir_harness.trec_eval.fast_main import evaluate_fast
+
+        if evaluate_fast(opts, qrels, fast_run, actives, write):
+            return
+        run = parse_run(run_path, data)
+    assert run is not None
     _run_queries(opts, qrels, run, actives, write)
 
 
@@ -240,9 +270,11 @@ def _summary(
     write("".join(out))
 
 
-def run_command(argv: list[str], write: Callable[[str], None], err: Callable[[str], None]) -> int:
+def run_command(
+    argv: list[str], write: Callable[[str], None], err: Callable[[str], None], *, fast: bool = True
+) -> int:
     """The whole command: returns the exit status; output through ``write``, errors through
-    ``err`` (one line each)."""
+    ``err`` (one line each); ``fast=False`` runs the reference engine only."""
     try:
         opts = parse_args(argv)
         if opts.version:
@@ -251,7 +283,7 @@ def run_command(argv: list[str], write: Callable[[str], None], err: Callable[[st
         if opts.help:
             write(HELP)
             return 0
-        evaluate(opts, write)
+        evaluate(opts, write, fast=fast)
     except TrecEvalError as e:
         err(f"trec_eval: {e}\n")
         return e.status
