@@ -11,12 +11,15 @@ the run, a duplicate document, a NaN score, or a grade too large for a dense cou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ir_harness.trec_eval.fast_read import docno_keys
 from ir_harness.trec_eval.judged import NONPOOL, UNJUDGED
-from ir_harness.trec_eval.readers import Qrels
+
+if TYPE_CHECKING:
+    from ir_harness.trec_eval.readers import Qrels
 
 PAD = -3
 MAX_GRADE = 10_000

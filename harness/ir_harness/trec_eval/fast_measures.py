@@ -143,11 +143,11 @@ def _cum0(terms: Array) -> Array:
     return out
 
 
-def _col(v: Array) -> Array:
+def _col(v: Array | list[float]) -> Array:
     return np.asarray(v, dtype=np.float64).reshape(-1, 1)
 
 
-def _safe_div(a: Array, b: Array) -> Array:
+def _safe_div(a: Array | float, b: Array | float) -> Array:
     with np.errstate(all="ignore"):
         return np.asarray(a, dtype=np.float64) / np.asarray(b, dtype=np.float64)
 

@@ -71,7 +71,7 @@ def _words(padded: bytes, start: np.ndarray, lens: np.ndarray, nwords: int) -> n
 def _chunk(piece: bytes, min_docno_width: int) -> _Chunk | None:
     """The lines of ``piece`` (whole lines), or ``None`` if one is not plain."""
     raw = np.frombuffer(piece, dtype=np.uint8)
-    sep = np.flatnonzero(raw <= 32)
+    sep: np.ndarray = np.flatnonzero(raw <= 32)
     n = piece.count(b"\n")
     if sep.size != FIELDS * n or not bool(WS_TABLE[raw[sep]].all()):
         return None  # a field count other than six, or a control byte that is not a space
@@ -164,9 +164,9 @@ def _parse_sims(
     del chars
     small = np.uint8 if width < 200 else np.int64
     mant = np.zeros(n, dtype=np.int64)
-    ndig = np.zeros(n, dtype=small)
-    ndot = np.zeros(n, dtype=small)
-    frac = np.zeros(n, dtype=small)
+    ndig: np.ndarray = np.zeros(n, dtype=small)
+    ndot: np.ndarray = np.zeros(n, dtype=small)
+    frac: np.ndarray = np.zeros(n, dtype=small)
     after = np.zeros(n, dtype=np.bool_)
     bad = np.zeros(n, dtype=np.bool_)
     for j in range(width):
