@@ -8,8 +8,7 @@ queries (sequential, qrels order) and the summary lines are those of the referen
 
 from __future__ import annotations
 
-from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -88,28 +87,33 @@ def evaluate_fast(
 def _per_query(
     qids: list[str], scored: list[Active], values: list[np.ndarray], texts: list[str]
 ) -> str:
-    """trec_eval's ``-q`` lines, query by query."""
+    """trec_eval's ``-q`` lines, query by query: one %-template per query (``%6.4f`` is C's
+    ``%6.4f`` for every double but NaN, whose sign glibc prints; those columns go as text)."""
     from ir_harness.trec_eval.main import fmt_double
 
-    columns: list[list[str]] = []
+    template: list[str] = []
+    columns: list[list[Any]] = []
     for a, vals in zip(scored, values, strict=True):
         m = a.measure
         if not m.per_query:
             continue
         if m.name == "relstring":
-            head = f"{a.names[0]:<22}\t"
-            columns.append([f"{head}{q}\t'{t}'\n" for q, t in zip(qids, texts, strict=True)])
+            template.append(f"{a.names[0]:<22}".replace("%", "%%") + "\t%s\t%s\n")
+            columns += [qids, [f"'{t}'" for t in texts]]
             continue
         for k, name in enumerate(a.names):
-            head = f"{name:<22}\t"
             col = vals[:, k]
+            head = f"{name:<22}".replace("%", "%%") + "\t%s\t"
             if m.shape == "long":
-                ints = col.astype(np.int64).tolist()
-                columns.append([f"{head}{q}\t{v}\n" for q, v in zip(qids, ints, strict=True)])
+                template.append(head + "%d\n")
+                columns += [qids, col.astype(np.int64).tolist()]
             elif bool(np.isnan(col).any()):
-                vs = [fmt_double(v) for v in col.tolist()]
-                columns.append([f"{head}{q}\t{v}\n" for q, v in zip(qids, vs, strict=True)])
+                template.append(head + "%s\n")
+                columns += [qids, [fmt_double(v) for v in col.tolist()]]
             else:
-                vl = col.tolist()
-                columns.append([f"{head}{q}\t{v:6.4f}\n" for q, v in zip(qids, vl, strict=True)])
-    return "".join(chain.from_iterable(zip(*columns, strict=True))) if columns else ""
+                template.append(head + "%6.4f\n")
+                columns += [qids, col.tolist()]
+    if not template:
+        return ""
+    tpl = "".join(template)
+    return "".join([tpl % row for row in zip(*columns, strict=True)])

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 
-from ir_harness.trec_eval.cmath_ops import NEG_NAN, clog, fdiv
+from ir_harness.trec_eval.cmath_ops import NEG_NAN, clog, clog2, fdiv
 from ir_harness.trec_eval.fast_judged import PAD as PAD_MARK
 from ir_harness.trec_eval.judged import NONPOOL, UNJUDGED
 from ir_harness.trec_eval.measures import INFAP_EPSILON, MIN_GEO_MEAN, _c_long
 
 Array = np.ndarray
+LOG2_TABLE_MAX = 1 << 20
 
 
+@lru_cache(maxsize=8)
 def _log2_table(n: int) -> Array:
-    return np.array([math.log2(i) if i > 0 else -math.inf for i in range(n)])
+    out = np.array([math.log2(i) if i > 0 else -math.inf for i in range(n)])
+    out.setflags(write=False)
+    return out
 
 
 class Block:
@@ -452,13 +456,16 @@ def g_measure(b: Block, _: Any) -> Array:
     sum_cost = np.cumsum(np.where(ig >= 1.0, ig, 1.0), axis=1)
     x = (2 + sum_cost) - sum_results
     use = g != 0
-    vals = np.unique(x[use]) if use.any() else np.zeros(0)
-    logs = np.array(
-        [math.log2(v) if v > 0 else (-math.inf if v == 0 else NEG_NAN) for v in vals.tolist()]
-    )
     lx = np.ones_like(x)
-    if len(vals):
-        lx[use] = logs[np.searchsorted(vals, x[use])]
+    if use.any():
+        xs = x[use]  # whole numbers >= 2 (sums of whole-number gains and costs)
+        top = int(xs.max())
+        if top < LOG2_TABLE_MAX and bool((xs == np.floor(xs)).all()) and xs.min() >= 0:
+            lx[use] = _log2_table(top + 1)[xs.astype(np.int64)]
+        else:
+            vals = np.unique(xs)
+            logs = np.array([clog2(v) for v in vals.tolist()])
+            lx[use] = logs[np.searchsorted(vals, xs)]
     with np.errstate(all="ignore"):
         term = np.where(use, g / lx, 0.0)
     results = _cum0(term)[:, -1]
@@ -475,13 +482,16 @@ def bin_g(b: Block, _: Any) -> Array:
     return _col(np.where(b.found > 0, _safe_div(total, b.nrel), 0.0))
 
 
+@lru_cache(maxsize=8)
 def _powers(p: float, n: int) -> Array:
     cur = 1.0
     out = []
     for _ in range(n + 1):
         out.append(cur)
         cur = cur * p
-    return np.array(out)
+    arr = np.array(out)
+    arr.setflags(write=False)
+    return arr
 
 
 def rbp(b: Block, _: Any) -> Array:

@@ -68,11 +68,11 @@ def _words(padded: bytes, start: np.ndarray, lens: np.ndarray, nwords: int) -> n
     return out
 
 
-def _chunk(piece: bytes, min_docno_width: int) -> _Chunk | None:
-    """The lines of ``piece`` (whole lines), or ``None`` if one is not plain."""
-    raw = np.frombuffer(piece, dtype=np.uint8)
+def _chunk(data: bytes, lo: int, hi: int, min_docno_width: int) -> _Chunk | None:
+    """The lines of ``data[lo:hi]`` (whole lines), or ``None`` if one is not plain."""
+    raw = np.frombuffer(data, dtype=np.uint8, count=hi - lo, offset=lo)
     sep: np.ndarray = np.flatnonzero(raw <= 32)
-    n = piece.count(b"\n")
+    n = data.count(b"\n", lo, hi)
     if sep.size != FIELDS * n or not bool(WS_TABLE[raw[sep]].all()):
         return None  # a field count other than six, or a control byte that is not a space
     if sep[0] == 0 or bool((sep[1:] - sep[:-1] == 1).any()):
@@ -90,21 +90,28 @@ def _chunk(piece: bytes, min_docno_width: int) -> _Chunk | None:
     d_len = sep[:, 2] - d_start
     s_start = sep[:, 3] + 1
     s_len = sep[:, 4] - s_start
-    tag = piece[int(sep[-1, 4]) + 1 : int(sep[-1, 5])]
+    tag = data[lo + int(sep[-1, 4]) + 1 : lo + int(sep[-1, 5])]
     q_words = -(-int(q_len.max()) // 8)
     d_words = -(-max(int(d_len.max()), min_docno_width) // 8)
     s_width = int(s_len.max())
-    padded = piece + bytes(8 * max(q_words, d_words, -(-s_width // 8)) + 8)
+    need = 8 * max(q_words, d_words, -(-s_width // 8)) + 8
+    if hi + need <= len(data):  # bytes past a token are masked off: any bytes will do
+        padded, base = data, lo
+    else:
+        padded, base = data[lo:] + bytes(need), 0
+    line_start += base
+    d_start += base
+    s_start += base
     q = _words(padded, line_start, q_len, q_words)
     change = (q[1:] != q[:-1]).any(axis=1)
     firsts = [0, *(np.flatnonzero(change) + 1).tolist()]
     qids = [
-        piece[s : s + ln].decode("latin-1")
+        padded[s : s + ln].decode("latin-1")
         for s, ln in zip(line_start[firsts].tolist(), q_len[firsts].tolist(), strict=True)
     ]
     words = _words(padded, d_start, d_len, d_words)
     docnos = words[:, 0].byteswap() if d_words == 1 else words.view(f"S{8 * d_words}").ravel()
-    sims = _parse_sims(padded, piece, s_start, s_len, s_width)
+    sims = _parse_sims(padded, padded, s_start, s_len, s_width)
     return _Chunk(n, qids, firsts, docnos, sims, tag.decode("latin-1"))
 
 
@@ -135,7 +142,7 @@ def parse_run_fast(data: bytes, min_docno_width: int = 1) -> FastRun | None:
         hi = data.rfind(b"\n", lo, lo + CHUNK) + 1
         if hi <= lo:
             hi = data.index(b"\n", lo) + 1
-        got = _chunk(data[lo:hi], min_docno_width)
+        got = _chunk(data, lo, hi, min_docno_width)
         if got is None:
             return None
         for qid, first in zip(got.qids, got.firsts, strict=True):

@@ -77,7 +77,7 @@ def read_qrels(path: str) -> Qrels:
                 "(expected 4: qid iteration docno relevance)"
             )
         qid = fields[0].decode("latin-1")
-        per_q.setdefault(qid, []).append((fields[2], atol(fields[3].decode("latin-1"))))
+        per_q.setdefault(qid, []).append((fields[2], _grade(fields[3])))
     if not per_q:
         raise TrecEvalInputError(f"{path}: no judgments in qrels file")
     q = Qrels(path)
@@ -87,6 +87,13 @@ def read_qrels(path: str) -> Qrels:
         q.docs[qid] = [d for d, _ in pairs]
         q.rels[qid] = [r for _, r in pairs]
     return q
+
+
+def _grade(tok: bytes) -> int:
+    """A relevance field as ``atol`` reads it (plain ASCII digits need no regex)."""
+    if tok.isdigit() and len(tok) < 19:
+        return int(tok)
+    return atol(tok.decode("latin-1"))
 
 
 def _read_bytes_file(path: str, what: str) -> bytes:

@@ -27,6 +27,7 @@ EXTRA_FLAGS = [
     ["-q", "-m", "all_trec", "-D", "0.q1"],
     ["-q", "-m", "yaap", "-m", "dcg", "-m", "ideal_dcg", "-m", "set_F.0.5", "-m", "utility"],
     ["-q", "-m", "P.3,1", "-m", "ndcg_cut.4", "-m", "relstring.0", "-m", "Rprec_mult.3.5"],
+    ["-q", "-m", "utility.1,-1%d,0,0", "-m", "set_F.2%s"],  # '%' in printed measure names
 ]
 
 
