@@ -17,8 +17,6 @@ from ir_harness.trec_eval.readers import parse_sim
 
 FIELDS = 6
 CHUNK = 1 << 22
-WS_TABLE = np.zeros(256, dtype=np.bool_)
-WS_TABLE[[9, 10, 11, 12, 13, 32]] = True
 POW10 = np.array([float(10**k) for k in range(23)])
 MAX_EXACT = 2**53
 PAD, DIGIT, DOT, SIGN, OTHER = 0, 1, 2, 3, 4
@@ -72,14 +70,19 @@ def _chunk(data: bytes, lo: int, hi: int, min_docno_width: int) -> _Chunk | None
     """The lines of ``data[lo:hi]`` (whole lines), or ``None`` if one is not plain."""
     raw = np.frombuffer(data, dtype=np.uint8, count=hi - lo, offset=lo)
     sep: np.ndarray = np.flatnonzero(raw <= 32)
-    n = data.count(b"\n", lo, hi)
-    if sep.size != FIELDS * n or not bool(WS_TABLE[raw[sep]].all()):
-        return None  # a field count other than six, or a control byte that is not a space
+    if sep.size == 0 or sep.size % FIELDS:
+        return None
+    n = sep.size // FIELDS
+    marks = raw[sep]
+    if bool(((marks < 9) | ((marks > 13) & (marks != 32))).any()):
+        return None  # a control byte that is not whitespace
+    if int(np.count_nonzero(marks == 10)) != n or not bool(
+        (marks[FIELDS - 1 :: FIELDS] == 10).all()
+    ):
+        return None  # a line with other than six fields
     if sep[0] == 0 or bool((sep[1:] - sep[:-1] == 1).any()):
         return None  # an empty field: leading, doubled or trailing whitespace, a blank line
     sep = sep.reshape(n, FIELDS)
-    if not bool((raw[sep[:, -1]] == 10).all()):
-        return None
     line_start = np.empty(n, dtype=np.int64)
     line_start[0] = 0
     line_start[1:] = sep[:-1, -1] + 1
