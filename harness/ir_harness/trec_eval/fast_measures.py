@@ -49,6 +49,7 @@ class Block:
         self.q, self.r = self.rel.shape
         self.ranks = np.arange(self.r)
         self.qs = np.arange(self.q)
+        self.memo: dict[Any, Array] = {}
 
     @cached_property
     def isrel(self) -> Array:
@@ -209,6 +210,12 @@ def recip_rank(b: Block, _: Any) -> Array:
 
 
 def _bpref_values(b: Block) -> Array:
+    if "bpref" not in b.memo:
+        b.memo["bpref"] = _bpref_compute(b)
+    return b.memo["bpref"]
+
+
+def _bpref_compute(b: Block) -> Array:
     nonrel_mask = (b.rel >= 0) & (b.rel < b.level)
     nonrel = np.cumsum(nonrel_mask, axis=1)
     nr = b.nrel[:, None]
@@ -253,6 +260,13 @@ def _lround(x: Array) -> Array:
 
 
 def _interpolated(b: Block, fractions: list[float]) -> Array:
+    key = ("interpolated", *fractions)
+    if key not in b.memo:
+        b.memo[key] = _interpolated_compute(b, fractions)
+    return b.memo[key]
+
+
+def _interpolated_compute(b: Block, fractions: list[float]) -> Array:
     out = np.zeros((b.q, len(fractions)))
     suf = b.prec_sufmax
     flat = (b.relcnt0[:, 1:] + (b.qs * (b.r + 1))[:, None]).ravel()
