@@ -14,12 +14,13 @@ import numpy as np
 
 from ir_harness.trec_eval.fast_judged import build
 from ir_harness.trec_eval.fast_measures import FAST, TAKES_PARAMS, Block, relstring_texts
+from ir_harness.trec_eval.output import fmt_double, summary
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ir_harness.trec_eval.fast_read import FastRun
-    from ir_harness.trec_eval.main import Active
+    from ir_harness.trec_eval.measures import Active
     from ir_harness.trec_eval.options import Options
     from ir_harness.trec_eval.readers import Qrels
 
@@ -44,8 +45,6 @@ def evaluate_fast(
     opts: Options, qrels: Qrels, run: FastRun, actives: list[Active], write: Callable[[str], None]
 ) -> bool:
     """Evaluate and write everything, or return ``False`` having written nothing."""
-    from ir_harness.trec_eval.main import _summary
-
     segments: dict[str, list[tuple[int, int]]] = {}
     for qid, s, e in zip(run.seg_qids, run.bounds[:-1], run.bounds[1:], strict=True):
         segments.setdefault(qid, []).append((s, e))
@@ -80,7 +79,7 @@ def evaluate_fast(
             continue
         acc = np.add.accumulate(np.vstack([np.zeros((1, v.shape[1])), v]), axis=0)
         totals.append(acc[-1].tolist())
-    _summary(opts, qrels, _RunId(run.runid), actives, totals, len(qids), write)  # type: ignore[arg-type]
+    summary(opts, qrels, _RunId(run.runid), actives, totals, len(qids), write)
     return True
 
 
@@ -89,8 +88,6 @@ def _per_query(
 ) -> str:
     """trec_eval's ``-q`` lines, query by query: one %-template per query (``%6.4f`` is C's
     ``%6.4f`` for every double but NaN, whose sign glibc prints; those columns go as text)."""
-    from ir_harness.trec_eval.main import fmt_double
-
     template: list[str] = []
     columns: list[list[Any]] = []
     for a, vals in zip(scored, values, strict=True):
