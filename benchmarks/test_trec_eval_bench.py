@@ -5,8 +5,10 @@ out as TREC qrels).
 ``TREC_EVAL_BIN`` names the trec_eval binary (built outside this repository); without it the
 benchmark skips. Each contender is a fresh process (wall time and peak RSS from
 ``os.wait4``), interleaved round by round, with the 1-minute load average before each round.
-The two outputs must be identical bytes (checked untimed). Target: harness <= 0.5x
-trec_eval's wall time. Run:
+The outputs must be identical bytes (checked untimed). CPU seconds (user + system, also
+from ``os.wait4``) are recorded beside wall time: on a shared, loaded machine they are the
+steadier comparison. ``BENCH_REFERENCE=1`` adds the pure-Python reference engine as a third
+contender (slow: about 30 s a run). Target: harness <= 0.5x trec_eval's wall time. Run:
 ``TREC_EVAL_BIN=... .venv/bin/pytest benchmarks/test_trec_eval_bench.py --benchmark-only -s``.
 """
 
@@ -41,8 +43,8 @@ def bench_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return qrels, run
 
 
-def run_process(cmd: list[str]) -> tuple[float, float, bytes]:
-    """(wall seconds, peak RSS in MB, stdout) of one fresh process."""
+def run_process(cmd: list[str]) -> tuple[float, float, float, bytes]:
+    """(wall seconds, peak RSS in MB, CPU seconds, stdout) of one fresh process."""
     t = time.perf_counter()
     p = subprocess.Popen(cmd, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = p.stdout.read() if p.stdout else b""
@@ -50,7 +52,7 @@ def run_process(cmd: list[str]) -> tuple[float, float, bytes]:
     wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"{cmd[:3]} exited {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out
 
 
 def test_trec_eval_all_trec_processes(benchmark, bench_files: tuple[Path, Path]) -> None:
@@ -65,17 +67,27 @@ def test_trec_eval_all_trec_processes(benchmark, bench_files: tuple[Path, Path])
         "harness": [*harness, "trec-eval", "-m", "all_trec", "-q", qrels, run],
         "trec_eval": [BIN, "-m", "all_trec", "-q", qrels, run],
     }
-    outs = {name: run_process(cmd)[2] for name, cmd in procs.items()}  # warm-up and check
-    assert outs["harness"] == outs["trec_eval"]
-    rows: dict[str, dict[str, list[float]]] = {n: {"wall_s": [], "rss_mb": []} for n in procs}
+    if os.environ.get("BENCH_REFERENCE") == "1":
+        code = (
+            "import sys; from ir_harness.trec_eval.main import run_command; "
+            "out = sys.stdout.buffer; sys.exit(run_command(sys.argv[1:], "
+            "lambda t: out.write(t.encode('latin-1')), sys.stderr.write, fast=False))"
+        )
+        procs["reference"] = [sys.executable, "-c", code, "-m", "all_trec", "-q", qrels, run]
+    outs = {name: run_process(cmd)[3] for name, cmd in procs.items()}  # warm-up and check
+    assert all(out == outs["trec_eval"] for out in outs.values())
+    rows: dict[str, dict[str, list[float]]] = {
+        n: {"wall_s": [], "rss_mb": [], "cpu_s": []} for n in procs
+    }
     loads: list[float] = []
 
     def one_round() -> None:
         loads.append(os.getloadavg()[0])
         for name, cmd in procs.items():
-            wall, rss, _ = run_process(cmd)
+            wall, rss, cpu, _ = run_process(cmd)
             rows[name]["wall_s"].append(round(wall, 2))
             rows[name]["rss_mb"].append(round(rss))
+            rows[name]["cpu_s"].append(round(cpu, 2))
 
     benchmark.group = "trec-eval all_trec -q 5000x1000"
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1, warmup_rounds=0)
@@ -83,6 +95,7 @@ def test_trec_eval_all_trec_processes(benchmark, bench_files: tuple[Path, Path])
     ratios = {
         "wall": statistics.median(a / b for a, b in zip(h["wall_s"], t["wall_s"], strict=True)),
         "rss": statistics.median(a / b for a, b in zip(h["rss_mb"], t["rss_mb"], strict=True)),
+        "cpu": statistics.median(a / b for a, b in zip(h["cpu_s"], t["cpu_s"], strict=True)),
     }
     benchmark.extra_info.update(rows=rows, load_1min=loads, ratios=ratios)
     print(json.dumps({"rows": rows, "load_1min": loads, "harness/trec_eval": ratios}, indent=1))

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ir_harness.trec_eval import params as P
 from ir_harness.trec_eval.errors import TrecEvalError, TrecEvalInputError, TrecEvalUsageError
@@ -14,45 +12,28 @@ from ir_harness.trec_eval.measures import (
     MEASURES,
     NICKNAMES,
     UNSUPPORTED,
+    Active,
     Ctx,
     Measure,
     relstring_text,
 )
 from ir_harness.trec_eval.options import USAGE, VERSION, Options, parse_args
-from ir_harness.trec_eval.readers import Qrels, Run, find_line, read_qrels, read_run
+from ir_harness.trec_eval.output import fmt_double, fmt_long, line
+from ir_harness.trec_eval.output import summary as _summary
+from ir_harness.trec_eval.readers import (
+    Qrels,
+    Run,
+    find_line,
+    parse_run,
+    read_qrels,
+    read_run_bytes,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 BOGUS_DOCNO = b"ceci_nest_pas_un_docno"
 KNOWN = {m.name for m in MEASURES} | UNSUPPORTED
-
-
-@dataclass
-class Active:
-    """A measure set up for this command line: its parameters and value names."""
-
-    measure: Measure
-    params: Any
-    names: list[str]
-
-
-def fmt_double(v: float) -> str:
-    """C ``%6.4f`` (NaN keeps its sign, as glibc prints it)."""
-    if math.isnan(v):
-        return ("-nan" if math.copysign(1.0, v) < 0 else "nan").rjust(6)
-    return f"{v:6.4f}"
-
-
-def fmt_long(v: float) -> str:
-    """C ``%ld`` of ``(long) v``."""
-    if math.isnan(v) or math.isinf(v):
-        return str(-(2**63))
-    return str(int(v))
-
-
-def line(name: str, qid: str, value: str) -> str:
-    return f"{name:<22}\t{qid}\t{value}\n"
 
 
 def mark_measures(specs: list[str]) -> tuple[set[str], list[tuple[str, str]]]:
@@ -105,8 +86,17 @@ def _bogus_cleanup(active: Active, values: list[float]) -> None:
             values[k] = 0.0
 
 
-def evaluate(opts: Options, write: Callable[[str], None]) -> None:
-    """Evaluate and write trec_eval's output through ``write``; raises ``TrecEvalError``."""
+def _fast_covers(opts: Options, marked: set[str], meas_args: list[tuple[str, str]]) -> bool:
+    from ir_harness.trec_eval.fast_main import covers
+
+    return covers(opts, marked, meas_args)
+
+
+def evaluate(opts: Options, write: Callable[[str], None], *, fast: bool = True) -> None:
+    """Evaluate and write trec_eval's output through ``write``; raises ``TrecEvalError``.
+
+    With ``fast`` the vectorised engine (``fast_main``) runs where it covers the command line
+    and the input; the pure-Python engine (``_run_queries``) is the reference it matches."""
     marked, meas_args = mark_measures(opts.measures)
     if len(opts.files) != 2:
         raise TrecEvalUsageError(
@@ -128,7 +118,14 @@ def evaluate(opts: Options, write: Callable[[str], None]) -> None:
         raise TrecEvalError("-D with a debug level above 0 is not supported", 2)
     qrels_path, run_path = opts.files
     qrels = read_qrels(qrels_path)
-    run = read_run(run_path)
+    data = read_run_bytes(run_path)
+    fast_run = None
+    if fast and _fast_covers(opts, marked, meas_args):
+        from ir_harness.trec_eval.fast_read import parse_run_fast
+
+        width = max(len(d) for docs in qrels.docs.values() for d in docs)
+        fast_run = parse_run_fast(data, width)
+    run = parse_run(run_path, data) if fast_run is None else None
     unsupported = sorted(marked & UNSUPPORTED)
     if unsupported:
         raise TrecEvalError(
@@ -140,6 +137,13 @@ def evaluate(opts: Options, write: Callable[[str], None]) -> None:
     for name, p in meas_args:
         given.setdefault(name, p)
     actives = [setup(m, given.get(m.name)) for m in MEASURES if m.name in marked]
+    if fast_run is not None:
+        from ir_harness.trec_eval.fast_main import evaluate_fast
+
+        if evaluate_fast(opts, qrels, fast_run, actives, write):
+            return
+        run = parse_run(run_path, data)
+    assert run is not None
     _run_queries(opts, qrels, run, actives, write)
 
 
@@ -204,45 +208,11 @@ def _run_queries(
     _summary(opts, qrels, run, actives, totals, num_queries, write)
 
 
-def _summary(
-    opts: Options,
-    qrels: Qrels,
-    run: Run,
-    actives: list[Active],
-    totals: list[list[float]],
-    num_queries: int,
-    write: Callable[[str], None],
-) -> None:
-    n = len(qrels.qids) if opts.complete else num_queries
-    out: list[str] = []
-    for a, tot in zip(actives, totals, strict=True):
-        m = a.measure
-        avg = m.average
-        if avg == "mean":
-            tot = [t / n for t in tot] if n else tot
-        elif avg == "gm":
-            s = tot[0]
-            if opts.complete:
-                s += (n - num_queries) * math.log(0.00001)
-            tot = [math.exp(s / n)]
-        elif avg == "num_q":
-            tot = [float(n)]
-        elif avg == "num_rel" and opts.complete:
-            tot = [float(sum(1 for q in qrels.qids for r in qrels.rels[q] if r > 0))]
-        if not opts.summary or m.name == "relstring":
-            continue
-        if m.shape == "runid":
-            out.append(line("runid", "all", run.runid))
-        elif m.shape == "long":
-            out.append(line(a.names[0], "all", fmt_long(tot[0])))
-        else:
-            out.extend(line(nm, "all", fmt_double(v)) for nm, v in zip(a.names, tot, strict=True))
-    write("".join(out))
-
-
-def run_command(argv: list[str], write: Callable[[str], None], err: Callable[[str], None]) -> int:
+def run_command(
+    argv: list[str], write: Callable[[str], None], err: Callable[[str], None], *, fast: bool = True
+) -> int:
     """The whole command: returns the exit status; output through ``write``, errors through
-    ``err`` (one line each)."""
+    ``err`` (one line each); ``fast=False`` runs the reference engine only."""
     try:
         opts = parse_args(argv)
         if opts.version:
@@ -251,7 +221,7 @@ def run_command(argv: list[str], write: Callable[[str], None], err: Callable[[st
         if opts.help:
             write(HELP)
             return 0
-        evaluate(opts, write)
+        evaluate(opts, write, fast=fast)
     except TrecEvalError as e:
         err(f"trec_eval: {e}\n")
         return e.status

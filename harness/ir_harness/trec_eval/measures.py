@@ -51,6 +51,15 @@ class Measure:
     per_query: bool = True
 
 
+@dataclass
+class Active:
+    """A measure set up for this command line: its parameters and value names."""
+
+    measure: Measure
+    params: Any
+    names: list[str]
+
+
 # ---- counts
 
 

@@ -77,7 +77,7 @@ def read_qrels(path: str) -> Qrels:
                 "(expected 4: qid iteration docno relevance)"
             )
         qid = fields[0].decode("latin-1")
-        per_q.setdefault(qid, []).append((fields[2], atol(fields[3].decode("latin-1"))))
+        per_q.setdefault(qid, []).append((fields[2], _grade(fields[3])))
     if not per_q:
         raise TrecEvalInputError(f"{path}: no judgments in qrels file")
     q = Qrels(path)
@@ -87,6 +87,13 @@ def read_qrels(path: str) -> Qrels:
         q.docs[qid] = [d for d, _ in pairs]
         q.rels[qid] = [r for _, r in pairs]
     return q
+
+
+def _grade(tok: bytes) -> int:
+    """A relevance field as ``atol`` reads it (plain ASCII digits need no regex)."""
+    if tok.isdigit() and len(tok) < 19:
+        return int(tok)
+    return atol(tok.decode("latin-1"))
 
 
 def _read_bytes_file(path: str, what: str) -> bytes:
@@ -101,7 +108,24 @@ def _read_bytes_file(path: str, what: str) -> bytes:
 
 def read_run(path: str) -> Run:
     """Parse a TREC run; a path starting with ``-`` reads standard input, as trec_eval does."""
-    data = _read_bytes(path, "results")
+    return parse_run(path, read_run_bytes(path))
+
+
+def read_run_bytes(path: str) -> bytes:
+    """The bytes of a run file (standard input for a path starting with ``-``)."""
+    return _read_bytes(path, "results")
+
+
+def parse_sim(tok: bytes) -> float:
+    """A score field as ``strtod`` reads it."""
+    try:  # Python's float agrees with strtod on every token it accepts without "_"
+        return float(tok) if b"_" not in tok else atof(tok.decode("latin-1"))
+    except ValueError:
+        return atof(tok.decode("latin-1"))
+
+
+def parse_run(path: str, data: bytes) -> Run:
+    """Parse the bytes of a TREC run read from ``path`` (named in error messages)."""
     per_q: dict[bytes, tuple[list[bytes], list[float]]] = {}
     last: list[bytes] | None = None
     for lineno, raw in enumerate(_lines(data), 1):
@@ -117,12 +141,7 @@ def read_run(path: str) -> Run:
         if entry is None:
             entry = per_q[fields[0]] = ([], [])
         entry[0].append(fields[2])
-        tok = fields[4]
-        try:  # Python's float agrees with strtod on every token it accepts without "_"
-            sim = float(tok) if b"_" not in tok else atof(tok.decode("latin-1"))
-        except ValueError:
-            sim = atof(tok.decode("latin-1"))
-        entry[1].append(sim)
+        entry[1].append(parse_sim(fields[4]))
         last = fields
     if last is None:
         raise TrecEvalInputError(f"{path}: no result lines in run file")
