@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ir_harness.data.memory import release_freed_memory
 from ir_harness.data.model import Corpus, Document, Qrels, Queries, Run, ranked
 from ir_harness.data.path_checks import is_gzip
 from ir_harness.errors import DataFormatError
@@ -264,7 +265,12 @@ def _read_columns(
         with pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None) as source:
             table = pcsv.read_csv(
                 source,
-                read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+                # One thread, 4 MiB blocks: several blocks in flight at once (threads, 16 MiB
+                # blocks) held 2-3 times the memory of the whole parsed table for little speed
+                # on two cores.
+                read_options=pcsv.ReadOptions(
+                    column_names=names, block_size=1 << 22, use_threads=False
+                ),
                 parse_options=pcsv.ParseOptions(
                     delimiter=_delimiter(path),
                     quote_char=False,
@@ -280,37 +286,47 @@ def _read_columns(
                     null_values=[],
                 ),
                 memory_pool=pa.system_memory_pool(),  # malloc: fewer page faults than mimalloc here
-            ).unify_dictionaries()
+            )
+        release_freed_memory()  # the parser's block buffers, before unifying allocates again
+        table = table.unify_dictionaries(pa.system_memory_pool())
+        release_freed_memory()
     except (pa.ArrowException, OSError, ValueError):
         return None
     out: list[np.ndarray] = []
     for i, kind in sorted(wanted.items()):
         col = table.column(names[i])
+        table = table.drop_columns([names[i]])  # each column freed once it is copied out
         if kind == "float":
-            out.append(_concat_primitive(col.chunks, np.float64))
-            continue
-        if col.num_chunks == 0:
+            out.append(_concat_primitive(col.chunks, np.float64, np.float64))
+        elif col.num_chunks == 0:
             out += [np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)]
-            continue
-        vocab = col.chunk(0).dictionary.to_pylist()
-        codes = _concat_primitive([c.indices for c in col.chunks], np.int32)
-        out += [np.array(vocab, dtype=object), codes.astype(np.int64)]
+        else:
+            vocab = col.chunk(0).dictionary.to_pylist()
+            codes = _concat_primitive([c.indices for c in col.chunks], np.int32, np.int64)
+            out += [np.array(vocab, dtype=object), codes]
+        del col
+        release_freed_memory()
     return tuple(out)
 
 
-def _concat_primitive(chunks: list, dtype: type) -> np.ndarray:  # type: ignore[type-arg]
-    """Null-free pyarrow numeric arrays as one numpy array, read from their data buffers.
+def _concat_primitive(chunks: list, dtype: type, into: type) -> np.ndarray:  # type: ignore[type-arg]
+    """Null-free pyarrow numeric arrays of ``dtype`` as one numpy array of ``into``, read from
+    their data buffers and widened chunk by chunk (no whole-column intermediate).
 
     ``Array.to_numpy`` imports pandas (0.4 s of a cold ``harness eval``) even for zero-copy
     conversions; the data buffer of a null-free primitive array is the values themselves.
     """
     size = np.dtype(dtype).itemsize
-    parts: list[np.ndarray] = [
-        np.frombuffer(c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size)
-        for c in chunks
-        if len(c)
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    out: np.ndarray = np.empty(sum(len(c) for c in chunks), dtype=into)
+    at = 0
+    for c in chunks:
+        if len(c):
+            part: np.ndarray = np.frombuffer(
+                c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size
+            )
+            out[at : at + len(c)] = part
+            at += len(c)
+    return out
 
 
 def _delimiter(path: str | Path) -> str:

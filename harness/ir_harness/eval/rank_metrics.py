@@ -23,7 +23,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Qrels
-    from ir_harness.eval.run_table import RunTable
+    from ir_harness.eval.ranking import Ranked
 
 SUPPORTED = {"ndcg", "dcg", "map", "recall", "precision", "mrr", "hits", "hit_rate", "r_precision"}
 
@@ -39,14 +39,14 @@ class Hits:
 
     def __init__(
         self,
-        prepared: RunTable,
-        spans: np.ndarray,
+        ranked: Ranked,
+        codes: np.ndarray,
         qs: list[str],
         qrels: Qrels,
         doc_code: dict[str, int],
     ) -> None:
         nq = len(qs)
-        self.n_ranked = (spans[:, 1] - spans[:, 0]).astype(np.int64)
+        self.n_ranked = ranked.n_ranked[codes]
         q_of, d_of, g_of, raw_of = [], [], [], []
         ideal: list[float] = []
         self.n_judged = np.zeros(nq, dtype=np.int64)
@@ -66,7 +66,7 @@ class Hits:
         self.ideal_col = np.arange(len(ideal)) - np.searchsorted(self.ideal_qi, self.ideal_qi)
         self.ideal_grade = np.array(ideal, dtype=np.float64)
         self.qi, self.rank, self.grade, self.negative = self._join(
-            prepared, spans, q_of, d_of, g_of, raw_of
+            ranked, codes, q_of, d_of, g_of, raw_of
         )
 
     def condensed(self) -> Hits:
@@ -83,38 +83,39 @@ class Hits:
 
     @staticmethod
     def _join(
-        prepared: RunTable,
-        spans: np.ndarray,
+        ranked: Ranked,
+        codes: np.ndarray,
         q_of: list[int],
         d_of: list[int],
         g_of: list[float],
         negative_of: list[bool],
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Run rows whose (query, document) pair is judged: (query index, rank, grade, whether
-        the judgment is negative)."""
-        n_docs = max(len(prepared.dids), 1)
+        """Run rows whose (query, document) pair is judged and that fall within the depth:
+        (query index, rank, grade, whether the judgment is negative), by query then rank."""
+        n_docs = max(ranked.n_docs, 1)
         if not q_of:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
         jq, jd = np.array(q_of, dtype=np.int64), np.array(d_of, dtype=np.int64)
         judged_doc = np.zeros(n_docs, dtype=bool)
         judged_doc[jd] = True
-        # Rows of the queries asked for: row -> query index (or -1).
-        qi_of_code = np.full(len(prepared.qids), -1, dtype=np.int64)
-        qcode = prepared.q[spans[:, 0]] if len(spans) else np.zeros(0, dtype=np.int64)
-        qi_of_code[qcode] = np.arange(len(spans))
-        rows = np.flatnonzero(judged_doc[prepared.d])  # few rows: only judged documents
-        row_qi = qi_of_code[prepared.q[rows]]
+        qi_of_code = np.full(len(ranked.counts), -1, dtype=np.int64)
+        qi_of_code[codes] = np.arange(len(codes))
+        rows = np.flatnonzero(judged_doc[ranked.d])  # few rows: only judged documents
+        row_qi = qi_of_code[ranked.q[rows]]
         rows, row_qi = rows[row_qi >= 0], row_qi[row_qi >= 0]
         key = jq * n_docs + jd
         order = np.argsort(key, kind="stable")
         key, grade = key[order], np.array(g_of, dtype=np.float64)[order]
         negative = np.array(negative_of, dtype=bool)[order]
-        row_key = row_qi * n_docs + prepared.d[rows]
+        row_key = row_qi * n_docs + ranked.d[rows]
         pos = np.minimum(np.searchsorted(key, row_key), len(key) - 1)
         match = key[pos] == row_key
         rows, row_qi, pos = rows[match], row_qi[match], pos[match]
-        rank = rows - spans[row_qi, 0]
+        rank = ranked.positions(rows)
+        if ranked.depth is not None:
+            within = rank < ranked.depth
+            rank, row_qi, pos = rank[within], row_qi[within], pos[within]
         by_query = np.lexsort((rank, row_qi))
         at = pos[by_query]
         return row_qi[by_query], rank[by_query], grade[at], negative[at]
