@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ir_harness.eval.metric_names import Metric, parse_measures
+from ir_harness.eval.qrels_table import QrelsTable, judged_from_dict
 from ir_harness.eval.rank_metrics import Hits, metric_values
 from ir_harness.eval.ranking import ranked
 from ir_harness.eval.run_table import RunTable
@@ -89,7 +90,7 @@ def evaluate(
 
 def evaluate_measures(
     run: Run | RunTable,
-    qrels: Qrels,
+    qrels: Qrels | QrelsTable,
     measures: list[Metric],
     *,
     threshold: int = 1,
@@ -105,7 +106,8 @@ def evaluate_measures(
     provider: numpy operations over the judged rows (:mod:`ir_harness.eval.rank_metrics`, equal
     to ranx's kernels bit for bit, and :mod:`ir_harness.eval.beyond_trec`), or ranx's numba
     kernels (f1, bpref, Burges' gains), their inputs built once. RBP adds its residual as a
-    second value (``rbp_residual(p=X)``).
+    second value (``rbp_residual(p=X)``). Qrels as columns (:class:`QrelsTable`) give the same
+    numbers as the same judgments nested.
     """
     parsed = list({m.id: m for m in measures}.values())
     table = run if isinstance(run, RunTable) else RunTable.from_dict(run)
@@ -115,7 +117,14 @@ def evaluate_measures(
     answered = {  # query id -> its code, for the queries with a document left to score
         qid: code for code, qid in enumerate(table.qids.tolist()) if kept.n_ranked[code] > 0
     }
-    judged = [q for q in qrels if qrels[q]]
+    columns = qrels if isinstance(qrels, QrelsTable) else None
+    nested: Qrels = {} if isinstance(qrels, QrelsTable) else qrels
+    if columns is not None:
+        top_grade = columns.max_grades()
+        judged = list(top_grade)
+    else:
+        top_grade = {q: max(docs.values()) for q, docs in nested.items() if docs}
+        judged = [q for q in nested if nested[q]]
     if average_over == "intersection":
         qids = [q for q in judged if q in answered]
     else:
@@ -132,22 +141,25 @@ def evaluate_measures(
         groups.setdefault((m.level(threshold), m.name in _EVERY_ANSWERED), []).append(m)
     inputs: _RanxInputs | None = None
     doc_code: dict[str, int] | None = None
+    run_codes: np.ndarray | None = None
     # the widest group first (every answered query, then the lowest level): the judged rows of
     # the later groups are among its rows, whose positions are then known
     for (rel_min, every_answered), group in sorted(groups.items(), key=_widest_first):
         # ranx needs at least one positive judgment and one retrieved doc per query: the rest
         # score 0 by definition (nothing relevant can be found / nothing was returned).
-        qs = [
-            q
-            for q in qids
-            if q in answered and (every_answered or any(g >= rel_min for g in qrels[q].values()))
-        ]
+        qs = [q for q in qids if q in answered and (every_answered or top_grade[q] >= rel_min)]
         if not qs:
             continue
-        if doc_code is None:
-            doc_code = {did: i for i, did in enumerate(table.dids.tolist())}
+        if columns is not None:
+            if run_codes is None:
+                run_codes = columns.run_codes(table.dids)
+            judgments = columns.judged(qs, run_codes)
+        else:
+            if doc_code is None:
+                doc_code = {did: i for i, did in enumerate(table.dids.tolist())}
+            judgments = judged_from_dict(nested, qs, doc_code)
         codes = np.array([answered[q] for q in qs], dtype=np.int64)
-        hits = Hits(kept, codes, qs, qrels, doc_code)
+        hits = Hits(kept, codes, judgments)
         scores: dict[str, np.ndarray] = {}
         for m in group:
             scores.update(_numpy_provider(hits, m, rel_min))
@@ -159,13 +171,17 @@ def evaluate_measures(
                     excluded_ids=excluded_ids,
                     ignore_identical_ids=ignore_identical_ids,
                 )
-                inputs = _RanxInputs(prepared, qrels, doc_code)
+                if doc_code is None:
+                    doc_code = {did: i for i, did in enumerate(table.dids.tolist())}
+                as_dict = columns.to_dict() if columns is not None else nested
+                inputs = _RanxInputs(prepared, as_dict, doc_code)
             ids = [m.ranx_id(threshold) for m in rest]
             out = inputs.evaluate(qs, ids)
             scores.update({m.id: out[rid] for m, rid in zip(rest, ids, strict=True)})
         for key, raw in scores.items():
             values = np.nan_to_num(np.asarray(raw, dtype=np.float64), nan=0.0)
             per_query[key].update(zip(qs, values.tolist(), strict=True))
+        del hits  # before the next group's: two at once doubled the peak on large qrels
 
     means = {m: (float(np.mean(list(v.values()))) if v else 0.0) for m, v in per_query.items()}
     return Evaluation(means=means, per_query=per_query, query_ids=qids)

@@ -44,7 +44,8 @@ class Ranked:
     _known: tuple[np.ndarray, np.ndarray] | None = None  # rows asked for before, positions
 
     def positions(self, rows: np.ndarray) -> np.ndarray:
-        """0-based position of each kept row ``rows`` within its query, in trec_eval order."""
+        """0-based position of each kept row ``rows`` (distinct) within its query, in trec_eval
+        order."""
         if not len(rows):
             return np.zeros(0, dtype=np.int64)
         if self._known is not None:  # each measure group asks again for (mostly) the same rows
@@ -52,7 +53,7 @@ class Ranked:
             at = np.minimum(np.searchsorted(seen, rows), len(seen) - 1)
             if (seen[at] == rows).all():
                 return where[at]
-        seen = np.unique(rows)
+        seen = np.sort(rows)  # distinct rows: each a row of the run once
         where = self._positions(seen)
         self._known = (seen, where)
         return where[np.searchsorted(seen, rows)]

@@ -86,26 +86,7 @@ class RunTable:
         return int(order[same + 1].min())
 
     def _may_repeat(self) -> bool:
-        """False when no (query, document) pair repeats, decided without a sort for rows grouped
-        by query (as runs are written): each row writes its number into a slot per pair, and a
-        pair written twice reads back a number that is not its own. True: undecided, sort."""
-        n, n_docs = len(self), max(len(self.dids), 1)
-        if n < 2:
-            return False
-        q, d = self.q, self.d
-        if n_docs > _MAX_SLOTS or bool((q[1:] < q[:-1]).any()):
-            return True
-        per = max(_SLOTS // n_docs, 1)  # queries per pass
-        bases = np.arange(int(q[0]), int(q[-1]) + 1, per)
-        cuts = [*np.searchsorted(q, bases).tolist(), n]
-        slot = np.empty(per * n_docs, dtype=np.int32)
-        for base, a, b in zip(bases.tolist(), cuts[:-1], cuts[1:], strict=False):
-            pair = (q[a:b] - base) * n_docs + d[a:b]
-            mine = np.arange(b - a, dtype=np.int32)
-            slot[pair] = mine
-            if bool((slot[pair] != mine).any()):
-                return True
-        return False
+        return pairs_may_repeat(self.q, self.d, len(self.dids))
 
     def prepared(
         self,
@@ -183,6 +164,30 @@ class RunTable:
             return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
         starts = _group_starts(self.q)
         return self.q[starts], np.append(starts, len(self.q))
+
+
+def pairs_may_repeat(q: np.ndarray, d: np.ndarray, n_docs: int) -> bool:
+    """False when no (q, d) pair repeats, decided without a sort for rows grouped by ``q`` (as
+    runs and qrels are written): each row writes its number into a slot per pair, and a pair
+    written twice reads back a number that is not its own. True: undecided (sort to know)."""
+    n, n_docs = len(q), max(n_docs, 1)
+    if n < 2:
+        return False
+    if n_docs > _MAX_SLOTS or bool((q[1:] < q[:-1]).any()):
+        return True
+    per = max(_SLOTS // n_docs, 1)  # queries per pass
+    bases = np.arange(int(q[0]), int(q[-1]) + 1, per)
+    cuts = [*np.searchsorted(q, bases).tolist(), n]
+    slot = np.empty(per * n_docs, dtype=np.int32)
+    for base, a, b in zip(bases.tolist(), cuts[:-1], cuts[1:], strict=False):
+        if a == b:
+            continue
+        pair = (q[a:b] - base) * n_docs + d[a:b]
+        mine = np.arange(b - a, dtype=np.int32)
+        slot[pair] = mine
+        if bool((slot[pair] != mine).any()):
+            return True
+    return False
 
 
 def trec_order(q: np.ndarray, s32: np.ndarray, did_rank: np.ndarray, n_docs: int) -> np.ndarray:
