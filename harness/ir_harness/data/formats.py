@@ -23,7 +23,7 @@ from ir_harness.data.memory import release_freed_memory
 from ir_harness.data.model import Corpus, Document, Qrels, Queries, Run, ranked
 from ir_harness.data.path_checks import is_gzip
 from ir_harness.errors import DataFormatError
-from ir_harness.eval.qrels_table import QrelsTable
+from ir_harness.eval.qrels_table import QrelsTable, string_array
 from ir_harness.eval.run_table import RunTable, pairs_may_repeat
 
 if TYPE_CHECKING:
@@ -342,7 +342,7 @@ def _read_columns(
         if kind == "float":
             out.append(_concat_primitive(col.chunks, np.float64, np.float64))
         elif col.num_chunks == 0:
-            none = pa.array([], type=pa.string()) if kind == "arrow" else np.zeros(0, dtype=object)
+            none = string_array([]) if kind == "arrow" else np.zeros(0, dtype=object)
             out += [none, np.zeros(0, dtype=np.int64)]
         else:
             vocab = col.chunk(0).dictionary

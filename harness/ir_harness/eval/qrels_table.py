@@ -45,8 +45,6 @@ class QrelsTable:
 
     @classmethod
     def from_dict(cls, qrels: Qrels) -> QrelsTable:
-        import pyarrow as pa
-
         qids = [q for q, docs in qrels.items() if docs]
         sizes = np.array([len(qrels[q]) for q in qids], dtype=np.int64)
         index: dict[str, int] = {}
@@ -55,7 +53,7 @@ class QrelsTable:
         return cls(
             qids,
             np.repeat(np.arange(len(qids), dtype=np.int64), sizes),
-            pa.array(list(index), type=pa.string()),
+            string_array(list(index)),
             np.array(d, dtype=np.int64),
             np.array(grade, dtype=np.int64),
         )
@@ -86,11 +84,13 @@ class QrelsTable:
         import pyarrow.compute as pc
 
         try:
-            found = pc.index_in(self.docs, value_set=pa.array(dids.tolist(), type=pa.string()))
-            found = found.fill_null(-1)  # int32, no nulls: its data buffer is the values
-            raw = np.frombuffer(found.buffers()[1], np.int32, len(found), found.offset * 4)
-            per_doc = raw.copy()
-        except (pa.ArrowException, UnicodeEncodeError):  # ids pyarrow cannot hold: a dict
+            found = pc.index_in(self.docs, value_set=string_array(dids.tolist()))
+            validity, values = found.buffers()[:2]
+            per_doc = np.frombuffer(values, np.int32, len(found), found.offset * 4).copy()
+            if validity is not None:  # null: not in the run
+                bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
+                per_doc[~bits[found.offset : found.offset + len(found)].astype(bool)] = -1
+        except (pa.ArrowException, UnicodeEncodeError, OverflowError):  # ids pyarrow cannot hold
             index = {did: i for i, did in enumerate(dids.tolist())}
             per_doc = np.array([index.get(x, -1) for x in self.docs.to_pylist()], np.int32)
         return per_doc[self.d]
@@ -123,6 +123,21 @@ class QrelsTable:
         del at
         qi = np.repeat(np.arange(len(qs), dtype=np.int32), lengths)  # int32: 5M judgments, 20 MB
         return Judged(qi, run_codes[rows], self.grade[rows])
+
+
+def string_array(ids: list[str]) -> Any:
+    """A pyarrow string array of ``ids`` built from its buffers: ``pa.array`` on a list, and
+    ``fill_null``, import pandas (0.4 s of a cold ``harness eval``) to check for its types."""
+    import pyarrow as pa
+
+    encoded = [i.encode("utf-8") for i in ids]
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+    if len(ends) and ends[-1] >= 2**31:
+        raise OverflowError("over 2 GiB of ids: not one pyarrow string array")
+    offsets = np.concatenate(([0], ends)).astype(np.int32)
+    return pa.StringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
+    )
 
 
 def judged_from_dict(qrels: Qrels, qs: list[str], doc_code: dict[str, int]) -> Judged:

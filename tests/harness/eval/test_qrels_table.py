@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,3 +64,15 @@ def test_conflicting_grades_name_the_line(tmp_path: Path) -> None:
     path.write_text("q1 0 a 1\nq1 0 b 1\nq1 0 a 2\n")
     with pytest.raises(DataFormatError, match=r":3\b.*judged twice"):
         read_trec_qrels_table(path)
+
+
+def test_eval_qrels_imports_neither_pandas_nor_ranx(tmp_path: Path) -> None:
+    qrels, run = _files(tmp_path, 3)
+    code = (
+        "import sys; from ir_harness.cli import main\n"
+        f"sys.argv = ['harness', 'eval', {str(run)!r}, '--qrels', {str(qrels)!r}, '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'ranx', 'torch'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "[]", out.stderr
