@@ -125,7 +125,7 @@ def _eval_qrels(
     shown: Path,
     wide: bool = False,
 ) -> None:
-    from ir_harness.data.formats import read_trec_qrels, read_trec_run_table
+    from ir_harness.data.formats import read_trec_qrels_table, read_trec_run_table
     from ir_harness.eval.score import DEFAULT_MEASURES, score_run
 
     require_file(run_file, "RUN_FILE")
@@ -135,7 +135,7 @@ def _eval_qrels(
     ids = _ranking_measures(measures, DEFAULT_MEASURES)
     with stdout_reserved(json_out):
         run = read_trec_run_table(run_file)
-        qrels = read_trec_qrels(qrels_file)
+        qrels = read_trec_qrels_table(qrels_file)  # columns: a large qrels file stays small
         ev = score_run(run, qrels, with_judged_at_10(ids, qrels), depth=depth)
     main = ids[0]
     payload: dict[str, Any] = {

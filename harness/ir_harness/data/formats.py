@@ -19,10 +19,12 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ir_harness.data.memory import release_freed_memory
 from ir_harness.data.model import Corpus, Document, Qrels, Queries, Run, ranked
 from ir_harness.data.path_checks import is_gzip
 from ir_harness.errors import DataFormatError
-from ir_harness.eval.run_table import RunTable
+from ir_harness.eval.qrels_table import QrelsTable, string_array
+from ir_harness.eval.run_table import RunTable, pairs_may_repeat
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -163,6 +165,48 @@ def read_trec_qrels(path: str | Path) -> Qrels:
     return _read_trec_qrels_lines(path)
 
 
+def read_trec_qrels_table(path: str | Path) -> QrelsTable:
+    """:func:`read_trec_qrels` as columns (what a large qrels file is scored with): the same
+    judgments, the same refusals, document ids never made Python strings."""
+    table = _read_columns(path, 4, {0: "id", 2: "arrow", 3: "float"})
+    if table is not None:
+        fast = _qrels_table_from_columns(*table)
+        if fast is not None:
+            return fast
+    return QrelsTable.from_dict(_read_trec_qrels_lines(path))
+
+
+def _qrels_table_from_columns(
+    qids: np.ndarray, q: np.ndarray, docs: Any, d: np.ndarray, grade: np.ndarray
+) -> QrelsTable | None:
+    """The table, or None where :func:`_qrels_from_columns` gives None. A pair judged twice with
+    one grade is kept once, at its first line; rows come grouped by query in order of first
+    appearance, as the nested qrels iterate."""
+    if not np.all(np.isfinite(grade)) or np.any(grade != np.round(grade)):
+        return None
+    if len(grade) and (grade.min() < -MAX_GRADE - 1 or grade.max() > MAX_GRADE):
+        return None
+    g = grade.astype(np.int64)
+    del grade
+    if pairs_may_repeat(q, d, len(docs)):
+        key = q * max(len(docs), 1) + d
+        order = np.argsort(key, kind="stable")
+        del key
+        same = np.zeros(len(order), dtype=bool)
+        ordered_key = q[order] * max(len(docs), 1) + d[order]
+        same[1:] = ordered_key[1:] == ordered_key[:-1]
+        del ordered_key
+        ordered_g = g[order]
+        if (ordered_g[1:][same[1:]] != ordered_g[:-1][same[1:]]).any():
+            return None
+        first = np.zeros(len(order), dtype=bool)
+        first[order[~same]] = True
+        rows = np.flatnonzero(first)
+        rows = rows[np.argsort(q[rows], kind="stable")]
+        q, d, g = q[rows], d[rows], g[rows]
+    return QrelsTable(qids.tolist(), q, docs, d, g)
+
+
 def _qrels_from_columns(
     qids: np.ndarray, q: np.ndarray, dids: np.ndarray, d: np.ndarray, grade: np.ndarray
 ) -> Qrels | None:
@@ -244,11 +288,11 @@ def _read_trec_run_lines(path: str | Path) -> Run:
 
 def _read_columns(
     path: str | Path, n_fields: int, wanted: dict[int, str]
-) -> tuple[np.ndarray, ...] | None:
+) -> tuple[Any, ...] | None:
     """Whitespace-separated columns via pyarrow, or None where a line-precise reader must decide.
 
-    ``wanted`` maps a column to "id" (returned as unique decoded ids plus int64 codes) or
-    "float" (float64). Every line must have exactly ``n_fields`` fields separated by single
+    ``wanted`` maps a column to "id" (returned as unique decoded ids plus int64 codes), "arrow"
+    (the same, the unique ids as a pyarrow string array) or "float" (float64). Every line must have exactly ``n_fields`` fields separated by single
     spaces (or single tabs); blank lines are skipped and a UTF-8 BOM is dropped. Anything else
     (a short line, a number that does not parse, bytes that are not UTF-8, quotes are taken
     literally) returns None so the caller falls back.
@@ -258,13 +302,18 @@ def _read_columns(
 
     names = [f"c{i}" for i in range(n_fields)]
     ids = pa.dictionary(pa.int32(), pa.string())
-    types = {names[i]: ids if kind == "id" else pa.float64() for i, kind in wanted.items()}
+    types = {names[i]: pa.float64() if kind == "float" else ids for i, kind in wanted.items()}
     try:
         # Compression by magic bytes, not by suffix (pyarrow would go by the suffix).
         with pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None) as source:
             table = pcsv.read_csv(
                 source,
-                read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+                # One thread, 4 MiB blocks: several blocks in flight at once (threads, 16 MiB
+                # blocks) held 2-3 times the memory of the whole parsed table for little speed
+                # on two cores.
+                read_options=pcsv.ReadOptions(
+                    column_names=names, block_size=1 << 22, use_threads=False
+                ),
                 parse_options=pcsv.ParseOptions(
                     delimiter=_delimiter(path),
                     quote_char=False,
@@ -280,37 +329,49 @@ def _read_columns(
                     null_values=[],
                 ),
                 memory_pool=pa.system_memory_pool(),  # malloc: fewer page faults than mimalloc here
-            ).unify_dictionaries()
+            )
+        release_freed_memory()  # the parser's block buffers, before unifying allocates again
+        table = table.unify_dictionaries(pa.system_memory_pool())
+        release_freed_memory()
     except (pa.ArrowException, OSError, ValueError):
         return None
-    out: list[np.ndarray] = []
+    out: list[Any] = []
     for i, kind in sorted(wanted.items()):
         col = table.column(names[i])
+        table = table.drop_columns([names[i]])  # each column freed once it is copied out
         if kind == "float":
-            out.append(_concat_primitive(col.chunks, np.float64))
-            continue
-        if col.num_chunks == 0:
-            out += [np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)]
-            continue
-        vocab = col.chunk(0).dictionary.to_pylist()
-        codes = _concat_primitive([c.indices for c in col.chunks], np.int32)
-        out += [np.array(vocab, dtype=object), codes.astype(np.int64)]
+            out.append(_concat_primitive(col.chunks, np.float64, np.float64))
+        elif col.num_chunks == 0:
+            none = string_array([]) if kind == "arrow" else np.zeros(0, dtype=object)
+            out += [none, np.zeros(0, dtype=np.int64)]
+        else:
+            vocab = col.chunk(0).dictionary
+            codes = _concat_primitive([c.indices for c in col.chunks], np.int32, np.int64)
+            ids = vocab if kind == "arrow" else np.array(vocab.to_pylist(), dtype=object)
+            out += [ids, codes]
+        del col
+        release_freed_memory()
     return tuple(out)
 
 
-def _concat_primitive(chunks: list, dtype: type) -> np.ndarray:  # type: ignore[type-arg]
-    """Null-free pyarrow numeric arrays as one numpy array, read from their data buffers.
+def _concat_primitive(chunks: list, dtype: type, into: type) -> np.ndarray:  # type: ignore[type-arg]
+    """Null-free pyarrow numeric arrays of ``dtype`` as one numpy array of ``into``, read from
+    their data buffers and widened chunk by chunk (no whole-column intermediate).
 
     ``Array.to_numpy`` imports pandas (0.4 s of a cold ``harness eval``) even for zero-copy
     conversions; the data buffer of a null-free primitive array is the values themselves.
     """
     size = np.dtype(dtype).itemsize
-    parts: list[np.ndarray] = [
-        np.frombuffer(c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size)
-        for c in chunks
-        if len(c)
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    out: np.ndarray = np.empty(sum(len(c) for c in chunks), dtype=into)
+    at = 0
+    for c in chunks:
+        if len(c):
+            part: np.ndarray = np.frombuffer(
+                c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size
+            )
+            out[at : at + len(c)] = part
+            at += len(c)
+    return out
 
 
 def _delimiter(path: str | Path) -> str:

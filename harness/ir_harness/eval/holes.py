@@ -7,23 +7,28 @@ worse system.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from ir_harness.eval.qrels_table import QrelsTable
 
 JUDGED_AT_10 = "judged@10"
 LOW_JUDGED = 0.8  # below this share of the top 10 judged, the main metric is suspect
 
 
-def judges_nonrelevant(qrels: Mapping[str, Mapping[str, int]]) -> bool:
+def judges_nonrelevant(qrels: Mapping[str, Mapping[str, int]] | QrelsTable) -> bool:
     """True when the qrels judge some document non-relevant (grade <= 0), as pooled TREC
     judgments do. Positives-only qrels (LIMIT, most BEIR test sets) leave every other document
     unjudged by construction, so Judged@10 says nothing about holes there and is not reported."""
+    if not isinstance(qrels, Mapping):
+        return qrels.judges_nonrelevant()
     return any(g <= 0 for docs in qrels.values() for g in docs.values())
 
 
-def with_judged_at_10(ids: list[str], qrels: Mapping[str, Mapping[str, int]]) -> list[str]:
+def with_judged_at_10(
+    ids: list[str], qrels: Mapping[str, Mapping[str, int]] | QrelsTable
+) -> list[str]:
     """``ids`` with Judged@10 after them when the qrels make it informative (and not asked)."""
     if JUDGED_AT_10 in ids or not judges_nonrelevant(qrels):
         return ids

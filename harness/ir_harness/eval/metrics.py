@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ir_harness.eval.metric_names import Metric, parse_measures
+from ir_harness.eval.qrels_table import QrelsTable, judged_from_dict
 from ir_harness.eval.rank_metrics import Hits, metric_values
+from ir_harness.eval.ranking import ranked
 from ir_harness.eval.run_table import RunTable
 
 if TYPE_CHECKING:
@@ -88,7 +90,7 @@ def evaluate(
 
 def evaluate_measures(
     run: Run | RunTable,
-    qrels: Qrels,
+    qrels: Qrels | QrelsTable,
     measures: list[Metric],
     *,
     threshold: int = 1,
@@ -99,23 +101,30 @@ def evaluate_measures(
 ) -> Evaluation:
     """Score ``run`` on parsed measures: the providers behind every scoring path.
 
-    The run is ordered and truncated as arrays (:class:`RunTable`); each measure goes to its
+    The judged rows of the run are placed in trec_eval order and cut at ``depth``
+    (:mod:`ir_harness.eval.ranking`; the full order only for ranx's inputs); each measure goes to its
     provider: numpy operations over the judged rows (:mod:`ir_harness.eval.rank_metrics`, equal
     to ranx's kernels bit for bit, and :mod:`ir_harness.eval.beyond_trec`), or ranx's numba
     kernels (f1, bpref, Burges' gains), their inputs built once. RBP adds its residual as a
-    second value (``rbp_residual(p=X)``).
+    second value (``rbp_residual(p=X)``). Qrels as columns (:class:`QrelsTable`) give the same
+    numbers as the same judgments nested.
     """
     parsed = list({m.id: m for m in measures}.values())
     table = run if isinstance(run, RunTable) else RunTable.from_dict(run)
-    prepared = table.prepared(
-        depth=depth, excluded_ids=excluded_ids, ignore_identical_ids=ignore_identical_ids
+    kept = ranked(
+        table, depth=depth, excluded_ids=excluded_ids, ignore_identical_ids=ignore_identical_ids
     )
-    codes, bounds = prepared.groups()
-    answered = {
-        qid: (int(bounds[i]), int(bounds[i + 1]))
-        for i, qid in enumerate(prepared.qids[codes].tolist())
+    answered = {  # query id -> its code, for the queries with a document left to score
+        qid: code for code, qid in enumerate(table.qids.tolist()) if kept.n_ranked[code] > 0
     }
-    judged = [q for q in qrels if qrels[q]]
+    columns = qrels if isinstance(qrels, QrelsTable) else None
+    nested: Qrels = {} if isinstance(qrels, QrelsTable) else qrels
+    if columns is not None:
+        top_grade = columns.max_grades()
+        judged = list(top_grade)
+    else:
+        top_grade = {q: max(docs.values()) for q, docs in nested.items() if docs}
+        judged = [q for q in nested if nested[q]]
     if average_over == "intersection":
         qids = [q for q in judged if q in answered]
     else:
@@ -132,36 +141,55 @@ def evaluate_measures(
         groups.setdefault((m.level(threshold), m.name in _EVERY_ANSWERED), []).append(m)
     inputs: _RanxInputs | None = None
     doc_code: dict[str, int] | None = None
-    for (rel_min, every_answered), group in groups.items():
+    run_codes: np.ndarray | None = None
+    # the widest group first (every answered query, then the lowest level): the judged rows of
+    # the later groups are among its rows, whose positions are then known
+    for (rel_min, every_answered), group in sorted(groups.items(), key=_widest_first):
         # ranx needs at least one positive judgment and one retrieved doc per query: the rest
         # score 0 by definition (nothing relevant can be found / nothing was returned).
-        qs = [
-            q
-            for q in qids
-            if q in answered and (every_answered or any(g >= rel_min for g in qrels[q].values()))
-        ]
+        qs = [q for q in qids if q in answered and (every_answered or top_grade[q] >= rel_min)]
         if not qs:
             continue
-        if doc_code is None:
-            doc_code = {did: i for i, did in enumerate(prepared.dids.tolist())}
-        spans = np.array([answered[q] for q in qs], dtype=np.int64).reshape(-1, 2)
-        hits = Hits(prepared, spans, qs, qrels, doc_code)
+        if columns is not None:
+            if run_codes is None:
+                run_codes = columns.run_codes(table.dids)
+            judgments = columns.judged(qs, run_codes)
+        else:
+            if doc_code is None:
+                doc_code = {did: i for i, did in enumerate(table.dids.tolist())}
+            judgments = judged_from_dict(nested, qs, doc_code)
+        codes = np.array([answered[q] for q in qs], dtype=np.int64)
+        hits = Hits(kept, codes, judgments)
         scores: dict[str, np.ndarray] = {}
         for m in group:
             scores.update(_numpy_provider(hits, m, rel_min))
         rest = [m for m in group if m.id not in scores]
         if rest:  # measures only ranx computes (f1, bpref, Burges' gains)
             if inputs is None:
-                inputs = _RanxInputs(prepared, answered, qrels, doc_code)
+                prepared = table.prepared(
+                    depth=depth,
+                    excluded_ids=excluded_ids,
+                    ignore_identical_ids=ignore_identical_ids,
+                )
+                if doc_code is None:
+                    doc_code = {did: i for i, did in enumerate(table.dids.tolist())}
+                as_dict = columns.to_dict() if columns is not None else nested
+                inputs = _RanxInputs(prepared, as_dict, doc_code)
             ids = [m.ranx_id(threshold) for m in rest]
             out = inputs.evaluate(qs, ids)
             scores.update({m.id: out[rid] for m, rid in zip(rest, ids, strict=True)})
         for key, raw in scores.items():
             values = np.nan_to_num(np.asarray(raw, dtype=np.float64), nan=0.0)
             per_query[key].update(zip(qs, values.tolist(), strict=True))
+        del hits  # before the next group's: two at once doubled the peak on large qrels
 
     means = {m: (float(np.mean(list(v.values()))) if v else 0.0) for m, v in per_query.items()}
     return Evaluation(means=means, per_query=per_query, query_ids=qids)
+
+
+def _widest_first(item: tuple[tuple[int, bool], list[Metric]]) -> tuple[bool, int]:
+    (level, every_answered), _ = item
+    return (not every_answered, level)
 
 
 # Measures defined for every answered query, relevant documents or not.
@@ -195,19 +223,21 @@ class _RanxInputs:
     def __init__(
         self,
         prepared: RunTable,
-        answered: dict[str, tuple[int, int]],
         qrels: Qrels,
         doc_code: dict[str, int],
     ):
         n = len(prepared)
         rank = np.empty(n, dtype=np.float64)
+        codes, bounds = prepared.groups()
+        self.answered = {  # query id -> its rows in the prepared table
+            qid: (int(bounds[i]), int(bounds[i + 1]))
+            for i, qid in enumerate(prepared.qids[codes].tolist())
+        }
         if n:
-            codes, bounds = prepared.groups()
             sizes = np.diff(bounds)
             starts = np.repeat(bounds[:-1], sizes)
             rank = (np.repeat(sizes, sizes) - (np.arange(n) - starts)).astype(np.float64)
         self.rows = np.column_stack((prepared.d.astype(np.float64), rank))
-        self.answered = answered
         self.qrels = qrels
         self.doc_code = doc_code
 

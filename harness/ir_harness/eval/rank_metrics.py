@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ir_harness.data.model import Qrels
-    from ir_harness.eval.run_table import RunTable
+    from ir_harness.eval.qrels_table import Judged
+    from ir_harness.eval.ranking import Ranked
 
 SUPPORTED = {"ndcg", "dcg", "map", "recall", "precision", "mrr", "hits", "hit_rate", "r_precision"}
 
@@ -37,36 +37,26 @@ class Hits:
     (``ideal_qi``, ``ideal_col``, ``ideal_grade``: ranx's IDCG is the DCG of that list).
     """
 
-    def __init__(
-        self,
-        prepared: RunTable,
-        spans: np.ndarray,
-        qs: list[str],
-        qrels: Qrels,
-        doc_code: dict[str, int],
-    ) -> None:
-        nq = len(qs)
-        self.n_ranked = (spans[:, 1] - spans[:, 0]).astype(np.int64)
-        q_of, d_of, g_of, raw_of = [], [], [], []
-        ideal: list[float] = []
-        self.n_judged = np.zeros(nq, dtype=np.int64)
-        for i, q in enumerate(qs):
-            docs = qrels[q]
-            grades = [max(float(g), 0.0) for g in docs.values()]
-            ideal += sorted(grades, reverse=True)
-            self.n_judged[i] = len(grades)
-            for did, g, raw in zip(docs, grades, docs.values(), strict=True):
-                code = doc_code.get(did)
-                if code is not None:  # judged but never retrieved: no row can match it
-                    q_of.append(i)
-                    d_of.append(code)
-                    g_of.append(g)
-                    raw_of.append(raw < 0)
-        self.ideal_qi = np.repeat(np.arange(nq, dtype=np.int64), self.n_judged)
-        self.ideal_col = np.arange(len(ideal)) - np.searchsorted(self.ideal_qi, self.ideal_qi)
-        self.ideal_grade = np.array(ideal, dtype=np.float64)
+    def __init__(self, ranked: Ranked, codes: np.ndarray, judged: Judged) -> None:
+        """``codes``: the run's query code of each query; ``judged``: their judgments."""
+        nq = len(codes)
+        self.n_ranked = ranked.n_ranked[codes]
+        grades = np.maximum(judged.grade.astype(np.float64), 0.0)
+        self.n_judged = np.bincount(judged.qi, minlength=nq).astype(np.int64)
+        if _by_query_then_grade(judged.qi, grades):  # as a QrelsTable hands them: no sort
+            self.ideal_qi, self.ideal_grade = judged.qi, grades
+        else:
+            ideal = np.lexsort((-grades, judged.qi))  # each query's grades, highest first
+            self.ideal_qi, self.ideal_grade = judged.qi[ideal], grades[ideal]
+        self.ideal_col = _nth(self.ideal_qi)
+        found = judged.code >= 0  # judged but never retrieved: no row can match it
         self.qi, self.rank, self.grade, self.negative = self._join(
-            prepared, spans, q_of, d_of, g_of, raw_of
+            ranked,
+            codes,
+            judged.qi[found].astype(np.int64),
+            judged.code[found].astype(np.int64),
+            grades[found],
+            judged.grade[found] < 0,
         )
 
     def condensed(self) -> Hits:
@@ -83,41 +73,55 @@ class Hits:
 
     @staticmethod
     def _join(
-        prepared: RunTable,
-        spans: np.ndarray,
-        q_of: list[int],
-        d_of: list[int],
-        g_of: list[float],
-        negative_of: list[bool],
+        ranked: Ranked,
+        codes: np.ndarray,
+        jq: np.ndarray,
+        jd: np.ndarray,
+        g_of: np.ndarray,
+        negative_of: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Run rows whose (query, document) pair is judged: (query index, rank, grade, whether
-        the judgment is negative)."""
-        n_docs = max(len(prepared.dids), 1)
-        if not q_of:
+        """Run rows whose (query, document) pair is judged and that fall within the depth:
+        (query index, rank, grade, whether the judgment is negative), by query then rank."""
+        n_docs = max(ranked.n_docs, 1)
+        if not len(jq):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
-        jq, jd = np.array(q_of, dtype=np.int64), np.array(d_of, dtype=np.int64)
         judged_doc = np.zeros(n_docs, dtype=bool)
         judged_doc[jd] = True
-        # Rows of the queries asked for: row -> query index (or -1).
-        qi_of_code = np.full(len(prepared.qids), -1, dtype=np.int64)
-        qcode = prepared.q[spans[:, 0]] if len(spans) else np.zeros(0, dtype=np.int64)
-        qi_of_code[qcode] = np.arange(len(spans))
-        rows = np.flatnonzero(judged_doc[prepared.d])  # few rows: only judged documents
-        row_qi = qi_of_code[prepared.q[rows]]
+        qi_of_code = np.full(len(ranked.counts), -1, dtype=np.int64)
+        qi_of_code[codes] = np.arange(len(codes))
+        rows = np.flatnonzero(judged_doc[ranked.d])  # few rows: only judged documents
+        row_qi = qi_of_code[ranked.q[rows]]
         rows, row_qi = rows[row_qi >= 0], row_qi[row_qi >= 0]
         key = jq * n_docs + jd
-        order = np.argsort(key, kind="stable")
-        key, grade = key[order], np.array(g_of, dtype=np.float64)[order]
-        negative = np.array(negative_of, dtype=bool)[order]
-        row_key = row_qi * n_docs + prepared.d[rows]
-        pos = np.minimum(np.searchsorted(key, row_key), len(key) - 1)
-        match = key[pos] == row_key
-        rows, row_qi, pos = rows[match], row_qi[match], pos[match]
-        rank = rows - spans[row_qi, 0]
+        row_key = row_qi * n_docs + ranked.d[rows]
+        if len(key) <= len(row_key):  # sort the smaller side, look the other up in it
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            pos = np.minimum(np.searchsorted(key, row_key), len(key) - 1)
+            match = key[pos] == row_key
+            rows, row_qi, pos = rows[match], row_qi[match], order[pos[match]]
+        else:
+            order = np.argsort(row_key, kind="stable")
+            row_key = row_key[order]
+            at = np.minimum(np.searchsorted(row_key, key), len(row_key) - 1)
+            match = row_key[at] == key
+            pos = np.flatnonzero(match)
+            rows, row_qi = rows[order[at[match]]], row_qi[order[at[match]]]
+        grade, negative = g_of, negative_of
+        rank = ranked.positions(rows)
+        if ranked.depth is not None:
+            within = rank < ranked.depth
+            rank, row_qi, pos = rank[within], row_qi[within], pos[within]
         by_query = np.lexsort((rank, row_qi))
         at = pos[by_query]
         return row_qi[by_query], rank[by_query], grade[at], negative[at]
+
+
+def _by_query_then_grade(qi: np.ndarray, grade: np.ndarray) -> bool:
+    """Whether rows are ordered by query, then grade descending."""
+    step_q, step_g = qi[1:] - qi[:-1], grade[1:] <= grade[:-1]
+    return bool(((step_q > 0) | ((step_q == 0) & step_g)).all())
 
 
 def _cut(k: int, n: np.ndarray) -> np.ndarray:

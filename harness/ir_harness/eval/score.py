@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ir_harness.data.model import Qrels, TaskData
     from ir_harness.data.spec import TaskSpec
     from ir_harness.eval.metrics import Evaluation
+    from ir_harness.eval.qrels_table import QrelsTable
     from ir_harness.eval.run_table import RunTable
 
 DEFAULT_MEASURES = ("ndcg@10", "map", "precision@10", "recall@1000", "mrr")
@@ -240,10 +241,14 @@ def _run_from_frame(frame: Any) -> RunTable:
     return table
 
 
-def as_qrels(qrels: Any) -> Qrels:
-    """Qrels as ``{qid: {docid: grade}}`` from a path, a dict, a DataFrame or a ranx Qrels."""
+def as_qrels(qrels: Any) -> Qrels | QrelsTable:
+    """Qrels as ``{qid: {docid: grade}}`` from a path, a dict, a DataFrame or a ranx Qrels (a
+    :class:`QrelsTable`, as ``harness eval --qrels`` reads a file, is taken as it is)."""
     from ir_harness.data.formats import read_trec_qrels
+    from ir_harness.eval.qrels_table import QrelsTable
 
+    if isinstance(qrels, QrelsTable):
+        return qrels
     if isinstance(qrels, str | Path):
         return read_trec_qrels(qrels)
     if _is_ranx(qrels, "Qrels"):

@@ -12,7 +12,7 @@ import pytest
 
 from ir_harness.data.formats import read_trec_run, read_trec_run_table
 from ir_harness.errors import DataFormatError
-from ir_harness.eval.run_table import RunTable, _trec_order
+from ir_harness.eval.run_table import RunTable, trec_order
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,8 +42,8 @@ def test_single_key_and_lexsort_orders_agree() -> None:
     q = rng.integers(0, 7, 500)
     s = rng.choice(np.array([0.5, -0.0, 0.0, 1.5, -2.0], dtype=np.float32), 500)
     rank = rng.permutation(500)
-    fast = _trec_order(q, s, rank, 500)
-    slow = _trec_order(q, s, rank, 2**40)  # too many documents for one int64 key
+    fast = trec_order(q, s, rank, 500)
+    slow = trec_order(q, s, rank, 2**40)  # too many documents for one int64 key
     assert (fast == slow).all()
 
 
