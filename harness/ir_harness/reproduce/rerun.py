@@ -28,6 +28,7 @@ from ir_harness.reproduce.artifacts import (
 )
 from ir_harness.reproduce.data_check import data_differences, refuse_on_differences
 from ir_harness.reproduce.environment import environment_changes, stage_config_changes
+from ir_harness.reproduce.offline import missing_models
 from ir_harness.store.results import METADATA_FILE, METRICS_FILE, MetricsRecord, RunMetadata
 
 # Artifact file -> what kind of result it is (a family aggregate stores members.json).
@@ -164,7 +165,14 @@ def rerun_settings(meta: RunMetadata, data_dir: Path | None, device: str | None)
         )
     options = {k: _in_process(v) for k, v in (cfg.get("options") or {}).items()}
     stored_device = str(meta.hardware.get("device") or "auto")
+    # the batch sizes it ran with (older results record none: the defaults, as they ran then)
+    batching = {
+        k: v
+        for k, v in (meta.batching or {}).items()
+        if k in ("batch_size", "query_batch") and isinstance(v, int) and not isinstance(v, bool)
+    }
     return {
+        **batching,
         "system": cfg["system"],
         "task": task,
         "options": options,
@@ -263,6 +271,8 @@ def reproduce(
     ):
         raise ConfigError(f"--results {scratch}: holds the stored result; choose an empty folder")
     settings = rerun_settings(meta, data_dir, device)
+    if missing := missing_models(meta):
+        raise NotReproducibleError(f"{result_dir}: it cannot run here: {'; '.join(missing)}")
     check_data_before(meta, settings, result_dir)
     command = shlex.join(["harness", "reproduce", str(result_dir)])
     runs = [_evaluate(settings, scratch / f"run-{i + 1}", None, command) for i in range(repeat)]

@@ -210,3 +210,48 @@ def test_repeat_records_the_audit_and_compare_warns_on_a_nondeterministic_system
     )
     assert code == 0
     assert "warning: overlap is not deterministic: 2 queries moved across 3 runs" in err
+
+
+def test_the_batch_sizes_are_stored_and_reused_and_old_results_without_them_still_reproduce(
+    tmp_path: Path,
+) -> None:
+    res = evaluate("overlap", "tiny", results=tmp_path / "results", batch_size=7, query_batch=2)
+    assert res.path is not None
+    meta = RunMetadata.model_validate_json((res.path / "metadata.json").read_text())
+    assert meta.batching == {"batch_size": 7, "query_batch": 2}
+    rep = reproduce(res.path, tmp_path / "scratch")
+    assert rep.identical
+    (rerun,) = (tmp_path / "scratch" / "run-1").glob("*/*/metadata.json")
+    assert RunMetadata.model_validate_json(rerun.read_text()).batching == meta.batching
+    # a result stored before the batch sizes were recorded: loads, re-runs with the defaults
+    raw = json.loads((res.path / "metadata.json").read_text())
+    del raw["batching"]
+    (res.path / "metadata.json").write_text(json.dumps(raw))
+    rep = reproduce(res.path, tmp_path / "scratch-old")
+    assert rep.identical
+    (rerun,) = (tmp_path / "scratch-old" / "run-1").glob("*/*/metadata.json")
+    assert RunMetadata.model_validate_json(rerun.read_text()).batching == {
+        "batch_size": 64,
+        "query_batch": 256,
+    }
+
+
+def test_a_result_whose_model_or_llm_is_not_here_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    res = evaluate("hashing-stored", "tiny", results=tmp_path / "results")
+    assert res.path is not None
+    # the hashing stage names a method, not weights: nothing to check
+    assert reproduce(res.path, tmp_path / "scratch").identical
+    stages = json.loads((res.path / "metadata.json").read_text())["stages"]
+    edit_metadata(res.path, stages=[{**stages[0], "backbone": "ckpt/not-here"}])
+    with pytest.raises(
+        NotReproducibleError, match="stage hashing's model ckpt/not-here is not here"
+    ):
+        reproduce(res.path, tmp_path / "scratch2")
+    assert not (tmp_path / "scratch2" / "run-1").exists()  # refused before running
+    llm = {"llm": {"spec": "gguf:no-such-model"}}
+    edit_metadata(res.path, stages=[{**stages[0], "parameters": llm}])
+    code, _, err = run_main(monkeypatch, capsys, "reproduce", str(res.path))
+    assert code == 2 and "LLM gguf:no-such-model is not installed here" in err
