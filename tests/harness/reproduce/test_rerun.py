@@ -255,3 +255,22 @@ def test_a_result_whose_model_or_llm_is_not_here_is_refused_naming_it(
     edit_metadata(res.path, stages=[{**stages[0], "parameters": llm}])
     code, _, err = run_main(monkeypatch, capsys, "reproduce", str(res.path))
     assert code == 2 and "LLM gguf:no-such-model is not installed here" in err
+
+
+def test_a_result_made_by_its_own_command_is_rerun_by_that_command_pointed_here(
+    tmp_path: Path,
+) -> None:
+    from ir_harness.reproduce.rerun import rerun_argv
+
+    stored = (
+        "harness starbucks-grid --task mteb/STSBenchmark --model m --data-dir ../gone "
+        "--results=results --json --device auto"
+    )
+    settings = {"device": "cpu", "data_dir": tmp_path / "data", "batch_size": 16}
+    assert rerun_argv(stored, settings, tmp_path / "s") == [
+        "starbucks-grid", "--task", "mteb/STSBenchmark", "--model", "m",
+        "--results", str(tmp_path / "s"), "--device", "cpu",
+        "--data-dir", str(tmp_path / "data"), "--batch-size", "16",
+    ]  # fmt: skip
+    with pytest.raises(NotReproducibleError, match="not a harness command"):
+        rerun_argv("python train.py", settings, tmp_path / "s")
