@@ -171,8 +171,20 @@ def rerun_settings(meta: RunMetadata, data_dir: Path | None, device: str | None)
         for k, v in (meta.batching or {}).items()
         if k in ("batch_size", "query_batch") and isinstance(v, int) and not isinstance(v, bool)
     }
+    # the LLM fault settings it ran with (timeout, attempts), where recorded
+    policy = {}
+    if meta.llm_policy:
+        from dataclasses import fields
+
+        from ir_harness.run.config import LLMPolicy
+
+        known = {f.name for f in fields(LLMPolicy)}
+        policy = {
+            "llm_policy": LLMPolicy(**{k: v for k, v in meta.llm_policy.items() if k in known})
+        }
     return {
         **batching,
+        **policy,
         "system": cfg["system"],
         "task": task,
         "options": options,

@@ -274,3 +274,20 @@ def test_a_result_made_by_its_own_command_is_rerun_by_that_command_pointed_here(
     ]  # fmt: skip
     with pytest.raises(NotReproducibleError, match="not a harness command"):
         rerun_argv("python train.py", settings, tmp_path / "s")
+
+
+def test_the_stored_llm_fault_settings_are_reused(tmp_path: Path) -> None:
+    from ir_harness.run.config import LLMPolicy
+
+    res = evaluate(
+        "overlap>rankgpt",
+        "tiny",
+        options={"llm": "oracle"},
+        results=tmp_path / "results",
+        llm_policy=LLMPolicy(timeout_s=300.0, attempts=2),
+    )
+    assert res.path is not None and res.metadata.llm_policy is not None
+    assert res.metadata.llm_policy["timeout_s"] == 300.0
+    assert reproduce(res.path, tmp_path / "scratch").identical
+    (rerun,) = (tmp_path / "scratch" / "run-1").glob("*/*/metadata.json")
+    assert RunMetadata.model_validate_json(rerun.read_text()).llm_policy == res.metadata.llm_policy
