@@ -20,6 +20,7 @@ from urllib.parse import quote
 from ir_harness.errors import ConfigError
 from ir_harness.leaderboard import plots
 from ir_harness.leaderboard.summary import published_files, summarise
+from ir_harness.leaderboard.sweeps import sparkline
 from ir_harness.run.context import log
 from ir_harness.store.results import METADATA_FILE, METRICS_FILE, RunMetadata
 
@@ -83,13 +84,16 @@ def render(summary: dict[str, Any], out: Path) -> Path:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(score=fmt_score, num=fmt_num, urlpath=urlpath)
+    env.filters.update(score=fmt_score, num=fmt_num, urlpath=urlpath, spark=sparkline)
     tasks = summary["tasks"]
     results = [r for t in tasks for r in t["results"]]
     kinds = list(summary["kinds"])
     for r in results:
         kinds += [k for k in r["kinds"] if k not in kinds]
-    kind_counts = {k: sum(1 for s in summary["systems"] if k in s["kinds"]) for k in kinds}
+    # the overview's rows: each system, except that an oracle sweep is one row (its curve)
+    sweeps = summary.get("sweeps", [])
+    listed = [s for s in summary["systems"] if not s.get("sweep")]
+    kind_counts = {k: sum(1 for s in [*listed, *sweeps] if k in s["kinds"]) for k in kinds}
 
     task_plots: dict[str, dict[str, Any]] = {}
     for t in tasks:
@@ -130,7 +134,7 @@ def render(summary: dict[str, Any], out: Path) -> Path:
         }
         for f in summary["families"]
     }
-    write("index.html", "index.html", by_family=by_family, best=best)
+    write("index.html", "index.html", by_family=by_family, best=best, listed=listed, sweeps=sweeps)
     for t in tasks:
         write(
             f"task-{t['slug']}.html",

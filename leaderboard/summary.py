@@ -24,6 +24,7 @@ from ir_harness.eval.confidence import (
     minimum_detectable_effect,
 )
 from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
+from ir_harness.leaderboard.sweeps import oracle_sweep_rows
 from ir_harness.run.context import log
 from ir_harness.store.results import (
     METADATA_FILE,
@@ -561,6 +562,7 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
                     "kinds": [],
                     "tasks": [],
                     "simulated": r["simulated"],
+                    "sweep": None,  # the oracle sweep it is one noise level of, if any
                 },
             )
             if t["task"] not in s["tasks"]:
@@ -578,6 +580,8 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
             ]
             if vals:
                 sy["overall"][m] = {"mean": float(np.mean(vals)), "n_families": len(vals)}
+    # an oracle sweep's noise levels are one overview row (its curve), not a row each
+    sweeps = oracle_sweep_rows(tasks, families, systems)
 
     return _clean(
         {
@@ -589,5 +593,6 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
             "families": families,
             "tasks": tasks,
             "systems": [systems[k] for k in sorted(systems)],
+            "sweeps": sweeps,
         }
     )

@@ -27,6 +27,7 @@ from ir_harness.reproduce.artifacts import (
 )
 from ir_harness.reproduce.data_check import data_differences, refuse_on_differences
 from ir_harness.reproduce.environment import environment_changes, stage_config_changes
+from ir_harness.reproduce.offline import missing_models
 from ir_harness.store.results import METADATA_FILE, METRICS_FILE, MetricsRecord, RunMetadata
 
 # Artifact file -> what kind of result it is (a family aggregate stores members.json).
@@ -169,7 +170,26 @@ def rerun_settings(
         )
     options = {k: _in_process(v) for k, v in (cfg.get("options") or {}).items()}
     stored_device = str(meta.hardware.get("device") or "auto")
+    # the batch sizes it ran with (older results record none: the defaults, as they ran then)
+    batching = {
+        k: v
+        for k, v in (meta.batching or {}).items()
+        if k in ("batch_size", "query_batch") and isinstance(v, int) and not isinstance(v, bool)
+    }
+    # the LLM fault settings it ran with (timeout, attempts), where recorded
+    policy = {}
+    if meta.llm_policy:
+        from dataclasses import fields
+
+        from ir_harness.run.config import LLMPolicy
+
+        known = {f.name for f in fields(LLMPolicy)}
+        policy = {
+            "llm_policy": LLMPolicy(**{k: v for k, v in meta.llm_policy.items() if k in known})
+        }
     return {
+        **batching,
+        **policy,
         "system": cfg["system"],
         "task": task,
         "options": options,
@@ -212,6 +232,75 @@ def _evaluate(settings: dict[str, Any], results: Path, cache_dir: Path | None, c
     return evaluate(  # type: ignore[call-overload]
         system, task, options=options or None, results=results, command=command, **s, **extra
     )
+
+
+# flags of a stored command that the re-run sets itself (flag -> takes a value)
+_RERUN_SETS = {"--results": True, "--data-dir": True, "--device": True, "--json": False}
+
+
+@dataclass
+class _CommandRerun:
+    """A result re-made by its stored command, read back from the folder that command wrote."""
+
+    path: Path
+    record: MetricsRecord
+    metadata: RunMetadata
+
+    @property
+    def per_query(self) -> dict[str, dict[str, float]]:
+        return self.record.per_query
+
+    @property
+    def main_score(self) -> float:
+        return self.record.main_score
+
+
+def rerun_argv(command: str, settings: dict[str, Any], results: Path) -> list[str]:
+    """The stored ``harness`` command's arguments with results, data folder, device and batch
+    size pointed at this re-run (``--json`` dropped: the result is read back from its folder)."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        argv = []
+    if len(argv) < 2 or argv[0] != "harness":
+        raise NotReproducibleError(f"its stored command {command!r} is not a harness command")
+    args, i = [], 1
+    while i < len(argv):
+        flag = argv[i].split("=", 1)[0]
+        if flag in _RERUN_SETS:
+            i += 1 + (_RERUN_SETS[flag] and "=" not in argv[i])
+            continue
+        args.append(argv[i])
+        i += 1
+    args += ["--results", str(results), "--device", str(settings["device"])]
+    if settings["data_dir"] is not None:
+        args += ["--data-dir", str(settings["data_dir"])]
+    if "batch_size" in settings and "--batch-size" not in args:
+        args += ["--batch-size", str(settings["batch_size"])]
+    return args
+
+
+def _rerun_command(meta: RunMetadata, settings: dict[str, Any], results: Path) -> _CommandRerun:
+    """Run the stored command again (a result made by a command of its own, not by ``run``)
+    and read the result it wrote."""
+    import subprocess
+    import sys
+
+    args = rerun_argv(meta.command, settings, results)
+    # in a process of its own: the CLI imports this module (no cycle), and a command's prints
+    # stay out of this one's output
+    cli = "from ir_harness.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", cli, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise HarnessError(f"re-running `harness {shlex.join(args)}` failed: {last}")
+    written = sorted(results.glob(f"*/*/{METADATA_FILE}"))
+    if len(written) != 1:
+        raise HarnessError(f"re-running {shlex.join(args)} wrote {len(written)} results, not 1")
+    record, new_meta, _ = load_stored(written[0].parent)
+    return _CommandRerun(written[0].parent, record, new_meta)
 
 
 def _compare_artifacts(
@@ -272,9 +361,18 @@ def reproduce(
     ):
         raise ConfigError(f"--results {scratch}: holds the stored result; choose an empty folder")
     settings = rerun_settings(meta, data_dir, device, default_data_dir)
+    if missing := missing_models(meta):
+        raise NotReproducibleError(f"{result_dir}: it cannot run here: {'; '.join(missing)}")
     check_data_before(meta, settings, result_dir)
     command = shlex.join(["harness", "reproduce", str(result_dir)])
-    runs = [_evaluate(settings, scratch / f"run-{i + 1}", None, command) for i in range(repeat)]
+    # a grid is made by its own command, not by ``evaluate``: that command is run again
+    by_command = kind == "2D Matryoshka grid"
+    runs = [
+        _rerun_command(meta, settings, scratch / f"run-{i + 1}")
+        if by_command
+        else _evaluate(settings, scratch / f"run-{i + 1}", None, command)
+        for i in range(repeat)
+    ]
     first = runs[0]
     refuse_on_differences(
         result_dir, data_differences(meta, first.metadata.config, first.metadata.data)
@@ -284,7 +382,10 @@ def reproduce(
     deltas = metric_deltas(metrics.per_query, first.per_query, metric)
     moved = any(c.moved for c in checks) or bool(deltas)
     upstream: list[StageCheck] = []
-    if moved:
+    if moved and by_command:
+        note = "a grid encodes every text in its own pass: no cached stage output to compare"
+        upstream = [StageCheck("embeddings", "not checked", note)]
+    elif moved:
         upstream = _diagnose_caches(settings, scratch, command, default_cache_dir())
     rep = Reproduction(
         result_dir=result_dir,

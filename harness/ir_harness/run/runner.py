@@ -163,6 +163,7 @@ def store_result(record: ResultRecord) -> StoredResult:
         llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,
         plan=r.plan,
         memory=r.memory,
+        batching={"batch_size": job.config.batch_size, "query_batch": job.config.query_batch},
     )
     path = write_result(
         job.config.results_dir(), r.artifact, metrics, meta, artifact_name=r.artifact_name

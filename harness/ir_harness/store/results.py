@@ -132,6 +132,12 @@ class RunMetadata(BaseModel):
         description="measured bytes: peak_rss (ru_maxrss, file pages included) and the peak "
         "anonymous RSS per phase (<phase>_anon) and overall (peak_anon)",
     )
+    batching: dict[str, int] | None = Field(
+        None,
+        description="texts per model call (batch_size) and queries per search batch "
+        "(query_batch) the run used, which a re-run reuses; None in older results (the "
+        "defaults then)",
+    )
     determinism: dict[str, Any] | None = Field(
         None,
         description="set by `harness reproduce --repeat N`: runs, metric, deterministic, "

@@ -210,3 +210,84 @@ def test_repeat_records_the_audit_and_compare_warns_on_a_nondeterministic_system
     )
     assert code == 0
     assert "warning: overlap is not deterministic: 2 queries moved across 3 runs" in err
+
+
+def test_the_batch_sizes_are_stored_and_reused_and_old_results_without_them_still_reproduce(
+    tmp_path: Path,
+) -> None:
+    res = evaluate("overlap", "tiny", results=tmp_path / "results", batch_size=7, query_batch=2)
+    assert res.path is not None
+    meta = RunMetadata.model_validate_json((res.path / "metadata.json").read_text())
+    assert meta.batching == {"batch_size": 7, "query_batch": 2}
+    rep = reproduce(res.path, tmp_path / "scratch")
+    assert rep.identical
+    (rerun,) = (tmp_path / "scratch" / "run-1").glob("*/*/metadata.json")
+    assert RunMetadata.model_validate_json(rerun.read_text()).batching == meta.batching
+    # a result stored before the batch sizes were recorded: loads, re-runs with the defaults
+    raw = json.loads((res.path / "metadata.json").read_text())
+    del raw["batching"]
+    (res.path / "metadata.json").write_text(json.dumps(raw))
+    rep = reproduce(res.path, tmp_path / "scratch-old")
+    assert rep.identical
+    (rerun,) = (tmp_path / "scratch-old" / "run-1").glob("*/*/metadata.json")
+    assert RunMetadata.model_validate_json(rerun.read_text()).batching == {
+        "batch_size": 64,
+        "query_batch": 256,
+    }
+
+
+def test_a_result_whose_model_or_llm_is_not_here_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    res = evaluate("hashing-stored", "tiny", results=tmp_path / "results")
+    assert res.path is not None
+    # the hashing stage names a method, not weights: nothing to check
+    assert reproduce(res.path, tmp_path / "scratch").identical
+    stages = json.loads((res.path / "metadata.json").read_text())["stages"]
+    edit_metadata(res.path, stages=[{**stages[0], "backbone": "ckpt/not-here"}])
+    with pytest.raises(
+        NotReproducibleError, match="stage hashing's model ckpt/not-here is not here"
+    ):
+        reproduce(res.path, tmp_path / "scratch2")
+    assert not (tmp_path / "scratch2" / "run-1").exists()  # refused before running
+    llm = {"llm": {"spec": "gguf:no-such-model"}}
+    edit_metadata(res.path, stages=[{**stages[0], "parameters": llm}])
+    code, _, err = run_main(monkeypatch, capsys, "reproduce", str(res.path))
+    assert code == 2 and "LLM gguf:no-such-model is not installed here" in err
+
+
+def test_a_result_made_by_its_own_command_is_rerun_by_that_command_pointed_here(
+    tmp_path: Path,
+) -> None:
+    from ir_harness.reproduce.rerun import rerun_argv
+
+    stored = (
+        "harness starbucks-grid --task mteb/STSBenchmark --model m --data-dir ../gone "
+        "--results=results --json --device auto"
+    )
+    settings = {"device": "cpu", "data_dir": tmp_path / "data", "batch_size": 16}
+    assert rerun_argv(stored, settings, tmp_path / "s") == [
+        "starbucks-grid", "--task", "mteb/STSBenchmark", "--model", "m",
+        "--results", str(tmp_path / "s"), "--device", "cpu",
+        "--data-dir", str(tmp_path / "data"), "--batch-size", "16",
+    ]  # fmt: skip
+    with pytest.raises(NotReproducibleError, match="not a harness command"):
+        rerun_argv("python train.py", settings, tmp_path / "s")
+
+
+def test_the_stored_llm_fault_settings_are_reused(tmp_path: Path) -> None:
+    from ir_harness.run.config import LLMPolicy
+
+    res = evaluate(
+        "overlap>rankgpt",
+        "tiny",
+        options={"llm": "oracle"},
+        results=tmp_path / "results",
+        llm_policy=LLMPolicy(timeout_s=300.0, attempts=2),
+    )
+    assert res.path is not None and res.metadata.llm_policy is not None
+    assert res.metadata.llm_policy["timeout_s"] == 300.0
+    assert reproduce(res.path, tmp_path / "scratch").identical
+    (rerun,) = (tmp_path / "scratch" / "run-1").glob("*/*/metadata.json")
+    assert RunMetadata.model_validate_json(rerun.read_text()).llm_policy == res.metadata.llm_policy
