@@ -10,6 +10,7 @@ folder) is copied into the site, so it opens from disk or any static host offlin
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -21,8 +22,9 @@ from ir_harness.errors import ConfigError
 from ir_harness.leaderboard import plots
 from ir_harness.leaderboard.summary import published_files, summarise
 from ir_harness.leaderboard.sweeps import sparkline
-from ir_harness.run.context import log
 from ir_harness.store.results import METADATA_FILE, METRICS_FILE, RunMetadata
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 SUMMARY_FILE = "summary.json"

@@ -10,11 +10,14 @@ own statistics, and the site names none of them.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.registry import Registry
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,7 +74,6 @@ PLOTS: Registry[PlotSection] = Registry("plot", PLOT_GROUP)
 
 def registered_sections(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The registered sections that have data, in page order, with their specs drawn."""
-    from ir_harness.run.context import log
 
     loaded = []
     for n in PLOTS.names():

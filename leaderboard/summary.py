@@ -7,6 +7,7 @@ renderer only formats these numbers; the browser only sorts, filters and toggles
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -25,7 +26,6 @@ from ir_harness.eval.confidence import (
 )
 from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
 from ir_harness.leaderboard.sweeps import oracle_sweep_rows
-from ir_harness.run.context import log
 from ir_harness.store.results import (
     METADATA_FILE,
     METRICS_FILE,
@@ -34,6 +34,8 @@ from ir_harness.store.results import (
     iter_results,
     slug,
 )
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.protocols import SystemMeta
-from ir_harness.run.context import log
 from ir_harness.run.progress import phase_bar
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Queries, Run

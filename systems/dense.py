@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,10 @@ from ir_harness.errors import ConfigError
 from ir_harness.kernels.cpu_units import cpu_has_units
 from ir_harness.models import resolve_model
 from ir_harness.protocols import SystemMeta
-from ir_harness.run.context import log
 from ir_harness.run.progress import phase_bar
 from ir_harness.systems.embedding_search import EmbeddingSearch, training_record
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import numpy as np

@@ -11,11 +11,13 @@ made of a Transformer, a Pooling (mean or CLS) and an optional Normalize are acc
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.errors import ConfigError
-from ir_harness.run.context import log
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,6 +13,7 @@ dimension prefix is sliced from the same vectors, so an L x D grid costs one enc
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,8 +21,9 @@ import numpy as np
 from ir_harness.models import resolve_model
 from ir_harness.protocols import SystemMeta
 from ir_harness.run.config import DEFAULT_BATCH_SIZE
-from ir_harness.run.context import log
 from ir_harness.systems.embedding_search import EmbeddingSearch, training_record
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -15,14 +15,16 @@ time); internal node ids are their preorder paths (``"0.3.1"``).
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ir_harness.run.context import log
 from ir_harness.systems.lattice.cluster import embed, group
 from ir_harness.systems.lattice.tree import Node, StoredTree
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus

@@ -16,6 +16,7 @@ one for the rerank), cache hits, tokens, seconds, iterations and unparseable ans
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 from ir_harness.errors import ConfigError
 from ir_harness.llm.handle import LLMHandle
 from ir_harness.llm.progress import LLMProgress
-from ir_harness.run.context import log
 from ir_harness.systems.lattice import prompts
 from ir_harness.systems.lattice.traverse import Slate, Traversal, TraversalParams
 from ir_harness.systems.lattice.tree import FlatTree, StoredTree, params_key, tree_stats
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Queries, Run

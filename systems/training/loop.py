@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ir_harness.errors import ConfigError
-from ir_harness.run.context import log
 from ir_harness.systems.training import losses as L
 from ir_harness.systems.training.config import OptimConfig
 from ir_harness.systems.training.data import STSExample, TrainExample
@@ -33,6 +33,8 @@ from ir_harness.systems.training.engine import (
     step_rng,
 )
 from ir_harness.systems.training.methods import names
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import random

@@ -132,12 +132,12 @@ def test_low_precision_on_a_cpu_without_its_units_warns(
 
     monkeypatch.setattr(dense, "cpu_has_units", lambda precision, cpuinfo=None: False)
     ctx = RunContext(cache_dir=tmp_path, progress=False)
-    with caplog.at_level("WARNING", logger="harness"):
+    with caplog.at_level("WARNING", logger="ir_harness"):
         dense.DenseRetriever(precision="bf16")._load(ctx)
     assert "precision bf16 on a CPU without bf16 units is emulated" in caplog.text
     caplog.clear()
     monkeypatch.setattr(dense, "cpu_has_units", lambda precision, cpuinfo=None: True)
-    with caplog.at_level("WARNING", logger="harness"):
+    with caplog.at_level("WARNING", logger="ir_harness"):
         dense.DenseRetriever(precision="bf16")._load(ctx)
     assert "emulated" not in caplog.text
 

@@ -19,6 +19,7 @@ Query embeddings stay in the content-keyed SQLite cache (:mod:`ir_harness.cache.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import zlib
@@ -34,8 +35,9 @@ from ir_harness.errors import (
     ModelOutputError,
     StoreCorruptError,
 )
-from ir_harness.run.context import log
 from ir_harness.run.model_output import check_vectors
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

@@ -12,6 +12,7 @@ a file SQLite cannot read is moved aside and rebuilt, each with a warning.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import time
 from collections import Counter
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ir_harness.run.context import log
+log = logging.getLogger(__name__)
+
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -37,7 +38,8 @@ import numpy as np
 from ir_harness.data.model import Corpus, Document
 from ir_harness.data.path_checks import with_path
 from ir_harness.errors import DataFormatError, StoreCorruptError
-from ir_harness.run.context import log
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

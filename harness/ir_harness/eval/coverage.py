@@ -7,11 +7,13 @@ with ``-c``) but warned about, and the counts travel with the result.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.formats import read_trec_qrels
 from ir_harness.errors import DataFormatError
-from ir_harness.run.context import log
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Container, Iterable, Mapping

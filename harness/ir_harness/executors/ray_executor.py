@@ -25,8 +25,9 @@ import numpy as np
 
 from ir_harness.errors import ConfigError
 from ir_harness.run.config import LocalExecutor, store_read_rows
-from ir_harness.run.context import log
 from ir_harness.run.signals import deferred_sigterm, raise_if_terminated
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import threading
 import time
@@ -19,7 +20,9 @@ from typing import Any
 
 from ir_harness.errors import ConfigError
 from ir_harness.llm.base import Completion, LLMError, Request
-from ir_harness.run.context import default_cache_dir, log
+from ir_harness.run.context import default_cache_dir
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

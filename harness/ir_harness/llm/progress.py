@@ -9,12 +9,14 @@ so piped output and JSON consumers never see it.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ir_harness.run.context import log
+log = logging.getLogger(__name__)
+
 
 if TYPE_CHECKING:
     from ir_harness.llm.base import Completion

@@ -14,12 +14,14 @@ written one, so it is discarded (with a warning) and its queries are run again.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.formats import atomic_write_text
 from ir_harness.errors import DataFormatError
-from ir_harness.run.context import log
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pathlib import Path

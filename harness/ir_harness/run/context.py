@@ -1,15 +1,12 @@
-"""Run-wide settings handed to systems: device, batch size, caches, logging."""
+"""Run-wide settings handed to systems: device, batch size, caches."""
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from ir_harness.run.config import Executor, LLMPolicy, RunConfig
-
-log = logging.getLogger("harness")
 
 
 def default_cache_dir() -> Path:

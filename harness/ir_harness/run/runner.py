@@ -8,6 +8,7 @@ started again reads the checkpoint and only does the queries that are missing. E
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
 import time
@@ -29,7 +30,7 @@ from ir_harness.llm.session import check_llm_faults
 from ir_harness.protocols import ExclusionAware, Retriever, stat_tags
 from ir_harness.redact import redact_text
 from ir_harness.run.checkpoint import Checkpoint
-from ir_harness.run.context import RunContext, log
+from ir_harness.run.context import RunContext
 from ir_harness.run.job import RunJob, run_batch
 from ir_harness.run.pipeline import Pipeline, build_pipeline
 from ir_harness.run.progress import phase_bar
@@ -46,6 +47,8 @@ from ir_harness.store.results import (
 )
 from ir_harness.store.training_record import training_overlap
 from ir_harness.task import Task, get_task, limit_queries, resolve_data_dir
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Qrels, TaskData
