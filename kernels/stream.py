@@ -91,7 +91,7 @@ def _stream_fused(
     for offset, piece in aligned_chunks(shards, corpus_chunk):
         with warnings.catch_warnings():  # read-only memory maps, read in place: never written
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            run.add(offset, _as_tensor(piece, True))
+            run.add(offset, _as_tensor(piece, True), stage=isinstance(piece, np.memmap))
     s, i = run.result()
     return s.numpy(), i.numpy()
 

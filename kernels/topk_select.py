@@ -192,10 +192,15 @@ class FusedTopk:
         self.threads = max(1, torch.get_num_threads())
         self.pool = thread_pool(self.threads)
         self.buf = torch.empty(0, dtype=torch.float32)
+        self.stage: torch.Tensor | None = None
 
-    def add(self, c0: int, piece: torch.Tensor) -> None:
+    def add(self, c0: int, piece: torch.Tensor, stage: bool = False) -> None:
         """Fold corpus rows ``c0 .. c0 + len(piece)`` (global indices): ``c0`` is a multiple
-        of ``corpus_chunk`` and continues the previous piece; all but the last hold whole chunks."""
+        of ``corpus_chunk`` and continues the previous piece; all but the last hold whole chunks.
+
+        ``stage``: copy each chunk into one reused buffer before the product (for memory-mapped
+        pieces: the product read 4 KiB page-cache pages 10-15% slower than numpy's huge-page
+        backed memory; the copy costs ~2%). The values, and so the scores, are the same."""
         from functools import partial
 
         import torch
@@ -221,7 +226,8 @@ class FusedTopk:
             step = -(-rows // self.threads)
             slices = [slice(a, a + step) for a in range(0, rows, step)]
             for j in range(0, n, self.chunk):
-                chunk = piece[j : j + self.chunk].to(torch.float32)
+                chunk = piece[j : j + self.chunk]
+                chunk = self._staged(chunk) if stage else chunk.to(torch.float32)
                 block_t = self.buf[: rows * chunk.shape[0]].view(rows, chunk.shape[0])
                 torch.mm(q, chunk.T, out=block_t)
                 del chunk
@@ -231,6 +237,18 @@ class FusedTopk:
                     select_rows(args, slice(None))
                 else:
                     list(self.pool.map(partial(select_rows, args), slices))
+
+    def _staged(self, chunk: torch.Tensor) -> torch.Tensor:
+        """``chunk`` as fp32 in the reused staging buffer (numpy-allocated: numpy advises huge
+        pages for large arrays, torch's allocator does not)."""
+        import torch
+
+        m, d = chunk.shape
+        if self.stage is None or self.stage.shape[0] < m or self.stage.shape[1] != d:
+            self.stage = torch.from_numpy(np.empty((max(m, self.chunk), d), np.float32))
+        out = self.stage[:m]
+        out.copy_(chunk)
+        return out
 
     def _grow(self, width: int) -> None:
         """Heaps ``width`` wide: k, or the rows seen while fewer (k may exceed the corpus).

@@ -178,3 +178,21 @@ def test_the_merging_fallback_equals_the_fused_stream(monkeypatch: pytest.Monkey
     merged = stream_topk(q, _shards(c, 50), 40, corpus_chunk=32)
     np.testing.assert_array_equal(fused[1], merged[1])
     np.testing.assert_array_equal(fused[0].view(np.uint32), merged[0].view(np.uint32))
+
+
+def test_memory_mapped_shards_staged_equal_in_memory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Memory-mapped pieces are copied chunk by chunk into one buffer: the same bits."""
+    rng = np.random.default_rng(8)
+    c = rng.standard_normal((700, 16)).astype(np.float32)
+    c[400:450] = c[3]  # ties across shards
+    q = rng.standard_normal((20, 16)).astype(np.float32)
+    q[0] = c[3]
+    shards = []
+    for a in range(0, 700, 192):
+        np.save(tmp_path / f"{a}.npy", c[a : a + 192])
+        shards.append((a, np.load(tmp_path / f"{a}.npy", mmap_mode="r")))
+    for k in (1, 60, 700, 800):
+        want = exact_topk(q, c, k, corpus_chunk=64)
+        got = stream_topk(q, shards, k, corpus_chunk=64)
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(got[0].view(np.uint32), want[0].view(np.uint32))
