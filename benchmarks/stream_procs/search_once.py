@@ -2,7 +2,8 @@
 shards, or in memory over the same rows copied into one array.
 
 Usage: ``python benchmarks/stream_procs/search_once.py MODE STORE_DIR N QUERIES K``, MODE one
-of ``memory``, ``stream`` or ``merged`` (the stream's fallback where the fused selection is
+of ``memory`` (the default dispatch: the bf16 prefilter where the CPU has bf16 units),
+``memory_fp32`` (the fused fp32 path, what the stream runs), ``stream`` or ``merged`` (the stream's fallback where the fused selection is
 missing: one kernel call per piece, merged; what the CPU ran before the heaps carried over);
 prints JSON: the search's seconds, the load average before and after, the seconds of the
 store's verification pass (crc32 and finiteness of every shard, before the timed search: a
@@ -32,10 +33,11 @@ exact_topk(q[:64], unit_rows(np.random.default_rng(2), 4 * 16384, 384), 100)  # 
 t = time.perf_counter()
 arrays = [arr for _, arr in store.shards()]  # verifies every shard once (reads every page)
 verify_s = time.perf_counter() - t
-if mode == "memory":
+if mode in ("memory", "memory_fp32"):
     corpus = np.concatenate(arrays)
     del arrays
-    run = lambda: exact_topk(q, corpus, k)  # noqa: E731
+    bf16 = None if mode == "memory" else False  # memory: bf16 prefilter where the CPU has bf16
+    run = lambda: exact_topk(q, corpus, k, bf16_prefilter=bf16)  # noqa: E731
 else:
     del arrays
     if mode == "merged":
