@@ -15,7 +15,7 @@ global offsets (multiples of ``corpus_chunk``) the in-memory path uses, with its
 Every score block is then the very same computation, and the result equals the in-memory path's
 bit for bit, for any shard size. Where a piece lies in one shard it is a view; a memory-mapped
 piece's chunks are copied one at a time into a reused huge-page buffer before the product (the
-product over 4 KiB page-cache pages ran 10-15% slower; the copy costs about 2%).
+product over 4 KiB page-cache pages measured 10-15% slower once; the copy costs ~4%).
 """
 
 from __future__ import annotations
