@@ -15,20 +15,14 @@ from typing import Annotated, Any
 
 import typer
 
+from ir_harness.cli.options import DataDir  # noqa: TC001 (typer reads it)
+
 
 def build_tree_command(
     task: Annotated[
         str | None, typer.Option("--task", "-t", help="task whose corpus the tree indexes")
     ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            envvar="HARNESS_DATA_DIR",
-            show_envvar=False,
-            help="local data folder (default: $HARNESS_DATA_DIR)",
-        ),
-    ] = None,
+    data_dir: DataDir = None,
     out: Annotated[Path | None, typer.Option("--out", help="also write the tree JSON here")] = None,
     llm: Annotated[
         str | None, typer.Option(help="LLM for summaries: openai:MODEL@URL, hf:ID, gguf:PATH_OR_ID")
