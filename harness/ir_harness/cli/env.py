@@ -32,12 +32,17 @@ def data_dir_default() -> Path | None:
 
 def task_settings(task_names: Iterable[str]) -> dict[str, dict[str, str]]:
     """``$HARNESS_<FAMILY>_<NAME>`` for each setting the named tasks declare
-    (``Task.settings``), as ``{family: {name: text}}``."""
+    (``Task.settings``), as ``{family: {name: text}}``. A name that is no task is skipped here:
+    the run reports it (a grid as one failed cell, the others still run)."""
+    from ir_harness.errors import HarnessError
     from ir_harness.task import get_task
 
     out: dict[str, dict[str, str]] = {}
     for name in task_names:
-        task, _ = get_task(name)
+        try:
+            task, _ = get_task(name)
+        except HarnessError:
+            continue
         prefix = "HARNESS_" + re.sub(r"[^A-Z0-9]", "_", task.family.upper()) + "_"
         for setting in task.settings:
             value = os.environ.get(prefix + setting.upper())

@@ -126,3 +126,8 @@ def test_a_tasks_own_settings_are_read_by_name_at_the_command_line(
     cfg = RunConfig(task_settings=env.task_settings(["tiny-tune"]))
     assert RunContext.from_config(cfg).task_settings == {"tiny-tune": {"depth": "7"}}
     assert RunConfig().task_settings == {}  # the API's default ignores the environment
+
+
+def test_a_name_that_is_no_task_is_left_to_the_run_to_report() -> None:
+    """A grid with one unknown task still runs its other cells: reading settings never raises."""
+    assert env.task_settings(["nosuchtask", "trec-dl/../x"]) == {}
