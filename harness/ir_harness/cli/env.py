@@ -63,16 +63,7 @@ def llm_cache() -> bool:
 
 def memory_available() -> int | None:
     """``$HARNESS_MEM_AVAILABLE`` (bytes the plan may count on), or None: the machine's."""
-    raw = os.environ.get("HARNESS_MEM_AVAILABLE")
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ConfigError(f"$HARNESS_MEM_AVAILABLE={raw!r}: expected a number of bytes")
-    return value
+    return _whole_number("HARNESS_MEM_AVAILABLE", "a number of bytes")
 
 
 def store_policy() -> StorePolicy:
@@ -83,16 +74,25 @@ def store_policy() -> StorePolicy:
         ("min_bytes", "HARNESS_STORE_MIN_BYTES"),
         ("min_docs", "HARNESS_STORE_MIN_DOCS"),
     ):
-        raw = os.environ.get(name)
-        if not raw:
-            continue
-        try:
-            values[key] = int(raw)
-        except ValueError:
-            values[key] = -1
-        if values[key] < 0:
-            raise ConfigError(f"${name}={raw!r}: expected a whole number")
+        value = _whole_number(name, "a whole number")
+        if value is not None:
+            values[key] = value
     return StorePolicy(**values)
+
+
+def _whole_number(name: str, expected: str) -> int | None:
+    """``$name`` as a whole number of at least 0, None where unset or empty, else a
+    ConfigError naming the variable."""
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"${name}={raw!r}: expected {expected}")
+    return value
 
 
 # The environment variables ``harness run`` reads as defaults for its --llm-* flags.
