@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import difflib
 import threading
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ir_harness.errors import UnknownNameError
-from ir_harness.plugin_tables import PluginTarget, builtin_plugins
+from ir_harness.plugin_tables import PluginTarget, plugins
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,11 +43,7 @@ class Registry(Generic[T]):
         with self._lock:
             if self._scanned:
                 return
-            group = self.group or ""
-            for name, target in builtin_plugins(group).items():
-                self._entries[name] = PluginTarget(name, target)
-            for ep in entry_points(group=group):
-                self._entries.setdefault(ep.name, PluginTarget(ep.name, ep.value))
+            self._entries.update(plugins(self.group or ""))
             self._scanned = True
 
     def register(self, name: str, target: str | Callable[..., T] | type) -> None:

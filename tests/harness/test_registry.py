@@ -56,6 +56,7 @@ def test_concurrent_first_use_sees_every_entry_point(monkeypatch) -> None:
     import time
     from types import SimpleNamespace
 
+    import ir_harness.plugin_tables as plugin_tables
     import ir_harness.registry as reg
 
     def slow_entry_points(group: str):  # yields with a pause, like a slow metadata read
@@ -63,7 +64,7 @@ def test_concurrent_first_use_sees_every_entry_point(monkeypatch) -> None:
             time.sleep(0.05)
             yield SimpleNamespace(name=n, value=f"m:{n}")
 
-    monkeypatch.setattr(reg, "entry_points", slow_entry_points)
+    monkeypatch.setattr(plugin_tables, "entry_points", slow_entry_points)
     r = reg.Registry("thing", "test.group")
     seen: list[list[str]] = []
     threads = [threading.Thread(target=lambda: seen.append(r.names())) for _ in range(4)]

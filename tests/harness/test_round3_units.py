@@ -57,7 +57,7 @@ def test_largest_grade_is_the_same_on_both_paths(tmp_path: Path) -> None:
 def test_registry_scan_is_complete_for_every_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """A slow entry-point scan: threads arriving meanwhile wait for it instead of seeing an
     empty registry."""
-    import ir_harness.registry as reg
+    import ir_harness.plugin_tables as plugin_tables
 
     class EP:
         name, value = "late", "json:dumps"
@@ -66,7 +66,7 @@ def test_registry_scan_is_complete_for_every_thread(monkeypatch: pytest.MonkeyPa
         time.sleep(0.3)
         return [EP()]
 
-    monkeypatch.setattr(reg, "entry_points", slow_entry_points)
+    monkeypatch.setattr(plugin_tables, "entry_points", slow_entry_points)
     r: Registry[object] = Registry("thing", "x.group")
     seen: list[list[str]] = []
     threads = [threading.Thread(target=lambda: seen.append(r.names())) for _ in range(4)]
