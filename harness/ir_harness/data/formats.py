@@ -23,8 +23,9 @@ from ir_harness.data.memory import release_freed_memory
 from ir_harness.data.model import Corpus, Document, Qrels, Queries, Run, ranked
 from ir_harness.data.path_checks import is_gzip
 from ir_harness.errors import DataFormatError
-from ir_harness.eval.qrels_table import QrelsTable, string_array
-from ir_harness.eval.run_table import RunTable, pairs_may_repeat
+from ir_harness.eval.qrels_table import QrelsTable, string_array, take_rows
+from ir_harness.eval.repeated_ids import repeated_pairs
+from ir_harness.eval.run_table import RunTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -168,7 +169,7 @@ def read_trec_qrels(path: str | Path) -> Qrels:
 def read_trec_qrels_table(path: str | Path) -> QrelsTable:
     """:func:`read_trec_qrels` as columns (what a large qrels file is scored with): the same
     judgments, the same refusals, document ids never made Python strings."""
-    table = _read_columns(path, 4, {0: "id", 2: "arrow", 3: "float"})
+    table = _read_columns(path, 4, {0: "id32", 2: "str", 3: "float"})
     if table is not None:
         fast = _qrels_table_from_columns(*table)
         if fast is not None:
@@ -177,7 +178,7 @@ def read_trec_qrels_table(path: str | Path) -> QrelsTable:
 
 
 def _qrels_table_from_columns(
-    qids: np.ndarray, q: np.ndarray, docs: Any, d: np.ndarray, grade: np.ndarray
+    qids: np.ndarray, q: np.ndarray, docs: Any, grade: np.ndarray
 ) -> QrelsTable | None:
     """The table, or None where :func:`_qrels_from_columns` gives None. A pair judged twice with
     one grade is kept once, at its first line; rows come grouped by query in order of first
@@ -186,25 +187,26 @@ def _qrels_table_from_columns(
         return None
     if len(grade) and (grade.min() < -MAX_GRADE - 1 or grade.max() > MAX_GRADE):
         return None
-    g = grade.astype(np.int64)
+    g = grade.astype(np.int32)
     del grade
-    if pairs_may_repeat(q, d, len(docs)):
-        key = q * max(len(docs), 1) + d
-        order = np.argsort(key, kind="stable")
-        del key
-        same = np.zeros(len(order), dtype=bool)
-        ordered_key = q[order] * max(len(docs), 1) + d[order]
-        same[1:] = ordered_key[1:] == ordered_key[:-1]
-        del ordered_key
-        ordered_g = g[order]
-        if (ordered_g[1:][same[1:]] != ordered_g[:-1][same[1:]]).any():
-            return None
-        first = np.zeros(len(order), dtype=bool)
-        first[order[~same]] = True
-        rows = np.flatnonzero(first)
+    repeated = repeated_pairs(q, docs)
+    if repeated is None:
+        return None
+    first, later = repeated
+    if len(later) and (g[later] != g[first]).any():
+        return None  # a pair judged with two grades: the line reader names the line
+    rows: np.ndarray | None = None  # the rows kept, in their new order (None: all, as read)
+    if len(later):
+        keep = np.ones(len(g), dtype=bool)
+        keep[later] = False
+        rows = np.flatnonzero(keep)
+    if len(q) > 1 and bool((q[1:] < q[:-1]).any()):  # queries not grouped in the file
+        rows = np.arange(len(q)) if rows is None else rows
         rows = rows[np.argsort(q[rows], kind="stable")]
-        q, d, g = q[rows], d[rows], g[rows]
-    return QrelsTable(qids.tolist(), q, docs, d, g)
+    if rows is not None:
+        q, g, docs = q[rows], g[rows], take_rows(docs, rows)
+    release_freed_memory()  # the duplicate check's keys, before scoring allocates
+    return QrelsTable(qids.tolist(), q, docs, g)
 
 
 def _qrels_from_columns(
@@ -291,8 +293,9 @@ def _read_columns(
 ) -> tuple[Any, ...] | None:
     """Whitespace-separated columns via pyarrow, or None where a line-precise reader must decide.
 
-    ``wanted`` maps a column to "id" (returned as unique decoded ids plus int64 codes), "arrow"
-    (the same, the unique ids as a pyarrow string array) or "float" (float64). Every line must have exactly ``n_fields`` fields separated by single
+    ``wanted`` maps a column to "id" (returned as unique decoded ids plus int64 codes), "id32"
+    (the same with int32 codes), "str" (the column itself: a pyarrow chunked string array) or
+    "float" (float64). Every line must have exactly ``n_fields`` fields separated by single
     spaces (or single tabs); blank lines are skipped and a UTF-8 BOM is dropped. Anything else
     (a short line, a number that does not parse, bytes that are not UTF-8, quotes are taken
     literally) returns None so the caller falls back.
@@ -302,7 +305,8 @@ def _read_columns(
 
     names = [f"c{i}" for i in range(n_fields)]
     ids = pa.dictionary(pa.int32(), pa.string())
-    types = {names[i]: pa.float64() if kind == "float" else ids for i, kind in wanted.items()}
+    plain = {"float": pa.float64(), "str": pa.string()}
+    types = {names[i]: plain.get(kind, ids) for i, kind in wanted.items()}
     try:
         # Compression by magic bytes, not by suffix (pyarrow would go by the suffix).
         with pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None) as source:
@@ -339,16 +343,17 @@ def _read_columns(
     for i, kind in sorted(wanted.items()):
         col = table.column(names[i])
         table = table.drop_columns([names[i]])  # each column freed once it is copied out
+        into = np.int32 if kind == "id32" else np.int64
         if kind == "float":
             out.append(_concat_primitive(col.chunks, np.float64, np.float64))
+        elif kind == "str":
+            out.append(col if col.num_chunks else string_array([]))
         elif col.num_chunks == 0:
-            none = string_array([]) if kind == "arrow" else np.zeros(0, dtype=object)
-            out += [none, np.zeros(0, dtype=np.int64)]
+            out += [np.zeros(0, dtype=object), np.zeros(0, dtype=into)]
         else:
             vocab = col.chunk(0).dictionary
-            codes = _concat_primitive([c.indices for c in col.chunks], np.int32, np.int64)
-            ids = vocab if kind == "arrow" else np.array(vocab.to_pylist(), dtype=object)
-            out += [ids, codes]
+            codes = _concat_primitive([c.indices for c in col.chunks], np.int32, into)
+            out += [np.array(vocab.to_pylist(), dtype=object), codes]
         del col
         release_freed_memory()
     return tuple(out)

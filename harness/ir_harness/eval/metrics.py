@@ -150,15 +150,17 @@ def evaluate_measures(
         qs = [q for q in qids if q in answered and (every_answered or top_grade[q] >= rel_min)]
         if not qs:
             continue
+        codes = np.array([answered[q] for q in qs], dtype=np.int64)
+        pairs = kept.pair_keys(codes)
         if columns is not None:
             if run_codes is None:
                 run_codes = columns.run_codes(table.dids)
-            judgments = columns.judged(qs, run_codes)
+            judgments = columns.judged(qs, run_codes, pairs, kept.n_docs)
         else:
             if doc_code is None:
                 doc_code = {did: i for i, did in enumerate(table.dids.tolist())}
-            judgments = judged_from_dict(nested, qs, doc_code)
-        codes = np.array([answered[q] for q in qs], dtype=np.int64)
+            judgments = judged_from_dict(nested, qs, doc_code, pairs, kept.n_docs)
+        del pairs
         hits = Hits(kept, codes, judgments)
         scores: dict[str, np.ndarray] = {}
         for m in group:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ir_harness.eval.qrels_table import ideal_rows, relevant_counts
+
 if TYPE_CHECKING:
     from ir_harness.eval.qrels_table import Judged
     from ir_harness.eval.ranking import Ranked
@@ -33,30 +35,25 @@ class Hits:
 
     ``qi``: index into ``qs``; ``rank``: 0-based position in the query's ranking; ``grade``: the
     judgment (negative grades as 0, as ranx's inputs have them). Also per query: ``n_ranked``
-    (run length), ``n_judged``, and the qrels grades sorted descending as flat rows
-    (``ideal_qi``, ``ideal_col``, ``ideal_grade``: ranx's IDCG is the DCG of that list).
+    (run length), ``n_judged``, and ``ideal``, the qrels' grade counts (ranx's IDCG is the DCG
+    of the grades sorted descending, :func:`ideal_rows`).
     """
 
     def __init__(self, ranked: Ranked, codes: np.ndarray, judged: Judged) -> None:
         """``codes``: the run's query code of each query; ``judged``: their judgments."""
         nq = len(codes)
         self.n_ranked = ranked.n_ranked[codes]
-        grades = np.maximum(judged.grade.astype(np.float64), 0.0)
-        self.n_judged = np.bincount(judged.qi, minlength=nq).astype(np.int64)
-        if _by_query_then_grade(judged.qi, grades):  # as a QrelsTable hands them: no sort
-            self.ideal_qi, self.ideal_grade = judged.qi, grades
-        else:
-            ideal = np.lexsort((-grades, judged.qi))  # each query's grades, highest first
-            self.ideal_qi, self.ideal_grade = judged.qi[ideal], grades[ideal]
-        self.ideal_col = _nth(self.ideal_qi)
-        found = judged.code >= 0  # judged but never retrieved: no row can match it
+        self.ideal = judged.ideal
+        self.n_judged = np.bincount(
+            judged.ideal.qi, weights=judged.ideal.n, minlength=nq
+        ).astype(np.int64)
         self.qi, self.rank, self.grade, self.negative = self._join(
             ranked,
             codes,
-            judged.qi[found].astype(np.int64),
-            judged.code[found].astype(np.int64),
-            grades[found],
-            judged.grade[found] < 0,
+            judged.qi.astype(np.int64),
+            judged.code.astype(np.int64),
+            np.maximum(judged.grade.astype(np.float64), 0.0),
+            judged.grade < 0,
         )
 
     def condensed(self) -> Hits:
@@ -118,12 +115,6 @@ class Hits:
         return row_qi[by_query], rank[by_query], grade[at], negative[at]
 
 
-def _by_query_then_grade(qi: np.ndarray, grade: np.ndarray) -> bool:
-    """Whether rows are ordered by query, then grade descending."""
-    step_q, step_g = qi[1:] - qi[:-1], grade[1:] <= grade[:-1]
-    return bool(((step_q > 0) | ((step_q == 0) & step_g)).all())
-
-
 def _cut(k: int, n: np.ndarray) -> np.ndarray:
     """ranx's ``fix_k``: k, or the list length when k is 0 or beyond it."""
     return n if k == 0 else np.minimum(k, n)
@@ -160,8 +151,7 @@ def metric_values(hits: Hits, name: str, k: int, level: int) -> np.ndarray | Non
         return None
     nq = len(hits.n_ranked)
     relevant = hits.grade >= level
-    ideal_rel = hits.ideal_grade >= level
-    n_rel = np.bincount(hits.ideal_qi[ideal_rel], minlength=nq)  # ranx's clean_qrels
+    n_rel = relevant_counts(hits.ideal, level, nq)
     if name in ("ndcg", "dcg"):
         kk = _cut(k, hits.n_ranked)
         take = relevant & (hits.rank < kk[hits.qi])
@@ -169,11 +159,8 @@ def metric_values(hits: Hits, name: str, k: int, level: int) -> np.ndarray | Non
         dcg = _ordered_sums(qi, _nth(qi), hits.grade[take] / _discounts(rank), nq)
         if name == "dcg":
             return dcg
-        ideal_k = _cut(k, hits.n_judged)
-        keep = ideal_rel & (hits.ideal_col < ideal_k[hits.ideal_qi])
-        col = hits.ideal_col[keep]
-        terms = hits.ideal_grade[keep] / _discounts(col)
-        ideal = _ordered_sums(hits.ideal_qi[keep], col, terms, nq)
+        ideal_qi, col, ideal_grade = ideal_rows(hits.ideal, level, _cut(k, hits.n_judged))
+        ideal = _ordered_sums(ideal_qi, col, ideal_grade / _discounts(col), nq)
         return dcg / np.where(ideal == 0.0, 1.0, ideal)
     if name == "r_precision":
         kk = np.minimum(n_rel, hits.n_ranked)

@@ -58,6 +58,17 @@ class Ranked:
         self._known = (seen, where)
         return where[np.searchsorted(seen, rows)]
 
+    def pair_keys(self, codes: np.ndarray) -> np.ndarray:
+        """Sorted ``i * n_docs + d`` of the kept rows of query code ``codes[i]``: the (query,
+        document) pairs the run has, for finding the judgments that can match a row."""
+        qi_of_code = np.full(len(self.counts), -1, dtype=np.int64)
+        qi_of_code[codes] = np.arange(len(codes))
+        qi = qi_of_code[self.q]
+        mine = qi >= 0
+        keys = qi[mine] * max(self.n_docs, 1) + self.d[mine]
+        keys.sort()
+        return keys
+
     def _positions(self, rows: np.ndarray) -> np.ndarray:
         before = np.concatenate(([0], np.cumsum(self.counts)[:-1]))  # rows of smaller queries
         if not self.one_key:

@@ -76,3 +76,55 @@ def test_eval_qrels_imports_neither_pandas_nor_ranx(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "[]", out.stderr
+
+
+def test_grade_counts_are_the_same_by_counting_and_by_sorting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ir_harness.eval import qrels_table
+
+    rng = np.random.default_rng(7)
+    qi = np.sort(rng.integers(0, 40, size=3_000))
+    grade = rng.integers(-2, 5, size=3_000)
+    counted = qrels_table.grade_counts(qi, grade, 40)
+    monkeypatch.setattr(qrels_table, "_MAX_COUNT_CELLS", 0)
+    sorted_ = qrels_table.grade_counts(qi, grade, 40)
+    for a, b in zip(counted, sorted_, strict=True):
+        assert a.tolist() == b.tolist()
+    # each query: its grades (negatives as 0) highest first, with their counts
+    for q in range(40):
+        mine = counted.qi == q
+        want = np.unique(np.maximum(grade[qi == q], 0), return_counts=True)
+        assert counted.grade[mine].tolist() == want[0][::-1].astype(float).tolist()
+        assert counted.n[mine].tolist() == want[1][::-1].tolist()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ideal_rows_are_the_sorted_grades_cut_at_k(seed: int) -> None:
+    from ir_harness.eval.qrels_table import grade_counts, ideal_rows
+
+    rng = np.random.default_rng(seed)
+    nq = 12
+    qi = np.sort(rng.integers(0, nq, size=200))
+    grade = rng.integers(-1, 4, size=200) * (10**8 if seed == 4 else 1)  # wide: sorted path
+    k = rng.integers(0, 25, size=nq)
+    level = int(rng.integers(1, 3))
+    got_q, got_col, got_grade = ideal_rows(grade_counts(qi, grade, nq), level, k)
+    want: list[tuple[int, int, float]] = []
+    for q in range(nq):
+        ranked = sorted(np.maximum(grade[qi == q], 0).tolist(), reverse=True)
+        want += [(q, c, float(g)) for c, g in enumerate(ranked) if c < k[q] and g >= level]
+    assert list(zip(got_q.tolist(), got_col.tolist(), got_grade.tolist())) == want
+
+
+def test_unordered_queries_and_repeats_score_as_nested(tmp_path: Path) -> None:
+    qrels, run = tmp_path / "q.trec", tmp_path / "r.trec"
+    qrels.write_text("q2 0 a 1\nq1 0 a 2\nq2 0 b 3\nq1 0 c -1\nq2 0 a 1\nq1 0 b 1\n")
+    run.write_text("q1 Q0 a 1 3 t\nq1 Q0 b 2 2 t\nq2 Q0 b 1 1 t\nq2 Q0 c 2 1 t\n")
+    table = read_trec_run_table(run)
+    columns = read_trec_qrels_table(qrels)
+    assert columns.to_dict() == {"q2": {"a": 1, "b": 3}, "q1": {"a": 2, "c": -1, "b": 1}}
+    assert (
+        score_run(table, columns, MEASURES).per_query
+        == score_run(table, read_trec_qrels(qrels), MEASURES).per_query
+    )
