@@ -44,9 +44,9 @@ class Hits:
         nq = len(codes)
         self.n_ranked = ranked.n_ranked[codes]
         self.ideal = judged.ideal
-        self.n_judged = np.bincount(
-            judged.ideal.qi, weights=judged.ideal.n, minlength=nq
-        ).astype(np.int64)
+        self.n_judged = np.bincount(judged.ideal.qi, weights=judged.ideal.n, minlength=nq).astype(
+            np.int64
+        )
         self.qi, self.rank, self.grade, self.negative = self._join(
             ranked,
             codes,
