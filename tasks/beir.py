@@ -145,7 +145,6 @@ class BeirTask(Task):
         "ir_datasets; family = BEIR-14 mean, cqadupstack = mean of 12 forums"
     )
 
-    has_members: ClassVar[bool] = True
     subsets_are_datasets: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:
