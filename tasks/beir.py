@@ -20,14 +20,18 @@ they run only from a local BEIR folder you build yourself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from ir_harness.corpus.sources import load_corpus_file
-from ir_harness.data.formats import read_jsonl_queries, read_tsv_qrels
-from ir_harness.data.model import Corpus, TaskData
 from ir_harness.data.spec import DataSourceSpec, TaskSpec
 from ir_harness.errors import ConfigError
 from ir_harness.task import Task, load_local_or_online
+from ir_harness.task_kinds import SPLIT_FOLDER_METRICS, read_split_folder
+
+if TYPE_CHECKING:
+    from ir_harness.data.model import TaskData
+
+# The BEIR layout's reader (the ``JsonlRankingTask`` kind's), under the name the tasks know it by.
+read_beir_folder = read_split_folder
 
 SELF_HIT_DATASETS = {"arguana", "quora"}
 CQADUPSTACK_FORUMS = (
@@ -100,22 +104,6 @@ RESTRICTED = ("bioasq", "signal1m", "trec-news", "robust04")
 _SPLITS = ("test", "dev", "train")
 
 
-def read_beir_folder(folder: Path, split: str = "test", corpus: bool = True) -> TaskData:
-    """The official BEIR layout; queries without judgments in ``split`` are dropped, as BEIR does.
-
-    ``corpus=False`` leaves the corpus empty: scoring a run needs only queries and qrels, and
-    parsing a large ``corpus.jsonl`` was a second of every ``harness eval``.
-    """
-    qrels = read_tsv_qrels(folder / "qrels" / f"{split}.tsv")
-    queries = {q: t for q, t in read_jsonl_queries(folder / "queries.jsonl").items() if q in qrels}
-    return TaskData(
-        corpus=load_corpus_file(folder / "corpus.jsonl") if corpus else Corpus([]),
-        queries=queries,
-        qrels=qrels,
-        source=str(folder),
-    )
-
-
 def parse_name(subset: str) -> tuple[str, str]:
     """``"scifact"`` -> ``("scifact", "test")``; ``"fiqa/dev"`` -> ``("fiqa", "dev")``."""
     name, _, last = subset.rpartition("/")
@@ -139,7 +127,7 @@ def beir_spec(name: str, family: str, subset: str, split: str = "test") -> TaskS
         subset=subset,
         split=split,
         description=f"BEIR {name} ({split})",
-        metrics=("ndcg@10", "recall@100", "recall@1000", "map@100", "mrr@10"),
+        metrics=SPLIT_FOLDER_METRICS,
         main_metric="ndcg@10",
         ignore_identical_ids=name.split("/")[0] in SELF_HIT_DATASETS,
         average_over="intersection",
@@ -157,7 +145,6 @@ class BeirTask(Task):
         "ir_datasets; family = BEIR-14 mean, cqadupstack = mean of 12 forums"
     )
 
-    has_members: ClassVar[bool] = True
     subsets_are_datasets: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:

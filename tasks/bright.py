@@ -291,8 +291,6 @@ class BrightTask(Task):
     # still runs bag-of-words BM25, stored as a separate result.
     system_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bm25": {"variant": "qs"}}
 
-    has_members: ClassVar[bool] = True
-
     def subsets(self) -> list[str]:
         return list(SUBSETS)
 

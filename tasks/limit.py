@@ -8,101 +8,42 @@
 Main score recall@2, as MTEB labels it (``LIMITSmallRetrieval`` / ``LIMITRetrieval``
 ``main_score``); the paper's headline for full LIMIT is recall@100, reported beside it with
 recall@10. Both HF datasets are MTEB format (configs ``corpus``, ``queries``, ``default`` for
-qrels); locally ``<data>/<name>/{corpus,queries,qrels}.jsonl``.
+qrels); locally ``<data>/<name>/{corpus,queries,qrels}.jsonl``. Both are ``HubRankingTask``
+declarations: the spec's sources and the loader come from the same attributes.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar, Literal
 
-from ir_harness.data.formats import read_jsonl_corpus, read_jsonl_qrels, read_jsonl_queries
-from ir_harness.data.model import Corpus, Document, Qrels, TaskData
-from ir_harness.data.spec import DataSourceSpec, TaskSpec
-from ir_harness.errors import ConfigError
-from ir_harness.task import Task, load_local_or_online
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from ir_harness.data.hub import task_data_from_rows
+from ir_harness.task_kinds import HubRankingTask
 
 HF_ID = "orionweller/LIMIT-small"
 HF_ID_FULL = "orionweller/LIMIT"
+# The online path's row reader, under the name the tests know it by.
+from_mteb_rows = task_data_from_rows
 
 
-def from_mteb_rows(
-    corpus: Iterable[dict[str, Any]],
-    queries: Iterable[dict[str, Any]],
-    qrels: Iterable[dict[str, Any]],
-    source: str,
-) -> TaskData:
-    """Build TaskData from MTEB-format HF rows (the online path; tested on inline rows)."""
-    q: Qrels = {}
-    for r in qrels:
-        q.setdefault(str(r["query-id"]), {})[str(r["corpus-id"])] = int(r["score"])
-    return TaskData(
-        corpus=Corpus(Document(str(d["_id"]), d["text"], d.get("title") or "") for d in corpus),
-        queries={str(x["_id"]): x["text"] for x in queries},
-        qrels=q,
-        source=source,
-    )
+class _LimitScoring(HubRankingTask):
+    """What both LIMIT sets share: the scoring (MTEB's main score first) and the run depth."""
+
+    metrics: ClassVar[tuple[str, ...]] = ("recall@2", "recall@10", "recall@100", "ndcg@10")
+    main_metric: ClassVar[str] = "recall@2"
+    average_over: ClassVar[Literal["qrels", "intersection"]] = "intersection"
+    run_depth: ClassVar[int] = 100
 
 
-def load_hf_mteb(hf_id: str) -> TaskData:
-    from datasets import load_dataset
-
-    return from_mteb_rows(
-        load_dataset(hf_id, "corpus", split="corpus"),
-        load_dataset(hf_id, "queries", split="queries"),
-        load_dataset(hf_id, "default", split="test"),
-        source=f"hf:{hf_id}",
-    )
-
-
-def read_mteb_folder(folder: Path) -> TaskData:
-    return TaskData(
-        corpus=read_jsonl_corpus(folder / "corpus.jsonl"),
-        queries=read_jsonl_queries(folder / "queries.jsonl"),
-        qrels=read_jsonl_qrels(folder / "qrels.jsonl"),
-        source=str(folder),
-    )
-
-
-class LimitSmallTask(Task):
+class LimitSmallTask(_LimitScoring):
     family: ClassVar[str] = "limit-small"
     description: ClassVar[str] = (
         "LIMIT-small: 46 docs, 1000 queries x 2 relevant; recall@2 main (MTEB), recall@100 (paper)"
     )
-
-    def subsets(self) -> list[str]:
-        return [""]
-
-    def spec(self, subset: str) -> TaskSpec:
-        return TaskSpec(
-            name="limit-small",
-            family=self.family,
-            description=self.description,
-            metrics=("recall@2", "recall@10", "recall@100", "ndcg@10"),
-            main_metric="recall@2",
-            average_over="intersection",
-            run_depth=100,
-            sources=(
-                DataSourceSpec(kind="local", location="limit-small/qrels.jsonl"),
-                DataSourceSpec(kind="hf", location=HF_ID),
-            ),
-        )
-
-    def load(self, subset: str, data_dir: Path | None) -> TaskData:
-        return load_local_or_online(
-            "limit-small",
-            data_dir,
-            Path("limit-small/qrels.jsonl"),
-            lambda root: read_mteb_folder(root / "limit-small"),
-            lambda: load_hf_mteb(HF_ID),
-            f"HF datasets {HF_ID!r}",
-        )
+    folder: ClassVar[str] = "limit-small"
+    online: ClassVar[str | None] = HF_ID
 
 
-class LimitTask(Task):
+class LimitTask(_LimitScoring):
     """Full LIMIT: the same scoring as limit-small over a 50k-document corpus."""
 
     family: ClassVar[str] = "limit"
@@ -110,40 +51,12 @@ class LimitTask(Task):
         "LIMIT full: 50k docs, 1000 queries x 2 relevant; recall@2 main (MTEB), recall@100 "
         "(paper headline); corpus on HF only"
     )
-
-    def subsets(self) -> list[str]:
-        return [""]
-
-    def spec(self, subset: str) -> TaskSpec:
-        if subset:
-            raise ConfigError(f"limit/{subset}: limit has no subsets (see also limit-small)")
-        return TaskSpec(
-            name="limit",
-            family=self.family,
-            description=self.description,
-            metrics=("recall@2", "recall@10", "recall@100", "ndcg@10"),
-            main_metric="recall@2",
-            average_over="intersection",
-            run_depth=100,
-            sources=(
-                DataSourceSpec(
-                    kind="local",
-                    location="limit/corpus.jsonl",
-                    note="with limit/queries.jsonl and limit/qrels.jsonl",
-                ),
-                DataSourceSpec(kind="hf", location=HF_ID_FULL),
-            ),
-        )
-
-    def load(self, subset: str, data_dir: Path | None) -> TaskData:
-        self.spec(subset)
-        return load_local_or_online(
-            "limit",
-            data_dir,
-            Path("limit/corpus.jsonl"),
-            lambda root: read_mteb_folder(root / "limit"),
-            lambda: load_hf_mteb(HF_ID_FULL),
-            f"HF datasets {HF_ID_FULL!r} (LIMIT's 50,000-document corpus is distributed only "
-            "there; no offline copy exists, shared data has its queries and qrels only: put "
-            "corpus.jsonl beside them in <data>/limit/ to run offline)",
-        )
+    folder: ClassVar[str] = "limit"
+    marker_file: ClassVar[str] = "corpus.jsonl"
+    local_note: ClassVar[str] = "with limit/queries.jsonl and limit/qrels.jsonl"
+    online: ClassVar[str | None] = HF_ID_FULL
+    online_hint: ClassVar[str] = (
+        "(LIMIT's 50,000-document corpus is distributed only there; no offline copy exists, "
+        "shared data has its queries and qrels only: put corpus.jsonl beside them in "
+        "<data>/limit/ to run offline)"
+    )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ir_harness.data.spec import DataSourceSpec, TaskSpec
-from ir_harness.data.sts import LOCAL_STS, cosine_pairs, load_local_sts, spearman
+from ir_harness.data.sts import cosine_pairs, read_sts_file, spearman
 from ir_harness.errors import ConfigError, DataNotFoundError
 from ir_harness.protocols import Embedder, Retriever
 from ir_harness.task import Task
@@ -38,6 +38,48 @@ if TYPE_CHECKING:
     from ir_harness.task import CustomResult
 
 LIMIT_ALIAS = "LIMITSmallRetrieval"
+# MTEB STS task name -> files under the data dir. MTEB's STS12-16 test sets are the year's test
+# files concatenated (STS13 without the licensed SMT file); SICK-R is all 9,927 SICK pairs.
+LOCAL_STS: dict[str, tuple[str, ...]] = {
+    "STSBenchmark": ("stsb/stsb-en-test.csv",),
+    "SICK-R": (
+        "sick2014/SICK_train.txt",
+        "sick2014/SICK_trial.txt",
+        "sick2014/SICK_test_annotated.txt",
+    ),
+    "STS12": (  # MTEB also has MSRvid (750 pairs), absent from the shared data
+        "sts-semeval/2012/MSRpar.test.tsv",
+        "sts-semeval/2012/OnWN.test.tsv",
+        "sts-semeval/2012/SMTeuroparl.test.tsv",
+        "sts-semeval/2012/SMTnews.test.tsv",
+    ),
+    "STS13": tuple(f"sts-semeval/2013/{f}.test.tsv" for f in ("FNWN", "OnWN", "headlines")),
+    "STS14": tuple(
+        f"sts-semeval/2014/{f}.test.tsv"
+        for f in ("OnWN", "deft-forum", "deft-news", "headlines", "images", "tweet-news")
+    ),
+    "STS15": tuple(
+        f"sts-semeval/2015/{f}.test.tsv"
+        for f in ("answers-forums", "answers-students", "belief", "headlines", "images")
+    ),
+    "STS16": tuple(
+        f"sts-semeval/2016/{f}.test.tsv"
+        for f in ("answer-answer", "headlines", "plagiarism", "postediting", "question-question")
+    ),
+}
+
+
+def load_local_sts(root: Path, name: str) -> tuple[list[STSPair], int]:
+    """The pairs of the MTEB STS task ``name`` from its files under ``root``, and skipped rows."""
+    pairs: list[STSPair] = []
+    skipped = 0
+    for rel in LOCAL_STS[name]:
+        p, s = read_sts_file(root / rel)
+        pairs += p
+        skipped += s
+    return pairs, skipped
+
+
 STS_METRICS = ("cosine_spearman", "cosine_pearson", "spearman", "pearson")
 
 

@@ -59,10 +59,11 @@ class Task:
     """Base of every task plugin: a benchmark family whose subsets are individual tasks.
 
     A task declares what it is (``family``, ``description``, ``spec(subset)``) and how its data
-    loads (``load``). Optional abilities are declared as class attributes, never inferred from
-    method signatures or ``hasattr``; a subclass that declares one must define its method:
+    loads (``load``). A family overrides ``family_members(subset)`` to name the tasks whose mean
+    is the family score (the base answers none: a single task). Other optional abilities are
+    declared as class attributes, never inferred from method signatures or ``hasattr``; a
+    subclass that declares one must define its method:
 
-    * ``has_members``: ``family_members(subset)`` names the tasks whose mean is the family score;
     * ``runs_itself``: ``custom_run`` replaces the retrieval loop (STS, judge meta-evaluation);
       ``limits_queries``: it honours ``limit_queries`` (else ``--limit-queries`` is refused);
     * ``evaluates_files``: ``evaluate_file`` scores a submitted file itself;
@@ -80,7 +81,6 @@ class Task:
     family: ClassVar[str]
     description: ClassVar[str]
     system_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
-    has_members: ClassVar[bool] = False
     runs_itself: ClassVar[bool] = False
     limits_queries: ClassVar[bool] = False
     evaluates_files: ClassVar[bool] = False
@@ -89,7 +89,6 @@ class Task:
     settings: ClassVar[tuple[str, ...]] = ()
 
     _ABILITY_METHODS: ClassVar[dict[str, str]] = {
-        "has_members": "family_members",
         "runs_itself": "custom_run",
         "evaluates_files": "evaluate_file",
     }
@@ -117,7 +116,8 @@ class Task:
         return self.load(subset, data_dir)
 
     def family_members(self, subset: str = "") -> list[str]:
-        """Subsets (or full task names) averaged for ``subset``; empty for a single task."""
+        """Subsets (or full task names) averaged for ``subset``; empty for a single task (the
+        base's answer: a family overrides it)."""
         return []
 
     def custom_run(
@@ -142,14 +142,15 @@ class _ProtocolTask(Task):
     """A plugin that only implements ``TaskFamily`` (no base class): no optional abilities."""
 
     def __init__(self, inner: Any) -> None:
-        methods = [m for m in Task._ABILITY_METHODS.values() if callable(getattr(inner, m, None))]
+        optional = [*Task._ABILITY_METHODS.values(), "family_members"]
+        methods = [m for m in optional if callable(getattr(inner, m, None))]
         if methods:  # refuse rather than silently run without the ability
             from ir_harness.errors import ConfigError
 
             raise ConfigError(
                 f"task plugin {type(inner).__name__} defines {', '.join(methods)}(): subclass "
-                "ir_harness.task.Task and declare the ability (has_members, runs_itself, "
-                "evaluates_files)"
+                "ir_harness.task.Task (and declare runs_itself or evaluates_files for custom_run "
+                "or evaluate_file)"
             )
         self.inner = inner
         self.family = inner.family  # type: ignore[misc]

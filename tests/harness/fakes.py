@@ -96,8 +96,6 @@ class TinyTask(Task):
 class TinyFamily(TinyTask):
     """A family whose score is the mean of its two members."""
 
-    has_members: ClassVar[bool] = True
-
     def family_members(self, subset: str = "") -> list[str]:
         return ["a", "b"] if subset == "" else []
 

@@ -25,29 +25,22 @@ def test_get_task_splits_the_name_and_looks_up_the_family() -> None:
 
 
 def test_declaring_an_ability_without_its_method_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="declares has_members but does not define family_members"):
-
-        class NoMembers(Task):
-            has_members: ClassVar[bool] = True
-
     with pytest.raises(TypeError, match="runs_itself but does not define custom_run"):
 
         class NoRun(Task):
             runs_itself: ClassVar[bool] = True
 
 
-def test_members_come_from_the_declared_ability_only() -> None:
-    """A ``family_members`` method without ``has_members`` is not a family (no guessing)."""
+def test_members_come_from_the_tasks_own_method_and_the_base_has_none() -> None:
+    """A family is a task that overrides ``family_members``; no flag says so beside it."""
     from ir_harness.eval.family import members
 
-    class Undeclared(TinyFamily):
-        has_members: ClassVar[bool] = False
-
     TASKS.register("fam", TinyFamily)
-    TASKS.register("undeclared", Undeclared)
+    TASKS.register("single", TinyTask)
     assert members("fam") == ["fam/a", "fam/b"]
     assert members("fam/a") == []
-    assert members("undeclared") == []
+    assert members("single") == []
+    assert not hasattr(Task, "has_members")
 
 
 def test_a_plain_protocol_plugin_still_works_without_abilities() -> None:
@@ -67,7 +60,7 @@ def test_a_plain_protocol_plugin_still_works_without_abilities() -> None:
     TASKS.register("plain", Plain)
     task, _ = get_task("plain")
     assert isinstance(task, Task) and task.family == "plain"
-    assert not (task.has_members or task.runs_itself or task.evaluates_files)
+    assert not (task.family_members() or task.runs_itself or task.evaluates_files)
     assert task.spec("").main_metric == TinyTask().spec("").main_metric
 
 

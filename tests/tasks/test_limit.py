@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ir_harness.errors import ConfigError, DataNotFoundError
-from ir_harness.tasks import limit
 from ir_harness.tasks.limit import LimitSmallTask, LimitTask, from_mteb_rows
 
 if TYPE_CHECKING:
@@ -54,10 +53,12 @@ def test_local_folder_with_corpus(tmp_path: Path) -> None:
 def test_shared_data_has_no_corpus_and_the_error_says_so(
     shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def offline(hf_id: str) -> None:
+    import ir_harness.data.hub
+
+    def offline(hf_id: str, split: str = "test") -> None:
         raise ConnectionError(f"cannot reach {hf_id}")
 
-    monkeypatch.setattr(limit, "load_hf_mteb", offline)
+    monkeypatch.setattr(ir_harness.data.hub, "load_hub_ranking", offline)
     assert (shared_data / "limit/queries.jsonl").exists()
     with pytest.raises(DataNotFoundError) as e:
         LimitTask().load("", shared_data)

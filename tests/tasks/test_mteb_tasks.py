@@ -9,20 +9,25 @@ import numpy as np
 import pytest
 
 from ir_harness.data.sts import (
-    LOCAL_STS,
     STSPair,
     cosine_pairs,
-    load_local_sts,
-    read_semeval_tsv,
-    read_sick,
-    read_stsb_csv,
+    read_headed_pairs,
+    read_pair_csv,
+    read_scored_tsv,
+    read_sts_file,
     spearman,
 )
 from ir_harness.errors import DataFormatError
 from ir_harness.protocols import SystemMeta
 from ir_harness.run.context import RunContext
 from ir_harness.run.pipeline import Pipeline
-from ir_harness.tasks.mteb_tasks import MTEB_TEST_SIZE, MtebTask, sts_result
+from ir_harness.tasks.mteb_tasks import (
+    LOCAL_STS,
+    MTEB_TEST_SIZE,
+    MtebTask,
+    load_local_sts,
+    sts_result,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,15 +38,27 @@ def test_stsb_csv_with_quoted_commas(tmp_path: Path) -> None:
     p.write_text(
         'A girl is styling her hair.,A girl is brushing her hair.,2.5\r\n"Yes, no",Maybe,0\r\n'
     )
-    pairs = read_stsb_csv(p)
+    pairs = read_pair_csv(p)
     assert [(x.sentence1, x.sentence2, x.score) for x in pairs] == [
         ("A girl is styling her hair.", "A girl is brushing her hair.", 2.5),
         ("Yes, no", "Maybe", 0.0),
     ]
     p.write_text("a,b,1\na,b\n")
     with pytest.raises(DataFormatError, match="2 CSV fields") as e:
-        read_stsb_csv(p)
+        read_pair_csv(p)
     assert e.value.line == 2
+
+
+def test_the_format_is_read_from_the_file_not_from_a_dataset_name(tmp_path: Path) -> None:
+    headed = tmp_path / "my-pairs.txt"
+    headed.write_text("pair_ID\tsentence_A\tsentence_B\trelatedness_score\n7\tA\tB\t4.5\n")
+    scored = tmp_path / "other.tsv"
+    scored.write_text("2.0\tA\tB\n\tC\tD\n")
+    csv_file = tmp_path / "train.csv"
+    csv_file.write_text("A,B,1.5\n")
+    assert [p.score for p in read_sts_file(headed)[0]] == [4.5]
+    assert ([p.score for p in read_sts_file(scored)[0]], read_sts_file(scored)[1]) == ([2.0], 1)
+    assert [p.score for p in read_sts_file(csv_file)[0]] == [1.5]
 
 
 def test_sick_reads_by_header(tmp_path: Path) -> None:
@@ -50,7 +67,7 @@ def test_sick_reads_by_header(tmp_path: Path) -> None:
         "pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment\n"
         "6\tA boy\tA kid\t3.3\tNEUTRAL\n"
     )
-    [pair] = read_sick(p)
+    [pair] = read_headed_pairs(p)
     assert (pair.pair_id, pair.sentence1, pair.sentence2, pair.score) == (
         "sick:6",
         "A boy",
@@ -59,22 +76,22 @@ def test_sick_reads_by_header(tmp_path: Path) -> None:
     )
     p.write_text("id\ta\tb\n1\tx\ty\n")
     with pytest.raises(DataFormatError, match="header lacks") as e:
-        read_sick(p)
+        read_headed_pairs(p)
     assert e.value.line == 1
 
 
 def test_semeval_skips_unscored_rows_and_checks_scores(tmp_path: Path) -> None:
     p = tmp_path / "headlines.test.tsv"
     p.write_text("4.4\ta\tb\n\tunrated\tpair\n0\tc\td\n")
-    pairs, skipped = read_semeval_tsv(p)
+    pairs, skipped = read_scored_tsv(p)
     assert [x.score for x in pairs] == [4.4, 0.0] and skipped == 1
     p.write_text("4.4\ta\tb\nhigh\tc\td\n")
     with pytest.raises(DataFormatError, match="not a number") as e:
-        read_semeval_tsv(p)
+        read_scored_tsv(p)
     assert e.value.line == 2
     p.write_text("4.4\ta b\n")
     with pytest.raises(DataFormatError, match="2 tab-separated fields"):
-        read_semeval_tsv(p)
+        read_scored_tsv(p)
 
 
 def test_spearman_hand_checked() -> None:

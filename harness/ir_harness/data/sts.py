@@ -1,16 +1,16 @@
-"""Semantic textual similarity (STS) data readers and the MTEB STS metric.
+"""Sentence-pair (STS) file formats and the MTEB STS metric, for sentence-similarity tasks.
 
-In the core because both sides use them: the ``mteb/*`` STS tasks score systems with them, and
-training (STS training pairs, ``starbucks-grid`` on an STS task) reads the same files.
+In the core because both sides use them: sentence-similarity tasks score systems with them, and
+training (STS training pairs, ``starbucks-grid`` on a ``SentencePairTask``) reads the same
+files. Which files make which task is the task's own table (the MTEB tasks' in
+``ir_harness.tasks.mteb_tasks``); here only formats are known, picked from the file itself:
 
-Formats (all in ``<data>/``):
-
-* STS Benchmark ``stsb/stsb-en-*.csv``: CSV without header, ``sentence1,sentence2,score``.
-* SICK ``sick2014/SICK_*.txt``: TSV with a header naming ``pair_ID``, ``sentence_A``,
-  ``sentence_B``, ``relatedness_score``.
-* SemEval STS 2012-2016 ``sts-semeval/<year>/*.test.tsv``: TSV without header,
-  ``score<TAB>sentence1<TAB>sentence2``; rows with an empty score were not rated (2015/2016) and
-  are skipped, as the official gold files leave them out.
+* ``read_pair_csv``: CSV without header, ``sentence1,sentence2,score`` (STS Benchmark).
+* ``read_headed_pairs``: TSV with a header naming ``pair_ID``, ``sentence_A``, ``sentence_B``,
+  ``relatedness_score`` (SICK).
+* ``read_scored_tsv``: TSV without header, ``score<TAB>sentence1<TAB>sentence2`` (SemEval STS
+  2012-2016); rows with an empty score were not rated (2015/2016) and are skipped, as the
+  official gold files leave them out.
 
 The metric follows MTEB's ``AbsTaskSTS``: cosine similarity of the two embeddings, Spearman's rho
 against the gold score (``cosine_spearman``, the main score, stored x1 like MTEB's result files).
@@ -52,7 +52,7 @@ def _score(path: str | Path, n: int, value: str) -> float:
     return s
 
 
-def read_stsb_csv(path: Path) -> list[STSPair]:
+def read_pair_csv(path: Path) -> list[STSPair]:
     """STS Benchmark CSV: ``sentence1,sentence2,score`` (quoted as CSV), no header."""
     out: list[STSPair] = []
     with open(path, encoding="utf-8-sig", newline="") as f:
@@ -74,7 +74,7 @@ def read_stsb_csv(path: Path) -> list[STSPair]:
 _SICK_COLUMNS = ("pair_ID", "sentence_A", "sentence_B", "relatedness_score")
 
 
-def read_sick(path: Path) -> list[STSPair]:
+def read_headed_pairs(path: Path) -> list[STSPair]:
     """SICK TSV with header; the relatedness score (1-5) is the gold similarity."""
     out: list[STSPair] = []
     cols: dict[str, int] = {}
@@ -110,7 +110,7 @@ def read_sick(path: Path) -> list[STSPair]:
     return out
 
 
-def read_semeval_tsv(path: Path) -> tuple[list[STSPair], int]:
+def read_scored_tsv(path: Path) -> tuple[list[STSPair], int]:
     """SemEval STS ``score<TAB>s1<TAB>s2``; returns the scored pairs and how many were unscored."""
     out: list[STSPair] = []
     skipped = 0
@@ -139,54 +139,23 @@ def read_semeval_tsv(path: Path) -> tuple[list[STSPair], int]:
     return out, skipped
 
 
-# MTEB STS task name -> files under the data dir. MTEB's STS12-16 test sets are the year's test
-# files concatenated (STS13 without the licensed SMT file); SICK-R is all 9,927 SICK pairs.
-LOCAL_STS: dict[str, tuple[str, ...]] = {
-    "STSBenchmark": ("stsb/stsb-en-test.csv",),
-    "SICK-R": (
-        "sick2014/SICK_train.txt",
-        "sick2014/SICK_trial.txt",
-        "sick2014/SICK_test_annotated.txt",
-    ),
-    "STS12": (  # MTEB also has MSRvid (750 pairs), absent from the shared data
-        "sts-semeval/2012/MSRpar.test.tsv",
-        "sts-semeval/2012/OnWN.test.tsv",
-        "sts-semeval/2012/SMTeuroparl.test.tsv",
-        "sts-semeval/2012/SMTnews.test.tsv",
-    ),
-    "STS13": tuple(f"sts-semeval/2013/{f}.test.tsv" for f in ("FNWN", "OnWN", "headlines")),
-    "STS14": tuple(
-        f"sts-semeval/2014/{f}.test.tsv"
-        for f in ("OnWN", "deft-forum", "deft-news", "headlines", "images", "tweet-news")
-    ),
-    "STS15": tuple(
-        f"sts-semeval/2015/{f}.test.tsv"
-        for f in ("answers-forums", "answers-students", "belief", "headlines", "images")
-    ),
-    "STS16": tuple(
-        f"sts-semeval/2016/{f}.test.tsv"
-        for f in ("answer-answer", "headlines", "plagiarism", "postediting", "question-question")
-    ),
-}
+def _has_pair_header(path: Path) -> bool:
+    """Whether the first non-empty line is a header naming the pair columns."""
+    with open_text(path) as f:
+        for line in f:
+            if line.strip():
+                return "pair_ID" in line.rstrip("\r\n").split("\t")
+    return False
 
 
 def read_sts_file(path: Path) -> tuple[list[STSPair], int]:
-    """Pick the reader from the file's folder/extension; returns pairs and skipped rows."""
+    """Pick the reader from the file's format (``.csv``, a pair header, else scored TSV);
+    returns pairs and skipped rows."""
     if path.suffix == ".csv":
-        return read_stsb_csv(path), 0
-    if path.name.startswith("SICK"):
-        return read_sick(path), 0
-    return read_semeval_tsv(path)
-
-
-def load_local_sts(root: Path, name: str) -> tuple[list[STSPair], int]:
-    pairs: list[STSPair] = []
-    skipped = 0
-    for rel in LOCAL_STS[name]:
-        p, s = read_sts_file(root / rel)
-        pairs += p
-        skipped += s
-    return pairs, skipped
+        return read_pair_csv(path), 0
+    if _has_pair_header(path):
+        return read_headed_pairs(path), 0
+    return read_scored_tsv(path)
 
 
 def cosine_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:

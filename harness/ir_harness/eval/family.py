@@ -1,6 +1,6 @@
 """Running a whole benchmark family (``bright``, ``beir``, ``beir/cqadupstack``) and averaging it.
 
-A task plugin opts in by declaring ``has_members`` and defining ``family_members(subset)``
+A task plugin opts in by overriding ``Task.family_members(subset)`` (the base returns none),
 returning the subsets -- or full task names -- whose mean is the family score. Every member is
 run and stored as usual; the aggregate is stored as its own result, named after the family, with
 each member's main score (and qrels sha256) kept beside the mean.
@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 def members(task_name: str) -> list[str]:
     """Full task names averaged for ``task_name``; empty when it is a single task."""
     task, subset = get_task(task_name)
-    if not task.has_members:
+    names = task.family_members(subset)
+    if not names:
         return []
     family, _ = split_task_name(task_name)
-    names = task.family_members(subset)
     return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
 
 
