@@ -142,8 +142,6 @@ def _metadata(r: ResultRecord, scope: dict[str, Any], stages: list[SystemMeta]) 
 
     job, ctx, pipe = r.job, r.ctx, r.pipe
     return RunMetadata(
-        task=r.spec.name,
-        system=pipe.label,
         command=_command(job),
         call=job.config.call,
         config=r.config,
@@ -157,7 +155,6 @@ def _metadata(r: ResultRecord, scope: dict[str, Any], stages: list[SystemMeta]) 
         timings=r.timings,
         stats={**ctx.stats, "resumed_queries": r.resumed},
         stat_tags=stat_tags(pipe.stages, ctx.stats),
-        scope=scope,
         data=r.data,
         # the LLM fault settings the run used, when it asked an LLM
         llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SCHEMA_VERSION = 1
+# metadata.json's own version: 2 stores the identity once (in metrics.json)
+METADATA_SCHEMA_VERSION = 2
 
 
 def _known_schema(v: int) -> int:
@@ -96,13 +98,25 @@ class MetricsRecord(BaseModel):
         return v
 
 
-class RunMetadata(BaseModel):
-    """Everything the result depends on, to reproduce it."""
+def _known_metadata_schema(v: int) -> int:
+    """metadata.json: version 2 no longer repeats the identity that metrics.json holds."""
+    if v > METADATA_SCHEMA_VERSION:
+        raise ValueError(
+            f"schema_version {v} is newer than this harness knows ({METADATA_SCHEMA_VERSION}); "
+            "upgrade"
+        )
+    return v
 
-    schema_version: int = SCHEMA_VERSION
-    _schema = field_validator("schema_version")(_known_schema)
-    task: str
-    system: str
+
+class RunMetadata(BaseModel):
+    """Everything the result depends on, to reproduce it. The result's identity (task, system,
+    scope) is stored once, in metrics.json; metadata.json of version 1 repeated it, and those
+    copies are read and ignored (never written again)."""
+
+    schema_version: int = METADATA_SCHEMA_VERSION
+    _schema = field_validator("schema_version")(_known_metadata_schema)
+    task: str | None = Field(None, exclude=True, description="version 1 only: see metrics.json")
+    system: str | None = Field(None, exclude=True, description="version 1 only: see metrics.json")
     command: str = Field(
         description="the command line that made the result; empty when an API call made it"
     )
@@ -124,7 +138,9 @@ class RunMetadata(BaseModel):
     stat_tags: dict[str, StatTag] = Field(
         default_factory=dict, description="what each stats counter measures (by kind, not name)"
     )
-    scope: dict[str, Any] = Field(default_factory=dict, description="as in the metrics record")
+    scope: dict[str, Any] | None = Field(
+        None, exclude=True, description="version 1 only: see metrics.json"
+    )
     data: dict[str, Any] = Field(
         default_factory=dict,
         description="data identity: each source's revision or local files' sha256, qrels_sha256",
