@@ -242,7 +242,11 @@ def test_full_and_limited_runs_are_both_kept_with_their_scope(tmp_path: Path) ->
         True,
         2,
     )
-    assert part.metadata.scope == s and part.metadata.config["limit_queries"] == 2
+    assert (
+        part.scope == s
+        and part.metadata.scope is None
+        and part.metadata.config["limit_queries"] == 2
+    )
 
 
 def test_qrels_from_runs_get_a_folder_named_by_file_and_content(tmp_path: Path) -> None:
