@@ -99,7 +99,7 @@ def probe_run(n: int, executor: str, cache: Path, results: Path) -> dict[str, An
         "stages": stages,
         "peak_anon_mb": round(s.peak(t0, t_end)),
         "run_sha256": hashlib.sha256(run_file).hexdigest(),
-        "ndcg@10": out.metrics.metrics["ndcg@10"],
+        "ndcg@10": out.metrics["ndcg@10"],
         "stats": out.metadata.stats,
     }
 

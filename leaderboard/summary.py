@@ -24,13 +24,14 @@ from ir_harness.eval.confidence import (
     bootstrap_interval,
     minimum_detectable_effect,
 )
+from ir_harness.eval.family_mean import family_mean
 from ir_harness.eval.holes import JUDGED_AT_10, hole_warning, low_judged
 from ir_harness.leaderboard.sweeps import oracle_sweep_rows
 from ir_harness.store.results import (
     METADATA_FILE,
     METRICS_FILE,
     RUN_FILE,
-    StoredResult,
+    Result,
     iter_results,
     slug,
 )
@@ -364,7 +365,7 @@ def _hole_warning(metrics: dict[str, float]) -> str | None:
     return hole_warning(low) if low is not None else None
 
 
-def _result_entry(results: Path, stored: StoredResult, task_queries: int) -> dict[str, Any]:
+def _result_entry(results: Path, stored: Result, task_queries: int) -> dict[str, Any]:
     metrics, meta, folder = stored
     assert folder is not None  # read from the store
     rid = stored.id
@@ -401,6 +402,7 @@ def _result_entry(results: Path, stored: StoredResult, task_queries: int) -> dic
         "dimension": _dimension(meta),
         "stages": [s.model_dump() for s in meta.stages],
         "command": meta.command,
+        "call": meta.call,
         "config_hash": meta.config_hash,
         "data_source": meta.data_source,
         "git_sha": meta.git_sha,
@@ -422,6 +424,9 @@ def _family_scores(
 ) -> tuple[list[str], dict[str, dict[str, dict[str, Any]]]]:
     """Per system and metric: mean over the family's tasks it has, and how many tasks that is.
 
+    The mean is :func:`family_mean`, the one a family run stores, over the member tasks only (a
+    stored family aggregate is left out), so the site and ``harness run -t <family>`` agree.
+
     The key ``"main"`` uses each task's own main metric (the family's headline number).
     """
     metric_names: list[str] = []
@@ -435,6 +440,8 @@ def _family_scores(
         for r in t["results"]:
             if not r["primary"]:
                 continue  # scoped reruns stay on the task page; family means use one per task
+            if "aggregate" in (r["extra"] or {}):
+                continue  # a stored family mean is not one more member of its family
             if r["trained_on_evaluated"]:
                 trained[r["system"]].update(["main", *r["metrics"]])
             main = r["metrics"].get(t["main_metric"])  # the task's column, whatever the row's
@@ -445,7 +452,7 @@ def _family_scores(
                     scores[r["system"]][m].append(v)
     out = {
         sys: {
-            m: {"mean": float(np.mean(vals)), "n_tasks": len(vals), "trained": m in trained[sys]}
+            m: {"mean": family_mean(vals), "n_tasks": len(vals), "trained": m in trained[sys]}
             for m, vals in ms.items()
             if vals
         }
@@ -465,9 +472,9 @@ def _inside(folder: Path, results: Path) -> bool:
 def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
     """Read every complete result under ``results`` into the summary document."""
     loaded = [r for r in iter_results(results) if r.path is not None and _inside(r.path, results)]
-    by_task: dict[str, list[StoredResult]] = defaultdict(list)
+    by_task: dict[str, list[Result]] = defaultdict(list)
     for rec in loaded:
-        by_task[rec[0].task].append(rec)
+        by_task[rec.task].append(rec)
 
     tasks: list[dict[str, Any]] = []
     for name in sorted(by_task):
@@ -499,7 +506,7 @@ def summarise(results: Path, alpha: float = ALPHA) -> dict[str, Any]:
         if JUDGED_AT_10 in metric_names and main in metric_names:  # beside the main metric
             metric_names.remove(JUDGED_AT_10)
             metric_names.insert(metric_names.index(main) + 1, JUDGED_AT_10)
-        rows = {rec.id.row: rec.metrics for rec in recs}
+        rows = {rec.id.row: rec.record for rec in recs}
         simulated = frozenset(e["row"] for e in entries if e["simulated"])
         # Simulated (oracle) runs cost nothing real: they neither sit on nor shape the front.
         costed = [e for e in entries if e["cost"]["per_query_s"] is not None and not e["simulated"]]

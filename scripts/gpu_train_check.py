@@ -148,9 +148,9 @@ def main() -> int:
         g = run_grid(model, "demo", results=tmp / "results", device="cuda")
         report["grid_demo"] = {
             "wall_s": round(time.perf_counter() - t, 2),
-            "metric": g.metrics.extra["grid_metric"],
+            "metric": g.record.extra["grid_metric"],
             "cells": [
-                {k: c[k] for k in ("layers", "dim", "score")} for c in g.metrics.extra["grid"]
+                {k: c[k] for k in ("layers", "dim", "score")} for c in g.record.extra["grid"]
             ],
         }
     except Exception as e:  # e.g. ranx absent, or the project not pip-installed (no entry points)

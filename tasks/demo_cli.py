@@ -36,11 +36,11 @@ def demo_cmd(
     for s in systems.split(","):
         o = run(RunJob(s, "demo", config))
         print_metrics(
-            o.metrics.task,
-            o.metrics.system,
-            o.metrics.metrics,
-            o.metrics.main_metric,
-            o.metrics.n_queries,
+            o.task,
+            o.system,
+            o.metrics,
+            o.main_metric,
+            o.n_queries,
             wide=wide,
         )
     print(f"leaderboard written to {build(results, out)}")

@@ -9,9 +9,6 @@ through the registered ``dense`` system: no plugin package or entry point is nee
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -22,58 +19,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.store.results import MetricsRecord, ResultId, RunMetadata, StoredResult
 
+from ir_harness.store.results import Result
 
-@dataclass(frozen=True)
-class EvalResult:
-    """One stored result: the task's metrics, per-query values and where it was written.
-
-    ``path`` is None when ``evaluate(..., results=None)`` kept nothing on disk. A family task
-    (``beir``, ``bright``) returns its macro average with one ``members`` entry per member task.
-    """
-
-    task: str
-    system: str
-    main_metric: str
-    main_score: float
-    metrics: dict[str, float]
-    per_query: dict[str, dict[str, float]]
-    n_queries: int
-    path: Path | None
-    record: MetricsRecord = field(repr=False)
-    metadata: RunMetadata = field(repr=False)
-    members: tuple[EvalResult, ...] = ()
-
-    @property
-    def stored(self) -> StoredResult:
-        """The stored result this is a view of (the type the store, compare and the site read)."""
-        from ir_harness.store.results import StoredResult
-
-        return StoredResult(self.record, self.metadata, self.path)
-
-    @property
-    def id(self) -> ResultId:
-        return self.stored.id
-
-    @classmethod
-    def from_outcome(
-        cls, outcome: StoredResult, members: Sequence[EvalResult] = (), keep_path: bool = True
-    ) -> EvalResult:
-        m = outcome.metrics
-        return cls(
-            task=m.task,
-            system=m.system,
-            main_metric=m.main_metric,
-            main_score=m.main_score,
-            metrics=dict(m.metrics),
-            per_query={k: dict(v) for k, v in m.per_query.items()},
-            n_queries=m.n_queries,
-            path=outcome.path if keep_path else None,
-            record=m,
-            metadata=outcome.metadata,
-            members=tuple(members),
-        )
+# The name this type had when the API had a result type of its own.
+EvalResult = Result
 
 
 def _looks_like_sentence_encoder(obj: Any) -> bool:
@@ -146,11 +96,21 @@ def check_tasks(tasks: Any) -> list[str]:
     return names
 
 
-def _command(system: str, tasks: Sequence[str], settings: dict[str, Any]) -> str:
-    args = ", ".join(
-        [repr(system), repr(list(tasks))] + [f"{k}={v!r}" for k, v in settings.items()]
-    )
-    return f"ir_harness.evaluate({args})"
+def _call(label: str, tasks: Sequence[str], settings: dict[str, Any]) -> dict[str, Any]:
+    """The API call as made: the function, the system's label, the tasks and the settings given
+    (paths and options as text, credentials redacted), recorded in each result's metadata."""
+    from ir_harness.redact import redact_text
+
+    def text(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {str(k): text(x) for k, x in v.items()}
+        if isinstance(v, bool | int | float) or v is None:
+            return v
+        return redact_text(str(v))
+
+    return {"function": "ir_harness.evaluate", "system": text(label), "tasks": list(tasks)} | {
+        k: text(v) for k, v in settings.items()
+    }
 
 
 @overload
@@ -162,7 +122,7 @@ def evaluate(
     options: dict[str, Any] | None = None,
     name: str | None = None,
     **overrides: Any,
-) -> EvalResult: ...
+) -> Result: ...
 
 
 @overload
@@ -174,7 +134,7 @@ def evaluate(
     options: dict[str, Any] | None = None,
     name: str | None = None,
     **overrides: Any,
-) -> list[EvalResult]: ...
+) -> list[Result]: ...
 
 
 def evaluate(
@@ -185,18 +145,19 @@ def evaluate(
     options: dict[str, Any] | None = None,
     name: str | None = None,
     **overrides: Any,
-) -> EvalResult | list[EvalResult]:
-    """Run ``system`` on each task, score it with the task's conventions and store the result.
+) -> Result | list[Result]:
+    """Run ``system`` on each task, score it with the task's conventions and return the results.
 
     ``config`` is a ``ir_harness.RunConfig`` (default ``RunConfig()``); ``overrides`` replace its
     fields for this call: ``data_dir``, ``results``, ``limit_queries``, ``seed``, ``device``,
     ``batch_size``, ``qrels_from``, ``llm_policy`` (``ir_harness.LLMPolicy``: LLM timeout,
     attempts, max failed share, allow failures; recorded in the result), ``executor``
     (``LocalExecutor()``, ``RayExecutor(address, workers)``), ``progress``, ``command`` ...
-    ``results=None`` evaluates in a temporary store that is removed afterwards (results then
-    carry ``path=None``). ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
+    Each result is saved in ``results`` (default ``results/``) as the CLI saves it;
+    ``results=None`` keeps it in memory only (``path=None``): nothing is written, and
+    :func:`save` stores it later. ``options`` are the CLI's ``-o KEY=VALUE`` system options (with
     ``model``/``llm``), for systems given by name; ``name`` labels an object's results. One task
-    name returns one ``EvalResult``; a list of names returns a list. Bad input raises
+    name returns one :class:`Result`; a list of names returns a list. Bad input raises
     ``ir_harness.errors.HarnessError``; the environment is not read for settings.
     """
     from dataclasses import replace
@@ -235,12 +196,10 @@ def evaluate(
         }.items()
         if v
     }
-    tmp = None if cfg.results is not None else Path(tempfile.mkdtemp(prefix="harness-eval-"))
     cfg = replace(
         cfg,
-        results=cfg.results if tmp is None else tmp,
         device=resolve_device(cfg.device),
-        command=cfg.command or _command(label, names, settings),
+        call=_call(label, names, {**settings, **_given(overrides)}),
     )
     base = RunJob(
         system=label,
@@ -249,14 +208,65 @@ def evaluate(
         options=dict(options or {}) if pipe is None else {},
         pipeline=pipe,
     )
-    out: list[EvalResult] = []
-    try:
-        for task_name in names:
-            outcomes = run_any(base.with_task(task_name))
-            keep = tmp is None
-            members = [EvalResult.from_outcome(o, keep_path=keep) for o in outcomes[:-1]]
-            out.append(EvalResult.from_outcome(outcomes[-1], members, keep_path=keep))
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+    out = [run_any(base.with_task(task_name))[-1] for task_name in names]
     return out[0] if isinstance(tasks, str) else out
+
+
+def _given(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The settings a caller passed beside the ones :func:`evaluate` records itself: scalars and
+    paths as given, objects (executor, policy) by their type's name."""
+    skip = {"data_dir", "limit_queries", "qrels_from", "seed", "command", "progress"}
+    out: dict[str, Any] = {}
+    for k, v in overrides.items():
+        if k in skip:
+            continue
+        out[k] = (
+            v if isinstance(v, str | int | float | bool | Path) or v is None else type(v).__name__
+        )
+    return out
+
+
+def save(result: Result | Sequence[Result], results: str | Path = "results") -> Any:
+    """Save a result from :func:`evaluate` (or a list of them) in the results folder ``results``
+    and return the saved copy (or list), whose ``path`` is its folder. The folder names, the
+    atomic swap and the per-identity lock are those of ``harness run``; a family result saves
+    its members first."""
+    from ir_harness.store.results import save as store_save
+
+    check_type("results", results, (str, Path), "a results folder path")
+    if isinstance(result, Result):
+        return store_save(result, Path(results))
+    items = list(result)
+    for r in items:
+        check_type("result", r, Result, "an ir_harness.Result from evaluate() or load_results()")
+    return [store_save(r, Path(results)) for r in items]
+
+
+def load_results(path: str | Path = "results") -> list[Result]:
+    """The saved results at ``path``: a results folder (all of them), one task's folder or one
+    result's folder, as :class:`Result` (the type :func:`evaluate` returns). Every folder any
+    version of the harness wrote loads; an unreadable one is skipped with a warning naming it."""
+    from ir_harness.store.results import load
+
+    check_type("path", path, (str, Path), "a results folder path")
+    return load(Path(path))
+
+
+def compare(
+    results: Sequence[Result],
+    baseline: str | None = None,
+    metric: str | None = None,
+    test: str = "randomization",
+    alpha: float = 0.05,
+) -> Any:
+    """Paired significance tests (Holm-corrected) of results of one task against a baseline,
+    as ``harness compare`` runs them: ``baseline`` is a row name (the system label with its
+    scope suffix, default the best full, held-out row), ``metric`` defaults to the main metric,
+    ``test`` is ``"randomization"`` or ``"t-test"``. Returns a ``ResultComparison``
+    (``comparisons``: one ``Comparison`` per other row, ``flags``, ``baseline``, ``metric``)."""
+    from ir_harness.eval.compare_results import compare_results
+
+    check_type("results", results, (list, tuple), "a list of ir_harness.Result")
+    for r in results:
+        check_type("result", r, Result, "an ir_harness.Result from evaluate() or load_results()")
+    return compare_results(results, baseline, metric, test, alpha)  # type: ignore[arg-type]

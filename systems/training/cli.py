@@ -229,13 +229,13 @@ def grid_command(
         limit_queries,
         opts,
     )
-    grid = o.metrics.extra["grid"]
+    grid = o.record.extra["grid"]
     if json_out:
         print(
             json.dumps(
                 {
-                    "task": o.metrics.task,
-                    "main_metric": o.metrics.main_metric,
+                    "task": o.task,
+                    "main_metric": o.main_metric,
                     "grid": [{k: c[k] for k in ("layers", "dim", "score")} for c in grid],
                     "result_dir": str(o.path),
                 }
@@ -245,7 +245,7 @@ def grid_command(
     ls = sorted({c["layers"] for c in grid})
     ds = sorted({c["dim"] for c in grid})
     cell = {(c["layers"], c["dim"]): c["score"] for c in grid}
-    print(f"{o.metrics.task} {o.metrics.main_metric} by layers (rows) x dim (columns)")
+    print(f"{o.task} {o.main_metric} by layers (rows) x dim (columns)")
     print("layers " + " ".join(f"{d:>7}" for d in ds))
     for n in ls:
         print(f"{n:>6} " + " ".join(f"{cell[(n, d)]:7.4f}" for d in ds))

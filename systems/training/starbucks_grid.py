@@ -22,7 +22,7 @@ from ir_harness.run.config import DEFAULT_BATCH_SIZE
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ir_harness.store.results import StoredResult
+    from ir_harness.store.results import Result
 
 
 def default_grid(num_layers: int, hidden: int) -> tuple[list[int], list[int]]:
@@ -45,7 +45,7 @@ def run_grid(
     limit_queries: int | None = None,
     system_options: dict[str, Any] | None = None,
     progress: bool = False,
-) -> StoredResult:
+) -> Result:
     from ir_harness.data.identity import data_identity
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import RunContext

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,11 +19,9 @@ import ir_harness as harness
 from ir_harness.errors import ConfigError
 from ir_harness.protocols import SystemMeta
 from ir_harness.registry import SYSTEMS
-from ir_harness.store.results import METADATA_FILE, METRICS_FILE
+from ir_harness.store.results import METADATA_FILE, METRICS_FILE, RUN_FILE
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from ir_harness.data.model import Corpus, Queries, Run
     from ir_harness.run.context import RunContext
 
@@ -93,7 +92,15 @@ def test_in_memory_retriever_is_evaluated_and_stored_like_the_cli(tmp_path: Path
     assert stored["metrics"] == res.metrics
     assert stored["per_query"] == res.per_query
     meta = json.loads((res.path / METADATA_FILE).read_text())
-    assert meta["command"].startswith("ir_harness.evaluate('notebook-overlap', ['demo']")
+    # the call as made is recorded, not a command line made up for it
+    assert meta["command"] == ""
+    assert meta["call"] == {
+        "function": "ir_harness.evaluate",
+        "system": "notebook-overlap",
+        "tasks": ["demo"],
+        "results": str(tmp_path),
+        "device": "cpu",
+    }
     assert meta["stages"][0]["name"] == "notebook-overlap"
 
 
@@ -192,4 +199,52 @@ def test_harness_run_is_a_thin_layer_over_evaluate(
     assert (cli["metrics"], cli["n_queries"]) == (res.metrics, res.n_queries)
     cli_meta = json.loads((tmp_path / "cli" / "tiny" / "overlap" / METADATA_FILE).read_text())
     assert cli_meta["command"].startswith("harness run -s overlap -t tiny")
-    assert res.metadata.command.startswith("ir_harness.evaluate('overlap', ['tiny']")
+    assert res.metadata.command == ""
+    assert res.metadata.call is not None and res.metadata.call["tasks"] == ["tiny"]
+    assert cli_meta["call"]["system"] == "overlap"  # the CLI's call of evaluate, beside its line
+
+
+def test_evaluate_without_a_results_folder_writes_nothing_and_save_stores_it_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    def no_temp(*a: Any, **kw: Any) -> str:
+        raise AssertionError("evaluate(results=None) made a temporary folder")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temp)
+    res = harness.evaluate(WordOverlap(), "demo", results=None, limit_queries=5, device="cpu")
+    assert res.path is None and res.artifact is not None
+    monkeypatch.undo()
+    saved = harness.save(res, tmp_path)
+    assert saved.path == tmp_path / "demo" / "notebook-overlap@limit5"
+    assert (saved.path / RUN_FILE).read_text() == res.artifact
+    (back,) = harness.load_results(tmp_path)
+    assert isinstance(back, harness.Result)
+    assert (back.record, back.path) == (res.record, saved.path)
+    assert back.metadata.model_dump(exclude={"created_at"}) == saved.metadata.model_dump(
+        exclude={"created_at"}
+    )
+    assert harness.load_results(saved.path) == [back]  # one result's folder
+    assert harness.load_results(saved.path.parent) == [back]  # one task's folder
+
+
+def test_load_results_reads_every_folder_of_the_checked_in_results() -> None:
+    root = Path(__file__).resolve().parents[2] / "results"
+    folders = sorted(p.parent for p in root.glob(f"*/*/{METRICS_FILE}"))
+    loaded = harness.load_results(root)
+    assert folders and [r.path for r in loaded] == folders
+
+
+def test_compare_tests_results_as_the_cli_does(tmp_path: Path) -> None:
+    a = harness.evaluate(WordOverlap(), "demo", results=None, limit_queries=20, device="cpu")
+    b = harness.evaluate(HashedBagOfWords(), "demo", results=None, limit_queries=20, device="cpu")
+    out = harness.compare([a, b], metric="recall@2")
+    assert out.metric == "recall@2" and len(out.comparisons) == 1
+    (c,) = out.comparisons
+    assert {c.system, c.baseline} == {a.id.row, b.id.row}
+    assert c.n_queries == 20
+    with pytest.raises(ConfigError, match="at least two"):
+        harness.compare([a])
+    with pytest.raises(ConfigError, match=r"ir_harness\.Result"):
+        harness.compare([a, "b"])  # type: ignore[list-item]

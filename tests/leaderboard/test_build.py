@@ -275,10 +275,10 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     # a stored student scored on its own training queries, with the top score
     trained = run(RunJob.of(system="overlap>overlap", task="tiny", results=res, progress=False,
                              cache_dir=tmp_path / "c"))  # fmt: skip
-    rec = trained.metrics.model_copy(
+    rec = trained.record.model_copy(
         update={
             "main_score": 2.0,
-            "metrics": {**trained.metrics.metrics, "ndcg@10": 2.0},
+            "metrics": {**trained.metrics, "ndcg@10": 2.0},
             "trained_on_evaluated": {"label": "trained on these queries", "overlap": 3,
                                      "evaluated_queries": 3, "stage": "overlap",
                                      "training_task": "tiny", "training_method": "mvp",
@@ -329,3 +329,21 @@ def test_costs_and_windows_are_read_by_the_counters_kind_not_their_name(tmp_path
     ]
     assert legacy["cost"]["llm_calls_per_query"] == 3 and legacy["cost"]["tokens_per_query"] == 1
     assert [w["stage"] for w in legacy["windows"]] == ["rankgpt"]
+
+
+def test_site_family_mean_is_the_stored_family_result(tmp_path: Path) -> None:
+    import ir_harness as harness
+    from ir_harness.registry import SYSTEMS, TASKS
+    from tests.harness.fakes import OverlapRetriever, TinyFamily
+
+    TASKS.register("fam", TinyFamily)
+    SYSTEMS.register("overlap", OverlapRetriever)
+    res = tmp_path / "results"
+    agg = harness.evaluate("overlap", "fam", results=res, device="cpu", cache_dir=tmp_path / "c")
+    assert [m.task for m in agg.members] == ["fam/a", "fam/b"]
+    (fam,) = summarise(res)["families"]
+    site = fam["scores"]["overlap"]["main"]
+    # the members only (the stored aggregate is not a third member), the same bits
+    assert site["n_tasks"] == 2
+    assert site["mean"] == agg.main_score
+    assert fam["scores"]["overlap"][agg.main_metric]["mean"] == agg.main_score

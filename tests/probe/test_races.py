@@ -109,7 +109,7 @@ def test_a_result_being_rewritten_is_always_seen_by_a_reader(tmp_path: Path) -> 
     for _ in range(20000):  # bounded; stops early once the writer is done
         if writer.poll() is not None:
             break
-        seen.append(sorted(r.metrics.system for r in iter_results(results)))
+        seen.append(sorted(r.system for r in iter_results(results)))
     _, err = writer.communicate(timeout=300)
     assert writer.returncode == 0, err[-3000:]
     assert seen, "the reader never ran while the writer did"

@@ -239,7 +239,7 @@ def test_pipeline_end_to_end_with_mock_llm(
     assert stats["dear_pointwise_pairs"] == 100 and stats["llm_calls"] == 2
     assert stats["llm_failed_answers"] == 2  # repaired answers are never taken for good ones
     assert [s.name for s in out.metadata.stages] == ["dear-pointwise", "dear-listwise"]
-    assert 0.0 <= out.metrics.main_score <= 1.0 and out.metrics.n_queries == 1
+    assert 0.0 <= out.main_score <= 1.0 and out.n_queries == 1
     assert len(mock.requests) == 2
     listwise = out.metadata.stages[1]
     assert listwise.backend == "mock" and listwise.parameters["llm"]["spec"] == "mock:e2e"

@@ -52,8 +52,8 @@ def test_stored_path_writes_the_in_memory_run_file(tmp_path: Path, shard_rows: i
     assert stored.metadata.stats["embedding_shards_encoded"] == -(-2500 // shard_rows)
     assert "embedding_shards_encoded" not in mem.metadata.stats
     assert (stored.path / RUN_FILE).read_bytes() == (mem.path / RUN_FILE).read_bytes()
-    assert stored.metrics.metrics == mem.metrics.metrics
-    assert stored.metrics.metrics["recall@100"] > 0.8  # the rare words find their passage
+    assert stored.metrics == mem.metrics
+    assert stored.metrics["recall@100"] > 0.8  # the rare words find their passage
     again = run(RunJob.of(task="synthetic/2500", results=tmp_path / "s2", options=opts, **common))
     assert again.metadata.stats["embedding_shards_encoded"] == 0
     assert (again.path / RUN_FILE).read_bytes() == (stored.path / RUN_FILE).read_bytes()

@@ -227,7 +227,7 @@ def test_runner_on_bright_schema_with_excluded_ids(
     excluded_text = "Detail 0 about moth"
     assert not any(excluded_text in p for p in prompts if "why do moths" in p)
     assert any(excluded_text in p for p in prompts)  # visible to the query that may see it
-    assert out.metrics.main_score > 0.5
+    assert out.main_score > 0.5
     stats = out.metadata.stats
     assert set(stats["lattice_per_query"]) == {"0", "1"} and stats["llm_calls"] > 0
     run_text = (out.path / "run.trec").read_text()

@@ -85,12 +85,12 @@ def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: 
     p = o.metadata.stages[0].parameters
     assert p["layers"] == 2 and p["dim"] == 8 and o.metadata.stages[0].name == "starbucks"
     g = run_grid(str(tiny), "demo", results=tmp_path / "r", layers=[2], dims=[8])
-    cells = {(c["layers"], c["dim"]): c["score"] for c in g.metrics.extra["grid"]}
+    cells = {(c["layers"], c["dim"]): c["score"] for c in g.record.extra["grid"]}
     # the full model is always part of the grid and is the stored main score
     assert set(cells) == {(2, 8), (2, 32), (4, 8), (4, 32)}
-    assert g.metrics.main_score == pytest.approx(cells[(4, 32)])
+    assert g.main_score == pytest.approx(cells[(4, 32)])
     # the (2, 8) cell from one pass equals the separately run sub-model
-    assert cells[(2, 8)] == pytest.approx(o.metrics.main_score, abs=1e-6)
+    assert cells[(2, 8)] == pytest.approx(o.main_score, abs=1e-6)
     stored = [m for m, _, _ in iter_results(tmp_path / "r") if "grid" in m.extra]
     assert len(stored) == 1 and stored[0].extra["grid_metric"] == "recall@2"
 
@@ -110,9 +110,9 @@ def test_sts_grid_on_local_stsb_file(tiny: Path, tmp_path: Path) -> None:
     with open(d / "stsb-en-test.csv", "w", newline="") as f:
         csv.writer(f).writerows(rows)
     g = run_grid(str(tiny), "mteb/STSBenchmark", data_dir=tmp_path / "data", results=tmp_path / "r")
-    cells = g.metrics.extra["grid"]
+    cells = g.record.extra["grid"]
     assert {(c["layers"], c["dim"]) for c in cells} >= {(1, 4), (4, 32)}
     assert all(-1.0 <= c["score"] <= 1.0 for c in cells)
     full = next(c for c in cells if (c["layers"], c["dim"]) == (4, 32))
-    assert g.metrics.main_metric == "cosine_spearman"
-    assert g.metrics.main_score == pytest.approx(full["score"])
+    assert g.main_metric == "cosine_spearman"
+    assert g.main_score == pytest.approx(full["score"])

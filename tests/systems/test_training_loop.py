@@ -99,7 +99,7 @@ def test_each_method_trains_and_the_checkpoint_runs_as_dense(
             progress=False,
         )
     )
-    assert 0.0 <= o.metrics.main_score <= 1.0
+    assert 0.0 <= o.main_score <= 1.0
     training = o.metadata.stages[0].parameters["training"]
     assert training["method"] == method and training["final_loss"] == rec["final_loss"]
 
@@ -231,7 +231,7 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
         RunJob.of(system="dense", task="demo", results=tmp_path / "res", progress=False,
                    options={"model": str(out)}, cache_dir=tmp_path / "cache")
     )  # fmt: skip
-    mark = res.metrics.trained_on_evaluated
+    mark = res.record.trained_on_evaluated
     assert mark is not None and mark["label"] == "trained on these queries"
     assert mark["overlap"] == 5 and mark["training_task"] == "demo"
     assert res.metadata.stages[0].parameters["training"]["training_queries"] == tq

@@ -342,9 +342,9 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
     qids = sorted({q for q, _ in _CountingJudge.asked})
     assert len(qids) == 2 and 0 < len(_CountingJudge.asked) < 4423
     assert out.metadata.config["limit_queries"] == 2
-    assert out.metrics.n_queries == len(_CountingJudge.asked)
-    assert out.metrics.extra["scope"]["queries"] == qids
-    assert "skipped" in out.metrics.extra["run_set"]
+    assert out.n_queries == len(_CountingJudge.asked)
+    assert out.record.extra["scope"]["queries"] == qids
+    assert "skipped" in out.record.extra["run_set"]
     # the metadata identifies the human labels actually scored against, and the local files
     from ir_harness.data.identity import qrels_sha256
     from ir_harness.tasks.llmjudge import human_labels, labels_to_qrels

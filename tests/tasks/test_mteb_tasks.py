@@ -178,9 +178,9 @@ def test_stsbenchmark_end_to_end_matches_mteb_leaderboard(
             progress=False,
         )
     )
-    assert out.metrics.main_metric == "cosine_spearman"
-    assert abs(out.metrics.main_score * 100 - 82.03) <= 0.3  # MTEB: all-MiniLM-L6-v2 82.03
-    assert out.metrics.extra["n_pairs"] == 1379
+    assert out.main_metric == "cosine_spearman"
+    assert abs(out.main_score * 100 - 82.03) <= 0.3  # MTEB: all-MiniLM-L6-v2 82.03
+    assert out.record.extra["n_pairs"] == 1379
     assert (out.path / "sts_scores.tsv").exists()
 
 

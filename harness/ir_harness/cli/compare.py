@@ -32,7 +32,8 @@ def compare_cmd(
     Each pair is tested on the queries both were scored on (column "queries"); the default
     baseline is the best full, held-out row (partial rows and rows scored on their own training
     queries are flagged and never chosen as best)."""
-    from ir_harness.eval.compare import best_row, compare, flags, task_query_count
+    from ir_harness.eval.compare_results import compare_results
+    from ir_harness.reproduce.determinism import nondeterminism_warning
     from ir_harness.store.results import iter_results
 
     if not 0.0 < alpha < 1.0:
@@ -41,35 +42,23 @@ def compare_cmd(
         raise ConfigError(f"--test {test!r}: expected 'randomization' or 't-test'")
     require_dir(results, "--results")
 
-    stored = [r for r in iter_results(results) if r.metrics.task == task]
-    recs = {r.id.row: r.metrics for r in stored}
-    # oracle (simulated LLM) runs are never the default baseline
-    simulated = frozenset(
-        r.id.row for r in stored if any(st.kind == "oracle" for st in r.metadata.stages)
+    stored = [r for r in iter_results(results) if r.task == task]
+    if len(stored) < 2:
+        raise ConfigError(
+            f"compare needs at least two stored results for task {task!r} under {results}; "
+            f"found {len(stored)}"
+        )
+    out = compare_results(stored, baseline, metric, test, alpha)  # type: ignore[arg-type]
+    metric, base, n_task, notes, comps = (
+        out.metric,
+        out.baseline,
+        out.task_queries,
+        out.flags,
+        out.comparisons,
     )
-    if len(recs) < 2:
-        raise ConfigError(
-            f"compare needs at least two stored results for task {task!r} under {results}; found {len(recs)}"
-        )
-    metric = metric or next(iter(recs.values())).main_metric
-    missing = [k for k, m in recs.items() if metric not in m.per_query]
-    if missing:
-        raise ConfigError(f"metric {metric!r} is not stored for {', '.join(missing)}")
-    per_query = {k: m.per_query[metric] for k, m in recs.items()}
-    base = baseline or best_row(recs, metric, simulated)
-    if base is None:
-        raise ConfigError(
-            f"no row of {task!r} can be the default baseline (all were scored on their own "
-            "training queries); name one with --baseline"
-        )
-    n_task = task_query_count(list(recs.values()))
-    notes = {k: flags(m, n_task) for k, m in recs.items()}
-    from ir_harness.reproduce.determinism import nondeterminism_warning
-
     for r in stored:
         if warning := nondeterminism_warning(r.id.row, r.metadata):
             typer.echo(warning, err=True)
-    comps = compare(per_query, base, metric, test=test, alpha=alpha)  # type: ignore[arg-type]
     if json_out:
         print(json.dumps([{**c.__dict__, "flags": notes[c.system]} for c in comps]))
         return

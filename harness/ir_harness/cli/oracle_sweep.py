@@ -71,10 +71,10 @@ def oracle_sweep_command(
         {
             "noise": sigma,
             "seed": seed,
-            "system": o.metrics.system,
-            "main_metric": o.metrics.main_metric,
-            "main_score": o.metrics.main_score,
-            "n_queries": o.metrics.n_queries,
+            "system": o.system,
+            "main_metric": o.main_metric,
+            "main_score": o.main_score,
+            "n_queries": o.n_queries,
             "llm_calls": o.metadata.stats.get("llm_calls", 0),
             "result_dir": str(o.path),
         }

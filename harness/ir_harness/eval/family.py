@@ -8,20 +8,21 @@ each member's main score (and qrels sha256) kept beside the mean.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ir_harness.data.spec import TaskSpec
+from ir_harness.eval.family_mean import family_mean
 from ir_harness.registry import split_task_name
 from ir_harness.run.context import RunContext
 from ir_harness.run.runner import ResultRecord, RunJob, job_config, run, store_result
+from ir_harness.store.results import MEMBERS_FILE, members_artifact
 from ir_harness.task import get_task
 
 if TYPE_CHECKING:
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.store.results import StoredResult
+    from ir_harness.store.results import Result
 
 
 def members(task_name: str) -> list[str]:
@@ -34,22 +35,18 @@ def members(task_name: str) -> list[str]:
     return [n if n.startswith(f"{family}/") else f"{family}/{n}" for n in names]
 
 
-def run_family(job: RunJob) -> tuple[list[StoredResult], StoredResult]:
+def run_family(job: RunJob) -> tuple[list[Result], Result]:
     """Run every member (recursively), then store the macro average over members."""
     from ir_harness.run.pipeline import build_pipeline
 
     t0 = time.perf_counter()
     names = members(job.task)
     outcomes = [run_any(replace(job, task=n))[-1] for n in names]
-    first = outcomes[0].metrics
-    metric_ids = [m for m in first.metrics if all(m in o.metrics.metrics for o in outcomes)]
-    means = {m: sum(o.metrics.metrics[m] for o in outcomes) / len(outcomes) for m in metric_ids}
+    first = outcomes[0].record
+    metric_ids = [m for m in first.metrics if all(m in o.metrics for o in outcomes)]
+    means = {m: family_mean([o.metrics[m] for o in outcomes]) for m in metric_ids}
     per_query = {
-        m: {
-            f"{o.metrics.task}/{q}": v
-            for o in outcomes
-            for q, v in o.metrics.per_query.get(m, {}).items()
-        }
+        m: {f"{o.task}/{q}": v for o in outcomes for q, v in o.per_query.get(m, {}).items()}
         for m in metric_ids
     }
     family, _ = split_task_name(job.task)
@@ -65,11 +62,7 @@ def run_family(job: RunJob) -> tuple[list[StoredResult], StoredResult]:
     )
     pipe: Pipeline = job.pipeline or build_pipeline(job.system, job.options)
     ctx = RunContext.from_config(job.config, job.task)
-    member_scores = {o.metrics.task: o.metrics.main_score for o in outcomes}
-    artifact = json.dumps(
-        {"members": {o.metrics.task: str(o.path) for o in outcomes}, "main_scores": member_scores},
-        indent=1,
-    )
+    member_scores = {o.task: o.main_score for o in outcomes}
     total = time.perf_counter() - t0
     config = job_config(job, job.task, members=names)
     agg = store_result(
@@ -79,19 +72,16 @@ def run_family(job: RunJob) -> tuple[list[StoredResult], StoredResult]:
             pipe,
             ctx,
             config,
-            artifact=artifact,
+            artifact=members_artifact(outcomes),
             means=means,
             per_query=per_query,
-            n=sum(o.metrics.n_queries for o in outcomes),
+            n=sum(o.n_queries for o in outcomes),
             source=f"mean of {len(names)} member results",
             timings={"total_s": total},
             extra={"members": member_scores, "aggregate": "macro mean over member tasks"},
-            artifact_name="members.json",
-            data={
-                "members": {
-                    o.metrics.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes
-                }
-            },
+            artifact_name=MEMBERS_FILE,
+            data={"members": {o.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes}},
+            members=tuple(outcomes),
         )
     )
     return outcomes, agg
@@ -118,7 +108,7 @@ def with_task_defaults(job: RunJob) -> RunJob:
     return replace(job, options=options) if options != job.options else job
 
 
-def run_any(job: RunJob) -> list[StoredResult]:
+def run_any(job: RunJob) -> list[Result]:
     """One task, or a family: returns member outcomes followed by the aggregate (last)."""
     job = with_task_defaults(job)
     if members(job.task):

@@ -132,3 +132,23 @@ class Checkpoint:
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class MemoryCheckpoint:
+    """The finished batches of a run that keeps nothing on disk (``evaluate(results=None)``).
+
+    Same interface and values as :class:`Checkpoint` (scores read back as floats, LLM counters
+    carried), without a folder: the run is scored from what it committed, as a stored run is."""
+
+    def __init__(self) -> None:
+        self.folder = None
+        self._done: Run = {}
+
+    def load(self, stats: dict[str, Any] | None = None) -> Run:
+        return {q: dict(docs) for q, docs in self._done.items()}
+
+    def commit(self, run: Run, stats: dict[str, Any] | None = None) -> None:
+        self._done.update({q: {d: float(s) for d, s in docs.items()} for q, docs in run.items()})
+
+    def clear(self) -> None:
+        self._done = {}

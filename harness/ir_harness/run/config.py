@@ -157,6 +157,9 @@ class RunConfig:
     corpus_store: StorePolicy = field(default_factory=StorePolicy)
     # what the metadata records as the command (default: this process's ``harness`` argv)
     command: str | None = None
+    # the Python API call that started the run (function and parameters), recorded as it was
+    # made; set by ``evaluate`` (the CLI's command line is ``command``)
+    call: dict[str, Any] | None = None
     progress: bool = False
     llm_policy: LLMPolicy = field(default_factory=LLMPolicy)
     # reuse LLM answers from (and add them to) the cache folder's response cache
@@ -181,6 +184,8 @@ class RunConfig:
         check_type("device", self.device, str, "'auto', 'cpu', 'cuda' or 'cuda:N'")
         if self.command is not None:
             check_type("command", self.command, str, "the command line as one string, or None")
+        if self.call is not None:
+            check_type("call", self.call, dict, "the API call as {parameter: value}, or None")
         for key in ("progress", "llm_cache", "plan", "force"):
             check_type(key, getattr(self, key), bool, "True or False")
         check_type("llm_policy", self.llm_policy, LLMPolicy, "an ir_harness.LLMPolicy")

@@ -81,7 +81,7 @@ def _run_cell(job: RunJob) -> tuple[str, float, str]:
     from ir_harness.eval.family import run_any
 
     out = run_any(job)[-1]
-    return out.metrics.main_metric, out.metrics.main_score, str(out.path)
+    return out.main_metric, out.main_score, str(out.path)
 
 
 def plan(grid: GridOptions) -> list[Cell]:

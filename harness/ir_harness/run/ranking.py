@@ -22,7 +22,7 @@ from ir_harness.eval.metrics import prepare_run
 from ir_harness.eval.score import score_run
 from ir_harness.llm.session import check_llm_faults
 from ir_harness.protocols import ExclusionAware, Retriever
-from ir_harness.run.checkpoint import Checkpoint
+from ir_harness.run.checkpoint import Checkpoint, MemoryCheckpoint
 from ir_harness.run.job import run_batch
 from ir_harness.run.progress import phase_bar
 from ir_harness.run.record import (
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ir_harness.run.context import RunContext
     from ir_harness.run.job import RunJob
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.store.results import StoredResult
+    from ir_harness.store.results import Result
     from ir_harness.task import Task
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class RankingRun:
     timings: dict[str, float] = field(default_factory=dict)
     memory: dict[str, int] = field(default_factory=dict)
 
-    def go(self) -> StoredResult:
+    def go(self) -> Result:
         spec, data, task_queries = self.load()
         plan = self.preflight(spec, data)
         config = self.config(spec, data)
@@ -152,12 +152,15 @@ class RankingRun:
             seed=job.config.seed,
         )
 
-    def checkpoint(self, spec: TaskSpec, config: dict[str, Any]) -> Checkpoint:
-        """The run's checkpoint, keyed by the config's hash."""
+    def checkpoint(self, spec: TaskSpec, config: dict[str, Any]) -> Checkpoint | MemoryCheckpoint:
+        """The run's checkpoint, keyed by the config's hash (in memory for a run that stores
+        nothing)."""
+        if self.job.config.results is None:
+            return MemoryCheckpoint()
         folder = self.job.config.results_dir() / ".partial" / slug(spec.name)
         return Checkpoint(folder / f"{slug(self.pipe.label)}-{config_hash(config)}")
 
-    def resume(self, data: TaskData, ckpt: Checkpoint) -> Run:
+    def resume(self, data: TaskData, ckpt: Checkpoint | MemoryCheckpoint) -> Run:
         """The queries a previous attempt already committed (their stats merged back)."""
         done = ckpt.load(self.ctx.stats)
         if done:
@@ -184,7 +187,9 @@ class RankingRun:
         self.timings["index_s"] = time.perf_counter() - t
         self.memory["index_anon"] = self.mem.mark()
 
-    def search(self, spec: TaskSpec, data: TaskData, todo: list[str], ckpt: Checkpoint) -> None:
+    def search(
+        self, spec: TaskSpec, data: TaskData, todo: list[str], ckpt: Checkpoint | MemoryCheckpoint
+    ) -> None:
         """Run the queries not yet done in batches, committing each batch to the checkpoint."""
         job, ctx, pipe = self.job, self.ctx, self.pipe
         t = time.perf_counter()
@@ -211,7 +216,9 @@ class RankingRun:
         self.timings["search_s"] = time.perf_counter() - t
         self.memory["search_anon"] = self.mem.mark()
 
-    def evaluate(self, spec: TaskSpec, data: TaskData, ckpt: Checkpoint) -> Scored:
+    def evaluate(
+        self, spec: TaskSpec, data: TaskData, ckpt: Checkpoint | MemoryCheckpoint
+    ) -> Scored:
         """Score the run read back from the checkpoint (so a resumed run and an uninterrupted
         one score identical bytes), with Judged@10 and the task's own run measures."""
         t = time.perf_counter()
@@ -249,7 +256,7 @@ class RankingRun:
         n_todo: int,
         task_queries: int,
         plan: dict[str, Any] | None,
-    ) -> StoredResult:
+    ) -> Result:
         job = self.job
         scope = make_scope(
             job.config.limit_queries,

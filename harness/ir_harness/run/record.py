@@ -18,11 +18,11 @@ from ir_harness.protocols import stat_tags
 from ir_harness.redact import redact_text
 from ir_harness.store.results import (
     MetricsRecord,
+    Result,
     RunMetadata,
-    StoredResult,
     config_hash,
     make_scope,
-    write_result,
+    write,
 )
 from ir_harness.store.training_record import training_overlap
 from ir_harness.task import resolve_data_dir
@@ -62,6 +62,7 @@ class ResultRecord:
     data: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] | None = None
     memory: dict[str, int] | None = None
+    members: tuple[Result, ...] = ()
 
 
 def identity_config(
@@ -84,11 +85,19 @@ def job_config(job: RunJob, task: str, **more: Any) -> dict[str, Any]:
     return identity_config(task, job.system, job.options, job.config.limit_queries, **more)
 
 
-def store_result(record: ResultRecord) -> StoredResult:
-    """Build the metrics and metadata records and write the result atomically.
+def store_result(record: ResultRecord) -> Result:
+    """The result built from ``record`` (:func:`build_result`), written atomically when the run
+    config names a results folder (the runner holds the identity's lock), else kept in memory."""
+    result = build_result(record)
+    results = record.job.config.results
+    return result if results is None else write(Path(results), result)
+
+
+def build_result(record: ResultRecord) -> Result:
+    """The metrics and metadata records of one result, with its run or label file.
 
     A result that evaluated nothing is refused: it would only replace a real one with an empty
-    number.
+    number; so is one with too many unusable LLM answers.
     """
     r = record
     job, spec, ctx = r.job, r.spec, r.ctx
@@ -101,11 +110,8 @@ def store_result(record: ResultRecord) -> StoredResult:
     scope = r.scope or make_scope(job.config.limit_queries, job.config.seed, None, None, r.n)
     stages = r.pipe.metas()
     metrics = _metrics_record(r, scope, stages)
-    meta = _metadata(r, scope, stages)
-    path = write_result(
-        job.config.results_dir(), r.artifact, metrics, meta, artifact_name=r.artifact_name
-    )
-    return StoredResult(metrics, meta, path)
+    meta = _metadata(r, scope, stages).model_copy(update={"artifact": r.artifact_name})
+    return Result(metrics, meta, None, artifact=r.artifact, members=r.members)
 
 
 def _metrics_record(
@@ -136,11 +142,8 @@ def _metadata(r: ResultRecord, scope: dict[str, Any], stages: list[SystemMeta]) 
 
     job, ctx, pipe = r.job, r.ctx, r.pipe
     return RunMetadata(
-        task=r.spec.name,
-        system=pipe.label,
-        command=redact_text(
-            job.config.command or (shlex.join(["harness", *sys.argv[1:]]) if sys.argv else "")
-        ),
+        command=_command(job),
+        call=job.config.call,
         config=r.config,
         config_hash=config_hash(r.config),
         stages=stages,
@@ -152,7 +155,6 @@ def _metadata(r: ResultRecord, scope: dict[str, Any], stages: list[SystemMeta]) 
         timings=r.timings,
         stats={**ctx.stats, "resumed_queries": r.resumed},
         stat_tags=stat_tags(pipe.stages, ctx.stats),
-        scope=scope,
         data=r.data,
         # the LLM fault settings the run used, when it asked an LLM
         llm_policy=ctx.llm_policy.record() if "llm_answers" in ctx.stats else None,
@@ -160,6 +162,16 @@ def _metadata(r: ResultRecord, scope: dict[str, Any], stages: list[SystemMeta]) 
         memory=r.memory,
         batching={"batch_size": job.config.batch_size, "query_batch": job.config.query_batch},
     )
+
+
+def _command(job: RunJob) -> str:
+    """The command line that started the run: the CLI's, else this process's when no API call
+    is recorded (``RunConfig.call``), else none (the call is recorded instead)."""
+    if job.config.command:
+        return redact_text(job.config.command)
+    if job.config.call is not None or not sys.argv:
+        return ""
+    return redact_text(shlex.join(["harness", *sys.argv[1:]]))
 
 
 def identity_of(

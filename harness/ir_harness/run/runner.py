@@ -8,6 +8,7 @@ started again reads the checkpoint and only does the queries that are missing. E
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from ir_harness.run.record import (
     scoped_task_name,
     store_result,
 )
-from ir_harness.store.results import StoredResult, make_scope, result_id, result_lock
+from ir_harness.store.results import Result, make_scope, result_id, result_lock
 from ir_harness.task import Task, get_task, resolve_data_dir
 
 if TYPE_CHECKING:
@@ -65,10 +66,10 @@ def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
     return {"limit_queries": limit}
 
 
-def run(job: RunJob) -> StoredResult:
-    """Run under the lock of the result identity, so two runs never write the same result."""
+def run(job: RunJob) -> Result:
+    """Run under the lock of the result identity, so two runs never write the same result;
+    the result is saved in ``job.config.results``, or only returned when that is None."""
     t0 = time.perf_counter()
-    results = job.config.results_dir()
     task, subset = get_task(job.task)
     pipe = job.pipeline or build_pipeline(job.system, job.options)
     ctx = RunContext.from_config(job.config, job.task)
@@ -76,12 +77,16 @@ def run(job: RunJob) -> StoredResult:
     if job.config.qrels_from and not custom and not Path(job.config.qrels_from).is_file():
         raise ConfigError(f"--qrels-from {job.config.qrels_from}: no such file")
     qrels_from = None if custom else job.config.qrels_from
-    target = result_id(
-        scoped_task_name(task.spec(subset).name, qrels_from),
-        pipe.label,
-        make_scope(job.config.limit_queries, job.config.seed, qrels_from),
-    ).folder(results)
-    with result_lock(target), store_policy(job.config.corpus_store):
+    lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if job.config.results is not None:  # a run that keeps nothing on disk writes no lock
+        lock = result_lock(
+            result_id(
+                scoped_task_name(task.spec(subset).name, qrels_from),
+                pipe.label,
+                make_scope(job.config.limit_queries, job.config.seed, qrels_from),
+            ).folder(job.config.results)
+        )
+    with lock, store_policy(job.config.corpus_store):
         return _run_locked(job, task, subset, pipe, ctx, t0, custom)
 
 
@@ -93,7 +98,7 @@ def _run_locked(
     ctx: RunContext,
     t0: float,
     custom: bool,
-) -> StoredResult:
+) -> Result:
     if custom:
         spec: TaskSpec = task.spec(subset)
         if job.config.qrels_from:
@@ -127,7 +132,7 @@ def _run_locked(
 
 def _run_ranking(
     job: RunJob, task: Task, subset: str, pipe: Pipeline, ctx: RunContext, t0: float
-) -> StoredResult:
+) -> Result:
     from ir_harness.plan.memory import AnonPeak
 
     mem = AnonPeak().start()

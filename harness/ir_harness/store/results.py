@@ -23,10 +23,10 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SCHEMA_VERSION = 1
+# metadata.json's own version: 2 stores the identity once (in metrics.json)
+METADATA_SCHEMA_VERSION = 2
 
 
 def _known_schema(v: int) -> int:
@@ -51,6 +53,7 @@ def _known_schema(v: int) -> int:
 
 
 RUN_FILE, METRICS_FILE, METADATA_FILE = "run.trec", "metrics.json", "metadata.json"
+MEMBERS_FILE = "members.json"
 
 
 class MetricsRecord(BaseModel):
@@ -95,14 +98,33 @@ class MetricsRecord(BaseModel):
         return v
 
 
-class RunMetadata(BaseModel):
-    """Everything the result depends on, to reproduce it."""
+def _known_metadata_schema(v: int) -> int:
+    """metadata.json: version 2 no longer repeats the identity that metrics.json holds."""
+    if v > METADATA_SCHEMA_VERSION:
+        raise ValueError(
+            f"schema_version {v} is newer than this harness knows ({METADATA_SCHEMA_VERSION}); "
+            "upgrade"
+        )
+    return v
 
-    schema_version: int = SCHEMA_VERSION
-    _schema = field_validator("schema_version")(_known_schema)
-    task: str
-    system: str
-    command: str
+
+class RunMetadata(BaseModel):
+    """Everything the result depends on, to reproduce it. The result's identity (task, system,
+    scope) is stored once, in metrics.json; metadata.json of version 1 repeated it, and those
+    copies are read and ignored (never written again)."""
+
+    schema_version: int = METADATA_SCHEMA_VERSION
+    _schema = field_validator("schema_version")(_known_metadata_schema)
+    task: str | None = Field(None, exclude=True, description="version 1 only: see metrics.json")
+    system: str | None = Field(None, exclude=True, description="version 1 only: see metrics.json")
+    command: str = Field(
+        description="the command line that made the result; empty when an API call made it"
+    )
+    call: dict[str, Any] | None = Field(
+        None,
+        description="the Python API call that made the result: function and parameters as "
+        "given (None in older results and for runs not started through the API)",
+    )
     config: dict[str, Any]
     config_hash: str
     stages: list[SystemMeta]
@@ -116,7 +138,9 @@ class RunMetadata(BaseModel):
     stat_tags: dict[str, StatTag] = Field(
         default_factory=dict, description="what each stats counter measures (by kind, not name)"
     )
-    scope: dict[str, Any] = Field(default_factory=dict, description="as in the metrics record")
+    scope: dict[str, Any] | None = Field(
+        None, exclude=True, description="version 1 only: see metrics.json"
+    )
     data: dict[str, Any] = Field(
         default_factory=dict,
         description="data identity: each source's revision or local files' sha256, qrels_sha256",
@@ -286,17 +310,83 @@ def result_dir(results: Path, task: str, system: str, scope: dict[str, Any] | No
     return result_id(task, system, scope).folder(results)
 
 
-class StoredResult(NamedTuple):
-    """One stored result as every reader sees it (the store, the API, ``compare``, the site):
-    its metrics record, its metadata and its folder (None for a result kept nowhere)."""
+@dataclass(frozen=True)
+class Result:
+    """One evaluation, as the API returns it and the store saves and loads it.
 
-    metrics: MetricsRecord
+    Like inspect_ai's ``EvalLog``, one object holds what was evaluated and how (``metadata``:
+    command or API call, config, stages, environment, stats), what it scored (``record``: the
+    metrics, per-query values and scope), the run or label file (``artifact``, kept in memory
+    until saved; read from ``path`` once saved) and, for a family, its ``members``. ``record``
+    and ``metadata`` are the on-disk schema (metrics.json, metadata.json); ``path`` is None
+    until :func:`save` writes the result.
+    """
+
+    record: MetricsRecord
     metadata: RunMetadata
-    path: Path | None
+    path: Path | None = None
+    artifact: str | None = field(default=None, repr=False, compare=False)
+    members: tuple[Result, ...] = ()
 
     @property
     def id(self) -> ResultId:
-        return result_id(self.metrics.task, self.metrics.system, self.metrics.scope)
+        return result_id(self.record.task, self.record.system, self.record.scope)
+
+    @property
+    def task(self) -> str:
+        return self.record.task
+
+    @property
+    def system(self) -> str:
+        return self.record.system
+
+    @property
+    def main_metric(self) -> str:
+        return self.record.main_metric
+
+    @property
+    def main_score(self) -> float:
+        return self.record.main_score
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Metric -> mean over the evaluated queries (items)."""
+        return self.record.metrics
+
+    @property
+    def per_query(self) -> dict[str, dict[str, float]]:
+        """Metric -> query id -> value (what significance tests and ``compare`` read)."""
+        return self.record.per_query
+
+    @property
+    def n_queries(self) -> int:
+        return self.record.n_queries
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        return self.record.scope
+
+    @property
+    def artifact_name(self) -> str:
+        """The run or label file's name (``run.trec`` in results older than the field)."""
+        return self.metadata.artifact or RUN_FILE
+
+    @property
+    def stored(self) -> Result:
+        """The result itself (the name the API's result type once used for this view)."""
+        return self
+
+    def __iter__(self) -> Iterator[Any]:
+        """``metrics, metadata, path = result``: the three-part view older readers unpack."""
+        return iter((self.record, self.metadata, self.path))
+
+    def read_artifact(self) -> str:
+        """The run or label file's text: the one in memory, else the saved file's."""
+        if self.artifact is not None:
+            return self.artifact
+        if self.path is None:
+            raise ConfigError(f"{self.task} / {self.system}: the result holds no run file")
+        return (self.path / self.artifact_name).read_text(encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -374,17 +464,57 @@ def write_result(
     meta: RunMetadata,
     artifact_name: str = RUN_FILE,
 ) -> Path:
-    """Write all three files into a temp folder, then swap it into place.
+    """Write one result's three files into place (:func:`write`; the caller holds the lock)."""
+    meta = meta.model_copy(update={"artifact": artifact_name})
+    path = write(results, Result(metrics, meta, artifact=run_text)).path
+    assert path is not None
+    return path
+
+
+def members_artifact(members: tuple[Result, ...] | list[Result]) -> str:
+    """A family aggregate's ``members.json``: each member's folder and main score."""
+    return json.dumps(
+        {
+            "members": {m.task: str(m.path) for m in members},
+            "main_scores": {m.task: m.main_score for m in members},
+        },
+        indent=1,
+    )
+
+
+def save(result: Result, results: Path) -> Result:
+    """Save ``result`` (and first its family members) under ``results``; the saved copy.
+
+    Each result is written under the lock of its identity (:func:`result_lock`), so a save
+    never races a run writing the same result; a family's ``members.json`` then names the
+    members' folders."""
+    results = Path(results)
+    if results.exists() and not results.is_dir():
+        raise ConfigError(f"results folder {results}: is a file, expected a folder")
+    members = tuple(save(m, results) for m in result.members)
+    if members and result.artifact_name == MEMBERS_FILE:
+        result = replace(result, artifact=members_artifact(members))
+    with result_lock(result.id.folder(results)):
+        saved = write(results, result)
+    return replace(saved, members=members)
+
+
+def write(results: Path, result: Result) -> Result:
+    """Write all three files into a temp folder, then swap it into place; the saved copy.
 
     An existing result is exchanged with the new folder in one step where Linux allows it
     (``renameat2(RENAME_EXCHANGE)``), so a reader at any instant finds the old copy or the new
     one, never neither. Elsewhere (other systems, file systems without the call) the old folder
-    is renamed aside first, and a reader in the instant between the two renames misses it."""
-    target = result_id(metrics.task, metrics.system, metrics.scope).folder(results)
+    is renamed aside first, and a reader in the instant between the two renames misses it.
+    The caller holds the identity's lock (:func:`save` takes it)."""
+    metrics = result.record
+    run_text = result.read_artifact()
+    artifact_name = result.artifact_name
+    target = result.id.folder(results)
     made_task_folder = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
-    meta = meta.model_copy(update={"artifact": artifact_name})
+    meta = result.metadata.model_copy(update={"artifact": artifact_name})
     try:
         (tmp / artifact_name).write_text(run_text, encoding="utf-8")
         (tmp / METRICS_FILE).write_text(metrics.model_dump_json(indent=1), encoding="utf-8")
@@ -407,7 +537,7 @@ def write_result(
             with contextlib.suppress(OSError):
                 target.parent.rmdir()  # only when empty
         raise
-    return target
+    return replace(result, metadata=meta, path=target, artifact=None)
 
 
 _READ_TRIES = 20
@@ -445,41 +575,67 @@ def _own_folder(results: Path, metrics: MetricsRecord) -> Path | str:
         return f"none ({e})"
 
 
-def iter_results(results: Path) -> list[StoredResult]:
+def _load_folder(results: Path, d: Path) -> Result | None:
+    """The result in folder ``d`` of the store ``results``, or None (with a warning) when it is
+    unreadable or not the folder its identity names."""
+    try:
+        metrics_text, meta_text = _read_records(d)
+        metrics = MetricsRecord.model_validate_json(metrics_text)
+        meta = RunMetadata.model_validate_json(meta_text)
+    except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
+        # One damaged result must not hide every other one; say which folder was skipped.
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if isinstance(e, ValidationError) and e.errors():
+            err = e.errors()[0]
+            where = ".".join(str(x) for x in err["loc"]) or "record"
+            first = f"{e.title} field {where}: {err['msg']}"
+        log.warning("skipping result %s: unreadable (%s)", d, first)
+        return None
+    if not d.is_symlink() and (own := _own_folder(results, metrics)) != d:
+        # A copy of another result's files would show that result twice (or under the
+        # wrong task): a record is read only from the folder its identity names. (A linked
+        # folder is judged by where it leads, by the leaderboard's link rule.)
+        log.warning(
+            "skipping result %s: its record is task %r, system %r, whose folder is %s "
+            "(copied from there?)",
+            d,
+            metrics.task,
+            metrics.system,
+            own,
+        )
+        return None
+    return Result(metrics, meta, d)
+
+
+def iter_results(results: Path) -> list[Result]:
     """Every complete result under ``results`` (temp and partial folders are skipped)."""
     out = []
     for mpath in sorted(results.glob(f"*/*/{METRICS_FILE}")):
         d = mpath.parent
         if d.name.startswith(".") or d.parent.name.startswith("."):
             continue
-        try:
-            metrics_text, meta_text = _read_records(d)
-            metrics = MetricsRecord.model_validate_json(metrics_text)
-            meta = RunMetadata.model_validate_json(meta_text)
-        except (OSError, UnicodeDecodeError, ValueError) as e:  # ValidationError is a ValueError
-            # One damaged result must not hide every other one; say which folder was skipped.
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            if isinstance(e, ValidationError) and e.errors():
-                err = e.errors()[0]
-                where = ".".join(str(x) for x in err["loc"]) or "record"
-                first = f"{e.title} field {where}: {err['msg']}"
-            log.warning("skipping result %s: unreadable (%s)", d, first)
-            continue
-        if not d.is_symlink() and (own := _own_folder(results, metrics)) != d:
-            # A copy of another result's files would show that result twice (or under the
-            # wrong task): a record is read only from the folder its identity names. (A linked
-            # folder is judged by where it leads, by the leaderboard's link rule.)
-            log.warning(
-                "skipping result %s: its record is task %r, system %r, whose folder is %s "
-                "(copied from there?)",
-                d,
-                metrics.task,
-                metrics.system,
-                own,
-            )
-            continue
-        out.append(StoredResult(metrics, meta, d))
+        if (res := _load_folder(results, d)) is not None:
+            out.append(res)
     return out
+
+
+def load(path: Path) -> list[Result]:
+    """The results at ``path``: a results folder (every result in it), one task's folder (its
+    results) or one result's folder (that result). A folder that is not there, or a result
+    folder that cannot be read, is a ``ConfigError`` naming it."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ConfigError(f"results {path}: no such folder (expected a results folder)")
+    if (path / METRICS_FILE).is_file():
+        res = _load_folder(path.parent.parent, path)
+        if res is None:
+            raise ConfigError(
+                f"result {path}: unreadable or not its identity's folder (see the warning)"
+            )
+        return [res]
+    if not any(path.glob(f"*/*/{METRICS_FILE}")) and any(path.glob(f"*/{METRICS_FILE}")):
+        return [r for r in iter_results(path.parent) if r.path and r.path.parent == path]
+    return iter_results(path)
 
 
 def config_hash(config: dict[str, Any]) -> str:

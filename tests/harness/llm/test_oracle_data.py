@@ -36,7 +36,7 @@ def test_rankgpt_with_perfect_oracle_reaches_the_ideal_top100(
             llm_cache=False,
         )
     )
-    assert round(out.metrics.main_score, 4) == ideal
+    assert round(out.main_score, 4) == ideal
     assert out.metadata.stages[0].kind == "oracle"
     assert out.metadata.stages[0].parameters["llm"]["answers"].get("unmatched_passages", 0) == 0
 

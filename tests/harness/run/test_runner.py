@@ -59,7 +59,7 @@ def test_run_stores_three_files_with_metadata(tmp_path: Path) -> None:
     ):
         assert key in meta
     assert meta["stages"][0]["name"] == "overlap"
-    assert out.metrics.main_score == pytest.approx(1.0)
+    assert out.main_score == pytest.approx(1.0)
     assert not [p for p in (tmp_path / "results" / ".partial").rglob("*") if p.is_file()]
 
 
@@ -76,7 +76,7 @@ def test_crashed_run_resumes_and_matches_uninterrupted(tmp_path: Path) -> None:
     assert OverlapRetriever.calls == [["q3"]]  # only the unfinished query was searched again
     assert resumed.metadata.stats["resumed_queries"] == 2
     assert (resumed.path / RUN_FILE).read_text() == (clean.path / RUN_FILE).read_text()
-    assert resumed.metrics.per_query == clean.metrics.per_query
+    assert resumed.per_query == clean.per_query
 
 
 def test_interrupted_batch_write_is_not_counted(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_interrupted_batch_write_is_not_counted(tmp_path: Path) -> None:
     OverlapRetriever.calls.clear()
     out = run(opts(tmp_path, query_batch=1))
     assert OverlapRetriever.calls == [["q2"], ["q3"]]
-    assert out.metrics.main_score == pytest.approx(1.0)
+    assert out.main_score == pytest.approx(1.0)
 
 
 def test_old_style_checkpoint_with_a_partly_written_query_is_not_trusted(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_old_style_checkpoint_with_a_partly_written_query_is_not_trusted(tmp_pat
     OverlapRetriever.calls.clear()
     resumed = run(opts(tmp_path / "b"))
     assert (resumed.path / RUN_FILE).read_text() == (clean.path / RUN_FILE).read_text()
-    assert resumed.metrics.per_query == clean.metrics.per_query
+    assert resumed.per_query == clean.per_query
 
 
 def test_pipeline_reranks_top_k_and_keeps_tail(tmp_path: Path) -> None:
@@ -163,15 +163,13 @@ def test_family_run_stores_members_and_macro_mean(tmp_path: Path) -> None:
 
     TASKS.register("fam", TinyFamily)
     outs = run_any(opts(tmp_path, task="fam"))
-    assert [o.metrics.task for o in outs] == ["fam/a", "fam/b", "fam"]
-    agg = outs[-1].metrics
-    assert agg.main_score == pytest.approx(
-        (outs[0].metrics.main_score + outs[1].metrics.main_score) / 2
-    )
+    assert [o.task for o in outs] == ["fam/a", "fam/b", "fam"]
+    agg = outs[-1].record
+    assert agg.main_score == pytest.approx((outs[0].main_score + outs[1].main_score) / 2)
     assert set(agg.extra["members"]) == {"fam/a", "fam/b"}
     assert (outs[-1].path / "members.json").exists()
     hashes = outs[-1].metadata.data["members"]  # each member's qrels identity beside the mean
-    assert hashes == {o.metrics.task: o.metadata.data["qrels_sha256"] for o in outs[:2]}
+    assert hashes == {o.task: o.metadata.data["qrels_sha256"] for o in outs[:2]}
     assert {m.task for m, _, _ in iter_results(tmp_path / "results")} == {"fam", "fam/a", "fam/b"}
 
 
@@ -244,7 +242,11 @@ def test_full_and_limited_runs_are_both_kept_with_their_scope(tmp_path: Path) ->
         True,
         2,
     )
-    assert part.metadata.scope == s and part.metadata.config["limit_queries"] == 2
+    assert (
+        part.scope == s
+        and part.metadata.scope is None
+        and part.metadata.config["limit_queries"] == 2
+    )
 
 
 def test_qrels_from_runs_get_a_folder_named_by_file_and_content(tmp_path: Path) -> None:
@@ -253,7 +255,7 @@ def test_qrels_from_runs_get_a_folder_named_by_file_and_content(tmp_path: Path) 
     out = run(opts(tmp_path, qrels_from=judged))
     assert out.path.parent.name == "tiny_qrels_judge.txt_-" + out.path.parent.name[-8:]
     assert out.path.name.startswith("overlap@qrels=judge-") and len(out.path.name) == 28
-    assert out.metrics.scope["qrels_hash"] in out.path.name
+    assert out.scope["qrels_hash"] in out.path.name
     judged.write_text("q1 0 d1 0\nq2 0 d2 1\nq3 0 d3 1\n")  # same name, other labels
     assert run(opts(tmp_path, qrels_from=judged)).path != out.path
 
@@ -327,13 +329,13 @@ def test_second_writer_of_one_identity_fails_naming_it(tmp_path: Path) -> None:
         with pytest.raises(ResultLockedError, match="another run is writing .*tiny/overlap"):
             run(opts(tmp_path))
         assert not list((tmp_path / "results" / ".partial").rglob("*.trec"))
-        assert run(opts(tmp_path, limit_queries=1)).metrics.n_queries == 1  # other identity
+        assert run(opts(tmp_path, limit_queries=1)).n_queries == 1  # other identity
     finally:
         assert holder.stdin is not None
         holder.stdin.write("\n")
         holder.stdin.close()
         holder.wait(timeout=30)
-    assert run(opts(tmp_path)).metrics.n_queries == 3  # lock released with its holder
+    assert run(opts(tmp_path)).n_queries == 3  # lock released with its holder
 
 
 def test_judged_at_10_is_stored_only_where_the_qrels_judge_non_relevant_documents(

@@ -112,3 +112,21 @@ def test_nan_metric_round_trips(tmp_path: Path) -> None:
     write_result(tmp_path, "x", m, meta)
     ((back, _, _),) = iter_results(tmp_path)
     assert back.metrics["spearman"] != back.metrics["spearman"]  # NaN, not None
+
+
+def test_identity_is_written_once_and_old_metadata_that_repeats_it_still_loads(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    m, meta = records(0.5)
+    folder = write_result(tmp_path, "run", m, meta)
+    written = json.loads((folder / store.METADATA_FILE).read_text())
+    assert {"task", "system", "scope"}.isdisjoint(written)  # only metrics.json names it
+    assert written["schema_version"] == store.METADATA_SCHEMA_VERSION
+    # a version-1 folder (identity in both files) reads as before
+    old = {**written, "schema_version": 1, "task": m.task, "system": m.system, "scope": {}}
+    (folder / store.METADATA_FILE).write_text(json.dumps(old))
+    (back,) = store.load(tmp_path)
+    assert (back.task, back.system, back.main_score) == (m.task, m.system, 0.5)
+    assert back.metadata.schema_version == 1

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ir_harness.store.results import StoredResult
+    from ir_harness.store.results import Result
 
 
 @dataclass
@@ -49,7 +49,7 @@ def oracle_spec(noise: float, seed: int, flip: float) -> str:
     return f"oracle[noise={noise:g},seed={seed}" + (f",flip={flip:g}" if flip else "") + "]"
 
 
-def sweep(opts: SweepOptions) -> list[tuple[float, int, StoredResult]]:
+def sweep(opts: SweepOptions) -> list[tuple[float, int, Result]]:
     """Run the system once per (noise, seed); each result is stored under its own name."""
     from ir_harness.eval.family import run_any
     from ir_harness.run.config import RunConfig
@@ -62,7 +62,7 @@ def sweep(opts: SweepOptions) -> list[tuple[float, int, StoredResult]]:
         from ir_harness.llm.oracle.server import serve_in_thread, task_factory
 
         srv = serve_in_thread(task_factory(opts.task, opts.data_dir))
-    out: list[tuple[float, int, StoredResult]] = []
+    out: list[tuple[float, int, Result]] = []
     try:
         for seed in opts.seeds:
             for sigma in opts.noise:
