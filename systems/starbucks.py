@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ir_harness.run.context import RunContext
-    from ir_harness.systems.training.encoder import Encoder
+    from ir_harness.train.encoder import Encoder
 
 DEFAULT_MODEL = "ielabgroup/Starbucks_STS"
 
@@ -84,7 +84,7 @@ class StarbucksRetriever(EmbeddingSearch):
     def load(self, device: str = "cpu") -> Encoder:
         if self.enc is None:
             from ir_harness.systems.dense import model_fingerprint
-            from ir_harness.systems.training.encoder import Encoder
+            from ir_harness.train.encoder import Encoder
 
             self._resolved = resolve_model(self.model_id)
             self._device = device

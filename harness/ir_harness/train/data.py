@@ -2,7 +2,7 @@
 and scored sentence pairs for STS fine-tuning.
 
 Positives come from the task's qrels (grade >= ``min_relevance``); negatives come from
-``ir_harness.systems.training.mining`` (random, BM25 or the current model). Nothing here touches torch.
+``ir_harness.train.mining`` (random, BM25 or the current model). Nothing here touches torch.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Seeding, device and mixed precision, AdamW with linear warmup then decay, one optimiser step
 (finite-loss check, gradient clipping, GradScaler), epoch-wise seeded batches, resumable state
 (optimiser, schedule, scaler, RNG) and the common part of the training record. A training method
-(``ir_harness.systems.training.methods``) only supplies its model and its loss; everything that decides
+(``ir_harness.train.methods``) only supplies its model and its loss; everything that decides
 how a step is taken lives here, once.
 """
 
@@ -23,7 +23,7 @@ from ir_harness.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from ir_harness.systems.training.config import OptimConfig
+    from ir_harness.train.config import OptimConfig
 
 
 def resolve_device(name: str) -> str:
