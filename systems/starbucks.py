@@ -82,6 +82,7 @@ class StarbucksRetriever(EmbeddingSearch):
         self._doc_vecs: np.ndarray | None = None
 
     def load(self, device: str = "cpu") -> Encoder:
+        """Loads the encoder on first use, so building the pipeline stays cheap."""
         if self.enc is None:
             from ir_harness.systems.dense import model_fingerprint
             from ir_harness.train.encoder import Encoder
@@ -135,6 +136,7 @@ class StarbucksRetriever(EmbeddingSearch):
 
     # ---------------------------------------------------------------- protocols
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+        """Vectors of the configured (layers, dims) sub-model, through the embedding cache."""
         from ir_harness.cache.text_embeddings import EmbeddingCache
 
         self.load(ctx.device)
@@ -149,6 +151,7 @@ class StarbucksRetriever(EmbeddingSearch):
         return vecs
 
     def meta(self) -> SystemMeta:
+        """What the stored result records: the model, the sub-model and any training record."""
         params: dict[str, Any] = {
             "layers": self.layers,
             "dim": self.dim,

@@ -49,6 +49,7 @@ def run_grid(
     system_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> StoredResult:
+    """Scores every (layers, dims) cell from one forward pass per text and stores one result holding the grid."""
     from ir_harness.data.identity import data_identity
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import RunContext

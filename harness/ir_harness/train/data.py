@@ -36,6 +36,8 @@ class TrainExample:
 
 @dataclass
 class STSExample:
+    """A scored sentence pair, the training unit of STS fine-tuning."""
+
     sentence1: str
     sentence2: str
     score: float

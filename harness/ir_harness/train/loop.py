@@ -131,6 +131,7 @@ class Stepper:
         return self.method.options.model_fields[name].default
 
     def loss(self, idx: list[int], step: int) -> torch.Tensor:
+        """The method's loss on batch ``idx`` at ``step``, with a per-step generator so resumes repeat it."""
         batch = [self.data[i] for i in idx]
         return self.method.loss(self, batch, step_rng(self.cfg.seed, step))  # type: ignore[no-any-return]
 

@@ -105,6 +105,8 @@ def sample_group(tq: TeacherQuery, size: int, corpus: Any, rng: random.Random) -
 
 @dataclass
 class RerankTrainConfig(OptimConfig):
+    """Everything that determines a reranker training run (stored in ``harness_train.json``)."""
+
     lr: float = 1e-4
     seed: int = 0
     device: str = "auto"
