@@ -34,7 +34,7 @@ def _text(rng: random.Random, n: int) -> str:
 
 
 def _examples(n: int = 64) -> list[Any]:
-    from ir_harness.systems.training.data import TrainExample
+    from ir_harness.train.data import TrainExample
 
     rng = random.Random(0)
     return [
@@ -54,16 +54,16 @@ class StepRunner:
 
     def __init__(self, method: str) -> None:
         from ir_harness.models import resolve_model
-        from ir_harness.systems.training.encoder import Encoder
-        from ir_harness.systems.training.loop import Stepper, TrainConfig
+        from ir_harness.train.encoder import Encoder
+        from ir_harness.train.loop import Stepper, TrainConfig
 
         try:
             path = resolve_model("sentence-transformers/all-MiniLM-L6-v2")
         except Exception as e:  # pragma: no cover - no packaged copy and no network
             pytest.skip(f"all-MiniLM-L6-v2 unavailable: {e}")
         cfg = TrainConfig(
-            method=method, base_model=path, out="", batch_size=BATCH, pg_candidates=8,
-            pg_samples=8, max_length=MAX_LEN, device="cpu",
+            method=method, base_model=path, out="", batch_size=BATCH,
+            options={"pg_candidates": 8, "pg_samples": 8}, max_length=MAX_LEN, device="cpu",
         )  # fmt: skip
         self.enc = Encoder.load(path, device="cpu", max_length=MAX_LEN)
         self.enc.model.train()

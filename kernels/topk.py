@@ -269,7 +269,8 @@ def topk_torch(
     inputs rounded to 16 bits, products accumulated and returned in fp32). ``use_threshold``
     picks the merge of later chunks: None (default) is the threshold merge on CUDA
     (:func:`_merge_above`) and the group pre-filter on CPU (:func:`_merge_prefiltered`); True
-    forces the threshold merge, False a full ``torch.topk`` of every block (the old CPU path).
+    forces the threshold merge, False a full ``torch.topk`` of every block (the plain path,
+    kept for comparison).
     On CPU with ``use_threshold=None``, ``cpu_merge="fused"`` (default, when numba is
     installed) selects inside each score block in one compiled pass right after the product
     (:mod:`ir_harness.kernels.topk_select`); ``"prefilter"`` is the torch group pre-filter.

@@ -65,10 +65,10 @@ def main() -> int:
 
     from ir_harness.run.context import RunContext
     from ir_harness.systems.starbucks import StarbucksRetriever, grid_vectors
-    from ir_harness.systems.training.data import examples_from_task
-    from ir_harness.systems.training.encoder import Encoder
-    from ir_harness.systems.training.loop import Stepper, TrainConfig, batch_indices, train
-    from ir_harness.systems.training.mining import random_miner
+    from ir_harness.train.data import examples_from_task
+    from ir_harness.train.encoder import Encoder
+    from ir_harness.train.loop import Stepper, TrainConfig, batch_indices, train
+    from ir_harness.train.mining import random_miner
 
     report: dict[str, Any] = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
     tmp = Path(tempfile.mkdtemp())
@@ -88,7 +88,7 @@ def main() -> int:
             enc = Encoder.load(str(base), device=dev)
             enc.model.eval()
             cfg = TrainConfig(
-                method=m, base_model=str(base), out="", batch_size=16, pg_candidates=12
+                method=m, base_model=str(base), out="", batch_size=16, options={"pg_candidates": 12}
             )
             st = Stepper(cfg, enc, ex)
             if m == "pgrank":  # same Gumbel draws on both devices
@@ -112,7 +112,7 @@ def main() -> int:
                 lr=1e-4,
                 device="cuda",
                 amp=True,
-                pg_candidates=16,
+                options={"pg_candidates": 16},
                 save_every=10,
             ),
             ex,
@@ -142,7 +142,7 @@ def main() -> int:
         diffs[f"{n}x{d}"] = float(np.abs(grid[(n, d)] - v).max())
     report["grid_vs_per_pair_max_abs_diff"] = diffs
     try:  # a stored grid needs the installed harness (ranx, entry points)
-        from ir_harness.systems.training.starbucks_grid import run_grid
+        from ir_harness.systems.starbucks_grid import run_grid
 
         t = time.perf_counter()
         g = run_grid(model, "demo", results=tmp / "results", device="cuda")

@@ -53,7 +53,7 @@ RERANK_TEACHER = "results/trec-dl__2019__bm25-top100/dense/run.trec"
 
 def _dense_training_queries(rec: dict[str, Any], data_dir: Path | None) -> dict[str, Any]:
     """Rebuild the query selection of ``examples_from_task`` from a dense training record."""
-    from ir_harness.systems.training.data import examples_from_task
+    from ir_harness.train.data import examples_from_task
 
     src = rec["data_source"]
     task = src.split()[0].removeprefix("task:")
@@ -76,7 +76,7 @@ def _dense_training_queries(rec: dict[str, Any], data_dir: Path | None) -> dict[
 
 def _rerank_training_queries(model: str, results: Path, data_dir: Path | None) -> dict[str, Any]:
     """Rebuild ``teacher_queries`` for a DeAR/MVP student from the README's training command."""
-    from ir_harness.systems.training.rerank_train import teacher_queries
+    from ir_harness.train.rerank_train import teacher_queries
 
     b = BACKFILL[model]
     spec, data = load_task(RERANK_TRAIN_TASK, data_dir)

@@ -49,7 +49,7 @@ def pfmt(p: float) -> str:
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
-# ---------------------------------------------------------------- issue 4: trained retrievers
+# ---------------------------------------------------------------- trained retrievers
 def _tests(pq: dict[str, dict[str, float]], metric: str) -> tuple[dict, dict]:
     """Holm-corrected paired tests of every model against the untrained one and against InfoNCE."""
     vs_base = {c.system: c for c in compare(pq, "untrained", metric)}
@@ -229,7 +229,7 @@ def starbucks_table(db: dict) -> list[str]:
     return lines
 
 
-# ---------------------------------------------------------------- issue 6: rerankers
+# ---------------------------------------------------------------- rerankers
 def bm25_list(task: str, data_dir: Path | None) -> dict[str, float]:
     """Per-query nDCG@10 of the task's own candidate list (the official BM25 top-100 run)."""
     from ir_harness.eval.metrics import evaluate
@@ -327,7 +327,7 @@ def rerank_table(db: dict, data_dir: Path | None) -> list[str]:
     return lines
 
 
-# ---------------------------------------------------------------- issue 14: oracle sweeps
+# ---------------------------------------------------------------- oracle sweeps
 def simulated(meta: dict[str, Any]) -> bool:
     return any(st.get("kind") == "oracle" for st in meta.get("stages") or [])
 

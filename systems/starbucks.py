@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ir_harness.run.context import RunContext
-    from ir_harness.systems.training.encoder import Encoder
+    from ir_harness.train.encoder import Encoder
 
 DEFAULT_MODEL = "ielabgroup/Starbucks_STS"
 
@@ -82,9 +82,10 @@ class StarbucksRetriever(EmbeddingSearch):
         self._doc_vecs: np.ndarray | None = None
 
     def load(self, device: str = "cpu") -> Encoder:
+        """Loads the encoder on first use, so building the pipeline stays cheap."""
         if self.enc is None:
             from ir_harness.systems.dense import model_fingerprint
-            from ir_harness.systems.training.encoder import Encoder
+            from ir_harness.train.encoder import Encoder
 
             self._resolved = resolve_model(self.model_id)
             self._device = device
@@ -135,6 +136,7 @@ class StarbucksRetriever(EmbeddingSearch):
 
     # ---------------------------------------------------------------- protocols
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+        """Vectors of the configured (layers, dims) sub-model, through the embedding cache."""
         from ir_harness.cache.text_embeddings import EmbeddingCache
 
         self.load(ctx.device)
@@ -149,6 +151,7 @@ class StarbucksRetriever(EmbeddingSearch):
         return vecs
 
     def meta(self) -> SystemMeta:
+        """What the stored result records: the model, the sub-model and any training record."""
         params: dict[str, Any] = {
             "layers": self.layers,
             "dim": self.dim,

@@ -32,6 +32,7 @@ class PluginTarget:
     loaded: Any = None
 
     def load(self) -> Any:
+        """Imports the target on first use only, so reading a table stays free of plugin imports."""
         if self.loaded is None:
             module, _, attr = self.value.partition(":")
             obj: Any = import_module(module)

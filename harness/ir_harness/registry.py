@@ -59,10 +59,12 @@ class Registry(Generic[T]):
             )
 
     def names(self) -> list[str]:
+        """Every registered name, sorted, for listings and error messages."""
         self._scan()
         return sorted(self._entries)
 
     def target(self, name: str) -> str:
+        """The ``module:attr`` a name points at, without importing it."""
         return self._entry(name).value
 
     def _entry(self, name: str) -> PluginTarget:
@@ -76,6 +78,7 @@ class Registry(Generic[T]):
         return self._entries[name]
 
     def get(self, name: str) -> T:
+        """The object under ``name``, imported on first use; unknown names suggest close ones."""
         return self._entry(name).load()  # type: ignore[no-any-return]
 
     def __contains__(self, name: str) -> bool:

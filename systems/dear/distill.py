@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ir_harness.systems.training.api import Group
+    from ir_harness.train.api import Group
 
 LOSS_TYPES = (
     "softmax_ce",

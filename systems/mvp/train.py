@@ -24,7 +24,7 @@ from ir_harness.systems.mvp.model import (
 )
 
 if TYPE_CHECKING:
-    from ir_harness.systems.training.api import Group
+    from ir_harness.train.api import Group
 
 
 def teacher_ranks(teacher: list[float]) -> list[int]:

@@ -246,7 +246,7 @@ def test_pipeline_end_to_end_with_mock_llm(
 
 
 def test_distill_recipe_trains_a_student_the_pointwise_stage_loads(tmp_path: Path) -> None:
-    from ir_harness.systems.training.rerank_train import (
+    from ir_harness.train.rerank_train import (
         RerankTrainConfig,
         teacher_queries,
         train_reranker,

@@ -210,7 +210,7 @@ def test_orthogonal_loss() -> None:
 # ---------------------------------------------------------------- training recipe
 @pytest.mark.parametrize("backbone", sorted(BACKBONES))
 def test_training_recipe_runs_and_saves_a_loadable_reranker(tmp_path: Path, backbone: str) -> None:
-    from ir_harness.systems.training.rerank_train import (
+    from ir_harness.train.rerank_train import (
         RerankTrainConfig,
         teacher_queries,
         train_reranker,

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
 from ir_harness.run.context import RunContext  # noqa: E402
-from tests.systems.test_training_loop import make_tiny_model  # noqa: E402
+from tests.harness.train.test_training_loop import make_tiny_model  # noqa: E402
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,7 +56,7 @@ def test_full_sub_model_equals_sentence_transformers(tiny: Path, tmp_path: Path)
 
 
 def test_truncation_restores_the_model(tiny: Path) -> None:
-    from ir_harness.systems.training.encoder import Encoder
+    from ir_harness.train.encoder import Encoder
 
     enc = Encoder.load(str(tiny))
     with enc.truncated(2):
@@ -71,7 +71,7 @@ def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: 
     from ir_harness.run.job import RunJob
     from ir_harness.run.runner import run
     from ir_harness.store.results import iter_results
-    from ir_harness.systems.training.starbucks_grid import run_grid
+    from ir_harness.systems.starbucks_grid import run_grid
 
     o = run(
         RunJob.of(
@@ -96,7 +96,7 @@ def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: 
 
 
 def test_sts_grid_on_local_stsb_file(tiny: Path, tmp_path: Path) -> None:
-    from ir_harness.systems.training.starbucks_grid import run_grid
+    from ir_harness.systems.starbucks_grid import run_grid
 
     d = tmp_path / "data" / "stsb"
     d.mkdir(parents=True)

@@ -1,9 +1,11 @@
 """The ``harness`` command line: one module per core command, shared options in ``options``.
 
-Commands implemented by plugins (``train``, ``build-tree``, ...) come from the ``[commands]``
+Commands implemented by plugins (``build-tree``, ...) come from the ``[commands]``
 tables of our plugin folders and the ``harness.commands`` entry-point group: each is named after
 its command and points at a callable that adds the command to a typer app. They are loaded only when that command is
 called or the command list is shown, so ``harness list`` imports neither them nor heavy libraries.
+``train`` is a core command loaded the same way, because its flags come from the training
+methods the plugins register.
 """
 
 from __future__ import annotations
@@ -31,14 +33,17 @@ from ir_harness.cli.trec_eval import CONTEXT as TREC_EVAL_CONTEXT
 from ir_harness.cli.trec_eval import trec_eval_cmd
 
 COMMAND_GROUP = "harness.commands"
+# Core commands registered on demand, as plugin commands are (name -> "module:register").
+LAZY_COMMANDS = {"train": "ir_harness.train.cli:register_train"}
 
 
 def plugin_entry_points() -> dict[str, Any]:
-    """Plugin commands by name: our plugin tables', then installed packages' entry points
-    (reading either imports no plugin)."""
-    from ir_harness.plugin_tables import plugins
+    """Commands loaded on demand by name: the lazy core ones, our plugin tables', then installed
+    packages' entry points (reading any of them imports no plugin)."""
+    from ir_harness.plugin_tables import PluginTarget, plugins
 
-    return plugins(COMMAND_GROUP)
+    lazy = {name: PluginTarget(name, target) for name, target in LAZY_COMMANDS.items()}
+    return {**lazy, **plugins(COMMAND_GROUP)}
 
 
 def load_plugin_command(name: str, ep: Any) -> Any:

@@ -56,8 +56,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _examples() -> list:
     from ir_harness.run.runner import load_task
-    from ir_harness.systems.training.data import examples_from_task
-    from ir_harness.systems.training.mining import random_miner
+    from ir_harness.train.data import examples_from_task
+    from ir_harness.train.mining import random_miner
 
     _, data = load_task("demo", None)
     return examples_from_task(data, random_miner(data, 4), max_queries=24)
@@ -69,7 +69,7 @@ def test_each_method_trains_and_the_checkpoint_runs_as_dense(
 ) -> None:
     from ir_harness.run.job import RunJob
     from ir_harness.run.runner import run
-    from ir_harness.systems.training.loop import TrainConfig, train
+    from ir_harness.train.loop import TrainConfig, train
 
     out = tmp_path / method
     cfg = TrainConfig(
@@ -79,8 +79,7 @@ def test_each_method_trains_and_the_checkpoint_runs_as_dense(
         steps=3,
         batch_size=4,
         lr=1e-3,
-        pg_samples=4,
-        pg_candidates=6,
+        options={"pg_samples": 4, "pg_candidates": 6},
         data_source="demo",
     )
     rec = train(cfg, _examples(), progress=False)
@@ -105,7 +104,7 @@ def test_each_method_trains_and_the_checkpoint_runs_as_dense(
 
 
 def test_training_changes_weights_and_lowers_loss(tiny: Path, tmp_path: Path) -> None:
-    from ir_harness.systems.training.loop import TrainConfig, train
+    from ir_harness.train.loop import TrainConfig, train
 
     ex = _examples()[:8]
     cfg = TrainConfig(
@@ -127,7 +126,7 @@ def test_training_changes_weights_and_lowers_loss(tiny: Path, tmp_path: Path) ->
 def test_resume_matches_uninterrupted_run(tiny: Path, tmp_path: Path, monkeypatch) -> None:
     from safetensors.torch import load_file
 
-    from ir_harness.systems.training import loop
+    from ir_harness.train import loop
 
     ex = _examples()
 
@@ -238,9 +237,9 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
 
 
 def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> None:
-    from ir_harness.systems.training.cli import DENSE_DEFAULT, start_model
+    from ir_harness.train.cli import DENSE_DEFAULT, start_model
 
-    assert start_model("mvp", None) == "t5-base"  # the paper's start
+    assert start_model("mvp", None) == "t5-base"  # the method's own default
     assert start_model("mvp", DENSE_DEFAULT) == DENSE_DEFAULT  # bert2bert MVP from MiniLM
     assert start_model("infonce", None) == DENSE_DEFAULT
     assert start_model("mw", "some/model") == "some/model"
@@ -249,7 +248,7 @@ def test_an_explicit_start_model_is_never_replaced_by_the_method_default() -> No
 # ---------------------------------------------------------------- Starbucks on STS pairs
 def _sts_pairs() -> list:
     from ir_harness.run.runner import load_task
-    from ir_harness.systems.training.data import STSExample
+    from ir_harness.train.data import STSExample
 
     _, data = load_task("demo", None)
     texts = data.corpus.texts()[:16]
@@ -257,13 +256,13 @@ def _sts_pairs() -> list:
 
 
 def _sts_stepper(tiny: Path, **kw: object) -> tuple:
-    from ir_harness.systems.training.encoder import Encoder
-    from ir_harness.systems.training.loop import Stepper, TrainConfig
+    from ir_harness.train.encoder import Encoder
+    from ir_harness.train.loop import Stepper, TrainConfig
 
     enc = Encoder.load(str(tiny))
     enc.model.eval()  # no dropout: the same vectors on every forward pass
     assert not enc.normalize  # the tiny backbone has no Normalize module, like bert-base + mean
-    cfg = TrainConfig(method="starbucks", base_model=str(tiny), out="unused", **kw)  # type: ignore[arg-type]
+    cfg = TrainConfig(method="starbucks", base_model=str(tiny), out="unused", options=kw)
     data = _sts_pairs()
     return enc, Stepper(cfg, enc, data), data
 
@@ -271,10 +270,11 @@ def _sts_stepper(tiny: Path, **kw: object) -> tuple:
 def test_starbucks_sts_cosent_scores_true_cosine_of_truncated_vectors(
     tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """CoSENT used to see dot products of vectors normalised at full width, then truncated."""
+    """CoSENT sees the cosine of the truncated vectors (truncate, then normalise), not dot
+    products of vectors normalised at full width."""
     import torch.nn.functional as F
 
-    from ir_harness.systems.training import losses
+    from ir_harness.train import losses
 
     enc, stepper, data = _sts_stepper(tiny)
     seen: list = []
@@ -297,16 +297,10 @@ def test_starbucks_sts_cosent_scores_true_cosine_of_truncated_vectors(
 def test_starbucks_sts_authors_kl_form_and_ours(tiny: Path) -> None:
     """Default: the authors' KL over embedding coordinates, weight 0.3, added per sub-model
     (not the last layer); 'scores' keeps our score-row KL. Without KL both are the same CoSENT."""
-    from ir_harness.systems.training import losses
-    from ir_harness.systems.training.loop import TrainConfig
+    from ir_harness.systems.starbucks_training import StarbucksOptions
+    from ir_harness.train import losses
 
-    assert (
-        TrainConfig("starbucks", "m", "o").sts_kl,
-        TrainConfig("starbucks", "m", "o").sts_kl_weight,
-    ) == (
-        "embedding",
-        0.3,
-    )
+    assert (StarbucksOptions().sts_kl, StarbucksOptions().sts_kl_weight) == ("embedding", 0.3)
     idx = list(range(8))
     with torch.no_grad():
         enc, authors, _ = _sts_stepper(tiny)
@@ -330,7 +324,7 @@ def test_starbucks_sts_authors_kl_form_and_ours(tiny: Path) -> None:
 
 
 def test_embedding_kl_matches_its_formula_and_trains_the_teacher() -> None:
-    from ir_harness.systems.training.losses import embedding_kl
+    from ir_harness.train.losses import embedding_kl
 
     t = torch.tensor([[1.0, 2.0, 9.0], [0.5, -1.0, 4.0]], requires_grad=True)
     s = torch.tensor([[2.0, 1.0, -3.0], [0.0, 0.0, 7.0]], requires_grad=True)
@@ -344,7 +338,7 @@ def test_embedding_kl_matches_its_formula_and_trains_the_teacher() -> None:
 
 
 def test_starbucks_sts_training_records_the_loss_form(tiny: Path, tmp_path: Path) -> None:
-    from ir_harness.systems.training.loop import TrainConfig, train
+    from ir_harness.train.loop import TrainConfig, train
 
     for form in ("embedding", "scores"):
         out = tmp_path / form
@@ -354,10 +348,10 @@ def test_starbucks_sts_training_records_the_loss_form(tiny: Path, tmp_path: Path
             out=str(out),
             steps=2,
             batch_size=4,
-            sts_kl=form,
+            options={"sts_kl": form},
         )
         train(cfg, _sts_pairs(), progress=False)
         rec = json.loads((out / "harness_train.json").read_text())
         assert rec["sts_loss"]["form"].startswith(form)
-        assert rec["config"]["sts_kl"] == form
+        assert rec["config"]["options"]["sts_kl"] == form
     assert rec["sts_loss"]["kl_weight"] == 1.0  # ours: --kl-weight

@@ -6,15 +6,9 @@ says otherwise); ``scale`` multiplies scores before the loss (1/temperature, 20 
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
 
 
 # ---------------------------------------------------------------- InfoNCE / MNRL
@@ -167,7 +161,7 @@ def cosent_loss(cos: torch.Tensor, gold: torch.Tensor, scale: float = 20.0) -> t
     return torch.logsumexp(flat, dim=0)
 
 
-# ---------------------------------------------------------------- Starbucks (2D Matryoshka)
+# ---------------------------------------------------------------- distillation towards a teacher
 def kl_to_teacher(
     teacher: torch.Tensor, student: torch.Tensor, temperature: float = 1.0
 ) -> torch.Tensor:
@@ -192,40 +186,3 @@ def embedding_kl(
         F.softmax(teacher.float(), dim=-1),
         reduction="batchmean",
     )
-
-
-def starbucks_loss(
-    sub_scores: Sequence[torch.Tensor],
-    full_scores: torch.Tensor,
-    inner: Callable[[torch.Tensor], torch.Tensor],
-    kl_weight: float = 1.0,
-    kl_temperature: float = 1.0,
-    include_full: bool = True,
-) -> torch.Tensor:
-    """Sum over (layers, dims) sub-models of inner(sub) + kl_weight * KL(full || sub).
-
-    ``sub_scores`` holds each sub-model's score matrix; ``inner`` is the per-pair loss (in-batch
-    contrastive for retrieval, CoSENT for STS). The full model's own loss is added once when
-    ``include_full`` and the full model is not already in the list.
-    """
-    total = inner(full_scores) if include_full else full_scores.sum() * 0.0
-    for s in sub_scores:
-        total = total + inner(s)
-        if kl_weight:
-            total = total + kl_weight * kl_to_teacher(full_scores, s, kl_temperature)
-    return total
-
-
-def starbucks_pairs(num_layers: int, hidden: int, n: int = 6) -> list[tuple[int, int]]:
-    """The fixed (layers, dims) list scaled to a backbone.
-
-    Starbucks' BERT-base list (2,32) (4,64) (6,128) (8,256) (10,512) (12,768) is what this gives
-    for 12 layers x 768: ``n`` evenly spaced depths ending at the full depth, and dims doubling up
-    to the largest power of two below the width, then the full width. A 6-layer 384-d model gets
-    (1,16) (2,32) (3,64) (4,128) (5,256) (6,384).
-    """
-    n = max(1, min(n, num_layers))
-    layers = [max(1, round(num_layers * (i + 1) / n)) for i in range(n)]
-    top = 2 ** (math.ceil(math.log2(hidden)) - 1)  # largest power of two strictly below hidden
-    dims = [max(1, top // 2 ** (n - 2 - i)) for i in range(n - 1)] + [hidden]
-    return list(zip(layers, dims))

@@ -1,4 +1,5 @@
-"""Negative mining for training examples: random (cheap, tests), BM25, or the current model.
+"""Negative mining for training examples: random (cheap, tests), any registered retriever, or
+the model being trained (its state before training).
 
 Each miner returns ``query id -> [doc id]`` of ``n`` documents per query that are not judged
 for that query (judged non-relevant docs are skipped too: their label is known, not mined).
@@ -7,7 +8,7 @@ for that query (judged non-relevant docs are skipped too: their label is known, 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ir_harness.errors import ConfigError
 
@@ -28,6 +29,8 @@ def _from_run(run: Run, judged: dict[str, set[str]], n: int, skip_top: int) -> d
 
 
 def random_miner(data: TaskData, n: int, seed: int = 0) -> Callable[..., dict[str, list[str]]]:
+    """Negatives drawn uniformly from the corpus: no index to build, so tests and smoke runs
+    stay fast."""
     ids = data.corpus.ids()
 
     def mine(qids: list[str], judged: dict[str, set[str]]) -> dict[str, list[str]]:
@@ -43,33 +46,27 @@ def random_miner(data: TaskData, n: int, seed: int = 0) -> Callable[..., dict[st
     return mine
 
 
-def bm25_miner(
-    data: TaskData, n: int, ctx: RunContext, skip_top: int = 0, depth: int = 100
+def system_miner(
+    data: TaskData,
+    n: int,
+    ctx: RunContext,
+    system: str,
+    options: dict[str, Any] | None = None,
+    skip_top: int = 0,
+    depth: int = 100,
 ) -> Callable[..., dict[str, list[str]]]:
-    """BM25 hard negatives (Pyserini; starts a JVM, ~15 s)."""
+    """Hard negatives from a registered retriever (``--negatives NAME``), built by name so the
+    training code depends on no system; the model being trained is the dense system's case."""
 
     def mine(qids: list[str], judged: dict[str, set[str]]) -> dict[str, list[str]]:
-        from ir_harness.systems.bm25 import BM25
+        from ir_harness.protocols import Retriever
+        from ir_harness.registry import SYSTEMS
 
-        bm = BM25()
-        bm.index(data.corpus, ctx)
-        run = bm.search({q: data.queries[q] for q in qids}, depth, ctx)
-        return _from_run(run, judged, n, skip_top)
-
-    return mine
-
-
-def model_miner(
-    data: TaskData, n: int, model_path: str, ctx: RunContext, skip_top: int = 0, depth: int = 100
-) -> Callable[..., dict[str, list[str]]]:
-    """Hard negatives from the model being trained (its state before training)."""
-
-    def mine(qids: list[str], judged: dict[str, set[str]]) -> dict[str, list[str]]:
-        from ir_harness.systems.dense import DenseRetriever
-
-        d = DenseRetriever(model=model_path)
-        d.index(data.corpus, ctx)
-        run = d.search({q: data.queries[q] for q in qids}, depth, ctx)
+        retriever = SYSTEMS.get(system)(**(options or {}))
+        if not isinstance(retriever, Retriever):
+            raise ConfigError(f"--negatives {system!r}: not a retriever (it cannot search)")
+        retriever.index(data.corpus, ctx)
+        run = retriever.search({q: data.queries[q] for q in qids}, depth, ctx)
         return _from_run(run, judged, n, skip_top)
 
     return mine
@@ -78,12 +75,19 @@ def model_miner(
 def make_miner(
     kind: str, data: TaskData, n: int, ctx: RunContext, model_path: str, seed: int = 0
 ) -> Callable[..., dict[str, list[str]]] | None:
+    """The miner ``--negatives`` names: random, model (the start model, as a dense retriever),
+    none, or the name of a registered retriever."""
+    from ir_harness.registry import SYSTEMS
+
     if n <= 0 or kind == "none":
         return None
     if kind == "random":
         return random_miner(data, n, seed)
-    if kind == "bm25":
-        return bm25_miner(data, n, ctx)
     if kind == "model":
-        return model_miner(data, n, model_path, ctx)
-    raise ConfigError(f"--negatives {kind!r}: expected random, bm25, model or none")
+        return system_miner(data, n, ctx, "dense", {"model": model_path})
+    if kind in SYSTEMS:
+        return system_miner(data, n, ctx, kind)
+    raise ConfigError(
+        f"--negatives {kind!r}: expected random, model, none or a retriever "
+        f"({', '.join(SYSTEMS.names())})"
+    )

@@ -1,4 +1,5 @@
-"""Evaluate a whole (layers x dim) Starbucks grid on a task and store it as one result.
+"""``harness starbucks-grid``: evaluate a whole (layers x dim) Starbucks grid on a task and
+store it as one result.
 
 The stored result is the full model's (all layers, all dims) score with its per-query values,
 so ``harness compare`` works on it; ``extra["grid"]`` holds every cell as
@@ -9,11 +10,13 @@ Retrieval tasks: exact top-k per cell and the task's own metrics. Tasks of sente
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
+import typer
 
 from ir_harness.data.sts import SentencePairTask
 from ir_harness.errors import ConfigError
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
 
 def default_grid(num_layers: int, hidden: int) -> tuple[list[int], list[int]]:
     """The scaled Starbucks list's layers and dims, as a full cross product."""
-    from ir_harness.systems.training.losses import starbucks_pairs
+    from ir_harness.systems.starbucks_training import starbucks_pairs
 
     pairs = starbucks_pairs(num_layers, hidden)
     return sorted({n for n, _ in pairs}), sorted({d for _, d in pairs})
@@ -46,6 +49,7 @@ def run_grid(
     system_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> Result:
+    """Scores every (layers, dims) cell from one forward pass per text and stores one result holding the grid."""
     from ir_harness.data.identity import data_identity
     from ir_harness.run.config import RunConfig
     from ir_harness.run.context import RunContext
@@ -211,3 +215,80 @@ def _sts_grid(
         f"{p.pair_id}\t{p.score:g}\t{c:.6f}\n" for p, c in zip(pairs, cos)
     )
     return cells, {"cosine_spearman": rho}, {}, len(pairs), artifact, src, "sts_scores.tsv"
+
+
+def _ints(spec: str | None) -> list[int] | None:
+    return [int(x) for x in spec.split(",")] if spec else None
+
+
+def grid_command(
+    task: Annotated[str, typer.Option("--task", "-t", help="retrieval task or mteb/<STS task>")],
+    model: Annotated[
+        str, typer.Option(help="2D Matryoshka model (id or path)")
+    ] = "ielabgroup/Starbucks_STS",
+    layers: Annotated[
+        str | None, typer.Option(help="comma list; default: the scaled Starbucks list")
+    ] = None,
+    dims: Annotated[
+        str | None, typer.Option(help="comma list; default: the scaled Starbucks list")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="HARNESS_DATA_DIR", show_envvar=False)
+    ] = None,
+    results: Annotated[Path, typer.Option("--results")] = Path("results"),
+    device: str = "auto",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limit_queries: int | None = None,
+    option: Annotated[
+        list[str] | None, typer.Option("-o", "--option", help="KEY=VALUE for starbucks")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Evaluate a whole (layers x dim) grid of a 2D Matryoshka model from one forward pass and
+    store it as one result (extra["grid"], drawn as a heatmap on the leaderboard)."""
+    from ir_harness.cli.env import store_policy
+    from ir_harness.cli.options import parse_options
+    from ir_harness.corpus.policy import adopt
+    from ir_harness.run.context import resolve_device
+    from ir_harness.systems.training.starbucks_grid import run_grid
+
+    adopt(store_policy())
+    opts = parse_options(option)
+    o = run_grid(
+        model,
+        task,
+        data_dir,
+        results,
+        _ints(layers),
+        _ints(dims),
+        resolve_device(device),
+        batch_size,
+        limit_queries,
+        opts,
+    )
+    grid = o.record.extra["grid"]
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "task": o.task,
+                    "main_metric": o.main_metric,
+                    "grid": [{k: c[k] for k in ("layers", "dim", "score")} for c in grid],
+                    "result_dir": str(o.path),
+                }
+            )
+        )
+        return
+    ls = sorted({c["layers"] for c in grid})
+    ds = sorted({c["dim"] for c in grid})
+    cell = {(c["layers"], c["dim"]): c["score"] for c in grid}
+    print(f"{o.task} {o.main_metric} by layers (rows) x dim (columns)")
+    print("layers " + " ".join(f"{d:>7}" for d in ds))
+    for n in ls:
+        print(f"{n:>6} " + " ".join(f"{cell[(n, d)]:7.4f}" for d in ds))
+    print(f"stored in {o.path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Entry point ``harness.commands: starbucks-grid``."""
+    app.command("starbucks-grid")(grid_command)

@@ -8,7 +8,8 @@ import typer
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from ir_harness.systems.training import options as O
+from ir_harness.train import options as O
+from ir_harness.train.methods import option_models
 
 
 def _flags(sig: object) -> set[str]:
@@ -16,27 +17,26 @@ def _flags(sig: object) -> set[str]:
 
 
 def test_the_command_has_exactly_the_fields_of_the_models() -> None:
-    names = _flags(O.command_signature())
+    models = option_models()
+    names = _flags(O.command_signature(models))
     fields = set(O.TrainOptions.model_fields)
-    for model in O.METHOD_OPTIONS.values():
+    for model in models:
         fields |= set(model.model_fields)
     assert names == fields
     assert {"mw_chunk", "pg_k", "sts_kl", "teacher_run", "option", "json_out"} <= names
 
 
-def test_a_new_method_adds_its_options_without_touching_the_command(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_new_method_adds_its_options_without_touching_the_command() -> None:
     class ListNetOptions(O.NoOptions):
         listnet_temperature: float = O.opt(0.5, "softmax temperature of the ListNet target")
 
-    monkeypatch.setitem(O.METHOD_OPTIONS, "listnet", ListNetOptions)
+    models = [*option_models(), ListNetOptions]
     seen: dict[str, object] = {}
 
     def command(**values: object) -> None:
-        seen.update(O.parse_values(values)[1])
+        seen.update(O.parse_values(values, models)[1])
 
-    command.__signature__ = O.command_signature()  # type: ignore[attr-defined]
+    command.__signature__ = O.command_signature(models)  # type: ignore[attr-defined]
     app = typer.Typer()
     app.command("train")(command)
     app.command("other")(lambda: None)

@@ -1,7 +1,7 @@
 """The dense training loop: a sentence-transformers encoder, trained by any dense method.
 
-A method (``ir_harness.systems.training.methods``, one per module) maps a batch to a scalar loss; the order
-of batches, optimiser, precision and steps come from the shared ``ir_harness.systems.training.engine``.
+A method (``ir_harness.train.methods``, one per module) maps a batch to a scalar loss; the order
+of batches, optimiser, precision and steps come from the shared ``ir_harness.train.engine``.
 This module adds what only dense training needs: batches of retrieval examples, resumable
 checkpoints with the model's weights, and a sentence-transformers folder plus
 ``harness_train.json`` at the end.
@@ -21,18 +21,17 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ir_harness.errors import ConfigError
-from ir_harness.systems.training import losses as L
-from ir_harness.systems.training.config import OptimConfig
-from ir_harness.systems.training.data import STSExample, TrainExample
-from ir_harness.systems.training.encoder import Encoder
-from ir_harness.systems.training.engine import (
+from ir_harness.train.config import OptimConfig
+from ir_harness.train.data import STSExample, TrainExample
+from ir_harness.train.encoder import Encoder
+from ir_harness.train.engine import (
     Engine,
     batch_indices,
     resolve_device,
     seed_everything,
     step_rng,
 )
-from ir_harness.systems.training.methods import names
+from ir_harness.train.methods import names
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
     import random
     from collections.abc import Sequence
 
-METHODS = names("dense")
 TRAIN_FILE = "harness_train.json"
 STATE_DIR = ".train_state"
 
@@ -51,20 +49,9 @@ class TrainConfig(OptimConfig):
 
     scale: float = 20.0
     n_negatives: int = 1
-    mw_chunk: int = 1024
-    mw_within_query: bool = False
-    pg_samples: int = 8
-    pg_candidates: int = 16
-    pg_k: int = 10
-    starbucks_pairs: list[list[int]] | None = None
-    kl_weight: float = 1.0
-    kl_temperature: float = 1.0
-    # Starbucks on STS pairs: "embedding" (default) is the authors' form, KL over the truncated
-    # embedding coordinates with weight sts_kl_weight = their kl_temperature 0.3 x kl_div_weight 1,
-    # teacher not detached; "scores" is ours, KL over in-batch score rows with kl_weight /
-    # kl_temperature, teacher detached (the retrieval form). See Stepper._starbucks_sts.
-    sts_kl: str = "embedding"
-    sts_kl_weight: float = 0.3
+    # The methods' own options (``harness train`` passes every method's, validated and merged,
+    # so the record shows them all); a name missing here takes its method's default.
+    options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     device: str = "auto"
     amp: bool = True
@@ -123,10 +110,10 @@ def candidate_set(
 
 # ---------------------------------------------------------------- per-method losses
 class Stepper:
-    """Turns a batch into a loss for the configured method (``ir_harness.systems.training.methods``)."""
+    """Turns a batch into a loss for the configured method (``ir_harness.train.methods``)."""
 
     def __init__(self, cfg: TrainConfig, enc: Encoder, data: Sequence[Any]) -> None:
-        from ir_harness.systems.training.methods import get_method
+        from ir_harness.train.methods import get_method
 
         self.cfg = cfg
         self.enc = enc
@@ -134,16 +121,17 @@ class Stepper:
         self.method = get_method(cfg.method, "dense")
         self.gen = torch.Generator(device=enc.device)
         self.gen.manual_seed(cfg.seed)
-        pairs = cfg.starbucks_pairs or L.starbucks_pairs(enc.num_layers, enc.hidden_size)
-        self.pairs = [(int(a), int(b)) for a, b in pairs]
-        for n, d in self.pairs:
-            if not (1 <= n <= enc.num_layers and 1 <= d <= enc.hidden_size):
-                raise ConfigError(
-                    f"starbucks pair ({n}, {d}) does not fit a {enc.num_layers}-layer "
-                    f"{enc.hidden_size}-d model"
-                )
+        if self.method.setup is not None:
+            self.method.setup(self)
+
+    def option(self, name: str) -> Any:
+        """The method's option ``name``: the configured value, else its options model's default."""
+        if name in self.cfg.options:
+            return self.cfg.options[name]
+        return self.method.options.model_fields[name].default
 
     def loss(self, idx: list[int], step: int) -> torch.Tensor:
+        """The method's loss on batch ``idx`` at ``step``, with a per-step generator so resumes repeat it."""
         batch = [self.data[i] for i in idx]
         return self.method.loss(self, batch, step_rng(self.cfg.seed, step))  # type: ignore[no-any-return]
 
@@ -171,16 +159,15 @@ def train(
     (``ir_harness.store.training_record.training_queries_record``) says which queries taught the model, so a
     result scored on them can be marked."""
     from ir_harness.models import resolve_model
-    from ir_harness.systems.training.methods import get_method
+    from ir_harness.train.methods import get_method
 
     method = get_method(cfg.method, "dense")
     if not data:
         raise ConfigError("no training examples")
     sts = isinstance(data[0], STSExample)
     if sts and not method.sts:
-        raise ConfigError(f"--method {cfg.method}: STS pairs train only starbucks")
-    if sts and cfg.sts_kl not in ("embedding", "scores"):
-        raise ConfigError(f"--sts-kl {cfg.sts_kl!r}: expected embedding (authors') or scores")
+        takes = ", ".join(n for n in names("dense") if get_method(n).sts) or "none"
+        raise ConfigError(f"--method {cfg.method}: STS pairs train only these methods: {takes}")
     t0 = time.perf_counter()
     out = Path(cfg.out)
     state_dir = out / STATE_DIR
@@ -219,31 +206,12 @@ def train(
         data_source=cfg.data_source,
         n_examples=len(data),
         resumed_from_step=start,
-        starbucks_pairs=[list(p) for p in stepper.pairs] if cfg.method == "starbucks" else None,
         training_queries=training_queries,
-        sts_loss=_sts_loss_record(cfg) if sts else None,
+        **(method.record(stepper, sts) if method.record is not None else {}),
     )
     (out / TRAIN_FILE).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     shutil.rmtree(state_dir, ignore_errors=True)
     return record
-
-
-def _sts_loss_record(cfg: TrainConfig) -> dict[str, Any]:
-    """Which Starbucks STS loss form ran, in words and numbers (for the model's metadata)."""
-    if cfg.sts_kl == "scores":
-        return {
-            "form": "scores",
-            "inner": "CoSENT on cosine (truncate, then normalise)",
-            "kl": "KL(full || sub) over in-batch score rows, full model detached",
-            "kl_weight": cfg.kl_weight,
-            "kl_temperature": cfg.kl_temperature,
-        }
-    return {
-        "form": "embedding (Starbucks authors' STS code)",
-        "inner": "CoSENT on cosine (truncate, then normalise)",
-        "kl": "KL(full || sub) over the first d embedding coordinates, full model not detached",
-        "kl_weight": cfg.sts_kl_weight,
-    }
 
 
 def _save_state(

@@ -2,7 +2,7 @@
 and scored sentence pairs for STS fine-tuning.
 
 Positives come from the task's qrels (grade >= ``min_relevance``); negatives come from
-``ir_harness.systems.training.mining`` (random, BM25 or the current model). Nothing here touches torch.
+``ir_harness.train.mining`` (random, BM25 or the current model). Nothing here touches torch.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ class TrainExample:
 
 @dataclass
 class STSExample:
+    """A scored sentence pair, the training unit of STS fine-tuning."""
+
     sentence1: str
     sentence2: str
     score: float

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from ir_harness.errors import ConfigError
-from ir_harness.systems.training import losses as L
-from ir_harness.systems.training.methods import DenseMethod
+from ir_harness.train.methods import DenseMethod
+from ir_harness.train.options import PGRankOptions
 
 if TYPE_CHECKING:
     import random
 
+    import torch
+
 
 def pgrank(stepper: Any, batch: list[Any], rng: random.Random) -> torch.Tensor:
-    from ir_harness.systems.training.loop import candidate_set
+    """Optimises sampled nDCG@k, a listwise target the in-batch softmax does not see."""
+    import torch
+
+    from ir_harness.train import losses as L
+    from ir_harness.train.loop import candidate_set
 
     cfg, enc = stepper.cfg, stepper.enc
-    sets = [candidate_set(e, batch, cfg.pg_candidates, rng) for e in batch]
+    sets = [candidate_set(e, batch, stepper.option("pg_candidates"), rng) for e in batch]
     keep = [i for i, (texts, _) in enumerate(sets) if len(texts) >= 2]
     if not keep:
         raise ConfigError("pgrank: no query has two or more candidates")
@@ -30,10 +34,10 @@ def pgrank(stepper: Any, batch: list[Any], rng: random.Random) -> torch.Tensor:
         texts, gains = sets[i]
         s = (dv[start : start + len(texts)] @ qv[row]).float()
         start += len(texts)
-        ranks = L.gumbel_rankings(s * cfg.scale, cfg.pg_samples, stepper.gen)
+        ranks = L.gumbel_rankings(s * cfg.scale, stepper.option("pg_samples"), stepper.gen)
         g = torch.tensor(gains, device=s.device)
-        total.append(L.pgrank_loss(s, g, ranks, cfg.pg_k, cfg.scale))
+        total.append(L.pgrank_loss(s, g, ranks, stepper.option("pg_k"), cfg.scale))
     return torch.stack(total).mean()
 
 
-METHOD = DenseMethod("pgrank", pgrank)
+METHOD = DenseMethod("pgrank", pgrank, options=PGRankOptions)

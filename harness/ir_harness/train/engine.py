@@ -3,7 +3,7 @@
 Seeding, device and mixed precision, AdamW with linear warmup then decay, one optimiser step
 (finite-loss check, gradient clipping, GradScaler), epoch-wise seeded batches, resumable state
 (optimiser, schedule, scaler, RNG) and the common part of the training record. A training method
-(``ir_harness.systems.training.methods``) only supplies its model and its loss; everything that decides
+(``ir_harness.train.methods``) only supplies its model and its loss; everything that decides
 how a step is taken lives here, once.
 """
 
@@ -23,10 +23,11 @@ from ir_harness.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from ir_harness.systems.training.config import OptimConfig
+    from ir_harness.train.config import OptimConfig
 
 
 def resolve_device(name: str) -> str:
+    """``auto`` to cuda when present, else cpu: the same rule as ``harness run``."""
     from ir_harness.run.context import resolve_device as resolve
 
     return resolve(name)
@@ -42,6 +43,7 @@ def amp_mode(device: str, enabled: bool) -> tuple[torch.dtype | None, bool]:
 
 
 def seed_everything(seed: int) -> None:
+    """Seeds Python, NumPy and torch so a run with the same seed takes the same steps."""
     random.seed(seed)
     torch.manual_seed(seed)
     try:
@@ -129,6 +131,7 @@ class Engine:
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:
+        """Autocast in the run's AMP dtype, a no-op when AMP is off, so methods need not branch."""
         with torch.autocast(
             device_type="cuda" if self.device.startswith("cuda") else "cpu",
             dtype=self.amp_dtype or torch.bfloat16,
@@ -177,6 +180,7 @@ class Engine:
         }
 
     def load_state(self, st: dict[str, Any]) -> None:
+        """Restores optimiser, scheduler, scaler and RNG states, so a resume continues the run."""
         self.opt.load_state_dict(st["optim"])
         self.sched.load_state_dict(st["sched"])
         self.scaler.load_state_dict(st["scaler"])

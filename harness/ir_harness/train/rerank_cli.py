@@ -1,4 +1,4 @@
-"""``harness train --method dear-distill | mvp``: the reranker branch of ``train_command``."""
+"""``harness train --method M`` for a reranker method: the reranker branch of ``train_command``."""
 
 from __future__ import annotations
 
@@ -31,11 +31,14 @@ def train_reranker_command(
     json_out: bool,
     quiet: bool,
 ) -> None:
+    """Distil a teacher's scores into a reranker: read the task and the teacher, pick the
+    training queries, then train through the method's own recipe."""
     from ir_harness.cli.options import parse_options
     from ir_harness.run.runner import load_task
     from ir_harness.store.training_record import training_queries_record
-    from ir_harness.systems.training.report import report
-    from ir_harness.systems.training.rerank_train import (
+    from ir_harness.train.methods import get_method
+    from ir_harness.train.report import report
+    from ir_harness.train.rerank_train import (
         RerankTrainConfig,
         read_teacher,
         teacher_queries,
@@ -44,11 +47,12 @@ def train_reranker_command(
 
     if not task or not teacher_run:
         raise ConfigError(f"--method {method}: give --task (texts, qrels) and --teacher-run")
+    spec_m = get_method(method, "rerank")
     opts = parse_options(option)
     labels = opts.pop("labels", "qrels")
-    group_size = int(opts.get("group_size", 5 if method == "mvp" else 2))
+    group_size = int(opts.get("group_size", spec_m.group_size))
     opts["group_size"] = group_size
-    if method == "mvp":
+    if spec_m.seeded:
         opts.setdefault("seed", seed)
     spec, data = load_task(task, data_dir)
     teacher = read_teacher(teacher_run, data)

@@ -5,7 +5,7 @@ the teacher's score for each. The teacher is any system: its scores come from a 
 TREC run file or a result folder holding ``run.trec``) or, with ``--teacher-run candidates``,
 the task's own candidate list. The method-specific model and loss live with the systems
 (``ir_harness.systems.dear.distill``, ``ir_harness.systems.mvp.train``); this module only builds groups and runs the
-shared engine (``ir_harness.systems.training.engine``: seeded batches, AdamW, linear warmup/decay, AMP).
+shared engine (``ir_harness.train.engine``: seeded batches, AdamW, linear warmup/decay, AMP).
 """
 
 from __future__ import annotations
@@ -19,16 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.model import ranked
 from ir_harness.errors import ConfigError
-from ir_harness.systems.training.api import Group, RerankMethod
-from ir_harness.systems.training.config import OptimConfig
-from ir_harness.systems.training.methods import names
+from ir_harness.train.api import Group, RerankMethod
+from ir_harness.train.config import OptimConfig
 
 if TYPE_CHECKING:
     import torch
 
     from ir_harness.data.model import Run, TaskData
 
-RERANK_METHODS = names("rerank")
 TRAIN_FILE = "harness_train.json"
 
 
@@ -107,6 +105,8 @@ def sample_group(tq: TeacherQuery, size: int, corpus: Any, rng: random.Random) -
 
 @dataclass
 class RerankTrainConfig(OptimConfig):
+    """Everything that determines a reranker training run (stored in ``harness_train.json``)."""
+
     lr: float = 1e-4
     seed: int = 0
     device: str = "auto"
@@ -117,7 +117,7 @@ class RerankTrainConfig(OptimConfig):
 
 def make_method(cfg: RerankTrainConfig, device: str) -> RerankMethod:
     """The reranker recipe named by ``cfg.method``, from the training-method registry."""
-    from ir_harness.systems.training.methods import get_method
+    from ir_harness.train.methods import get_method
 
     spec = get_method(cfg.method, "rerank")
     try:
@@ -136,7 +136,7 @@ def train_reranker(
 ) -> dict[str, Any]:
     """Train and save to ``cfg.out``; returns the record also written to ``harness_train.json``
     (with ``training_queries``: which queries taught the model, see ``ir_harness.store.training_record``)."""
-    from ir_harness.systems.training.engine import (
+    from ir_harness.train.engine import (
         Engine,
         batch_indices,
         resolve_device,

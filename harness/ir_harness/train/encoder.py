@@ -54,6 +54,7 @@ class Encoder:
 
     @classmethod
     def load(cls, path: str, device: str = "cpu", **kw: Any) -> Encoder:
+        """A sentence-transformers model (folder or hub id) on ``device``, for training and search."""
         from sentence_transformers import SentenceTransformer
 
         return cls(SentenceTransformer(path, device=device), **kw)
@@ -71,6 +72,7 @@ class Encoder:
         return int(self.model.config.hidden_size)
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Padded model inputs for ``texts``, truncated at ``max_length``."""
         enc = self.tokenizer(
             list(texts),
             padding=True,
@@ -124,6 +126,7 @@ class Encoder:
             cfg.num_hidden_layers = saved
 
     def save(self, path: str) -> None:
+        """Writes a sentence-transformers folder that ``--system dense`` loads as is."""
         self.st.save(path)
 
 

@@ -1,8 +1,8 @@
 """The options of ``harness train``, one typed model per method plus the ones all methods share.
 
-A method declares its options as one pydantic model (``METHOD_OPTIONS``); the command's flags
-are generated from the models' fields (name, type, default, help), so adding a method adds its
-model here and nothing to the command. Only pydantic and the standard library are imported, so
+A method declares its options as one pydantic model (its spec's ``options``); the command's
+flags are generated from the models' fields (name, type, default, help), so adding a method adds
+nothing to the command. Only pydantic and the standard library are imported, so
 ``harness --help`` stays instant.
 """
 
@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def opt(
@@ -37,26 +40,34 @@ class TrainOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     method: str = opt(
-        help="infonce, mw, pgrank, starbucks, dear-distill or mvp", flags=("--method", "-m")
+        help="a training method (infonce, mw, pgrank or one a system registers)",
+        flags=("--method", "-m"),
     )
     out: Path = opt(help="folder for the trained model", flags=("--out",))
     task: str | None = opt(
-        None, "task whose queries+qrels train, e.g. nfcorpus/dev", flags=("--task", "-t")
+        None, "task whose queries+qrels train, as NAME/SPLIT", flags=("--task", "-t")
     )
     triples: str | None = opt(
         None,
         "MS MARCO triples: a local TSV (query, positive, negative) or 'msmarco' (ir_datasets, online)",
     )
-    sts: Path | None = opt(None, "STS pairs file (STS-B CSV, SICK TSV) for starbucks")
+    sts: Path | None = opt(
+        None, "STS pairs file (STS-B CSV, SICK TSV), for methods that train on STS"
+    )
     base_model: str | None = opt(
-        None, "model to start from (default: all-MiniLM-L6-v2; t5-base for mvp)", flags=("--model",)
+        None,
+        "model to start from (default: the method's own, else all-MiniLM-L6-v2)",
+        flags=("--model",),
     )
     data_dir: Path | None = opt(None, "local data folder", flags=("--data-dir",))
     steps: int = opt(100, min=1)
     batch_size: int = opt(16, min=1)
     lr: float = opt(2e-5)
     scale: float = opt(20.0, "score scale (1/temperature)")
-    negatives: str = opt("random", "negative mining: random, bm25, model, none")
+    negatives: str = opt(
+        "random",
+        "negative mining: random, model (the start model), none, or a retriever system's name",
+    )
     n_negatives: int = opt(8, "mined negatives kept per query")
     batch_negatives: int = opt(1, "negatives per query in each batch")
     min_relevance: int = opt(1, "qrel grade that counts as positive")
@@ -93,49 +104,15 @@ class PGRankOptions(NoOptions):
     pg_k: int = opt(10)
 
 
-class StarbucksOptions(NoOptions):
-    """Starbucks 2D Matryoshka: the sub-models and the KL term."""
-
-    starbucks_pairs: str | None = opt(None, "LAYERSxDIM list; default scales to the backbone")
-    kl_weight: float = opt(1.0)
-    kl_temperature: float = opt(1.0)
-    sts_kl: str = opt(
-        "embedding",
-        "starbucks on STS: embedding (authors': KL over embedding coordinates, "
-        "weight --sts-kl-weight, not detached) or scores (KL over score rows, --kl-weight)",
-    )
-    sts_kl_weight: float = opt(0.3, "weight of the embedding KL (authors': 0.3 x 1)")
-
-
 class RerankOptions(NoOptions):
-    """Reranker distillation (dear-distill, mvp): the teacher and the method's own settings."""
+    """Reranker distillation: the teacher and the method's own settings."""
 
     teacher_run: str | None = opt(
-        None, "dear-distill / mvp: teacher scores (TREC run file, result folder or 'candidates')"
+        None, "reranker methods: teacher scores (TREC run file, result folder or 'candidates')"
     )
     option: list[str] | None = opt(
-        None, "dear-distill / mvp settings, KEY=VALUE", flags=("-o", "--option")
+        None, "reranker methods' settings, KEY=VALUE", flags=("-o", "--option")
     )
-
-
-# Each built-in method's options model (the method's module holds its loss and imports torch).
-METHOD_OPTIONS: dict[str, type[NoOptions]] = {
-    "infonce": NoOptions,
-    "mw": MWOptions,
-    "pgrank": PGRankOptions,
-    "starbucks": StarbucksOptions,
-    "dear-distill": RerankOptions,
-    "mvp": RerankOptions,
-}
-
-
-def _models() -> list[type[BaseModel]]:
-    """Every options model once: the dense methods' before the reranker ones (help order)."""
-    out: list[type[BaseModel]] = []
-    for model in sorted(METHOD_OPTIONS.values(), key=lambda m: m is RerankOptions):
-        if model not in out:
-            out.append(model)
-    return out
 
 
 def _parameter(name: str, info: Any) -> inspect.Parameter:
@@ -152,24 +129,27 @@ def _parameter(name: str, info: Any) -> inspect.Parameter:
     )
 
 
-def command_signature() -> inspect.Signature:
-    """The ``harness train`` parameters: shared options, each method's, then the shared tail."""
+def command_signature(models: Sequence[type[BaseModel]]) -> inspect.Signature:
+    """The ``harness train`` parameters: shared options, each method's (``models``, see
+    ``ir_harness.train.methods.option_models``), then the shared tail."""
     fields = TrainOptions.model_fields
     head = [_parameter(n, f) for n, f in fields.items() if not (f.json_schema_extra or {})["tail"]]  # type: ignore[index]
     tail = [_parameter(n, f) for n, f in fields.items() if (f.json_schema_extra or {})["tail"]]  # type: ignore[index]
     dense: list[inspect.Parameter] = []
     rerank: list[inspect.Parameter] = []
-    for model in _models():
+    for model in models:
         params = [_parameter(n, f) for n, f in model.model_fields.items()]
-        (rerank if model is RerankOptions else dense).extend(params)
+        (rerank if issubclass(model, RerankOptions) else dense).extend(params)
     return inspect.Signature([*head, *dense, *tail, *rerank])
 
 
-def parse_values(values: dict[str, Any]) -> tuple[TrainOptions, dict[str, Any]]:
+def parse_values(
+    values: dict[str, Any], models: Sequence[type[BaseModel]]
+) -> tuple[TrainOptions, dict[str, Any]]:
     """The shared options, and every method model's options validated and merged (a dense
     training run records all of them, its own method's and the others' defaults)."""
     common = TrainOptions(**{k: values[k] for k in TrainOptions.model_fields})
     merged: dict[str, Any] = {}
-    for model in _models():
+    for model in models:
         merged.update(model(**{k: values[k] for k in model.model_fields}).model_dump())
     return common, merged

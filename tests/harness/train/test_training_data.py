@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ir_harness.data.model import Corpus, Document, TaskData
-from ir_harness.systems.training.data import (
+from ir_harness.train.data import (
     examples_from_task,
     parse_triples,
     positives_from_qrels,
     read_triples_file,
 )
-from ir_harness.systems.training.mining import _from_run, random_miner
+from ir_harness.train.mining import _from_run, random_miner
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,7 +83,7 @@ def test_bad_triples_line_names_the_line() -> None:
 
 def test_batches_are_seeded_and_cover_each_epoch() -> None:
     pytest.importorskip("torch")
-    from ir_harness.systems.training.loop import batch_indices, retrieval_batch
+    from ir_harness.train.loop import batch_indices, retrieval_batch
 
     b = batch_indices(5, 2, 6, seed=3)
     assert b == batch_indices(5, 2, 6, seed=3) and b != batch_indices(5, 2, 6, seed=4)

@@ -1,0 +1,474 @@
+"""Every public function, method and class says why it exists in a docstring; the ones that do
+not yet are listed in ``MISSING`` below, which may only shrink.
+
+Public: the name and every enclosing class name do not start with ``_``. Counted in the core
+(``harness/ir_harness``, its linked folders once through their real paths) and in ``tasks/``,
+``systems/``, ``kernels/`` and ``leaderboard/``; tests are not counted. Excluded by rule: dunder
+methods (their meaning is Python's) and property getters/setters whose body is one ``return``
+(an accessor; its name says what it returns).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = ("harness/ir_harness", "tasks", "systems", "kernels", "leaderboard")
+
+
+def _files(root: Path, folders: tuple[str, ...]) -> list[Path]:
+    seen: set[Path] = set()
+    out = []
+    for folder in folders:
+        for p in sorted((root / folder).rglob("*.py")):
+            real = p.resolve()
+            if "__pycache__" in p.parts or real in seen:
+                continue
+            seen.add(real)
+            out.append(real)
+    return out
+
+
+def _trivial_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    decorated = any(
+        (isinstance(d, ast.Name) and d.id == "property")
+        or (isinstance(d, ast.Attribute) and d.attr in ("setter", "getter"))
+        for d in node.decorator_list
+    )
+    return decorated and len(node.body) == 1 and isinstance(node.body[0], ast.Return | ast.Assign)
+
+
+def undocumented(root: Path = ROOT, folders: tuple[str, ...] = FOLDERS) -> set[str]:
+    """``path::Qualified.name`` of every public definition without a docstring."""
+    out: set[str] = set()
+    for path in _files(root, folders):
+        rel = path.relative_to(root.resolve()).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), rel)
+
+        def visit(node: ast.AST, prefix: str, rel: str = rel) -> None:
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    continue
+                name = child.name
+                if name.startswith("_"):
+                    continue  # private, or a dunder
+                qual = f"{prefix}{name}"
+                if ast.get_docstring(child) is None and not (
+                    not isinstance(child, ast.ClassDef) and _trivial_property(child)
+                ):
+                    out.add(f"{rel}::{qual}")
+                if isinstance(child, ast.ClassDef):
+                    visit(child, f"{qual}.")
+
+        visit(tree, "")
+    return out
+
+
+def test_no_new_public_definition_lacks_a_docstring() -> None:
+    new = sorted(undocumented() - MISSING)
+    assert new == [], (
+        "write a docstring saying why (or, for now, list it in MISSING):\n" + "\n".join(new)
+    )
+
+
+def test_the_allowlist_holds_only_what_is_still_missing() -> None:
+    """A docstring written means its line in MISSING goes, so the count only goes down."""
+    assert sorted(MISSING - undocumented()) == []
+
+
+def test_the_rules_see_methods_and_skip_dunders_private_names_and_accessors(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "kernels").mkdir()
+    (tmp_path / "kernels" / "m.py").write_text(
+        "def f(): pass\n"
+        "def _g(): pass\n"
+        "class C:\n"
+        '    """Doc."""\n'
+        "    def __init__(self): pass\n"
+        "    def m(self): pass\n"
+        "    @property\n"
+        "    def p(self): return 1\n"
+        "class _P:\n"
+        "    def hidden(self): pass\n"
+    )
+    assert undocumented(tmp_path, ("kernels",)) == {"kernels/m.py::f", "kernels/m.py::C.m"}
+
+
+# Public definitions still without a docstring (remove a line when writing its docstring).
+MISSING: frozenset[str] = frozenset(
+    {
+        "harness/ir_harness/api.py::EvalResult.from_outcome",
+        "harness/ir_harness/api.py::evaluate",
+        "harness/ir_harness/cache/corpus_embeddings.py::EmbeddingStore.bounds",
+        "harness/ir_harness/cache/corpus_embeddings.py::npy_path",
+        "harness/ir_harness/cache/llm_responses.py::ResponseCache",
+        "harness/ir_harness/cache/llm_responses.py::ResponseCache.close",
+        "harness/ir_harness/cache/llm_responses.py::ResponseCache.get",
+        "harness/ir_harness/cache/llm_responses.py::ResponseCache.put",
+        "harness/ir_harness/cache/text_embeddings.py::EmbeddingCache",
+        "harness/ir_harness/cache/text_embeddings.py::EmbeddingCache.close",
+        "harness/ir_harness/cache/text_embeddings.py::text_key",
+        "harness/ir_harness/cache/text_embeddings.py::vec_checksum",
+        "harness/ir_harness/cache/verify.py::verify_corpora",
+        "harness/ir_harness/cache/verify.py::verify_embeddings",
+        "harness/ir_harness/cli/diff.py::Side",
+        "harness/ir_harness/cli/tables.py::TextTable.add_row",
+        "harness/ir_harness/corpus/store.py::StoredCorpus.documents",
+        "harness/ir_harness/corpus/store.py::StoredCorpus.id_at",
+        "harness/ir_harness/corpus/store.py::StoredCorpus.ids",
+        "harness/ir_harness/corpus/store.py::StoredCorpus.subset",
+        "harness/ir_harness/corpus/store.py::StoredCorpus.texts",
+        "harness/ir_harness/data/formats.py::atomic_write",
+        "harness/ir_harness/data/formats.py::read_jsonl_queries",
+        "harness/ir_harness/data/model.py::Corpus.ids",
+        "harness/ir_harness/data/model.py::Corpus.subset",
+        "harness/ir_harness/data/model.py::Corpus.texts",
+        "harness/ir_harness/data/path_checks.py::require_dir",
+        "harness/ir_harness/data/sts.py::STSPair",
+        "harness/ir_harness/data/sts.py::load_local_sts",
+        "harness/ir_harness/eval/compare.py::Comparison",
+        "harness/ir_harness/eval/compare.py::paired_p",
+        "harness/ir_harness/eval/metric_names.py::Metric.id",
+        "harness/ir_harness/eval/metric_names.py::Metric.param",
+        "harness/ir_harness/eval/metric_names.py::Metric.ranx_id",
+        "harness/ir_harness/eval/qrels_table.py::QrelsTable.from_dict",
+        "harness/ir_harness/eval/qrels_table.py::QrelsTable.to_dict",
+        "harness/ir_harness/eval/score.py::score",
+        "harness/ir_harness/executors/ray_executor.py::RayExecutor.describe",
+        "harness/ir_harness/executors/ray_executor.py::RayExecutor.encode_shards",
+        "harness/ir_harness/executors/ray_executor.py::RayExecutor.query_batches",
+        "harness/ir_harness/executors/ray_executor.py::RayExecutor.search_shards",
+        "harness/ir_harness/llm/base.py::Completion",
+        "harness/ir_harness/llm/base.py::LLM.generate",
+        "harness/ir_harness/llm/base.py::Request.key",
+        "harness/ir_harness/llm/base.py::ScopedCache.cache_scope",
+        "harness/ir_harness/llm/gguf.py::KnownGGUF",
+        "harness/ir_harness/llm/gguf.py::LlamaCppLLM.describe",
+        "harness/ir_harness/llm/gguf.py::LlamaCppLLM.generate",
+        "harness/ir_harness/llm/gguf.py::canonical_id",
+        "harness/ir_harness/llm/gguf.py::packaged_available",
+        "harness/ir_harness/llm/gguf.py::sha256_file",
+        "harness/ir_harness/llm/handle.py::LLMHandle",
+        "harness/ir_harness/llm/handle.py::LLMHandle.get",
+        "harness/ir_harness/llm/handle.py::LLMHandle.spec",
+        "harness/ir_harness/llm/hf.py::TransformersLLM",
+        "harness/ir_harness/llm/hf.py::TransformersLLM.describe",
+        "harness/ir_harness/llm/hf.py::TransformersLLM.generate",
+        "harness/ir_harness/llm/openai_http.py::OpenAICompatLLM",
+        "harness/ir_harness/llm/openai_http.py::OpenAICompatLLM.close",
+        "harness/ir_harness/llm/openai_http.py::OpenAICompatLLM.describe",
+        "harness/ir_harness/llm/openai_http.py::OpenAICompatLLM.generate",
+        "harness/ir_harness/llm/oracle/backend.py::OracleLLM",
+        "harness/ir_harness/llm/oracle/backend.py::OracleLLM.answer",
+        "harness/ir_harness/llm/oracle/backend.py::OracleLLM.describe",
+        "harness/ir_harness/llm/oracle/backend.py::OracleLLM.generate",
+        "harness/ir_harness/llm/oracle/knowledge.py::Knowledge.find_passage",
+        "harness/ir_harness/llm/oracle/knowledge.py::Knowledge.find_query",
+        "harness/ir_harness/llm/oracle/knowledge.py::PrefixIndex.add",
+        "harness/ir_harness/llm/oracle/knowledge.py::norm",
+        "harness/ir_harness/llm/oracle/reading.py::PromptReader.read",
+        "harness/ir_harness/llm/oracle/reading.py::Readers.disclosure",
+        "harness/ir_harness/llm/oracle/reading.py::Readers.group_sources",
+        "harness/ir_harness/llm/oracle/server.py::OracleServer",
+        "harness/ir_harness/llm/oracle/spec.py::OracleSpec.name",
+        "harness/ir_harness/llm/oracle/sweep.py::SweepOptions",
+        "harness/ir_harness/llm/oracle/sweep.py::oracle_spec",
+        "harness/ir_harness/llm/oracle/sweep.py::parse_floats",
+        "harness/ir_harness/llm/progress.py::LLMProgress.close",
+        "harness/ir_harness/llm/progress.py::LLMProgress.done",
+        "harness/ir_harness/llm/progress.py::LLMProgress.on_call",
+        "harness/ir_harness/llm/progress.py::LLMProgress.postfix",
+        "harness/ir_harness/llm/session.py::LLMSession",
+        "harness/ir_harness/llm/session.py::LLMSession.close",
+        "harness/ir_harness/llm/session.py::LLMSession.request",
+        "harness/ir_harness/llm/session.py::LLMSession.run",
+        "harness/ir_harness/llm/testing.py::MockLLM.describe",
+        "harness/ir_harness/llm/testing.py::MockLLM.generate",
+        "harness/ir_harness/models.py::hub_reachable",
+        "harness/ir_harness/models.py::packaged_model_path",
+        "harness/ir_harness/plan/estimate.py::Phase.record",
+        "harness/ir_harness/plan/estimate.py::Plan.peak_memory_bytes",
+        "harness/ir_harness/plan/estimate.py::Plan.record",
+        "harness/ir_harness/plan/estimate.py::search_phase",
+        "harness/ir_harness/plan/memory.py::AnonPeak.start",
+        "harness/ir_harness/plan/memory.py::AnonPeak.stop",
+        "harness/ir_harness/plan/table.py::plan_table",
+        "harness/ir_harness/protocols.py::DeclaresStats.stat_tags",
+        "harness/ir_harness/protocols.py::Embedder.encode",
+        "harness/ir_harness/protocols.py::Embedder.meta",
+        "harness/ir_harness/protocols.py::ExclusionAware.set_excluded",
+        "harness/ir_harness/protocols.py::RelevanceJudge.judge",
+        "harness/ir_harness/protocols.py::Reranker.meta",
+        "harness/ir_harness/protocols.py::Reranker.rerank",
+        "harness/ir_harness/protocols.py::Retriever.index",
+        "harness/ir_harness/protocols.py::Retriever.meta",
+        "harness/ir_harness/protocols.py::Retriever.search",
+        "harness/ir_harness/redact.py::RedactingFilter.filter",
+        "harness/ir_harness/reproduce/data_check.py::refuse_on_differences",
+        "harness/ir_harness/reproduce/rerun.py::Reproduction.to_json",
+        "harness/ir_harness/reproduce/rerun.py::result_kind",
+        "harness/ir_harness/run/checkpoint.py::Checkpoint.clear",
+        "harness/ir_harness/run/config.py::Executor.describe",
+        "harness/ir_harness/run/config.py::LocalExecutor.describe",
+        "harness/ir_harness/run/config.py::LocalExecutor.encode_shards",
+        "harness/ir_harness/run/config.py::LocalExecutor.query_batches",
+        "harness/ir_harness/run/config.py::LocalExecutor.search_shards",
+        "harness/ir_harness/run/context.py::RunContext.count",
+        "harness/ir_harness/run/context.py::default_cache_dir",
+        "harness/ir_harness/run/grid_runner.py::Cell",
+        "harness/ir_harness/run/grid_runner.py::GridOptions",
+        "harness/ir_harness/run/grid_runner.py::plan",
+        "harness/ir_harness/run/grid_runner.py::run_local",
+        "harness/ir_harness/run/grid_runner.py::run_ray",
+        "harness/ir_harness/run/job.py::RunJob.with_task",
+        "harness/ir_harness/run/pipeline.py::Pipeline.metas",
+        "harness/ir_harness/run/pipeline.py::build_pipeline",
+        "harness/ir_harness/run/pipeline.py::parse_pipeline",
+        "harness/ir_harness/run/ranking.py::RankingRun.finish_timings",
+        "harness/ir_harness/run/ranking.py::RankingRun.go",
+        "harness/ir_harness/run/ranking.py::RankingRun.store",
+        "harness/ir_harness/run/runner.py::load_task",
+        "harness/ir_harness/store/envinfo.py::hardware",
+        "harness/ir_harness/store/envinfo.py::package_versions",
+        "harness/ir_harness/store/results.py::config_hash",
+        "harness/ir_harness/task.py::Task.load",
+        "harness/ir_harness/task.py::Task.spec",
+        "harness/ir_harness/task.py::TaskFamily.load",
+        "harness/ir_harness/task.py::TaskFamily.spec",
+        "harness/ir_harness/task_kinds.py::FilesRankingTask.load",
+        "harness/ir_harness/task_kinds.py::FilesRankingTask.read_folder",
+        "harness/ir_harness/task_kinds.py::FilesRankingTask.spec",
+        "harness/ir_harness/task_kinds.py::FilesRankingTask.subsets",
+        "harness/ir_harness/train/api.py::RerankMethod.loss",
+        "harness/ir_harness/train/api.py::RerankMethod.parameters",
+        "harness/ir_harness/train/api.py::RerankMethod.save",
+        "harness/ir_harness/train/api.py::RerankMethod.train",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.ap_cum0",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.ap_total",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.dcg",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.dcg_cum0",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.found",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.idcg",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.isrel",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.kmax",
+        "harness/ir_harness/trec_eval/fast_measures.py::Block.prec_sufmax",
+        "harness/ir_harness/trec_eval/fast_measures.py::bin_g",
+        "harness/ir_harness/trec_eval/fast_measures.py::bpref",
+        "harness/ir_harness/trec_eval/fast_measures.py::dcg",
+        "harness/ir_harness/trec_eval/fast_measures.py::eleven_pt_avg",
+        "harness/ir_harness/trec_eval/fast_measures.py::g_measure",
+        "harness/ir_harness/trec_eval/fast_measures.py::gm_bpref",
+        "harness/ir_harness/trec_eval/fast_measures.py::gm_map",
+        "harness/ir_harness/trec_eval/fast_measures.py::ideal_dcg",
+        "harness/ir_harness/trec_eval/fast_measures.py::infap",
+        "harness/ir_harness/trec_eval/fast_measures.py::iprec_at_recall",
+        "harness/ir_harness/trec_eval/fast_measures.py::map_",
+        "harness/ir_harness/trec_eval/fast_measures.py::map_cut",
+        "harness/ir_harness/trec_eval/fast_measures.py::ndcg",
+        "harness/ir_harness/trec_eval/fast_measures.py::ndcg_cut",
+        "harness/ir_harness/trec_eval/fast_measures.py::ndcg_rel",
+        "harness/ir_harness/trec_eval/fast_measures.py::num_nonrel_judged_ret",
+        "harness/ir_harness/trec_eval/fast_measures.py::num_rel",
+        "harness/ir_harness/trec_eval/fast_measures.py::num_rel_ret",
+        "harness/ir_harness/trec_eval/fast_measures.py::num_ret",
+        "harness/ir_harness/trec_eval/fast_measures.py::one",
+        "harness/ir_harness/trec_eval/fast_measures.py::p",
+        "harness/ir_harness/trec_eval/fast_measures.py::rbp",
+        "harness/ir_harness/trec_eval/fast_measures.py::rbp_resid",
+        "harness/ir_harness/trec_eval/fast_measures.py::recall",
+        "harness/ir_harness/trec_eval/fast_measures.py::recip_rank",
+        "harness/ir_harness/trec_eval/fast_measures.py::relative_p",
+        "harness/ir_harness/trec_eval/fast_measures.py::rndcg",
+        "harness/ir_harness/trec_eval/fast_measures.py::rprec",
+        "harness/ir_harness/trec_eval/fast_measures.py::rprec_mult",
+        "harness/ir_harness/trec_eval/fast_measures.py::set_f",
+        "harness/ir_harness/trec_eval/fast_measures.py::set_map",
+        "harness/ir_harness/trec_eval/fast_measures.py::set_p",
+        "harness/ir_harness/trec_eval/fast_measures.py::set_recall",
+        "harness/ir_harness/trec_eval/fast_measures.py::set_relative_p",
+        "harness/ir_harness/trec_eval/fast_measures.py::success",
+        "harness/ir_harness/trec_eval/fast_measures.py::unj",
+        "harness/ir_harness/trec_eval/fast_measures.py::utility",
+        "harness/ir_harness/trec_eval/fast_measures.py::yaap",
+        "harness/ir_harness/trec_eval/fast_measures.py::zero",
+        "harness/ir_harness/trec_eval/output.py::line",
+        "harness/ir_harness/trec_eval/output.py::summary",
+        "harness/ir_harness/trec_eval/params.py::name_with_long",
+        "leaderboard/build.py::fmt_score",
+        "leaderboard/build.py::urlpath",
+        "leaderboard/summary.py::family_of",
+        "systems/bm25.py::BM25.index",
+        "systems/bm25.py::BM25.meta",
+        "systems/bm25.py::BM25.search",
+        "systems/dear/distill.py::DistillStudent.loss",
+        "systems/dear/distill.py::DistillStudent.parameters",
+        "systems/dear/distill.py::DistillStudent.scores",
+        "systems/dear/distill.py::DistillStudent.train",
+        "systems/dear/listwise.py::DeARListwise.answer",
+        "systems/dear/listwise.py::DeARListwise.extra_meta",
+        "systems/dear/listwise.py::DeARListwise.messages",
+        "systems/dear/pointwise.py::DeARPointwise.meta",
+        "systems/dear/pointwise.py::require_peft",
+        "systems/dense.py::DenseRetriever.encode",
+        "systems/dense.py::DenseRetriever.meta",
+        "systems/embedding_search.py::EmbeddingSearch.encode",
+        "systems/embedding_search.py::EmbeddingSearch.index",
+        "systems/embedding_search.py::EmbeddingSearch.open_store",
+        "systems/embedding_search.py::EmbeddingSearch.rerank",
+        "systems/embedding_search.py::EmbeddingSearch.search",
+        "systems/hashing.py::HashingEmbedder.encode",
+        "systems/hashing.py::HashingEmbedder.meta",
+        "systems/judge.py::JudgePromptReader.read",
+        "systems/judge.py::LLMJudge.meta",
+        "systems/judge.py::LLMJudge.rerank",
+        "systems/judge.py::build_prompt",
+        "systems/lattice/build.py::bottom_up",
+        "systems/lattice/build.py::builder_params",
+        "systems/lattice/build.py::top_down",
+        "systems/lattice/calibrate.py::Calibrator",
+        "systems/lattice/calibrate.py::Calibrator.to_dict",
+        "systems/lattice/calibrate.py::Calibrator.value",
+        "systems/lattice/cluster.py::words",
+        "systems/lattice/convert.py::convert_pickle",
+        "systems/lattice/convert.py::load_pickled_tree",
+        "systems/lattice/prompts.py::LatticePromptReader.read",
+        "systems/lattice/prompts.py::candidates_block",
+        "systems/lattice/prompts.py::cluster_summary_prompt",
+        "systems/lattice/prompts.py::doc_levels_prompt",
+        "systems/lattice/prompts.py::doc_levels_schema",
+        "systems/lattice/prompts.py::flatten",
+        "systems/lattice/prompts.py::prompt_id",
+        "systems/lattice/prompts.py::rerank_schema",
+        "systems/lattice/prompts.py::traversal_prompt",
+        "systems/lattice/prompts.py::traversal_schema",
+        "systems/lattice/summarize.py::ExtractiveSummarizer.keywords",
+        "systems/lattice/summarize.py::ExtractiveSummarizer.one",
+        "systems/lattice/summarize.py::ExtractiveSummarizer.summarize",
+        "systems/lattice/summarize.py::LLMSummarizer.doc_levels",
+        "systems/lattice/summarize.py::LLMSummarizer.summarize",
+        "systems/lattice/summarize.py::Summarizer",
+        "systems/lattice/summarize.py::Summarizer.doc_levels",
+        "systems/lattice/summarize.py::Summarizer.summarize",
+        "systems/lattice/summarize.py::first_sentence",
+        "systems/lattice/system.py::Lattice.index",
+        "systems/lattice/system.py::Lattice.meta",
+        "systems/lattice/system.py::Lattice.search",
+        "systems/lattice/traverse.py::Slate",
+        "systems/lattice/traverse.py::Traversal",
+        "systems/lattice/traverse.py::Traversal.desc",
+        "systems/lattice/traverse.py::Traversal.leaf_scores",
+        "systems/lattice/traverse.py::Traversal.next_slates",
+        "systems/lattice/traverse.py::Traversal.ranked_leaves",
+        "systems/lattice/traverse.py::Traversal.update",
+        "systems/lattice/traverse.py::TraversalParams",
+        "systems/lattice/traverse.py::TraversalParams.as_dict",
+        "systems/lattice/tree.py::FlatTree.is_leaf",
+        "systems/lattice/tree.py::Node",
+        "systems/lattice/tree.py::Node.from_dict",
+        "systems/lattice/tree.py::Node.leaves",
+        "systems/lattice/tree.py::Node.to_dict",
+        "systems/lattice/tree.py::StoredTree",
+        "systems/lattice/tree.py::StoredTree.load",
+        "systems/lattice/tree.py::StoredTree.save",
+        "systems/lattice/tree.py::TreeGroups.files",
+        "systems/lattice/tree.py::TreeGroups.read",
+        "systems/lattice/tree.py::params_key",
+        "systems/lexical.py::Lexical.index",
+        "systems/lexical.py::Lexical.meta",
+        "systems/lexical.py::Lexical.search",
+        "systems/lexical.py::LexicalIndex.bm25",
+        "systems/lexical.py::LexicalIndex.overlap",
+        "systems/lexical.py::LexicalIndex.ql_dirichlet",
+        "systems/lexical.py::LexicalIndex.tfidf_cosine",
+        "systems/lexical.py::tokens",
+        "systems/mvp/backbone.py::Bert2BertBackbone",
+        "systems/mvp/backbone.py::Bert2BertBackbone.decode_start",
+        "systems/mvp/backbone.py::Bert2BertBackbone.encode",
+        "systems/mvp/backbone.py::Bert2BertBackbone.save",
+        "systems/mvp/backbone.py::T5Backbone",
+        "systems/mvp/backbone.py::T5Backbone.decode_start",
+        "systems/mvp/backbone.py::T5Backbone.encode",
+        "systems/mvp/backbone.py::T5Backbone.inputs",
+        "systems/mvp/backbone.py::T5Backbone.load",
+        "systems/mvp/backbone.py::T5Backbone.save",
+        "systems/mvp/inputs.py::view_prefix",
+        "systems/mvp/model.py::save_mvp",
+        "systems/mvp/reranker.py::MVP.meta",
+        "systems/mvp/train.py::MVPTrainer",
+        "systems/mvp/train.py::MVPTrainer.loss",
+        "systems/mvp/train.py::MVPTrainer.parameters",
+        "systems/mvp/train.py::MVPTrainer.save",
+        "systems/mvp/train.py::MVPTrainer.train",
+        "systems/rankgpt.py::ConversationReader.read",
+        "systems/rankgpt.py::RankGPT.messages",
+        "systems/rankgpt.py::SlidingWindowReranker.call_max_tokens",
+        "systems/rankgpt.py::SlidingWindowReranker.messages",
+        "systems/rankgpt.py::SlidingWindowReranker.meta",
+        "systems/rankgpt.py::SlidingWindowReranker.rerank",
+        "systems/rankgpt.py::truncate_words",
+        "systems/scoring_reranker.py::ScoringReranker.rerank",
+        "tasks/beir.py::BeirTask",
+        "tasks/beir.py::BeirTask.load",
+        "tasks/beir.py::BeirTask.spec",
+        "tasks/beir.py::BeirTask.subsets",
+        "tasks/beir.py::beir_spec",
+        "tasks/bright.py::BrightTask",
+        "tasks/bright.py::BrightTask.load",
+        "tasks/bright.py::BrightTask.spec",
+        "tasks/bright.py::BrightTask.subsets",
+        "tasks/bright.py::load_bright_hf",
+        "tasks/bright.py::load_bright_local",
+        "tasks/demo.py::DemoTask",
+        "tasks/demo.py::DemoTask.load",
+        "tasks/demo.py::DemoTask.spec",
+        "tasks/demo.py::DemoTask.subsets",
+        "tasks/demo.py::generate_limit_style",
+        "tasks/limit.py::LimitSmallTask",
+        "tasks/limit.py::LimitSmallTask.load",
+        "tasks/limit.py::LimitSmallTask.spec",
+        "tasks/limit.py::LimitSmallTask.subsets",
+        "tasks/limit.py::LimitTask.load",
+        "tasks/limit.py::LimitTask.spec",
+        "tasks/limit.py::LimitTask.subsets",
+        "tasks/limit.py::load_hf_mteb",
+        "tasks/limit.py::read_mteb_folder",
+        "tasks/llmjudge/data.py::human_labels",
+        "tasks/llmjudge/data.py::load_pool",
+        "tasks/llmjudge/data.py::pool_spec",
+        "tasks/llmjudge/labels.py::labels_to_qrels",
+        "tasks/llmjudge/runset.py::cached_builtin_run_set",
+        "tasks/llmjudge/scoring.py::score_label_file",
+        "tasks/llmjudge/tasks.py::LLMJudgePoolTask",
+        "tasks/llmjudge/tasks.py::LLMJudgePoolTask.load",
+        "tasks/llmjudge/tasks.py::LLMJudgePoolTask.spec",
+        "tasks/llmjudge/tasks.py::LLMJudgePoolTask.subsets",
+        "tasks/llmjudge/tasks.py::LLMJudgeTask",
+        "tasks/llmjudge/tasks.py::LLMJudgeTask.load",
+        "tasks/llmjudge/tasks.py::LLMJudgeTask.spec",
+        "tasks/llmjudge/tasks.py::LLMJudgeTask.subsets",
+        "tasks/mteb_tasks.py::MtebTask",
+        "tasks/mteb_tasks.py::MtebTask.custom_run",
+        "tasks/mteb_tasks.py::MtebTask.load",
+        "tasks/mteb_tasks.py::MtebTask.spec",
+        "tasks/mteb_tasks.py::MtebTask.subsets",
+        "tasks/mteb_tasks.py::mteb_version",
+        "tasks/mteb_tasks.py::sts_result",
+        "tasks/nfcorpus.py::NFCorpusTask",
+        "tasks/nfcorpus.py::NFCorpusTask.load",
+        "tasks/nfcorpus.py::NFCorpusTask.spec",
+        "tasks/nfcorpus.py::NFCorpusTask.subsets",
+        "tasks/nfcorpus.py::read_original_release",
+        "tasks/noveleval.py::NovelEvalTask",
+        "tasks/synthetic.py::SyntheticTask",
+        "tasks/synthetic.py::SyntheticTask.load",
+        "tasks/synthetic.py::SyntheticTask.spec",
+        "tasks/synthetic.py::SyntheticTask.subsets",
+        "tasks/synthetic.py::load_synthetic",
+        "tasks/trec_dl.py::TrecDLTask",
+        "tasks/trec_dl.py::TrecDLTask.load",
+        "tasks/trec_dl.py::TrecDLTask.spec",
+        "tasks/trec_dl.py::TrecDLTask.subsets",
+    }
+)
