@@ -64,6 +64,7 @@ class RankingTask(Task):
         raise NotImplementedError
 
     def read_folder(self, folder: Path) -> TaskData:
+        """The task's data from its local copy (the kind's layout)."""
         raise NotImplementedError
 
     def fetch(self) -> TaskData:
@@ -75,9 +76,12 @@ class RankingTask(Task):
         return self.online or ""
 
     def subsets(self) -> list[str]:
+        """One task, no subsets: the empty name stands for the task itself."""
         return [""]
 
     def spec(self, subset: str) -> TaskSpec:
+        """The spec from the class attributes, its sources derived from the folder and the
+        online source (so neither is written twice)."""
         if subset:
             raise ConfigError(f"{self.family}/{subset}: {self.family} has no subsets")
         local = DataSourceSpec(
@@ -102,6 +106,7 @@ class RankingTask(Task):
         )
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """The local folder when it is there, else the online source (one shared loader)."""
         self.spec(subset)
         name = self.online_name()
         return load_local_or_online(
@@ -122,9 +127,11 @@ class FilesRankingTask(RankingTask):
     qrels_file: ClassVar[str] = "qrels.txt"
 
     def marker(self) -> str:
+        """The qrels file: without judgments the folder cannot be scored."""
         return self.qrels_file
 
     def read_folder(self, folder: Path) -> TaskData:
+        """The three TREC-layout files; queries without judgments are dropped."""
         qrels = read_trec_qrels(folder / self.qrels_file)
         queries = read_tsv_queries(folder / self.queries_file)
         return TaskData(
@@ -180,9 +187,11 @@ class JsonlRankingTask(RankingTask):
     average_over: ClassVar[Literal["qrels", "intersection"]] = "intersection"
 
     def marker(self) -> str:
+        """The split's qrels file, as BEIR folders have it."""
         return f"qrels/{self.split}.tsv"
 
     def read_folder(self, folder: Path) -> TaskData:
+        """The BEIR layout at the task's split."""
         return read_split_folder(folder, self.split)
 
     def load_judgments(self, subset: str, data_dir: Path | None) -> TaskData:
@@ -193,11 +202,13 @@ class JsonlRankingTask(RankingTask):
         return self.load(subset, data_dir)
 
     def fetch(self) -> TaskData:
+        """The ir_datasets id (downloaded and cached by ir_datasets)."""
         from ir_harness.data.irds import load_irds
 
         return load_irds(self.online or "")
 
     def online_name(self) -> str:
+        """The loader and id, as errors name them."""
         return f"ir_datasets {self.online!r}"
 
 
@@ -209,9 +220,11 @@ class HubRankingTask(RankingTask):
     marker_file: ClassVar[str] = "qrels.jsonl"
 
     def marker(self) -> str:
+        """The task's marker file (``qrels.jsonl`` unless the task names another)."""
         return self.marker_file
 
     def read_folder(self, folder: Path) -> TaskData:
+        """The MTEB layout: corpus, queries and qrels as JSON lines."""
         return TaskData(
             corpus=read_jsonl_corpus(folder / "corpus.jsonl"),
             queries=read_jsonl_queries(folder / "queries.jsonl"),
@@ -220,9 +233,11 @@ class HubRankingTask(RankingTask):
         )
 
     def fetch(self) -> TaskData:
+        """The Hugging Face dataset at the task's split."""
         from ir_harness.data.hub import load_hub_ranking
 
         return load_hub_ranking(self.online or "", self.split)
 
     def online_name(self) -> str:
+        """The loader and dataset, as errors name them."""
         return f"HF datasets {self.online!r}"

@@ -131,6 +131,7 @@ class Checkpoint:
         self._next += 1
 
     def clear(self) -> None:
+        """Remove the checkpoint once its result is stored."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -145,10 +146,13 @@ class MemoryCheckpoint:
         self._done: Run = {}
 
     def load(self, stats: dict[str, Any] | None = None) -> Run:
+        """The batches committed so far in this process (copies: callers may change them)."""
         return {q: dict(docs) for q, docs in self._done.items()}
 
     def commit(self, run: Run, stats: dict[str, Any] | None = None) -> None:
+        """Keep one finished batch in memory (nothing to resume when nothing is saved)."""
         self._done.update({q: {d: float(s) for d, s in docs.items()} for q, docs in run.items()})
 
     def clear(self) -> None:
+        """Forget the batches."""
         self._done = {}
