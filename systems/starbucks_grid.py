@@ -250,7 +250,6 @@ def grid_command(
     from ir_harness.cli.options import parse_options
     from ir_harness.corpus.policy import adopt
     from ir_harness.run.context import resolve_device
-    from ir_harness.systems.training.starbucks_grid import run_grid
 
     adopt(store_policy())
     opts = parse_options(option)

@@ -116,3 +116,19 @@ def test_sts_grid_on_local_stsb_file(tiny: Path, tmp_path: Path) -> None:
     full = next(c for c in cells if (c["layers"], c["dim"]) == (4, 32))
     assert g.main_metric == "cosine_spearman"
     assert g.main_score == pytest.approx(full["score"])
+
+
+def test_grid_command_runs_and_prints_the_grid(tiny: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from ir_harness.cli import app
+
+    argv = ["starbucks-grid", "--task", "demo", "--model", str(tiny), "--layers", "2"]
+    argv += ["--dims", "8", "--results", str(tmp_path / "r"), "--device", "cpu", "--json"]
+    res = CliRunner().invoke(app, argv)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    cells = {(c["layers"], c["dim"]) for c in out["grid"]}
+    assert out["task"] == "demo" and cells == {(2, 8), (2, 32), (4, 8), (4, 32)}
