@@ -28,7 +28,7 @@ from ir_harness.eval.repeated_ids import repeated_pairs
 from ir_harness.eval.run_table import RunTable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 
 def open_text(path: str | Path) -> IO[str]:
@@ -149,6 +149,21 @@ def split_fields(
     if len(parts) != count:
         raise DataFormatError(path, n, f"{kind} line has {len(parts)} fields", expected)
     return parts
+
+
+def tab_rows(
+    lines: Iterable[str], source: str | Path, count: int, expected: str
+) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of each non-blank line split on tabs into exactly ``count``
+    fields, or a DataFormatError naming the source, the line and the ``expected`` layout."""
+    for n, line in enumerate(lines, start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != count:
+            raise DataFormatError(source, n, f"{len(parts)} tab-separated fields", expected)
+        yield n, parts
 
 
 def read_trec_qrels(path: str | Path) -> Qrels:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from ir_harness.data.formats import open_text
+from ir_harness.data.formats import open_text, tab_rows
 from ir_harness.errors import DataFormatError
 from ir_harness.eval.measures import measure
 
@@ -115,15 +115,7 @@ def read_scored_tsv(path: Path) -> tuple[list[STSPair], int]:
     out: list[STSPair] = []
     skipped = 0
     with open_text(path) as f:
-        for n, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) != 3:
-                raise DataFormatError(
-                    path, n, f"row has {len(parts)} tab-separated fields", "score<TAB>s1<TAB>s2"
-                )
+        for n, parts in tab_rows(f, path, 3, "score<TAB>s1<TAB>s2"):
             if not parts[0].strip():
                 skipped += 1
                 continue

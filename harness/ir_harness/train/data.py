@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ir_harness.data.formats import open_text
-from ir_harness.errors import ConfigError, DataFormatError
+from ir_harness.data.formats import open_text, tab_rows
+from ir_harness.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -105,16 +105,7 @@ def parse_triples(lines: Iterable[str], source: str = "<triples>") -> Iterable[T
     negatives), as the official file lists a query's negatives one line each.
     """
     current: TrainExample | None = None
-    for n, line in enumerate(lines, start=1):
-        line = line.rstrip("\r\n")
-        if not line.strip():
-            continue
-        parts = line.split("\t")
-        if len(parts) != 3:
-            raise DataFormatError(
-                source, n, f"{len(parts)} tab-separated fields", "query<TAB>positive<TAB>negative"
-            )
-        q, p, neg = parts
+    for n, (q, p, neg) in tab_rows(lines, source, 3, "query<TAB>positive<TAB>negative"):
         if current is not None and current.query == q and current.positives[0] == p:
             current.negatives.append(neg)
             continue
