@@ -22,6 +22,7 @@ import numpy as np
 from ir_harness.data.memory import release_freed_memory
 from ir_harness.data.model import Corpus, Document, Qrels, Queries, Run, ranked
 from ir_harness.data.path_checks import is_gzip
+from ir_harness.data.threads import map_each
 from ir_harness.errors import DataFormatError
 from ir_harness.eval.qrels_table import QrelsTable, string_array, take_rows
 from ir_harness.eval.repeated_ids import repeated_pairs
@@ -327,11 +328,11 @@ def _read_columns(
         with pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None) as source:
             table = pcsv.read_csv(
                 source,
-                # One thread, 4 MiB blocks: several blocks in flight at once (threads, 16 MiB
-                # blocks) held 2-3 times the memory of the whole parsed table for little speed
-                # on two cores.
+                # pyarrow's threads, 4 MiB blocks: on two cores a 147 MB run parses in 0.5 s
+                # instead of 0.85 s on one thread, for 40-75 MB more at the peak (below the
+                # scoring step's); 16 MiB blocks held 2-3 times the parsed table's memory.
                 read_options=pcsv.ReadOptions(
-                    column_names=names, block_size=1 << 22, use_threads=False
+                    column_names=names, block_size=1 << 22, use_threads=True
                 ),
                 parse_options=pcsv.ParseOptions(
                     delimiter=_delimiter(path),
@@ -383,14 +384,17 @@ def _concat_primitive(chunks: list, dtype: type, into: type) -> np.ndarray:  # t
     """
     size = np.dtype(dtype).itemsize
     out: np.ndarray = np.empty(sum(len(c) for c in chunks), dtype=into)
-    at = 0
-    for c in chunks:
+    starts = np.cumsum([0, *(len(c) for c in chunks)]).tolist()
+
+    def copied(i: int) -> None:
+        c = chunks[i]
         if len(c):
             part: np.ndarray = np.frombuffer(
                 c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size
             )
-            out[at : at + len(c)] = part
-            at += len(c)
+            out[starts[i] : starts[i] + len(c)] = part
+
+    map_each(copied, range(len(chunks)))  # each chunk to its own place: any thread order
     return out
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from ir_harness.eval.metric_names import Metric, parse_measures
 from ir_harness.eval.qrels_table import QrelsTable, judged_from_dict
 from ir_harness.eval.rank_metrics import Hits, metric_values
-from ir_harness.eval.ranking import ranked
+from ir_harness.eval.ranking import RunPairs, ranked
 from ir_harness.eval.run_table import RunTable
 
 if TYPE_CHECKING:
@@ -142,6 +142,7 @@ def evaluate_measures(
     inputs: _RanxInputs | None = None
     doc_code: dict[str, int] | None = None
     run_codes: np.ndarray | None = None
+    judged_docs: np.ndarray | None = None  # which of the run's documents any query judges
     # the widest group first (every answered query, then the lowest level): the judged rows of
     # the later groups are among its rows, whose positions are then known
     for (rel_min, every_answered), group in sorted(groups.items(), key=_widest_first):
@@ -151,16 +152,20 @@ def evaluate_measures(
         if not qs:
             continue
         codes = np.array([answered[q] for q in qs], dtype=np.int64)
-        pairs = kept.pair_keys(codes)
         if columns is not None:
             if run_codes is None:
                 run_codes = columns.run_codes(table.dids)
-            judgments = columns.judged(qs, run_codes, pairs, kept.n_docs)
+            if judged_docs is None:
+                judged_docs = _mask(kept.n_docs, run_codes[run_codes >= 0])
+            judgments = columns.judged(qs, run_codes, RunPairs(kept, codes, judged_docs))
         else:
             if doc_code is None:
                 doc_code = {did: i for i, did in enumerate(table.dids.tolist())}
-            judgments = judged_from_dict(nested, qs, doc_code, pairs, kept.n_docs)
-        del pairs
+            if judged_docs is None:
+                found = (doc_code.get(d, -1) for docs in nested.values() for d in docs)
+                judged_docs = _mask(kept.n_docs, np.array([c for c in found if c >= 0], np.int64))
+            pairs = RunPairs(kept, codes, judged_docs)
+            judgments = judged_from_dict(nested, qs, doc_code, pairs)
         hits = Hits(kept, codes, judgments)
         scores: dict[str, np.ndarray] = {}
         for m in group:
@@ -187,6 +192,12 @@ def evaluate_measures(
 
     means = {m: (float(np.mean(list(v.values()))) if v else 0.0) for m, v in per_query.items()}
     return Evaluation(means=means, per_query=per_query, query_ids=qids)
+
+
+def _mask(n: int, true_at: np.ndarray) -> np.ndarray:
+    out = np.zeros(max(n, 1), dtype=bool)
+    out[true_at] = True
+    return out
 
 
 def _widest_first(item: tuple[tuple[int, bool], list[Metric]]) -> tuple[bool, int]:

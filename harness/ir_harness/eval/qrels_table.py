@@ -21,9 +21,11 @@ from ir_harness.data.memory import release_freed_memory
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Qrels
+    from ir_harness.eval.ranking import RunPairs
 
 MAX_GRADE = 2**31 - 1  # grades are int32 values (the readers refuse others)
 _MAX_COUNT_CELLS = 1 << 24  # queries x distinct grade values counted with one bincount
+_DICT_LOOKUP_ROWS = 1 << 16  # judgments up to this many: their run codes from a dict
 _COUNT_BLOCK = 1 << 20  # rows per bincount: its int64 keys stay at 8 MB
 
 
@@ -39,11 +41,11 @@ class GradeCounts(NamedTuple):
 
 class Judged(NamedTuple):
     """The judgments of a list of queries: for the judged documents the run retrieved, the
-    query index, the run's code of the document and the grade; and every query's grade
+    query index, the run's kept row that retrieved it and the grade; and every query's grade
     counts (retrieved or not)."""
 
     qi: np.ndarray
-    code: np.ndarray
+    row: np.ndarray
     grade: np.ndarray
     ideal: GradeCounts
 
@@ -149,7 +151,11 @@ class QrelsTable:
 
     def run_codes(self, dids: np.ndarray) -> np.ndarray:
         """Per judgment, the code of its document among a run's ``dids`` (-1: not in the run),
-        as int32 (as pyarrow's lookup gives it)."""
+        as int32 (as pyarrow's lookup gives it). A small table is looked up in a dict: importing
+        pyarrow.compute alone takes 0.08 s, a dict of the run's ids a few milliseconds."""
+        if len(self) <= _DICT_LOOKUP_ROWS:
+            index = {did: i for i, did in enumerate(dids.tolist())}
+            return np.array([index.get(x, -1) for x in self.docs.to_pylist()], np.int32)
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -177,42 +183,36 @@ class QrelsTable:
         """Grade counts per table query code (see :func:`grade_counts`)."""
         return grade_counts(self.q, self.grade, len(self.qids))
 
-    def judged(
-        self, qs: list[str], run_codes: np.ndarray, run_pairs: np.ndarray, n_docs: int
-    ) -> Judged:
+    def judged(self, qs: list[str], run_codes: np.ndarray, pairs: RunPairs) -> Judged:
         """The judgments of ``qs`` (each a query of the table), query indices in ``qs`` order:
-        as rows, those whose (query index, document code) pair ``i * n_docs + code`` is among
-        the run's sorted ``run_pairs`` (found a block of rows at a time, never gathering the
-        others); and every query's grade counts."""
+        as rows, those whose (query index, document code) pair the run holds (``pairs``; asked a
+        block of rows at a time once there are many, so the others are never all gathered); and
+        every query's grade counts."""
         position = np.full(len(self.qids), -1, dtype=np.int64)
         index = {qid: i for i, qid in enumerate(self.qids)}
         position[[index[q] for q in qs]] = np.arange(len(qs))
-        kept: list[np.ndarray] = []
+        kept: list[tuple[np.ndarray, np.ndarray]] = []  # (judgment rows, run rows)
+        waiting: list[tuple[np.ndarray, np.ndarray]] = []  # (judgment rows, pairs) not asked yet
+        n_waiting = 0
         for a in range(0, len(run_codes), _COUNT_BLOCK):
             rows = np.flatnonzero(run_codes[a : a + _COUNT_BLOCK] >= 0) + a
             qi = position[self.q[rows]]
             rows, qi = rows[qi >= 0], qi[qi >= 0]
-            kept.append(rows[in_sorted(qi * max(n_docs, 1) + run_codes[rows], run_pairs)])
-        rows = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+            waiting.append((rows, qi * pairs.n_docs + run_codes[rows]))
+            n_waiting += len(rows)
+            if n_waiting > pairs.few or a + _COUNT_BLOCK >= len(run_codes):
+                r = np.concatenate([r for r, _ in waiting])
+                at = pairs.rows_of(np.concatenate([k for _, k in waiting]))
+                kept.append((r[at >= 0], at[at >= 0]))
+                waiting, n_waiting = [], 0
+        rows = np.concatenate([np.zeros(0, np.int64), *(r for r, _ in kept)])
+        run_rows = np.concatenate([np.zeros(0, np.int64), *(r for _, r in kept)])
         counts = self._grade_counts
         chosen = position[counts.qi]
         keep = np.flatnonzero(chosen >= 0)
         order = keep[np.argsort(chosen[keep], kind="stable")]  # grades stay highest first
         ideal = GradeCounts(chosen[order], counts.grade[order], counts.n[order])
-        return Judged(
-            position[self.q[rows]],
-            run_codes[rows].astype(np.int64),
-            self.grade[rows].astype(np.int64),
-            ideal,
-        )
-
-
-def in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """Whether each of ``values`` is one of ``sorted_keys``."""
-    if not len(sorted_keys):
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
-    return sorted_keys[at] == values
+        return Judged(position[self.q[rows]], run_rows, self.grade[rows].astype(np.int64), ideal)
 
 
 def int32_with_nulls_as(arr: Any, fill: int) -> np.ndarray:
@@ -257,7 +257,7 @@ def string_array(ids: list[str]) -> Any:
 
 
 def judged_from_dict(
-    qrels: Qrels, qs: list[str], doc_code: dict[str, int], run_pairs: np.ndarray, n_docs: int
+    qrels: Qrels, qs: list[str], doc_code: dict[str, int], pairs: RunPairs
 ) -> Judged:
     """:meth:`QrelsTable.judged` for nested qrels (a run document's code from ``doc_code``)."""
     qi: list[int] = []
@@ -270,6 +270,9 @@ def judged_from_dict(
         grade += docs.values()
     qi_a, code_a = np.array(qi, dtype=np.int64), np.array(code, dtype=np.int64)
     grade_a = np.array(grade, dtype=np.int64)
-    found = (code_a >= 0) & in_sorted(qi_a * max(n_docs, 1) + code_a, run_pairs)
+    row = np.full(len(code_a), -1, dtype=np.int64)
+    known = code_a >= 0
+    row[known] = pairs.rows_of(qi_a[known] * pairs.n_docs + code_a[known])
+    found = row >= 0
     ideal = grade_counts(qi_a, grade_a, len(qs))
-    return Judged(qi_a[found], code_a[found], grade_a[found], ideal)
+    return Judged(qi_a[found], row[found], grade_a[found], ideal)

@@ -49,9 +49,8 @@ class Hits:
         )
         self.qi, self.rank, self.grade, self.negative = self._join(
             ranked,
-            codes,
             judged.qi.astype(np.int64),
-            judged.code.astype(np.int64),
+            judged.row,
             np.maximum(judged.grade.astype(np.float64), 0.0),
             judged.grade < 0,
         )
@@ -71,48 +70,24 @@ class Hits:
     @staticmethod
     def _join(
         ranked: Ranked,
-        codes: np.ndarray,
-        jq: np.ndarray,
-        jd: np.ndarray,
-        g_of: np.ndarray,
-        negative_of: np.ndarray,
+        qi: np.ndarray,
+        rows: np.ndarray,
+        grade: np.ndarray,
+        negative: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Run rows whose (query, document) pair is judged and that fall within the depth:
-        (query index, rank, grade, whether the judgment is negative), by query then rank."""
-        n_docs = max(ranked.n_docs, 1)
-        if not len(jq):
+        """The judged run rows ``rows`` (of queries ``qi``) that fall within the depth: (query
+        index, rank, grade, whether the judgment is negative), by query then rank."""
+        if not len(rows):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
-        judged_doc = np.zeros(n_docs, dtype=bool)
-        judged_doc[jd] = True
-        qi_of_code = np.full(len(ranked.counts), -1, dtype=np.int64)
-        qi_of_code[codes] = np.arange(len(codes))
-        rows = np.flatnonzero(judged_doc[ranked.d])  # few rows: only judged documents
-        row_qi = qi_of_code[ranked.q[rows]]
-        rows, row_qi = rows[row_qi >= 0], row_qi[row_qi >= 0]
-        key = jq * n_docs + jd
-        row_key = row_qi * n_docs + ranked.d[rows]
-        if len(key) <= len(row_key):  # sort the smaller side, look the other up in it
-            order = np.argsort(key, kind="stable")
-            key = key[order]
-            pos = np.minimum(np.searchsorted(key, row_key), len(key) - 1)
-            match = key[pos] == row_key
-            rows, row_qi, pos = rows[match], row_qi[match], order[pos[match]]
-        else:
-            order = np.argsort(row_key, kind="stable")
-            row_key = row_key[order]
-            at = np.minimum(np.searchsorted(row_key, key), len(row_key) - 1)
-            match = row_key[at] == key
-            pos = np.flatnonzero(match)
-            rows, row_qi = rows[order[at[match]]], row_qi[order[at[match]]]
-        grade, negative = g_of, negative_of
         rank = ranked.positions(rows)
+        pos = np.arange(len(rows))
         if ranked.depth is not None:
             within = rank < ranked.depth
-            rank, row_qi, pos = rank[within], row_qi[within], pos[within]
-        by_query = np.lexsort((rank, row_qi))
+            rank, qi, pos = rank[within], qi[within], pos[within]
+        by_query = np.lexsort((rank, qi))
         at = pos[by_query]
-        return row_qi[by_query], rank[by_query], grade[at], negative[at]
+        return qi[by_query], rank[by_query], grade[at], negative[at]
 
 
 def _cut(k: int, n: np.ndarray) -> np.ndarray:

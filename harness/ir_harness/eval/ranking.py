@@ -11,11 +11,13 @@ the full sort.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ir_harness.data.threads import map_blocks
 from ir_harness.eval.run_table import CHUNK_ROWS, fits_one_key, order_key, trec_order
 
 if TYPE_CHECKING:
@@ -58,17 +60,6 @@ class Ranked:
         self._known = (seen, where)
         return where[np.searchsorted(seen, rows)]
 
-    def pair_keys(self, codes: np.ndarray) -> np.ndarray:
-        """Sorted ``i * n_docs + d`` of the kept rows of query code ``codes[i]``: the (query,
-        document) pairs the run has, for finding the judgments that can match a row."""
-        qi_of_code = np.full(len(self.counts), -1, dtype=np.int64)
-        qi_of_code[codes] = np.arange(len(codes))
-        qi = qi_of_code[self.q]
-        mine = qi >= 0
-        keys = qi[mine] * max(self.n_docs, 1) + self.d[mine]
-        keys.sort()
-        return keys
-
     def _positions(self, rows: np.ndarray) -> np.ndarray:
         before = np.concatenate(([0], np.cumsum(self.counts)[:-1]))  # rows of smaller queries
         if not self.one_key:
@@ -79,12 +70,15 @@ class Ranked:
             return where[rows] - before[self.q[rows]]
         mine = self._keys(rows)
         sorted_keys = np.sort(mine)
+
         # rows whose key is below judged key i: those with at most i judged keys <= theirs
+        def counted(a: int) -> np.ndarray:
+            at_most = np.searchsorted(sorted_keys, self._keys(slice(a, a + CHUNK_ROWS)), "right")
+            return np.bincount(at_most, minlength=len(sorted_keys) + 1)
+
         below = np.zeros(len(sorted_keys) + 1, dtype=np.int64)
-        for a in range(0, len(self.q), CHUNK_ROWS):
-            part = self._keys(slice(a, a + CHUNK_ROWS))
-            at_most = np.searchsorted(sorted_keys, part, side="right")
-            below += np.bincount(at_most, minlength=len(below))
+        for part in map_blocks(counted, len(self.q), CHUNK_ROWS):
+            below += part
         np.cumsum(below, out=below)
         return below[np.searchsorted(sorted_keys, mine)] - before[self.q[rows]]
 
@@ -92,6 +86,97 @@ class Ranked:
         key = order_key(self.q[rows], self.score[rows], self.d[rows], self.did_rank, self.n_docs)
         assert key is not None  # one_key
         return key
+
+
+FEW_PAIRS = 1 << 16  # questions of up to this many pairs (or FEW_SHARE-th of the run) scan it
+FEW_SHARE = 8
+PACKED_LIMIT = 2**63 - 1  # pair * n_rows + row up to this: one int64 sorted in place
+
+
+class RunPairs:
+    """Where a run holds each (query index, document code) pair, for the queries of ``codes``.
+
+    A pair is ``i * n_docs + d`` for a kept row of query code ``codes[i]``. Asked about few
+    pairs (a small qrels file), the run's rows are scanned once against them, sorted: nothing
+    the size of the run is sorted. Asked about many (a qrels file as large as the run), the
+    run's own pairs are sorted once and each question is a lookup. Either way only rows whose
+    document is judged somewhere (``judged_docs``, a mask over document codes) are looked at.
+    """
+
+    def __init__(self, ranked: Ranked, codes: np.ndarray, judged_docs: np.ndarray) -> None:
+        self.n_docs = max(ranked.n_docs, 1)
+        self.few = max(len(ranked.q) // FEW_SHARE, FEW_PAIRS)  # questions this small scan
+        self._ranked, self._codes, self._judged_docs = ranked, codes, judged_docs
+        self._sorted: tuple[np.ndarray, np.ndarray | None] | None = None  # pairs, rows
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """The kept row of the run holding each pair of ``keys`` (-1: the run lacks it)."""
+        if self._sorted is None and len(keys) <= self.few:
+            wanted = np.unique(keys)
+            row_of = np.full(len(wanted), -1, dtype=np.int64)
+            if not len(wanted):
+                return row_of[:0]
+
+            def found(a: int) -> tuple[np.ndarray, np.ndarray]:
+                rows, part = self._block(a)
+                at = np.minimum(np.searchsorted(wanted, part), len(wanted) - 1)
+                hit = wanted[at] == part
+                return at[hit], rows[hit]
+
+            for at, hit_rows in map_blocks(found, len(self._ranked.q), CHUNK_ROWS):
+                row_of[at] = hit_rows  # a pair is at most one row of the run
+            return row_of[np.searchsorted(wanted, keys)]
+        if self._sorted is None:
+            self._sorted = self._sorted_pairs()
+        pairs, sorted_rows = self._sorted
+        if not len(pairs):
+            return np.full(len(keys), -1, dtype=np.int64)
+        if sorted_rows is None:  # each entry is pair * n_rows + row
+            n_rows = max(len(self._ranked.q), 1)
+            at = np.minimum(np.searchsorted(pairs, keys * n_rows), len(pairs) - 1)
+            found_at = pairs[at]
+            return np.where(found_at // n_rows == keys, found_at % n_rows, -1)
+        at = np.minimum(np.searchsorted(pairs, keys), len(pairs) - 1)
+        return np.where(pairs[at] == keys, sorted_rows[at], -1)
+
+    def _sorted_pairs(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The run's pairs sorted, with their rows: where ``pair * n_rows + row`` fits 63 bits,
+        one int64 array sorted in place (the run's size once, not three times for an argsort)."""
+        n = len(self._ranked.q)
+        n_rows = max(n, 1)
+        empty = np.zeros(0, np.int64)
+        if (len(self._codes) * self.n_docs + 1) * n_rows <= PACKED_LIMIT:
+
+            def packed_block(a: int) -> np.ndarray:
+                rows, pairs = self._block(a)
+                return pairs * n_rows + rows
+
+            packed = np.concatenate([empty, *map_blocks(packed_block, n, CHUNK_ROWS)])
+            packed.sort()
+            return packed, None
+        blocks = map_blocks(self._block, n, CHUNK_ROWS)
+        pairs = np.concatenate([empty, *(k for _, k in blocks)])
+        order = np.argsort(pairs)
+        rows = np.concatenate([empty, *(r for r, _ in blocks)])[order]
+        del blocks
+        return pairs[order], rows
+
+    @functools.cached_property
+    def _qi_of_code(self) -> np.ndarray:
+        out = np.full(len(self._ranked.counts), -1, dtype=np.int64)
+        out[self._codes] = np.arange(len(self._codes))
+        return out
+
+    def _block(self, a: int) -> tuple[np.ndarray, np.ndarray]:
+        """(kept rows, their pairs) of block ``a`` of the run's rows: the rows of the chosen
+        queries with a judged document."""
+        r = self._ranked
+        d = r.d[a : a + CHUNK_ROWS]
+        rows = np.flatnonzero(self._judged_docs[d])
+        qi = self._qi_of_code[r.q[a + rows]]
+        mine = qi >= 0
+        rows = rows[mine]
+        return rows + a, qi[mine] * self.n_docs + d[rows]
 
 
 def ranked(
