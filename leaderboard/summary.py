@@ -102,6 +102,17 @@ def _oracle(meta: RunMetadata) -> dict[str, Any] | None:
     return None
 
 
+def made_by(command: str, call: dict[str, Any] | None) -> dict[str, str]:
+    """What made a result, as the site shows it: the command line, or the Python API call written
+    as a call (``ir_harness.evaluate(system='dense', tasks=['nfcorpus'])``); the text is escaped
+    where it is rendered, never here."""
+    if command or not call:
+        return {"kind": "command", "text": command or "(not recorded)"}
+    args = {k: v for k, v in call.items() if k != "function"}
+    given = ", ".join(f"{k}={v!r}" for k, v in args.items())
+    return {"kind": "API call", "text": f"{call.get('function', 'ir_harness.evaluate')}({given})"}
+
+
 def _dimension(meta: RunMetadata) -> int | None:
     """Embedding dimension from the last stage that declares one (LIMIT plot x-axis)."""
     for st in reversed(meta.stages):
@@ -403,6 +414,7 @@ def _result_entry(results: Path, stored: Result, task_queries: int) -> dict[str,
         "stages": [s.model_dump() for s in meta.stages],
         "command": meta.command,
         "call": meta.call,
+        "made_by": made_by(meta.command, meta.call),
         "config_hash": meta.config_hash,
         "data_source": meta.data_source,
         "git_sha": meta.git_sha,

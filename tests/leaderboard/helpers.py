@@ -57,6 +57,7 @@ def write_fake_result(
     stat_tags: dict[str, Any] | None = None,
     artifact_name: str = "run.trec",
     main_metric: str | None = None,
+    call: dict[str, Any] | None = None,
 ) -> Path:
     """Store one result whose means are the means of ``per_query`` (plus ``metrics`` extras)."""
     means = {m: float(np.mean(list(v.values()))) for m, v in per_query.items()}
@@ -78,7 +79,8 @@ def write_fake_result(
     meta = RunMetadata(
         task=task,
         system=system,
-        command=f"harness run --system '{system}' --task '{task}'",
+        command="" if call else f"harness run --system '{system}' --task '{task}'",
+        call=call,
         config={"task": task, "system": system},
         config_hash="0" * 16,
         stages=[

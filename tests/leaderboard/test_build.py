@@ -156,6 +156,28 @@ def test_task_page_shows_unchanged_and_unusable_listwise_windows(
     assert "<td>16</td><td>0</td><td>16</td><td>0</td>" in html
 
 
+def test_a_result_made_by_the_api_shows_its_call_escaped(tmp_path: Path) -> None:
+    store = tmp_path / "results"
+    call = {"function": "ir_harness.evaluate", "system": "<b>dense</b>", "tasks": ["nfcorpus"],
+            "options": {"model": "m"}}  # fmt: skip
+    write_fake_result(store, "nfcorpus", "<b>dense</b>", {"ndcg@10": values(3)}, call=call)
+    write_fake_result(store, "nfcorpus", "bm25", {"ndcg@10": values(4)})
+    site = build(store, tmp_path / "site").parent
+    summary = json.loads((site / "summary.json").read_text())
+    rows = {r["system"]: r for t in summary["tasks"] for r in t["results"]}
+    made = rows["<b>dense</b>"]["made_by"]
+    assert made == {
+        "kind": "API call",
+        "text": "ir_harness.evaluate(system='<b>dense</b>', tasks=['nfcorpus'], "
+        "options={'model': 'm'})",
+    }
+    assert rows["bm25"]["made_by"]["kind"] == "command"
+    task_html = (site / "task-nfcorpus.html").read_text()
+    assert "<summary>API call</summary>" in task_html and "<b>dense</b>" not in task_html
+    assert "ir_harness.evaluate(system=&#39;&lt;b&gt;dense&lt;/b&gt;&#39;" in task_html
+    assert "<summary>command</summary><code>harness run --system &#39;bm25&#39;" in task_html
+
+
 def test_rebuild_replaces_site_but_never_a_foreign_folder(store: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     build(store, site)
