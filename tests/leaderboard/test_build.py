@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ir_harness import evaluate
 from ir_harness.errors import ConfigError
 from ir_harness.eval.compare import compare
 from ir_harness.leaderboard.build import build
@@ -283,8 +284,6 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     import re
 
     from ir_harness.registry import SYSTEMS, TASKS
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
     from ir_harness.store.results import METRICS_FILE, MetricsRecord
     from tests.harness.fakes import OverlapRetriever, TinyTask
 
@@ -292,11 +291,11 @@ def test_full_and_limited_runs_both_appear_labelled_and_trained_rows_are_never_b
     SYSTEMS.register("overlap", OverlapRetriever)
     res = tmp_path / "results"
     for limit in (None, 2):
-        run(RunJob.of(system="overlap", task="tiny", results=res, progress=False,
-                       limit_queries=limit, cache_dir=tmp_path / "c"))  # fmt: skip
+        evaluate(system="overlap", tasks="tiny", results=res, progress=False,
+                       limit_queries=limit, cache_dir=tmp_path / "c")  # fmt: skip
     # a stored student scored on its own training queries, with the top score
-    trained = run(RunJob.of(system="overlap>overlap", task="tiny", results=res, progress=False,
-                             cache_dir=tmp_path / "c"))  # fmt: skip
+    trained = evaluate(system="overlap>overlap", tasks="tiny", results=res, progress=False,
+                             cache_dir=tmp_path / "c")  # fmt: skip
     rec = trained.record.model_copy(
         update={
             "main_score": 2.0,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ir_harness import evaluate
 from ir_harness.leaderboard.build import build
 from tests.leaderboard.helpers import chromium_page, screenshot
 
@@ -24,12 +25,10 @@ pytestmark = pytest.mark.slow
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("pyserini", reason="BM25 needs the [bm25] extra")
     pytest.importorskip("sentence_transformers", reason="dense needs the [dense] extra")
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
 
     results = tmp_path_factory.mktemp("results")
     for system in ("bm25", "dense"):
-        run(RunJob.of(system=system, task="demo", results=results, progress=False))
+        evaluate(system=system, tasks="demo", results=results, progress=False)
     return build(results, tmp_path_factory.mktemp("lb") / "site").parent
 
 

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ir_harness import evaluate
 from ir_harness.registry import SYSTEMS, TASKS
-from ir_harness.run.job import RunJob
-from ir_harness.run.runner import run
 from ir_harness.store.results import METRICS_FILE
 from tests.harness.fakes import OverlapRetriever, TinyTask
 
@@ -35,8 +34,8 @@ def old_style_result(tmp_path: Path) -> Path:
     """A stored result as written before AUC pools: bare auc keys, no scope."""
     TASKS.register("tiny", TinyTask)
     SYSTEMS.register("overlap", OverlapRetriever)
-    out = run(RunJob.of(system="overlap", task="tiny", results=tmp_path / "r", progress=False,
-                         cache_dir=tmp_path / "c"))  # fmt: skip
+    out = evaluate(system="overlap", tasks="tiny", results=tmp_path / "r", progress=False,
+                         cache_dir=tmp_path / "c")  # fmt: skip
     m = json.loads((out.path / METRICS_FILE).read_text())
     pool = "judged+top100"
     m["metrics"]["auc_global"] = m["metrics"].pop(f"auc_global({pool})")

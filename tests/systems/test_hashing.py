@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pytest
 
+from ir_harness import evaluate
 from ir_harness.data.model import Corpus, TaskData
 from ir_harness.registry import TASKS
-from ir_harness.run.job import RunJob
-from ir_harness.run.runner import run
 from ir_harness.store.results import RUN_FILE
 from ir_harness.systems.hashing import HashingEmbedder
 from ir_harness.tasks.synthetic import SyntheticTask, load_synthetic
@@ -47,14 +46,14 @@ def test_stored_path_writes_the_in_memory_run_file(tmp_path: Path, shard_rows: i
     TASKS.register("synthetic-mem", InMemorySynthetic)
     common: dict[str, Any] = {"system": "hashing", "progress": False, "cache_dir": tmp_path / "c"}
     opts = {"shard_rows": shard_rows}
-    stored = run(RunJob.of(task="synthetic/2500", results=tmp_path / "s", options=opts, **common))
-    mem = run(RunJob.of(task="synthetic-mem/2500", results=tmp_path / "m", options=opts, **common))
+    stored = evaluate(tasks="synthetic/2500", results=tmp_path / "s", options=opts, **common)
+    mem = evaluate(tasks="synthetic-mem/2500", results=tmp_path / "m", options=opts, **common)
     assert stored.metadata.stats["embedding_shards_encoded"] == -(-2500 // shard_rows)
     assert "embedding_shards_encoded" not in mem.metadata.stats
     assert (stored.path / RUN_FILE).read_bytes() == (mem.path / RUN_FILE).read_bytes()
     assert stored.metrics == mem.metrics
     assert stored.metrics["recall@100"] > 0.8  # the rare words find their passage
-    again = run(RunJob.of(task="synthetic/2500", results=tmp_path / "s2", options=opts, **common))
+    again = evaluate(tasks="synthetic/2500", results=tmp_path / "s2", options=opts, **common)
     assert again.metadata.stats["embedding_shards_encoded"] == 0
     assert (again.path / RUN_FILE).read_bytes() == (stored.path / RUN_FILE).read_bytes()
 

@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
+from ir_harness import evaluate  # noqa: E402
 from ir_harness.run.context import RunContext  # noqa: E402
 from tests.harness.train.test_training_loop import make_tiny_model  # noqa: E402
 
@@ -68,19 +69,15 @@ def test_truncation_restores_the_model(tiny: Path) -> None:
 
 
 def test_starbucks_system_runs_on_demo_and_grid_is_stored(tiny: Path, tmp_path: Path) -> None:
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
     from ir_harness.store.results import iter_results
     from ir_harness.systems.starbucks_grid import run_grid
 
-    o = run(
-        RunJob.of(
-            system="starbucks",
-            task="demo",
-            results=tmp_path / "r",
-            options={"model": str(tiny), "layers": 2, "dim": 8},
-            progress=False,
-        )
+    o = evaluate(
+        system="starbucks",
+        tasks="demo",
+        results=tmp_path / "r",
+        options={"model": str(tiny), "layers": 2, "dim": 8},
+        progress=False,
     )
     p = o.metadata.stages[0].parameters
     assert p["layers"] == 2 and p["dim"] == 8 and o.metadata.stages[0].name == "starbucks"

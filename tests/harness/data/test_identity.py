@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from ir_harness import evaluate
 from ir_harness.data import identity as checksum
 from ir_harness.data.identity import files_sha256, local_roots, qrels_sha256, sources_identity
 from ir_harness.data.spec import DataSourceSpec
@@ -67,20 +68,16 @@ def test_sources_identity_pins_local_by_sha256_and_online_by_revision(tmp_path: 
 
 def test_every_stored_result_records_the_qrels_sha256(tmp_path: Path) -> None:
     from ir_harness.registry import SYSTEMS, TASKS
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
     from tests.harness.fakes import OverlapRetriever, TinyTask
 
     TASKS.register("tiny", TinyTask)
     SYSTEMS.register("overlap", OverlapRetriever)
-    out = run(
-        RunJob.of(
-            system="overlap",
-            task="tiny",
-            results=tmp_path / "results",
-            progress=False,
-            cache_dir=tmp_path / "cache",
-        )
+    out = evaluate(
+        system="overlap",
+        tasks="tiny",
+        results=tmp_path / "results",
+        progress=False,
+        cache_dir=tmp_path / "cache",
     )
     qrels = TinyTask().load("", None).qrels
     meta = json.loads((out.path / "metadata.json").read_text())

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
+from ir_harness import evaluate  # noqa: E402
+
 
 def make_tiny_model(root: Path, layers: int = 4, hidden: int = 32, seed: int = 0) -> Path:
     """A sentence-transformers folder: random BERT over the demo task's words, mean pooling."""
@@ -67,8 +69,6 @@ def _examples() -> list:
 def test_each_method_trains_and_the_checkpoint_runs_as_dense(
     method: str, tiny: Path, tmp_path: Path
 ) -> None:
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
     from ir_harness.train.loop import TrainConfig, train
 
     out = tmp_path / method
@@ -89,14 +89,12 @@ def test_each_method_trains_and_the_checkpoint_runs_as_dense(
     assert not (out / ".train_state").exists()
     if method == "starbucks":
         assert saved["starbucks_pairs"] == [[1, 4], [2, 8], [3, 16], [4, 32]]
-    o = run(
-        RunJob.of(
-            system="dense",
-            task="demo",
-            results=tmp_path / "res",
-            options={"model": str(out)},
-            progress=False,
-        )
+    o = evaluate(
+        system="dense",
+        tasks="demo",
+        results=tmp_path / "res",
+        options={"model": str(out)},
+        progress=False,
     )
     assert 0.0 <= o.main_score <= 1.0
     training = o.metadata.stages[0].parameters["training"]
@@ -211,8 +209,6 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
     from typer.testing import CliRunner
 
     from ir_harness.cli import app
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
 
     out = tmp_path / "m"
     r = CliRunner().invoke(
@@ -226,10 +222,8 @@ def test_trained_model_scored_on_its_training_queries_is_marked(tiny: Path, tmp_
     assert (tq["task"], tq["method"], tq["n_queries"], len(tq["query_ids"])) == (
         "demo", "infonce", 5, 5,
     )  # fmt: skip
-    res = run(
-        RunJob.of(system="dense", task="demo", results=tmp_path / "res", progress=False,
-                   options={"model": str(out)}, cache_dir=tmp_path / "cache")
-    )  # fmt: skip
+    res = evaluate(system="dense", tasks="demo", results=tmp_path / "res", progress=False,
+                   options={"model": str(out)}, cache_dir=tmp_path / "cache")  # fmt: skip
     mark = res.record.trained_on_evaluated
     assert mark is not None and mark["label"] == "trained on these queries"
     assert mark["overlap"] == 5 and mark["training_task"] == "demo"
