@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import urllib.request
 from typing import TYPE_CHECKING
@@ -352,7 +353,9 @@ def test_costs_and_windows_are_read_by_the_counters_kind_not_their_name(tmp_path
     assert [w["stage"] for w in legacy["windows"]] == ["rankgpt"]
 
 
-def test_site_family_mean_is_the_stored_family_result(tmp_path: Path) -> None:
+def test_site_family_mean_is_the_stored_family_result(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     import ir_harness as harness
     from ir_harness.registry import SYSTEMS, TASKS
     from tests.harness.fakes import OverlapRetriever, TinyFamily
@@ -362,9 +365,18 @@ def test_site_family_mean_is_the_stored_family_result(tmp_path: Path) -> None:
     res = tmp_path / "results"
     agg = harness.evaluate("overlap", "fam", results=res, device="cpu", cache_dir=tmp_path / "c")
     assert [m.task for m in agg.members] == ["fam/a", "fam/b"]
+    (loaded,) = (r for r in harness.load_results(res) if r.task == "fam")
+    assert [m.task for m in loaded.members] == ["fam/a", "fam/b"]  # read back from disk too
+    assert [m.main_score for m in loaded.members] == [m.main_score for m in agg.members]
     (fam,) = summarise(res)["families"]
     site = fam["scores"]["overlap"]["main"]
     # the members only (the stored aggregate is not a third member), the same bits
     assert site["n_tasks"] == 2
     assert site["mean"] == agg.main_score
     assert fam["scores"]["overlap"][agg.main_metric]["mean"] == agg.main_score
+    gone = agg.members[1].path
+    assert gone is not None
+    shutil.rmtree(gone)
+    (loaded,) = (r for r in harness.load_results(res) if r.task == "fam")
+    assert [m.task for m in loaded.members] == ["fam/a"]
+    assert "member fam/b is not at" in caplog.text

@@ -604,7 +604,30 @@ def _load_folder(results: Path, d: Path) -> Result | None:
             own,
         )
         return None
-    return Result(metrics, meta, d)
+    members = _members_of(results, d) if meta.artifact == MEMBERS_FILE else ()
+    return Result(metrics, meta, d, members=members)
+
+
+def _members_of(results: Path, d: Path) -> tuple[Result, ...]:
+    """A family aggregate's members, loaded from the folders its ``members.json`` names. Each is
+    looked up by its task and system folder names under ``results`` (the stored path may be
+    relative to where it was saved); a member that is gone is left out with a warning."""
+    try:
+        named = json.loads((d / MEMBERS_FILE).read_text(encoding="utf-8")).get("members", {})
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as e:
+        log.warning(
+            "family result %s: %s unreadable (%s): loaded without members", d, MEMBERS_FILE, e
+        )
+        return ()
+    out: list[Result] = []
+    for task, stored in named.items() if isinstance(named, dict) else ():
+        folder = results / Path(str(stored)).parent.name / Path(str(stored)).name
+        member = _load_folder(results, folder) if (folder / METRICS_FILE).is_file() else None
+        if member is None or member.task != task:
+            log.warning("family result %s: member %s is not at %s: left out", d, task, folder)
+            continue
+        out.append(member)
+    return tuple(out)
 
 
 def iter_results(results: Path) -> list[Result]:
