@@ -151,6 +151,7 @@ class BM25:
         self._n_docs = 0
 
     def meta(self) -> SystemMeta:
+        """k1, b, analyzer and variant as parameters: two BM25 rows differ on the leaderboard."""
         from ir_harness.store.envinfo import package_versions
 
         return SystemMeta(
@@ -171,6 +172,7 @@ class BM25:
         )
 
     def index(self, corpus: Corpus, ctx: RunContext) -> None:
+        """Opens the Lucene index cached by corpus content hash, building it only when absent."""
         prepare_jvm(ctx.cache_dir)
         from pyserini.search.lucene import LuceneSearcher
 
@@ -217,6 +219,7 @@ class BM25:
         log.info("bm25: indexed %d documents into %s", len(corpus), target)
 
     def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        """Lucene's top ``k`` per query (``batch_search`` on ``threads`` threads), its tie order."""
         assert self._searcher is not None, "index() must run before search()"
         qids = list(queries)
         hits = self._searcher.batch_search(

@@ -51,6 +51,7 @@ class EmbeddingSearch:
     store_batch = 4096  # texts read from the corpus store per encode call
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+        """One vector per text for ``role`` ("query" or "document"); each system provides it."""
         raise NotImplementedError
 
     def encode_uncached(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
@@ -89,6 +90,8 @@ class EmbeddingSearch:
         )
 
     def index(self, corpus: Corpus, ctx: RunContext) -> None:
+        """Encodes the corpus in memory, or into the sharded store (encoding only missing shards)
+        for a stored corpus."""
         if self._uses_store(corpus):
             self._index_store(corpus, ctx)
             return
@@ -97,6 +100,8 @@ class EmbeddingSearch:
         self._doc_vecs = self._encode_checked(corpus.texts(), "document", ctx)
 
     def open_store(self, corpus: Corpus, ctx: RunContext) -> Any:
+        """The embedding store keyed by this system's fingerprint and the corpus hash: same key,
+        same vectors reused."""
         from ir_harness.cache.corpus_embeddings import EmbeddingStore
 
         return EmbeddingStore(
@@ -121,6 +126,7 @@ class EmbeddingSearch:
         self._store, self._corpus, self._doc_vecs = store, corpus, None
 
     def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        """Exact inner-product top ``k`` per query, in memory or streamed over the store shards."""
         from ir_harness.kernels.topk import exact_topk
 
         qids = list(queries)
@@ -144,6 +150,7 @@ class EmbeddingSearch:
         }
 
     def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        """Candidates rescored by the inner product ``search`` uses; each document encoded once."""
         qids = [q for q in candidates if q in queries]
         qv = self._encode_checked([queries[q] for q in qids], "query", ctx)
         doc_ids = sorted({d for q in qids for d in candidates[q]})

@@ -36,6 +36,7 @@ _STOP = frozenset(
 
 
 def tokens(text: str) -> list[str]:
+    """Lower-cased ``[a-z0-9]+`` runs minus the stop list, for documents and queries alike."""
     return [t for t in re.findall(r"[a-z0-9]+", text.lower()) if t not in _STOP]
 
 
@@ -68,6 +69,7 @@ class LexicalIndex:
         return self.tf.indices[s:e], self.tf.data[s:e].astype(float)
 
     def bm25(self, query: str, k1: float, b: float) -> np.ndarray:
+        """Okapi BM25 with Robertson's idf ``log(1 + (N - df + .5) / (df + .5))``."""
         n, avg = len(self.ids), self.dl.mean()
         score = np.zeros(n)
         for c in self._cols(query):
@@ -77,6 +79,7 @@ class LexicalIndex:
         return score
 
     def ql_dirichlet(self, query: str, mu: float) -> np.ndarray:
+        """Dirichlet-smoothed query likelihood, ``sum log((tf + mu p(t)) / (dl + mu))``."""
         total = self.cf.sum()
         score = np.zeros(len(self.ids))
         for c in self._cols(query):
@@ -88,6 +91,7 @@ class LexicalIndex:
         return score
 
     def tfidf_cosine(self, query: str) -> np.ndarray:
+        """Cosine-normalised ``(1 + log tf) * idf`` document weights dotted with query idf."""
         n = len(self.ids)
         score = np.zeros(n)
         idf = np.log(n / np.maximum(self.df, 1))
@@ -100,6 +104,7 @@ class LexicalIndex:
         return np.divide(score, norm, out=np.zeros(n), where=norm > 0)
 
     def overlap(self, query: str) -> np.ndarray:
+        """How many distinct query terms a document holds: a baseline that ignores frequency."""
         score = np.zeros(len(self.ids))
         for c in set(self._cols(query)):
             score[self._tf(c)[0]] += 1
@@ -127,6 +132,7 @@ class Lexical:
         self._index: LexicalIndex | None = None
 
     def meta(self) -> SystemMeta:
+        """Only the parameters the chosen method reads, so equal configurations get equal names."""
         params: dict[str, Any] = {"method": self.method}
         if self.method == "bm25":
             params |= {"k1": self.k1, "b": self.b}
@@ -139,6 +145,7 @@ class Lexical:
         return SystemMeta(name="lexical", kind="lexical", parameters=params, backend="numpy")
 
     def index(self, corpus: Corpus, ctx: RunContext | None = None) -> None:
+        """Builds the in-memory term matrix (no cache: it is fast and fully deterministic)."""
         self._index = LexicalIndex(corpus, self.max_tokens)
 
     def score(self, query: str) -> np.ndarray:
@@ -156,6 +163,7 @@ class Lexical:
         return ix.overlap(query)
 
     def search(self, queries: Queries, k: int, ctx: RunContext | None = None) -> Run:
+        """Top ``k`` by score descending, then document id ascending: one run on every machine."""
         if self._index is None:
             raise ConfigError("lexical: search() before index()")
         ids = np.array(self._index.ids)

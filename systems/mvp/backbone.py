@@ -36,6 +36,9 @@ def one_decoder_step(decoder: Any, start: torch.Tensor, memory: torch.Tensor) ->
 
 
 class T5Backbone(nn.Module):
+    """The paper's backbone: a T5 (FiD-style checkpoint) whose encoder reads each candidate and
+    whose decoder pools the views."""
+
     kind = "t5"
     view_offset = 0
 
@@ -45,6 +48,8 @@ class T5Backbone(nn.Module):
 
     @classmethod
     def load(cls, folder: Path, state: dict[str, torch.Tensor]) -> T5Backbone:
+        """A T5 from a config folder and a state dict (FiD key names remapped); missing untied
+        weights are an error, not random init."""
         from transformers import T5Config, T5ForConditionalGeneration
 
         from ir_harness.systems.mvp.inputs import remap_fid_keys
@@ -59,10 +64,14 @@ class T5Backbone(nn.Module):
         return cls(t5)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Token states of each candidate from the T5 encoder; the view tokens' states are read at
+        ``view_offset``."""
         enc = self.t5.get_encoder()(input_ids=input_ids, attention_mask=attention_mask)
         return enc.last_hidden_state
 
     def decode_start(self, memory: torch.Tensor) -> torch.Tensor:
+        """One decoder step from T5's decoder start token over the view vectors
+        (``one_decoder_step``)."""
         start_id = self.t5.config.decoder_start_token_id
         start_id = self.t5.config.pad_token_id if start_id is None else start_id
         start = self.t5.get_input_embeddings().weight[start_id]
@@ -71,15 +80,21 @@ class T5Backbone(nn.Module):
     def inputs(
         self, tokenizer: Any, query: str, docs: list[tuple[str, str]], n_views: int, max_length: int
     ) -> dict[str, torch.Tensor]:
+        """Token ids with the m view tokens in place, as the paper lays them out
+        (``encode_inputs``)."""
         from ir_harness.systems.mvp.inputs import encode_inputs
 
         return encode_inputs(tokenizer, query, docs, n_views, max_length)
 
     def save(self, out: str) -> None:
+        """The T5 as a Hugging Face folder, which ``load`` (through a state dict) reads back."""
         self.t5.save_pretrained(out)
 
 
 class Bert2BertBackbone(nn.Module):
+    """MVP on an encoder-only checkpoint (our adaptation): the checkpoint as encoder and, with new
+    cross-attention, as decoder."""
+
     kind = "bert2bert"
     view_offset = 1
 
@@ -122,9 +137,12 @@ class Bert2BertBackbone(nn.Module):
         return cls(encoder, decoder, int(tokenizer.cls_token_id))
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Token states of each candidate from the encoder; the view tokens follow ``[CLS]``."""
         return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     def decode_start(self, memory: torch.Tensor) -> torch.Tensor:
+        """One decoder step from the ``[CLS]`` embedding over the view vectors
+        (``one_decoder_step``)."""
         start = self.decoder.get_input_embeddings().weight[self.start_id]
         return one_decoder_step(self.decoder, start, memory)
 
@@ -148,5 +166,6 @@ class Bert2BertBackbone(nn.Module):
         return {"input_ids": ids, "attention_mask": mask}
 
     def save(self, out: str) -> None:
+        """Encoder and decoder in subfolders of their own, as ``load(saved=True)`` reads them."""
         self.encoder.save_pretrained(Path(out) / "encoder")
         self.decoder.save_pretrained(Path(out) / "decoder")

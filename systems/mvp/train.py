@@ -37,6 +37,9 @@ def teacher_ranks(teacher: list[float]) -> list[int]:
 
 
 class MVPTrainer:
+    """The paper's MVP recipe behind ``RerankMethod``: groups of a positive and teacher-ranked
+    negatives, listwise CE plus orthogonality."""
+
     def __init__(
         self,
         model: MVPModel,
@@ -65,9 +68,11 @@ class MVPTrainer:
         return cls(model.to(device), tok, device, **options)
 
     def parameters(self) -> list[torch.nn.Parameter]:
+        """Every weight of the MVP model, for the training loop's optimiser."""
         return list(self.model.parameters())
 
     def train(self, mode: bool = True) -> Any:
+        """Train or eval mode (dropout) of the model, as ``nn.Module.train``, for the loop."""
         return self.model.train(mode)
 
     def batch(self, groups: list[Group]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -94,6 +99,7 @@ class MVPTrainer:
         return inputs, torch.tensor(ranks, device=self.device)
 
     def loss(self, groups: list[Group]) -> torch.Tensor:
+        """Listwise soft-target CE on the teacher ranks + ``orth_weight`` x anchor orthogonality."""
         inputs, ranks = self.batch(groups)
         scores, _, anchors = self.model(**inputs)
         targets = rank_targets(ranks, self.temperature)
@@ -101,4 +107,5 @@ class MVPTrainer:
         return main + self.orth_weight * orthogonal_loss(anchors.float())
 
     def save(self, out: str) -> None:
+        """A checkpoint folder the ``mvp`` system loads with ``--model`` (``save_mvp``)."""
         save_mvp(self.model, self.tok, out)

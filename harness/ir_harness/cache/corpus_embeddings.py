@@ -52,6 +52,7 @@ SIDECAR_FORMAT = 2  # 1: rows, dim, dtype, crc32 only (stale: re-encoded)
 
 
 def npy_path(folder: Path, i: int) -> Path:
+    """Shard ``i``'s vector file: one naming for the store and ``harness cache verify``."""
     return folder / f"shard-{i:05d}.npy"
 
 
@@ -166,6 +167,7 @@ class EmbeddingStore:
         return (self.n + self.shard_rows - 1) // self.shard_rows
 
     def bounds(self, i: int) -> tuple[int, int]:
+        """Rows ``[start, end)`` of shard ``i``; only the last shard may be short."""
         return i * self.shard_rows, min(self.n, (i + 1) * self.shard_rows)
 
     def _paths(self, i: int) -> tuple[Path, Path]:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 class ResponseCache:
+    """LLM completions by request hash in a thread-safe SQLite file: runs resume, repeats free."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -44,6 +46,7 @@ class ResponseCache:
             raise
 
     def get(self, key: str) -> Completion | None:
+        """The stored completion, marked ``cached``; None for a missing or unreadable row."""
         with self._lock:
             try:
                 row = self._db.execute("SELECT value FROM resp WHERE key = ?", (key,)).fetchone()
@@ -67,6 +70,7 @@ class ResponseCache:
             self._db.commit()
 
     def put(self, key: str, c: Completion) -> None:
+        """Stores (or replaces) a completion and commits at once, so a killed run keeps it."""
         value = json.dumps(
             {
                 "text": c.text,
@@ -85,5 +89,6 @@ class ResponseCache:
             return int(self._db.execute("SELECT COUNT(*) FROM resp").fetchone()[0])
 
     def close(self) -> None:
+        """Closes the SQLite connection; every put is already committed, so nothing is lost."""
         with self._lock:
             self._db.close()

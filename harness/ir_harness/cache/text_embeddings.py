@@ -29,10 +29,12 @@ if TYPE_CHECKING:
 
 
 def text_key(text: str, role: str) -> str:
+    """sha256 of role and text: the same text as query and as document gets two keys."""
     return hashlib.sha256(f"{role}\x00{text}".encode()).hexdigest()
 
 
 def vec_checksum(blob: bytes) -> str:
+    """A short blake2b of a vector's bytes, stored with it so a damaged row is re-encoded."""
     return hashlib.blake2b(blob, digest_size=8).hexdigest()
 
 
@@ -47,6 +49,8 @@ def set_aside(path: Path, why: object) -> None:
 
 
 class EmbeddingCache:
+    """Verified vectors by text and role for one model: a re-run encodes only new texts."""
+
     def __init__(self, root: Path, fingerprint: str) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.path = root / f"{fingerprint}.sqlite"
@@ -73,6 +77,7 @@ class EmbeddingCache:
             raise
 
     def close(self) -> None:
+        """Closes the SQLite connection; every ``put_many`` batch is already committed."""
         self._db.close()
 
     def _rows(self, keys: Sequence[str]) -> list[tuple[str, int, bytes, str | None]]:

@@ -39,6 +39,7 @@ def _remove(path: Path) -> None:
 
 
 def verify_corpora(root: Path, repair: bool = False) -> list[Finding]:
+    """A finding per corpus store under ``root``, fully verified; ``repair`` deletes bad ones."""
     from ir_harness.corpus.store import StoredCorpus
     from ir_harness.errors import StoreCorruptError
 
@@ -63,6 +64,7 @@ def verify_corpora(root: Path, repair: bool = False) -> list[Finding]:
 
 
 def verify_embeddings(root: Path, repair: bool = False) -> list[Finding]:
+    """A finding per embedding store and bad shard; ``repair`` drops its sidecar to re-encode."""
     from ir_harness.cache.corpus_embeddings import EmbeddingStore, npy_path
 
     out: list[Finding] = []

@@ -396,6 +396,7 @@ class StoredCorpus(Corpus):
         )
 
     def id_at(self, row: int) -> str:
+        """The id of row ``row``, reading only the record batch that holds it."""
         b, r = self._locate(row)
         return self._batch(b).column(0)[r].as_py()  # type: ignore[no-any-return]
 
@@ -448,12 +449,15 @@ class StoredCorpus(Corpus):
         return self._n
 
     def ids(self) -> list[str]:
+        """Every id in row order (read from disk: the store keeps no id list in memory)."""
         return list(self)
 
     def texts(self) -> list[str]:
+        """Every full text in row order, loaded at once: for corpora that fit in memory."""
         return [t for _, ts in self.batches() for t in ts]
 
     def documents(self) -> Iterator[Document]:
+        """Documents in row order, streamed one record batch at a time from disk."""
         for b in range(self._reader.num_record_batches):
             batch = self._batch(b)
             ids, titles, texts = (batch.column(i).to_pylist() for i in range(3))
@@ -478,6 +482,7 @@ class StoredCorpus(Corpus):
             row += take
 
     def subset(self, ids: Iterable[str]) -> Corpus:
+        """An in-memory ``Corpus`` of the given ids that are stored, in the order given."""
         return Corpus(self[i] for i in ids if i in self)
 
     @property

@@ -42,12 +42,15 @@ class Corpus(Mapping[str, Document]):
         return len(self._docs)
 
     def ids(self) -> list[str]:
+        """Document ids in corpus order: the order row numbers and the content hash follow."""
         return list(self._docs)
 
     def texts(self) -> list[str]:
+        """Full texts (title and text) in the order of ``ids``: what encoders index."""
         return [d.full_text for d in self._docs.values()]
 
     def subset(self, ids: Iterable[str]) -> Corpus:
+        """A corpus of the given ids that exist, in the order given; unknown ids are skipped."""
         return Corpus(self._docs[i] for i in ids if i in self._docs)
 
     def documents(self) -> Iterator[Document]:

@@ -27,6 +27,8 @@ TestName = Literal["randomization", "t-test"]
 
 @dataclass
 class Comparison:
+    """One system against a baseline on one metric over their shared queries: p, Holm's p, wins."""
+
     system: str
     baseline: str
     metric: str
@@ -64,6 +66,7 @@ def randomization_test(a: np.ndarray, b: np.ndarray, n: int = 10000, seed: int =
 
 
 def paired_p(a: np.ndarray, b: np.ndarray, test: TestName, seed: int = 0) -> float:
+    """Two-sided paired p-value: scipy's t-test (1.0 for equal values) or the randomization test."""
     if test == "t-test":
         from scipy.stats import ttest_rel
 

@@ -96,6 +96,7 @@ class Metric:
 
     @property
     def id(self) -> str:
+        """Canonical spelling (``ndcg@10``, ``rbp(p=0.9)``): results are stored by it."""
         base = f"{self.name}@{self.k}" if self.k else self.name
         if self.params:
             shown = (k if k == "judged_only" else f"{k}={v}" for k, v in self.params)
@@ -103,6 +104,7 @@ class Metric:
         return base
 
     def param(self, name: str) -> str | None:
+        """One parameter's canonical string value, or None when the measure was given without it."""
         return dict(self.params).get(name)
 
     @property
@@ -123,6 +125,8 @@ class Metric:
         return threshold if self.name in BINARY else 1
 
     def ranx_id(self, threshold: int) -> str:
+        """The name ranx knows this measure by (``-lN`` for a binary measure's relevance level above
+        1)."""
         level = self.level(threshold)
         lvl = f"-l{level}" if self.name in BINARY and level > 1 else ""
         k = f"@{self.k}" if self.k else ""

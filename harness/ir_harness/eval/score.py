@@ -59,7 +59,10 @@ def score(
     measures: str | Sequence[str | Metric] = ...,
     per_query: Literal[False] = ...,
     **conventions: Any,
-) -> dict[str, float]: ...
+) -> dict[str, float]:
+    """``per_query`` False: one mean per measure."""
+
+
 @overload
 def score(
     run: Any,
@@ -67,7 +70,10 @@ def score(
     measures: str | Sequence[str | Metric] = ...,
     per_query: Literal[True] = ...,
     **conventions: Any,
-) -> dict[str, dict[str, float]]: ...
+) -> dict[str, dict[str, float]]:
+    """``per_query`` True: ``{measure: {qid: value}}``."""
+
+
 def score(
     run: Any,
     qrels: Any,

@@ -209,12 +209,14 @@ class RayExecutor:
     def encode_shards(
         self, system: Any, corpus: Corpus, store: Any, todo: list[int], ctx: RunContext
     ) -> tuple[int, Any]:
+        """Actors write the ``todo`` shards; the store is reopened to see what they wrote."""
         rows = encode_shards(system, corpus, todo, ctx, self)
         return rows, system.open_store(corpus, ctx)  # the workers wrote the shards to disk
 
     def search_shards(
         self, queries: np.ndarray, store: EmbeddingStore, k: int, ctx: RunContext
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` with the shards split among ``workers`` Ray tasks, merged here."""
         return search_shards(queries, store, k, ctx, self)
 
     def query_batches(
@@ -224,9 +226,11 @@ class RayExecutor:
         ctx: RunContext,
         local: Callable[[list[str]], Any],
     ) -> Iterator[Any]:
+        """Batches spread over ``workers`` actors, runs yielded in order (``local`` unused)."""
         return query_shards(job, batches, ctx, self)
 
     def describe(self) -> dict[str, Any]:
+        """Name, cluster address and worker count, as the run plan records them."""
         return {"executor": self.name, "address": self.address, "workers": self.workers}
 
 

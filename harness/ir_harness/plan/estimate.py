@@ -57,6 +57,7 @@ class Phase:
     note: str = ""
 
     def record(self) -> dict[str, Any]:
+        """JSON form (``harness plan --json``, the run's stored plan); ``note`` only if set."""
         out: dict[str, Any] = {
             "seconds": self.seconds,
             "peak_memory_bytes": self.peak_memory_bytes,
@@ -78,6 +79,7 @@ class Plan:
 
     @property
     def peak_memory_bytes(self) -> int:
+        """Base RSS plus the largest phase's extra: phases run in turn, so extras do not add."""
         extras = [p.peak_memory_bytes or 0 for p in self.phases.values()]
         return self.base_bytes + max(extras, default=0)
 
@@ -90,6 +92,7 @@ class Plan:
         return sum(p.seconds or 0.0 for p in self.phases.values())
 
     def record(self) -> dict[str, Any]:
+        """The plan as JSON, totals included: what ``harness plan --json`` prints, runs store."""
         return {
             "phases": {name: p.record() for name, p in self.phases.items()},
             "peak_memory_bytes": self.peak_memory_bytes,
@@ -169,6 +172,7 @@ def topk_seconds(n_queries: int, n_docs: int, dim: int, k: int) -> float:
 
 
 def search_phase(stage: Any, data: TaskData, ctx: RunContext, dim: int, k: int) -> Phase:
+    """Query encoding timed on a sample plus top-k scaled from one timed block."""
     from ir_harness.kernels.topk import peak_extra_bytes
 
     nq, n = len(data.queries), len(data.corpus)

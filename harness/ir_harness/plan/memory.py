@@ -72,10 +72,12 @@ class AnonPeak:
             time.sleep(self._interval)
 
     def start(self) -> AnonPeak:
+        """Starts sampling; returns ``self`` so it can be made and started in one line."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stops the sampler and waits for it, so no sample is taken after this returns."""
         self._stop.set()
         self._thread.join()
 

@@ -19,6 +19,7 @@ def _b(x: int | None) -> str:
 
 
 def plan_table(plan: Plan) -> TextTable:
+    """One row per phase plus a total row (with the base RSS), the table ``harness plan`` prints."""
     i = plan.inputs
     table = TextTable(
         title=f"plan: {i['system']} on {i['n_documents']:,} documents, {i['n_queries']:,} queries",

@@ -67,6 +67,7 @@ def data_differences(
 
 
 def refuse_on_differences(result_dir: Path, differences: list[str]) -> None:
+    """Stops a reproduction on other data than the result's: a moved score would mean nothing."""
     if differences:
         raise DataMismatchError(
             f"{result_dir}: refusing to compare, the data at hand is not the data this result "

@@ -73,6 +73,7 @@ class Reproduction:
         return bool(self.spread) and any(v > 0 for v in (self.spread or {}).values())
 
     def to_json(self) -> dict[str, Any]:
+        """Every finding as plain JSON, what ``harness reproduce --json`` prints."""
         return {
             "result_dir": str(self.result_dir),
             "scratch": str(self.scratch),
@@ -114,6 +115,7 @@ def load_stored(result_dir: Path) -> tuple[MetricsRecord, RunMetadata, str]:
 
 
 def result_kind(meta: RunMetadata, artifact: str) -> str:
+    """Result kind (ranking, llm, pipeline, sts, ...) from artifact and config: how to rerun."""
     kind = ARTIFACTS[artifact]
     options = meta.config.get("options") or {}
     if kind == "sts" and options.get("grid") in (True, "true", "True"):

@@ -84,7 +84,9 @@ class Executor(Protocol):
         in this process."""
         ...
 
-    def describe(self) -> dict[str, Any]: ...
+    def describe(self) -> dict[str, Any]:
+        """Its name and settings, as the run plan records them (never part of a result's config)."""
+        ...
 
 
 def store_read_rows(system: Any, ctx: Any) -> int:
@@ -102,6 +104,7 @@ class LocalExecutor:
     def encode_shards(
         self, system: Any, corpus: Any, store: Any, todo: list[int], ctx: Any
     ) -> tuple[int, Any]:
+        """Encodes the ``todo`` shards here, one by one, without the per-text cache."""
         from ir_harness.run.model_output import system_name
 
         rows = 0
@@ -116,6 +119,7 @@ class LocalExecutor:
         return rows, store
 
     def search_shards(self, queries: Any, store: Any, k: int, ctx: Any) -> tuple[Any, Any]:
+        """Exact top-``k`` streamed over the store's shards on ``ctx.device``, a shard at a time."""
         from ir_harness.kernels.stream import stream_topk
 
         return stream_topk(queries, store.shards(), k, device=ctx.device)  # type: ignore[no-any-return]
@@ -123,9 +127,11 @@ class LocalExecutor:
     def query_batches(
         self, job: Any, batches: list[list[str]], ctx: Any, local: Callable[[list[str]], Any]
     ) -> Iterable[Any]:
+        """Runs each batch here with ``local``, lazily and in order."""
         return (local(qids) for qids in batches)
 
     def describe(self) -> dict[str, Any]:
+        """Just the name: a local run has no settings worth recording."""
         return {"executor": self.name}
 
 

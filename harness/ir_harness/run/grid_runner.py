@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Cell:
+    """One system x task run of a grid and how it went, for the progress table and the report."""
+
     system: str
     task: str
     status: str = "pending"  # pending, skipped, running, done, failed
@@ -39,6 +41,9 @@ class Cell:
 
 @dataclass
 class GridOptions:
+    """A grid as given: systems, tasks, the shared run config and each Ray task's resources;
+    ``plan`` fills ``cells``."""
+
     systems: list[str]
     tasks: list[str]
     config: RunConfig  # results, limit_queries, device, executor ... shared by all cells
@@ -85,6 +90,8 @@ def _run_cell(job: RunJob) -> tuple[str, float, str]:
 
 
 def plan(grid: GridOptions) -> list[Cell]:
+    """One cell per task x system, already-stored ones marked skipped (with their score), unknown
+    tasks failed."""
     done = stored_identities(Path(grid.config.results or "results"))
     cells = []
     for task in grid.tasks:
@@ -118,6 +125,8 @@ def _cell_job(grid: GridOptions, cell: Cell) -> RunJob:
 
 
 def run_local(grid: GridOptions, update: Callable[[], None]) -> None:
+    """Runs the pending cells one after another here, each retried ``retries`` times; a failure
+    stays in its cell."""
     for cell in grid.cells:
         if cell.status != "pending":
             continue
@@ -140,6 +149,8 @@ def run_local(grid: GridOptions, update: Callable[[], None]) -> None:
 
 
 def run_ray(grid: GridOptions, update: Callable[[], None]) -> None:
+    """Runs the pending cells as Ray tasks with the grid's resources, retried by Ray, updating each
+    as it finishes."""
     from ir_harness.executors.ray_executor import RayExecutor, ensure_ray, restore_sigterm
     from ir_harness.run.signals import deferred_sigterm
 

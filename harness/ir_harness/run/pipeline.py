@@ -30,6 +30,7 @@ _STAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 
 
 def parse_pipeline(spec: str) -> list[str]:
+    """Stage names of ``a>b>c``, each checked to be a plain system name before any lookup."""
     stages = [s.strip() for s in spec.split(">")]
     for s in stages:
         if not _STAGE_RE.match(s):
@@ -69,6 +70,7 @@ class Pipeline:
         return f"{base}[{opts}]" if opts else base
 
     def metas(self) -> list[SystemMeta]:
+        """Each stage's metadata, in stage order: what the result stores per stage."""
         return [s.meta() for s in self.stages]
 
     def run(
@@ -168,6 +170,8 @@ def drop_quirks(run: Run, excluded_ids: Mapping[str, set[str]], ignore_identical
 
 
 def build_pipeline(spec: str, options: dict[str, Any] | None = None) -> Pipeline:
+    """Each stage built with the options it accepts (``stage.opt`` for one stage only); an option no
+    stage takes is an error."""
     names = parse_pipeline(spec)
     options = dict(options or {})
     stages: list[Any] = []

@@ -30,10 +30,14 @@ class RerankMethod(Protocol):
 
     group_size: int
 
-    def parameters(self) -> list[torch.nn.Parameter]: ...
+    def parameters(self) -> list[torch.nn.Parameter]:
+        """The weights the loop's optimiser updates (frozen ones may be among them)."""
 
-    def train(self, mode: bool = True) -> Any: ...
+    def train(self, mode: bool = True) -> Any:
+        """Train or eval mode (dropout), as ``nn.Module.train``: on for training, off after."""
 
-    def loss(self, groups: list[Group]) -> torch.Tensor: ...
+    def loss(self, groups: list[Group]) -> torch.Tensor:
+        """A scalar loss over a batch of groups (positive at index 0) for the loop to minimise."""
 
-    def save(self, out: str) -> None: ...
+    def save(self, out: str) -> None:
+        """A folder the matching system loads with ``--model out``."""

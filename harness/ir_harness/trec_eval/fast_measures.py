@@ -53,6 +53,7 @@ class Block:
 
     @cached_property
     def isrel(self) -> Array:
+        """Ranks holding a document judged at or above the relevance level (trec_eval's ``-l``)."""
         return self.rel >= self.level
 
     @cached_property
@@ -68,16 +69,20 @@ class Block:
 
     @cached_property
     def ap_cum0(self) -> Array:
+        """Precision summed at each relevant rank among the first ``i``, ``i`` in 0..R: map and
+        map_cut read it."""
         found = self.relcnt0[:, 1:]
         terms = np.where(self.isrel, found / (self.ranks + 1), 0.0)
         return _cum0(terms)
 
     @cached_property
     def ap_total(self) -> Array:
+        """Precision summed over every relevant rank retrieved: AP before ``/ num_rel``."""
         return self.ap_cum0[:, -1]
 
     @cached_property
     def found(self) -> Array:
+        """Relevant documents in the ranks; map, recip_rank and binG are 0.0 where it is 0."""
         return self.relcnt0[:, -1]
 
     @cached_property
@@ -110,6 +115,7 @@ class Block:
 
     @cached_property
     def kmax(self) -> int:
+        """The longest ideal ranking here, so the ``log2`` table reaches every ideal rank."""
         return int(self.kcount.max()) if self.q else 0
 
     @cached_property
@@ -124,19 +130,24 @@ class Block:
 
     @cached_property
     def dcg_cum0(self) -> Array:
+        """DCG of the first ``i`` ranks, ``i`` in 0..R: trec_eval's default gains over
+        ``log2(rank + 1)``."""
         g = self.gain
         return _cum0(np.where(g != 0, g / self.log2[: self.r], 0.0))
 
     @cached_property
     def dcg(self) -> Array:
+        """DCG of the whole retrieved list (the first ``num_ret`` ranks)."""
         return self.at(self.dcg_cum0, self.r)
 
     @cached_property
     def idcg(self) -> Array:
+        """DCG of the ideal ranking of every positive-grade judged document: ndcg's divisor."""
         return self.icum0[self.qs, self.kcount]
 
     @cached_property
     def prec_sufmax(self) -> Array:
+        """Best precision at this rank or any later one: trec_eval's interpolated precision."""
         prec = np.where(self.rel != PAD_MARK, self.relcnt0[:, 1:] / (self.ranks + 1), 0.0)
         return np.maximum.accumulate(prec[:, ::-1], axis=1)[:, ::-1]
 
@@ -161,22 +172,27 @@ def _safe_div(a: Array | float, b: Array | float) -> Array:
 
 
 def num_ret(b: Block, _: Any) -> Array:
+    """Documents retrieved (trec_eval's num_ret; summed over queries, not averaged)."""
     return _col(b.n)
 
 
 def num_rel(b: Block, _: Any) -> Array:
+    """Documents judged relevant, retrieved or not (trec_eval's num_rel)."""
     return _col(b.nrel)
 
 
 def num_rel_ret(b: Block, _: Any) -> Array:
+    """Relevant documents retrieved (trec_eval's num_rel_ret; summed over queries)."""
     return _col(b.nrr)
 
 
 def num_nonrel_judged_ret(b: Block, _: Any) -> Array:
+    """Retrieved documents judged non-relevant: retrieved less unjudged, non-pool and relevant."""
     return _col(b.n - b.nonpool - b.unjudged - b.nrr)
 
 
 def one(b: Block, _: Any) -> Array:
+    """1.0 per query, so that the sum over queries is num_q."""
     return np.ones((b.q, 1))
 
 
@@ -184,27 +200,35 @@ def one(b: Block, _: Any) -> Array:
 
 
 def map_(b: Block, _: Any) -> Array:
+    """Average precision (trec_eval's map): precision summed at relevant ranks over num_rel; 0.0
+    when none is retrieved."""
     return _col(np.where(b.found > 0, _safe_div(b.ap_total, b.nrel), 0.0))
 
 
 def gm_map(b: Block, _: Any) -> Array:
+    """log of AP floored at MIN_GEO_MEAN (trec_eval's gm_map): the mean of it, exponentiated, is the
+    geometric mean."""
     vals = map_(b, None)[:, 0].tolist()
     return _col([clog(max(v, MIN_GEO_MEAN)) for v in vals])
 
 
 def yaap(b: Block, _: Any) -> Array:
+    """trec_eval's yaap: ``log((1 + AP sum) / (1 + num_rel - AP sum))``, AP on a log-odds scale."""
     tot = b.ap_total.tolist()
     nrel = b.nrel.tolist()
     return _col([clog(fdiv(1.0 + t, 1.0 + r - t)) for t, r in zip(tot, nrel, strict=True)])
 
 
 def rprec(b: Block, _: Any) -> Array:
+    """R-precision (trec_eval's Rprec): relevant documents in the first num_rel ranks / num_rel."""
     k = np.minimum(b.n, b.nrel)
     found = b.relcnt0[b.qs, k]
     return _col(np.where(k == 0, 0.0, _safe_div(found, b.nrel)))
 
 
 def recip_rank(b: Block, _: Any) -> Array:
+    """Reciprocal rank of the first relevant document (trec_eval's recip_rank); 0.0 when none is
+    retrieved."""
     first = np.argmax(b.isrel, axis=1)
     return _col(np.where(b.found > 0, _safe_div(1.0, first + 1), 0.0))
 
@@ -227,14 +251,19 @@ def _bpref_compute(b: Block) -> Array:
 
 
 def bpref(b: Block, _: Any) -> Array:
+    """bpref (Buckley and Voorhees, trec_eval's bpref): each relevant document loses the share of
+    judged non-relevant ones above it, both capped at num_rel."""
     return _col(_bpref_values(b))
 
 
 def gm_bpref(b: Block, _: Any) -> Array:
+    """log of bpref floored at MIN_GEO_MEAN, for trec_eval's geometric mean gm_bpref."""
     return _col([clog(max(v, MIN_GEO_MEAN)) for v in _bpref_values(b).tolist()])
 
 
 def infap(b: Block, _: Any) -> Array:
+    """Inferred AP (Yilmaz and Aslam, trec_eval's infAP): AP from sampled judgments, each relevant
+    rank's precision above it estimated from the judged documents there."""
     rel = b.rel
     relm = b.isrel
     nonrel = np.cumsum((rel >= 0) & (rel < b.level), axis=1)
@@ -283,10 +312,14 @@ def _interpolated_compute(b: Block, fractions: list[float]) -> Array:
 
 
 def iprec_at_recall(b: Block, fractions: list[float]) -> Array:
+    """Interpolated precision at each recall fraction (trec_eval's iprec_at_recall): the best
+    precision at or past the rank reaching it."""
     return _interpolated(b, fractions)
 
 
 def eleven_pt_avg(b: Block, fractions: list[float]) -> Array:
+    """Mean of the interpolated precisions (trec_eval's 11pt_avg), summed last to first as trec_eval
+    does."""
     vals = _interpolated(b, fractions)
     total = np.zeros(b.q)
     for j in range(len(fractions) - 1, -1, -1):
@@ -299,30 +332,41 @@ def _counts_at(b: Block, table: Array, cuts: list[int]) -> Array:
 
 
 def p(b: Block, cuts: list[int]) -> Array:
+    """Precision at each cutoff k (trec_eval's P_k): relevant in the first k over k, even when fewer
+    than k are retrieved."""
     return _counts_at(b, b.relcnt0, cuts) / np.array(cuts, dtype=np.float64)
 
 
 def recall(b: Block, cuts: list[int]) -> Array:
+    """Recall at each cutoff k (trec_eval's recall_k): relevant in the first k over num_rel; 0.0
+    with no relevant."""
     vals = _safe_div(_counts_at(b, b.relcnt0, cuts), b.nrel[:, None])
     return np.where(b.nrel[:, None] == 0, 0.0, vals)
 
 
 def relative_p(b: Block, cuts: list[int]) -> Array:
+    """Precision at k over the most a ranking could reach, ``min(k, num_rel)`` (trec_eval's
+    relative_P)."""
     den = np.minimum(np.array(cuts)[None, :], b.nrel[:, None])
     vals = _safe_div(_counts_at(b, b.relcnt0, cuts), den)
     return np.where(b.nrel[:, None] == 0, 0.0, vals)
 
 
 def success(b: Block, cuts: list[int]) -> Array:
+    """1.0 when a relevant document is in the first k (trec_eval's success_k), else 0.0."""
     return np.where(_counts_at(b, b.relcnt0, cuts) > 0, 1.0, 0.0)
 
 
 def map_cut(b: Block, cuts: list[int]) -> Array:
+    """AP cut at k (trec_eval's map_cut_k): precision summed at relevant ranks up to k, over
+    num_rel."""
     vals = _safe_div(_counts_at(b, b.ap_cum0, cuts), b.nrel[:, None])
     return np.where(b.nrel[:, None] == 0, 0.0, vals)
 
 
 def unj(b: Block, cuts: list[int]) -> Array:
+    """Share of the first k that is unjudged or outside the pool (unj_k): how far to trust the other
+    measures."""
     mark = (b.rel == NONPOOL) | (b.rel == UNJUDGED)
     cnt0 = np.zeros((b.q, b.r + 1), dtype=np.int64)
     np.cumsum(mark, axis=1, out=cnt0[:, 1:])
@@ -330,6 +374,8 @@ def unj(b: Block, cuts: list[int]) -> Array:
 
 
 def rprec_mult(b: Block, fractions: list[float]) -> Array:
+    """Precision at multiples of R (trec_eval's Rprec_mult): cutoff ``int(f * num_rel + 0.9)`` for
+    each f."""
     out = np.zeros((b.q, len(fractions)))
     for j, f in enumerate(fractions):
         cut = (f * b.nrel.astype(np.float64) + 0.9).astype(np.int64)
@@ -339,6 +385,8 @@ def rprec_mult(b: Block, fractions: list[float]) -> Array:
 
 
 def utility(b: Block, c: list[float]) -> Array:
+    """trec_eval's linear set utility: coefficients for relevant retrieved, non-relevant retrieved,
+    relevant missed, non-relevant missed."""
     n, nrr, nrel = b.n, b.nrr, b.nrel
     return _col(
         c[0] * nrr + c[1] * (n - nrr) + c[2] * (nrel - nrr) + c[3] * (b.num_docs + nrr - n - nrel)
@@ -346,6 +394,7 @@ def utility(b: Block, c: list[float]) -> Array:
 
 
 def zero(b: Block, _: Any) -> Array:
+    """0.0 per query: the numeric row of measures trec_eval prints as text (runid, relstring)."""
     return np.zeros((b.q, 1))
 
 
@@ -371,19 +420,24 @@ def relstring_texts(b: Block, params: list[float]) -> list[str]:
 
 
 def set_p(b: Block, _: Any) -> Array:
+    """Precision of the retrieved set as a whole, ranks ignored (trec_eval's set_P)."""
     return _col(np.where(b.n > 0, _safe_div(b.nrr, b.n), 0.0))
 
 
 def set_relative_p(b: Block, _: Any) -> Array:
+    """Set precision over ``min(num_ret, num_rel)`` (trec_eval's set_relative_P), so 1.0 is
+    reachable."""
     ok = (b.n > 0) & (b.nrel > 0)
     return _col(np.where(ok, _safe_div(b.nrr, np.minimum(b.n, b.nrel)), 0.0))
 
 
 def set_recall(b: Block, _: Any) -> Array:
+    """Recall of the retrieved set as a whole (trec_eval's set_recall)."""
     return _col(np.where(b.nrel > 0, _safe_div(b.nrr, b.nrel), 0.0))
 
 
 def set_map(b: Block, _: Any) -> Array:
+    """set_P times set_recall (trec_eval's set_map): an AP for an unranked set."""
     ok = (b.n > 0) & (b.nrel > 0)
     f = np.float64
     num = b.nrr.astype(f) * b.nrr.astype(f)
@@ -391,6 +445,8 @@ def set_map(b: Block, _: Any) -> Array:
 
 
 def set_f(b: Block, params: list[float]) -> Array:
+    """F of the retrieved set (trec_eval's set_F): ``(x + 1) P R / (x P + R)`` with the parameter x;
+    0.0 with nothing relevant retrieved."""
     x = params[0]
     out = []
     for nrr, n, nrel in zip(b.nrr.tolist(), b.n.tolist(), b.nrel.tolist(), strict=True):
@@ -407,18 +463,24 @@ def set_f(b: Block, params: list[float]) -> Array:
 
 
 def ndcg(b: Block, _: Any) -> Array:
+    """nDCG over the whole list (trec_eval's ndcg): default gains (the grade), ``log2(rank + 1)``
+    discount."""
     return _col(np.where(b.idcg > 0.0, _safe_div(b.dcg, b.idcg), 0.0))
 
 
 def dcg(b: Block, _: Any) -> Array:
+    """DCG of the retrieved list, trec_eval's default gains, not normalized (trec_eval's dcg)."""
     return _col(b.dcg)
 
 
 def ideal_dcg(b: Block, _: Any) -> Array:
+    """DCG of the ideal ranking (trec_eval's ideal_dcg): the normalizer of ndcg."""
     return _col(b.idcg)
 
 
 def ndcg_cut(b: Block, cuts: list[int]) -> Array:
+    """nDCG at each cutoff k (trec_eval's ndcg_cut_k), the ideal cut at k too; the raw DCG where the
+    ideal is 0."""
     out = np.zeros((b.q, len(cuts)))
     for j, c in enumerate(cuts):
         sums = b.at(b.dcg_cum0, c)
@@ -428,6 +490,8 @@ def ndcg_cut(b: Block, cuts: list[int]) -> Array:
 
 
 def ndcg_rel(b: Block, _: Any) -> Array:
+    """nDCG averaged over the relevant documents' ranks (trec_eval's ndcg_rel); one not retrieved
+    counts the list's nDCG."""
     g = b.gain
     icum = b.icum0[:, 1 : b.r + 1]
     with np.errstate(all="ignore"):
@@ -441,6 +505,8 @@ def ndcg_rel(b: Block, _: Any) -> Array:
 
 
 def rndcg(b: Block, _: Any) -> Array:
+    """nDCG averaged at the ranks where the ideal ranking's grade changes, plus its end (trec_eval's
+    Rndcg)."""
     total = np.zeros(b.q)
     changes = np.zeros(b.q, dtype=np.int64)
     kpos = np.zeros(b.q, dtype=np.int64)
@@ -464,6 +530,8 @@ def rndcg(b: Block, _: Any) -> Array:
 
 
 def g_measure(b: Block, _: Any) -> Array:
+    """trec_eval's G: each gain discounted by ``log2(2 + cost so far - gain so far)``, over the
+    ideal's total gain."""
     g = b.gain
     ig = b.ideal[:, : b.r]
     sum_results = np.cumsum(g, axis=1)
@@ -488,6 +556,8 @@ def g_measure(b: Block, _: Any) -> Array:
 
 
 def bin_g(b: Block, _: Any) -> Array:
+    """Binary G (trec_eval's binG): each relevant document discounted by
+    ``log2(non-relevant above + 2)``, over num_rel."""
     found = b.relcnt0[:, 1:]
     table = _log2_table(b.r + 4)
     arg = np.clip(3 + b.ranks - found, 0, b.r + 3)
@@ -509,6 +579,8 @@ def _powers(p: float, n: int) -> Array:
 
 
 def rbp(b: Block, _: Any) -> Array:
+    """Rank-biased precision (Moffat and Zobel, trec_eval's rbp) with persistence 0.9, grades scaled
+    to 0..1."""
     p = 0.9
     hi = np.maximum(b.nrl - 1, 0).astype(np.float64)
     gain = b.gain
@@ -520,6 +592,8 @@ def rbp(b: Block, _: Any) -> Array:
 
 
 def rbp_resid(b: Block, _: Any) -> Array:
+    """RBP's residual (trec_eval's rbp_resid): the weight of unjudged ranks and of the ranks past
+    the list, what RBP could still gain."""
     p = 0.9
     neg = (b.rel == NONPOOL) | (b.rel == UNJUDGED)
     cur = _powers(p, b.r)
