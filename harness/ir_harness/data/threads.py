@@ -41,8 +41,11 @@ def map_each(fn: Callable[[U], T], items: Sequence[U]) -> list[T]:
 
 @functools.cache
 def _pool() -> ThreadPoolExecutor | None:
-    """One pool per process, sized by the CPUs this process may run on; None for one."""
-    threads = min(len(os.sched_getaffinity(0)), MAX_THREADS)
+    """One pool per process, sized by the CPUs this process may run on (all CPUs where the
+    platform cannot say: macOS and Windows have no ``sched_getaffinity``); None for one."""
+    allowed = getattr(os, "sched_getaffinity", None)
+    cpus = len(allowed(0)) if allowed is not None else (os.cpu_count() or 1)
+    threads = min(cpus, MAX_THREADS)
     if threads < 2:
         return None
     from concurrent.futures import ThreadPoolExecutor

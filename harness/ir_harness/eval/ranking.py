@@ -119,8 +119,7 @@ class RunPairs:
 
             def found(a: int) -> tuple[np.ndarray, np.ndarray]:
                 rows, part = self._block(a)
-                at = np.minimum(np.searchsorted(wanted, part), len(wanted) - 1)
-                hit = wanted[at] == part
+                at, hit = _find(wanted, part)
                 return at[hit], rows[hit]
 
             for at, hit_rows in map_blocks(found, len(self._ranked.q), CHUNK_ROWS):
@@ -136,8 +135,8 @@ class RunPairs:
             at = np.minimum(np.searchsorted(pairs, keys * n_rows), len(pairs) - 1)
             found_at = pairs[at]
             return np.where(found_at // n_rows == keys, found_at % n_rows, -1)
-        at = np.minimum(np.searchsorted(pairs, keys), len(pairs) - 1)
-        return np.where(pairs[at] == keys, sorted_rows[at], -1)
+        at, hit = _find(pairs, keys)
+        return np.where(hit, sorted_rows[at], -1)
 
     def _sorted_pairs(self) -> tuple[np.ndarray, np.ndarray | None]:
         """The run's pairs sorted, with their rows: where ``pair * n_rows + row`` fits 63 bits,
@@ -177,6 +176,13 @@ class RunPairs:
         mine = qi >= 0
         rows = rows[mine]
         return rows + a, qi[mine] * self.n_docs + d[rows]
+
+
+def _find(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``keys`` is in the non-empty ``sorted_keys`` (clipped to the last entry),
+    and whether it is there."""
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
 
 
 def ranked(

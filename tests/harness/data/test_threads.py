@@ -34,3 +34,18 @@ def test_chunks_are_copied_to_their_places(
     got = _concat_primitive(sliced.chunks, np.int32, np.int64)
     assert got.dtype == np.int64
     assert got.tolist() == np.concatenate(parts)[7 : len(col) - 13].tolist()
+
+
+def test_the_pool_is_sized_where_the_platform_has_no_cpu_affinity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """macOS and Windows have no ``os.sched_getaffinity``: the CPU count sizes the pool."""
+    monkeypatch.delattr(threads.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 3)
+    threads._pool.cache_clear()
+    try:
+        pool = threads._pool()
+        assert pool is not None and pool._max_workers == 3
+        assert threads.map_each(lambda x: -x, [1, 2, 3]) == [-1, -2, -3]
+    finally:
+        threads._pool.cache_clear()
