@@ -5,7 +5,7 @@ The stored result is the full model's (all layers, all dims) score with its per-
 so ``harness compare`` works on it; ``extra["grid"]`` holds every cell as
 ``{"layers", "dim", "score"}`` for the leaderboard heatmap, ``extra["grid_metric"]`` names it.
 Retrieval tasks: exact top-k per cell and the task's own metrics. Tasks of sentence pairs
-(``ir_harness.data.sts.SentencePairTask``, e.g. ``mteb/<STS>``): cosine Spearman per cell.
+(``ir_harness.self_running.SentenceSimilarityTask``, e.g. ``mteb/<STS>``): cosine Spearman per cell.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import numpy as np
 import typer
 
-from ir_harness.data.sts import SentencePairTask
 from ir_harness.errors import ConfigError
 from ir_harness.run.config import DEFAULT_BATCH_SIZE
+from ir_harness.self_running import SentenceSimilarityTask
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -87,7 +87,7 @@ def run_grid(
     task_obj, subset = get_task(task)
     spec = task_obj.spec(subset)
     ddir = resolve_data_dir(data_dir)
-    if isinstance(task_obj, SentencePairTask):
+    if isinstance(task_obj, SentenceSimilarityTask):
         cells, means, per_q, n, artifact, source, name = _sts_grid(
             enc, task_obj, spec.name, subset, ddir, layers, dims, batch_size
         )
@@ -185,7 +185,7 @@ def _retrieval_grid(
 
 def _sts_grid(
     enc: Any,
-    task: SentencePairTask,
+    task: SentenceSimilarityTask,
     name: str,
     subset: str,
     ddir: Path | None,

@@ -145,7 +145,10 @@ class BeirTask(Task):
         "ir_datasets; family = BEIR-14 mean, cqadupstack = mean of 12 forums"
     )
 
-    subsets_are_datasets: ClassVar[bool] = True
+    @classmethod
+    def dataset_subset(cls, subset: str) -> str:
+        """Each collection (``scifact`` of ``scifact/test``) has query ids of its own."""
+        return subset.split("/")[0]
 
     def subsets(self) -> list[str]:
         return [*DATASETS, *RESTRICTED]

@@ -26,7 +26,7 @@ from ir_harness.data.spec import DataSourceSpec, TaskSpec
 from ir_harness.data.sts import cosine_pairs, read_sts_file, spearman
 from ir_harness.errors import ConfigError, DataNotFoundError
 from ir_harness.protocols import Embedder, Retriever
-from ir_harness.task import Task
+from ir_harness.self_running import SentenceSimilarityTask
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -272,14 +272,16 @@ def sts_result(
 # ---------------------------------------------------------------- the task family
 
 
-class MtebTask(Task):
+class MtebTask(SentenceSimilarityTask):
+    """MTEB tasks by name: a sentence-similarity task (its STS subsets' local pairs), which also
+    runs LIMIT-small through the ranking path and any other MTEB task through mteb's own
+    evaluator; every subset is scored whole."""
+
     family: ClassVar[str] = "mteb"
     description: ClassVar[str] = (
         "MTEB tasks by name through mteb's evaluator; STSBenchmark, SICK-R, STS12-16 and "
         "LIMIT-small from local files"
     )
-
-    runs_itself: ClassVar[bool] = True
 
     def subsets(self) -> list[str]:
         return [*LOCAL_STS, LIMIT_ALIAS]
@@ -336,7 +338,6 @@ class MtebTask(Task):
         pipeline: Pipeline,
         data_dir: Path | None,
         ctx: RunContext,
-        limit_queries: int | None = None,  # never passed: limits_queries is not declared
     ) -> CustomResult:
         if subset == LIMIT_ALIAS:
             return self._limit(pipeline, data_dir, ctx)

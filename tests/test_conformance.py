@@ -19,14 +19,26 @@ def test_system_plugin_conforms(name: str) -> None:
 
 
 def test_conformance_catches_a_broken_plugin() -> None:
-    class NoSpec:
+    from ir_harness.task import Task
+
+    class Plain:  # the methods of a task, but not a Task
         family = "x"
         description = "broken"
 
         def subsets(self) -> list[str]:
             return [""]
 
-    with pytest.raises(AssertionError, match="TaskFamily"):
+    with pytest.raises(AssertionError, match="not a subclass of ir_harness.task.Task"):
+        check_task_plugin(Plain)
+
+    class NoSpec(Task):
+        family = "x"
+        description = "broken"
+
+        def subsets(self) -> list[str]:
+            return [""]
+
+    with pytest.raises(NotImplementedError):
         check_task_plugin(NoSpec)
 
 

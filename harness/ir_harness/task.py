@@ -1,10 +1,10 @@
-"""The task plugin protocol and the local-then-online data resolution every task shares."""
+"""The task base class and the local-then-online data resolution every task shares."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ir_harness.data.model import TaskData
 from ir_harness.errors import DataNotFoundError
@@ -13,26 +13,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ir_harness.data.spec import TaskSpec
-    from ir_harness.run.context import RunContext
-    from ir_harness.run.pipeline import Pipeline
 
 T = TypeVar("T")
-
-
-@runtime_checkable
-class TaskFamily(Protocol):
-    """A benchmark family (``trec-dl``) whose subsets (``2019``) are individual tasks."""
-
-    family: ClassVar[str]
-    description: ClassVar[str]
-
-    def subsets(self) -> list[str]:
-        """Known subset names; empty when any name is accepted (``beir/<folder>``)."""
-        ...
-
-    def spec(self, subset: str) -> TaskSpec: ...
-
-    def load(self, subset: str, data_dir: Path | None) -> TaskData: ...
 
 
 @dataclass
@@ -59,45 +41,27 @@ class Task:
     """Base of every task plugin: a benchmark family whose subsets are individual tasks.
 
     A task declares what it is (``family``, ``description``, ``spec(subset)``) and how its data
-    loads (``load``). A family overrides ``family_members(subset)`` to name the tasks whose mean
-    is the family score (the base answers none: a single task). Other optional abilities are
-    declared as class attributes, never inferred from method signatures or ``hasattr``; a
-    subclass that declares one must define its method:
-
-    * ``runs_itself``: ``custom_run`` replaces the retrieval loop (STS, judge meta-evaluation);
-      ``limits_queries``: it honours ``limit_queries`` (else ``--limit-queries`` is refused);
-    * ``evaluates_files``: ``evaluate_file`` scores a submitted file itself;
-      ``takes_run_set``: it accepts ``run_set`` (``harness eval --run-set``).
+    loads (``load``); a plugin registered as a task must subclass this class or one of its
+    kinds. A plain subclass is a ranking task: the runner ranks its documents per query and
+    scores the run. A kind says how a task runs and scores by being that kind, never by a
+    flag: ``ir_harness.task_kinds`` (ranking tasks declared by their folder and online source)
+    and ``ir_harness.self_running`` (tasks that run and score a pipeline themselves: sentence
+    similarity, judge meta-evaluation). A family overrides ``family_members(subset)`` to name
+    the tasks whose mean is the family score (the base answers none: a single task).
 
     ``system_defaults`` ({system: {option: value}}) are options applied to the pipeline's stages
-    that the user left unset (BRIGHT's query-side BM25). ``subsets_are_datasets``: each subset
-    has its own query ids (BEIR's collections), so training records compare ids per subset
-    rather than per family (``ir_harness.store.training_record.dataset_of``). ``settings``: the
-    names of the task's own settings; the command line reads ``$HARNESS_<FAMILY>_<NAME>`` for
-    each and hands the text to the task (``RunContext.task_settings[family]``, or the
-    ``settings`` argument of ``evaluate_file``).
+    that the user left unset (BRIGHT's query-side BM25). ``dataset_subset``: the part of a
+    subset that names a dataset with query ids of its own (BEIR's collections), so training
+    records compare ids per dataset (``ir_harness.store.training_record.dataset_of``).
+    ``settings``: the names of the task's own settings; the command line reads
+    ``$HARNESS_<FAMILY>_<NAME>`` for each and hands the text to the task
+    (``RunContext.task_settings[family]``, or the ``settings`` argument of ``evaluate_file``).
     """
 
     family: ClassVar[str]
     description: ClassVar[str]
     system_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
-    runs_itself: ClassVar[bool] = False
-    limits_queries: ClassVar[bool] = False
-    evaluates_files: ClassVar[bool] = False
-    takes_run_set: ClassVar[bool] = False
-    subsets_are_datasets: ClassVar[bool] = False
     settings: ClassVar[tuple[str, ...]] = ()
-
-    _ABILITY_METHODS: ClassVar[dict[str, str]] = {
-        "runs_itself": "custom_run",
-        "evaluates_files": "evaluate_file",
-    }
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        for flag, method in Task._ABILITY_METHODS.items():
-            if getattr(cls, flag) and getattr(cls, method) is getattr(Task, method):
-                raise TypeError(f"{cls.__name__} declares {flag} but does not define {method}()")
 
     def subsets(self) -> list[str]:
         """Known subset names; empty when any name is accepted (``beir/<folder>``)."""
@@ -120,51 +84,11 @@ class Task:
         base's answer: a family overrides it)."""
         return []
 
-    def custom_run(
-        self,
-        subset: str,
-        pipeline: Pipeline,
-        data_dir: Path | None,
-        ctx: RunContext,
-        limit_queries: int | None = None,
-    ) -> CustomResult:
-        """Run and score ``pipeline`` on a task that is not "rank documents per query"."""
-        raise NotImplementedError
-
-    def evaluate_file(
-        self, subset: str, path: Path, data_dir: Path | None, run_set: Path | None = None
-    ) -> CustomResult:
-        """Score a submitted file (labels, similarity scores) with the task's own scorer."""
-        raise NotImplementedError
-
-
-class _ProtocolTask(Task):
-    """A plugin that only implements ``TaskFamily`` (no base class): no optional abilities."""
-
-    def __init__(self, inner: Any) -> None:
-        optional = [*Task._ABILITY_METHODS.values(), "family_members"]
-        methods = [m for m in optional if callable(getattr(inner, m, None))]
-        if methods:  # refuse rather than silently run without the ability
-            from ir_harness.errors import ConfigError
-
-            raise ConfigError(
-                f"task plugin {type(inner).__name__} defines {', '.join(methods)}(): subclass "
-                "ir_harness.task.Task (and declare runs_itself or evaluates_files for custom_run "
-                "or evaluate_file)"
-            )
-        self.inner = inner
-        self.family = inner.family  # type: ignore[misc]
-        self.description = inner.description  # type: ignore[misc]
-        self.system_defaults = getattr(inner, "system_defaults", {})  # type: ignore[misc]
-
-    def subsets(self) -> list[str]:
-        return self.inner.subsets()  # type: ignore[no-any-return]
-
-    def spec(self, subset: str) -> TaskSpec:
-        return self.inner.spec(subset)  # type: ignore[no-any-return]
-
-    def load(self, subset: str, data_dir: Path | None) -> TaskData:
-        return self.inner.load(subset, data_dir)  # type: ignore[no-any-return]
+    @classmethod
+    def dataset_subset(cls, subset: str) -> str:
+        """The part of ``subset`` naming a dataset whose query ids are its own; empty (the base's
+        answer) when every subset draws on the family's query ids (trec-dl's years: MS MARCO)."""
+        return ""
 
 
 def get_task(name: str) -> tuple[Task, str]:
@@ -173,8 +97,18 @@ def get_task(name: str) -> tuple[Task, str]:
     from ir_harness.registry import TASKS, split_task_name
 
     family, subset = split_task_name(name)
-    obj = TASKS.get(family)()
-    return (obj if isinstance(obj, Task) else _ProtocolTask(obj)), subset
+    factory = TASKS.get(family)
+    obj = factory()
+    if not isinstance(obj, Task):
+        from ir_harness.errors import ConfigError
+
+        made = getattr(factory, "__qualname__", type(obj).__qualname__)
+        raise ConfigError(
+            f"task plugin {family!r} ({getattr(factory, '__module__', '?')}.{made}) is not a "
+            "task: subclass ir_harness.task.Task or one of its kinds (ir_harness.task_kinds, "
+            "ir_harness.self_running)"
+        )
+    return obj, subset
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:

@@ -12,15 +12,17 @@ from typing import Any
 
 from ir_harness.data.spec import TaskSpec
 from ir_harness.protocols import Embedder, Reranker, Retriever, SystemMeta
-from ir_harness.task import TaskFamily
+from ir_harness.task import Task
 
 
 def check_task_plugin(cls: Any) -> None:
-    """A task family: has a name and description, and every listed subset has a valid spec."""
-    task = cls()
-    assert isinstance(task, TaskFamily), (
-        f"{cls} does not implement TaskFamily (family, description, subsets, spec, load)"
+    """A task family: a ``Task`` (or task kind) subclass with a name and description, and every
+    listed subset has a valid spec."""
+    assert isinstance(cls, type) and issubclass(cls, Task), (
+        f"{cls} is not a subclass of ir_harness.task.Task: subclass Task or one of its kinds "
+        "(ir_harness.task_kinds, ir_harness.self_running)"
     )
+    task = cls()
     assert isinstance(cls.family, str) and cls.family and "/" not in cls.family, (
         "family must be a non-empty name without '/'"
     )

@@ -9,6 +9,7 @@ from ir_harness.data.identity import qrels_sha256
 from ir_harness.data.spec import DataSourceSpec, TaskSpec
 from ir_harness.errors import ConfigError
 from ir_harness.protocols import RelevanceJudge
+from ir_harness.self_running import JudgeMetaEvaluationTask
 from ir_harness.task import Task
 from ir_harness.tasks.llmjudge.agreement import AGREEMENT_METRICS
 from ir_harness.tasks.llmjudge.data import FOLDER, LABELS, human_labels, load_pool, pool_spec
@@ -55,16 +56,12 @@ def _custom_spec(subset: str) -> TaskSpec:
     )
 
 
-class LLMJudgeTask(Task):
+class LLMJudgeTask(JudgeMetaEvaluationTask):
     family: ClassVar[str] = "llmjudge"
     description: ClassVar[str] = (
         "LLMJudge 2024: judge labels (0-3) vs human labels; Cohen's kappa, alpha, system ranking"
     )
 
-    runs_itself: ClassVar[bool] = True
-    limits_queries: ClassVar[bool] = True
-    evaluates_files: ClassVar[bool] = True
-    takes_run_set: ClassVar[bool] = True
     settings: ClassVar[tuple[str, ...]] = SETTINGS
 
     def subsets(self) -> list[str]:

@@ -360,11 +360,16 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
     from ir_harness.registry import SYSTEMS, TASKS
     from ir_harness.run.job import RunJob
     from ir_harness.run.runner import run
+    from ir_harness.self_running import SelfRunningTask
 
-    class WholeSetTask(LLMJudgeTask):
-        limits_queries = False  # declared, not read off the signature
+    class WholeSetTask(SelfRunningTask):  # a self-running kind without a limit in its run
+        family = "whole-set"
+        description = "scores its whole set"
 
-        def custom_run(self, subset, pipeline, data_dir, ctx, limit_queries=None):  # type: ignore[no-untyped-def]
+        def spec(self, subset):  # type: ignore[no-untyped-def]
+            return LLMJudgeTask().spec(subset).model_copy(update={"name": "whole-set"})
+
+        def custom_run(self, subset, pipeline, data_dir, ctx):  # type: ignore[no-untyped-def]
             raise AssertionError("must not run")
 
     TASKS.register("whole-set", WholeSetTask)

@@ -185,11 +185,11 @@ def test_stsbenchmark_end_to_end_matches_mteb_leaderboard(
 
 
 def test_mteb_sts_subsets_offer_their_sentence_pairs(tmp_path: Path) -> None:
-    from ir_harness.data.sts import SentencePairTask
+    from ir_harness.self_running import SentenceSimilarityTask
     from ir_harness.tasks.mteb_tasks import MtebTask
 
     task = MtebTask()
-    assert isinstance(task, SentencePairTask)
+    assert isinstance(task, SentenceSimilarityTask)
     assert task.sentence_pairs("STSBenchmark", None) is None  # no local copy
     d = tmp_path / "stsb"
     d.mkdir()

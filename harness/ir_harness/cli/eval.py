@@ -196,6 +196,7 @@ def _eval(
     from ir_harness.data.formats import encode_id, read_trec_qrels, read_trec_run_table
     from ir_harness.eval.coverage import read_judge_qrels_checked, run_coverage
     from ir_harness.eval.score import score_run
+    from ir_harness.self_running import JudgeMetaEvaluationTask
     from ir_harness.task import get_task, resolve_data_dir
 
     require_file(run_file, "RUN_FILE")
@@ -210,19 +211,18 @@ def _eval(
     with stdout_reserved(json_out):
         task_obj, subset = get_task(task)
         spec = task_obj.spec(subset)
-        if task_obj.evaluates_files:
+        judge_task = task_obj if isinstance(task_obj, JudgeMetaEvaluationTask) else None
+        if judge_task is not None:  # the task scores the submitted labels itself
             if depth is not None:
                 raise ConfigError(f"task {spec.name!r} scores judgments, not rankings: no --depth")
             kw: dict[str, Any] = {}
             if run_set is not None:
-                if not task_obj.takes_run_set:
-                    raise ConfigError(f"task {spec.name!r} takes no --run-set")
                 kw["run_set"] = run_set
             if task_obj.settings:
                 from ir_harness.cli.env import task_settings
 
                 kw["settings"] = task_settings([task]).get(task_obj.family, {})
-            res = task_obj.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)
+            res = judge_task.evaluate_file(subset, run_file, resolve_data_dir(data_dir), **kw)
             means, n, extra = res.metrics, res.n_items, res.extra
         else:
             if run_set is not None:
@@ -252,7 +252,7 @@ def _eval(
             means, n, extra = ev.means, len(ev.query_ids), {}
             pq = ev.per_query if per_query else None
     main = spec.main_metric
-    if measures and not task_obj.evaluates_files and main not in means:
+    if measures and judge_task is None and main not in means:
         main = _ranking_measures(measures, spec.metrics)[0]
     payload: dict[str, Any] = {
         "task": spec.name,
@@ -262,7 +262,7 @@ def _eval(
         "metrics": means,
         "n_queries": n,
     }
-    if not task_obj.evaluates_files:  # documents scored per query: N, or "all" (trec_eval's rule)
+    if judge_task is None:  # documents scored per query: N, or "all" (trec_eval's rule)
         payload["depth"] = depth if depth is not None else "all"
     if extra:
         payload["extra"] = extra  # e.g. warnings, the llmjudge run set and its hashes

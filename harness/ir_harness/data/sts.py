@@ -1,7 +1,7 @@
 """Sentence-pair (STS) file formats and the MTEB STS metric, for sentence-similarity tasks.
 
 In the core because both sides use them: sentence-similarity tasks score systems with them, and
-training (STS training pairs, ``starbucks-grid`` on a ``SentencePairTask``) reads the same
+training (STS training pairs, ``starbucks-grid`` on a ``SentenceSimilarityTask``) reads the same
 files. Which files make which task is the task's own table (the MTEB tasks' in
 ``ir_harness.tasks.mteb_tasks``); here only formats are known, picked from the file itself:
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -165,15 +165,3 @@ def cosine_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # Spearman's rho with average ranks for ties, as MTEB uses (the measures registry's).
 spearman = measure("spearman")
-
-
-@runtime_checkable
-class SentencePairTask(Protocol):
-    """A task ability: its items are sentence pairs with gold similarity (STS), so an embedding
-    model can be scored on them without ranking (``harness starbucks-grid`` uses it)."""
-
-    def sentence_pairs(
-        self, subset: str, data_dir: Path | None
-    ) -> tuple[list[STSPair], int, str] | None:
-        """(pairs, skipped unrated rows, source) of a local copy, or None when there is none."""
-        ...

@@ -207,10 +207,11 @@ def check_data_before(meta: RunMetadata, settings: dict[str, Any], result_dir: P
     """Refuse before running when the task's data at hand is not the recorded data."""
     from ir_harness.data.identity import data_identity, queries_sha256
     from ir_harness.run.context import default_cache_dir
+    from ir_harness.self_running import SelfRunningTask
     from ir_harness.task import get_task, limit_queries
 
     task, subset = get_task(settings["task"])
-    if task.runs_itself:
+    if isinstance(task, SelfRunningTask):
         return  # checked after the run, from the identity the task records
     spec = task.spec(subset)
     data = limit_queries(task.load(subset, settings["data_dir"]), settings["limit_queries"])

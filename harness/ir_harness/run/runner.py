@@ -27,6 +27,7 @@ from ir_harness.run.record import (
     scoped_task_name,
     store_result,
 )
+from ir_harness.self_running import SelfRunningTask
 from ir_harness.store.results import Result, make_scope, result_id, result_lock
 from ir_harness.task import Task, get_task, resolve_data_dir
 
@@ -53,19 +54,6 @@ def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskDat
     return spec, task.load(subset, resolve_data_dir(data_dir))
 
 
-def _custom_limit(task: Task, name: str, limit: int | None) -> dict[str, int]:
-    """``--limit-queries`` for a custom-run task: passed on if it declares ``limits_queries``,
-    refused otherwise, so no result records a limit not applied."""
-    if not limit:
-        return {}
-    if not task.limits_queries:
-        raise ConfigError(
-            f"task {name!r} does not support --limit-queries (it scores its whole set); "
-            "run it without the option"
-        )
-    return {"limit_queries": limit}
-
-
 def run(job: RunJob) -> Result:
     """Run under the lock of the result identity, so two runs never write the same result;
     the result is saved in ``job.config.results``, or only returned when that is None."""
@@ -73,7 +61,7 @@ def run(job: RunJob) -> Result:
     task, subset = get_task(job.task)
     pipe = job.pipeline or build_pipeline(job.system, job.options)
     ctx = RunContext.from_config(job.config, job.task)
-    custom = task.runs_itself
+    custom = isinstance(task, SelfRunningTask)
     if job.config.qrels_from and not custom and not Path(job.config.qrels_from).is_file():
         raise ConfigError(f"--qrels-from {job.config.qrels_from}: no such file")
     qrels_from = None if custom else job.config.qrels_from
@@ -87,7 +75,7 @@ def run(job: RunJob) -> Result:
             ).folder(job.config.results)
         )
     with lock, store_policy(job.config.corpus_store):
-        return _run_locked(job, task, subset, pipe, ctx, t0, custom)
+        return _run_locked(job, task, subset, pipe, ctx, t0)
 
 
 def _run_locked(
@@ -97,16 +85,16 @@ def _run_locked(
     pipe: Pipeline,
     ctx: RunContext,
     t0: float,
-    custom: bool,
 ) -> Result:
-    if custom:
+    if isinstance(task, SelfRunningTask):
         spec: TaskSpec = task.spec(subset)
         if job.config.qrels_from:
             raise ConfigError(
                 f"task {spec.name!r} scores against its own labels; --qrels-from does not apply"
             )
-        kwargs = _custom_limit(task, spec.name, job.config.limit_queries)
-        res = task.custom_run(subset, pipe, resolve_data_dir(job.config.data_dir), ctx, **kwargs)
+        res = task.run_and_score(
+            subset, pipe, resolve_data_dir(job.config.data_dir), ctx, job.config.limit_queries
+        )
         total = time.perf_counter() - t0
         config = job_config(job, spec.name)
         return store_result(

@@ -27,15 +27,20 @@ def query_ids_hash(qids: Iterable[str]) -> str:
 
 def dataset_of(task: str) -> str:
     """The dataset a task name draws its query ids from: the family (``trec-dl/2019/bm25-top100``
-    -> ``trec-dl``, ``nfcorpus/dev`` -> ``nfcorpus``), or family/subset when the task declares
-    ``subsets_are_datasets`` (``beir/scifact`` -> ``beir/scifact``)."""
+    -> ``trec-dl``, ``nfcorpus/dev`` -> ``nfcorpus``), or family/dataset when the task's subsets
+    name datasets of their own (``Task.dataset_subset``: ``beir/scifact/test`` ->
+    ``beir/scifact``)."""
     from ir_harness.registry import TASKS
     from ir_harness.task import Task
 
     parts = task.split("[", 1)[0].split("/")
     cls = TASKS.get(parts[0]) if parts[0] in TASKS else None
-    own = isinstance(cls, type) and issubclass(cls, Task) and cls.subsets_are_datasets
-    return "/".join(parts[:2]) if own else parts[0]
+    own = (
+        cls.dataset_subset("/".join(parts[1:]))
+        if isinstance(cls, type) and issubclass(cls, Task)
+        else ""
+    )
+    return f"{parts[0]}/{own}" if own else parts[0]
 
 
 def training_queries_record(

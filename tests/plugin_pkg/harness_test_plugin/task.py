@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ir_harness.data.model import Corpus, Document, TaskData
 from ir_harness.data.spec import DataSourceSpec, TaskSpec
+from ir_harness.task import Task
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-class TinyTask:
+class TinyTask(Task):
     family: ClassVar[str] = "plugin-tiny"
     description: ClassVar[str] = "three inline documents, two queries (test plugin)"
 
