@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -81,20 +81,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def prompts(tag: str) -> list[str]:
-    """CALLS judge prompts over the demo task (real queries and passages, so all matched)."""
-    from ir_harness.systems.judge import build_prompt
+def prompts(tag: str) -> tuple[list[str], list[Any]]:
+    """CALLS judge prompts over the demo task (real queries and passages, so all matched), with
+    the ask each call carries (the served oracle answers from it)."""
+    from ir_harness.systems.judge import build_prompt, judge_ask
     from ir_harness.tasks.demo import DemoTask
 
     data = DemoTask().load("", None)
     qs = list(data.queries.items())
     docs = [data.corpus[d].full_text for d in data.corpus.ids()]
-    out = []
+    out, asks = [], []
     for i in range(CALLS):
         q = qs[i % len(qs)][1]
         # a tag makes every prompt new (a cache miss); the tagged passage is graded 0
-        out.append(build_prompt(q, docs[(i * 7) % len(docs)] + (f" {tag}.{i}" if tag else "")))
-    return out
+        passage = docs[(i * 7) % len(docs)] + (f" {tag}.{i}" if tag else "")
+        out.append(build_prompt(q, passage))
+        asks.append(judge_ask(q, passage))
+    return out, asks
 
 
 def _report(benchmark, conc: int, per_call_s: float) -> None:
@@ -117,7 +120,7 @@ def test_raw_httpx(benchmark, server: str, conc: int) -> None:
 
     benchmark.group = f"llm c={conc}"
     body_of = OpenAICompatLLM("oracle", server, max_concurrency=1)
-    bodies = [body_of._body(Request(as_messages(p)), None) for p in prompts("")]
+    bodies = [body_of._body(Request(as_messages(p), ask=a), None) for p, a in zip(*prompts(""))]
     body_of.close()
     client = httpx.Client(base_url=server, limits=httpx.Limits(max_connections=conc))
 
@@ -139,20 +142,20 @@ def test_session(benchmark, server: str, tmp_path: Path, conc: int, path: str) -
     llm = make_llm(f"openai:oracle@{server}", max_concurrency=conc)
     rounds = iter(range(10_000))
 
-    def setup() -> tuple[tuple[LLMSession, list[str]], dict]:
+    def setup() -> tuple[tuple[LLMSession, list[str], list[Any]], dict]:
         i = next(rounds)
         ctx = RunContext(cache_dir=tmp_path / (f"c{i}" if path == "uncached" else "c"))
         session = LLMSession(llm, ctx, cache=path != "nocache")
-        ps = prompts(f"#{i}" if path == "uncached" else "")
-        if path == "cached":
-            session.complete_many(ps, max_tokens=16)  # fill the cache: the round only hits
-        return (session, ps), {}
+        ps, asks = prompts(f"#{i}" if path == "uncached" else "")
+        if path == "cached":  # fill the cache: the round only hits
+            session.complete_many(ps, asks=asks, max_tokens=16)
+        return (session, ps, asks), {}
 
     made: list[int] = []
 
-    def run(session: LLMSession, ps: list[str]) -> None:
+    def run(session: LLMSession, ps: list[str], asks: list[Any]) -> None:
         before = session.ctx.stats.get("llm_calls", 0)
-        session.complete_many(ps, max_tokens=16)
+        session.complete_many(ps, asks=asks, max_tokens=16)
         made.append(session.ctx.stats.get("llm_calls", 0) - before)
         session.close()
 

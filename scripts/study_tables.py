@@ -336,11 +336,11 @@ def oracle_table(db: dict) -> list[str]:
     """Main metric against the oracle's noise sigma, per task and LLM system (mean over seeds)."""
     from ir_harness.leaderboard.plots import sweep_name
     from ir_harness.llm.oracle.backend import GROUP_RULE, PROMPT_RULE, UNMATCHED_RULE
-    from ir_harness.llm.oracle.reading import registered_readers
     from ir_harness.llm.oracle.spec import oracle_part, parse_oracle
 
     cells: dict[tuple[str, str], dict[float, list[float]]] = {}
     info: dict[tuple[str, str], dict[str, Any]] = {}
+    said: dict[str, str] = {}  # system -> its asks' rule, as the stored results record it
     for (task, system), (m, meta) in sorted(db.items()):
         if not simulated(meta):
             continue
@@ -357,6 +357,11 @@ def oracle_table(db: dict) -> list[str]:
         i = info.setdefault(key, {"metric": m["main_metric"], "n": m["n_queries"], "seeds": set()})
         i["seeds"].add(o.seed)
         i.setdefault("sees", set()).add(oracle_sees(llm.get("sees"), system))
+        sees = llm.get("sees") if isinstance(llm.get("sees"), dict) else {}
+        rules_of = sees.get("systems") or sees.get("readers") or {}  # "readers": older results
+        said.update(
+            {str(k): str(v) for k, v in rules_of.items()} if isinstance(rules_of, dict) else {}
+        )
         if o.noise == 0:
             calls = (meta.get("stats") or {}).get("llm_calls", 0)
             hits = (meta.get("stats") or {}).get("llm_cache_hits", 0)
@@ -364,8 +369,7 @@ def oracle_table(db: dict) -> list[str]:
     if not cells:
         return ["(no stored oracle results)"]
     sigmas = sorted({s for c in cells.values() for s in c})
-    readers = registered_readers()
-    rules = [f"{n}: {readers.disclosure(n)}" for n in readers.readers if readers.disclosure(n)]
+    rules = [f"{n}: {d}" for n, d in sorted(said.items()) if d]
     lines = [
         "### Oracle sweeps: each LLM system driven by a simulated LLM answering from the qrels",
         "The oracle (`--llm oracle[noise=SIGMA,seed=S]`, served over HTTP by `harness "
@@ -375,7 +379,7 @@ def oracle_table(db: dict) -> list[str]:
         "real systems.",
         "",
         f"What the oracle sees: {PROMPT_RULE}; graded from the task's qrels (or `qrels=FILE`); "
-        f"{UNMATCHED_RULE}; {GROUP_RULE}. Each system's prompt reader adds its own rule: "
+        f"{UNMATCHED_RULE}; {GROUP_RULE}. Each system's asks add their own rule: "
         + "; ".join(rules)
         + ". A system that lets the oracle read more than its prompt says so in its name "
         "(`sees=tree`): a tree-informed oracle is a different bound from one that reads only "

@@ -18,14 +18,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.model import ranked
+from ir_harness.llm.ask import Answer, Ask
 from ir_harness.llm.handle import LLMHandle
 from ir_harness.llm.progress import LLMProgress
 from ir_harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Queries, Run
-    from ir_harness.llm.base import LLM, Message
-    from ir_harness.llm.oracle.reading import Judgement, Question
+    from ir_harness.llm.base import LLM
     from ir_harness.protocols import SystemMeta
     from ir_harness.run.context import RunContext
 
@@ -73,41 +73,26 @@ def build_prompt(query: str, passage: str, max_words: int | None = None) -> str:
     return PROMPT.replace("{query}", query).replace("{passage}", passage)
 
 
-def read_prompt(text: str) -> tuple[str, str] | None:
-    """(query, passage) of a ``build_prompt`` text, else None: its inverse, for the oracle."""
-    head, rest = PROMPT.split("{query}", 1)
-    mid, tail = rest.split("{passage}", 1)
-    if not (text.startswith(head) and text.endswith(tail) and mid in text):
-        return None
-    body = text[len(head) : len(text) - len(tail)]
-    query, _, passage = body.partition(mid)
-    return query, passage
+GRADE = Answer("grade", scale=(0, 3))
+DISCLOSURE = (
+    "the noisy latent grade is rounded and clipped to 0-3 (the prompt's scale); a flipped "
+    "answer is a uniform 0-3"
+)
 
 
-def _write_grade(j: Judgement) -> str:
-    import numpy as np
-
-    if j.flipped:
-        return str(int(j.rng.integers(0, 4)))
-    return str(int(np.clip(np.rint(j.latent[0]), 0, 3)))
-
-
-class JudgePromptReader:
-    """Prompt reader (entry point ``harness.prompt_readers``) of ``build_prompt``: one passage,
-    answered with a 0-3 grade."""
-
-    disclosure = (
-        "the noisy latent grade is rounded and clipped to 0-3 (the prompt's "
-        "scale); a flipped answer is a uniform 0-3"
+def judge_ask(query: str, passage: str, max_words: int | None = None) -> Ask:
+    """What a ``build_prompt`` call asks, as data for the oracle: one passage (as the prompt
+    shows it), answered with a 0-3 grade."""
+    if max_words:
+        passage = " ".join(passage.split()[:max_words])
+    return Ask(
+        system="judge",
+        kind="judge",
+        answer=GRADE,
+        query=query,
+        candidates=(passage,),
+        disclosure=DISCLOSURE,
     )
-
-    def read(self, messages: list[Message]) -> Question | None:
-        from ir_harness.llm.oracle.reading import Question
-
-        got = read_prompt(messages[-1]["content"])
-        if got is None:
-            return None
-        return Question("judge", got[0], [got[1]], _write_grade)
 
 
 class LLMJudge:
@@ -136,6 +121,7 @@ class LLMJudge:
         """Grades for ``(qid, query_text, docid, passage_text)`` items, keyed ``(qid, docid)``."""
         llm = self.handle.get(ctx)
         prompts: list[Any] = [build_prompt(qt, pt, self.max_words) for _, qt, _, pt in items]
+        asks = [judge_ask(qt, pt, self.max_words) for _, qt, _, pt in items]
         with (
             LLMSession(llm, ctx) as session,
             LLMProgress("judge", ctx, len(items), len(items), unit="pairs", per_call=True) as pr,
@@ -143,6 +129,7 @@ class LLMJudge:
             session.progress = pr
             outs = session.complete_many(
                 prompts,
+                asks=asks,
                 max_tokens=self.max_tokens,
                 temperature=0.0,
                 accept=lambda t: parse_grade(t) is not None,  # unparsable: counted, not cached

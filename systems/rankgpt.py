@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.model import ranked
 from ir_harness.errors import ConfigError
+from ir_harness.llm.ask import Answer, Ask
 from ir_harness.llm.handle import LLMHandle
 from ir_harness.llm.progress import LLMProgress
 from ir_harness.llm.session import LLMSession
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
     from ir_harness.data.model import Corpus, Queries, Run
     from ir_harness.llm.base import LLM, Message
-    from ir_harness.llm.oracle.reading import Judgement, Question
     from ir_harness.protocols import StatTag, SystemMeta
     from ir_harness.run.context import RunContext
 
@@ -81,54 +81,14 @@ def build_messages(query: str, passages: list[str], max_words: int = 300) -> lis
     return conversation(SYSTEM, query, passages, max_words, suffix)
 
 
-_HEAD = re.compile(
-    r"^I will provide you with (?P<n>\d+) passages, each indicated by number identifier \[\]\."
-    r"\s*\nRank the passages based on their relevance to query: (?P<q>.*)\.$",
-    re.S,
-)
-_PASSAGE_TURN = re.compile(r"^\[(?P<i>\d+)\] (?P<text>.*)$", re.S)
+PERMUTATION = Answer("order", item="[{n}]", sep=" > ")
 
 
-def read_conversation(msgs: list[Message]) -> tuple[str, list[str]] | None:
-    """(query, passages in prompt order) of a ``conversation`` (RankGPT's or DeAR's), else None.
-
-    The inverse of ``conversation`` above; the oracle LLM reads prompts through it."""
-    if len(msgs) < 4 or msgs[0]["role"] != "system":
-        return None
-    m = _HEAD.match(msgs[1]["content"])
-    if m is None:
-        return None
-    passages: dict[int, str] = {}
-    for turn in msgs[2:]:
-        if turn["role"] != "user":
-            continue
-        p = _PASSAGE_TURN.match(turn["content"])
-        if p is not None:
-            passages[int(p.group("i"))] = p.group("text")
-    n = int(m.group("n"))
-    if sorted(passages) != list(range(1, n + 1)):
-        return None
-    return m.group("q"), [passages[i] for i in range(1, n + 1)]
-
-
-def _write_permutation(j: Judgement) -> str:
-    from ir_harness.llm.oracle.reading import ranking
-
-    order, _ = ranking(j)
-    return " > ".join(f"[{i + 1}]" for i in order)
-
-
-class ConversationReader:
-    """Prompt reader (entry point ``harness.prompt_readers``) of every ``conversation``: RankGPT
-    and DeAR listwise, which builds its prompts with it. The answer is ``[i] > [j] > ...``."""
-
-    def read(self, messages: list[Message]) -> Question | None:
-        from ir_harness.llm.oracle.reading import Question
-
-        got = read_conversation(messages)
-        if got is None:
-            return None
-        return Question("listwise", got[0], got[1], _write_permutation)
+def listwise_ask(system: str, query: str, passages: list[str], max_words: int) -> Ask:
+    """What a ``conversation`` asks, as data for the oracle: the query, the passages as the
+    turns show them (truncated), and an answer ``[i] > [j] > ...``."""
+    shown = tuple(truncate_words(p, max_words) for p in passages)
+    return Ask(system=system, kind="listwise", answer=PERMUTATION, query=query, candidates=shown)
 
 
 def parse_permutation(text: str, n: int) -> tuple[list[int], bool]:
@@ -175,7 +135,8 @@ class SlidingWindowReranker:
     """The listwise loop shared by RankGPT and DeAR's listwise stage: windows slide from the
     back of the top ``depth``, each call reorders its window in place, and every query's calls,
     tokens and seconds go to ``ctx.stats[f"{stats_prefix}_per_query"]``. Subclasses give the
-    conversation (``messages``), the answer extraction (``answer``) and the token budget.
+    conversation (``messages``), the answer extraction (``answer``) and the token budget; every
+    call carries ``ask`` (what it asks, as data for the oracle).
 
     Window outcomes, so a stage that moves nothing does not look like success:
     ``{prefix}_repaired_windows`` (the answer did not list every passage exactly once),
@@ -241,6 +202,10 @@ class SlidingWindowReranker:
     def messages(self, query: str, passages: list[str]) -> list[Message]:
         raise NotImplementedError
 
+    def ask(self, query: str, passages: list[str]) -> Ask:
+        """What one window's call asks: its query, its passages as shown, a permutation."""
+        return listwise_ask(self.name, query, passages, self.max_words)
+
     def answer(self, text: str) -> str:
         """The part of the model's output that holds the permutation."""
         return text
@@ -303,6 +268,7 @@ class SlidingWindowReranker:
             texts = [corpus[d].full_text if d in corpus else "" for d in ids]
             c = session.complete(
                 self.messages(query, texts),
+                ask=self.ask(query, texts),
                 max_tokens=self.call_max_tokens(len(ids)),
                 temperature=self.temperature,
                 # an answer that needed repair counts as failed and is not cached

@@ -52,7 +52,7 @@ def test_the_package_is_one_file_per_plugin_and_one_entry_point_line_each() -> N
     assert 'plugin-overlap = "harness_test_plugin.system:WordOverlap"' in toml
     assert 'plugin-tiny = "harness_test_plugin.task:TinyTask"' in toml
     assert 'plugin-beir = "harness_test_plugin.beir:PluginBeir"' in toml
-    assert 'plugin-pick = "harness_test_plugin.pick:PickPromptReader"' in toml
+    assert 'plugin-pick = "harness_test_plugin.pick:PickReranker"' in toml
     assert 'plugin-pick = "harness_test_plugin.pick:PICK_PLOT"' in toml
     root = Path(__file__).parent.parent
     core = [
@@ -99,9 +99,9 @@ def test_harness_run_runs_them(tmp_path: Path) -> None:
     ]
 
 
-# ---------------------------------------------------------------- its prompt reader and its plot
-def test_the_oracle_reads_the_plugins_prompt_through_its_reader() -> None:
-    from harness_test_plugin.pick import build_prompt
+# ---------------------------------------------------------------- its asks and its plot
+def test_the_oracle_answers_the_plugins_calls_from_their_asks() -> None:
+    from harness_test_plugin.pick import build_prompt, pick_ask
 
     from ir_harness.llm.base import Request, as_messages
     from ir_harness.llm.oracle.backend import OracleLLM
@@ -112,11 +112,12 @@ def test_the_oracle_reads_the_plugins_prompt_through_its_reader() -> None:
     o = OracleLLM("oracle", k, task="plugin-tiny")
     texts = [data.corpus[d].full_text for d in ("d1", "d3", "d2")]  # relevant d2 is third
     prompt = build_prompt(data.queries["q1"], texts)
-    assert o.generate(Request(messages=as_messages(prompt))).text == "3"
-    assert o.counts["pick"] == 1 and "plugin-pick" in o.describe()["sees"]["readers"]
+    asked = Request(messages=as_messages(prompt), ask=pick_ask(data.queries["q1"], texts))
+    assert o.generate(asked).text == "3"
+    assert o.counts["pick"] == 1 and "plugin-pick" in o.describe()["sees"]["systems"]
 
 
-def test_a_run_with_the_oracle_uses_the_reader_and_the_site_draws_the_plugins_plot(
+def test_a_run_with_the_oracle_answers_the_plugin_and_the_site_draws_its_plot(
     tmp_path: Path,
 ) -> None:
     r = _harness(

@@ -1,6 +1,6 @@
 """The project's own plugins, read from the ``plugins.toml`` of each plugin folder.
 
-Our tasks, systems, prompt readers, plots and commands are listed in ``tasks/plugins.toml``,
+Our tasks, systems, oracle group sources, plots and commands are listed in ``tasks/plugins.toml``,
 ``systems/plugins.toml`` and ``leaderboard/plugins.toml`` rather than in pyproject's entry points,
 so adding one is a line in its folder's table and needs no reinstall of the package. Reading a
 table imports nothing; third-party packages keep registering through entry points.

@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any
 
+from ir_harness.llm.ask import Answer, Ask, Lookup
 from ir_harness.llm.parse import extract_json
 
 STACKEXCHANGE = (
@@ -264,31 +265,48 @@ def doc_levels_schema(levels: int) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- reading prompts (the oracle)
+# ---------------------------------------------------------------- asks (what the oracle reads)
 
-_Q = re.compile(r"\n## QUERY\n\n(?P<q>.*?)\n\n## CANDIDATES \(id in brackets\)\n\n", re.S)
-_LEAF_HEAD = "You are a search agent judging candidate passages."
-_NODE_HEAD = "You are a search agent moving through a tree of topics"
-_RERANK_Q = re.compile(r"^These passages were retrieved for the query: (?P<q>.*?)\n\n", re.S)
-_RERANK_K = re.compile(r"Put the integer ids of the (?P<k>\d+) most relevant passages")
-_SUMMARY_HEAD = "Below are the descriptions of the members of one group in a topic tree"
-_LEVELS = re.compile(
-    r"^Document:\n(?P<doc>.*)\n\nDescribe this document at (?P<n>\d+) levels of detail", re.S
+DISCLOSURE = (
+    "an internal node is graded with the best qrels grade among its member documents, read from "
+    "the stored tree files, not from its summary text; slate scores are 100 * latent / top qrels "
+    "grade, rounded and clipped to 0-100; tree-building prompts are answered with the members' "
+    "first sentences (no grades)"
 )
-_CANDIDATE = re.compile(r"^\[(?P<i>\d+)\]\. (?P<text>.*)$")
 
 
-def read_candidates(block: str) -> list[str]:
-    """The texts of a ``candidates_block`` (ids must run 0, 1, ...; else none)."""
-    out: list[str] = []
-    for chunk in block.split("\n\n"):
-        m = _CANDIDATE.match(chunk)
-        if m is None:
-            break
-        if int(m.group("i")) != len(out):
-            return []
-        out.append(m.group("text"))
-    return out
+def _ask(kind: str, answer: Answer, query: str = "", descs: tuple[str, ...] = (), **kw: Any) -> Ask:
+    return Ask("lattice", kind, answer, query, descs, disclosure=DISCLOSURE, **kw)
+
+
+def traversal_ask(
+    query: str,
+    descs: list[str],
+    *,
+    leaf: bool,
+    reasoning: bool = True,
+    max_desc_chars: int | None = None,
+) -> Ask:
+    """What a ``traversal_prompt`` asks: its query and candidates as shown (internal slates show
+    tree nodes: groups first), answered with the JSON scores ``parse_scores`` reads."""
+    keys = (
+        ("reasoning", "ranking", "relevance_scores")
+        if reasoning
+        else ("ranking", "relevance_scores")
+    )
+    answer = Answer("json", keys=keys, notes=(("reasoning", "oracle: grades read from the qrels"),))
+    shown = tuple(flatten(d, max_desc_chars) for d in descs)
+    lookup: tuple[Lookup, ...] = ("passage", "group") if leaf else ("group", "passage")
+    return _ask("lattice", answer, flatten(query), shown, lookup=lookup)
+
+
+def rerank_ask(query: str, descs: list[str], topk: int, max_desc_chars: int | None) -> Ask:
+    """What a ``rerank_prompt`` asks: the ids of the top ``topk`` passages."""
+    answer = Answer(
+        "json", keys=("reasoning", "ranking"), limit=topk, notes=(("reasoning", "oracle"),)
+    )
+    shown = tuple(flatten(d, max_desc_chars) for d in descs)
+    return _ask("lattice-rerank", answer, flatten(query), shown)
 
 
 def _first_sentence(text: str, max_words: int = 30) -> str:
@@ -296,73 +314,17 @@ def _first_sentence(text: str, max_words: int = 30) -> str:
     return " ".join(s.split()[:max_words])
 
 
-def _slate_writer(reasoning: bool) -> Any:
-    def write(j: Any) -> str:
-        from ir_harness.llm.oracle.reading import ranking
-
-        order, scores = ranking(j)
-        body: dict[str, Any] = {}
-        if reasoning:
-            body["reasoning"] = "oracle: grades read from the qrels"
-        body["ranking"] = order
-        body["relevance_scores"] = [[i, scores[i]] for i in range(len(scores))]
-        return json.dumps(body)
-
-    return write
+def cluster_summary_ask(descs: list[str], max_desc_chars: int = 600) -> Ask:
+    """What a ``cluster_summary_prompt`` asks, answered without grades: the first sentences of
+    the first three members as shown."""
+    shown = [flatten(d, max_desc_chars) for d in descs[:3]]
+    return _ask("summary", Answer("text", text="; ".join(_first_sentence(p) for p in shown)))
 
 
-def _rerank_writer(topk: int) -> Any:
-    def write(j: Any) -> str:
-        from ir_harness.llm.oracle.reading import ranking
-
-        return json.dumps({"reasoning": "oracle", "ranking": ranking(j)[0][:topk]})
-
-    return write
-
-
-class LatticePromptReader:
-    """Prompt reader (entry point ``harness.prompt_readers``) of every prompt above: traversal
-    slates (JSON scores; internal slates show tree nodes, graded through ``groups``), the final
-    rerank (ids of the top k) and the tree-building prompts (answered without grades, from the
-    members' own first sentences)."""
-
-    disclosure = (
-        "an internal node is graded with the best qrels grade among its member "
-        "documents, read from the stored tree files, not from its summary text; slate scores are "
-        "100 * latent / top qrels grade, rounded and clipped to 0-100; tree-building prompts are "
-        "answered with the members' first sentences (no grades)"
-    )
-
-    def __init__(self) -> None:
-        from ir_harness.systems.lattice.tree import TreeGroups
-
-        self.groups = TreeGroups()
-
-    def read(self, messages: list[Any]) -> Any:
-        from ir_harness.llm.oracle.reading import Question, Reply
-
-        text = messages[-1]["content"]
-        leaf = text.startswith(_LEAF_HEAD)
-        if leaf or text.startswith(_NODE_HEAD):
-            m = _Q.search(text)
-            if m is None:
-                return None
-            descs = read_candidates(text[m.end() :])
-            keys = text[text.find("## ANSWER FORMAT") :]
-            lookup = ("passage", "group") if leaf else ("group", "passage")
-            write = _slate_writer("`reasoning`" in keys)
-            return Question("lattice", m.group("q"), descs, write, lookup)  # type: ignore[arg-type]
-        m, k = _RERANK_Q.match(text), _RERANK_K.search(text)
-        if m is not None and k is not None:
-            descs = read_candidates(text[m.end() :])
-            return Question("lattice-rerank", m.group("q"), descs, _rerank_writer(int(k["k"])))
-        if text.startswith(_SUMMARY_HEAD):
-            block = text.split("\n\n", 1)[1] if "\n\n" in text else ""
-            descs = read_candidates(block)
-            return Reply("summary", "; ".join(_first_sentence(p) for p in descs[:3]))
-        if (m := _LEVELS.match(text)) is not None:
-            words = " ".join(m.group("doc").split()).split(" ")
-            n = int(m.group("n"))
-            sizes = [3 * (i + 1) for i in range(n - 1)] + [40]
-            return Reply("levels", json.dumps({"summaries": [" ".join(words[:s]) for s in sizes]}))
-        return None
+def doc_levels_ask(text: str, levels: int, max_chars: int = 2000) -> Ask:
+    """What a ``doc_levels_prompt`` asks, answered without grades: growing prefixes of the
+    document as shown."""
+    words = " ".join(flatten(text, max_chars).split()).split(" ")
+    sizes = [3 * (i + 1) for i in range(levels - 1)] + [40]
+    reply = json.dumps({"summaries": [" ".join(words[:s]) for s in sizes]})
+    return _ask("levels", Answer("text", text=reply))

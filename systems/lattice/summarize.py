@@ -106,6 +106,7 @@ class LLMSummarizer:
     def summarize(self, groups: list[list[str]], vecs: list[np.ndarray]) -> list[str]:
         outs = self.session.complete_many(
             [prompts.cluster_summary_prompt(g, self.max_desc_chars) for g in groups],
+            asks=[prompts.cluster_summary_ask(g, self.max_desc_chars) for g in groups],
             max_tokens=self.max_tokens,
             temperature=0.0,
         )
@@ -121,6 +122,7 @@ class LLMSummarizer:
     def doc_levels(self, texts: list[str], levels: int) -> list[list[str]]:
         outs = self.session.complete_many(
             [prompts.doc_levels_prompt(t, levels) for t in texts],
+            asks=[prompts.doc_levels_ask(t, levels) for t in texts],
             max_tokens=60 * levels + 40,
             temperature=0.0,
             json_schema=prompts.doc_levels_schema(levels),

@@ -280,7 +280,16 @@ class Lattice:
             for s, p in zip(slates, texts):  # one request per slate; max_tokens depends on size
                 outs.append(
                     session.request(
-                        p, max_tokens=self._max_tokens(len(s.items)), json_schema=schema
+                        p,
+                        max_tokens=self._max_tokens(len(s.items)),
+                        json_schema=schema,
+                        ask=prompts.traversal_ask(
+                            text,
+                            s.descs,
+                            leaf=s.leaf,
+                            reasoning=self.reasoning,
+                            max_desc_chars=self.max_desc_chars,
+                        ),
                     )
                 )
             done = _run_all(session, outs)
@@ -319,8 +328,10 @@ class Lattice:
         order = tr.ranked_leaves()
         top = order[: self.rerank_depth]
         topk = min(self.rerank_topk, len(top))
+        descs = [tr.desc(i) for i in top]
         c = session.complete(
-            prompts.rerank_prompt(query, [tr.desc(i) for i in top], topk, self.max_desc_chars),
+            prompts.rerank_prompt(query, descs, topk, self.max_desc_chars),
+            ask=prompts.rerank_ask(query, descs, topk, self.max_desc_chars),
             max_tokens=(1024 if self.reasoning else 64) + 8 * topk,
             json_schema=prompts.rerank_schema(),
         )

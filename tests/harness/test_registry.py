@@ -51,7 +51,7 @@ def test_listing_never_imports_heavy_libraries() -> None:
 
 
 def test_concurrent_first_use_sees_every_entry_point(monkeypatch) -> None:
-    """The oracle server's threads load the prompt readers at once: none may see half a scan."""
+    """The oracle server's threads load the group sources at once: none may see half a scan."""
     import threading
     import time
     from types import SimpleNamespace

@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ir_harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from ir_harness.llm.ask import Ask
 
 Message = dict[str, str]
 """One chat turn: ``{"role": "system" | "user" | "assistant", "content": text}``."""
@@ -26,7 +29,10 @@ def as_messages(prompt: str | list[Message]) -> list[Message]:
 
 @dataclass(frozen=True)
 class Request:
-    """Everything that determines a completion; hashed into the response-cache key."""
+    """Everything that determines a completion; hashed into the response-cache key.
+
+    ``ask`` is what the call asks as data (``ir_harness.llm.ask``): only the oracle reads it,
+    and it is left out of the key, so answers cached before it existed are still found."""
 
     messages: list[Message]
     max_tokens: int = 256
@@ -34,9 +40,12 @@ class Request:
     json_schema: dict[str, Any] | None = None
     stop: list[str] = field(default_factory=list)
     seed: int = 0
+    ask: Ask | None = field(default=None, compare=False, repr=False)
 
     def key(self, backend: str, model: str) -> str:
-        payload = {"backend": backend, "model": model, **asdict(self)}
+        fields = asdict(self)
+        fields.pop("ask")
+        payload = {"backend": backend, "model": model, **fields}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -81,7 +81,8 @@ class LLMHandle:
             from ir_harness.llm.oracle.backend import served_sees
             from ir_harness.llm.oracle.spec import oracle_part
 
-            info["sees"] = served_sees(oracle_part(self.spec) or "oracle")
+            said = getattr(self._llm, "disclosures", None)
+            info["sees"] = served_sees(oracle_part(self.spec) or "oracle", said)
         resolved = desc.get("path") or desc.get("resolved") or desc.get("base_url") or ""
         if desc.get("sha256"):
             resolved = f"{resolved} (sha256 {desc['sha256'][:12]})"

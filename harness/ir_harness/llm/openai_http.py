@@ -24,6 +24,8 @@ from ir_harness.run.config import LLMPolicy
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 DEFAULT_URL = "https://api.openai.com/v1"
+# The body field carrying a call's ask to an oracle served over HTTP (``harness llm-serve``).
+ASK_FIELD = "harness_ask"
 # response_format dialects, tried in order; None = schema in the prompt, tolerant parsing.
 DIALECTS: tuple[str | None, ...] = ("json_schema", "json_object", None)
 
@@ -100,6 +102,12 @@ class OpenAICompatLLM:
             limits=httpx.Limits(max_connections=max_concurrency),
         )
         self.retries = 0  # retried attempts over this client's life, for tests and logs
+        # A served oracle reads each call's ask from the body (``ASK_FIELD``); real servers
+        # never see it. What those asks disclosed goes into the result's metadata.
+        from ir_harness.llm.oracle.spec import is_oracle
+
+        self.sends_asks = is_oracle(model)
+        self.disclosures: dict[str, str] = {}
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -122,6 +130,10 @@ class OpenAICompatLLM:
         }
         if req.stop:
             body["stop"] = req.stop
+        if self.sends_asks and req.ask is not None:
+            body[ASK_FIELD] = req.ask.to_json()
+            if req.ask.disclosure:
+                self.disclosures[req.ask.system] = req.ask.disclosure
         if req.json_schema is not None:
             if dialect == "json_schema":
                 body["response_format"] = {

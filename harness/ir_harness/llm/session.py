@@ -23,6 +23,7 @@ from ir_harness.llm.base import Completion, LLMError, Message, Request, ScopedCa
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from ir_harness.llm.ask import Ask
     from ir_harness.llm.base import LLM
     from ir_harness.llm.progress import LLMProgress
     from ir_harness.run.config import LLMPolicy
@@ -70,7 +71,10 @@ class LLMSession:
         temperature: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        ask: Ask | None = None,
     ) -> Request:
+        """A request for ``prompt``; ``ask`` says what it asks as data (the oracle answers
+        from it; it is not part of the cache key)."""
         return Request(
             messages=as_messages(prompt),
             max_tokens=max_tokens,
@@ -78,6 +82,7 @@ class LLMSession:
             json_schema=json_schema,
             stop=list(stop or []),
             seed=self.ctx.seed,
+            ask=ask,
         )
 
     def complete(
@@ -91,10 +96,17 @@ class LLMSession:
         prompts: list[str | list[Message]],
         *,
         accept: Callable[[str], bool] | None = None,
+        asks: Sequence[Ask] | None = None,
         **kw: Any,
     ) -> list[Completion]:
-        """Completions in input order; at most ``llm.max_concurrency`` backend calls at once."""
-        reqs = [self.request(p, **kw) for p in prompts]
+        """Completions in input order; at most ``llm.max_concurrency`` backend calls at once.
+        ``asks``: one per prompt, what each asks (see ``request``)."""
+        if asks is not None and len(asks) != len(prompts):
+            raise ValueError(f"{len(asks)} asks for {len(prompts)} prompts")
+        reqs = [
+            self.request(p, ask=None if asks is None else asks[i], **kw)
+            for i, p in enumerate(prompts)
+        ]
         workers = max(1, int(getattr(self.llm, "max_concurrency", 1)))
         if workers == 1 or len(reqs) <= 1:
             return [self.run(r, accept=accept) for r in reqs]

@@ -71,6 +71,34 @@ def test_cache_key_depends_on_everything_that_changes_output() -> None:
     assert base.key("b", "m") == Request(messages=[{"role": "user", "content": "hi"}]).key("b", "m")
 
 
+def test_cache_keys_are_the_ones_answers_were_stored_under_with_or_without_an_ask(
+    tmp_path: Path,
+) -> None:
+    """The ask is for the oracle only: it leaves the key (and so every cached answer) as it was."""
+    from ir_harness.llm.session import LLMSession
+    from ir_harness.llm.testing import MockLLM
+    from ir_harness.run.context import RunContext
+    from ir_harness.systems.judge import judge_ask
+
+    msgs = [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}]
+    kw = {"max_tokens": 7, "temperature": 0.5, "json_schema": {"type": "object"}, "stop": ["x"]}
+    plain = Request(messages=msgs, seed=3, **kw)  # type: ignore[arg-type]
+    asked = Request(messages=msgs, seed=3, ask=judge_ask("q", "p"), **kw)  # type: ignore[arg-type]
+    # computed before the ask existed: a changed key would orphan users' cached answers
+    golden = "a57e8ba6611c6f094edf460c5b93e85e4c5e9b5a640d501103fa0402cb346a74"
+    assert plain.key("oracle", "oracle[noise=0,seed=0]|t") == golden
+    assert asked.key("oracle", "oracle[noise=0,seed=0]|t") == golden
+    hi = "a33f04045ce63ae2c1172c60e8bb7ca599ef98b0406a35e539c462d8fb9c75d7"
+    assert Request(messages=as_messages("hi"), ask=judge_ask("a", "b")).key("mock", "mock") == hi
+    # through a session: an answer stored without an ask is found with one, and the reverse
+    llm = MockLLM(lambda m: "2")
+    ctx = RunContext(cache_dir=tmp_path)
+    with LLMSession(llm, ctx) as s:
+        s.complete("judge this")
+        assert s.complete("judge this", ask=judge_ask("x", "y")).cached
+    assert len(llm.requests) == 1 and ctx.stats["llm_cache_hits"] == 1
+
+
 def _fake_known(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sha: str | None = None) -> None:
     parts = []
     for i, chunk in enumerate([b"GGUF", b"-weights-", b"tail"]):

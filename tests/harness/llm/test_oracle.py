@@ -1,9 +1,11 @@
-"""The oracle LLM: spec and labels, prompt-to-passage matching for every system's real prompt,
-hand-checked answers read back through the systems' own parsers, seeded noise, HTTP round trip."""
+"""The oracle LLM: spec and labels, ask-to-passage matching for every system's real calls,
+hand-checked answers read back through the systems' own parsers, seeded noise, HTTP round trip.
+The oracle answers from the ask each call carries and never parses the prompt back."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,8 +15,10 @@ from ir_harness.errors import ConfigError
 from ir_harness.llm.base import Request, as_messages
 from ir_harness.llm.oracle.backend import OracleError, OracleLLM
 from ir_harness.llm.oracle.knowledge import Knowledge
-from ir_harness.llm.oracle.reading import Question, registered_readers
 from ir_harness.llm.oracle.spec import is_oracle, label_value, parse_oracle
+
+if TYPE_CHECKING:
+    from ir_harness.llm.ask import Ask
 
 DOCS = {
     "d1": "The Eiffel Tower is in Paris and was finished in 1889 for the world fair.",
@@ -37,19 +41,20 @@ def knowledge(tree_files: list | None = None) -> Knowledge:
     )
 
 
-def read_case(messages: list) -> Question | None:
-    """What the registered prompt readers make of a prompt (None: no reader claims it)."""
-    got = registered_readers().read(messages)
-    assert got is None or isinstance(got[1], Question)
-    return None if got is None else got[1]  # type: ignore[return-value]
-
-
 def oracle(spec: str = "oracle", k: Knowledge | None = None) -> OracleLLM:
     return OracleLLM(spec, k or knowledge(), task="tiny")
 
 
-def ask(o: OracleLLM, prompt: str | list) -> str:
-    return o.generate(Request(messages=as_messages(prompt))).text
+def ask(o: OracleLLM, prompt: str | list, what: Ask | None) -> str:
+    return o.generate(Request(messages=as_messages(prompt), ask=what)).text
+
+
+def judged(o: OracleLLM, query: str, passage: str, max_words: int | None = None) -> str:
+    """The oracle's answer to the judge's prompt for (query, passage), with the judge's ask."""
+    from ir_harness.systems.judge import build_prompt, judge_ask
+
+    p = build_prompt(query, passage, max_words)
+    return ask(o, p, judge_ask(query, passage, max_words))
 
 
 # ---------------------------------------------------------------- spec and labels
@@ -83,30 +88,29 @@ def test_oracle_label_and_kind_in_results() -> None:
 
 # ---------------------------------------------------------------- prompt -> passages, per system
 def test_judge_prompt_matches_query_and_passage() -> None:
-    from ir_harness.systems.judge import build_prompt, parse_grade
+    from ir_harness.systems.judge import build_prompt, judge_ask, parse_grade
 
-    p = build_prompt(QUERIES["q1"], DOCS["d4"], max_words=5)  # truncated: matched as a prefix
-    case = read_case(as_messages(p))
-    assert case is not None and case.kind == "judge"
+    case = judge_ask(QUERIES["q1"], DOCS["d4"], max_words=5)  # truncated: matched as a prefix
+    assert case.kind == "judge" and case.candidates[0] in build_prompt(QUERIES["q1"], DOCS["d4"], 5)
     k = knowledge()
-    assert k.find_query(case.query) == ["q1"] and k.find_passage(case.passages[0]) == ["d4"]
-    assert parse_grade(ask(oracle(), p)) == 3
-    assert parse_grade(ask(oracle(), build_prompt(QUERIES["q1"], DOCS["d3"]))) == 0
+    assert k.find_query(case.query) == ["q1"] and k.find_passage(case.candidates[0]) == ["d4"]
+    assert parse_grade(judged(oracle(), QUERIES["q1"], DOCS["d4"], 5)) == 3
+    assert parse_grade(judged(oracle(), QUERIES["q1"], DOCS["d3"])) == 0
 
 
 @pytest.mark.parametrize("system", ["rankgpt", "dear"])
 def test_listwise_prompts_are_answered_with_the_ideal_order(system: str) -> None:
     from ir_harness.systems.dear.listwise import after_think
     from ir_harness.systems.dear.listwise import build_messages as dear_messages
-    from ir_harness.systems.rankgpt import build_messages, parse_permutation
+    from ir_harness.systems.rankgpt import build_messages, listwise_ask, parse_permutation
 
     builder = dear_messages if system == "dear" else build_messages
     ids = ["d3", "d1", "d2", "d4"]
     msgs = builder(QUERIES["q1"], [DOCS[d] for d in ids], max_words=8)
-    case = read_case(msgs)
-    assert case is not None and case.kind == "listwise" and len(case.passages) == 4
-    assert [knowledge().find_passage(p) for p in case.passages] == [[d] for d in ids]
-    perm, repaired = parse_permutation(after_think(ask(oracle(), msgs)), 4)
+    case = listwise_ask(system, QUERIES["q1"], [DOCS[d] for d in ids], max_words=8)
+    assert case.kind == "listwise" and len(case.candidates) == 4
+    assert [knowledge().find_passage(p) for p in case.candidates] == [[d] for d in ids]
+    perm, repaired = parse_permutation(after_think(ask(oracle(), msgs, case)), 4)
     assert not repaired
     assert [ids[i] for i in perm] == ["d4", "d1", "d3", "d2"]  # 3, 1, then ties in input order
 
@@ -127,51 +131,84 @@ def test_lattice_slates_leaf_and_internal(tmp_path) -> None:
     # internal slate: each node scored by the best grade below it (3/3 and 1/3 of 100)
     p = lp.traversal_prompt(QUERIES["q1"], [tower.desc, rest.desc], leaf=False,
                             definition=lp.STACKEXCHANGE, pid=7)  # fmt: skip
-    case = read_case(as_messages(p))
-    assert case is not None and case.kind == "lattice" and case.lookup[0] == "group"
-    assert lp.parse_scores(ask(o, p), 2) == {0: 1.0, 1: 0.0}
+    case = lp.traversal_ask(QUERIES["q1"], [tower.desc, rest.desc], leaf=False)
+    assert case.kind == "lattice" and case.lookup[0] == "group"
+    assert lp.parse_scores(ask(o, p, case), 2) == {0: 1.0, 1: 0.0}
     # leaf slate with truncated descriptions and the no-reasoning variant
-    p = lp.traversal_prompt(QUERIES["q1"], [DOCS["d1"], DOCS["d4"], DOCS["d2"], "No Description."],
-                            leaf=True, definition=lp.STACKEXCHANGE, pid=1, reasoning=False,
-                            max_desc_chars=30)  # fmt: skip
-    ans = ask(o, p)
+    descs = [DOCS["d1"], DOCS["d4"], DOCS["d2"], "No Description."]
+    p = lp.traversal_prompt(QUERIES["q1"], descs, leaf=True, definition=lp.STACKEXCHANGE, pid=1,
+                            reasoning=False, max_desc_chars=30)  # fmt: skip
+    ans = ask(o, p, lp.traversal_ask(QUERIES["q1"], descs, leaf=True, reasoning=False,
+                                     max_desc_chars=30))  # fmt: skip
     assert "reasoning" not in json.loads(ans)
     assert lp.parse_scores(ans, 4) == {0: pytest.approx(0.33), 1: 1.0, 2: 0.0, 3: 0.0}
     # the final rerank: ids of the top k
-    p = lp.rerank_prompt(QUERIES["q1"], [DOCS["d2"], DOCS["d4"], DOCS["d1"]], 2, None)
-    assert lp.parse_ranking(ask(o, p), 3) == [1, 2]
+    descs = [DOCS["d2"], DOCS["d4"], DOCS["d1"]]
+    p = lp.rerank_prompt(QUERIES["q1"], descs, 2, None)
+    assert lp.parse_ranking(ask(o, p, lp.rerank_ask(QUERIES["q1"], descs, 2, None)), 3) == [1, 2]
 
 
 def test_tree_building_prompts_get_descriptions() -> None:
     from ir_harness.llm.parse import extract_json
     from ir_harness.systems.lattice import prompts as lp
 
-    s = ask(oracle(), lp.cluster_summary_prompt([DOCS["d1"], DOCS["d2"]]))
+    descs = [DOCS["d1"], DOCS["d2"]]
+    s = ask(oracle(), lp.cluster_summary_prompt(descs), lp.cluster_summary_ask(descs))
     assert s.startswith("The Eiffel Tower is in Paris")
-    got = extract_json(ask(oracle(), lp.doc_levels_prompt(DOCS["d3"], 3)))
+    got = extract_json(
+        ask(oracle(), lp.doc_levels_prompt(DOCS["d3"], 3), lp.doc_levels_ask(DOCS["d3"], 3))
+    )
     assert len(got["summaries"]) == 3 and got["summaries"][0] == "Bananas are rich"
 
 
-def test_unknown_prompts_and_queries_fail_loudly() -> None:
+def test_calls_without_an_ask_and_unknown_queries_fail_loudly() -> None:
     from ir_harness.systems.judge import build_prompt
 
     o = oracle()
-    with pytest.raises(OracleError, match="not recognised"):
-        ask(o, "Write a poem about retrieval.")
-    with pytest.raises(OracleError, match="not a query"):
-        ask(o, build_prompt("who won the 1998 world cup", DOCS["d1"]))
+    with pytest.raises(OracleError, match="carries no ask"):
+        ask(o, "Write a poem about retrieval.", None)
+    # a prompt the oracle would once have read back is refused too: it reads asks, not prompts
+    with pytest.raises(OracleError, match=r"carries no ask.*You are a search quality rater"):
+        ask(o, build_prompt(QUERIES["q1"], DOCS["d4"]), None)
+    assert o.describe()["answers"]["calls_without_ask"] == 2
+    with pytest.raises(OracleError, match="judge's 'judge' query .* is not a query"):
+        judged(o, "who won the 1998 world cup", DOCS["d1"])
     # an unmatched passage is graded 0 and counted, so a run shows the oracle was blind to it
-    assert ask(o, build_prompt(QUERIES["q1"], "Some text the corpus does not hold.")) == "0"
+    assert judged(o, QUERIES["q1"], "Some text the corpus does not hold.") == "0"
     assert o.describe()["answers"]["unmatched_passages"] == 1
+
+
+def test_the_answer_comes_from_the_ask_whatever_the_prompt_says() -> None:
+    """A reworded prompt (or one naming other texts) gets the same answer: nothing is parsed."""
+    from ir_harness.systems.judge import build_prompt, judge_ask
+    from ir_harness.systems.rankgpt import build_messages, listwise_ask
+
+    o = oracle()
+    a = judge_ask(QUERIES["q1"], DOCS["d4"])
+    for prompt in (
+        build_prompt(QUERIES["q1"], DOCS["d4"]),
+        "Grade this pair, please.",
+        build_prompt(QUERIES["q2"], DOCS["d3"]),  # the prompt shows another pair entirely
+    ):
+        assert ask(o, prompt, a) == "3"
+    ids = ["d3", "d1", "d4"]
+    lw = listwise_ask("rankgpt", QUERIES["q1"], [DOCS[d] for d in ids], 300)
+    reworded = [{"role": "user", "content": "Order these for me: " + " | ".join(ids)}]
+    assert ask(o, reworded, lw) == ask(o, build_messages(QUERIES["q1"], [DOCS["d2"]]), lw)
+    assert ask(o, reworded, lw) == "[3] > [2] > [1]"
 
 
 # ---------------------------------------------------------------- noise
 def _listwise_answers(spec: str) -> list[str]:
-    from ir_harness.systems.rankgpt import build_messages
+    from ir_harness.systems.rankgpt import build_messages, listwise_ask
 
     o = oracle(spec)
     return [
-        ask(o, build_messages(QUERIES["q1"], [DOCS[d] for d in perm]))
+        ask(
+            o,
+            build_messages(QUERIES["q1"], [DOCS[d] for d in perm]),
+            listwise_ask("rankgpt", QUERIES["q1"], [DOCS[d] for d in perm], 300),
+        )
         for perm in (["d1", "d2", "d3", "d4"], ["d4", "d3", "d2", "d1"], ["d2", "d4", "d1", "d3"])
     ]
 
@@ -184,17 +221,14 @@ def test_noise_is_deterministic_by_seed() -> None:
 
 
 def test_flip_gives_random_answers() -> None:
-    from ir_harness.systems.judge import build_prompt
-
-    prompts = [build_prompt(QUERIES["q1"], DOCS["d4"] + " " * i) for i in range(40)]
     o = oracle("oracle:flip=1,seed=0")
-    assert len({ask(o, p) for p in prompts}) > 1
+    assert len({judged(o, QUERIES["q1"], DOCS["d4"] + " " * i) for i in range(40)}) > 1
     assert o.describe()["answers"]["flipped"] == 40
 
 
 def test_judge_kappa_falls_monotonically_with_noise() -> None:
     """Over 3 seeds, kappa against the qrels is 1 at noise 0 and falls at every step."""
-    from ir_harness.systems.judge import build_prompt, parse_grade
+    from ir_harness.systems.judge import parse_grade
     from ir_harness.tasks.llmjudge import cohen_kappa
 
     rng = np.random.default_rng(0)
@@ -210,7 +244,7 @@ def test_judge_kappa_falls_monotonically_with_noise() -> None:
         kappas = []
         for sigma in (0, 0.25, 0.5, 1, 2):
             o = OracleLLM(f"oracle:noise={sigma},seed={seed}", k)
-            got = np.array([parse_grade(ask(o, build_prompt("a query", t))) for t in docs.values()])
+            got = np.array([parse_grade(judged(o, "a query", t)) for t in docs.values()])
             kappas.append(cohen_kappa(human, got))
         assert kappas[0] == 1.0
         assert all(a > b for a, b in zip(kappas, kappas[1:])), kappas
@@ -221,26 +255,32 @@ def test_http_round_trip_matches_in_process(tmp_path) -> None:
     from ir_harness.llm import LLMSession, make_llm
     from ir_harness.llm.oracle.server import serve_in_thread
     from ir_harness.run.context import RunContext
-    from ir_harness.systems.rankgpt import build_messages
+    from ir_harness.systems.rankgpt import build_messages, listwise_ask
 
     k = knowledge()
     srv = serve_in_thread(lambda model: OracleLLM(model, k, task="tiny"))
     try:
         client = make_llm(f"openai:oracle[noise=1,seed=4]@{srv.url}", max_retries=0)
         ctx = RunContext(cache_dir=tmp_path)
-        msgs = [
-            build_messages(QUERIES["q1"], [DOCS[d] for d in p])
-            for p in (["d1", "d4"], ["d2", "d1", "d4"])
-        ]
+        slates = [[DOCS[d] for d in p] for p in (["d1", "d4"], ["d2", "d1", "d4"])]
+        msgs = [build_messages(QUERIES["q1"], p) for p in slates]
+        asks = [listwise_ask("rankgpt", QUERIES["q1"], p, 300) for p in slates]
         with LLMSession(client, ctx, cache=False) as s:
-            got = [c.text for c in s.complete_many(msgs)]
+            got = [c.text for c in s.complete_many(msgs, asks=asks)]
         direct = OracleLLM("oracle[noise=1,seed=4]", k)
-        assert got == [ask(direct, m) for m in msgs]
+        assert got == [ask(direct, m, a) for m, a in zip(msgs, asks)]
         assert ctx.stats["llm_calls"] == 2 and ctx.stats["llm_prompt_tokens"] > 0
         from ir_harness.llm.base import LLMError
 
-        with pytest.raises(LLMError, match="HTTP 400.*not recognised"):
+        with pytest.raises(LLMError, match="HTTP 400.*carries no ask"):
             client.generate(Request(messages=as_messages("hello")))
+        bad = Request(messages=as_messages("hello"), ask=asks[0])
+        body = client._body(bad, None)  # type: ignore[attr-defined]
+        body["harness_ask"]["answer"]["form"] = "poem"
+        import httpx
+
+        r = httpx.post(f"{srv.url}/chat/completions", json=body)
+        assert r.status_code == 400 and "ask.answer.form" in r.json()["error"]["message"]
     finally:
         srv.shutdown()
         srv.server_close()
@@ -323,7 +363,6 @@ def test_response_cache_commits_without_fsync_per_response(tmp_path) -> None:
 def test_qrels_option_replaces_the_tasks_judgements(tmp_path) -> None:
     from ir_harness.llm.oracle.backend import make_oracle
     from ir_harness.registry import TASKS
-    from ir_harness.systems.judge import build_prompt
     from tests.harness.fakes import TinyTask
 
     TASKS.register("tiny", TinyTask)
@@ -331,7 +370,7 @@ def test_qrels_option_replaces_the_tasks_judgements(tmp_path) -> None:
     f.write_text("q1 0 d3 3\n")  # the task's own qrels grade d3 0 for q1
     o = make_oracle(f"oracle[qrels={f}]", task="tiny")
     assert o.model == "oracle[noise=0,seed=0,qrels=mine.qrels]"
-    assert ask(o, build_prompt("red apples", "blue sky")) == "3"
-    assert ask(o, build_prompt("red apples", "red apples and pears")) == "0"
+    assert judged(o, "red apples", "blue sky") == "3"
+    assert judged(o, "red apples", "red apples and pears") == "0"
     with pytest.raises(ConfigError, match="needs a task"):
         make_oracle("oracle")

@@ -3,7 +3,7 @@
 RankGPT with the perfect oracle must reach the best nDCG@10 any reordering of the BM25 top-100
 can (one back-to-front pass of window 20 / step 10 brings the ten best to the top); the judge
 must agree with every human label except where two passages with identical text were graded
-differently for the same query (no reader of the text can tell those apart).
+differently for the same query (nothing that sees only the text can tell those apart).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_judge_oracle_misses_only_identical_passages_graded_differently(
 ) -> None:
     from ir_harness.llm.oracle.backend import make_oracle
     from ir_harness.llm.oracle.knowledge import norm
-    from ir_harness.systems.judge import build_prompt, parse_grade
+    from ir_harness.systems.judge import build_prompt, judge_ask, parse_grade
     from ir_harness.tasks.llmjudge import human_labels, load_pool
 
     human, _ = human_labels(shared_data, "")
@@ -57,7 +57,8 @@ def test_judge_oracle_misses_only_identical_passages_graded_differently(
     wrong = set()
     for (q, d), g in human.items():
         p = build_prompt(data.queries[q], data.corpus[d].full_text, 400)
-        if parse_grade(o.generate(Request(as_messages(p))).text) != g:
+        a = judge_ask(data.queries[q], data.corpus[d].full_text, 400)
+        if parse_grade(o.generate(Request(as_messages(p), ask=a)).text) != g:
             wrong.add((q, d))
     by_text: dict[tuple[str, str], set[int]] = {}
     for (q, d), g in human.items():

@@ -1,5 +1,6 @@
-"""An LLM reranker plugin with its own prompt, the reader the oracle LLM uses to understand that
-prompt, and its own plot on the site: three entry-point lines, nothing in the core.
+"""An LLM reranker plugin with its own prompt and its own plot on the site: two entry-point
+lines, nothing in the core. Each call carries an ``Ask`` (what it asks, as data), which is all
+the oracle LLM needs to answer it: the prompt is never read back.
 
 The prompt asks for the number of the best passage; the chosen one moves to the top, the rest
 keep their order.
@@ -11,23 +12,18 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ir_harness.leaderboard.plots import PlotSection, Spec, base_spec
+from ir_harness.llm.ask import Answer, Ask
 from ir_harness.llm.handle import LLMHandle
 from ir_harness.llm.session import LLMSession
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Corpus, Queries, Run
-    from ir_harness.llm.base import LLM, Message
-    from ir_harness.llm.oracle.reading import Judgement, Question
+    from ir_harness.llm.base import LLM
     from ir_harness.protocols import SystemMeta
     from ir_harness.run.context import RunContext
 
 NAME = "plugin-pick"
 _HEAD = "Pick the passage that best answers the question."
-_PROMPT = re.compile(
-    rf"^{re.escape(_HEAD)}\nQuestion: (?P<q>.*?)\nPassages:\n(?P<body>.*)\n"
-    r"Answer with the passage's number only\.$",
-    re.S,
-)
 
 
 def build_prompt(query: str, passages: list[str]) -> str:
@@ -35,38 +31,15 @@ def build_prompt(query: str, passages: list[str]) -> str:
     return f"{_HEAD}\nQuestion: {query}\nPassages:\n{body}Answer with the passage's number only."
 
 
-def read_prompt(text: str) -> tuple[str, list[str]] | None:
-    """(question, passages) of a ``build_prompt`` text, else None: the oracle's way in."""
-    m = _PROMPT.match(text)
-    if m is None:
-        return None
-    passages = []
-    for i, line in enumerate(m.group("body").split("\n"), start=1):
-        head = f"({i}) "
-        if not line.startswith(head):
-            return None
-        passages.append(line[len(head) :])
-    return m.group("q"), passages
+# The answer is the 1-based number of the best passage: the first id of the order.
+BEST_NUMBER = Answer("order", item="{n}", limit=1)
+DISCLOSURE = "plugin-pick calls: answered with the number of the best latent grade"
 
 
-def _write_number(j: Judgement) -> str:
-    from ir_harness.llm.oracle.reading import ranking
-
-    return str(ranking(j)[0][0] + 1)
-
-
-class PickPromptReader:
-    """Entry point ``harness.prompt_readers: plugin-pick``."""
-
-    disclosure = "plugin-pick prompts: answered with the number of the best latent grade"
-
-    def read(self, messages: list[Message]) -> Question | None:
-        from ir_harness.llm.oracle.reading import Question
-
-        got = read_prompt(messages[-1]["content"])
-        if got is None:
-            return None
-        return Question("pick", got[0], got[1], _write_number)
+def pick_ask(query: str, passages: list[str]) -> Ask:
+    """What a ``build_prompt`` call asks: the passages as shown, the best one's number."""
+    shown = tuple(" ".join(p.split()) for p in passages)
+    return Ask(NAME, "pick", BEST_NUMBER, query, shown, disclosure=DISCLOSURE)
 
 
 class PickReranker:
@@ -87,7 +60,8 @@ class PickReranker:
                 ids = [d for d, _ in ranked]
                 head = ids[: self.depth]
                 if head:
-                    answer = s.complete(build_prompt(text, [corpus[d].full_text for d in head]))
+                    texts = [corpus[d].full_text for d in head]
+                    answer = s.complete(build_prompt(text, texts), ask=pick_ask(text, texts))
                     digits = re.findall(r"\d+", answer.text)
                     pick = int(digits[0]) - 1 if digits else 0
                     if 0 <= pick < len(head):

@@ -1,11 +1,12 @@
-"""``OracleLLM``: answers our systems' prompts from the qrels, with seeded noise.
+"""``OracleLLM``: answers our systems' calls from the qrels, with seeded noise.
 
-Grades are latent scores: ``grade + N(0, noise^2)`` per candidate; the prompt reader of the
-system that wrote the prompt turns them into its answer (an order, a rounded and clipped grade,
-0-100 scores). With probability ``flip`` the
-whole answer is random instead. The random stream is derived from the oracle's seed and the
-prompt text, so the same prompt always gets the same answer (cache-consistent, identical in
-process and over HTTP) and a different seed gives an independent draw.
+Each call carries an ``Ask`` (``ir_harness.llm.ask``): the query and candidate texts its prompt
+shows and the form of the answer. Grades are latent scores: ``grade + N(0, noise^2)`` per
+candidate; ``reading.write`` turns them into the ask's answer form (an order, a rounded and
+clipped grade, 0-100 scores). With probability ``flip`` the whole answer is random instead. The
+random stream is derived from the oracle's seed and the prompt text, so the same prompt always
+gets the same answer (cache-consistent, identical in process and over HTTP) and a different seed
+gives an independent draw. A call without an ask is refused.
 """
 
 from __future__ import annotations
@@ -18,18 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ir_harness.llm.base import Completion, Request
-from ir_harness.llm.oracle.reading import (
-    Judgement,
-    OracleError,
-    Question,
-    Readers,
-    Reply,
-    registered_readers,
-)
+from ir_harness.llm.oracle.reading import Judgement, OracleError, write
 from ir_harness.llm.oracle.spec import OracleSpec, parse_oracle
 
 if TYPE_CHECKING:
+    from ir_harness.llm.ask import Ask
+    from ir_harness.llm.base import Completion, Message, Request
     from ir_harness.llm.oracle.knowledge import Knowledge
 
 __all__ = ["OracleError", "OracleLLM", "make_oracle", "noise_model"]
@@ -40,14 +35,15 @@ def noise_model(spec: OracleSpec) -> str:
     return (
         f"latent grade = qrels grade + N(0, {spec.noise:g}^2) per candidate, drawn from a stream "
         f"seeded by seed={spec.seed} and the prompt text; with probability {spec.flip:g} the "
-        "whole answer is uniformly random; each system's prompt reader turns latent grades into "
-        "its answer (orders, rounded and clipped grades, 0-100 scores)"
+        "whole answer is uniformly random; the answer form each call's ask names turns latent "
+        "grades into its answer (orders, rounded and clipped grades, 0-100 scores)"
     )
 
 
 PROMPT_RULE = (
-    "the query and candidate texts as the system's prompt reader reads them, matched back to "
-    "the task's queries and corpus (whitespace-collapsed, prefix match)"
+    "the query and candidate texts each call's ask carries (the texts its prompt shows), "
+    "matched back to the task's queries and corpus (whitespace-collapsed, prefix match); the "
+    "prompt text itself is not read"
 )
 UNMATCHED_RULE = "a candidate matched to no document or group is graded 0"
 GROUP_RULE = (
@@ -56,22 +52,25 @@ GROUP_RULE = (
 )
 
 
-def served_sees(spec: str) -> dict[str, Any]:
-    """What an oracle served over HTTP answers from, as far as its client can know: the rules
-    of every registered reader (the server's qrels hash and tree files stay on its side)."""
+def served_sees(spec: str, disclosures: dict[str, str] | None = None) -> dict[str, Any]:
+    """What an oracle served over HTTP answers from, as far as its client can know: the rules,
+    and the disclosures of the asks it sent (the server's qrels hash and tree files stay on its
+    side)."""
     s = parse_oracle(spec)
-    readers = registered_readers()
-    said = {n: d for n in readers.readers if (d := readers.disclosure(n))}
-    return {
+    out: dict[str, Any] = {
         "prompt": PROMPT_RULE,
         "qrels": {"source": s.qrels or "the serving process's task qrels", "sha256": None},
         "noise_model": noise_model(s),
         "unmatched": UNMATCHED_RULE,
         "groups": {"rule": GROUP_RULE, "files": None},
-        "readers": said,
-        "served": "answers came over HTTP: the server's qrels hash and tree files are not "
-        "visible to the client",
     }
+    if disclosures:
+        out["systems"] = dict(sorted(disclosures.items()))
+    out["served"] = (
+        "answers came over HTTP: the server's qrels hash and tree files are not visible to the "
+        "client"
+    )
+    return out
 
 
 class OracleLLM:
@@ -83,15 +82,13 @@ class OracleLLM:
         spec: OracleSpec | str,
         knowledge: Knowledge,
         task: str = "",
-        readers: Readers | None = None,
     ) -> None:
         self.spec = parse_oracle(spec) if isinstance(spec, str) else spec
         self.k = knowledge
         self.task = task
-        self.readers = readers if readers is not None else registered_readers()
         self.model = self.spec.name
         self.counts: Counter[str] = Counter()
-        self.answered_by: Counter[str] = Counter()
+        self.disclosures: dict[str, str] = {}  # system -> what its asks disclose
         self._lock = threading.Lock()
 
     @property
@@ -103,10 +100,10 @@ class OracleLLM:
         )
 
     def cache_scope(self, request: Request) -> str:
-        """The group files' identity for prompts whose candidates may be groups (tree nodes), so
-        a rebuilt tree never reuses old answers; empty for every other prompt."""
-        got = self.readers.read(request.messages)
-        if got is None or not isinstance(got[1], Question) or "group" not in got[1].lookup:
+        """The group files' identity for calls whose candidates may be groups (tree nodes), so
+        a rebuilt tree never reuses old answers; empty for every other call."""
+        ask = request.ask
+        if ask is None or ask.answer.form == "text" or "group" not in ask.lookup:
             return ""
         self.k.reload_trees()
         return f"trees:{self.k.trees_identity[:16]}"
@@ -114,7 +111,7 @@ class OracleLLM:
     def describe(self) -> dict[str, Any]:
         with self._lock:
             counts = dict(self.counts)
-            readers = sorted(self.answered_by)
+            said = dict(self.disclosures)
         return {
             "backend": self.backend,
             "model": self.model,
@@ -125,10 +122,10 @@ class OracleLLM:
             "seed": self.spec.seed,
             "flip": self.spec.flip,
             "answers": counts,
-            "sees": self.sees(readers),
+            "sees": self.sees(said),
         }
 
-    def sees(self, readers: list[str]) -> dict[str, Any]:
+    def sees(self, disclosures: dict[str, str]) -> dict[str, Any]:
         """Exactly what the oracle answered from: stored with every result it produced."""
         out: dict[str, Any] = {
             "prompt": PROMPT_RULE,
@@ -139,15 +136,16 @@ class OracleLLM:
         files = dict(sorted(self.k.group_files.items()))
         if files:
             out["groups"] = {"rule": GROUP_RULE, "files": files}
-        said = {r: d for r in readers if (d := self.readers.disclosure(r))}
-        if said:
-            out["readers"] = said
+        if disclosures:
+            out["systems"] = dict(sorted(disclosures.items()))
         return out
 
     # ---------------------------------------------------------------- answering
     def generate(self, request: Request) -> Completion:
+        from ir_harness.llm.base import Completion
+
         t0 = time.perf_counter()
-        text = self.answer(request.messages)
+        text = self.answer(request.messages, request.ask)
         n_in = sum(len(m["content"].split()) for m in request.messages)
         return Completion(
             text=text,
@@ -157,55 +155,61 @@ class OracleLLM:
             finish_reason="stop",
         )
 
-    def answer(self, messages: list[dict[str, str]]) -> str:
-        got = self.readers.read(messages)  # type: ignore[arg-type]
-        if got is None:
-            self._count("unrecognised_prompts")
+    def answer(self, messages: list[Message], ask: Ask | None) -> str:
+        """The answer to a call: from its ``ask``; the messages only seed the noise."""
+        if ask is None:
+            self._count("calls_without_ask")
             head = messages[-1]["content"][:120] if messages else ""
             raise OracleError(
-                f"oracle: prompt not recognised by any registered prompt reader: {head!r}"
+                "oracle: the call carries no ask (ir_harness.llm.ask.Ask), so the oracle cannot "
+                "tell what it asks; the system that sent it must attach one to each call "
+                f"(LLMSession.complete(..., ask=...)); prompt starts {head!r}"
             )
-        reader, case = got
-        if isinstance(case, Reply):
-            self._count(case.kind, reader)
-            return case.text
-        qids = self.k.find_query(case.query)
+        if ask.answer.form == "text":
+            self._count(ask.kind, ask)
+            return ask.answer.text
+        if not ask.candidates:
+            raise OracleError(f"oracle: {ask.system}'s {ask.kind!r} ask has no candidates")
+        qids = self.k.find_query(ask.query)
         if not qids:
             self._count("unknown_queries")
-            raise OracleError(f"oracle: query {case.query[:120]!r} is not a query of {self.task}")
+            raise OracleError(
+                f"oracle: {ask.system}'s {ask.kind!r} query {ask.query[:120]!r} is not a query "
+                f"of {self.task}"
+            )
         rng = self._rng(messages)
-        grades = self._grades(case, qids)
-        self._count(case.kind, reader)
+        grades = self._grades(ask, qids)
+        self._count(ask.kind, ask)
         flipped = self.spec.flip > 0 and rng.random() < self.spec.flip
         if flipped:
             self._count("flipped")
         latent = np.asarray(grades, dtype=float)
         if self.spec.noise > 0:
             latent = latent + rng.normal(0.0, self.spec.noise, size=len(latent))
-        return case.write(Judgement(latent, rng, flipped, float(self.k.max_grade)))
+        return write(ask.answer, Judgement(latent, rng, flipped, float(self.k.max_grade)))
 
-    def _grades(self, case: Question, qids: list[str]) -> list[int]:
+    def _grades(self, ask: Ask, qids: list[str]) -> list[int]:
         out = []
-        for p in case.passages:
-            g, ok = self.k.grade_desc(qids, p, case.lookup)
-            if not ok and "group" in case.lookup and self.k.reload_trees():
-                g, ok = self.k.grade_desc(qids, p, case.lookup)  # a tree written since
+        for p in ask.candidates:
+            g, ok = self.k.grade_desc(qids, p, ask.lookup)
+            if not ok and "group" in ask.lookup and self.k.reload_trees():
+                g, ok = self.k.grade_desc(qids, p, ask.lookup)  # a tree written since
             if not ok:
                 self._count("unmatched_passages")
             out.append(g)
         return out
 
-    def _rng(self, messages: list[dict[str, str]]) -> np.random.Generator:
+    def _rng(self, messages: list[Message]) -> np.random.Generator:
         h = hashlib.sha256(str(self.spec.seed).encode())
         for m in messages:
             h.update(b"\x00" + m["role"].encode() + b"\x01" + m["content"].encode())
         return np.random.default_rng(int.from_bytes(h.digest()[:8], "little"))
 
-    def _count(self, key: str, reader: str = "") -> None:
+    def _count(self, key: str, ask: Ask | None = None) -> None:
         with self._lock:
             self.counts[key] += 1
-            if reader:
-                self.answered_by[reader] += 1
+            if ask is not None and ask.disclosure:
+                self.disclosures[ask.system] = ask.disclosure
 
 
 def make_oracle(

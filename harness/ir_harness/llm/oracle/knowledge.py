@@ -1,10 +1,10 @@
 """What the oracle knows, and how it finds it again in a prompt's text.
 
-The oracle never receives ids: it reads the query and passage texts our prompt builders wrote
-and matches them back to the task's queries and corpus. Text is compared after collapsing
+The oracle never receives ids: it reads the query and candidate texts each call's ask carries
+(the texts its prompt shows) and matches them back to the task's queries and corpus. Text is compared after collapsing
 whitespace; a prompt passage may be a truncated prefix of the corpus text (systems cut passages
 to a word or character budget). Described groups of documents (a tree's internal nodes, read
-from the files of the prompt readers' group sources and ``tree=FILE``) are graded with the best
+from the files of the registered group sources and ``tree=FILE``) are graded with the best
 grade among their member documents, from the tree files, not from the description's text.
 """
 
@@ -66,7 +66,7 @@ def qrels_hash(qrels: Qrels) -> str:
 class Knowledge:
     """Queries, passages and graded judgements of one task, indexed for matching.
 
-    ``groups``: the registered readers' group sources (default: all of them); their files for
+    ``groups``: the group sources to read (default: every registered one); their files for
     this corpus are looked up under ``cache_dir``, plus ``tree_files`` given explicitly.
     """
 
@@ -83,9 +83,9 @@ class Knowledge:
         self.max_grade = max((g for r in self.qrels.values() for g in r.values()), default=1) or 1
         self.qrels_hash = qrels_hash(self.qrels)
         if self.groups is None:
-            from ir_harness.llm.oracle.reading import registered_readers
+            from ir_harness.llm.oracle.reading import registered_group_sources
 
-            self.groups = registered_readers().group_sources
+            self.groups = registered_group_sources()
         self.query_index = PrefixIndex()
         for q, text in self.queries.items():
             self.query_index.add(q, text)
@@ -170,7 +170,7 @@ class Knowledge:
     def grade_desc(self, qids: list[str], desc: str, lookup: tuple[str, ...]) -> tuple[int, bool]:
         """Grade of a candidate: a passage's grade, or a group's best member grade.
 
-        Returns (grade, matched). ``lookup`` is the order tried (the reader's: groups first on
+        Returns (grade, matched). ``lookup`` is the order tried (the ask's: groups first on
         slates of groups), so a group description that begins like a passage is not mistaken.
         """
         for kind in lookup:

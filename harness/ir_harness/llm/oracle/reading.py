@@ -1,47 +1,45 @@
-"""How the oracle understands a prompt: it asks the prompt readers that systems register.
+"""How the oracle understands a call: it reads the ``Ask`` the system attached, never the prompt.
 
-The oracle core knows no system's wording. A system that sends prompts registers a *prompt
-reader* next to its prompt builder (entry-point group ``harness.prompt_readers``, name ->
-``module:attr`` of a ``PromptReader`` class or instance). Given the chat messages, a reader
-returns a ``Question`` (a query and candidate texts to grade, and how to write the answer its
-system's parser reads), a ``Reply`` (a prompt answered without grades, e.g. tree building), or
-None when the prompt is not its system's. Exactly one reader may claim a prompt; two claims are
-an error naming both, so a reworded prompt cannot be silently misread by another system's reader.
+Every LLM call a system makes carries an ``ir_harness.llm.ask.Ask`` beside its messages: the
+query and candidate texts the prompt shows and the form of the answer the system's parser reads.
+The oracle grades the candidates and ``write`` turns its ``Judgement`` into that form; a call
+without an ask is refused (``OracleError``), never guessed at, so a reworded prompt is answered
+the same and an unknown one fails loudly.
 
-A reader may also expose ``groups``: a ``GroupSource`` that knows described groups of documents
-(a tree's internal nodes) which its prompts show as candidates; the oracle grades such a
-candidate by the best grade of the group's member documents.
+Candidates may be described groups of documents (a tree's internal nodes). The oracle grades
+such a candidate by the best grade of the group's member documents, which a ``GroupSource``
+registered by the system reads from its stored files (group ``harness.oracle_groups``, name ->
+``module:attr`` of a ``GroupSource`` class or instance).
 """
 
 from __future__ import annotations
 
-import re
+import json
 import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ir_harness.llm.base import LLMError
 from ir_harness.registry import Registry
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
     from pathlib import Path
 
     import numpy as np
 
-    from ir_harness.llm.base import Message
+    from ir_harness.llm.ask import Answer
 
-READER_GROUP = "harness.prompt_readers"
-Lookup = Literal["passage", "group"]
+GROUP_SOURCES_GROUP = "harness.oracle_groups"
 
 
 class OracleError(LLMError):
-    """The prompt is not one of a registered system's, or its query is unknown to the task."""
+    """The call carries no ask, or its query is unknown to the task."""
 
 
 @dataclass(frozen=True)
 class Judgement:
-    """What the oracle decided for a question, handed to the reader's answer writer.
+    """What the oracle decided for a call, handed to ``write``.
 
     ``latent``: grade + noise per candidate, in prompt order. ``flipped``: the whole answer
     must be random (drawn from ``rng``). ``max_grade``: the qrels' top grade (for 0-100 scales).
@@ -51,31 +49,6 @@ class Judgement:
     rng: np.random.Generator
     flipped: bool
     max_grade: float
-
-
-@dataclass(frozen=True)
-class Question:
-    """A prompt that asks for grades of candidates against a query.
-
-    ``kind`` names the question in the oracle's answer counts; ``lookup`` says where candidate
-    texts are found, in order of preference (``passage``: the corpus, ``group``: the groups of
-    the readers' group sources), so a group description that begins like a passage is not
-    mistaken for it; ``write`` turns the oracle's judgement into the answer text.
-    """
-
-    kind: str
-    query: str
-    passages: list[str]
-    write: Callable[[Judgement], str]
-    lookup: tuple[Lookup, ...] = ("passage",)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A prompt the reader answers itself, without grades (e.g. describing documents)."""
-
-    kind: str
-    text: str
 
 
 @runtime_checkable
@@ -92,78 +65,25 @@ class GroupSource(Protocol):
         ...
 
 
-@runtime_checkable
-class PromptReader(Protocol):
-    """Reads one system's prompts. It may also carry ``disclosure`` (a sentence the oracle's
-    result metadata repeats: what the oracle sees or does for these prompts beyond grading the
-    candidate texts, e.g. clipping) and ``groups`` (a ``GroupSource``)."""
-
-    def read(self, messages: list[Message]) -> Question | Reply | None: ...
-
-
-@dataclass
-class Readers:
-    """The registered readers, loaded once; ``read`` finds the one that claims a prompt."""
-
-    readers: dict[str, PromptReader] = field(default_factory=dict)
-
-    @property
-    def group_sources(self) -> list[GroupSource]:
-        out = []
-        for r in self.readers.values():
-            g = getattr(r, "groups", None)
-            if isinstance(g, GroupSource):
-                out.append(g)
-        return out
-
-    def disclosure(self, name: str) -> str:
-        return str(getattr(self.readers.get(name), "disclosure", "") or "")
-
-    def read(self, messages: list[Message]) -> tuple[str, Question | Reply] | None:
-        """(reader name, what the prompt asks), or None when no reader claims it."""
-        if not messages:
-            return None
-        msgs = strip_schema_line(messages)
-        found: list[tuple[str, Question | Reply]] = []
-        for name, r in self.readers.items():
-            got = r.read(msgs)
-            if got is not None:
-                found.append((name, got))
-        if len(found) > 1:
-            names = ", ".join(n for n, _ in found)
-            raise OracleError(f"oracle: prompt readers {names} all claim one prompt")
-        return found[0] if found else None
-
-
-READERS: Registry[Any] = Registry("prompt reader", READER_GROUP)
-_LOADED: dict[tuple[str, ...], Readers] = {}
+GROUP_SOURCES: Registry[Any] = Registry("oracle group source", GROUP_SOURCES_GROUP)
+_LOADED: dict[tuple[str, ...], list[GroupSource]] = {}
 _LOCK = threading.Lock()
 
 
-def registered_readers() -> Readers:
-    """Every registered reader, instantiated once per set of names (classes get no arguments)."""
-    names = tuple(READERS.names())
+def registered_group_sources() -> list[GroupSource]:
+    """Every registered group source, instantiated once per set of names (classes get no
+    arguments)."""
+    names = tuple(GROUP_SOURCES.names())
     with _LOCK:
         if names not in _LOADED:
-            out: dict[str, PromptReader] = {}
+            out: list[GroupSource] = []
             for n in names:
-                obj = READERS.get(n)
-                out[n] = obj() if isinstance(obj, type) else obj
-            _LOADED[names] = Readers(out)
+                obj = GROUP_SOURCES.get(n)
+                src = obj() if isinstance(obj, type) else obj
+                if isinstance(src, GroupSource):
+                    out.append(src)
+            _LOADED[names] = out
         return _LOADED[names]
-
-
-_SCHEMA_LINE = re.compile(r"\n\nRespond only with JSON matching this schema: .*\Z", re.S)
-
-
-def strip_schema_line(messages: list[Message]) -> list[Message]:
-    """The messages without the line the LLM client appends to the last one when a backend
-    cannot enforce a JSON schema (it is the client's, not the system's prompt)."""
-    last = messages[-1]
-    text = _SCHEMA_LINE.sub("", last["content"])
-    if text == last["content"]:
-        return messages
-    return [*messages[:-1], {**last, "content": text}]  # type: ignore[list-item]
 
 
 def ranking(j: Judgement) -> tuple[list[int], list[int]]:
@@ -179,3 +99,29 @@ def ranking(j: Judgement) -> tuple[list[int], list[int]]:
     order = sorted(range(n), key=lambda i: (-j.latent[i], i))
     scores = [int(np.clip(np.rint(100 * x / j.max_grade), 0, 100)) for x in j.latent]
     return order, scores
+
+
+def write(answer: Answer, j: Judgement) -> str:
+    """The answer text in ``answer``'s form (see ``ir_harness.llm.ask.Answer``)."""
+    import numpy as np
+
+    if answer.form == "grade":
+        lo, hi = answer.scale
+        if j.flipped:
+            return str(int(j.rng.integers(lo, hi + 1)))
+        return str(int(np.clip(np.rint(j.latent[0]), lo, hi)))
+    order, scores = ranking(j)
+    top = order if answer.limit is None else order[: answer.limit]
+    if answer.form == "order":
+        items = (answer.item.replace("{n}", str(i + 1)).replace("{i}", str(i)) for i in top)
+        return answer.sep.join(items)
+    notes = dict(answer.notes)
+    body: dict[str, Any] = {}
+    for key in answer.keys:
+        if key == "ranking":
+            body[key] = top
+        elif key == "relevance_scores":
+            body[key] = [[i, scores[i]] for i in range(len(scores))]
+        else:
+            body[key] = notes.get(key, "")
+    return json.dumps(body)

@@ -5,7 +5,8 @@ request's ``model`` is an oracle spec, so one server answers every noise level o
 It keeps connections alive (HTTP/1.1) and answers each on its own thread, as a vLLM endpoint
 would, so the client's concurrency, retries and cache are exercised for real. Errors use
 OpenAI's shape (``{"error": {"message", "type"}}``): 400 for a prompt or model the oracle cannot
-answer, 404 for unknown paths.
+answer, 404 for unknown paths. Each call's ask (what it asks, ``ir_harness.llm.ask``) travels in
+the body's ``harness_ask`` field, which the harness's client sends only to oracle models.
 """
 
 from __future__ import annotations
@@ -94,13 +95,18 @@ class _Handler(BaseHTTPRequestHandler):
                 {"role": str(m["role"]), "content": str(m.get("content") or "")}
                 for m in body["messages"]
             ]
+            from ir_harness.llm.ask import Ask
+            from ir_harness.llm.openai_http import ASK_FIELD
+
+            raw_ask = body.get(ASK_FIELD)
+            ask = None if raw_ask is None else Ask.from_json(raw_ask)
         except (ValueError, KeyError, TypeError) as e:
             self._error(400, f"bad request body: {e}")
             return
         from ir_harness.llm.base import Request
 
         try:
-            c = self.server.oracle(model).generate(Request(messages=messages))
+            c = self.server.oracle(model).generate(Request(messages=messages, ask=ask))
         except HarnessError as e:
             self._error(400, str(e))
             return
