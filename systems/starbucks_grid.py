@@ -56,7 +56,7 @@ def run_grid(
     from ir_harness.run.job import RunJob
     from ir_harness.run.pipeline import build_pipeline
     from ir_harness.run.runner import ResultRecord, job_config, store_result
-    from ir_harness.task import get_task, resolve_data_dir
+    from ir_harness.task import CustomResult, get_task, resolve_data_dir
 
     t0 = time.perf_counter()
     opts = {"model": model, **(system_options or {})}
@@ -111,14 +111,16 @@ def run_grid(
             pipe,
             ctx,
             config,
-            artifact=artifact,
-            means=means,
-            per_query=per_q,
-            n=n,
-            source=source,
+            CustomResult(
+                metrics=means,
+                per_item=per_q,
+                artifact=artifact,
+                artifact_name=name,
+                n_items=n,
+                source=source,
+                extra=extra,
+            ),
             timings={"total_s": total},
-            extra=extra,
-            artifact_name=name,
             data=data_identity(spec, ddir, None, ctx.cache_dir),  # sources; qrels stay in loader
         )
     )

@@ -19,11 +19,12 @@ T = TypeVar("T")
 
 @dataclass
 class CustomResult:
-    """What a non-ranking task (STS, relevance-judge meta-evaluation) returns from ``custom_run``.
+    """What one evaluation scored, whatever its kind: a ranking's run file and metrics, a
+    self-running task's (``custom_run``: STS, judge meta-evaluation), a grid's, a family's means.
+    Every stored result is built from one (``ir_harness.run.record.ResultRecord.scores``).
 
-    ``per_item`` maps metric -> item id -> value (like per-query values); ``artifact`` is the text
-    stored in place of a run file (e.g. a label file or similarity scores), ``artifact_name`` its
-    file name.
+    ``per_item`` maps metric -> item id (query, pair, ...) -> value; ``artifact`` is the stored
+    text (a TREC run, a label file, similarity scores), ``artifact_name`` its file name.
     """
 
     metrics: dict[str, float]

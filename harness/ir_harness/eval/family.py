@@ -18,7 +18,7 @@ from ir_harness.registry import split_task_name
 from ir_harness.run.context import RunContext
 from ir_harness.run.runner import ResultRecord, RunJob, job_config, run, store_result
 from ir_harness.store.results import MEMBERS_FILE, members_artifact
-from ir_harness.task import get_task
+from ir_harness.task import CustomResult, get_task
 
 if TYPE_CHECKING:
     from ir_harness.run.pipeline import Pipeline
@@ -72,14 +72,16 @@ def run_family(job: RunJob) -> tuple[list[Result], Result]:
             pipe,
             ctx,
             config,
-            artifact=members_artifact(outcomes),
-            means=means,
-            per_query=per_query,
-            n=sum(o.n_queries for o in outcomes),
-            source=f"mean of {len(names)} member results",
+            CustomResult(
+                metrics=means,
+                per_item=per_query,
+                artifact=members_artifact(outcomes),
+                artifact_name=MEMBERS_FILE,
+                n_items=sum(o.n_queries for o in outcomes),
+                source=f"mean of {len(names)} member results",
+                extra={"members": member_scores, "aggregate": "macro mean over member tasks"},
+            ),
             timings={"total_s": total},
-            extra={"members": member_scores, "aggregate": "macro mean over member tasks"},
-            artifact_name=MEMBERS_FILE,
             data={"members": {o.task: o.metadata.data.get("qrels_sha256", "") for o in outcomes}},
             members=tuple(outcomes),
         )

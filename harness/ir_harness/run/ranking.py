@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from ir_harness.data.formats import format_trec_run
 from ir_harness.data.identity import queries_sha256
-from ir_harness.errors import ConfigError, HarnessError
+from ir_harness.errors import ConfigError
 from ir_harness.eval.coverage import empty_rankings, unknown_documents
 from ir_harness.eval.holes import with_judged_at_10
 from ir_harness.eval.measures import run_measures
 from ir_harness.eval.metrics import prepare_run
 from ir_harness.eval.score import score_run
-from ir_harness.llm.session import check_llm_faults
+from ir_harness.llm.base import LLMError
 from ir_harness.protocols import ExclusionAware, Retriever
 from ir_harness.run.checkpoint import Checkpoint, MemoryCheckpoint
 from ir_harness.run.job import run_batch
@@ -33,7 +33,7 @@ from ir_harness.run.record import (
     store_result,
 )
 from ir_harness.store.results import config_hash, make_scope, slug
-from ir_harness.task import limit_queries, resolve_data_dir
+from ir_harness.task import CustomResult, limit_queries, resolve_data_dir
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Run, TaskData
@@ -45,17 +45,6 @@ if TYPE_CHECKING:
     from ir_harness.task import Task
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Scored:
-    """What the evaluate phase hands to the store phase."""
-
-    final: Run
-    means: dict[str, float]
-    per_query: dict[str, dict[str, float]]
-    n: int
-    extra: dict[str, Any]
 
 
 @dataclass
@@ -84,11 +73,10 @@ class RankingRun:
         scored = self.evaluate(spec, data, ckpt)
         self.finish_timings(len(todo))
         try:
-            check_llm_faults(self.ctx.stats, self.ctx.llm_policy)
-        except HarnessError:
-            ckpt.clear()  # a re-run asks the failed calls again (they were never cached)
+            outcome = self.store(spec, data, config, scored, len(todo), task_queries, plan)
+        except LLMError:
+            ckpt.clear()  # too many unusable answers: a re-run asks them again (never cached)
             raise
-        outcome = self.store(spec, data, config, scored, len(todo), task_queries, plan)
         ckpt.clear()
         return outcome
 
@@ -218,7 +206,7 @@ class RankingRun:
 
     def evaluate(
         self, spec: TaskSpec, data: TaskData, ckpt: Checkpoint | MemoryCheckpoint
-    ) -> Scored:
+    ) -> CustomResult:
         """Score the run read back from the checkpoint (so a resumed run and an uninterrupted
         one score identical bytes), with Judged@10 and the task's own run measures."""
         t = time.perf_counter()
@@ -235,8 +223,13 @@ class RankingRun:
         )
         self.timings["evaluate_s"] = time.perf_counter() - t
         self.memory["evaluate_anon"] = self.mem.mark()
-        return Scored(
-            final, {**ev.means, **m_means}, {**ev.per_query, **m_pq}, len(ev.query_ids), extra
+        return CustomResult(
+            metrics={**ev.means, **m_means},
+            per_item={**ev.per_query, **m_pq},
+            artifact=format_trec_run(final, slug(self.pipe.label)),
+            n_items=len(ev.query_ids),
+            source=data.source,
+            extra=extra,
         )
 
     def finish_timings(self, n_todo: int) -> None:
@@ -252,7 +245,7 @@ class RankingRun:
         spec: TaskSpec,
         data: TaskData,
         config: dict[str, Any],
-        scored: Scored,
+        scored: CustomResult,
         n_todo: int,
         task_queries: int,
         plan: dict[str, Any] | None,
@@ -263,7 +256,7 @@ class RankingRun:
             job.config.seed,
             job.config.qrels_from,
             task_queries,
-            scored.n,
+            scored.n_items,
         )
         identity = identity_of(spec, job, self.ctx, data.qrels)
         return store_result(
@@ -273,13 +266,8 @@ class RankingRun:
                 self.pipe,
                 self.ctx,
                 config,
-                artifact=format_trec_run(scored.final, slug(self.pipe.label)),
-                means=scored.means,
-                per_query=scored.per_query,
-                n=scored.n,
-                source=data.source,
+                scored,
                 timings=self.timings,
-                extra=scored.extra,
                 resumed=len(data.queries) - n_todo,
                 scope=scope,
                 data={**identity, "queries_sha256": queries_sha256(data.queries)},

@@ -34,14 +34,17 @@ if TYPE_CHECKING:
     from ir_harness.run.context import RunContext
     from ir_harness.run.job import RunJob
     from ir_harness.run.pipeline import Pipeline
+    from ir_harness.task import CustomResult
 
 
 @dataclass
 class ResultRecord:
     """Everything one stored result is built from: what ran, on what, and what it scored.
 
-    ``scope`` defaults to the config's limit and seed over ``n`` evaluated items; ``data`` is
-    the data identity (``ir_harness.data.identity.data_identity``) stored in the metadata.
+    ``scores`` is what the task kind scored (the same type for every kind: a ranking's run file
+    and metrics, a self-running task's, a grid's, a family's means); ``scope`` defaults to the
+    config's limit and seed over the scored items; ``data`` is the data identity
+    (``ir_harness.data.identity.data_identity``) stored in the metadata.
     """
 
     job: RunJob
@@ -49,14 +52,8 @@ class ResultRecord:
     pipe: Pipeline
     ctx: RunContext
     config: dict[str, Any]
-    artifact: str
-    means: dict[str, float]
-    per_query: dict[str, dict[str, float]]
-    n: int
-    source: str
+    scores: CustomResult
     timings: dict[str, float]
-    extra: dict[str, Any] = field(default_factory=dict)
-    artifact_name: str = "run.trec"
     resumed: int = 0
     scope: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -100,37 +97,37 @@ def build_result(record: ResultRecord) -> Result:
     number; so is one with too many unusable LLM answers.
     """
     r = record
-    job, spec, ctx = r.job, r.spec, r.ctx
-    if r.n <= 0:
+    job, spec, ctx, sc = r.job, r.spec, r.ctx, r.scores
+    if sc.n_items <= 0:
         raise ConfigError(
             f"{spec.name}: the run evaluated zero queries, so nothing was stored "
-            f"(data: {r.source or 'unknown'}); check the queries and qrels files"
+            f"(data: {sc.source or 'unknown'}); check the queries and qrels files"
         )
     check_llm_faults(ctx.stats, ctx.llm_policy)  # too many unusable LLM answers: refuse to store
-    scope = r.scope or make_scope(job.config.limit_queries, job.config.seed, None, None, r.n)
+    scope = r.scope or make_scope(job.config.limit_queries, job.config.seed, None, None, sc.n_items)
     stages = r.pipe.metas()
     metrics = _metrics_record(r, scope, stages)
-    meta = _metadata(r, scope, stages).model_copy(update={"artifact": r.artifact_name})
-    return Result(metrics, meta, None, artifact=r.artifact, members=r.members)
+    meta = _metadata(r, scope, stages).model_copy(update={"artifact": sc.artifact_name})
+    return Result(metrics, meta, None, artifact=sc.artifact, members=r.members)
 
 
 def _metrics_record(
     r: ResultRecord, scope: dict[str, Any], stages: list[SystemMeta]
 ) -> MetricsRecord:
     """metrics.json: the scores, their scope and any training overlap with the scored queries."""
-    spec = r.spec
-    evaluated = set().union(*(set(v) for v in r.per_query.values())) if r.per_query else set()
+    spec, sc = r.spec, r.scores
+    evaluated = set().union(*(set(v) for v in sc.per_item.values())) if sc.per_item else set()
     return MetricsRecord(
         task=spec.name,
         system=r.pipe.label,
         main_metric=spec.main_metric,
-        main_score=r.means[spec.main_metric],
-        metrics=r.means,
-        per_query=r.per_query,
-        n_queries=r.n,
+        main_score=sc.metrics[spec.main_metric],
+        metrics=sc.metrics,
+        per_query=sc.per_item,
+        n_queries=sc.n_items,
         relevance_threshold=spec.relevance_threshold,
         average_over=spec.average_over,
-        extra=r.extra or {},
+        extra=sc.extra or {},
         scope=scope,
         trained_on_evaluated=training_overlap(stages, spec.name, evaluated),
     )
@@ -147,7 +144,7 @@ def _metadata(r: ResultRecord, scope: dict[str, Any], stages: list[SystemMeta]) 
         config=r.config,
         config_hash=config_hash(r.config),
         stages=stages,
-        data_source=r.source,
+        data_source=r.scores.source,
         git_sha=git_sha(),
         packages=package_versions(),
         hardware=hardware(ctx.device),

@@ -104,14 +104,8 @@ def _run_locked(
                 pipe,
                 ctx,
                 config,
-                artifact=res.artifact,
-                means=res.metrics,
-                per_query=res.per_item,
-                n=res.n_items,
-                source=res.source,
+                res,
                 timings={"total_s": total, "per_query_s": total / max(1, res.n_items)},
-                extra=res.extra,
-                artifact_name=res.artifact_name,
                 data=identity_of(spec, job, ctx, None, res.qrels_sha256),
             )
         )
