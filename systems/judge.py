@@ -68,6 +68,8 @@ def parse_grade(text: str) -> int | None:
 
 
 def build_prompt(query: str, passage: str, max_words: int | None = None) -> str:
+    """The reference prompt for one pair, the passage cut to ``max_words`` words (None or 0: whole);
+    ``judge_ask`` cuts it the same way, so the oracle sees what the prompt shows."""
     if max_words:
         passage = " ".join(passage.split()[:max_words])
     return PROMPT.replace("{query}", query).replace("{passage}", passage)
@@ -106,6 +108,8 @@ class LLMJudge:
         self.max_tokens = max_tokens
 
     def meta(self) -> SystemMeta:
+        """The judge's SystemMeta: its prompt, passage and answer limits and the grade an unparsable
+        answer gets, plus the LLM's identity."""
         return self.handle.system_meta(
             "judge",
             {
@@ -154,6 +158,9 @@ class LLMJudge:
         return self.judge_items(items, ctx)
 
     def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        """Every candidate of each known query graded once and sorted by grade, ties kept in the
+        previous order (a fraction below 1 is added to the grade); queries not in ``queries`` are
+        dropped."""
         items: list[Item] = []
         orders: dict[str, list[str]] = {}
         for q, cands in candidates.items():

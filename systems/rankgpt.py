@@ -36,6 +36,8 @@ SYSTEM = (
 
 
 def truncate_words(text: str, max_words: int) -> str:
+    """The first ``max_words`` words, joined by single spaces: the passage as both the prompt and
+    the oracle's ask show it."""
     return " ".join(text.split()[:max_words])
 
 
@@ -183,6 +185,8 @@ class SlidingWindowReranker:
         }
 
     def meta(self) -> SystemMeta:
+        """SystemMeta with the window geometry and token limit (and a subclass's ``extra_meta``),
+        plus the LLM's identity."""
         return self.handle.system_meta(
             self.name,
             {
@@ -200,6 +204,8 @@ class SlidingWindowReranker:
         return {}
 
     def messages(self, query: str, passages: list[str]) -> list[Message]:
+        """The conversation for one window's passages in their current order; each subclass gives
+        its own prompt."""
         raise NotImplementedError
 
     def ask(self, query: str, passages: list[str]) -> Ask:
@@ -211,9 +217,14 @@ class SlidingWindowReranker:
         return text
 
     def call_max_tokens(self, n: int) -> int:
+        """The answer budget for a window of ``n`` passages: ``max_tokens`` when set, else room for
+        ``n`` identifiers ``[i] >`` (7 tokens each) plus 10."""
         return self.max_tokens or 7 * n + 10
 
     def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        """Each known query's top ``depth`` reordered window by window, queries in parallel up to
+        the backend's concurrency; scores are ``n - rank``, ranks below ``depth`` keep their order,
+        and window counters go to ``ctx.stats``."""
         llm = self.handle.get(ctx)
         qids = [q for q in candidates if q in queries]
         per_query: dict[str, Any] = ctx.stats.setdefault(f"{self.stats_prefix}_per_query", {})
@@ -308,4 +319,5 @@ class RankGPT(SlidingWindowReranker):
         super().__init__(llm, window, step, depth, max_words, max_tokens, temperature=0.0)
 
     def messages(self, query: str, passages: list[str]) -> list[Message]:
+        """RankGPT's released conversation, each passage truncated to ``max_words`` words."""
         return build_messages(query, passages, self.max_words)

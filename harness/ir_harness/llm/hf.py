@@ -16,6 +16,9 @@ from ir_harness.models import resolve_model
 
 
 class TransformersLLM:
+    """A local transformers causal LM, one call at a time (a lock); weights load on the first
+    ``generate``, so constructing it is cheap. Greedy at temperature 0, seeded sampling above."""
+
     backend = "transformers"
     max_concurrency = 1
 
@@ -30,6 +33,8 @@ class TransformersLLM:
         self._lock = threading.Lock()
 
     def describe(self) -> dict[str, Any]:
+        """Identity for result metadata; ``resolved`` (where the id was found) stays empty until the
+        weights have loaded."""
         return {
             "backend": self.backend,
             "model": self.model,
@@ -48,6 +53,9 @@ class TransformersLLM:
         self._lm.to(self.device).eval()
 
     def generate(self, req: Request) -> Completion:
+        """One completion of the chat-templated messages (joined turns for a tokenizer without a
+        template); ``stop`` strings are cut afterwards, and ``finish_reason`` is ``length`` when
+        ``max_tokens`` ran out."""
         import torch
 
         with self._lock:

@@ -57,6 +57,10 @@ class _Retryable(Exception):
 
 
 class OpenAICompatLLM:
+    """A chat-completions endpoint as an ``LLM``: up to ``max_concurrency`` calls at once, each
+    bounded by ``timeout_s`` and retried with backoff; the endpoint is part of the fingerprint, and
+    only the HTTP client holds the API key."""
+
     backend = "openai-http"
 
     def __init__(
@@ -110,6 +114,8 @@ class OpenAICompatLLM:
         self.disclosures: dict[str, str] = {}
 
     def describe(self) -> dict[str, Any]:
+        """The endpoint (credentials redacted), timeout and attempts for result metadata; never the
+        API key."""
         return {
             "backend": self.backend,
             "model": self.model,
@@ -151,6 +157,9 @@ class OpenAICompatLLM:
 
     # ---------------------------------------------------------------- calling
     def generate(self, req: Request) -> Completion:
+        """One completion; transient failures (``RETRY_STATUS``, timeouts, connection errors,
+        malformed bodies) are retried up to ``max_retries`` times, then ``LLMError``; other HTTP
+        errors and redirects fail at once."""
         attempt = 0
         while True:
             try:
@@ -255,6 +264,7 @@ class OpenAICompatLLM:
         return r
 
     def close(self) -> None:
+        """Close the connection pool; the client is unusable after."""
         self._client.close()
 
 

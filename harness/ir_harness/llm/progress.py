@@ -87,6 +87,8 @@ class LLMProgress:
         return self.bar is not None
 
     def postfix(self) -> str:
+        """The counters shown after the bar: calls (of the budget), cached answers, tokens, call
+        rate."""
         rate = self.calls / max(time.perf_counter() - self._t0, 1e-9)
         budget = f"/{self.budget}" if self.budget is not None else ""
         return (
@@ -95,6 +97,8 @@ class LLMProgress:
         )
 
     def on_call(self, c: Completion) -> None:
+        """Count one answer the session returned: a cached one only as cached, a call with its
+        tokens; thread-safe, and the postfix redraws at most every 0.5 s."""
         with self._lock:
             if c.cached:
                 self.cached += 1
@@ -111,11 +115,14 @@ class LLMProgress:
                 self.bar.set_postfix_str(self.postfix(), refresh=True)
 
     def done(self, n: int = 1) -> None:
+        """Advance by ``n`` finished units; ignored under ``per_call``, where each call advances the
+        bar."""
         if self.bar is not None and not self.per_call:
             with self._lock:
                 self.bar.update(n)
 
     def close(self) -> None:
+        """Show the final counters and end the bar; a second call does nothing."""
         if self.bar is not None:
             self.bar.set_postfix_str(self.postfix(), refresh=True)
             self.bar.close()

@@ -51,6 +51,10 @@ def check_llm_faults(stats: dict[str, Any], policy: LLMPolicy) -> None:
 
 
 class LLMSession:
+    """One system's use of a backend within a run: answers from the response cache when the run
+    allows it (``ctx.llm_cache``), calls otherwise, and counts every answer into ``ctx.stats``.
+    Close it (a context manager) so retries are counted and the cache is closed."""
+
     def __init__(self, llm: LLM, ctx: RunContext, *, cache: bool | None = None) -> None:
         self.llm = llm
         self.ctx = ctx
@@ -123,6 +127,8 @@ class LLMSession:
             return list(pool.map(fn, items))
 
     def run(self, req: Request, accept: Callable[[str], bool] | None = None) -> Completion:
+        """The completion for ``req``: a cached answer that ``accept`` takes, else a backend call,
+        cached only when accepted; a cached answer ``accept`` rejects is deleted and asked again."""
         fp = self.llm.fingerprint
         if isinstance(self.llm, ScopedCache):
             fp = f"{fp}|{self.llm.cache_scope(req)}"
@@ -157,6 +163,8 @@ class LLMSession:
             self.ctx.count("llm_latency_s", round(c.latency_s, 4))
 
     def close(self) -> None:
+        """Count the backend's retries since the session opened (or last closed) into ``ctx.stats``
+        and close the response cache."""
         retries = int(getattr(self.llm, "retries", 0)) - self._retries0
         if retries:
             self.ctx.count("llm_retries", retries)

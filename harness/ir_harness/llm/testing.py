@@ -23,9 +23,12 @@ class MockLLM:
         self.requests: list[Request] = []
 
     def describe(self) -> dict[str, Any]:
+        """Backend and model only: there are no weights or endpoint to identify."""
         return {"backend": self.backend, "model": self.model}
 
     def generate(self, req: Request) -> Completion:
+        """``respond``'s text for the request's messages, the request kept in ``requests``; token
+        counts are word counts."""
         self.requests.append(req)
         text = self.respond(req.messages)
         n_in = sum(len(m["content"].split()) for m in req.messages)

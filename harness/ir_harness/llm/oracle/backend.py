@@ -74,6 +74,10 @@ def served_sees(spec: str, disclosures: dict[str, str] | None = None) -> dict[st
 
 
 class OracleLLM:
+    """The simulated LLM (see the module docstring): deterministic per prompt and seed, safe to call
+    from many threads, and it counts what it answered and what asks disclosed for its results'
+    metadata."""
+
     backend = "oracle"
     max_concurrency = 8
 
@@ -109,6 +113,8 @@ class OracleLLM:
         return f"trees:{self.k.trees_identity[:16]}"
 
     def describe(self) -> dict[str, Any]:
+        """What the oracle is and what it answered from (noise, seed, flip, the qrels' source and
+        hash, answer counts), stored with every result it produced."""
         with self._lock:
             counts = dict(self.counts)
             said = dict(self.disclosures)
@@ -142,6 +148,8 @@ class OracleLLM:
 
     # ---------------------------------------------------------------- answering
     def generate(self, request: Request) -> Completion:
+        """The ask's answer as a completion (token counts are word counts); ``OracleError`` for a
+        call it cannot answer: no ask, no candidates, or a query not in its task."""
         from ir_harness.llm.base import Completion
 
         t0 = time.perf_counter()

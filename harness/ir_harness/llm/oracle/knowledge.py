@@ -25,6 +25,7 @@ KEY_WORDS = 6  # words of a text's start used as its lookup key
 
 
 def norm(text: str) -> str:
+    """Whitespace collapsed to single spaces, so texts match however a prompt re-spaced them."""
     return " ".join(text.split())
 
 
@@ -36,6 +37,8 @@ class PrefixIndex:
         self.by_key: dict[tuple[str, ...], list[tuple[str, str]]] = {}
 
     def add(self, ident: str, text: str) -> None:
+        """Index ``text`` (normalised) under ``ident`` by its full text and by its first
+        ``KEY_WORDS`` words; one text may carry several ids."""
         t = norm(text)
         self.exact.setdefault(t, []).append(ident)
         self.by_key.setdefault(tuple(t.split(" ")[:KEY_WORDS]), []).append((t, ident))
@@ -153,9 +156,13 @@ class Knowledge:
 
     # ---------------------------------------------------------------- matching
     def find_query(self, text: str) -> list[str]:
+        """Ids of the queries whose text is, or begins with, the asked query text; empty when it is
+        no query of this task."""
         return self.query_index.find(text)
 
     def find_passage(self, text: str) -> list[str]:
+        """Ids of the documents whose full text is, or begins with, the shown passage (systems
+        truncate passages)."""
         return self.doc_index.find(text)
 
     def grade(self, qids: list[str], docids: list[str]) -> int:

@@ -29,6 +29,10 @@ HOST = "127.0.0.1"
 
 
 class OracleServer(ThreadingHTTPServer):
+    """A threaded HTTP server on loopback answering chat completions with oracles: one oracle from
+    ``factory`` per model name the requests give, kept for the server's life. ``port`` 0 picks a
+    free port (``url`` names it)."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256

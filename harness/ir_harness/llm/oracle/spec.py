@@ -35,6 +35,8 @@ class OracleSpec:
 
     @property
     def name(self) -> str:
+        """The canonical label ``oracle[noise=N,seed=S]`` (flip, the qrels file's name and sees only
+        when set): the same options get the same name whichever spec form or transport gave them."""
         parts = [f"noise={self.noise:g}", f"seed={self.seed}"]
         if self.flip:
             parts.append(f"flip={self.flip:g}")

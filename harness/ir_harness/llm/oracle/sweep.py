@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class SweepOptions:
+    """One ``harness oracle-sweep``: the system and task, the noise levels and seeds crossed, and
+    the run settings each result is stored with; ``http`` False answers in process instead of
+    through the loopback server."""
+
     system: str
     task: str
     noise: list[float]
@@ -36,6 +40,8 @@ class SweepOptions:
 
 
 def parse_floats(text: str, what: str) -> list[float]:
+    """Comma-separated numbers >= 0 from option ``--what``; ``ConfigError`` naming the option for
+    anything else or for none."""
     try:
         vals = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -46,6 +52,8 @@ def parse_floats(text: str, what: str) -> list[float]:
 
 
 def oracle_spec(noise: float, seed: int, flip: float) -> str:
+    """The oracle spec of one sweep point, written as its canonical label (``OracleSpec.name``), so
+    results are stored under the name the oracle reports."""
     return f"oracle[noise={noise:g},seed={seed}" + (f",flip={flip:g}" if flip else "") + "]"
 
 
