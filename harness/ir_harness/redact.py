@@ -109,6 +109,8 @@ class RedactingFilter(logging.Filter):
     """Masks credentials in a log record's formatted message (third-party lines included)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Always keeps the record; rewrites its message (args folded in) only when something
+        in it was masked."""
         try:
             msg = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours

@@ -1,5 +1,5 @@
-"""In-process checks behind issue 23's probe cases: stored names, grade ranges, the registry
-scan under threads, gzip by magic bytes."""
+"""In-process checks of what the probe tests exercise end to end: stored names, grade ranges,
+the registry scan under threads, gzip by magic bytes."""
 
 from __future__ import annotations
 

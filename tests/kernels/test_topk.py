@@ -356,7 +356,7 @@ def test_prefilter_skips_chunks_and_sends_crowded_rows_to_full_selection(monkeyp
     assert calls[-1][0] < 4  # ... except for row 0 (and perhaps an unlucky random row)
 
 
-# The fused numba selection (the CPU default since issue 16.2), against the same reference.
+# The fused numba selection (the CPU default), against the same reference.
 FUSED_CASES = [
     (5, 3, 10, 16, 4),  # N < k
     (7, 100, 1, 16, 4),  # k = 1

@@ -1,5 +1,5 @@
 """Numbers in input files are range-checked the same way on every reader path, and a run can
-come from a pipe, stdin or a gzip file of any name (issue 23.5 and 23.7)."""
+come from a pipe, stdin or a gzip file of any name."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A real ``harness run --system bm25`` stopped while the JVM is up (issue 13.11): it exits with
+"""A real ``harness run --system bm25`` stopped while the JVM is up: it exits with
 one line (143 for SIGTERM, 130 for Ctrl-C) and leaves no ``hs_err_pid*.log`` in the working
 directory; any JVM crash log would go under the cache folder."""
 

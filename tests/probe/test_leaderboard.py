@@ -1,4 +1,4 @@
-"""``leaderboard build`` and ``compare`` against typos, damaged results and links (issue 13.4)."""
+"""``leaderboard build`` and ``compare`` against typos, damaged results and links."""
 
 from __future__ import annotations
 

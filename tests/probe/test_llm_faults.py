@@ -1,4 +1,4 @@
-"""LLM faults against a fault-injecting server on 127.0.0.1 (issues 13.9 and 12.10)."""
+"""LLM faults against a fault-injecting server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _answer(text: str):  # type: ignore[no-untyped-def]
 
 
 def test_cache_key_includes_the_endpoint(tmp_path: Path) -> None:
-    """Issue 12.10: the same model name on another server must not get the first one's answers."""
+    """The same model name on another server must not get the first one's answers."""
     ctx = RunContext(cache_dir=tmp_path)
     with FaultServer(default=_answer("from A")) as a, FaultServer(default=_answer("from B")) as b:
         for srv, want in ((a, "from A"), (b, "from B"), (a, "from A")):

@@ -1,5 +1,5 @@
 """SIGTERM to ``harness run --executor ray``: exit 143 with the usual one-line message, and no
-Ray process (GCS, raylet, workers) outlives the run (issue 23.7)."""
+Ray process (GCS, raylet, workers) outlives the run."""
 
 from __future__ import annotations
 
@@ -52,11 +52,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-# Issue 23.7: a SIGTERM that landed while ray.init or the actors were starting could reach Ray's
-# native failure handler or abort in Ray's C++ exit path (SIGABRT, -6), about 1 run in 36 on a
-# quiet machine. With that handler disabled, SIGTERM held back inside Ray's calls and os._exit
-# after Ray is shut down: 0 failures in 30 runs (session 5) and 0 in 120 (session 7, part of them
-# beside other jobs), so the test is an ordinary one now.
+# A SIGTERM that lands while ray.init or the actors are starting must still exit 143, not reach
+# Ray's native failure handler or abort in Ray's C++ exit path (SIGABRT, -6): that handler is
+# disabled, SIGTERM is held back inside Ray's calls and the process os._exits after Ray is shut
+# down.
 @pytest.mark.parametrize("attempt", range(int(os.environ.get("PROBE_RAY_REPEAT") or 1)))
 @pytest.mark.parametrize("when", ["starting", "encoding"])
 def test_sigterm_under_ray_exits_143_and_leaves_no_ray_process(

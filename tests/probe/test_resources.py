@@ -1,5 +1,5 @@
 """Running out of disk or memory ends a run with one line naming the path (disk) or saying what
-ran out (memory), never a traceback, and stores no result (issue 23.7).
+ran out (memory), never a traceback, and stores no result.
 
 A full disk is simulated with ``ulimit -f`` (writes past the limit fail with EFBIG, the same short
 write numpy and pyarrow report for ENOSPC); memory with ``ulimit -v``."""

@@ -1,4 +1,4 @@
-"""Credentials in an endpoint URL are never stored, logged or shown (issue 23.1).
+"""Credentials in an endpoint URL are never stored, logged or shown.
 
 A local OpenAI-compatible server on 127.0.0.1 is reached with a password in the ``--llm`` URL
 and in ``$OPENAI_BASE_URL``; afterwards every file written (results, cache, leaderboard site)

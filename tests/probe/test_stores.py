@@ -1,6 +1,6 @@
-"""Real ``harness run`` processes over damaged on-disk stores and misbehaving models (issue 23,
-items 3 and 4): every corruption is rebuilt, re-encoded or refused with the file named, every bad
-model output is a one-line error naming the system and the batch, and no score changes silently.
+"""Real ``harness run`` processes over damaged on-disk stores and misbehaving models: every
+corruption is rebuilt, re-encoded or refused with the file named, every bad model output is a
+one-line error naming the system and the batch, and no score changes silently.
 
 The data is a tiny BEIR folder of 46 documents streamed into the corpus store
 (``HARNESS_STORE_MIN_BYTES=0``) and searched by ``hashing`` through the embedding store in

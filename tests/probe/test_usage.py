@@ -1,4 +1,4 @@
-"""Usage errors: typer's usual message, exit 2, never a traceback (issue 13.2)."""
+"""Usage errors: typer's usual message, exit 2, never a traceback."""
 
 from __future__ import annotations
 

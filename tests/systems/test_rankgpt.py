@@ -116,7 +116,7 @@ def test_garbage_answers_lose_nothing_and_are_counted(tmp_path: Path) -> None:
     assert len(set(out["q1"].values())) == 20  # a strict order
     assert ctx.stats["rankgpt_repaired_windows"] == 3
     assert ctx.stats["llm_failed_answers"] == 3 and ctx.stats["llm_answers"] == 3
-    # repaired answers are not cached (issue 12.10): a second run asks again
+    # repaired answers are not cached: a second run asks again
     again = RunContext(cache_dir=tmp_path)
     RankGPT(llm=mock, window=10, step=5, depth=20).rerank(queries, corpus, cands, again)
     assert len(mock.requests) == 6 and "llm_cache_hits" not in again.stats

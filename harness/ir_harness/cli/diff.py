@@ -19,6 +19,9 @@ from ir_harness.errors import ConfigError, HarnessError
 
 @dataclass
 class Side:
+    """One of the two runs compared, reduced to what ``diff_runs`` needs: a stored result brings
+    its own per-query values, a bare run file is scored here against the judgments."""
+
     name: str
     task: str | None
     per_query: dict[str, float]

@@ -29,6 +29,8 @@ class TextTable:
     caption: str | None = None
 
     def add_row(self, *cells: str) -> None:
+        """Append one row; a cell count that differs from the columns' raises instead of
+        rendering a shifted table."""
         if len(cells) != len(self.columns):
             raise ValueError(f"{len(cells)} cells for {len(self.columns)} columns")
         self.rows.append([str(c) for c in cells])

@@ -473,6 +473,8 @@ def read_tsv_corpus(path: str | Path) -> Corpus:
 
 
 def read_jsonl_queries(path: str | Path) -> Queries:
+    """BEIR queries.jsonl: ``{"_id", "text"}`` (also ``query_id``/``qid``/``id`` and ``query``);
+    a repeated id is an error rather than a silent overwrite."""
     queries: Queries = {}
     for n, obj in json_lines(path):
         qid = _field(path, n, obj, "_id", "query_id", "qid", "id")
@@ -542,6 +544,8 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_write(path: str | Path, writer: Callable[[IO[bytes]], Any]) -> None:
+    """``writer`` fills a temp file beside ``path``, which is fsynced and renamed over it: readers
+    see the old file or the whole new one, and a writer that raises leaves no temp file behind."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")

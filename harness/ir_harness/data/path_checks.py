@@ -117,6 +117,7 @@ def require_file(path: str | Path, what: str) -> None:
 
 
 def require_dir(path: str | Path, what: str) -> None:
+    """``path`` is an existing folder, else one ``ConfigError`` line naming ``what``."""
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{what} {p}: no such folder")

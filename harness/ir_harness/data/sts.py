@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class STSPair:
+    """One gold-scored sentence pair, whatever file format it came from: ``pair_id`` says where
+    (file and line, or SICK's own id), ``source`` the file, for per-pair output."""
+
     pair_id: str
     sentence1: str
     sentence2: str

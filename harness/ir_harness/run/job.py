@@ -47,6 +47,7 @@ class RunJob:
         )
 
     def with_task(self, task: str) -> RunJob:
+        """The same system and config on another task (one job per task of a multi-task call)."""
         return replace(self, task=task)
 
 

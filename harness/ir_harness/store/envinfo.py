@@ -27,6 +27,7 @@ _PACKAGES = (
 
 
 def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
+    """Installed version of each of ``names`` that is installed; the others are left out."""
     out = {}
     for n in names:
         try:
@@ -58,6 +59,8 @@ def git_sha() -> str:
 
 
 def hardware(device: str) -> dict[str, Any]:
+    """Platform, Python, CPU and memory of this machine and the run's ``device``; the GPU's name
+    only for a CUDA device once torch is loaded (never imports torch itself)."""
     info: dict[str, Any] = {
         "platform": platform.platform(),
         "python": sys.version.split()[0],

@@ -662,4 +662,6 @@ def load(path: Path) -> list[Result]:
 
 
 def config_hash(config: dict[str, Any]) -> str:
+    """16 hex digits that depend only on the config's content, not its key order: the key of
+    checkpoints and of a grid's already-stored cells."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -27,6 +27,7 @@ def fmt_long(v: float) -> str:
 
 
 def line(name: str, qid: str, value: str) -> str:
+    """One output line as trec_eval prints it, ``%-22s<TAB>%s<TAB>%s`` (per query and ``all``)."""
     return f"{name:<22}\t{qid}\t{value}\n"
 
 
@@ -39,6 +40,8 @@ def summary(
     num_queries: int,
     write: Callable[[str], None],
 ) -> None:
+    """The ``all`` lines: each measure's totals averaged as trec_eval does (``-c`` divides by
+    every judged query and counts a missing one as 0.00001 in a geometric mean)."""
     n = len(qrels.qids) if opts.complete else num_queries
     out: list[str] = []
     for a, tot in zip(actives, totals, strict=True):

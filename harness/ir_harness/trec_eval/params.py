@@ -57,6 +57,7 @@ def param_pairs(text: str, measure: str) -> list[tuple[str, float]]:
 
 
 def name_with_long(name: str, cut: int) -> str:
+    """``%s_%ld``: the name of an integer cutoff's value (``P_10``), never truncated."""
     return f"{name}_{cut}"
 
 

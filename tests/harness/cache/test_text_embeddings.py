@@ -63,7 +63,7 @@ def _damage(path: Path, sql: str, *args: object) -> None:
     ["zeroed", "wrong-length", "wrong-dim-consistent", "not-a-database"],
 )
 def test_damaged_cache_is_reencoded_not_trusted(tmp_path: Path, damage: str) -> None:
-    """Issue 13.5: a damaged cache gives the true vectors again (with a warning), never wrong ones."""
+    """A damaged cache gives the true vectors again (with a warning), never wrong ones."""
     texts = ["apple", "banana", "cherry", "date"]
     calls: list[list[str]] = []
     enc = fake_encoder(calls)

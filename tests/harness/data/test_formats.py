@@ -150,7 +150,7 @@ def test_atomic_write_keeps_old_file_on_failure(
     assert [f.name for f in tmp_path.iterdir()] == ["out.txt"]
 
 
-# ---------------------------------------------------------------- encodings (issue 13.6)
+# ---------------------------------------------------------------- encodings
 
 BOM = "\ufeff"
 

@@ -184,7 +184,7 @@ def _fake_llama_cpp(monkeypatch: pytest.MonkeyPatch, fake: _FakeLlama) -> None:
 def test_gguf_timeout_stops_a_call_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """LLMPolicy.timeout_s bounds an in-process GGUF call (issue 23.8): the abort callback stops
+    """LLMPolicy.timeout_s bounds an in-process GGUF call: the abort callback stops
     it, the error names the model and the limit, and the model's state is reset."""
     from ir_harness.llm.base import LLMError
     from ir_harness.run.config import LLMPolicy

@@ -95,8 +95,8 @@ def test_interrupted_batch_write_is_not_counted(tmp_path: Path) -> None:
 
 
 def test_old_style_checkpoint_with_a_partly_written_query_is_not_trusted(tmp_path: Path) -> None:
-    """Issue 13.1: a checkpoint holding a prefix of a finished run's lines (q1 complete, q2 with
-    only its first document) must not make q2 count as done with one document."""
+    """A checkpoint holding a prefix of a finished run's lines (q1 complete, q2 with only its
+    first document) must not make q2 count as done with one document."""
     clean = run(opts(tmp_path / "a"))
     lines = (clean.path / RUN_FILE).read_text().splitlines(keepends=True)
     q2_first = next(i for i, ln in enumerate(lines) if ln.startswith("q2 "))
