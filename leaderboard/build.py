@@ -32,6 +32,7 @@ VEGA_SCRIPTS = ("vega-6.4.0.min.js", "vega-lite-6.4.1.min.js", "vega-embed-7.3.0
 
 
 def fmt_score(v: Any) -> str:
+    """A score cell: four decimals, as trec_eval prints them; an en dash where there is no value."""
     return "–" if v is None else f"{v:.4f}"
 
 
@@ -45,6 +46,8 @@ def fmt_num(v: Any) -> str:
 
 
 def urlpath(p: str) -> str:
+    """A path or anchor percent-encoded for an ``href`` (names may hold characters a URL reserves),
+    its ``/`` kept as the path separator."""
     return quote(p, safe="/")
 
 

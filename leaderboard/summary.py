@@ -53,6 +53,8 @@ DIM_KEYS = ("dim", "dimension", "embedding_dim", "truncate_dim", "dims", "output
 
 
 def family_of(task: str) -> str:
+    """The family part of a task name (``beir/scifact`` -> ``beir``), by which the overview groups
+    tasks."""
     return task.split("/")[0]
 
 

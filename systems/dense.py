@@ -180,6 +180,9 @@ class DenseRetriever(EmbeddingSearch):
         return opts
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
+        """Vectors through the SQLite cache (keyed by text and model fingerprint), so a re-run
+        encodes only new texts; each batch's count and width are checked before it is cached, and an
+        in-memory model without weights to hash is never cached."""
         from ir_harness.cache.text_embeddings import EmbeddingCache
         from ir_harness.run.model_output import check_vectors
 
@@ -266,6 +269,8 @@ class DenseRetriever(EmbeddingSearch):
 
     # ---------------------------------------------------------------- protocols
     def meta(self) -> SystemMeta:
+        """Options, similarity (cosine when normalised, else dot), precision and backend, and a
+        ``harness train`` checkpoint's training record: what tells two dense rows apart."""
         params: dict[str, Any] = {
             "max_length": self.max_length,
             "normalize": self.normalize,

@@ -63,6 +63,9 @@ class HashingEmbedder(EmbeddingSearch):
         return out
 
     def encode(self, texts: list[str], role: str, ctx: RunContext | None = None) -> np.ndarray:
+        """L2-normalised signed sketches of the texts' lower-cased tokens, equal in every process;
+        ``role`` is not read (queries and documents share one map); an empty text gives the zero
+        vector."""
         toks = [_TOKEN.findall(t.lower()) for t in texts]
         lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
         flat = self._hashes([w for ts in toks for w in ts])
@@ -79,6 +82,8 @@ class HashingEmbedder(EmbeddingSearch):
         return (vecs / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
     def meta(self) -> SystemMeta:
+        """The sketch's shape (dim, projections, tokens), the only things its vectors depend on, so
+        it names the result."""
         params: dict[str, Any] = {
             "dim": self.dim,
             "projections": self.projections,

@@ -53,6 +53,9 @@ class ScoringReranker:
         raise NotImplementedError
 
     def rerank(self, queries: Queries, corpus: Corpus, candidates: Run, ctx: RunContext) -> Run:
+        """Each query's candidates scored in one ``score`` call (a document missing from the corpus
+        as empty text); a wrong count or a non-finite score is an error naming the query. Queries
+        without text or candidates are left out."""
         self._load(ctx)
         out: Run = {}
         for q, cands in candidates.items():

@@ -120,6 +120,9 @@ def irds_id(name: str, split: str = "test") -> str | None:
 
 
 def beir_spec(name: str, family: str, subset: str, split: str = "test") -> TaskSpec:
+    """BEIR's scoring of dataset ``name`` on ``split``, under any family (``nfcorpus`` uses it
+    too): nDCG@10 over the queries in the run, self-hits dropped for ArguAna and Quora, and the
+    local qrels file or ir_datasets id it loads from."""
     online = irds_id(name, split)
     return TaskSpec(
         name=f"{family}/{subset}" if subset else family,
@@ -139,6 +142,9 @@ def beir_spec(name: str, family: str, subset: str, split: str = "test") -> TaskS
 
 
 class BeirTask(Task):
+    """Every BEIR dataset by its BEIR name, scored as BEIR's ``EvaluateRetrieval`` scores; the
+    family score is the BEIR-14 zero-shot mean."""
+
     family: ClassVar[str] = "beir"
     description: ClassVar[str] = (
         "BEIR: beir/<name> (or beir/<name>/<split>) from <data>/<name>/ (BEIR layout) or "
@@ -151,6 +157,8 @@ class BeirTask(Task):
         return subset.split("/")[0]
 
     def subsets(self) -> list[str]:
+        """Every named dataset, the restricted ones included (they run from a local folder only);
+        a folder name not listed is accepted too."""
         return [*DATASETS, *RESTRICTED]
 
     def family_members(self, subset: str = "") -> list[str]:
@@ -165,6 +173,8 @@ class BeirTask(Task):
         return [] if subset else list(PUBLIC)
 
     def spec(self, subset: str) -> TaskSpec:
+        """BEIR's scoring of one dataset; ``beir`` alone and ``beir/cqadupstack`` are means, not
+        tasks, so they are refused with what to run instead."""
         if not subset:
             raise ConfigError(
                 "beir needs a dataset name: beir/<name>, e.g. beir/scifact "
@@ -179,6 +189,8 @@ class BeirTask(Task):
         return beir_spec(name, self.family, subset, split)
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """Corpus, queries and qrels from ``<data>/<name>/`` (BEIR layout) when it is there, else
+        ir_datasets; a dataset ir_datasets lacks fails saying why (restricted, or unknown)."""
         return self._load(subset, data_dir, corpus=True)
 
     def load_judgments(self, subset: str, data_dir: Path | None) -> TaskData:

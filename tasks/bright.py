@@ -246,6 +246,8 @@ def find_local(root: Path, config: str, subset: str) -> Path | None:
 
 
 def load_bright_local(root: Path, s: BrightSetting) -> TaskData:
+    """One setting from the data dir's query and document files; a missing file is named (the
+    shared offline copy has the query records but no documents)."""
     q_path = find_local(root, s.query_config, s.subset)
     d_path = find_local(root, s.doc_config, s.subset)
     for cfg, p in ((s.query_config, q_path), (s.doc_config, d_path)):
@@ -271,6 +273,8 @@ def load_bright_local(root: Path, s: BrightSetting) -> TaskData:
 
 
 def load_bright_hf(s: BrightSetting) -> TaskData:
+    """One setting from HF ``xlangai/BRIGHT``, the only home of BRIGHT's documents (needs the
+    ``datasets`` package and the network)."""
     from datasets import load_dataset
 
     return from_bright_rows(
@@ -282,6 +286,9 @@ def load_bright_hf(s: BrightSetting) -> TaskData:
 
 
 class BrightTask(Task):
+    """BRIGHT by subset, query set and document length, scored as BRIGHT's ``run.py`` scores:
+    each query's excluded ids dropped before the top-1000 cut."""
+
     family: ClassVar[str] = "bright"
     description: ClassVar[str] = (
         "BRIGHT reasoning-intensive retrieval, 12 subsets: bright/<subset>, optional suffixes "
@@ -292,6 +299,8 @@ class BrightTask(Task):
     system_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bm25": {"variant": "qs"}}
 
     def subsets(self) -> list[str]:
+        """The 12 subsets in the paper's order; the reasoning and long settings are suffixes of
+        these, not listed."""
         return list(SUBSETS)
 
     def family_members(self, subset: str = "") -> list[str]:
@@ -311,6 +320,9 @@ class BrightTask(Task):
         return [BrightSetting(x, s.reason, s.long).path for x in pool]
 
     def spec(self, subset: str) -> TaskSpec:
+        """One setting under its canonical name, so spellings of one setting share stored results;
+        a setting BRIGHT lacks (long documents outside the StackExchange subsets and pony) is
+        refused."""
         s = parse_setting(subset)
         query_note = f"{s.reason} queries" if s.reason else "original queries"
         return TaskSpec(
@@ -336,6 +348,8 @@ class BrightTask(Task):
         )
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """Local records when the document file is in the data dir (dashed or underscore name,
+        ``.jsonl`` or ``.gz``), else HF; the error says which file to add to run offline."""
         s = parse_setting(subset)
         found = find_local(data_dir, s.doc_config, s.subset) if data_dir else None
         expected = (

@@ -86,6 +86,8 @@ def _pseudo_words(rng: random.Random, n: int) -> list[str]:
 
 
 def generate_limit_style(n_docs: int = 16, distractors: int = 6, seed: int = 0) -> TaskData:
+    """A LIMIT-style task in memory: ``n_docs`` people (3-24), one query per pair of them,
+    each person liking ``distractors`` attributes nobody asks about; one ``seed``, one task."""
     if not 3 <= n_docs <= 24:
         raise ConfigError(f"demo task: n_docs must be between 3 and 24, got {n_docs}")
     rng = random.Random(seed)
@@ -115,15 +117,20 @@ def generate_limit_style(n_docs: int = 16, distractors: int = 6, seed: int = 0) 
 
 
 class DemoTask(Task):
+    """The task that needs no data and no network: a small LIMIT-style set generated on each
+    load, for a first run and for tests."""
+
     family: ClassVar[str] = "demo"
     description: ClassVar[str] = (
         "embedded LIMIT-style task generated in code (needs no data); recall@2 main"
     )
 
     def subsets(self) -> list[str]:
+        """A single task, ``demo`` (the empty subset)."""
         return [""]
 
     def spec(self, subset: str) -> TaskSpec:
+        """Recall@2 main, as LIMIT's: every query has exactly two relevant documents."""
         return TaskSpec(
             name="demo",
             family=self.family,
@@ -140,4 +147,5 @@ class DemoTask(Task):
         )
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """The default generated set (16 people, seed 0); ``data_dir`` is not read."""
         return generate_limit_style()

@@ -35,6 +35,9 @@ class _LimitScoring(HubRankingTask):
 
 
 class LimitSmallTask(_LimitScoring):
+    """LIMIT-small: the 46 relevant people alone as the corpus, 1,000 queries; the data MTEB's
+    ``LIMITSmallRetrieval`` scores (``mteb/LIMITSmallRetrieval`` runs this task)."""
+
     family: ClassVar[str] = "limit-small"
     description: ClassVar[str] = (
         "LIMIT-small: 46 docs, 1000 queries x 2 relevant; recall@2 main (MTEB), recall@100 (paper)"

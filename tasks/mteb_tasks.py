@@ -96,6 +96,8 @@ MTEB_TEST_SIZE = {
 
 
 def mteb_version() -> str | None:
+    """The installed mteb version, recorded with every result; None without mteb (STS is then
+    scored by the harness alone and online tasks are refused)."""
     try:
         return version("mteb")
     except PackageNotFoundError:
@@ -187,6 +189,9 @@ def _scores_of(task_result: Any) -> tuple[str, dict[str, float]]:
 def sts_result(
     name: str, pairs: list[STSPair], skipped: int, pipe: Pipeline, ctx: RunContext, source: str
 ) -> CustomResult:
+    """Score the pipeline's first stage (an Embedder) on STS pairs: by mteb's evaluator when
+    installed, and by the harness's own cosine Spearman always (cross-check, or the score without
+    mteb); the per-pair cosines are the stored artifact."""
     from ir_harness.task import CustomResult
 
     embedder = pipe.stages[0]
@@ -284,9 +289,13 @@ class MtebTask(SentenceSimilarityTask):
     )
 
     def subsets(self) -> list[str]:
+        """The tasks that run from local files; any other MTEB task name is accepted and loaded
+        online by mteb."""
         return [*LOCAL_STS, LIMIT_ALIAS]
 
     def spec(self, subset: str) -> TaskSpec:
+        """LIMIT-small's ranking spec under its MTEB name, cosine Spearman for local STS, else
+        mteb's ``main_score`` for a task whose data mteb loads."""
         if not subset:
             raise ConfigError("mteb: give a task name, e.g. mteb/STSBenchmark")
         if subset == LIMIT_ALIAS:
@@ -323,6 +332,8 @@ class MtebTask(SentenceSimilarityTask):
         )
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """Only the LIMIT-small alias has ranking data; every other subset runs through
+        ``custom_run``, so it is refused here."""
         if subset == LIMIT_ALIAS:
             from ir_harness.tasks.limit import LimitSmallTask
 
@@ -339,6 +350,8 @@ class MtebTask(SentenceSimilarityTask):
         data_dir: Path | None,
         ctx: RunContext,
     ) -> CustomResult:
+        """LIMIT-small through the harness's ranking path, local STS pairs through ``sts_result``,
+        any other task through ``mteb.evaluate`` on its online data."""
         if subset == LIMIT_ALIAS:
             return self._limit(pipeline, data_dir, ctx)
         local = self.sentence_pairs(subset, data_dir)

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 
 def read_original_release(root: Path, split: str) -> TaskData:
+    """NFCorpus from the authors' release (the ``shared/data/nfcorpus`` layout): BEIR's test
+    queries and qrels on ``test``, the release's own on other splits. Its text is preprocessed, so
+    scores on it are not comparable with BEIR's."""
     base = root / "nfcorpus"
     if split == "test":
         qrels = read_trec_qrels(base / "beir-test" / "qrels.test.txt")
@@ -40,19 +43,27 @@ def read_original_release(root: Path, split: str) -> TaskData:
 
 
 class NFCorpusTask(Task):
+    """NFCorpus under its own name, scored as BEIR's nfcorpus, that also reads the original
+    release offline (not only a BEIR folder)."""
+
     family: ClassVar[str] = "nfcorpus"
     description: ClassVar[str] = "NFCorpus medical IR (BEIR test queries/qrels; nDCG@10)"
 
     def subsets(self) -> list[str]:
+        """Test (the empty subset, BEIR's split) and dev."""
         return ["", "dev"]
 
     def spec(self, subset: str) -> TaskSpec:
+        """BEIR's nfcorpus scoring on ``test`` (also the empty subset) or ``dev``; any other split
+        is refused."""
         if subset not in ("", "test", "dev"):
             raise ConfigError(f"nfcorpus/{subset}: unknown split; known: test (default), dev")
         split = subset or "test"
         return beir_spec("nfcorpus", self.family, subset, split)
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """A BEIR folder (``<data>/nfcorpus/corpus.jsonl``) first, else the original release, else
+        ir_datasets ``beir/nfcorpus/<split>``."""
         spec = self.spec(subset)
 
         def local(root: Path) -> TaskData:

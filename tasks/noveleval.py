@@ -12,6 +12,9 @@ from ir_harness.task_kinds import FilesRankingTask
 
 
 class NovelEvalTask(FilesRankingTask):
+    """NovelEval-2306 as RankGPT released it: questions about post-GPT-4 events, so an LLM
+    reranker cannot answer them from what it memorised; files from the RankGPT repository."""
+
     family: ClassVar[str] = "noveleval"
     description: ClassVar[str] = "NovelEval-2306 (RankGPT): 21 queries x 20 passages, graded 0-2"
     folder: ClassVar[str] = "noveleval"

@@ -103,6 +103,8 @@ def make_queries(
 
 
 def load_synthetic(n: int, seed: int = 0, root: Path | None = None) -> TaskData:
+    """``n`` generated passages with their known-item queries; the corpus is built once into the
+    on-disk store under ``root`` (default: the cache) and reopened on every later load."""
     root = root or default_cache_dir()
     corpus = open_or_build(
         root,
@@ -117,6 +119,9 @@ def load_synthetic(n: int, seed: int = 0, root: Path | None = None) -> TaskData:
 
 
 class SyntheticTask(Task):
+    """Retrieval at any corpus size with no download (``synthetic/<N>``), to test how the corpus
+    store, embedding store and top-k kernels scale."""
+
     family: ClassVar[str] = "synthetic"
     description: ClassVar[str] = (
         "generated corpus of N passages (synthetic/<N>, e.g. synthetic/1M) with 1,000 "
@@ -124,9 +129,12 @@ class SyntheticTask(Task):
     )
 
     def subsets(self) -> list[str]:
+        """None listed: every size is a subset (``example_spec`` stands in for ``harness list``)."""
         return []
 
     def spec(self, subset: str) -> TaskSpec:
+        """The same metrics at every size; the name holds the parsed count, so ``100k`` and
+        ``100000`` share results. An empty subset means 10,000 passages."""
         n = parse_size(subset or "10000")
         return TaskSpec(
             name=f"synthetic/{n}",
@@ -146,4 +154,6 @@ class SyntheticTask(Task):
         return self.spec("10000")
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """The corpus of ``subset``'s size from the cache (generated on first use); ``data_dir`` is
+        not read."""
         return load_synthetic(parse_size(subset or "10000"))

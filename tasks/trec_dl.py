@@ -152,6 +152,9 @@ def read_rankgpt_candidates(path: str | Path) -> tuple[Run, Corpus, dict[str, st
 
 
 class TrecDLTask(Task):
+    """TREC DL passage and document ranking under Pyserini's and Anserini's trec_eval
+    conventions: 2019/2020 from local files or online, the other years online only."""
+
     family: ClassVar[str] = "trec-dl"
     description: ClassVar[str] = (
         "TREC Deep Learning 2019-2023 passage (graded nDCG@10; MAP/recall at rel>=2) and "
@@ -159,6 +162,7 @@ class TrecDLTask(Task):
     )
 
     def subsets(self) -> list[str]:
+        """The years that run offline with their reranking settings, then the online-only years."""
         offline = [y + s for y in _YEARS for s in ["", *(f"/{c}" for c in _CANDIDATES)]]
         return [*offline, *_ONLINE]
 
@@ -202,6 +206,8 @@ class TrecDLTask(Task):
         return year, setting or None
 
     def spec(self, subset: str) -> TaskSpec:
+        """The setting's trec_eval conventions (relevance grade, metrics, run and rerank depths),
+        with the published BM25 scores as its reference."""
         if subset in _ONLINE:
             return self._online_spec(subset)
         year, setting = self._parse(subset)
@@ -229,6 +235,9 @@ class TrecDLTask(Task):
         )
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """Online-only years from ir_datasets; 2019/2020 from ``<data>/trec-dl`` (the judged pool,
+        or a candidate file to rerank), else the full corpus from ir_datasets. A candidate setting
+        has no online fallback."""
         if subset in _ONLINE:
             return self._online_load(subset)
         year, setting = self._parse(subset)

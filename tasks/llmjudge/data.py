@@ -27,6 +27,8 @@ ONLINE_FILES = {
 
 
 def pool_spec() -> TaskSpec:
+    """The test pool scored as TREC DL is (graded nDCG@10, relevant at grade >= 2); the
+    system-ranking agreement scores its runs with this spec too."""
     return TaskSpec(
         name="llmjudge-pool",
         family="llmjudge-pool",
@@ -52,6 +54,9 @@ def _root(data_dir: Path) -> Path:
 
 
 def load_pool(data_dir: Path | None) -> TaskData:
+    """The test pool (labelled queries, their passages, human qrels) from ``<data>/llmjudge``,
+    else fetched once from the challenge's repository into the cache."""
+
     def local(root: Path) -> TaskData:
         base = _root(root)
         qrels = read_trec_qrels(base / LABELS[""])
@@ -70,6 +75,8 @@ def load_pool(data_dir: Path | None) -> TaskData:
 
 
 def human_labels(data_dir: Path | None, subset: str) -> tuple[dict[Pair, int], Path]:
+    """The human grades of ``subset`` (test, or dev) and the file they came from, read strictly
+    (a grade outside 0-3 is an error); fetched online when not in the data dir."""
     if subset not in LABELS:
         raise ConfigError(f"llmjudge/{subset}: unknown subset; known: test (default), dev")
     rel = Path(FOLDER) / LABELS[subset]

@@ -66,6 +66,8 @@ def read_labels(path: str | Path, pairs: set[Pair] | None = None, strict: bool =
 
 
 def labels_to_qrels(grades: dict[Pair, int]) -> Qrels:
+    """Pair grades as qrels (query -> passage -> grade), so judge labels can be scored by the
+    ranking metrics and hashed as any qrels are."""
     qrels: Qrels = {}
     for (q, d), g in grades.items():
         qrels.setdefault(q, {})[d] = g

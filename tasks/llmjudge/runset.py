@@ -81,6 +81,8 @@ def builtin_run_set(corpus: Corpus, queries: Queries, depth: int = 100) -> dict[
 
 
 def cached_builtin_run_set(data: TaskData, cache_dir: Path) -> dict[str, Run]:
+    """The built-in runs, computed once per pool and kept as JSON in ``cache_dir``, keyed by the
+    corpus hash and ``BUILTIN_VERSION``, so scoring a label file does not rerun ten systems."""
     path = (
         cache_dir / "llmjudge" / f"runset-v{BUILTIN_VERSION}-{data.corpus.content_hash[:16]}.json"
     )

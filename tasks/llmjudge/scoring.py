@@ -131,6 +131,8 @@ def score_label_file(
     run_set: Path | None = None,
     strict: bool = False,
 ) -> tuple[dict[str, float], dict[str, Any]]:
+    """A judge's label file scored against the human labels of ``subset``: a label for a pair
+    outside the set is an error, grades outside 0-3 are clipped unless ``strict``."""
     human, src = human_labels(data_dir, subset)
     labels = read_labels(path, pairs=set(human), strict=strict)
     metrics, extra = score_labels(

@@ -57,6 +57,9 @@ def _custom_spec(subset: str) -> TaskSpec:
 
 
 class LLMJudgeTask(JudgeMetaEvaluationTask):
+    """LLMJudge 2024 meta-evaluation: a judge's 0-3 labels, from a run or a submitted file,
+    scored against the human labels; Cohen's kappa main."""
+
     family: ClassVar[str] = "llmjudge"
     description: ClassVar[str] = (
         "LLMJudge 2024: judge labels (0-3) vs human labels; Cohen's kappa, alpha, system ranking"
@@ -65,14 +68,19 @@ class LLMJudgeTask(JudgeMetaEvaluationTask):
     settings: ClassVar[tuple[str, ...]] = SETTINGS
 
     def subsets(self) -> list[str]:
+        """Test (the empty subset: agreement and system ranking) and dev (label files only)."""
         return ["", "dev"]
 
     def spec(self, subset: str) -> TaskSpec:
+        """The agreement metrics, with tau/rho on test; the task computes them itself (no ranking
+        metric engine)."""
         if subset not in LABELS:
             raise ConfigError(f"llmjudge/{subset}: unknown subset; known: test (default), dev")
         return _custom_spec(subset)
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """The test pool a judge reads (queries and passages); dev has no passage texts, so it is
+        refused."""
         if subset:
             raise ConfigError("llmjudge/dev has no passage texts; only label files can be scored")
         return load_pool(data_dir)
@@ -161,18 +169,24 @@ class LLMJudgeTask(JudgeMetaEvaluationTask):
 
 
 class LLMJudgePoolTask(Task):
+    """Ranking over the LLMJudge test pool, scored by its human qrels under TREC DL conventions
+    (the spec the system-ranking agreement uses)."""
+
     family: ClassVar[str] = "llmjudge-pool"
     description: ClassVar[str] = (
         "LLMJudge test pool: 4,414 passages, 25 queries, human qrels (graded nDCG@10, rel>=2)"
     )
 
     def subsets(self) -> list[str]:
+        """A single task, ``llmjudge-pool``."""
         return [""]
 
     def spec(self, subset: str) -> TaskSpec:
+        """``pool_spec()``; any subset is refused."""
         if subset:
             raise ConfigError("llmjudge-pool has no subsets")
         return pool_spec()
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """The test pool with its human qrels, local or fetched (``load_pool``)."""
         return load_pool(data_dir)
