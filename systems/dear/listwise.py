@@ -63,10 +63,13 @@ class DeARListwise(SlidingWindowReranker):
         super().__init__(llm, window, step, depth, max_words, max_tokens, temperature)
 
     def extra_meta(self) -> dict[str, Any]:
+        """Sampling temperature and the released checkpoint the defaults reproduce."""
         return {"temperature": self.temperature, "released_checkpoint": RELEASED_LISTWISE}
 
     def messages(self, query: str, passages: list[str]) -> list[Message]:
+        """One window's prompt: DeAR's system line and three-step reasoning suffix."""
         return build_messages(query, passages, self.max_words)
 
     def answer(self, text: str) -> str:
+        """Drops the reasoning before ``</think>``, so its bracketed ids never reach the parser."""
         return after_think(text)

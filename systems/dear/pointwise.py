@@ -46,6 +46,8 @@ def _adapter_config(path: str) -> dict[str, Any] | None:
 
 
 def require_peft() -> Any:
+    """The ``peft`` module, imported only for LoRA checkpoints; its absence is a ConfigError
+    pointing at the merged checkpoints, which need no extra install."""
     try:
         import peft
     except ImportError as e:
@@ -138,6 +140,7 @@ class DeARPointwise(ScoringReranker):
         self.q_max_len, self.p_max_len = q_max_len, p_max_len
 
     def meta(self) -> SystemMeta:
+        """The query and passage token budgets (inputs are cut at their sum) and the score."""
         return self._meta(
             {
                 "q_max_len": self.q_max_len,

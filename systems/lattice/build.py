@@ -54,6 +54,9 @@ def bottom_up(
     embed_model: str | None = None,
     seed: int = 0,
 ) -> Node:
+    """Leaves are the corpus documents; each level groups the current nodes by embedding and
+    describes the multi-member groups, until at most ``max_children`` remain under the root (or a
+    level merges nothing)."""
     nodes = [Node(id=d, desc=corpus[d].full_text) for d in corpus.ids()]
     vecs = embed([n.desc for n in nodes], embedder, ctx, embed_model)
     level = 0
@@ -91,6 +94,9 @@ def top_down(
     embed_model: str | None = None,
     seed: int = 0,
 ) -> Node:
+    """Splits the corpus from the root down, clustering at depth d on each document's level-d
+    description (the last level below that); no internal node gets more than ``max_children``
+    children."""
     ids = corpus.ids()
     texts = [corpus[d].full_text for d in ids]
     multi = summarizer.doc_levels(texts, levels)
@@ -123,6 +129,9 @@ def top_down(
 def builder_params(
     method: str, max_children: int, levels: int, embedder: str, embed_model: str | None, seed: int
 ) -> dict[str, Any]:
+    """The settings that change the built tree: the cache key and the stored ``builder`` record.
+    ``embed_model`` counts only for ``dense`` and ``levels`` only for top-down, so options that
+    cannot change the tree never split the cache."""
     p: dict[str, Any] = {
         "method": method,
         "max_children": max_children,

@@ -34,6 +34,9 @@ def lambda_for(name: str) -> float:
 
 @dataclass
 class Calibrator:
+    """Latent node scores fitted to all answered slates of one query (the objective above): ``add``
+    each slate, then ``fit``; seeded, so the same slates give the same scores."""
+
     tau: float = 5.0
     lambda_mse: float = 1.0
     lr: float = 1e-2
@@ -110,9 +113,13 @@ class Calibrator:
         return self.theta
 
     def value(self, node: int) -> float:
+        """A node's latent score from the last ``fit``; 0 for a node no answered slate showed, the
+        same default the traversal uses."""
         return self.theta.get(node, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
+        """What the fit saw (slates in PL order, their scores) and the scale it found, for
+        inspecting one query's calibration."""
         return {"slates": self.slates, "scores": self.scores, "a": self.a}
 
 

@@ -31,6 +31,8 @@ STOPWORDS = frozenset(
 
 
 def words(text: str) -> list[str]:
+    """Lowercased tokens of two or more characters starting with a letter, minus stopwords: the one
+    tokenisation the hash embedder and the extractive keywords share."""
     return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 
 

@@ -92,6 +92,8 @@ def _to_node(obj: Any, path: Path) -> Node:
 
 
 def load_pickled_tree(path: Path, *, trust: bool) -> Node:
+    """The root of a released tree pickle, refused unless ``trust`` (unpickling can run code);
+    even then only allow-listed globals load, and a cycle or absurd depth is a ConfigError."""
     if not trust:
         raise ConfigError(
             f"{path} is a pickle; loading one can run arbitrary code. Pass --trust-pickle only "
@@ -106,6 +108,9 @@ def load_pickled_tree(path: Path, *, trust: bool) -> Node:
 
 
 def convert_pickle(path: Path, *, trust: bool, corpus_hash: str = "") -> StoredTree:
+    """A released pickle as a ``StoredTree`` recorded as ``released-pickle`` from ``path``. The
+    pickle names no corpus, so the caller gives the hash; without one, ``check_corpus`` can only
+    check that the leaves name corpus documents."""
     return StoredTree(
         root=load_pickled_tree(path, trust=trust),
         corpus_hash=corpus_hash,

@@ -37,15 +37,21 @@ RELEVANCE = {
 
 
 def flatten(text: str, max_chars: int | None = None) -> str:
+    """Text on one line (runs of newlines become one space), cut at ``max_chars`` first, so a
+    query or candidate cannot break the prompt's layout."""
     text = text[:max_chars] if max_chars else text
     return re.sub(r"\s*\n+\s*", " ", text).strip()
 
 
 def candidates_block(descs: list[str], max_chars: int | None = None) -> str:
+    """Candidates as ``[i]. text`` blocks numbered from 0: the ids ``parse_scores`` and
+    ``parse_ranking`` read back are these slate positions."""
     return "".join(f"[{i}]. {flatten(d, max_chars)}\n\n" for i, d in enumerate(descs))
 
 
 def prompt_id(*parts: object) -> int:
+    """A deterministic stand-in for the authors' random prompt id, derived from ``parts`` (query,
+    node, iteration), so identical runs hit the response cache."""
     h = hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()
     return int(h[:12], 16) % 10_000_000
 
@@ -81,6 +87,8 @@ def traversal_prompt(
     reasoning: bool = True,
     max_desc_chars: int | None = None,
 ) -> str:
+    """One slate's prompt; ``leaf`` switches to the passage-judging wording and its stricter rule
+    that a passage must answer on its own. Candidate ids are slate positions."""
     if leaf:
         head = (
             "You are a search agent judging candidate passages. Find the passages most likely "
@@ -115,6 +123,8 @@ def traversal_prompt(
 
 
 def traversal_schema(reasoning: bool = True) -> dict[str, Any]:
+    """The JSON schema of a traversal answer: a ``ranking`` and ``[id, score]`` pairs, with
+    ``reasoning`` first when asked for, so a constrained decoder writes it before the scores."""
     props: dict[str, Any] = {
         "ranking": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
         "relevance_scores": {
@@ -199,6 +209,8 @@ def rerank_prompt(query: str, descs: list[str], topk: int, max_desc_chars: int |
 
 
 def rerank_schema() -> dict[str, Any]:
+    """The JSON schema of the final rerank answer: reasoning, then ranked ids; how many ids is
+    asked in the prompt, not enforced here (``parse_ranking`` keeps what is usable)."""
     return {
         "type": "object",
         "properties": {
@@ -230,6 +242,8 @@ def parse_ranking(text: str, n: int) -> list[int]:
 
 
 def cluster_summary_prompt(descs: list[str], max_desc_chars: int = 600) -> str:
+    """Asks for a plain-text description (at most three sentences) of one group from its
+    members' descriptions, worded so the search LLM can tell whether an answer lies inside."""
     return (
         "Below are the descriptions of the members of one group in a topic tree over a document "
         "collection.\n\n"
@@ -242,6 +256,8 @@ def cluster_summary_prompt(descs: list[str], max_desc_chars: int = 600) -> str:
 
 
 def doc_levels_prompt(text: str, levels: int, max_chars: int = 2000) -> str:
+    """Asks for ``levels`` descriptions of one document, broadest first: the per-depth texts the
+    top-down builder clusters on."""
     return (
         f"Document:\n{flatten(text, max_chars)}\n\n"
         f"Describe this document at {levels} levels of detail, from the broadest topic (a few "
@@ -251,6 +267,8 @@ def doc_levels_prompt(text: str, levels: int, max_chars: int = 2000) -> str:
 
 
 def doc_levels_schema(levels: int) -> dict[str, Any]:
+    """Constrains the answer to exactly ``levels`` summary strings; the summariser still checks
+    the answer and falls back to extractive levels."""
     return {
         "type": "object",
         "properties": {

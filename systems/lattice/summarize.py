@@ -28,17 +28,26 @@ _KW_TAIL = re.compile(r"\s*\(keywords: [^)]*\)\s*$")
 
 
 def first_sentence(text: str, max_chars: int = 240) -> str:
+    """A text's first sentence without its ``(keywords: ...)`` tail, cut at a word boundary to
+    ``max_chars``: the readable part of an extractive description."""
     text = _KW_TAIL.sub("", re.sub(r"\s+", " ", text).strip())
     s = _SENT.split(text, maxsplit=1)[0] if text else ""
     return s if len(s) <= max_chars else s[:max_chars].rsplit(" ", 1)[0] + " ..."
 
 
 class Summarizer(Protocol):
+    """What the tree builders need from a describer, LLM or extractive."""
+
     name: str
 
-    def summarize(self, groups: list[list[str]], vecs: list[np.ndarray]) -> list[str]: ...
+    def summarize(self, groups: list[list[str]], vecs: list[np.ndarray]) -> list[str]:
+        """One description per group, in order, from its members' descriptions; ``vecs[i]`` holds
+        group i's member vectors, one row each."""
+        ...
 
-    def doc_levels(self, texts: list[str], levels: int) -> list[list[str]]: ...
+    def doc_levels(self, texts: list[str], levels: int) -> list[list[str]]:
+        """``levels`` descriptions per text, broadest first (the top-down builder only)."""
+        ...
 
 
 class ExtractiveSummarizer:
@@ -55,6 +64,9 @@ class ExtractiveSummarizer:
                 self.df[w] = self.df.get(w, 0) + 1
 
     def keywords(self, texts: list[str], k: int) -> list[str]:
+        """The ``k`` best tf-idf words of ``texts`` (tf in them, idf over the corpus; ties
+        alphabetical), skipping earlier keyword tails so keywords do not pile up towards the
+        root."""
         tf: dict[str, int] = {}
         for t in texts:
             for w in words(_KW_TAIL.sub("", t)):
@@ -66,6 +78,8 @@ class ExtractiveSummarizer:
         return [w for w, _ in sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
 
     def one(self, descs: list[str], vecs: np.ndarray | None) -> str:
+        """One group's description: its medoid's first sentence (the first member's, without
+        vectors) and its keywords; also what the LLM summariser falls back to."""
         medoid = 0
         if vecs is not None and len(descs) > 1:
             medoid = int(np.argmax((vecs @ vecs.T).mean(1)))
@@ -73,6 +87,7 @@ class ExtractiveSummarizer:
         return f"{first_sentence(descs[medoid])} (keywords: {kw})"
 
     def summarize(self, groups: list[list[str]], vecs: list[np.ndarray]) -> list[str]:
+        """``one`` per group: deterministic and model-free."""
         return [self.one(g, v) for g, v in zip(groups, vecs)]
 
     def doc_levels(self, texts: list[str], levels: int) -> list[list[str]]:
@@ -104,6 +119,8 @@ class LLMSummarizer:
         self.max_tokens = max_tokens
 
     def summarize(self, groups: list[list[str]], vecs: list[np.ndarray]) -> list[str]:
+        """One cached LLM call per group at temperature 0; a blank answer falls back to the
+        extractive description and counts in ``lattice_summary_fallbacks``."""
         outs = self.session.complete_many(
             [prompts.cluster_summary_prompt(g, self.max_desc_chars) for g in groups],
             asks=[prompts.cluster_summary_ask(g, self.max_desc_chars) for g in groups],
@@ -120,6 +137,8 @@ class LLMSummarizer:
         return res
 
     def doc_levels(self, texts: list[str], levels: int) -> list[list[str]]:
+        """Per-document levels from JSON answers; an answer without ``levels`` strings falls back
+        to the extractive levels and counts in ``lattice_summary_fallbacks``."""
         outs = self.session.complete_many(
             [prompts.doc_levels_prompt(t, levels) for t in texts],
             asks=[prompts.doc_levels_ask(t, levels) for t in texts],

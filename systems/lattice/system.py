@@ -134,6 +134,8 @@ class Lattice:
 
     # ---------------------------------------------------------------- metadata
     def meta(self) -> SystemMeta:
+        """Traversal and prompt settings, and the tree: its source, corpus hash, builder and stats
+        once ``index`` ran, else the builder options given."""
         return self.handle.system_meta(
             "lattice",
             {
@@ -152,6 +154,8 @@ class Lattice:
 
     # ---------------------------------------------------------------- tree
     def index(self, corpus: Corpus, ctx: RunContext) -> None:
+        """Loads the given tree, or the cached or newly built one, refuses a tree built for another
+        corpus and flattens it for ``search``."""
         stored, source = self._load_or_build(corpus, ctx)
         stored.check_corpus(corpus, source)
         self._flat = FlatTree(stored.root, corpus.ids())
@@ -207,6 +211,8 @@ class Lattice:
 
     # ---------------------------------------------------------------- search
     def search(self, queries: Queries, k: int, ctx: RunContext) -> Run:
+        """Each query's top ``k`` leaves from its own traversal (then the optional rerank), ties
+        by doc id; only leaves the walk reached are scored, so a query may get fewer than ``k``."""
         if self._flat is None:
             raise ConfigError("lattice: index() must run before search()")
         from ir_harness.llm.session import LLMSession

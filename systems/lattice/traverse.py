@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TraversalParams:
+    """The traversal's settings with the paper's static-corpus defaults; recorded in the result
+    metadata through ``as_dict``."""
+
     beam: int = 2
     iterations: int = 20
     alpha: float = 0.5  # relevance chain factor (0.75 for dynamic corpora)
@@ -54,11 +57,15 @@ class TraversalParams:
     calib_steps: int = 200
 
     def as_dict(self) -> dict[str, Any]:
+        """Every field by name, for the result metadata."""
         return asdict(self)
 
 
 @dataclass
 class Slate:
+    """What one LLM call shows: the beam node's children, then extras (calibration leaves or an
+    anchor), with the descriptions as shown; answer keys are positions in ``items``."""
+
     node: int  # the beam node being expanded
     items: list[int]  # registry ids shown, in prompt order: its children, then extras
     descs: list[str]
@@ -74,6 +81,9 @@ def chain(local: float, parent_path: float, alpha: float, cutoff: float) -> floa
 
 
 class Traversal:
+    """One query's beam search state over a ``FlatTree``: local, path and calibrated scores per
+    explored node. Deterministic given the seed and the answers."""
+
     def __init__(
         self,
         tree: FlatTree,
@@ -103,6 +113,8 @@ class Traversal:
 
     # ---------------------------------------------------------------- views
     def desc(self, i: int) -> str:
+        """What the LLM is shown for node ``i``: "No Description." when it is excluded, so an
+        excluded text never reaches a prompt."""
         return NO_DESCRIPTION if self.excluded[i] else self.t.nodes[i].desc
 
     def explored(self) -> list[int]:
@@ -119,9 +131,12 @@ class Traversal:
         return (1 - a) * self.path[self.t.parent[i]] + a * self.calibrated[i]
 
     def leaf_scores(self) -> dict[str, float]:
+        """Doc id -> final score of every leaf reached so far; a leaf under an unexpanded node has
+        none."""
         return {str(self.t.doc_id[i]): self.leaf_score(i) for i in self.scored_leaves()}
 
     def ranked_leaves(self) -> list[int]:
+        """Reached leaves by final score, best first (preorder on ties): the rerank's candidates."""
         return sorted(self.scored_leaves(), key=self.leaf_score, reverse=True)
 
     # ---------------------------------------------------------------- one iteration
@@ -143,6 +158,8 @@ class Traversal:
         return max(same, key=lambda i: self.path[i]) if same else None
 
     def next_slates(self) -> list[Slate]:
+        """One slate per beam node. With calibration on (``calib_leaves`` > 0) a leaf cluster also
+        shows this iteration's shared calibration sample, a deeper internal node its anchor."""
         calib = self.calibration_leaves() if self.p.calib_leaves else []
         slates = []
         for v in self.beam:
@@ -157,6 +174,9 @@ class Traversal:
         return slates
 
     def update(self, slates: list[Slate], answers: list[Answer]) -> None:
+        """Applies one iteration's answers: scores the children of answered slates, refits the
+        calibrator on every slate so far and picks the next beam by path relevance. An unusable
+        answer leaves its node unexpanded."""
         p = self.p
         for slate, ans in zip(slates, answers):
             if ans is None:

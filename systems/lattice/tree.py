@@ -28,6 +28,9 @@ NO_DESCRIPTION = "No Description."
 
 @dataclass
 class Node:
+    """One tree node in the authors' record shape: ``id`` (doc id or row index on leaves, path on
+    built internal nodes), ``desc`` (what the search LLM sees) and ``child`` (empty on leaves)."""
+
     id: str | int | None = None
     desc: str = ""
     child: list[Node] = field(default_factory=list)
@@ -37,6 +40,8 @@ class Node:
         return not self.child
 
     def leaves(self) -> list[Node]:
+        """The leaves below, left to right (a leaf is its own); iterative, so depth cannot exhaust
+        the stack."""
         out: list[Node] = []
         stack = [self]
         while stack:
@@ -48,10 +53,12 @@ class Node:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The nested record tree files store, in the authors' keys."""
         return {"id": self.id, "desc": self.desc, "child": [c.to_dict() for c in self.child]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Node:
+        """The inverse of ``to_dict``, tolerating missing keys and null descriptions."""
         return cls(
             id=d.get("id"),
             desc=str(d.get("desc") or ""),
@@ -77,10 +84,14 @@ class TreeGroups:
     the corpus ids of the leaves below it."""
 
     def files(self, cache_dir: Path, corpus_hash: str) -> list[Path]:
+        """This corpus's cached trees, matched by hash prefix as ``Lattice`` names them (none
+        without a tree folder)."""
         d = cache_dir / "lattice" / "trees"
         return sorted(d.glob(f"{corpus_hash[:16]}-*.json")) if d.is_dir() else []
 
     def read(self, path: Path, corpus_ids: list[str]) -> Iterator[tuple[str, set[str]]]:
+        """Every internal node of one tree file as (description, corpus ids of its leaves), so the
+        oracle can grade a node by its members."""
         root = Node.from_dict(json.loads(path.read_text(encoding="utf-8"))["root"])
         stack = [root]
         while stack:
@@ -115,11 +126,16 @@ def tree_stats(root: Node) -> dict[str, Any]:
 
 @dataclass
 class StoredTree:
+    """A tree with the hash of the corpus it was built for and how it was built: what a
+    ``lattice-tree/1`` JSON file holds."""
+
     root: Node
     corpus_hash: str = ""
     builder: dict[str, Any] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
+        """Writes the JSON (with stats) to a partial file and renames it, so a cached tree is never
+        read half-written."""
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "format": FORMAT,
@@ -134,6 +150,8 @@ class StoredTree:
 
     @classmethod
     def load(cls, path: Path) -> StoredTree:
+        """Reads a ``lattice-tree/1`` file; a pickle is refused with the command that converts it,
+        anything else unreadable is a DataFormatError."""
         if path.suffix in (".pkl", ".pickle"):
             raise ConfigError(
                 f"{path}: LATTICE trees are read as JSON only; convert a released pickle with "
@@ -172,6 +190,8 @@ class StoredTree:
 
 
 def params_key(params: dict[str, Any]) -> str:
+    """A short stable hash of builder settings, whatever their key order: the cache file name's
+    suffix, so changed settings build a new tree."""
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -203,6 +223,7 @@ class FlatTree:
         return len(self.nodes)
 
     def is_leaf(self, i: int) -> bool:
+        """Whether node ``i`` has no children, by preorder index as the traversal holds nodes."""
         return not self.children[i]
 
     def leaf_cluster(self, i: int) -> bool:

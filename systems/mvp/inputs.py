@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 
 def view_prefix(n_views: int) -> str:
+    """The m view tokens with nothing between them, so a T5 tokenizer puts them at 0..m-1,
+    the positions whose encoder states become the relevance vectors."""
     return "".join(f"<extra_id_{k}>" for k in range(n_views))
 
 

@@ -164,6 +164,8 @@ def load_mvp(
 
 
 def save_mvp(model: MVPModel, tokenizer: Any, out: str) -> None:
+    """Weights, tokenizer and ``mvp_config.json`` (view count, backbone kind) in ``out``, so
+    ``load_mvp`` rebuilds the same model without being told either."""
     model.backbone.save(out)
     tokenizer.save_pretrained(out)
     meta = {"n_views": model.n_views, "backbone": model.backbone.kind}

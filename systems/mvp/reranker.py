@@ -38,6 +38,8 @@ class MVP(ScoringReranker):
         self.n_views, self.max_length = n_views, max_length
 
     def meta(self) -> SystemMeta:
+        """View count and backbone as loaded; before loading (every query resumed) the view
+        count as given (None: the checkpoint's) and no architecture."""
         loaded = self._model is not None
         return self._meta(
             {
