@@ -107,20 +107,18 @@ class _Judged(JudgeMetaEvaluationTask, TinyTask):
 def test_a_limit_reaches_only_a_kind_whose_run_takes_one(tmp_path: Path) -> None:
     """``--limit-queries`` is passed to a judge meta-evaluation's run and refused, with the
     message users see, for a self-running task that scores its whole set."""
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
+    import ir_harness
 
     TASKS.register("whole", _WholeSet)
     TASKS.register("judged", _Judged)
     SYSTEMS.register("overlap", OverlapRetriever)
-    common = {"system": "overlap", "results": None, "progress": False}
-    common["cache_dir"] = tmp_path / "c"
+    common = {"results": None, "progress": False, "cache_dir": tmp_path / "c"}
     with pytest.raises(ConfigError, match=r"task 'tiny' does not support --limit-queries \(it"):
-        run(RunJob.of(task="whole", limit_queries=2, **common))
+        ir_harness.evaluate("overlap", "whole", limit_queries=2, **common)
     assert _WholeSet.ran == []
-    assert run(RunJob.of(task="whole", **common)).metrics["ndcg@10"] == 1.0
+    assert ir_harness.evaluate("overlap", "whole", **common).metrics["ndcg@10"] == 1.0
     _Judged.got.clear()
-    run(RunJob.of(task="judged", limit_queries=2, **common))
+    ir_harness.evaluate("overlap", "judged", limit_queries=2, **common)
     assert _Judged.got == [2]
 
 

@@ -206,10 +206,8 @@ def test_after_think_and_prompt_shape() -> None:
 def test_pipeline_end_to_end_with_mock_llm(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import ir_harness
     import ir_harness.llm
-    from ir_harness.run.config import LLMPolicy
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
 
     folder = tiny_llama(tmp_path / "llama")
     mock = MockLLM(lambda msgs: "[2] > [1]")
@@ -222,18 +220,16 @@ def test_pipeline_end_to_end_with_mock_llm(
         "make_llm",
         lambda spec=None, **kw: mock if spec == "mock:e2e" else real(spec, **kw),
     )
-    out = run(
-        RunJob.of(
-            system="dear-pointwise>dear-listwise",
-            task="trec-dl/2019/bm25-top100",
-            data_dir=shared_data,
-            results=tmp_path / "results",
-            limit_queries=1,
-            options={"model": str(folder), "llm": "mock:e2e"},
-            cache_dir=tmp_path / "cache",
-            progress=False,
-            llm_policy=LLMPolicy(allow_failures=True),
-        )
+    out = ir_harness.evaluate(
+        "dear-pointwise>dear-listwise",
+        "trec-dl/2019/bm25-top100",
+        data_dir=shared_data,
+        results=tmp_path / "results",
+        limit_queries=1,
+        options={"model": str(folder), "llm": "mock:e2e"},
+        cache_dir=tmp_path / "cache",
+        progress=False,
+        llm_policy=ir_harness.LLMPolicy(allow_failures=True),
     )
     stats = out.metadata.stats
     assert stats["dear_pointwise_pairs"] == 100 and stats["llm_calls"] == 2

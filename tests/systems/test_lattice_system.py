@@ -198,30 +198,27 @@ def _bright_dir(tmp: Path) -> Path:
 def test_runner_on_bright_schema_with_excluded_ids(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import ir_harness
     import ir_harness.llm
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
 
     mock = overlap_llm()
     # options travel as strings (as from --llm); the spec resolves to the mock
     monkeypatch.setattr(ir_harness.llm, "make_llm", lambda spec, **kw: mock)
-    out = run(
-        RunJob.of(
-            system="lattice",
-            task="bright/pony",
-            data_dir=_bright_dir(tmp_path),
-            results=tmp_path / "results",
-            cache_dir=tmp_path / "cache",
-            progress=False,
-            options={
-                "llm": "mock:overlap",
-                "summarizer": "extractive",
-                "embedder": "hash",
-                "max_children": 3,
-                "iterations": 5,
-                "relevance": "pony",
-            },
-        )
+    out = ir_harness.evaluate(
+        "lattice",
+        "bright/pony",
+        data_dir=_bright_dir(tmp_path),
+        results=tmp_path / "results",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+        options={
+            "llm": "mock:overlap",
+            "summarizer": "extractive",
+            "embedder": "hash",
+            "max_children": 3,
+            "iterations": 5,
+            "relevance": "pony",
+        },
     )
     prompts = [r.messages[-1]["content"] for r in mock.requests]
     excluded_text = "Detail 0 about moth"

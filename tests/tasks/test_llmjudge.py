@@ -323,21 +323,18 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
     shared_data: Path, tmp_path: Path
 ) -> None:
     """--limit-queries 2 used to judge all 4,423 pairs while recording limit_queries: 2."""
+    import ir_harness
     from ir_harness.registry import SYSTEMS
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
 
     SYSTEMS.register("counting-judge", _CountingJudge)
-    out = run(
-        RunJob.of(
-            system="counting-judge",
-            task="llmjudge",
-            data_dir=shared_data,
-            results=tmp_path / "results",
-            cache_dir=tmp_path / "cache",
-            progress=False,
-            limit_queries=2,
-        )
+    out = ir_harness.evaluate(
+        "counting-judge",
+        "llmjudge",
+        data_dir=shared_data,
+        results=tmp_path / "results",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+        limit_queries=2,
     )
     qids = sorted({q for q, _ in _CountingJudge.asked})
     assert len(qids) == 2 and 0 < len(_CountingJudge.asked) < 4423
@@ -356,10 +353,9 @@ def test_limit_queries_judges_only_the_first_queries_pairs(
 
 
 def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) -> None:
+    import ir_harness
     from ir_harness.errors import ConfigError
     from ir_harness.registry import SYSTEMS, TASKS
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
     from ir_harness.self_running import SelfRunningTask
 
     class WholeSetTask(SelfRunningTask):  # a self-running kind without a limit in its run
@@ -374,27 +370,12 @@ def test_custom_task_without_limit_support_refuses_the_option(tmp_path: Path) ->
 
     TASKS.register("whole-set", WholeSetTask)
     SYSTEMS.register("counting-judge", _CountingJudge)
+    common = {"results": tmp_path / "results", "cache_dir": tmp_path / "cache", "progress": False}
     with pytest.raises(ConfigError, match="does not support --limit-queries"):
-        run(
-            RunJob.of(
-                system="counting-judge",
-                task="whole-set",
-                results=tmp_path / "results",
-                cache_dir=tmp_path / "cache",
-                progress=False,
-                limit_queries=2,
-            )
-        )
+        ir_harness.evaluate("counting-judge", "whole-set", limit_queries=2, **common)
     with pytest.raises(ConfigError, match="--qrels-from does not apply"):
-        run(
-            RunJob.of(
-                system="counting-judge",
-                task="whole-set",
-                results=tmp_path / "results",
-                cache_dir=tmp_path / "cache",
-                progress=False,
-                qrels_from=tmp_path / "judge.txt",
-            )
+        ir_harness.evaluate(
+            "counting-judge", "whole-set", qrels_from=tmp_path / "judge.txt", **common
         )
 
 

@@ -166,17 +166,10 @@ def test_local_sts_sizes_match_mteb(shared_data: Path) -> None:
 def test_stsbenchmark_end_to_end_matches_mteb_leaderboard(
     shared_data: Path, tmp_path: Path
 ) -> None:
-    from ir_harness.run.job import RunJob
-    from ir_harness.run.runner import run
+    import ir_harness
 
-    out = run(
-        RunJob.of(
-            system="dense",
-            task="mteb/STSBenchmark",
-            data_dir=shared_data,
-            results=tmp_path,
-            progress=False,
-        )
+    out = ir_harness.evaluate(
+        "dense", "mteb/STSBenchmark", data_dir=shared_data, results=tmp_path, progress=False
     )
     assert out.main_metric == "cosine_spearman"
     assert abs(out.main_score * 100 - 82.03) <= 0.3  # MTEB: all-MiniLM-L6-v2 82.03

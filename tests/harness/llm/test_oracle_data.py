@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ir_harness.run.job import RunJob
-from ir_harness.run.runner import run
+import ir_harness
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,16 +24,14 @@ pytestmark = pytest.mark.shared_data
 def test_rankgpt_with_perfect_oracle_reaches_the_ideal_top100(
     shared_data: Path, tmp_path: Path, year: str, ideal: float
 ) -> None:
-    out = run(
-        RunJob.of(
-            system="rankgpt",
-            task=f"trec-dl/{year}/bm25-top100",
-            data_dir=shared_data,
-            results=tmp_path,
-            options={"llm": "oracle"},
-            progress=False,
-            llm_cache=False,
-        )
+    out = ir_harness.evaluate(
+        "rankgpt",
+        f"trec-dl/{year}/bm25-top100",
+        data_dir=shared_data,
+        results=tmp_path,
+        options={"llm": "oracle"},
+        progress=False,
+        llm_cache=False,
     )
     assert round(out.main_score, 4) == ideal
     assert out.metadata.stages[0].kind == "oracle"
