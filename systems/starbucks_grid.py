@@ -56,7 +56,7 @@ def run_grid(
     from ir_harness.run.job import RunJob
     from ir_harness.run.pipeline import build_pipeline
     from ir_harness.run.runner import ResultRecord, job_config, store_result
-    from ir_harness.task import CustomResult, get_task, resolve_data_dir
+    from ir_harness.task import Scores, get_task, resolve_data_dir
 
     t0 = time.perf_counter()
     opts = {"model": model, **(system_options or {})}
@@ -111,7 +111,7 @@ def run_grid(
             pipe,
             ctx,
             config,
-            CustomResult(
+            Scores(
                 metrics=means,
                 per_item=per_q,
                 artifact=artifact,

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ir_harness.data.sts import STSPair
     from ir_harness.run.context import RunContext
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.task import CustomResult
+    from ir_harness.task import Scores
 
 LIMIT_ALIAS = "LIMITSmallRetrieval"
 # MTEB STS task name -> files under the data dir. MTEB's STS12-16 test sets are the year's test
@@ -188,11 +188,11 @@ def _scores_of(task_result: Any) -> tuple[str, dict[str, float]]:
 
 def sts_result(
     name: str, pairs: list[STSPair], skipped: int, pipe: Pipeline, ctx: RunContext, source: str
-) -> CustomResult:
+) -> Scores:
     """Score the pipeline's first stage (an Embedder) on STS pairs: by mteb's evaluator when
     installed, and by the harness's own cosine Spearman always (cross-check, or the score without
     mteb); the per-pair cosines are the stored artifact."""
-    from ir_harness.task import CustomResult
+    from ir_harness.task import Scores
 
     embedder = pipe.stages[0]
     if not isinstance(embedder, Embedder):
@@ -264,7 +264,7 @@ def sts_result(
     artifact = "pair_id\tgold\tcosine\n" + "".join(
         f"{p.pair_id}\t{p.score:g}\t{c:.6f}\n" for p, c in zip(pairs, cos)
     )
-    return CustomResult(
+    return Scores(
         metrics=metrics,
         artifact=artifact,
         artifact_name="sts_scores.tsv",
@@ -349,7 +349,7 @@ class MtebTask(SentenceSimilarityTask):
         pipeline: Pipeline,
         data_dir: Path | None,
         ctx: RunContext,
-    ) -> CustomResult:
+    ) -> Scores:
         """LIMIT-small through the harness's ranking path, local STS pairs through ``sts_result``,
         any other task through ``mteb.evaluate`` on its online data."""
         if subset == LIMIT_ALIAS:
@@ -369,12 +369,12 @@ class MtebTask(SentenceSimilarityTask):
             return pairs, skipped, ", ".join(str(data_dir / r) for r in LOCAL_STS[subset])
         return None
 
-    def _limit(self, pipe: Pipeline, data_dir: Path | None, ctx: RunContext) -> CustomResult:
+    def _limit(self, pipe: Pipeline, data_dir: Path | None, ctx: RunContext) -> Scores:
         """LIMIT-small with the harness's ranking path and metrics (MTEB's main: recall@2)."""
         from ir_harness.data.formats import format_trec_run
         from ir_harness.eval.metrics import evaluate, prepare_run
         from ir_harness.run.runner import run_batch
-        from ir_harness.task import CustomResult
+        from ir_harness.task import Scores
 
         spec = self.spec(LIMIT_ALIAS)
         data = self.load(LIMIT_ALIAS, data_dir)
@@ -384,7 +384,7 @@ class MtebTask(SentenceSimilarityTask):
             run_batch(pipe, spec, data, sorted(data.queries), ctx), depth=spec.run_depth
         )
         ev = evaluate(run, data.qrels, spec, data)
-        return CustomResult(
+        return Scores(
             metrics=ev.means,
             per_item=ev.per_query,
             artifact=format_trec_run(run, "harness"),
@@ -399,8 +399,8 @@ class MtebTask(SentenceSimilarityTask):
 
     def _online(
         self, subset: str, pipe: Pipeline, data_dir: Path | None, ctx: RunContext
-    ) -> CustomResult:
-        from ir_harness.task import CustomResult
+    ) -> Scores:
+        from ir_harness.task import Scores
 
         if mteb_version() is None:
             raise DataNotFoundError(
@@ -438,7 +438,7 @@ class MtebTask(SentenceSimilarityTask):
                 f"{type(e).__name__}: {e}"
             ) from e
         split, scores = _scores_of(res.task_results[0])
-        return CustomResult(
+        return Scores(
             metrics={"main_score": scores["main_score"], **scores},
             n_items=0,
             source=f"hf:{task.metadata.dataset['path']}@{task.metadata.revision}",

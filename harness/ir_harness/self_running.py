@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ir_harness.data.sts import STSPair
     from ir_harness.run.context import RunContext
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.task import CustomResult
+    from ir_harness.task import Scores
 
 
 class SelfRunningTask(Task):
@@ -32,7 +32,7 @@ class SelfRunningTask(Task):
 
     def custom_run(
         self, subset: str, pipeline: Pipeline, data_dir: Path | None, ctx: RunContext
-    ) -> CustomResult:
+    ) -> Scores:
         """Run and score ``pipeline`` on the whole of ``subset``."""
         raise NotImplementedError
 
@@ -43,7 +43,7 @@ class SelfRunningTask(Task):
         data_dir: Path | None,
         ctx: RunContext,
         limit_queries: int | None,
-    ) -> CustomResult:
+    ) -> Scores:
         """What the runner calls: ``custom_run`` on the whole set; a limit is refused."""
         if limit_queries:
             raise ConfigError(
@@ -78,7 +78,7 @@ class JudgeMetaEvaluationTask(SelfRunningTask):
         data_dir: Path | None,
         ctx: RunContext,
         limit_queries: int | None = None,
-    ) -> CustomResult:
+    ) -> Scores:
         """Judge the pairs (of the first ``limit_queries`` queries, when given) and score them."""
         raise NotImplementedError
 
@@ -89,7 +89,7 @@ class JudgeMetaEvaluationTask(SelfRunningTask):
         data_dir: Path | None,
         ctx: RunContext,
         limit_queries: int | None,
-    ) -> CustomResult:
+    ) -> Scores:
         """What the runner calls: ``custom_run`` with the limit passed on."""
         return self.custom_run(subset, pipeline, data_dir, ctx, limit_queries=limit_queries)
 
@@ -100,7 +100,7 @@ class JudgeMetaEvaluationTask(SelfRunningTask):
         data_dir: Path | None,
         run_set: Path | None = None,
         settings: Mapping[str, str] | None = None,
-    ) -> CustomResult:
+    ) -> Scores:
         """Score a submitted label file; ``run_set``: a folder of runs for the system-ranking
         metrics (``--run-set``); ``settings``: the task's settings as text."""
         raise NotImplementedError

@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class CustomResult:
+class Scores:
     """What one evaluation scored, whatever its kind: a ranking's run file and metrics, a
     self-running task's (``custom_run``: STS, judge meta-evaluation), a grid's, a family's means.
     Every stored result is built from one (``ir_harness.run.record.ResultRecord.scores``).
@@ -36,6 +36,10 @@ class CustomResult:
     extra: dict[str, Any] = field(default_factory=dict)
     # sha256 of the labels scored against (``ir_harness.data.identity.qrels_sha256``), for the metadata
     qrels_sha256: str = ""
+
+
+# The name task plugins written before the ranking kinds shared this type used.
+CustomResult = Scores
 
 
 class Task:
@@ -69,9 +73,13 @@ class Task:
         raise NotImplementedError
 
     def spec(self, subset: str) -> TaskSpec:
+        """The subset's declared conventions (metrics, depth, thresholds, sources): what every
+        result of it is scored and labelled by."""
         raise NotImplementedError
 
     def load(self, subset: str, data_dir: Path | None) -> TaskData:
+        """The subset's corpus, queries and qrels: from ``data_dir`` when its folder is there,
+        else from the online source (``load_local_or_online``)."""
         raise NotImplementedError
 
     def load_judgments(self, subset: str, data_dir: Path | None) -> TaskData:

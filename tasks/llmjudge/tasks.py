@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ir_harness.data.model import TaskData
     from ir_harness.run.context import RunContext
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.task import CustomResult
+    from ir_harness.task import Scores
 
 
 def _custom_spec(subset: str) -> TaskSpec:
@@ -92,16 +92,16 @@ class LLMJudgeTask(JudgeMetaEvaluationTask):
         data_dir: Path | None,
         run_set: Path | None = None,
         settings: Mapping[str, str] | None = None,
-    ) -> CustomResult:
+    ) -> Scores:
         """Score a label file; ``run_set``: folder of extra runs for tau/rho (``--run-set``,
         else the ``run_set`` setting); ``settings``: the task's settings as text."""
-        from ir_harness.task import CustomResult
+        from ir_harness.task import Scores
 
         s = JudgeSettings.parse(settings or {})
         metrics, extra = score_label_file(
             path, data_dir, subset, s.ranking, run_set or s.run_set, s.strict
         )
-        return CustomResult(
+        return Scores(
             metrics=metrics, n_items=extra["n_pairs"], source=extra["human_labels"], extra=extra
         )
 
@@ -112,10 +112,10 @@ class LLMJudgeTask(JudgeMetaEvaluationTask):
         data_dir: Path | None,
         ctx: RunContext,
         limit_queries: int | None = None,
-    ) -> CustomResult:
+    ) -> Scores:
         """Judge the test pairs and score them; ``limit_queries``: only the pairs of the first N
         queries (sorted ids, as ``ir_harness.task.limit_queries``), scored against those pairs."""
-        from ir_harness.task import CustomResult
+        from ir_harness.task import Scores
 
         judge = pipeline.stages[0]
         if not isinstance(judge, RelevanceJudge):
@@ -157,7 +157,7 @@ class LLMJudgeTask(JudgeMetaEvaluationTask):
             extra["scope"] = scope
             extra["run_set"] = "none (system ranking skipped: --limit-queries judges a subset)"
         text = "".join(f"{q} 0 {d} {g}\n" for (q, d), g in sorted(labels.grades.items()))
-        return CustomResult(
+        return Scores(
             metrics=metrics,
             artifact=text,
             artifact_name="labels.txt",

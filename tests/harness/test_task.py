@@ -10,7 +10,7 @@ import pytest
 from ir_harness.errors import ConfigError, UnknownNameError
 from ir_harness.registry import SYSTEMS, TASKS
 from ir_harness.self_running import JudgeMetaEvaluationTask, SelfRunningTask
-from ir_harness.task import CustomResult, Task, get_task
+from ir_harness.task import Scores, Task, get_task
 from tests.harness.fakes import OverlapRetriever, TinyFamily, TinyTask
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class _WholeSet(SelfRunningTask, TinyTask):
 
     def custom_run(self, subset, pipeline, data_dir, ctx):  # type: ignore[no-untyped-def]
         _WholeSet.ran.append(None)
-        return CustomResult(metrics={"ndcg@10": 1.0, "recall@2": 1.0}, n_items=3)
+        return Scores(metrics={"ndcg@10": 1.0, "recall@2": 1.0}, n_items=3)
 
 
 class _Judged(JudgeMetaEvaluationTask, TinyTask):
@@ -97,11 +97,11 @@ class _Judged(JudgeMetaEvaluationTask, TinyTask):
 
     def custom_run(self, subset, pipeline, data_dir, ctx, limit_queries=None):  # type: ignore[no-untyped-def]
         _Judged.got.append(limit_queries)
-        return CustomResult(metrics={"ndcg@10": 1.0, "recall@2": 1.0}, n_items=3)
+        return Scores(metrics={"ndcg@10": 1.0, "recall@2": 1.0}, n_items=3)
 
     def evaluate_file(self, subset, path, data_dir, run_set=None, settings=None):  # type: ignore[no-untyped-def]
         _Judged.got.append(run_set)
-        return CustomResult(metrics={"ndcg@10": 0.5, "recall@2": 0.0}, n_items=3)
+        return Scores(metrics={"ndcg@10": 0.5, "recall@2": 0.0}, n_items=3)
 
 
 def test_a_limit_reaches_only_a_kind_whose_run_takes_one(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from ir_harness.registry import split_task_name
 from ir_harness.run.context import RunContext
 from ir_harness.run.runner import ResultRecord, RunJob, job_config, run, store_result
 from ir_harness.store.results import MEMBERS_FILE, members_artifact
-from ir_harness.task import CustomResult, get_task
+from ir_harness.task import Scores, get_task
 
 if TYPE_CHECKING:
     from ir_harness.run.pipeline import Pipeline
@@ -72,7 +72,7 @@ def run_family(job: RunJob) -> tuple[list[Result], Result]:
             pipe,
             ctx,
             config,
-            CustomResult(
+            Scores(
                 metrics=means,
                 per_item=per_query,
                 artifact=members_artifact(outcomes),

@@ -10,6 +10,8 @@ from ir_harness.run.config import Executor, LLMPolicy, RunConfig
 
 
 def default_cache_dir() -> Path:
+    """The cache root when the config names none: ``$HARNESS_CACHE_DIR`` (the one location
+    every process and Ray worker agrees on, like ``HF_HOME``), else ``~/.cache/ir-harness``."""
     return Path(os.environ.get("HARNESS_CACHE_DIR") or Path.home() / ".cache" / "ir-harness")
 
 
@@ -109,4 +111,5 @@ class RunContext:
         return self.config.task_settings
 
     def count(self, key: str, n: int | float = 1) -> None:
+        """Add ``n`` to the counter ``key`` of ``stats`` (stored in the result's metadata)."""
         self.stats[key] = self.stats.get(key, 0) + n

@@ -33,7 +33,7 @@ from ir_harness.run.record import (
     store_result,
 )
 from ir_harness.store.results import config_hash, make_scope, slug
-from ir_harness.task import CustomResult, limit_queries, resolve_data_dir
+from ir_harness.task import Scores, limit_queries, resolve_data_dir
 
 if TYPE_CHECKING:
     from ir_harness.data.model import Run, TaskData
@@ -62,6 +62,8 @@ class RankingRun:
     memory: dict[str, int] = field(default_factory=dict)
 
     def go(self) -> Result:
+        """The phases in order; the checkpoint is cleared only once the result is stored (or
+        refused for unusable LLM answers), so an interrupted run resumes where it stopped."""
         spec, data, task_queries = self.load()
         plan = self.preflight(spec, data)
         config = self.config(spec, data)
@@ -206,7 +208,7 @@ class RankingRun:
 
     def evaluate(
         self, spec: TaskSpec, data: TaskData, ckpt: Checkpoint | MemoryCheckpoint
-    ) -> CustomResult:
+    ) -> Scores:
         """Score the run read back from the checkpoint (so a resumed run and an uninterrupted
         one score identical bytes), with Judged@10 and the task's own run measures."""
         t = time.perf_counter()
@@ -223,7 +225,7 @@ class RankingRun:
         )
         self.timings["evaluate_s"] = time.perf_counter() - t
         self.memory["evaluate_anon"] = self.mem.mark()
-        return CustomResult(
+        return Scores(
             metrics={**ev.means, **m_means},
             per_item={**ev.per_query, **m_pq},
             artifact=format_trec_run(final, slug(self.pipe.label)),
@@ -233,6 +235,8 @@ class RankingRun:
         )
 
     def finish_timings(self, n_todo: int) -> None:
+        """Close the timings and memory marks the metadata records (per query: this run's
+        search time over the queries it searched, not the resumed ones)."""
         from ir_harness.plan.memory import peak_rss_bytes
 
         self.memory["peak_anon"] = max(self.memory.values())
@@ -245,11 +249,13 @@ class RankingRun:
         spec: TaskSpec,
         data: TaskData,
         config: dict[str, Any],
-        scored: CustomResult,
+        scored: Scores,
         n_todo: int,
         task_queries: int,
         plan: dict[str, Any] | None,
     ) -> Result:
+        """Build and save the result with its scope (limit, seed, judge-made qrels) and data
+        identity, including the sha256 of the queries actually run."""
         job = self.job
         scope = make_scope(
             job.config.limit_queries,

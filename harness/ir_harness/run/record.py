@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ir_harness.run.context import RunContext
     from ir_harness.run.job import RunJob
     from ir_harness.run.pipeline import Pipeline
-    from ir_harness.task import CustomResult
+    from ir_harness.task import Scores
 
 
 @dataclass
@@ -52,7 +52,7 @@ class ResultRecord:
     pipe: Pipeline
     ctx: RunContext
     config: dict[str, Any]
-    scores: CustomResult
+    scores: Scores
     timings: dict[str, float]
     resumed: int = 0
     scope: dict[str, Any] | None = None

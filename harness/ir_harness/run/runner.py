@@ -49,6 +49,7 @@ __all__ = [
 
 
 def load_task(name: str, data_dir: str | Path | None) -> tuple[TaskSpec, TaskData]:
+    """The spec and data of the task ``name`` (``family/subset``), local folder first."""
     task, subset = get_task(name)
     spec = task.spec(subset)
     return spec, task.load(subset, resolve_data_dir(data_dir))

@@ -283,7 +283,7 @@ def test_zero_evaluated_items_are_refused_by_store_result(tmp_path: Path) -> Non
     from ir_harness.run.context import RunContext
     from ir_harness.run.pipeline import build_pipeline
     from ir_harness.run.runner import ResultRecord, store_result
-    from ir_harness.task import CustomResult
+    from ir_harness.task import Scores
 
     o = opts(tmp_path)
     pipe = build_pipeline("overlap", {})
@@ -293,7 +293,7 @@ def test_zero_evaluated_items_are_refused_by_store_result(tmp_path: Path) -> Non
         pipe,
         RunContext.from_config(o.config, o.task),
         {},
-        CustomResult(metrics={"ndcg@10": 0.0}, n_items=0, source="x"),
+        Scores(metrics={"ndcg@10": 0.0}, n_items=0, source="x"),
         {},
     )
     with pytest.raises(ConfigError, match="evaluated zero queries"):
