@@ -2,7 +2,7 @@
 store, exact top-k of 6,980 queries at k = 1,000 over its memory-mapped shards.
 
 Why synthetic vectors: this measures the store and the search, not an encoder; seeded unit
-vectors are written straight into :class:`ir_harness.cache.corpus_embeddings.EmbeddingStore`
+vectors are written straight into :class:`ir_harness.cache.corpus_embeddings.CorpusEmbeddingCache`
 shard by shard (the encoder's place). Phases, each with seconds, peak RssAnon (resident memory
 beyond file-backed maps, sampled every 50 ms), the store's disk bytes and the 1-minute load
 average before and after:
@@ -136,14 +136,14 @@ def main() -> None:
     ap.add_argument("--store", type=Path, default=None, help="folder (default: a temporary one)")
     args = ap.parse_args()
 
-    from ir_harness.cache.corpus_embeddings import EmbeddingStore
+    from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
     from ir_harness.kernels.stream import stream_topk
     from ir_harness.kernels.topk import exact_topk
 
     root = args.store or Path(tempfile.mkdtemp(prefix="msmarco-store-"))
     res: dict[str, Any] = {"n": args.n, "queries": args.queries, "k": args.k, "dim": args.dim,
                            "cpu_count": os.cpu_count(), "threads": os.environ.get("OMP_NUM_THREADS")}  # fmt: skip
-    store = EmbeddingStore(root, "synthetic-unit-vectors", f"msmarco-{args.n}", args.n)
+    store = CorpusEmbeddingCache(root, "synthetic-unit-vectors", f"msmarco-{args.n}", args.n)
     q = unit_rows(np.random.default_rng(1), args.queries, args.dim)
 
     def write() -> None:

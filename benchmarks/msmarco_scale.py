@@ -8,7 +8,7 @@ store and embedding shards; sampled every 20 ms) and disk used by what it wrote:
 
 1. ``corpus``: the synthetic generator (``ir_harness.tasks.synthetic.passages``, MS MARCO-like lengths)
    streamed into the on-disk corpus store;
-2. ``embed``: the ``hashing`` encoder (d=384) through the sharded embedding store;
+2. ``embed``: the ``hashing`` encoder (d=384) through the sharded corpus embedding cache;
 3. ``search``: exact top-k of the queries (the four rarest words of sampled passages, as
    ``synthetic/<N>``) with the streaming top-k over the memory-mapped shards;
 4. ``bm25``: a Lucene index built from the corpus store's batches (``systems/bm25.py``, the

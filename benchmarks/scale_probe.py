@@ -121,7 +121,7 @@ def probe_throughput(n: int, cache: Path) -> dict[str, Any]:
     res: dict[str, Any] = {"n": n}
 
     t = time.perf_counter()
-    emb.index(data.corpus, ctx)  # through the corpus and embedding stores
+    emb.index(data.corpus, ctx)  # through the corpus store and the corpus embedding cache
     res["encode_store_docs_per_s"] = round(n / (time.perf_counter() - t))
     store = emb._store
 

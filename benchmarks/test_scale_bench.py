@@ -1,4 +1,4 @@
-"""Scale: synthetic/<N> through the corpus store, the embedding store and streaming top-k.
+"""Scale: synthetic/<N> through the corpus store, the corpus embedding cache and streaming top-k.
 
 Each case runs ``benchmarks/scale_probe.py`` in a fresh process (so peak memory is that run's
 alone) and stores its JSON in ``extra_info``: per-stage seconds and peak RssAnon (resident
@@ -70,7 +70,7 @@ PAIRED_ROUNDS = int(os.environ.get("BENCH_ROUNDS") or 2)
 
 @pytest.mark.parametrize("n", SIZES)
 def test_ray_over_local_paired(benchmark: Any, n: int) -> None:
-    """Local then Ray, each a fresh process with a fresh embedding store, round after round
+    """Local then Ray, each a fresh process with a fresh corpus embedding cache, round after round
     (interleaved, so the machine's load hits both alike); per-stage ratios per round and their
     medians. Run files must be byte-identical."""
     pytest.importorskip("ray")

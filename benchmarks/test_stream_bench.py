@@ -37,9 +37,9 @@ STORE = Path(os.environ.get("BENCH_STREAM_STORE") or "/tmp/stream-bench-store")
 
 def write_store() -> None:
     from benchmarks.msmarco_probe import shard_rows
-    from ir_harness.cache.corpus_embeddings import EmbeddingStore
+    from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
 
-    store = EmbeddingStore(STORE, "synthetic-unit-vectors", f"stream-bench-{N}", N)
+    store = CorpusEmbeddingCache(STORE, "synthetic-unit-vectors", f"stream-bench-{N}", N)
     for i in store.missing():
         store.write_shard(i, shard_rows(store, i, 384))
     store.finish()

@@ -1,4 +1,4 @@
-"""GPU scale check: encode N real passages with all-MiniLM-L6-v2 through the embedding store
+"""GPU scale check: encode N real passages with all-MiniLM-L6-v2 through the corpus embedding cache
 (locally, then through Ray actors, one per GPU) and compare with plain
 ``SentenceTransformer.encode`` on the same texts, in the same run.
 
@@ -126,7 +126,7 @@ def main() -> None:
     res["plain_texts_per_s"] = round(len(texts) / (time.perf_counter() - t), 1)
     del model, texts
 
-    # 2. through the embedding store, in this process
+    # 2. through the corpus embedding cache, in this process
     def through_store(executor: str, cache: Path) -> tuple[float, Any]:
         from ir_harness.executors.ray_executor import RayExecutor
         from ir_harness.run.config import LocalExecutor

@@ -72,7 +72,7 @@ class DenseRetriever(EmbeddingSearch):
     ``model`` is a model id or path, or an in-memory ``SentenceTransformer``(-like) object
     (the Python API's notebook case): it is used as given, cached by a hash of its weights."""
 
-    # Through the embedding store (stored corpora only) each model call gets 8192 texts, which
+    # Through the corpus embedding cache (stored corpora only) each model call gets 8192 texts, which
     # are sorted by token count into --batch-size batches (less padding).
     store_batch = 8192
     # Through the SQLite cache (in-memory corpora) each model call gets this many texts.
@@ -235,7 +235,7 @@ class DenseRetriever(EmbeddingSearch):
         return vecs
 
     def encode_uncached(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
-        """The model alone (the embedding store and the SQLite cache both call this)."""
+        """The model alone (the corpus embedding cache and the SQLite cache both call this)."""
         self._load(ctx)
         prefix = self.query_prefix if role == "query" else self.doc_prefix
         texts = [prefix + t for t in texts]
@@ -258,12 +258,12 @@ class DenseRetriever(EmbeddingSearch):
         )
 
     def embedding_fingerprint(self, ctx: RunContext) -> str:
-        """Key of the on-disk embedding store (stored corpora are indexed through it)."""
+        """Key of the on-disk corpus embedding cache (stored corpora are indexed through it)."""
         self._load(ctx)
         if not self._fp:  # no weights to hash: stored vectors could be taken for another model's
             raise ConfigError(
                 f"dense: the in-memory model {self.model_id} has no state_dict() to key the on-disk "
-                "embedding store of a stored corpus; give it one, or evaluate an in-memory corpus"
+                "corpus embedding cache of a stored corpus; give it one, or evaluate an in-memory corpus"
             )
         return self._fp
 

@@ -3,7 +3,7 @@ reranking by the same inner product, and reading the training record of a traine
 
 A system mixes ``EmbeddingSearch`` in and provides ``encode(texts, role, ctx)``. A system that
 also provides ``embedding_fingerprint(ctx)`` (what determines its vectors) indexes a stored corpus
-(:class:`ir_harness.corpus.store.StoredCorpus`) through the sharded on-disk embedding store and
+(:class:`ir_harness.corpus.store.StoredCorpus`) through the sharded on-disk corpus embedding cache and
 searches it by streaming exact top-k over the shards, locally or over Ray actors; memory then
 stays bounded whatever the corpus size. ``always_store = True`` uses the store for every corpus.
 
@@ -41,9 +41,7 @@ class EmbeddingSearch:
 
     _doc_ids: list[str]
     _doc_vecs: np.ndarray | None
-    _store: Any = (
-        None  # ir_harness.cache.corpus_embeddings.EmbeddingStore when indexed through the store
-    )
+    _store: Any = None  # ir_harness.cache.corpus_embeddings.CorpusEmbeddingCache when indexed through the store
     _corpus: Corpus | None = None
     always_store = False
     shard_rows = 65536  # rows per embedding-store shard (a multiple of the kernel's chunk)
@@ -55,7 +53,7 @@ class EmbeddingSearch:
         raise NotImplementedError
 
     def encode_uncached(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:
-        """Encode without the per-text SQLite cache (the embedding store replaces it)."""
+        """Encode without the per-text SQLite cache (the corpus embedding cache replaces it)."""
         return self.encode(texts, role, ctx)
 
     def _encode_checked(
@@ -100,11 +98,11 @@ class EmbeddingSearch:
         self._doc_vecs = self._encode_checked(corpus.texts(), "document", ctx)
 
     def open_store(self, corpus: Corpus, ctx: RunContext) -> Any:
-        """The embedding store keyed by this system's fingerprint and the corpus hash: same key,
+        """The corpus embedding cache keyed by this system's fingerprint and the corpus hash: same key,
         same vectors reused."""
-        from ir_harness.cache.corpus_embeddings import EmbeddingStore
+        from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
 
-        return EmbeddingStore(
+        return CorpusEmbeddingCache(
             ctx.cache_dir,
             self.embedding_fingerprint(ctx),  # type: ignore[attr-defined]
             corpus.content_hash,

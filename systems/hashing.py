@@ -3,7 +3,7 @@
 Each lower-cased ``\\w+`` token is hashed (crc32, the same in every process) and scattered into
 four of the 384 dimensions with hash-derived signs; a text's vector is the sum over its tokens,
 L2-normalised, so scores are cosines of signed term-count sketches. It exists to exercise the
-whole dense path (corpus store, embedding store, streaming top-k, metrics) at millions of
+whole dense path (corpus store, corpus embedding cache, streaming top-k, metrics) at millions of
 passages on a CPU in minutes; its quality is that of a lexical overlap count, nothing more.
 """
 
@@ -46,7 +46,7 @@ class HashingEmbedder(EmbeddingSearch):
         self._token_hash: dict[str, int] = {}
 
     def embedding_fingerprint(self, ctx: RunContext) -> str:
-        """What determines the vectors (for the on-disk embedding store's key)."""
+        """What determines the vectors (for the on-disk corpus embedding cache's key)."""
         key = f"hashing:v1:dim={self.dim}:proj={self.projections}"
         return hashlib.sha256(key.encode()).hexdigest()[:24]
 

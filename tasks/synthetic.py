@@ -120,7 +120,7 @@ def load_synthetic(n: int, seed: int = 0, root: Path | None = None) -> TaskData:
 
 class SyntheticTask(Task):
     """Retrieval at any corpus size with no download (``synthetic/<N>``), to test how the corpus
-    store, embedding store and top-k kernels scale."""
+    store, corpus embedding cache and top-k kernels scale."""
 
     family: ClassVar[str] = "synthetic"
     description: ClassVar[str] = (

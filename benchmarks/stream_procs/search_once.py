@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.msmarco_probe import unit_rows
-from ir_harness.cache.corpus_embeddings import EmbeddingStore
+from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
 from ir_harness.kernels.stream import stream_topk
 from ir_harness.kernels.topk import exact_topk
 
 mode, folder = sys.argv[1], Path(sys.argv[2])
 n, nq, k = (int(a) for a in sys.argv[3:6])
-store = EmbeddingStore(folder, "synthetic-unit-vectors", f"stream-bench-{n}", n)
+store = CorpusEmbeddingCache(folder, "synthetic-unit-vectors", f"stream-bench-{n}", n)
 q = unit_rows(np.random.default_rng(1), nq, 384)
 exact_topk(q[:64], unit_rows(np.random.default_rng(2), 4 * 16384, 384), 100)  # numba warm-up
 t = time.perf_counter()

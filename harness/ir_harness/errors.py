@@ -30,7 +30,7 @@ class DataFormatError(HarnessError):
 
 
 class StoreCorruptError(DataFormatError):
-    """A file of an on-disk store (corpus or embedding store) fails its recorded checks."""
+    """A file of an on-disk store (corpus or corpus embedding cache) fails its recorded checks."""
 
 
 class ModelOutputError(HarnessError):

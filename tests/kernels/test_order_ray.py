@@ -3,7 +3,7 @@
 In-memory ``exact_topk``, the streamed search and the Ray merge of several shard groups must all
 equal the plain reference sort of kernels/order.py, bit for bit.
 
-The embedding store refuses non-finite vectors (a NaN vector is a model fault, not a score), so
+The corpus embedding cache refuses non-finite vectors (a NaN vector is a model fault, not a score), so
 through the store a non-finite score can only come from fp32 overflow of finite vectors: the
 store and Ray cases use vectors of 3e38 whose products overflow to +-inf, while the NaN scores
 of the zero query go through the same streaming merge over in-memory chunks.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from ir_harness.cache.corpus_embeddings import EmbeddingStore
+from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
 from ir_harness.kernels.order import reference_topk
 from ir_harness.kernels.stream import stream_topk
 from ir_harness.kernels.topk import exact_topk
@@ -63,8 +63,8 @@ def _chunks(c: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(a, c[a : a + CHUNK]) for a in range(0, len(c), CHUNK)]
 
 
-def _store(tmp_path: Path, c: np.ndarray) -> EmbeddingStore:
-    store = EmbeddingStore(tmp_path, "fp", "0" * 32, len(c), shard_rows=CHUNK)
+def _store(tmp_path: Path, c: np.ndarray) -> CorpusEmbeddingCache:
+    store = CorpusEmbeddingCache(tmp_path, "fp", "0" * 32, len(c), shard_rows=CHUNK)
     for i in range(store.n_shards):
         a, b = store.bounds(i)
         store.write_shard(i, c[a:b])

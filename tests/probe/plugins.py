@@ -85,7 +85,7 @@ class BadEncoder(EmbeddingSearch):
 
 
 class BadStoreEncoder(BadEncoder):
-    """The same, indexed through the on-disk embedding store (shards of 2 rows)."""
+    """The same, indexed through the on-disk corpus embedding cache (shards of 2 rows)."""
 
     always_store = True
     shard_rows = 2

@@ -3,7 +3,7 @@ corruption is rebuilt, re-encoded or refused with the file named, every bad mode
 one-line error naming the system and the batch, and no score changes silently.
 
 The data is a tiny BEIR folder of 46 documents streamed into the corpus store
-(``HARNESS_STORE_MIN_BYTES=0``) and searched by ``hashing`` through the embedding store in
+(``HARNESS_STORE_MIN_BYTES=0``) and searched by ``hashing`` through the corpus embedding cache in
 shards of 16 rows (three shards), so one process exercises both stores.
 """
 
@@ -145,7 +145,7 @@ def test_damaged_corpus_store_is_rebuilt_naming_the_file(
     a, results = env.run()
     assert a.rc == 0 and "Traceback" not in a.err, a.err[-3000:]
     assert str(folder / CORPUS_DAMAGE[damage]) in a.err and "rebuilding" in a.err, a.err
-    assert "ArrowInvalid" not in a.err and "embedding store" not in a.err
+    assert "ArrowInvalid" not in a.err and "corpus embedding cache" not in a.err
     assert next(results.rglob("run.trec")).read_bytes() == clean  # all 46 documents, same scores
 
 
@@ -193,7 +193,7 @@ def test_edited_corpus_with_size_and_mtime_kept_is_a_new_store(env: Env, clean: 
     assert len(_stores(env.cache)) == 2 and after != clean
 
 
-# ---------------------------------------------------------------- the embedding store
+# ---------------------------------------------------------------- the corpus embedding cache
 def test_another_shards_valid_pair_is_re_encoded(env: Env, clean: bytes) -> None:
     env.run_file()
     shards = env.emb_store

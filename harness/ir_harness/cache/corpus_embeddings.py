@@ -74,7 +74,7 @@ def _nonfinite_rows(arr: np.ndarray) -> int:
     return bad
 
 
-class StoreWriteError(HarnessError):
+class EmbeddingWriteError(HarnessError):
     """A store file could not be written (disk full, permissions); names the file."""
 
 
@@ -88,7 +88,7 @@ def _write_atomic(path: Path, write: Callable[[Any], None], binary: bool = True)
     except OSError as e:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        raise StoreWriteError(_write_failure(path, e)) from None
+        raise EmbeddingWriteError(_write_failure(path, e)) from None
     except BaseException:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
@@ -112,7 +112,7 @@ def _write_failure(path: Path, e: OSError) -> str:
     return f"cannot write {path}: {reason}{hint}{space}"
 
 
-class EmbeddingStore:
+class CorpusEmbeddingCache:
     """Sharded, memory-mapped document embeddings of one corpus under one model."""
 
     def __init__(
@@ -125,13 +125,15 @@ class EmbeddingStore:
         dtype: str = "float32",
     ) -> None:
         if dtype not in ("float32", "float16"):
-            raise ConfigError(f"embedding store dtype {dtype!r}: expected float32 or float16")
+            raise ConfigError(
+                f"corpus embedding cache dtype {dtype!r}: expected float32 or float16"
+            )
         name = f"{corpus_hash[:32]}-{int(shard_rows)}-{dtype}"
         self.folder = Path(root) / "embstore" / fingerprint / name
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreWriteError(_write_failure(self.folder, e)) from None
+            raise EmbeddingWriteError(_write_failure(self.folder, e)) from None
         self.n, self.shard_rows, self.dtype = int(n), int(shard_rows), dtype
         self.fingerprint, self.corpus_hash = fingerprint, corpus_hash
         self._verified: set[int] = set()
@@ -226,7 +228,9 @@ class EmbeddingStore:
         logged when a shard exists but is bad)."""
         arr, why = self.inspect(i)
         if why:
-            log.warning("embedding store: %s: %s; re-encoding it", npy_path(self.folder, i), why)
+            log.warning(
+                "corpus embedding cache: %s: %s; re-encoding it", npy_path(self.folder, i), why
+            )
         return arr
 
     def known_dim(self) -> int | None:

@@ -64,8 +64,8 @@ def verify_corpora(root: Path, repair: bool = False) -> list[Finding]:
 
 
 def verify_embeddings(root: Path, repair: bool = False) -> list[Finding]:
-    """A finding per embedding store and bad shard; ``repair`` drops its sidecar to re-encode."""
-    from ir_harness.cache.corpus_embeddings import EmbeddingStore, npy_path
+    """A finding per corpus embedding cache and bad shard; ``repair`` drops its sidecar to re-encode."""
+    from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache, npy_path
 
     out: list[Finding] = []
     base = root / "embstore"
@@ -75,7 +75,7 @@ def verify_embeddings(root: Path, repair: bool = False) -> list[Finding]:
         folder = manifest.parent
         try:
             m = json.loads(manifest.read_text(encoding="utf-8"))
-            store = EmbeddingStore(
+            store = CorpusEmbeddingCache(
                 root,
                 folder.parent.name,
                 str(m["corpus_hash"]),
@@ -86,7 +86,7 @@ def verify_embeddings(root: Path, repair: bool = False) -> list[Finding]:
             if store.folder != folder:
                 raise ValueError(f"its fields name another folder, {store.folder}")
         except (OSError, ValueError, KeyError, TypeError, HarnessError) as e:
-            f = Finding(manifest, "embedding store", f"{manifest}: unreadable ({e})")
+            f = Finding(manifest, "corpus embedding cache", f"{manifest}: unreadable ({e})")
             if repair:
                 _remove(folder)
                 f.repaired = True
@@ -106,12 +106,12 @@ def verify_embeddings(root: Path, repair: bool = False) -> list[Finding]:
                 out.append(f)
             del arr
         note = f", {missing} not encoded yet" if missing else ""
-        out.append(Finding(folder, f"embedding store ({store.n_shards} shards{note})"))
+        out.append(Finding(folder, f"corpus embedding cache ({store.n_shards} shards{note})"))
     return out
 
 
 def verify_cache(root: Path, repair: bool = False) -> list[Finding]:
-    """Every corpus and embedding store under ``root``, fully checked."""
+    """Every corpus store and corpus embedding cache under ``root``, fully checked."""
     if not root.is_dir():
         raise HarnessError(f"cache folder {root} does not exist (set $HARNESS_CACHE_DIR?)")
     return verify_corpora(root, repair) + verify_embeddings(root, repair)

@@ -1,4 +1,4 @@
-"""``harness cache verify``: the full check of the corpus and embedding stores in the cache."""
+"""``harness cache verify``: the full check of the corpus stores and corpus embedding caches in the cache folder."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from ir_harness.cache.corpus_embeddings import EmbeddingStore
+    from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
     from ir_harness.data.model import Corpus
     from ir_harness.run.context import RunContext
     from ir_harness.run.job import RunJob
@@ -214,7 +214,7 @@ class RayExecutor:
         return rows, system.open_store(corpus, ctx)  # the workers wrote the shards to disk
 
     def search_shards(
-        self, queries: np.ndarray, store: EmbeddingStore, k: int, ctx: RunContext
+        self, queries: np.ndarray, store: CorpusEmbeddingCache, k: int, ctx: RunContext
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-``k`` with the shards split among ``workers`` Ray tasks, merged here."""
         return search_shards(queries, store, k, ctx, self)
@@ -372,7 +372,7 @@ def encode_shards(
     return rows + helper_rows[0]
 
 
-def _groups(store: EmbeddingStore, parts: int) -> list[list[int]]:
+def _groups(store: CorpusEmbeddingCache, parts: int) -> list[list[int]]:
     """Consecutive shard groups that start at multiples of the kernel's chunk."""
     starts = [i for i in range(store.n_shards) if store.bounds(i)[0] % CHUNK == 0]
     per = max(1, -(-len(starts) // max(1, parts)))
@@ -381,7 +381,7 @@ def _groups(store: EmbeddingStore, parts: int) -> list[list[int]]:
 
 
 def _search_group(
-    queries: np.ndarray, store: EmbeddingStore, shards: list[int], k: int, device: str
+    queries: np.ndarray, store: CorpusEmbeddingCache, shards: list[int], k: int, device: str
 ) -> tuple[np.ndarray, np.ndarray]:
     import torch
 
@@ -392,7 +392,7 @@ def _search_group(
 
 
 def search_shards(
-    queries: np.ndarray, store: EmbeddingStore, k: int, ctx: RunContext, ex: RayExecutor
+    queries: np.ndarray, store: CorpusEmbeddingCache, k: int, ctx: RunContext, ex: RayExecutor
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k with the corpus split into ``ex.workers`` shard groups, one Ray task each."""
     from ir_harness.kernels.stream import merge_topk
@@ -430,7 +430,7 @@ def _wait_one(ray: Any, refs: list[Any], poll_s: float = 0.25) -> Any:
 class _QueryWorker:
     """A Ray actor holding one copy of the pipeline and the task data; runs query batches.
 
-    Retrieval stages re-open what the driver's ``index`` already built (embedding store, Lucene
+    Retrieval stages re-open what the driver's ``index`` already built (corpus embedding cache, Lucene
     index, embedding cache), so nothing is encoded twice."""
 
     def __init__(self, job: RunJob) -> None:

@@ -5,7 +5,7 @@ What each estimate assumes:
 * **load**: the task's data is loaded once to plan (the corpus store is memory-mapped, so the
   texts stay on disk); its seconds are the measured load, its memory the anonymous RSS after it.
 * **index** (embedding systems): seconds = the real system encoding a sample of the real corpus
-  (the first passages, up to ~1.5 s of work) per passage, times N; a cold embedding store is
+  (the first passages, up to ~1.5 s of work) per passage, times N; a cold corpus embedding cache is
   assumed (a warm one makes it near zero). Memory beyond the base: one shard array
   (``shard_rows x dim x 4``, built in RAM before it is written) plus one batch's activations:
   for a transformer ``batch x seq_len x hidden x 4 x 16`` (the layer's projections, FFN and
@@ -14,7 +14,7 @@ What each estimate assumes:
 * **search**: the real system encoding a sample of the queries, plus one timed exact top-k of a
   query block against a random ``corpus_chunk``-row chunk, times the number of (block, chunk)
   pairs. Memory: :func:`ir_harness.kernels.topk.peak_extra_bytes` plus the query matrix and the
-  run (about 120 bytes per (query, document) entry in Python dicts). The embedding store is
+  run (about 120 bytes per (query, document) entry in Python dicts). The corpus embedding cache is
   memory-mapped: its pages are file-backed and not counted.
 * **evaluate**: scoring a run of the real qrels at the task's depth, timed on a sample of the
   queries and scaled by the query count; its memory is the run and the scorer's imports.

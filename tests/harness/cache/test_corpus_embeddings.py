@@ -1,4 +1,4 @@
-"""The sharded embedding store: resume after a kill, nothing re-encoded, corruption re-encoded."""
+"""The sharded corpus embedding cache: resume after a kill, nothing re-encoded, corruption re-encoded."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from ir_harness.cache.corpus_embeddings import EmbeddingStore
+from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
 from ir_harness.data.model import Corpus, Document
 from ir_harness.errors import DataFormatError, ModelOutputError, StoreCorruptError
 
@@ -22,11 +22,13 @@ def _vecs(texts: list[str]) -> np.ndarray:
     return np.array([[float(t.split()[1]), 1.0, -1.0] for t in texts], np.float32)
 
 
-def _store(tmp_path: Path, **kw: object) -> EmbeddingStore:
-    return EmbeddingStore(tmp_path, "fp", CORPUS.content_hash, len(CORPUS), shard_rows=4, **kw)  # type: ignore[arg-type]
+def _store(tmp_path: Path, **kw: object) -> CorpusEmbeddingCache:
+    return CorpusEmbeddingCache(
+        tmp_path, "fp", CORPUS.content_hash, len(CORPUS), shard_rows=4, **kw
+    )  # type: ignore[arg-type]
 
 
-def _fill(store: EmbeddingStore, encoded: list[int], fail_after: int | None = None) -> None:
+def _fill(store: CorpusEmbeddingCache, encoded: list[int], fail_after: int | None = None) -> None:
     for n, i in enumerate(store.missing()):
         if fail_after is not None and n == fail_after:
             raise KeyboardInterrupt  # the encode is killed here
@@ -35,7 +37,7 @@ def _fill(store: EmbeddingStore, encoded: list[int], fail_after: int | None = No
     store.finish()
 
 
-def _read(store: EmbeddingStore) -> np.ndarray:
+def _read(store: CorpusEmbeddingCache) -> np.ndarray:
     return np.concatenate([a for _, a in store.shards()])
 
 
@@ -177,7 +179,7 @@ def test_bad_model_output_names_system_and_batch(
 
 
 def test_disk_full_names_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ir_harness.cache.corpus_embeddings import StoreWriteError
+    from ir_harness.cache.corpus_embeddings import EmbeddingWriteError
 
     store = _store(tmp_path)
 
@@ -185,6 +187,6 @@ def test_disk_full_names_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         raise OSError("393216 requested and 220128 written")  # numpy's message: no errno
 
     monkeypatch.setattr(np, "save", short_write)
-    with pytest.raises(StoreWriteError, match=r"cannot write .*shard-00000\.npy.*disk full"):
+    with pytest.raises(EmbeddingWriteError, match=r"cannot write .*shard-00000\.npy.*disk full"):
         store.encode_shard(0, CORPUS, _vecs, batch_size=3)
     assert not [p for p in store.folder.iterdir() if p.name.startswith(".shard")]  # no temp left

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ir_harness.cache.corpus_embeddings import EmbeddingStore
+from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
 from ir_harness.cache.verify import verify_cache
 from ir_harness.corpus.store import open_or_build
 from ir_harness.data.model import Document
@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 DOCS = [Document(f"d{i}", f"text number {i}") for i in range(5)]
 
 
-def _fill(root: Path) -> tuple[Path, EmbeddingStore]:
+def _fill(root: Path) -> tuple[Path, CorpusEmbeddingCache]:
     corpus = open_or_build(root, "k", lambda: DOCS)
-    store = EmbeddingStore(root, "fp", corpus.content_hash, len(corpus), shard_rows=2)
+    store = CorpusEmbeddingCache(root, "fp", corpus.content_hash, len(corpus), shard_rows=2)
     for i in store.missing():
         store.write_shard(i, np.ones((store.bounds(i)[1] - store.bounds(i)[0], 3), np.float32))
     store.finish()
@@ -44,7 +44,7 @@ def test_damage_is_named_and_repaired(tmp_path: Path) -> None:
     assert "docs.arrow" in bad[0].problem and "shard-00002.npy" in bad[1].problem  # type: ignore[operator]
     fixed = verify_cache(tmp_path, repair=True)
     assert sum(f.repaired for f in fixed) == 2 and not folder.exists()
-    assert EmbeddingStore(tmp_path, "fp", store.corpus_hash, 5, shard_rows=2).missing() == [2]
+    assert CorpusEmbeddingCache(tmp_path, "fp", store.corpus_hash, 5, shard_rows=2).missing() == [2]
     again = open_or_build(tmp_path, "k", lambda: DOCS)  # rebuilt from its source
     assert again["d3"].text == "text number 3"
 

@@ -78,14 +78,14 @@ def test_ray_re_encodes_only_a_corrupt_shard(tmp_path: Path) -> None:
 
 
 def test_search_groups_start_at_chunk_boundaries(tmp_path: Path) -> None:
-    from ir_harness.cache.corpus_embeddings import EmbeddingStore
+    from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
     from ir_harness.executors.ray_executor import CHUNK, _groups
 
-    store = EmbeddingStore(tmp_path, "fp", "h" * 32, 5 * CHUNK + 10, shard_rows=CHUNK // 2)
+    store = CorpusEmbeddingCache(tmp_path, "fp", "h" * 32, 5 * CHUNK + 10, shard_rows=CHUNK // 2)
     groups = _groups(store, 2)
     assert [g[0] for g in groups] == [0, 6] and groups[-1][-1] == store.n_shards - 1
     assert all(store.bounds(g[0])[0] % CHUNK == 0 for g in groups)
-    odd = EmbeddingStore(tmp_path, "fp", "i" * 32, 100, shard_rows=30)
+    odd = CorpusEmbeddingCache(tmp_path, "fp", "i" * 32, 100, shard_rows=30)
     assert _groups(odd, 2) == [[0, 1, 2, 3]]  # no inner chunk boundary: one group
 
 

@@ -21,7 +21,7 @@ from tests.harness.test_cli import run_main  # the CLI in-process, its exit code
 
 
 class StoredHashing(HashingEmbedder):
-    """The hashing embedder with its document vectors always in the embedding store."""
+    """The hashing embedder with its document vectors always in the corpus embedding cache."""
 
     always_store = True
 
@@ -85,14 +85,16 @@ def test_a_changed_bm25_k1_is_reported_as_moved_candidates_or_scores(
 def test_a_perturbed_embedding_cache_entry_is_reported_as_the_embeddings_stage(
     tmp_path: Path,
 ) -> None:
-    from ir_harness.cache.corpus_embeddings import EmbeddingStore
+    from ir_harness.cache.corpus_embeddings import CorpusEmbeddingCache
 
     res = evaluate("hashing-stored", "tiny", results=tmp_path / "results")
     assert res.path is not None
     shards = list((tmp_path / "cache" / "embstore").glob("*/*/shard-00000.npy"))
     assert len(shards) == 1
     corpus = TinyTask().load("", None).corpus
-    store = EmbeddingStore(tmp_path / "cache", shards[0].parent.parent.name, corpus.content_hash, 3)
+    store = CorpusEmbeddingCache(
+        tmp_path / "cache", shards[0].parent.parent.name, corpus.content_hash, 3
+    )
     vecs = np.load(shards[0]).copy()
     vecs[2] = vecs[0] * 0.5  # "blue sky" now looks like "red apples" (a valid, checksummed shard)
     store.write_shard(0, vecs)

@@ -1,5 +1,6 @@
-"""In-process checks of what the probe tests exercise end to end: stored names, grade ranges,
-the registry scan under threads, gzip by magic bytes."""
+"""Guards on what users hand us, checked in process (the probe tests run them end to end):
+stored names stay inside their folder, grades out of range name the line, the registry scan is
+complete under threads, gzip is recognised by its magic bytes whatever the file is called."""
 
 from __future__ import annotations
 
