@@ -162,9 +162,9 @@ def evaluate(
     """
     from dataclasses import replace
 
-    from ir_harness.eval.family import run_any
     from ir_harness.redact import protect
     from ir_harness.run.context import resolve_device
+    from ir_harness.run.family import run_any
     from ir_harness.run.job import RunJob
 
     names = check_tasks(tasks)

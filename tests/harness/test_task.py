@@ -28,7 +28,7 @@ def test_get_task_splits_the_name_and_looks_up_the_family() -> None:
 
 def test_members_come_from_the_tasks_own_method_and_the_base_has_none() -> None:
     """A family is a task that overrides ``family_members``; no flag says so beside it."""
-    from ir_harness.eval.family import members
+    from ir_harness.run.family import members
 
     TASKS.register("fam", TinyFamily)
     TASKS.register("single", TinyTask)

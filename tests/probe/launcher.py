@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-import ir_harness.eval.family
+import ir_harness.run.family
 from ir_harness.cli import main
 from ir_harness.registry import SYSTEMS, TASKS
 from tests.harness.fakes import OverlapRetriever, TinyTask
@@ -30,7 +30,7 @@ SYSTEMS.register("baddense", BadDense)
 SYSTEMS.register("badscore", BadScorer)
 SYSTEMS.register("nanrun", NaNRetriever)
 
-_run_any = ir_harness.eval.family.run_any
+_run_any = ir_harness.run.family.run_any
 
 
 def _run_any_batched(job, *a, **kw):  # type: ignore[no-untyped-def]
@@ -40,7 +40,7 @@ def _run_any_batched(job, *a, **kw):  # type: ignore[no-untyped-def]
     return _run_any(job, *a, **kw)
 
 
-ir_harness.eval.family.run_any = _run_any_batched
+ir_harness.run.family.run_any = _run_any_batched
 
 if __name__ == "__main__":
     main()

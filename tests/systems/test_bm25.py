@@ -124,7 +124,7 @@ def test_unknown_variant_is_a_config_error() -> None:
 
 
 def test_bright_tasks_default_to_query_side_bm25_and_the_user_can_override() -> None:
-    from ir_harness.eval.family import with_task_defaults
+    from ir_harness.run.family import with_task_defaults
     from ir_harness.run.job import RunJob
 
     def opts(system: str, task: str, **o: str) -> dict:

@@ -1,6 +1,6 @@
 """The one definition of a benchmark family's score: the macro mean over its member tasks.
 
-The stored family aggregate (``ir_harness.eval.family``) and the leaderboard's family pages both
+The stored family aggregate (``ir_harness.run.family``) and the leaderboard's family pages both
 call :func:`family_mean`, so the number a run stores and the number the site shows are the same
 bits for the same member scores.
 """

@@ -83,7 +83,7 @@ def stored_identities(results: Path) -> dict[str, tuple[str, float, str]]:
 
 def _run_cell(job: RunJob) -> tuple[str, float, str]:
     """One cell in this process (also the body of the Ray task)."""
-    from ir_harness.eval.family import run_any
+    from ir_harness.run.family import run_any
 
     out = run_any(job)[-1]
     return out.main_metric, out.main_score, str(out.path)

@@ -158,7 +158,7 @@ def test_bad_input_leaves_existing_results_untouched(
 
 
 def test_family_run_stores_members_and_macro_mean(tmp_path: Path) -> None:
-    from ir_harness.eval.family import run_any
+    from ir_harness.run.family import run_any
     from tests.harness.fakes import TinyFamily
 
     TASKS.register("fam", TinyFamily)

@@ -59,8 +59,8 @@ def oracle_spec(noise: float, seed: int, flip: float) -> str:
 
 def sweep(opts: SweepOptions) -> list[tuple[float, int, Result]]:
     """Run the system once per (noise, seed); each result is stored under its own name."""
-    from ir_harness.eval.family import run_any
     from ir_harness.run.config import RunConfig
+    from ir_harness.run.family import run_any
     from ir_harness.run.job import RunJob
 
     if "llm" in opts.system_options:
