@@ -36,10 +36,29 @@ def run_main(
 
 def test_list_json() -> None:
     res = CliRunner().invoke(app, ["list", "tasks", "--json"])
+    assert res.exit_code == 0, repr(res.exception)
     rows = {r["name"]: r for r in json.loads(res.output)}
     assert rows["trec-dl"]["main_metric"] == "ndcg@10"
     assert "2019" in rows["trec-dl"]["subsets"]
     assert any(s.startswith("ir_datasets:") for s in rows["trec-dl"]["sources"])
+
+
+def test_a_task_whose_subsets_fail_is_listed_as_failed_and_hides_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ir_harness.task import Task
+
+    class NoSubsets(Task):  # subsets() is the base's: not implemented
+        family = "no-subsets"
+        description = "broken on purpose"
+
+    monkeypatch.setitem(TASKS._entries, "no-subsets", None)  # removed again after the test
+    TASKS.register("no-subsets", NoSubsets)
+    res = CliRunner().invoke(app, ["list", "tasks", "--json"])
+    assert res.exit_code == 0, repr(res.exception)
+    rows = {r["name"]: r for r in json.loads(res.output)}
+    assert rows["no-subsets"]["description"].startswith("failed to load: NotImplementedError")
+    assert rows["trec-dl"]["main_metric"] == "ndcg@10"
 
 
 def test_run_json_then_compare(

@@ -4,6 +4,7 @@ plugins and a query batch size from ``$PROBE_QUERY_BATCH`` (not a CLI option).""
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import replace
 
 import ir_harness.run.family
@@ -43,4 +44,8 @@ def _run_any_batched(job, *a, **kw):  # type: ignore[no-untyped-def]
 ir_harness.run.family.run_any = _run_any_batched
 
 if __name__ == "__main__":
+    # A test run started in the background (``cmd &``, nohup) hands its children SIGINT
+    # ignored, and Python then keeps it ignored; the probes send SIGINT on purpose and expect
+    # what a terminal's Ctrl-C does, so the launcher restores Python's own handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     main()

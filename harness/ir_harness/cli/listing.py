@@ -33,8 +33,7 @@ def list_cmd(
         rows = []
         for fam in TASKS.names():
             try:
-                cls = TASKS.get(fam)  # task modules import only the light core
-                task = cls()
+                rows.append(_task_row(fam))
             except Exception as e:  # a broken third-party plugin must not hide the others
                 rows.append(
                     {
@@ -45,21 +44,6 @@ def list_cmd(
                         "sources": [],
                     }
                 )
-                continue
-            subsets = task.subsets()
-            # A family of free-form subsets may name a representative spec (synthetic/<N>).
-            spec = task.spec(subsets[0]) if subsets else getattr(task, "example_spec", None)
-            spec = spec() if callable(spec) else spec
-            rows.append(
-                {
-                    "name": fam,
-                    "subsets": [s for s in subsets if s],
-                    "description": cls.description,
-                    # a family that accepts any subset name has no one spec to show
-                    "main_metric": spec.main_metric if spec else "per subset",
-                    "sources": [f"{s.kind}:{s.location}" for s in spec.sources] if spec else [],
-                }
-            )
     if name is not None:
         rows = [r for r in rows if r["name"] == name]
         if not rows:
@@ -96,3 +80,24 @@ def _first_line(text: str, room: int, wide: bool) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     line = line.split(". ")[0].rstrip(".")
     return line if wide or len(line) <= room else line[: room - 1] + "\u2026"
+
+
+def _task_row(fam: str) -> dict[str, Any]:
+    """One family's row: its subsets, description, main metric and data sources. Raises what
+    the plugin raises (importing it, listing its subsets or building a spec)."""
+    from ir_harness.registry import TASKS
+
+    cls = TASKS.get(fam)  # task modules import only the light core
+    task = cls()
+    subsets = task.subsets()
+    # A family of free-form subsets may name a representative spec (synthetic/<N>).
+    spec = task.spec(subsets[0]) if subsets else getattr(task, "example_spec", None)
+    spec = spec() if callable(spec) else spec
+    return {
+        "name": fam,
+        "subsets": [s for s in subsets if s],
+        "description": cls.description,
+        # a family that accepts any subset name has no one spec to show
+        "main_metric": spec.main_metric if spec else "per subset",
+        "sources": [f"{s.kind}:{s.location}" for s in spec.sources] if spec else [],
+    }
