@@ -26,11 +26,14 @@ RESULTS = REPO / "results"
 STORED = sorted(p.parent.relative_to(RESULTS).as_posix() for p in RESULTS.glob("*/*/metadata.json"))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One cache for the pass (BM25 indexes shared by a task's results), never the user's."""
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path) -> Iterator[None]:
+    """An empty cache for each result, never the user's: a vector cached by an earlier result
+    was encoded in another batch, and can differ in the last bits from the one this result's
+    run encoded (STS files keep 6 decimals, so such a vector moves them); each result is re-run
+    as it was made, from nothing."""
     mp = pytest.MonkeyPatch()
-    mp.setenv("HARNESS_CACHE_DIR", str(tmp_path_factory.mktemp("reproduce-cache")))
+    mp.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
     mp.setenv("HF_HUB_OFFLINE", "1")
     yield
     mp.undo()
