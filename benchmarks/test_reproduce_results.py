@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from tests.conftest import shared_data_dir
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "results"
@@ -27,16 +24,13 @@ STORED = sorted(p.parent.relative_to(RESULTS).as_posix() for p in RESULTS.glob("
 
 
 @pytest.fixture(autouse=True)
-def _own_cache(tmp_path: Path) -> Iterator[None]:
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An empty cache for each result, never the user's: a vector cached by an earlier result
     was encoded in another batch, and can differ in the last bits from the one this result's
     run encoded (STS files keep 6 decimals, so such a vector moves them); each result is re-run
     as it was made, from nothing."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
-    mp.setenv("HF_HUB_OFFLINE", "1")
-    yield
-    mp.undo()
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
 @pytest.mark.shared_data
