@@ -23,7 +23,9 @@ roundoff), g = K*2**-24/(1 - K*2**-24) (fp32 summation of K terms in any order):
 So an fp32 score s and its bf16 score r satisfy |s - r| <= E(q, d) + o|r|, with
 E(q, d) = ‖dq‖‖d‖ + ‖q~‖‖dd‖ + a‖q‖‖d‖ + A. Every norm is an upper bound (float64 sums of exact
 squares for queries, :func:`_sq_norm_bound` for documents); per chunk c the largest document
-norm D_c and residual R_c, over the corpus D and R. Let t be a query's k-th largest bf16 score:
+norm D_c and residual R_c, and D and R their maxima over the chunks whose bf16 scores are in the
+query's heap (the chunks seen so far: :mod:`ir_harness.kernels.prefilter_select` runs the
+selection piece by piece, in memory and streamed). Let t be a query's k-th largest bf16 score:
 the k documents at or above it have s >= r - o|r| - E(q, D, R) >= t - o|t| - E(q, D, R) (r - o|r|
 grows with r), so the fp32 k-th score T is at least that, and a document of the fp32 top-k
 (s >= T) in chunk c has r + o|r| >= t - o|t| - m_c, m_c = ‖dq‖(D + D_c) + ‖q~‖(R + R_c) +
@@ -57,15 +59,13 @@ import numpy as np
 from numba import njit
 
 from ir_harness.kernels.cpu_units import cpu_flags, has_units
-from ir_harness.kernels.order import key_scores, order_keys, score_keys
-from ir_harness.kernels.topk_select import _sift_down, select_rows, thread_pool, topk_cpu_fused
+from ir_harness.kernels.topk_select import _sift_down
 
 if TYPE_CHECKING:
     import torch
 
 MIN_ROWS = 32  # query rows and document columns of every re-scoring sgemm (see module doc)
 MIN_COLS = 32
-_GROUP_ROWS = 64  # query rows per re-scoring sgemm (32 and 128 measured no faster)
 _HUGE = 2.0**100  # ‖q‖‖d‖ above this: bf16 or fp32 could overflow, fall back
 _NORM_INFLATE = 1.0 + 2.0**-40  # float64 norms of <= 2**20 terms: relative error < 2**-42
 
@@ -142,67 +142,41 @@ def absolute_term(dim: int, qnorm: np.ndarray, dmax: float) -> np.ndarray:
     return dim * 2.0**-124 * (1.0 + qnorm + dmax)
 
 
-class ChunkNorms(NamedTuple):
-    """Per corpus chunk: upper bounds on the largest document norm (``d``, inf where some row
-    is not finite or huge) and on the largest bf16 rounding residual ‖d - bf16(d)‖ (``r``);
-    ``usable``: chunks the bf16 pass may score; ``d_all``/``r_all``: maxima over those."""
-
-    d: np.ndarray
-    r: np.ndarray
-    usable: np.ndarray
-    d_all: float
-    r_all: float
-
-
-def _chunk_norms(corpus: torch.Tensor, starts: list[int], width: int) -> ChunkNorms:
-    import torch
-
-    n, dim = corpus.shape
-    d = np.zeros(len(starts))
-    r = np.zeros(len(starts))
-
-    def one(c: int) -> None:
-        x = corpus[starts[c] : starts[c] + width].to(torch.float32).contiguous().numpy()
-        sq, rsq = chunk_square_norms(x, x.view(np.int32))
-        m = _sq_norm_bound(float(sq), dim)
-        d[c] = m if math.isfinite(m) and m <= _HUGE else math.inf
-        r[c] = _sq_norm_bound(float(rsq), dim)
-
-    pool = thread_pool(max(1, torch.get_num_threads()))
-    if pool is None:
-        for c in range(len(starts)):
-            one(c)
-    else:
-        list(pool.map(one, range(len(starts))))
-    usable = np.isfinite(d) & (np.diff([*starts, n]) >= MIN_COLS)
-    d_all = float(d[usable].max()) if usable.any() else 0.0
-    r_all = float(r[usable].max()) if usable.any() else 0.0
-    return ChunkNorms(d, r, usable, d_all, r_all)
+def chunk_bounds(x: np.ndarray) -> tuple[float, float]:
+    """Upper bounds on the largest norm of a row of fp32 ``x`` (inf where some row is not
+    finite or the norm is over 2**100) and on its largest bf16 rounding residual."""
+    dim = x.shape[1]
+    sq, rsq = chunk_square_norms(x, x.view(np.int32))
+    m = _sq_norm_bound(float(sq), dim)
+    return (m if math.isfinite(m) and m <= _HUGE else math.inf), _sq_norm_bound(float(rsq), dim)
 
 
 class QueryNorms(NamedTuple):
     """Per query of a block: upper bounds on ‖q‖ (``norm``), ‖q - bf16(q)‖ (``res``) and
-    ‖bf16(q)‖ (``rounded``), the absolute term A and the accumulation coefficient."""
+    ‖bf16(q)‖ (``rounded``), and the accumulation coefficient."""
 
     norm: np.ndarray
     res: np.ndarray
     rounded: np.ndarray
-    absterm: np.ndarray
     acc: float
+    dim: int
 
-    def margin(self, cn: ChunkNorms, c: int, rows: Any) -> np.ndarray:
-        """How far below the k-th bf16 score (beyond the output rounding) a document of chunk
-        ``c`` may score in bf16 and still be in the fp32 top-k, for the given rows."""
-        d = cn.d_all + cn.d[c]
+    def margin(self, d_run: float, r_run: float, d_c: float, r_c: float, rows: Any) -> np.ndarray:
+        """How far below the k-th bf16 score (beyond the output rounding) a document of a chunk
+        with norm and residual bounds ``d_c``, ``r_c`` may score in bf16 and still be in the
+        fp32 top-k, for the given rows; ``d_run``, ``r_run`` bound the documents of the heap
+        (D and R of the module doc)."""
+        d = d_run + d_c
+        norm = self.norm[rows]
         return (
             self.res[rows] * d
-            + self.rounded[rows] * (cn.r_all + cn.r[c])
-            + self.acc * self.norm[rows] * d
-            + 2 * self.absterm[rows]
+            + self.rounded[rows] * (r_run + r_c)
+            + self.acc * norm * d
+            + 2 * absolute_term(self.dim, norm, d_run)
         )
 
 
-def _query_norms(q: torch.Tensor, cn: ChunkNorms) -> QueryNorms:
+def _query_norms(q: torch.Tensor) -> QueryNorms:
     """Float64 norms of fp32 values (each square exact), inflated for the float64 sum; plus
     sqrt(K)*2**-60 for components a flush could drop."""
     import torch
@@ -219,8 +193,7 @@ def _query_norms(q: torch.Tensor, cn: ChunkNorms) -> QueryNorms:
     with np.errstate(invalid="ignore", over="ignore"):
         rounded = q.to(torch.bfloat16).to(torch.float32)
         res, rn = norm(q - rounded), norm(rounded)
-    acc = accumulation_coefficient(dim)
-    return QueryNorms(qn, res, rn, absolute_term(dim, qn, cn.d_all), acc)
+    return QueryNorms(qn, res, rn, accumulation_coefficient(dim), dim)
 
 
 def bf16_capable() -> bool:
@@ -444,212 +417,3 @@ def _floors(t: np.ndarray, margin: np.ndarray) -> np.ndarray:
     y = t - _OUT * np.abs(t) - margin
     r = np.where(y >= 0, y / (1.0 + _OUT), y / (1.0 - _OUT))
     return r - np.abs(r) * 2.0**-48 - 1e-300
-
-
-def topk_cpu_bf16(
-    queries: torch.Tensor,
-    corpus: torch.Tensor,
-    k: int,
-    corpus_chunk: int,
-    query_block: int,
-    stats: dict[str, Any] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Top-k bit-identical to :func:`ir_harness.kernels.topk_select.topk_cpu_fused`, prefiltered in bf16.
-
-    ``stats`` (optional) receives ``candidates`` (re-scored pairs), ``queries``,
-    ``chunk_blocks`` (query block x chunk pairs) and ``fallback_blocks`` (those scored in fp32).
-    """
-    import torch
-
-    nq, n = queries.shape[0], corpus.shape[0]
-    st = stats if stats is not None else {}
-    for name in ("candidates", "queries", "chunk_blocks", "fallback_blocks"):
-        st.setdefault(name, 0)
-    starts = list(range(0, n, corpus_chunk))
-    t0 = time.perf_counter()
-    cn = _chunk_norms(corpus, starts, corpus_chunk)
-    _tick(st, "s_norms", t0)
-    out_s, out_i = [], []
-    for q0 in range(0, nq, query_block):
-        q = queries[q0 : q0 + query_block].to(torch.float32).contiguous()
-        qs = _query_norms(q, cn)
-        qn = qs.norm
-        rows = q.shape[0]
-        st["queries"] += rows
-        if (
-            rows < MIN_ROWS
-            or not np.isfinite(qn).all()
-            or float(qn.max()) > _HUGE
-            or float(qn.max()) * cn.d_all > _HUGE
-        ):
-            s, i = topk_cpu_fused(q, corpus, k, corpus_chunk, query_block)
-            st["chunk_blocks"] += len(starts)
-            st["fallback_blocks"] += len(starts)
-            out_s.append(s)
-            out_i.append(i)
-            continue
-        s, i = _block(q, qs, corpus, k, starts, corpus_chunk, cn, st)
-        out_s.append(s)
-        out_i.append(i)
-    return torch.cat(out_s), torch.cat(out_i)
-
-
-def _block(q, qs, corpus, k, starts, corpus_chunk, cn, st):  # type: ignore[no-untyped-def]
-    """One query block: bf16 pass with recording, fp32 fall-back chunks, re-score, select."""
-    from functools import partial
-
-    import torch
-
-    rows, dim = q.shape
-    n = corpus.shape[0]
-    threads = max(1, torch.get_num_threads())
-    pool = thread_pool(threads)
-    step = -(-rows // threads)
-    slices = [slice(a, a + step) for a in range(0, rows, step)]
-    kk = min(k, n)
-    a_keys = np.empty((rows, kk), np.int32)
-    a_idx = np.empty((rows, kk), np.int64)
-    a_filled = np.zeros(rows, np.int64)
-    x_keys = np.empty((rows, kk), np.int32)  # exact heaps of the fp32 (fall-back) chunks
-    x_idx = np.empty((rows, kk), np.int64)
-    x_filled = np.zeros(rows, np.int64)
-    cap = max(8 * kk, 1024)
-    rec_col = np.empty((rows, cap), np.int32)
-    rec_key = np.empty((rows, cap), np.int32)
-    qb16 = q.to(torch.bfloat16)
-    out_buf = torch.empty(rows * min(corpus_chunk, n), dtype=torch.bfloat16)  # reused: no page
-    # faults of a fresh block per chunk
-    recorded: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
-    fell = 0
-    for c, c0 in enumerate(starts):
-        chunk = corpus[c0 : c0 + corpus_chunk]
-        st["chunk_blocks"] += 1
-        exact = not cn.usable[c] or (c >= 4 and fell * 2 > c)
-        if not exact:
-            margin = qs.margin(cn, c, slice(None))
-            t0 = time.perf_counter()
-            out = out_buf[: rows * chunk.shape[0]].view(rows, chunk.shape[0])
-            torch.mm(qb16, chunk.to(torch.bfloat16).T, out=out)
-            ab = out.view(torch.int16).numpy()
-            t0 = _tick(st, "s_bf16_mm", t0)
-            count = np.zeros(rows, np.int64)
-            args = (ab, c0, a_keys, a_idx, a_filled, margin, rec_col, rec_key, count)
-            if pool is None or len(slices) == 1:
-                ok = _collect_rows(args, slice(None))
-            else:
-                ok = all(pool.map(partial(_collect_rows, args), slices))
-            _tick(st, "s_collect", t0)
-            if ok:
-                r = np.repeat(np.arange(rows), count)
-                sel = np.arange(cap)[None, :] < count[:, None]
-                recorded.append((c, r, rec_col[sel].copy(), rec_key[sel].copy()))
-            else:
-                exact = True
-        if exact:
-            fell += 1
-            st["fallback_blocks"] += 1
-            t0 = time.perf_counter()
-            block = (q @ chunk.to(torch.float32).T).numpy()  # the fp32 path's very call
-            args = (block, block.view(np.int32), c0, x_keys, x_idx, x_filled)
-            if pool is None or len(slices) == 1:
-                select_rows(args, slice(None))
-            else:
-                list(pool.map(partial(select_rows, args), slices))
-            _tick(st, "s_fp32_chunks", t0)
-    # prune against each row's final k-th approximate score, then re-score in fp32
-    full = a_filled == kk
-    worst_v = _values16(a_keys.min(axis=1))
-    parts_r, parts_i, parts_s = [], [], []
-    jobs = []
-    for c, r, col, key in recorded:
-        margin = qs.margin(cn, c, r)
-        keep = ~full[r] | (_values16(key) >= _floors(worst_v[r], margin))
-        r, col = r[keep], col[keep]
-        if not len(r):
-            continue
-        s = np.empty(len(r), np.float32)
-        width = min(corpus_chunk, n - starts[c])
-        jobs += _rescore_jobs(q, corpus, starts[c], width, r, col, s)
-        parts_r.append(r)
-        parts_i.append(col.astype(np.int64) + starts[c])
-        parts_s.append(s)
-    t0 = time.perf_counter()
-    with _one_thread():
-        if pool is None:
-            for job in jobs:
-                job()
-        else:
-            list(pool.map(lambda job: job(), jobs))
-    t0 = _tick(st, "s_rescore", t0)
-    st["candidates"] += int(sum(len(p) for p in parts_r))
-    nx = int(x_filled[0]) if rows else 0
-    if nx:
-        parts_r.append(np.repeat(np.arange(rows), nx))
-        parts_i.append(x_idx[:, :nx].ravel())
-        parts_s.append(key_scores(x_keys[:, :nx].ravel()))
-    r = np.concatenate(parts_r)
-    i = np.concatenate(parts_i)
-    s = np.concatenate(parts_s).astype(np.float32)
-    okey = order_keys(s, i)
-    order = np.lexsort((-okey, r))
-    r, i, s = r[order], i[order], s[order]
-    first = np.searchsorted(r, np.arange(rows))
-    take = first[:, None] + np.arange(kk)[None, :]
-    if not (np.bincount(r, minlength=rows) >= kk).all():  # cannot happen (module doc); if it
-        # ever did, the fp32 path answers instead
-
-        st["fallback_blocks"] += len(starts) - fell
-        return topk_cpu_fused(q, corpus, k, corpus_chunk, rows)
-    out_s = key_scores(score_keys(s[take]))
-    _tick(st, "s_select", t0)
-    return torch.from_numpy(out_s.reshape(rows, kk)), torch.from_numpy(i[take].reshape(rows, kk))
-
-
-def _collect_rows(args: tuple, rows: slice) -> bool:  # type: ignore[type-arg]
-    ab, c0, keys, idx, filled, margin, rec_col, rec_key, count = args
-    return bool(
-        collect_block(
-            ab[rows],
-            c0,
-            keys[rows],
-            idx[rows],
-            filled[rows],
-            margin[rows],
-            rec_col[rows],
-            rec_key[rows],
-            count[rows],
-        )
-    )
-
-
-def _rescore_jobs(q, corpus, c0, width, r, col, out):  # type: ignore[no-untyped-def]
-    """Jobs writing into ``out`` the fp32 scores of (query row, chunk column) pairs (``r`` is
-    sorted), each bit-equal to the full-block sgemm's.
-
-    Query rows go in groups of 64 (the last group overlaps the previous one so it too has at
-    least 32 rows); each group is one sgemm against the union of its columns, padded to at
-    least 32 columns of the chunk.
-    """
-    import torch
-
-    rows = q.shape[0]
-    g = min(_GROUP_ROWS, rows)
-    jobs = []
-    bounds = np.searchsorted(r, np.arange(0, rows + g, g))
-    for a, (p0, p1) in zip(range(0, rows, g), zip(bounds[:-1], bounds[1:])):
-        if p0 == p1:
-            continue
-
-        def job(a: int = a, p0: int = p0, p1: int = p1) -> None:
-            lo = min(a, rows - g)
-            cc = col[p0:p1]
-            cols = np.unique(cc)
-            if len(cols) < MIN_COLS:
-                extra = np.setdiff1d(np.arange(min(width, 2 * MIN_COLS)), cols)
-                cols = np.union1d(cols, extra[: MIN_COLS - len(cols)])
-            docs = corpus[c0 + torch.from_numpy(cols.astype(np.int64))].to(torch.float32)
-            block = (q[lo : lo + g] @ docs.T).numpy()
-            out[p0:p1] = block[r[p0:p1] - lo, np.searchsorted(cols, cc)]
-
-        jobs.append(job)
-    return jobs

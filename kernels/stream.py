@@ -51,15 +51,30 @@ def stream_topk(
     *,
     device: str = "cpu",
     corpus_chunk: int = 16384,
+    bf16_prefilter: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k over ``(first row, shard array)`` pairs; indices are global rows.
 
     On the CPU with numba (the in-memory path's fused selection) the selection's heaps carry
     over from piece to piece (:class:`ir_harness.kernels.topk_select.FusedTopk`): each piece
-    starts from every query's running k-th score, and no merge is needed. Elsewhere (CUDA, no
-    numba) each piece is its own kernel call, merged into the running top-k.
+    starts from every query's running k-th score, and no merge is needed. Where the in-memory
+    path would run the bf16 prefilter (``bf16_prefilter`` as in
+    :func:`ir_harness.kernels.topk.topk_torch`), the stream runs it too
+    (:class:`ir_harness.kernels.prefilter_select.PrefilterTopk`, candidates re-scored from the
+    shards). Elsewhere (CUDA, no numba) each piece is its own kernel call, merged into the
+    running top-k.
     """
     if _fused(device):
+        shards = list(shards)  # (memory maps: cheap) the prefilter re-reads candidate rows
+        n = sum(len(s) for _, s in shards)
+        dim = shards[0][1].shape[1] if shards else 0
+        if (
+            k > 0
+            and n > corpus_chunk
+            and len(queries)
+            and _use_bf16(bf16_prefilter, len(queries), n, dim, corpus_chunk)
+        ):
+            return _stream_prefiltered(queries, shards, min(k, n), corpus_chunk)
         return _stream_fused(queries, shards, k, corpus_chunk)
     nq = queries.shape[0]
     best = (np.zeros((nq, 0), np.float32), np.zeros((nq, 0), np.int64))
@@ -69,6 +84,12 @@ def stream_topk(
             s, i = exact_topk(queries, chunk, k, device=device, corpus_chunk=corpus_chunk)
         best = merge_topk(best, (s, i + offset), k)
     return best
+
+
+def _use_bf16(want: bool | None, nq: int, n: int, dim: int, corpus_chunk: int) -> bool:
+    from ir_harness.kernels.topk import _use_bf16 as use
+
+    return use(want, nq, n, dim, corpus_chunk)
 
 
 def _fused(device: str) -> bool:
@@ -95,6 +116,40 @@ def _stream_fused(
             run.add(offset, _as_tensor(piece, True), stage=isinstance(piece, np.memmap))
     s, i = run.result()
     return s.numpy(), i.numpy()
+
+
+def _stream_prefiltered(
+    queries: np.ndarray, shards: list[tuple[int, np.ndarray]], k: int, corpus_chunk: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bf16-prefiltered selection over every aligned piece; candidates re-read by row."""
+    from ir_harness.kernels.prefilter_select import PrefilterTopk
+    from ir_harness.kernels.topk import _as_tensor
+
+    run = PrefilterTopk(_as_tensor(queries, True), k, corpus_chunk, QUERY_BLOCK)
+    for offset, piece in aligned_chunks(shards, corpus_chunk):
+        with warnings.catch_warnings():  # read-only memory maps, read in place: never written
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            run.add(offset, _as_tensor(piece, True))
+    s, i = run.result(shard_rows(shards))
+    return s.numpy(), i.numpy()
+
+
+def shard_rows(shards: list[tuple[int, np.ndarray]]):  # type: ignore[no-untyped-def]
+    """A function from sorted global row numbers to those rows (fp32 tensor) of the shards."""
+    import torch
+
+    offsets = np.array([o for o, _ in shards], np.int64)
+    dim = shards[0][1].shape[1]
+
+    def gather(rows: np.ndarray) -> torch.Tensor:
+        out = np.empty((len(rows), dim), np.float32)
+        which = np.searchsorted(offsets, rows, side="right") - 1
+        for w in np.unique(which):
+            at = which == w
+            out[at] = shards[w][1][rows[at] - offsets[w]]
+        return torch.from_numpy(out)
+
+    return gather
 
 
 def aligned_chunks(

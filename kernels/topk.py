@@ -303,7 +303,7 @@ def topk_torch(
         and _has("numba")
     ):
         if _use_bf16(bf16_prefilter, nq, n, corpus.shape[1], corpus_chunk):
-            from ir_harness.kernels.prefilter import topk_cpu_bf16
+            from ir_harness.kernels.prefilter_select import topk_cpu_bf16
 
             return topk_cpu_bf16(queries, corpus, k, corpus_chunk, query_block, stats)
         from ir_harness.kernels.topk_select import topk_cpu_fused

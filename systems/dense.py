@@ -177,6 +177,10 @@ class DenseRetriever(EmbeddingSearch):
             opts["precision"] = self.precision
         if self.backend != "torch":  # likewise: torch keys stay as they were
             opts["backend"] = self.backend
+        if self.backend == "onnx-int8":  # another quantisation: other vectors
+            from ir_harness.systems.dense_onnx import QUANT_VERSION
+
+            opts["quant"] = QUANT_VERSION
         return opts
 
     def encode(self, texts: list[str], role: str, ctx: RunContext) -> np.ndarray:

@@ -4,8 +4,8 @@ The SentenceTransformer's transformer module is exported once per (weights, opse
 version, quantisation) into ``<cache>/models/onnx/`` (written to a temporary file, then
 renamed); pooling and normalisation are the model's own modules redone in numpy, so only models
 made of a Transformer, a Pooling (mean or CLS) and an optional Normalize are accepted.
-``onnx-int8`` is the same graph with its matrix products quantised to int8 by
-``onnxruntime.quantization.quantize_dynamic``. onnxruntime is imported only when chosen.
+``onnx-int8`` is the same graph with its matrix products quantised to int8 (weights with one
+scale per output channel, activations per batch) by ``onnxruntime.quantization.quantize_dynamic``. onnxruntime is imported only when chosen.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 BACKENDS = ("torch", "onnx", "onnx-int8")
 OPSET = 17
 EXPORT_VERSION = 2  # bumped when the exported graph changes (eager attention, fused)
+# bumped when the int8 quantisation changes; part of the int8 file name and embedding cache key.
+# 2: per-channel weight scales (per-tensor scales: median cosine 0.957 to fp32 on 1,000 TREC DL
+# passages, min 0.914; per-channel: 0.994, min 0.981, at 0.95x the speed)
+QUANT_VERSION = 2
 _SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
 
 
@@ -138,7 +142,7 @@ def exported_model(transformer: Any, fingerprint: str, backend: str, cache_dir: 
         _export(transformer, fp32)
     if backend == "onnx":
         return fp32
-    int8 = root / f"{key}.int8.onnx"
+    int8 = root / f"{key}.int8-q{QUANT_VERSION}.onnx"
     if not int8.exists():
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -150,6 +154,7 @@ def exported_model(transformer: Any, fingerprint: str, backend: str, cache_dir: 
                 str(fp32),
                 str(tmp),
                 weight_type=QuantType.QInt8,
+                per_channel=True,
                 # the fused operators carry no inferred types; their outputs are float
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )

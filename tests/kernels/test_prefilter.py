@@ -139,19 +139,20 @@ def test_every_pair_within_the_measured_bound(worst: bool) -> None:
         c = _unit(rng.standard_normal((600, d)))
         q = _unit(rng.standard_normal((40, d)))
     ct, qt = torch.from_numpy(c), torch.from_numpy(q)
-    cn = prefilter._chunk_norms(ct, list(range(len(c))), 1)
-    qs = prefilter._query_norms(qt, cn)
+    dn, rn = np.array([prefilter.chunk_bounds(c[i : i + 1]) for i in range(len(c))]).T
+    qs = prefilter._query_norms(qt)
+    absterm = prefilter.absolute_term(d, qs.norm, float(dn.max()))
     s = (qt @ ct.T).double().numpy()
     r = (qt.to(torch.bfloat16) @ ct.to(torch.bfloat16).T).double().numpy()
     bound = (
-        qs.res[:, None] * cn.d[None, :]
-        + qs.rounded[:, None] * cn.r[None, :]
-        + qs.acc * qs.norm[:, None] * cn.d[None, :]
-        + qs.absterm[:, None]
+        qs.res[:, None] * dn[None, :]
+        + qs.rounded[:, None] * rn[None, :]
+        + qs.acc * qs.norm[:, None] * dn[None, :]
+        + absterm[:, None]
         + prefilter._OUT * np.abs(r)
     )
     assert (np.abs(s - r) <= bound).all()
-    worst_case = prefilter.error_coefficient(d) * qs.norm[:, None] * cn.d[None, :]
+    worst_case = prefilter.error_coefficient(d) * qs.norm[:, None] * dn[None, :]
     measured = bound - prefilter._OUT * np.abs(r)
     if worst:  # the measured residuals reach the worst case's input term
         assert np.median(measured / worst_case) > 0.9
@@ -179,3 +180,29 @@ def test_worst_case_rounding_is_still_bit_identical() -> None:
     q = _worst_rounding(rng, 40, 32)
     for k in (1, 20, 64):
         _both(q, c, k)
+
+
+def aligned_rounding_case() -> tuple[np.ndarray, np.ndarray]:
+    """Queries of ones and two documents whose bf16 rounding errors all point one way: A (row
+    600) wins in fp32 by ~1, B (row 10) in bf16 by ~2, about 2/3 of the bound's margin (~3).
+    A is recorded only if the margin is whole, so a margin cut by half (or a heap bound that
+    forgets an earlier chunk's residual) returns B: these inputs are built to catch that."""
+    down = np.float32(1 + 2.0**-8 - 2.0**-20)  # rounds down to 1 in bf16
+    up = np.float32(1 + 2.0**-8 + 2.0**-20)  # rounds up to 1 + 2**-7
+    a = np.concatenate([np.full(200, down), -np.full(184, up)])  # every error negative
+    b = np.concatenate([np.full(200, up), -np.full(184, down)])  # every error positive
+    b[0] = 1.0  # exact in bf16: B's fp32 score drops below A's, its bf16 score stays above
+    rng = np.random.default_rng(10)
+    c = (0.01 * rng.standard_normal((1024, 384))).astype(np.float32)
+    c[10], c[600] = b, a
+    return np.ones((40, 384), np.float32), c
+
+
+def test_aligned_rounding_errors_need_the_whole_margin() -> None:
+    q, c = aligned_rounding_case()
+    stats = _both(q, c, 1)
+    assert stats["fallback_blocks"] == 0
+    want = topk_torch(torch.from_numpy(q), torch.from_numpy(c), 1, corpus_chunk=CHUNK)
+    assert int(want[1][0, 0]) == 600
+    qb, cb = torch.from_numpy(q).to(torch.bfloat16), torch.from_numpy(c).to(torch.bfloat16)
+    assert int((qb[:1] @ cb.T).float().argmax()) == 10  # bf16 alone picks B

@@ -196,3 +196,105 @@ def test_memory_mapped_shards_staged_equal_in_memory(tmp_path) -> None:  # type:
         got = stream_topk(q, shards, k, corpus_chunk=64)
         np.testing.assert_array_equal(got[1], want[1])
         np.testing.assert_array_equal(got[0].view(np.uint32), want[0].view(np.uint32))
+
+
+def _bits_equal(got: tuple, want: tuple) -> None:  # type: ignore[type-arg]
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(
+        np.asarray(got[0]).view(np.uint32), np.asarray(want[0]).view(np.uint32)
+    )
+
+
+def _fp32(q: np.ndarray, c: np.ndarray, k: int, chunk: int) -> tuple:  # type: ignore[type-arg]
+    return exact_topk(q, c, k, corpus_chunk=chunk, bf16_prefilter=False)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_prefiltered_stream_equals_the_fp32_path(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bf16 prefilter over shards (forced on: any CPU) gives the fp32 in-memory bits, for
+    shard sizes that straddle chunks, ties, NaN, inf and huge rows, k above a shard, several
+    query blocks, and with the records compacted after every chunk. (Only the query blocks
+    must match: BLAS rounds a 6-row block unlike a 70-row one.)"""
+    pytest.importorskip("numba")
+    from ir_harness.kernels import prefilter_select
+
+    rng = np.random.default_rng(100 + seed)
+    n, d, chunk = int(rng.integers(1100, 2600)), int(rng.choice([8, 16, 48])), 256
+    c = rng.standard_normal((n, d)).astype(np.float32)
+    c[rng.integers(0, n, n // 10)] = c[rng.integers(0, n, 1)]  # exact ties across shards
+    if seed % 2:
+        c[rng.integers(0, n, 3)] = np.inf
+        c[rng.integers(0, n, 2), 0] = np.nan
+        with np.errstate(over="ignore"):
+            c[300:340] *= np.float32(1e31)
+    q = rng.standard_normal((int(rng.choice([33, 40, 70])), d)).astype(np.float32)
+    q[0] = c[5]
+    if seed == 3:
+        q[1, 2] = np.inf  # its block goes the fp32 way
+    if seed >= 4:
+        monkeypatch.setattr(prefilter_select, "_COMPACT", 0)
+    for k in (1, 17, int(rng.integers(200, 400))):
+        want = _fp32(q, c, k, chunk)
+        for rows in (int(rng.integers(100, 700)), 512):
+            got = stream_topk(q, _shards(c, rows), k, corpus_chunk=chunk, bf16_prefilter=True)
+            _bits_equal(got, want)
+    # several query blocks (of 32: the fp32 path with the same blocks), pieces of 2 chunks
+    torch = pytest.importorskip("torch")
+    from ir_harness.kernels.topk import topk_torch
+
+    qt, ct = torch.from_numpy(q), torch.from_numpy(c)
+    want_t = topk_torch(qt, ct, 9, corpus_chunk=chunk, query_block=32, bf16_prefilter=False)
+    run = prefilter_select.PrefilterTopk(qt, 9, chunk, 32)
+    for a in range(0, n, 2 * chunk):
+        run.add(a, ct[a : a + 2 * chunk])
+    got_t = run.result(lambda r: ct[torch.from_numpy(r)])
+    _bits_equal((got_t[0].numpy(), got_t[1].numpy()), (want_t[0].numpy(), want_t[1].numpy()))
+
+
+def test_the_stream_runs_the_prefilter_where_memory_does(
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Forced on over memory-mapped shards it re-reads candidates from the maps; forced off it
+    never builds the prefilter; both give the fp32 bits."""
+    pytest.importorskip("numba")
+    from ir_harness.kernels import prefilter_select
+
+    rng = np.random.default_rng(9)
+    c = rng.standard_normal((1500, 16)).astype(np.float32)
+    q = rng.standard_normal((40, 16)).astype(np.float32)
+    shards = []
+    for a in range(0, 1500, 384):
+        np.save(tmp_path / f"{a}.npy", c[a : a + 384])
+        shards.append((a, np.load(tmp_path / f"{a}.npy", mmap_mode="r")))
+    built = []
+    real = prefilter_select.PrefilterTopk
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *a: object, **kw: object) -> None:
+            built.append(1)
+            super().__init__(*a, **kw)
+
+    monkeypatch.setattr(prefilter_select, "PrefilterTopk", Counting)
+    want = _fp32(q, c, 50, 256)
+    _bits_equal(stream_topk(q, shards, 50, corpus_chunk=256, bf16_prefilter=True), want)
+    assert built == [1]
+    _bits_equal(stream_topk(q, shards, 50, corpus_chunk=256, bf16_prefilter=False), want)
+    assert built == [1]
+
+
+def test_prefiltered_stream_keeps_a_winner_hidden_by_aligned_rounding() -> None:
+    """The adversarial inputs of test_prefilter: the winner is in a later shard than the bf16
+    favourite, so it survives only if the running maxima include every chunk seen."""
+    pytest.importorskip("numba")
+    from tests.kernels.test_prefilter import aligned_rounding_case
+
+    q, c = aligned_rounding_case()
+    want = _fp32(q, c, 1, 256)
+    assert int(want[1][0, 0]) == 600
+    for rows in (256, 300, 512):
+        _bits_equal(
+            stream_topk(q, _shards(c, rows), 1, corpus_chunk=256, bf16_prefilter=True), want
+        )
