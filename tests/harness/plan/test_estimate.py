@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 import pytest
 
 from ir_harness.plan import estimate
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def test_topk_probe_times_several_chunks_and_scales_per_pair(
