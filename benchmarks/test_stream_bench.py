@@ -7,8 +7,8 @@ MS MARCO probe's setting). Each round runs both contenders, each in a fresh proc
 (``benchmarks/stream_procs/search_once.py``), alternating which goes first; the figure is
 ``extra_info.stream_over_memory`` = median over rounds of t(stream) / t(memory) (target
 <= 1.1), with the load average beside every call. ``BENCH_STREAM_MODES=memory,stream,merged``
-adds the merging fallback (the CPU stream before its heaps carried over); ``memory_fp32`` is
-the in-memory fp32 path (no bf16 prefilter). Ratios are over the first mode listed. Both must return the same bits (sha256).
+adds the merging fallback (the CPU stream before its heaps carried over); ``memory_fp32`` and
+``stream_fp32`` are the fp32 paths (no bf16 prefilter). Ratios are over the first mode listed. Both must return the same bits (sha256).
 Nothing is asserted on time. Run:
 ``OMP_NUM_THREADS=2 .venv/bin/pytest benchmarks/test_stream_bench.py --benchmark-only -s``.
 """

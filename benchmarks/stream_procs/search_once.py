@@ -3,8 +3,10 @@ shards, or in memory over the same rows copied into one array.
 
 Usage: ``python benchmarks/stream_procs/search_once.py MODE STORE_DIR N QUERIES K``, MODE one
 of ``memory`` (the default dispatch: the bf16 prefilter where the CPU has bf16 units),
-``memory_fp32`` (the fused fp32 path, what the stream runs), ``stream`` or ``merged`` (the stream's fallback where the fused selection is
-missing: one kernel call per piece, merged; what the CPU ran before the heaps carried over);
+``memory_fp32`` (the fused fp32 path), ``stream`` (the default dispatch, streamed: the bf16
+prefilter too where the CPU has bf16 units), ``stream_fp32`` (the fused fp32 selection,
+streamed) or ``merged`` (the stream's fallback where the fused selection is missing: one
+kernel call per piece, merged; what the CPU ran before the heaps carried over);
 prints JSON: the search's seconds, the load average before and after, the seconds of the
 store's verification pass (crc32 and finiteness of every shard, before the timed search: a
 store cost, not the kernel's) and a sha256 of the result's index and score bits, which must be
@@ -44,7 +46,8 @@ else:
         from ir_harness.kernels import stream
 
         stream._fused = lambda device: False  # type: ignore[assignment]
-    run = lambda: stream_topk(q, store.shards(), k)  # noqa: E731
+    bf16 = False if mode == "stream_fp32" else None
+    run = lambda: stream_topk(q, store.shards(), k, bf16_prefilter=bf16)  # noqa: E731
 load0 = os.getloadavg()[0]
 t = time.perf_counter()
 s, i = run()
