@@ -428,6 +428,24 @@ class StoredCorpus(Corpus):
             i += 1
         raise KeyError(doc_id)
 
+    def missing_ids(self, ids: Iterable[str]) -> set[str]:
+        """The ids of ``ids`` that the store does not hold, checked in one pass: hashes
+        searched together, candidate rows' ids read with one Arrow ``take`` per batch (one
+        ``in`` per id read a row each: 5.2 s for a 1,000 x 100 run at 100k documents)."""
+        uniq = list(dict.fromkeys(i for i in ids if isinstance(i, str)))
+        if not uniq or not self._n:
+            return set(uniq)
+        keys = np.fromiter((id_hash(d) for d in uniq), dtype=np.uint64, count=len(uniq))
+        pos = np.searchsorted(self._keys, keys)
+        hit = np.zeros(len(uniq), dtype=bool)
+        inside = pos < self._n
+        hit[inside] = self._keys[pos[inside]] == keys[inside]
+        at = np.flatnonzero(hit)
+        names = self.ids_at(self._rows[pos[at]].tolist())
+        found = {uniq[i] for i, name in zip(at.tolist(), names) if name == uniq[i]}
+        # an id whose first hash match is another id (a 64-bit collision): the full search
+        return {d for i, d in enumerate(uniq) if d not in found and (not hit[i] or d not in self)}
+
     # ---------------------------------------------------------------- Mapping
     def __getitem__(self, key: str) -> Document:
         return self._doc_at(self._row_of(key))

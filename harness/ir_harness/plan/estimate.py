@@ -16,8 +16,8 @@ What each estimate assumes:
   scaled per (query, document) pair. Memory: :func:`ir_harness.kernels.topk.peak_extra_bytes` plus the query matrix and the
   run (about 120 bytes per (query, document) entry in Python dicts). The corpus embedding cache is
   memory-mapped: its pages are file-backed and not counted.
-* **evaluate**: scoring a run of the real qrels at the task's depth, timed on a sample of the
-  queries and scaled by the query count; its memory is the run and the scorer's imports.
+* **evaluate**: the corpus check, scores and run measures of a run of the real qrels at the
+  task's depth, timed on a sample of the queries and scaled by the query count; its memory is the run and the scorer's imports.
 * **rerank / LLM calls**: a pipeline's later stages are not probed; they are "unknown", with
   the number of (query, candidate) pairs or LLM calls they will make.
 * Systems without an embedding encoder (BM25, Lucene): index and search seconds "unknown".
@@ -189,17 +189,27 @@ def search_phase(stage: Any, data: TaskData, ctx: RunContext, dim: int, k: int) 
 
 
 def evaluate_phase(spec: TaskSpec, data: TaskData, k: int) -> Phase:
-    """Score a fake run of real qrels (the judged documents, then padding) on a sample."""
+    """The run's evaluate steps on a fake run of real qrels (the judged documents, then
+    padding) for a sample of the queries: the corpus check of every ranked id, the scores and
+    the task's run measures (AUC), scaled by the query count."""
+    from ir_harness.eval.coverage import unknown_documents
     from ir_harness.eval.holes import with_judged_at_10
+    from ir_harness.eval.measures import run_measures
     from ir_harness.eval.score import score_run
 
     qids = [q for q in sorted(data.queries) if q in data.qrels][:100]
     pad = data.corpus.ids()[:k] if hasattr(data.corpus, "ids") else []
     run = {q: {d: 1.0 / (r + 1) for r, d in enumerate([*data.qrels[q], *pad][:k])} for q in qids}
     measures = with_judged_at_10(list(spec.metrics), data.qrels)
-    score_run(run, data.qrels, measures, spec=spec, data=data, depth="task")  # imports, JIT
+
+    def steps() -> None:
+        unknown_documents(run, data.corpus, "plan")
+        score_run(run, data.qrels, measures, spec=spec, data=data, depth="task")
+        run_measures(spec.run_measures, run, data.qrels, min_relevance=spec.relevance_threshold)
+
+    steps()  # imports, JIT
     t = time.perf_counter()
-    score_run(run, data.qrels, measures, spec=spec, data=data, depth="task")
+    steps()
     seconds = (time.perf_counter() - t) / max(1, len(qids)) * len(data.queries)
     return Phase(seconds, len(data.queries) * k * RUN_ENTRY_BYTES * 2)
 

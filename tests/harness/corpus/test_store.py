@@ -52,6 +52,28 @@ def test_many_batches_random_access(tmp_path: Path) -> None:
     assert sum(len(ids) for ids, _ in stored.batches(5000)) == 20000
 
 
+def test_missing_ids_in_one_pass_agree_with_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batched membership check gives what ``in`` gives, over several record batches,
+    duplicates, non-strings and a 64-bit hash collision (ids forced to share a hash)."""
+    from ir_harness.corpus import store as store_mod
+
+    real = store_mod.id_hash
+
+    def colliding(doc_id: str) -> int:
+        return real("id7") if doc_id in ("id7", "id9000", "ghost") else real(doc_id)
+
+    monkeypatch.setattr(store_mod, "id_hash", colliding)
+    docs = [Document(f"id{i}", f"text {i}") for i in range(20000)]
+    stored = StoredCorpus(write_store(tmp_path, iter(docs)))
+    asked = ["id7", "id9000", "ghost", "nope", "id19999", "id3", "nope", "", 5, "id20000"]
+    want = {d for d in asked if isinstance(d, str) and d not in stored}
+    assert want == {"ghost", "nope", "", "id20000"}
+    assert stored.missing_ids(asked) == want  # type: ignore[arg-type]
+    assert stored.missing_ids([]) == set()
+
+
 def test_duplicate_id_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="'d1' occurs more than once"):
         write_store(tmp_path, iter([*DOCS, Document("d1", "again")]), source="corpus.jsonl")
