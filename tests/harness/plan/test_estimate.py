@@ -30,3 +30,24 @@ def test_topk_probe_times_several_chunks_and_scales_per_pair(
     assert shapes[-1] == (estimate.QUERY_BLOCK, estimate.PROBE_CHUNKS * estimate.CHUNK, 100)
     estimate.topk_seconds(10, 20_000, 8, 50_000)
     assert shapes[-1] == (10, 20_000, 20_000)
+
+
+def test_index_probe_encodes_a_sorted_group_as_the_run_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Warm-up, one batch, then one group sized to about PROBE_INDEX_S of work (the encoder
+    sorts a group by length, as the run's groups are sorted); per-document seconds back."""
+    clock = {"t": 0.0}
+    sizes: list[int] = []
+
+    def fn(texts: list[str]) -> None:
+        sizes.append(len(texts))
+        clock["t"] += 0.01 * len(texts)
+
+    monkeypatch.setattr(estimate.time, "perf_counter", lambda: clock["t"])
+    texts = [f"t{i}" for i in range(4096)]
+    assert estimate._encode_per_doc(fn, texts, 64) == pytest.approx(0.01)
+    assert sizes == [8, 64, int(estimate.PROBE_INDEX_S / 0.01)]
+    sizes.clear()
+    assert estimate._encode_per_doc(fn, texts[:100], 64) == pytest.approx(0.01)
+    assert sizes == [8, 64]  # 28 texts left: fewer than a batch, the first timing stands
