@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import numpy as np
 import pytest
 
 from ir_harness.plan import estimate
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 def test_topk_probe_times_several_chunks_and_scales_per_pair(
@@ -32,22 +28,36 @@ def test_topk_probe_times_several_chunks_and_scales_per_pair(
     assert shapes[-1] == (10, 20_000, 20_000)
 
 
-def test_index_probe_encodes_a_sorted_group_as_the_run_does(
+def test_index_probe_times_length_sorted_batches_as_the_run_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Warm-up, one batch, then one group sized to about PROBE_INDEX_S of work (the encoder
-    sorts a group by length, as the run's groups are sorted); per-document seconds back."""
+    """Warm-up, then whole batches of the length-sorted sample (each pads only to its
+    neighbours), in random order, until PROBE_INDEX_S of work; per-document seconds back."""
     clock = {"t": 0.0}
-    sizes: list[int] = []
+    calls: list[list[str]] = []
 
     def fn(texts: list[str]) -> None:
-        sizes.append(len(texts))
-        clock["t"] += 0.01 * len(texts)
+        calls.append(texts)
+        clock["t"] += 0.001 * len(texts) * max(len(t) for t in texts)  # padded to the longest
 
     monkeypatch.setattr(estimate.time, "perf_counter", lambda: clock["t"])
-    texts = [f"t{i}" for i in range(4096)]
-    assert estimate._encode_per_doc(fn, texts, 64) == pytest.approx(0.01)
-    assert sizes == [8, 64, int(estimate.PROBE_INDEX_S / 0.01)]
-    sizes.clear()
-    assert estimate._encode_per_doc(fn, texts[:100], 64) == pytest.approx(0.01)
-    assert sizes == [8, 64]  # 28 texts left: fewer than a batch, the first timing stands
+    rng = np.random.default_rng(1)
+    texts = ["x" * int(n) for n in rng.integers(1, 200, 4096)]
+    per = estimate._encode_per_doc(fn, texts, 64)
+    timed = calls[1:]
+    assert all(len(c) == 64 for c in timed) and len({id(c) for c in timed}) == len(timed)
+    assert sum(0.001 * 64 * max(map(len, c)) for c in timed) >= estimate.PROBE_INDEX_S
+    assert len(timed) < 64  # stopped at the budget, not after every batch
+    for c in timed:  # sorted batches: each spans a narrow band of lengths
+        assert max(map(len, c)) - min(map(len, c)) <= 10
+    ideal = 0.001 * np.mean([max(map(len, b)) for b in _sorted_batches(texts, 64)])
+    assert per == pytest.approx(ideal, rel=0.35)
+    calls.clear()
+    short = ["x"] * 100  # a small, fast sample: every batch once, then stop
+    assert estimate._encode_per_doc(fn, short, 64) == pytest.approx(0.001)
+    assert sorted(len(c) for c in calls[1:]) == [36, 64]
+
+
+def _sorted_batches(texts: list[str], batch: int) -> list[list[str]]:
+    ordered = sorted(texts, key=len)
+    return [ordered[a : a + batch] for a in range(0, len(ordered), batch)]
