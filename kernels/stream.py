@@ -110,10 +110,8 @@ def _stream_fused(
     from ir_harness.kernels.topk_select import FusedTopk
 
     run = FusedTopk(_as_tensor(queries, True), k, corpus_chunk, QUERY_BLOCK)
-    for offset, piece in aligned_chunks(shards, corpus_chunk):
-        with warnings.catch_warnings():  # read-only memory maps, read in place: never written
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            run.add(offset, _as_tensor(piece, True), stage=isinstance(piece, np.memmap))
+    for offset, piece, raw in _pieces(shards, corpus_chunk):
+        run.add(offset, piece, stage=isinstance(raw, np.memmap))
     s, i = run.result()
     return s.numpy(), i.numpy()
 
@@ -126,12 +124,21 @@ def _stream_prefiltered(
     from ir_harness.kernels.topk import _as_tensor
 
     run = PrefilterTopk(_as_tensor(queries, True), k, corpus_chunk, QUERY_BLOCK)
+    for offset, piece, _ in _pieces(shards, corpus_chunk):
+        run.add(offset, piece)
+    s, i = run.result(shard_rows(shards))
+    return s.numpy(), i.numpy()
+
+
+def _pieces(shards: Iterable[tuple[int, np.ndarray]], corpus_chunk: int):  # type: ignore[no-untyped-def]
+    """(offset, tensor read in place, the array) per aligned piece."""
+    from ir_harness.kernels.topk import _as_tensor
+
     for offset, piece in aligned_chunks(shards, corpus_chunk):
         with warnings.catch_warnings():  # read-only memory maps, read in place: never written
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            run.add(offset, _as_tensor(piece, True))
-    s, i = run.result(shard_rows(shards))
-    return s.numpy(), i.numpy()
+            tensor = _as_tensor(piece, True)
+        yield offset, tensor, piece
 
 
 def shard_rows(shards: list[tuple[int, np.ndarray]]):  # type: ignore[no-untyped-def]
