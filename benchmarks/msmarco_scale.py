@@ -12,7 +12,7 @@ store and embedding shards; sampled every 20 ms) and disk used by what it wrote:
 3. ``search``: exact top-k of the queries (the four rarest words of sampled passages, as
    ``synthetic/<N>``) with the streaming top-k over the memory-mapped shards;
 4. ``bm25``: a Lucene index built from the corpus store's batches (``systems/bm25.py``, the
-   JVM heap capped by ``BENCH_BM25_HEAP``, default 1g) and its search of the same queries.
+   JVM heap capped by ``BENCH_BM25_HEAP``, default 4g: 1g ran out at 8.8M) and its search of the same queries.
 
 ``--inmem-ref M`` (with ``--ref-queries``, default 1,000) then measures, after the phases above (their peaks are already taken), the
 in-memory ``exact_topk`` over the first M rows held in RAM and the streaming top-k over the
@@ -125,7 +125,7 @@ def main() -> None:
             import jnius_config
 
             if not jnius_config.vm_running:  # the JVM heap is anonymous memory: cap it
-                jnius_config.add_options(f"-Xmx{os.environ.get('BENCH_BM25_HEAP', '1g')}")
+                jnius_config.add_options(f"-Xmx{os.environ.get('BENCH_BM25_HEAP', '4g')}")
             from ir_harness.systems.bm25 import BM25
 
             bm = BM25()
