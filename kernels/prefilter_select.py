@@ -222,6 +222,7 @@ class _Block:
 
         rows, cols = self.q.shape[0], chunk16.shape[0]
         margin = self.qs.margin(self.d_run, self.r_run, d_c, r_c, slice(None))
+        assert self.qb16 is not None  # set unless the block is exact only
         t0 = time.perf_counter()
         out = run.out16[: rows * cols].view(rows, cols)
         torch.mm(self.qb16, chunk16.T, out=out)
