@@ -41,7 +41,12 @@ from ir_harness.kernels.prefilter import (
     chunk_bounds,
     collect_block,
 )
-from ir_harness.kernels.topk_select import select_rows, thread_pool
+from ir_harness.kernels.topk_select import (
+    map_row_slices,
+    next_piece_row,
+    select_rows,
+    thread_pool,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -117,11 +122,7 @@ class PrefilterTopk:
         and continues the previous piece; all but the last piece hold whole chunks."""
         import torch
 
-        if c0 % self.chunk or (self.next is not None and c0 != self.next):
-            raise ValueError(
-                f"piece starts at row {c0}, expected {self.next or 'a chunk multiple'}"
-            )
-        self.next = c0 + piece.shape[0]
+        self.next = next_piece_row(c0, piece.shape[0], self.chunk, self.next)
         for j in range(0, piece.shape[0], self.chunk):
             chunk = piece[j : j + self.chunk]
             t0 = time.perf_counter()
@@ -231,7 +232,7 @@ class _Block:
         count = np.zeros(rows, np.int64)
         rec_col, rec_key = run.rec_col[:rows], run.rec_key[:rows]
         args = (ab, c0, self.a_keys, self.a_idx, self.a_filled, margin, rec_col, rec_key, count)
-        ok = _in_slices(run, rows, partial(_collect_rows, args))
+        ok = map_row_slices(run.pool, run.threads, rows, partial(_collect_rows, args))
         _tick(run.st, "s_collect", t0)
         if not ok:
             return False
@@ -253,7 +254,7 @@ class _Block:
         torch.mm(self.q, chunk.to(torch.float32).T, out=out)
         block = out.numpy()
         args = (block, block.view(np.int32), c0, self.x_keys, self.x_idx, self.x_filled)
-        _in_slices(run, rows, partial(select_rows, args))
+        map_row_slices(run.pool, run.threads, rows, partial(select_rows, args))
         _tick(run.st, "s_fp32_chunks", t0)
 
     def _prune(self) -> None:
@@ -315,15 +316,6 @@ class _Block:
         out_s = key_scores(score_keys(s[take]))
         _tick(run.st, "s_select", t0)
         return torch.from_numpy(out_s.reshape(rows, k)), torch.from_numpy(i[take].reshape(rows, k))
-
-
-def _in_slices(run: PrefilterTopk, rows: int, fn: Callable[[slice], Any]) -> bool:
-    """``fn`` over the block's rows split among the selection's threads; all results true."""
-    step = -(-rows // run.threads) if rows else 1
-    slices = [slice(a, a + step) for a in range(0, rows, step)]
-    if run.pool is None or len(slices) <= 1:
-        return fn(slice(None)) is not False
-    return all(r is not False for r in run.pool.map(fn, slices))
 
 
 def _collect_rows(args: tuple, rows: slice) -> bool:  # type: ignore[type-arg]

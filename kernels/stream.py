@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ir_harness.kernels.order import rank_rows
-from ir_harness.kernels.topk import exact_topk
+from ir_harness.kernels.topk import _use_bf16, exact_topk
 
 QUERY_BLOCK = 1024  # topk_torch's default: the same query blocks, so the same score blocks
 
@@ -84,12 +84,6 @@ def stream_topk(
             s, i = exact_topk(queries, chunk, k, device=device, corpus_chunk=corpus_chunk)
         best = merge_topk(best, (s, i + offset), k)
     return best
-
-
-def _use_bf16(want: bool | None, nq: int, n: int, dim: int, corpus_chunk: int) -> bool:
-    from ir_harness.kernels.topk import _use_bf16 as use
-
-    return use(want, nq, n, dim, corpus_chunk)
 
 
 def _fused(device: str) -> bool:

@@ -207,11 +207,7 @@ class FusedTopk:
         import torch
 
         n, nq = piece.shape[0], self.q.shape[0]
-        if c0 % self.chunk or (self.next is not None and c0 != self.next):
-            raise ValueError(
-                f"piece starts at row {c0}, expected {'a chunk multiple' if self.next is None else self.next}"
-            )
-        self.next = c0 + n
+        self.next = next_piece_row(c0, n, self.chunk, self.next)
         self.rows += n
         if n == 0 or nq == 0 or self.k == 0:
             return
@@ -224,8 +220,6 @@ class FusedTopk:
             rows = q.shape[0]
             keys, idx = self.keys[q0 : q0 + rows], self.idx[q0 : q0 + rows]
             filled = self.filled[q0 : q0 + rows]
-            step = -(-rows // self.threads)
-            slices = [slice(a, a + step) for a in range(0, rows, step)]
             for j in range(0, n, self.chunk):
                 chunk = piece[j : j + self.chunk]
                 chunk = self._staged(chunk) if stage else chunk.to(torch.float32)
@@ -234,10 +228,7 @@ class FusedTopk:
                 del chunk
                 block = block_t.numpy()
                 args = (block, block.view(np.int32), c0 + j, keys, idx, filled)
-                if self.pool is None or len(slices) == 1:
-                    select_rows(args, slice(None))
-                else:
-                    list(self.pool.map(partial(select_rows, args), slices))
+                map_row_slices(self.pool, self.threads, rows, partial(select_rows, args))
 
     def _staged(self, chunk: torch.Tensor) -> torch.Tensor:
         """``chunk`` as fp32 in the reused staging buffer (numpy-allocated: numpy advises huge
@@ -275,6 +266,25 @@ def select_rows(args: tuple, rows: slice) -> None:  # type: ignore[type-arg]
     """:func:`select_block` on a slice of the block's rows (a thread's share)."""
     block, bits, c0, keys, idx, filled = args
     select_block(block[rows], bits[rows], c0, keys[rows], idx[rows], filled[rows])
+
+
+def next_piece_row(c0: int, n: int, chunk: int, expected: int | None) -> int:
+    """The row after a piece of ``n`` rows at ``c0``, which must be a multiple of ``chunk`` and
+    continue the previous piece (``expected``; None before the first)."""
+    if c0 % chunk or (expected is not None and c0 != expected):
+        want = "a chunk multiple" if expected is None else expected
+        raise ValueError(f"piece starts at row {c0}, expected {want}")
+    return c0 + n
+
+
+def map_row_slices(pool, threads: int, rows: int, fn) -> bool:  # type: ignore[no-untyped-def]
+    """``fn(slice)`` over a block's rows split among ``threads`` pool threads (one call over
+    all rows without a pool); True when no call returned False."""
+    step = -(-rows // threads) if rows else 1
+    slices = [slice(a, a + step) for a in range(0, rows, step)]
+    if pool is None or len(slices) <= 1:
+        return fn(slice(None)) is not False
+    return all(r is not False for r in pool.map(fn, slices))
 
 
 _POOLS: dict[int, object] = {}

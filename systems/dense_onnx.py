@@ -5,7 +5,8 @@ version, quantisation) into ``<cache>/models/onnx/`` (written to a temporary fil
 renamed); pooling and normalisation are the model's own modules redone in numpy, so only models
 made of a Transformer, a Pooling (mean or CLS) and an optional Normalize are accepted.
 ``onnx-int8`` is the same graph with its matrix products quantised to int8 (weights with one
-scale per output channel, activations per batch) by ``onnxruntime.quantization.quantize_dynamic``. onnxruntime is imported only when chosen.
+scale per output channel, activations per batch) by
+``onnxruntime.quantization.quantize_dynamic``. onnxruntime is imported only when chosen.
 """
 
 from __future__ import annotations

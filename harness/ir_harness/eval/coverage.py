@@ -121,9 +121,8 @@ def unknown_documents(run: Run, corpus: Container[str], system: str) -> int:
     """How many ranked documents the corpus does not hold (another corpus's ids, a typo): kept
     as ranked (they count as non-relevant, as trec_eval counts them) but said, with examples."""
     ranked = [d for docs in run.values() for d in docs]
-    batched = getattr(
-        corpus, "missing_ids", None
-    )  # the corpus store: one pass, not one read per id
+    # the corpus store checks them in one pass (one ``in`` per id reads a row each)
+    batched = getattr(corpus, "missing_ids", None)
     absent = batched(ranked) if batched else {d for d in set(ranked) if d not in corpus}
     strays = [d for d in ranked if d in absent]
     if strays:

@@ -5,20 +5,22 @@ What each estimate assumes:
 * **load**: the task's data is loaded once to plan (the corpus store is memory-mapped, so the
   texts stay on disk); its seconds are the measured load, its memory the anonymous RSS after it.
 * **index** (embedding systems): seconds = the real system encoding a sample of the real corpus
-  (the first 4,096 passages sorted by length and cut into the run's batches, as the run encodes;
-  whole batches in random order, about 4 s of work) per passage, times N; a cold corpus embedding cache is
-  assumed (a warm one makes it near zero). Memory beyond the base: one shard array
+  (the first 4,096 passages sorted by length and cut into the run's batches, as the run
+  encodes; whole batches in random order, about 4 s of work) per passage, times N; a cold
+  corpus embedding cache is assumed (a warm one makes it near zero). Memory beyond the base: one shard array
   (``shard_rows x dim x 4``, built in RAM before it is written) plus one batch's activations:
   for a transformer ``batch x seq_len x hidden x 4 x 16`` (the layer's projections, FFN and
   outputs) plus ``batch x heads x seq_len^2 x 4 x 2`` (attention scores and softmax); for a
   bag-of-words encoder ``batch x dim x 8 x 3`` (float64 accumulators). Disk: ``N x dim x 4``.
 * **search**: the real system encoding a sample of the queries, plus one timed exact top-k of a
   query block against four random ``corpus_chunk``-row chunks (the search's own dispatch),
-  scaled per (query, document) pair. Memory: :func:`ir_harness.kernels.topk.peak_extra_bytes` plus the query matrix and the
-  run (about 120 bytes per (query, document) entry in Python dicts). The corpus embedding cache is
+  scaled per (query, document) pair. Memory: :func:`ir_harness.kernels.topk.peak_extra_bytes`
+  plus the query matrix and the run (about 120 bytes per (query, document) entry in Python
+  dicts). The corpus embedding cache is
   memory-mapped: its pages are file-backed and not counted.
 * **evaluate**: the corpus check, scores and run measures of a run of the real qrels at the
-  task's depth, timed on a sample of the queries and scaled by the query count; its memory is the run and the scorer's imports.
+  task's depth, timed on a sample of the queries and scaled by the query count; its memory is
+  the run and the scorer's imports.
 * **rerank / LLM calls**: a pipeline's later stages are not probed; they are "unknown", with
   the number of (query, candidate) pairs or LLM calls they will make.
 * Systems without an embedding encoder (BM25, Lucene): index and search seconds "unknown".
